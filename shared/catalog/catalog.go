@@ -1,0 +1,323 @@
+// Package catalog is the single list of Leadflow's functions and what triggers
+// each. The CDK stack (infra/) and the local runner (cmd/leadflow-local) both
+// read it, so a route, queue or schedule cannot exist in one and not the other.
+package catalog
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Auth says who may call an HTTP route.
+type Auth string
+
+const (
+	// Public routes are called by websites; they carry a site (write) key.
+	Public Auth = "public"
+	// Admin routes need the admin bearer token.
+	Admin Auth = "admin"
+)
+
+// Route is one HTTP API route. Path uses API Gateway syntax: {id} for a
+// path parameter, {proxy+} for a greedy one.
+type Route struct {
+	Method string
+	Path   string
+	Auth   Auth
+}
+
+// Key is the API Gateway route key, "POST /v1/batch".
+func (r Route) Key() string { return r.Method + " " + r.Path }
+
+// Queue is an SQS queue with its dead-letter queue.
+type Queue struct {
+	Name string
+	// VisibilityTimeoutSeconds must be at least six times the consumer's
+	// timeout (AWS's advice for Lambda event source mappings).
+	VisibilityTimeoutSeconds int
+	// MaxReceiveCount is how many receives before a message moves to the DLQ.
+	MaxReceiveCount int
+	// RetentionDays for messages in the main queue; the DLQ keeps 14 days.
+	RetentionDays int
+}
+
+// DLQName is the name of the queue's dead-letter queue.
+func (q Queue) DLQName() string { return q.Name + "-dlq" }
+
+// QueueTrigger makes a function consume a queue.
+type QueueTrigger struct {
+	Queue string
+	// BatchSize is the maximum number of messages per invocation.
+	BatchSize int
+	// MaxBatchingWindowSeconds lets Lambda wait to fill a batch, which
+	// coalesces more events per profile write.
+	MaxBatchingWindowSeconds int
+}
+
+// Schedule fires a function periodically (EventBridge Scheduler).
+type Schedule struct {
+	Name string
+	// Expression is an EventBridge Scheduler expression, e.g. "rate(1 minute)".
+	Expression string
+	// EverySeconds is the same period, for the local runner.
+	EverySeconds int
+}
+
+// EventRule fires a function on events from the default EventBridge bus.
+type EventRule struct {
+	Name       string
+	Source     string
+	DetailType []string
+}
+
+// Access lists what a function may touch; the stack turns it into IAM grants.
+type Access struct {
+	Table      TableAccess
+	SendsTo    []string // queue names
+	SendsEmail bool
+	PutsEvents bool // EventBridge PutEvents on the Leadflow bus
+}
+
+// TableAccess is the level of DynamoDB access.
+type TableAccess string
+
+const (
+	NoTable   TableAccess = ""
+	ReadTable TableAccess = "read"
+	ReadWrite TableAccess = "readwrite"
+)
+
+// Function is one Lambda function.
+type Function struct {
+	// Name is the folder under functions/ and the base of the Lambda name.
+	Name        string
+	Description string
+	MemoryMB    int
+	TimeoutSec  int
+	Routes      []Route
+	Queue       *QueueTrigger
+	Schedules   []Schedule
+	Events      []EventRule
+	Access      Access
+}
+
+// Catalog is every function and queue.
+type Catalog struct {
+	Functions []Function
+	Queues    []Queue
+}
+
+// Queue names used across the code.
+const (
+	EventsQueue = "events"
+)
+
+// PublicRoutes are the tracking endpoints that speak the Segment HTTP API.
+// The one-letter paths are what analytics.js (analytics-next) posts to.
+var publicTrackingPaths = []string{
+	"/v1/batch", "/v1/import", "/v1/track", "/v1/page", "/v1/identify", "/v1/screen", "/v1/group", "/v1/alias",
+	"/v1/t", "/v1/p", "/v1/i", "/v1/s", "/v1/g", "/v1/a",
+}
+
+// Environment variables the stack sets and the functions read once at start.
+const (
+	EnvTableName        = "TABLE_NAME"
+	EnvAdminTokenSHA256 = "ADMIN_TOKEN_SHA256"
+	EnvLogLevel         = "LOG_LEVEL"
+	EnvEventBusName     = "EVENT_BUS_NAME"
+	EnvSESConfigSet     = "SES_CONFIGURATION_SET"
+)
+
+// QueueURLEnv is the variable holding a queue's URL, e.g. QUEUE_URL_EVENTS.
+func QueueURLEnv(queue string) string {
+	return "QUEUE_URL_" + strings.ToUpper(strings.ReplaceAll(queue, "-", "_"))
+}
+
+// Load returns the catalog. It is a function rather than a package variable so
+// that no caller can mutate shared state.
+func Load() Catalog {
+	var ingestRoutes []Route
+	for _, p := range publicTrackingPaths {
+		ingestRoutes = append(ingestRoutes, Route{Method: "POST", Path: p, Auth: Public})
+		ingestRoutes = append(ingestRoutes, Route{Method: "OPTIONS", Path: p, Auth: Public})
+	}
+	return Catalog{
+		Queues: []Queue{
+			{Name: EventsQueue, VisibilityTimeoutSeconds: 180, MaxReceiveCount: 5, RetentionDays: 4},
+		},
+		Functions: []Function{
+			{
+				Name:        "ingest",
+				Description: "Validates Segment-spec tracking batches and enqueues each request as one SQS message.",
+				MemoryMB:    256,
+				TimeoutSec:  10,
+				Routes:      ingestRoutes,
+				Access:      Access{Table: ReadTable, SendsTo: []string{EventsQueue}},
+			},
+			{
+				Name:        "processor",
+				Description: "Consumes tracking batches: stores events once and updates contact profiles.",
+				MemoryMB:    512,
+				TimeoutSec:  30,
+				Queue:       &QueueTrigger{Queue: EventsQueue, BatchSize: 10, MaxBatchingWindowSeconds: 2},
+				Access:      Access{Table: ReadWrite},
+			},
+			{
+				Name:        "admin",
+				Description: "Admin API: contacts and sites, behind the admin bearer token.",
+				MemoryMB:    256,
+				TimeoutSec:  15,
+				Routes: []Route{
+					{Method: "GET", Path: "/v1/contacts", Auth: Admin},
+					{Method: "GET", Path: "/v1/contacts/{id}", Auth: Admin},
+					{Method: "GET", Path: "/v1/sites", Auth: Admin},
+					{Method: "PUT", Path: "/v1/sites/{key}", Auth: Admin},
+				},
+				Access: Access{Table: ReadWrite},
+			},
+			{
+				Name:        "timers",
+				Description: "Every minute: fires the timers whose due-time bucket has come (journey waits, scheduled sends).",
+				MemoryMB:    256,
+				TimeoutSec:  50,
+				Schedules:   []Schedule{{Name: "timers-tick", Expression: "rate(1 minute)", EverySeconds: 60}},
+				Access:      Access{Table: ReadWrite, SendsTo: []string{EventsQueue}},
+			},
+		},
+	}
+}
+
+// Function returns the named function.
+func (c Catalog) Function(name string) (Function, bool) {
+	for _, f := range c.Functions {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
+
+// QueueByName returns the named queue.
+func (c Catalog) QueueByName(name string) (Queue, bool) {
+	for _, q := range c.Queues {
+		if q.Name == name {
+			return q, true
+		}
+	}
+	return Queue{}, false
+}
+
+// Validate checks the catalog is self-consistent: unique names and routes,
+// every referenced queue exists, visibility timeouts cover consumer timeouts.
+func (c Catalog) Validate() error {
+	var problems []string
+	names := map[string]bool{}
+	routes := map[string]string{}
+	for _, f := range c.Functions {
+		if f.Name == "" || strings.ContainsAny(f.Name, " /") {
+			problems = append(problems, fmt.Sprintf("function name %q is not a folder name", f.Name))
+		}
+		if names[f.Name] {
+			problems = append(problems, fmt.Sprintf("function %q listed twice", f.Name))
+		}
+		names[f.Name] = true
+		triggers := 0
+		if len(f.Routes) > 0 {
+			triggers++
+		}
+		if f.Queue != nil {
+			triggers++
+		}
+		if len(f.Schedules) > 0 || len(f.Events) > 0 {
+			triggers++
+		}
+		if triggers != 1 {
+			// One trigger kind per function keeps each handler's event type single.
+			problems = append(problems, fmt.Sprintf("function %q must have exactly one kind of trigger, has %d", f.Name, triggers))
+		}
+		for _, r := range f.Routes {
+			if other, dup := routes[r.Key()]; dup {
+				problems = append(problems, fmt.Sprintf("route %q served by both %s and %s", r.Key(), other, f.Name))
+			}
+			routes[r.Key()] = f.Name
+			if r.Auth != Public && r.Auth != Admin {
+				problems = append(problems, fmt.Sprintf("route %q has unknown auth %q", r.Key(), r.Auth))
+			}
+		}
+		if f.Queue != nil {
+			q, ok := c.QueueByName(f.Queue.Queue)
+			if !ok {
+				problems = append(problems, fmt.Sprintf("function %q consumes unknown queue %q", f.Name, f.Queue.Queue))
+			} else if q.VisibilityTimeoutSeconds < 6*f.TimeoutSec {
+				problems = append(problems, fmt.Sprintf("queue %q visibility %ds is under 6x %s's timeout %ds", q.Name, q.VisibilityTimeoutSeconds, f.Name, f.TimeoutSec))
+			}
+			if f.Queue.BatchSize < 1 || f.Queue.BatchSize > 10000 {
+				problems = append(problems, fmt.Sprintf("function %q batch size %d out of range", f.Name, f.Queue.BatchSize))
+			}
+		}
+		for _, q := range f.Access.SendsTo {
+			if _, ok := c.QueueByName(q); !ok {
+				problems = append(problems, fmt.Sprintf("function %q sends to unknown queue %q", f.Name, q))
+			}
+		}
+		for _, s := range f.Schedules {
+			if s.EverySeconds <= 0 || !strings.HasPrefix(s.Expression, "rate(") && !strings.HasPrefix(s.Expression, "cron(") {
+				problems = append(problems, fmt.Sprintf("schedule %q needs an expression and a local period", s.Name))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return fmt.Errorf("catalog: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// RouteMatch finds the function and route for a request method and path,
+// returning the path parameters, the way API Gateway matches route keys.
+func (c Catalog) RouteMatch(method, path string) (Function, Route, map[string]string, bool) {
+	for _, f := range c.Functions {
+		for _, r := range f.Routes {
+			if r.Method != method {
+				continue
+			}
+			if params, ok := matchPath(r.Path, path); ok {
+				return f, r, params, true
+			}
+		}
+	}
+	return Function{}, Route{}, nil, false
+}
+
+func matchPath(pattern, path string) (map[string]string, bool) {
+	ps := strings.Split(strings.Trim(pattern, "/"), "/")
+	xs := strings.Split(strings.Trim(path, "/"), "/")
+	params := map[string]string{}
+	for i, p := range ps {
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "+}") {
+			if i >= len(xs) {
+				return nil, false
+			}
+			params[strings.TrimSuffix(strings.TrimPrefix(p, "{"), "+}")] = strings.Join(xs[i:], "/")
+			return params, true
+		}
+		if i >= len(xs) {
+			return nil, false
+		}
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
+			if xs[i] == "" {
+				return nil, false
+			}
+			params[strings.Trim(p, "{}")] = xs[i]
+			continue
+		}
+		if p != xs[i] {
+			return nil, false
+		}
+	}
+	if len(xs) != len(ps) {
+		return nil, false
+	}
+	return params, true
+}
