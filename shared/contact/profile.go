@@ -1,0 +1,253 @@
+// Package contact holds the contact profile and how tracking events change it.
+// It is plain Go: storage is behind the Store port, implemented by adapters.
+package contact
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// Profile is the hot, small record of a contact. It is rewritten on every
+// batch that touches the contact, so it holds aggregates only; events live in
+// separate timeline items (see Store).
+type Profile struct {
+	ID           string         `json:"id"`
+	SiteKey      string         `json:"site_key,omitempty"`
+	Email        string         `json:"email,omitempty"`
+	UserID       string         `json:"user_id,omitempty"`
+	AnonymousIDs []string       `json:"anonymous_ids"`
+	Traits       map[string]any `json:"traits"`
+	FirstSeen    time.Time      `json:"first_seen"`
+	LastSeen     time.Time      `json:"last_seen"`
+	PageViews    int            `json:"page_views"`
+	EventCount   int            `json:"event_count"`
+	LastPage     *Page          `json:"last_page,omitempty"`
+	FirstTouch   *Touch         `json:"first_touch,omitempty"`
+	LastTouch    *Touch         `json:"last_touch,omitempty"`
+	CreatedAt    time.Time      `json:"created_at"`
+	UpdatedAt    time.Time      `json:"updated_at"`
+
+	// Version guards optimistic concurrency: a write succeeds only if the
+	// stored version is still the one that was read.
+	Version int64 `json:"-"`
+	// Applied is the de-duplication window: hashes of the most recent message
+	// ids and event groups applied to this profile. A redelivered queue
+	// message or a retried HTTP batch finds its hashes here and changes
+	// nothing, at no extra write per event.
+	Applied []uint64 `json:"-"`
+}
+
+// Page is the last page a contact viewed.
+type Page struct {
+	URL   string    `json:"url,omitempty"`
+	Title string    `json:"title,omitempty"`
+	Path  string    `json:"path,omitempty"`
+	At    time.Time `json:"at"`
+}
+
+// Touch is a marketing touch: where a visit came from.
+type Touch struct {
+	Source   string    `json:"source"`
+	Medium   string    `json:"medium"`
+	Name     string    `json:"name,omitempty"`
+	Term     string    `json:"term,omitempty"`
+	Content  string    `json:"content,omitempty"`
+	Referrer string    `json:"referrer,omitempty"`
+	Landing  string    `json:"landing_page,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// AppliedWindow is how many hashes a profile remembers. 48 x 8 bytes keeps the
+// profile item well under 1 KB of overhead while covering a client's retry of
+// its last batches.
+const AppliedWindow = 48
+
+// MaxAnonymousIDs bounds the ids kept on the profile; every id still has its
+// own identity item, so lookups keep working beyond this.
+const MaxAnonymousIDs = 20
+
+// Apply folds messages into the profile and returns those that were new. The
+// group hash covers the whole set, so an exact replay is skipped even when it
+// is larger than the window.
+func (p *Profile) Apply(msgs []tracking.Message, now time.Time) []tracking.Message {
+	group := GroupHash(msgs)
+	if slices.Contains(p.Applied, group) {
+		return nil
+	}
+	sorted := slices.Clone(msgs)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Timestamp.Before(sorted[j].Timestamp) })
+
+	seen := map[uint64]bool{}
+	var fresh []tracking.Message
+	var hashes []uint64
+	for _, m := range sorted {
+		h := Hash(m.MessageID)
+		if seen[h] || slices.Contains(p.Applied, h) {
+			continue
+		}
+		seen[h] = true
+		hashes = append(hashes, h)
+		fresh = append(fresh, m)
+		p.applyOne(m)
+	}
+	// The group hash goes last so it is the last to fall out of the window.
+	hashes = append(hashes, group)
+	p.Applied = append(p.Applied, hashes...)
+	if over := len(p.Applied) - AppliedWindow; over > 0 {
+		p.Applied = slices.Clone(p.Applied[over:])
+	}
+	if len(fresh) > 0 {
+		p.UpdatedAt = now.UTC()
+		if p.CreatedAt.IsZero() {
+			p.CreatedAt = now.UTC()
+		}
+	}
+	return fresh
+}
+
+func (p *Profile) applyOne(m tracking.Message) {
+	ts := m.Timestamp.UTC()
+	p.EventCount++
+	earliest := p.FirstSeen.IsZero() || ts.Before(p.FirstSeen)
+	if earliest {
+		p.FirstSeen = ts
+	}
+	latest := ts.After(p.LastSeen) || p.LastSeen.IsZero()
+	if latest {
+		p.LastSeen = ts
+	}
+	if m.AnonymousID != "" {
+		p.AddAnonymousID(m.AnonymousID)
+	}
+	if m.UserID != "" {
+		p.UserID = m.UserID
+	}
+	if m.Type == tracking.TypePage || m.Type == tracking.TypeScreen {
+		p.PageViews++
+		if pg := m.Context.Page; pg != nil && (p.LastPage == nil || !ts.Before(p.LastPage.At)) {
+			p.LastPage = &Page{URL: pg.URL, Title: firstNonEmpty(pg.Title, m.Name), Path: pg.Path, At: ts}
+		}
+	}
+	if m.Type == tracking.TypeIdentify {
+		p.MergeTraits(m.Traits)
+	}
+	if email := NormalizeEmail(m.Email()); email != "" && (m.Type == tracking.TypeIdentify || p.Email == "") {
+		p.Email = email
+	}
+	p.touch(m, ts, earliest)
+}
+
+// touch keeps first-touch as the earliest event's source (direct when it had
+// none) and last-touch as the latest non-direct source, the way analytics
+// tools attribute: a later direct visit does not erase a campaign.
+func (p *Profile) touch(m tracking.Message, ts time.Time, earliest bool) {
+	t := touchOf(m, ts)
+	if earliest {
+		if t == nil {
+			t = &Touch{Source: "(direct)", Medium: "(none)", At: ts}
+			if m.Context.Page != nil {
+				t.Landing = m.Context.Page.URL
+			}
+		}
+		p.FirstTouch = t
+	}
+	if t := touchOf(m, ts); t != nil && (p.LastTouch == nil || !ts.Before(p.LastTouch.At)) {
+		p.LastTouch = t
+	}
+	if p.LastTouch == nil && p.FirstTouch != nil {
+		p.LastTouch = p.FirstTouch
+	}
+}
+
+func touchOf(m tracking.Message, ts time.Time) *Touch {
+	var landing, referrer string
+	if m.Context.Page != nil {
+		landing, referrer = m.Context.Page.URL, m.Context.Page.Referrer
+	}
+	if c := m.Context.Campaign; !c.Empty() {
+		return &Touch{Source: c.Source, Medium: c.Medium, Name: c.Name, Term: c.Term, Content: c.Content,
+			Referrer: referrer, Landing: landing, At: ts}
+	}
+	if host := tracking.ReferrerHost(m.Context.Page); host != "" {
+		return &Touch{Source: host, Medium: "referral", Referrer: referrer, Landing: landing, At: ts}
+	}
+	return nil
+}
+
+// MergeTraits sets traits from an identify call: newer explicit values win,
+// and a null removes a trait.
+func (p *Profile) MergeTraits(traits map[string]any) {
+	if len(traits) == 0 {
+		return
+	}
+	if p.Traits == nil {
+		p.Traits = map[string]any{}
+	}
+	for k, v := range traits {
+		if v == nil {
+			delete(p.Traits, k)
+			continue
+		}
+		p.Traits[k] = v
+	}
+}
+
+// AddAnonymousID records an anonymous id, keeping the most recent ones.
+func (p *Profile) AddAnonymousID(id string) {
+	if slices.Contains(p.AnonymousIDs, id) {
+		return
+	}
+	p.AnonymousIDs = append(p.AnonymousIDs, id)
+	if over := len(p.AnonymousIDs) - MaxAnonymousIDs; over > 0 {
+		p.AnonymousIDs = slices.Clone(p.AnonymousIDs[over:])
+	}
+}
+
+// NormalizeEmail lower-cases and trims an address; "" if it is not one.
+func NormalizeEmail(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	at := strings.LastIndexByte(s, '@')
+	if at < 1 || at == len(s)-1 || strings.ContainsAny(s, " \t\r\n<>") || !strings.Contains(s[at:], ".") {
+		return ""
+	}
+	return s
+}
+
+// Hash is the 64-bit FNV-1a hash used in the de-duplication window.
+func Hash(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// GroupHash identifies a set of messages independent of order.
+func GroupHash(msgs []tracking.Message) uint64 {
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.MessageID
+	}
+	sort.Strings(ids)
+	h := fnv.New64a()
+	var buf [8]byte
+	for _, id := range ids {
+		binary.LittleEndian.PutUint64(buf[:], uint64(len(id)))
+		h.Write(buf[:])
+		h.Write([]byte(id))
+	}
+	return h.Sum64() ^ 0x9e3779b97f4a7c15 // distinct from a single message's Hash
+}
+
+func firstNonEmpty(xs ...string) string {
+	for _, x := range xs {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}

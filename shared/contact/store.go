@@ -1,0 +1,51 @@
+package contact
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// Sentinel errors adapters return and handlers translate at the edge.
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the profile changed since it was read.
+	ErrConflict = errors.New("version conflict")
+)
+
+// IdentityKind names a kind of identifier that points at a contact.
+type IdentityKind string
+
+const (
+	UserID      IdentityKind = "user"
+	AnonymousID IdentityKind = "anon"
+	Email       IdentityKind = "email"
+)
+
+// Identity is one identifier of a contact.
+type Identity struct {
+	Kind  IdentityKind
+	Value string
+}
+
+// Store is the persistence the contact domain needs. The DynamoDB adapter
+// implements it; see shared/store/dynamo/KEYS.md for the key design.
+type Store interface {
+	// LookupIdentities returns the contact id of each identity that has one.
+	LookupIdentities(ctx context.Context, ids []Identity) (map[Identity]string, error)
+	// LinkIdentity points id at contactID unless it points somewhere already;
+	// it returns the contact the identity points at afterwards.
+	LinkIdentity(ctx context.Context, id Identity, contactID string, now time.Time) (string, error)
+	// GetProfiles reads profiles with strong consistency; missing ids are absent.
+	GetProfiles(ctx context.Context, ids []string) (map[string]*Profile, error)
+	// SaveProfile writes p if the stored version is still p.Version (0: must
+	// not exist) and bumps p.Version; ErrConflict otherwise.
+	SaveProfile(ctx context.Context, p *Profile) error
+	// PutEvents adds messages to a contact's timeline. Writing the same
+	// messages again overwrites rather than duplicates.
+	PutEvents(ctx context.Context, contactID string, msgs []tracking.Message) error
+	// RecentEvents returns up to limit events, most recent first.
+	RecentEvents(ctx context.Context, contactID string, limit int) ([]tracking.Message, error)
+}

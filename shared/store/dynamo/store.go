@@ -1,0 +1,488 @@
+package dynamo
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/site"
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// API is the part of the DynamoDB client the store uses.
+type API interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+// Store implements the domain stores on one DynamoDB table.
+type Store struct {
+	db    API
+	table string
+	// EventTTL is how long timeline events are kept; 0 keeps them forever.
+	EventTTL time.Duration
+}
+
+var (
+	_ contact.Store = (*Store)(nil)
+	_ site.Store    = (*Store)(nil)
+)
+
+// New returns a Store on the named table.
+func New(db API, table string) *Store {
+	return &Store{db: db, table: table}
+}
+
+func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func n(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: s(pk), attrSK: s(sk)}
+}
+
+func str(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func num(item map[string]types.AttributeValue, name string) int64 {
+	if v, ok := item[name].(*types.AttributeValueMemberN); ok {
+		x, _ := strconv.ParseInt(v.Value, 10, 64)
+		return x
+	}
+	return 0
+}
+
+func bin(item map[string]types.AttributeValue, name string) []byte {
+	if v, ok := item[name].(*types.AttributeValueMemberB); ok {
+		return v.Value
+	}
+	return nil
+}
+
+func isConditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
+
+// batchGet reads keys in chunks of 100, retrying unprocessed keys with backoff.
+func (st *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool) ([]map[string]types.AttributeValue, error) {
+	var out []map[string]types.AttributeValue
+	for start := 0; start < len(keys); start += 100 {
+		end := min(start+100, len(keys))
+		req := map[string]types.KeysAndAttributes{st.table: {Keys: keys[start:end], ConsistentRead: aws.Bool(consistent)}}
+		for attempt := 0; len(req) > 0; attempt++ {
+			if attempt > 0 {
+				if attempt > 8 {
+					return nil, fmt.Errorf("batch get: %d keys still unprocessed after retries", len(req[st.table].Keys))
+				}
+				if err := sleep(ctx, backoff(attempt)); err != nil {
+					return nil, err
+				}
+			}
+			res, err := st.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("batch get %d keys: %w", end-start, err)
+			}
+			out = append(out, res.Responses[st.table]...)
+			req = res.UnprocessedKeys
+		}
+	}
+	return out, nil
+}
+
+func backoff(attempt int) time.Duration {
+	d := time.Duration(25<<min(attempt, 6)) * time.Millisecond
+	return d
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// LookupIdentities implements contact.Store.
+func (st *Store) LookupIdentities(ctx context.Context, ids []contact.Identity) (map[contact.Identity]string, error) {
+	out := map[contact.Identity]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	byPK := map[string]contact.Identity{}
+	keys := make([]map[string]types.AttributeValue, 0, len(ids))
+	for _, id := range ids {
+		pk := identityPK(id)
+		if _, dup := byPK[pk]; dup {
+			continue
+		}
+		byPK[pk] = id
+		keys = append(keys, key(pk, skIdentity))
+	}
+	items, err := st.batchGet(ctx, keys, false)
+	if err != nil {
+		return nil, fmt.Errorf("look up identities: %w", err)
+	}
+	for _, it := range items {
+		if id, ok := byPK[str(it, attrPK)]; ok {
+			out[id] = str(it, "c")
+		}
+	}
+	return out, nil
+}
+
+// LinkIdentity implements contact.Store.
+func (st *Store) LinkIdentity(ctx context.Context, id contact.Identity, contactID string, now time.Time) (string, error) {
+	item := key(identityPK(id), skIdentity)
+	item["c"] = s(contactID)
+	item["t"] = s(now.UTC().Format(time.RFC3339))
+	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(st.table),
+		Item:                                item,
+		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err == nil {
+		return contactID, nil
+	}
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		return "", fmt.Errorf("link identity %s: %w", id.Kind, err)
+	}
+	if owner := str(ccf.Item, "c"); owner != "" {
+		return owner, nil
+	}
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(st.table), Key: key(identityPK(id), skIdentity), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return "", fmt.Errorf("read identity owner %s: %w", id.Kind, err)
+	}
+	return str(res.Item, "c"), nil
+}
+
+// GetProfiles implements contact.Store.
+func (st *Store) GetProfiles(ctx context.Context, ids []string) (map[string]*contact.Profile, error) {
+	out := map[string]*contact.Profile{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	keys := make([]map[string]types.AttributeValue, 0, len(ids))
+	for _, id := range ids {
+		keys = append(keys, key(contactPK(id), skProfile))
+	}
+	items, err := st.batchGet(ctx, keys, true)
+	if err != nil {
+		return nil, fmt.Errorf("get profiles: %w", err)
+	}
+	for _, it := range items {
+		p, err := decodeProfile(it)
+		if err != nil {
+			return nil, err
+		}
+		out[p.ID] = p
+	}
+	return out, nil
+}
+
+// GetProfile reads one profile; contact.ErrNotFound if there is none.
+func (st *Store) GetProfile(ctx context.Context, id string) (*contact.Profile, error) {
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table), Key: key(contactPK(id), skProfile)})
+	if err != nil {
+		return nil, fmt.Errorf("get profile %s: %w", id, err)
+	}
+	if res.Item == nil {
+		return nil, fmt.Errorf("profile %s: %w", id, contact.ErrNotFound)
+	}
+	return decodeProfile(res.Item)
+}
+
+func decodeProfile(it map[string]types.AttributeValue) (*contact.Profile, error) {
+	p := &contact.Profile{}
+	if err := json.Unmarshal([]byte(str(it, "d")), p); err != nil {
+		return nil, fmt.Errorf("decode profile %s: %w", str(it, attrPK), err)
+	}
+	p.ID = contactIDFromPK(str(it, attrPK))
+	p.Version = num(it, "v")
+	w := bin(it, "w")
+	for i := 0; i+8 <= len(w); i += 8 {
+		p.Applied = append(p.Applied, binary.LittleEndian.Uint64(w[i:]))
+	}
+	return p, nil
+}
+
+// SaveProfile implements contact.Store.
+func (st *Store) SaveProfile(ctx context.Context, p *contact.Profile) error {
+	d, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode profile %s: %w", p.ID, err)
+	}
+	w := make([]byte, 8*len(p.Applied))
+	for i, h := range p.Applied {
+		binary.LittleEndian.PutUint64(w[8*i:], h)
+	}
+	item := key(contactPK(p.ID), skProfile)
+	item["d"] = s(string(d))
+	item["v"] = n(p.Version + 1)
+	if len(w) > 0 {
+		item["w"] = &types.AttributeValueMemberB{Value: w}
+	}
+	created := p.CreatedAt
+	if created.IsZero() {
+		created = time.Now()
+	}
+	item[attrGSI1PK] = s(contactShard(p.ID))
+	item[attrGSI1SK] = s(contactGSISK(created, p.ID))
+	in := &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item}
+	if p.Version == 0 {
+		in.ConditionExpression = aws.String("attribute_not_exists(pk)")
+	} else {
+		in.ConditionExpression = aws.String("v = :v")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": n(p.Version)}
+	}
+	if _, err := st.db.PutItem(ctx, in); err != nil {
+		if isConditionFailed(err) {
+			return fmt.Errorf("save profile %s at version %d: %w", p.ID, p.Version, contact.ErrConflict)
+		}
+		return fmt.Errorf("save profile %s: %w", p.ID, err)
+	}
+	p.Version++
+	return nil
+}
+
+// maxChunkRaw bounds the JSON of one timeline chunk before compression, so
+// the compressed item stays far below DynamoDB's 400 KB item limit.
+const maxChunkRaw = 256 * 1024
+
+// PutEvents implements contact.Store: one gzip chunk per call (split only if
+// very large), keyed by the newest event time and a hash of the message ids.
+func (st *Store) PutEvents(ctx context.Context, contactID string, msgs []tracking.Message) error {
+	var chunk []json.RawMessage
+	var size int
+	var newest time.Time
+	var ids []string
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		err := st.putChunk(ctx, contactID, chunk, newest, ids)
+		chunk, size, newest, ids = nil, 0, time.Time{}, nil
+		return err
+	}
+	for _, m := range msgs {
+		raw, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("encode event %s: %w", m.MessageID, err)
+		}
+		if size+len(raw) > maxChunkRaw {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		chunk = append(chunk, raw)
+		size += len(raw) + 1
+		ids = append(ids, m.MessageID)
+		if m.Timestamp.After(newest) {
+			newest = m.Timestamp
+		}
+	}
+	return flush()
+}
+
+func (st *Store) putChunk(ctx context.Context, contactID string, events []json.RawMessage, newest time.Time, ids []string) error {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	zw.Write([]byte("["))
+	for i, e := range events {
+		if i > 0 {
+			zw.Write([]byte(","))
+		}
+		zw.Write(e)
+	}
+	zw.Write([]byte("]"))
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("compress events: %w", err)
+	}
+	sort.Strings(ids)
+	var all []byte
+	for _, id := range ids {
+		all = append(all, id...)
+		all = append(all, 0)
+	}
+	item := key(contactPK(contactID), eventSK(newest, contact.Hash(string(all))))
+	item["z"] = &types.AttributeValueMemberB{Value: buf.Bytes()}
+	item["n"] = n(int64(len(events)))
+	if st.EventTTL > 0 {
+		item[attrTTL] = n(newest.Add(st.EventTTL).Unix())
+	}
+	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item}); err != nil {
+		return fmt.Errorf("put %d events for %s: %w", len(events), contactID, err)
+	}
+	return nil
+}
+
+// RecentEvents implements contact.Store.
+func (st *Store) RecentEvents(ctx context.Context, contactID string, limit int) ([]tracking.Message, error) {
+	var out []tracking.Message
+	seen := map[string]bool{}
+	var startKey map[string]types.AttributeValue
+	for {
+		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:              aws.String(st.table),
+			KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :e)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": s(contactPK(contactID)), ":e": s(prefixEvt),
+			},
+			ScanIndexForward:  aws.Bool(false),
+			Limit:             aws.Int32(25),
+			ExclusiveStartKey: startKey,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("query events of %s: %w", contactID, err)
+		}
+		for _, it := range res.Items {
+			msgs, err := decodeChunk(bin(it, "z"))
+			if err != nil {
+				return nil, fmt.Errorf("decode events of %s (%s): %w", contactID, str(it, attrSK), err)
+			}
+			for _, m := range msgs {
+				if !seen[m.MessageID] {
+					seen[m.MessageID] = true
+					out = append(out, m)
+				}
+			}
+		}
+		startKey = res.LastEvaluatedKey
+		if startKey == nil || len(out) >= limit {
+			break
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Timestamp.After(out[j].Timestamp) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func decodeChunk(z []byte) ([]tracking.Message, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(z))
+	if err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, err
+	}
+	var msgs []tracking.Message
+	if err := json.Unmarshal(raw, &msgs); err != nil {
+		return nil, err
+	}
+	return msgs, nil
+}
+
+// ListRecentContacts returns up to limit contact ids, newest first, by
+// querying each shard of the contacts index.
+func (st *Store) ListRecentContacts(ctx context.Context, limit int) ([]string, error) {
+	type entry struct{ sk, id string }
+	var all []entry
+	for shard := 0; shard < contactShards; shard++ {
+		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(st.table),
+			IndexName:                 aws.String(gsi1),
+			KeyConditionExpression:    aws.String("gsi1pk = :p"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":p": s(fmt.Sprintf("CONTACTS#%d", shard))},
+			ScanIndexForward:          aws.Bool(false),
+			Limit:                     aws.Int32(int32(limit)),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list contacts shard %d: %w", shard, err)
+		}
+		for _, it := range res.Items {
+			all = append(all, entry{str(it, attrGSI1SK), contactIDFromPK(str(it, attrPK))})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].sk > all[j].sk })
+	ids := make([]string, 0, min(limit, len(all)))
+	for i := 0; i < len(all) && i < limit; i++ {
+		ids = append(ids, all[i].id)
+	}
+	return ids, nil
+}
+
+// GetSite implements site.Store.
+func (st *Store) GetSite(ctx context.Context, k string) (site.Site, error) {
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table), Key: key(sitePK(k), skSite)})
+	if err != nil {
+		return site.Site{}, fmt.Errorf("get site: %w", err)
+	}
+	if res.Item == nil {
+		return site.Site{}, site.ErrNotFound
+	}
+	var out site.Site
+	if err := json.Unmarshal([]byte(str(res.Item, "d")), &out); err != nil {
+		return site.Site{}, fmt.Errorf("decode site: %w", err)
+	}
+	return out, nil
+}
+
+// PutSite implements site.Store.
+func (st *Store) PutSite(ctx context.Context, x site.Site) error {
+	d, err := json.Marshal(x)
+	if err != nil {
+		return fmt.Errorf("encode site: %w", err)
+	}
+	item := key(sitePK(x.Key), skSite)
+	item["d"] = s(string(d))
+	item[attrGSI1PK] = s(gsiSites)
+	item[attrGSI1SK] = s(x.Key)
+	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item}); err != nil {
+		return fmt.Errorf("put site: %w", err)
+	}
+	return nil
+}
+
+// ListSites implements site.Store. The index is keys-only, so each site is
+// then read; there are few sites.
+func (st *Store) ListSites(ctx context.Context) ([]site.Site, error) {
+	res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(st.table),
+		IndexName:                 aws.String(gsi1),
+		KeyConditionExpression:    aws.String("gsi1pk = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": s(gsiSites)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list sites: %w", err)
+	}
+	out := make([]site.Site, 0, len(res.Items))
+	for _, it := range res.Items {
+		x, err := st.GetSite(ctx, str(it, attrGSI1SK))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}

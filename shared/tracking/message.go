@@ -1,0 +1,122 @@
+// Package tracking holds the Segment HTTP Tracking API spec that Leadflow
+// accepts: the message types, how a request body becomes a batch, and the
+// limits and checks every batch passes before anything is stored.
+package tracking
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Message types of the Segment spec.
+const (
+	TypeTrack    = "track"
+	TypePage     = "page"
+	TypeIdentify = "identify"
+	TypeScreen   = "screen"
+	TypeGroup    = "group"
+	TypeAlias    = "alias"
+)
+
+// Limits from the Segment HTTP API, which clients already respect.
+const (
+	MaxMessageBytes = 32 * 1024
+	MaxBatchBytes   = 500 * 1024
+	MaxBatchLen     = 2500
+	maxIDLen        = 200
+	maxEventNameLen = 200
+)
+
+// Message is one tracking call. Field names follow the spec's JSON.
+type Message struct {
+	Type              string         `json:"type"`
+	MessageID         string         `json:"messageId"`
+	AnonymousID       string         `json:"anonymousId,omitempty"`
+	UserID            string         `json:"userId,omitempty"`
+	Event             string         `json:"event,omitempty"`
+	Name              string         `json:"name,omitempty"`
+	Category          string         `json:"category,omitempty"`
+	GroupID           string         `json:"groupId,omitempty"`
+	PreviousID        string         `json:"previousId,omitempty"`
+	Properties        map[string]any `json:"properties,omitempty"`
+	Traits            map[string]any `json:"traits,omitempty"`
+	Context           Context        `json:"context"`
+	Timestamp         time.Time      `json:"timestamp"`
+	OriginalTimestamp *time.Time     `json:"originalTimestamp,omitempty"`
+	SentAt            *time.Time     `json:"sentAt,omitempty"`
+	ReceivedAt        time.Time      `json:"receivedAt"`
+}
+
+// Context is the spec's context object, limited to what Leadflow uses; other
+// keys a client sends are kept in Extra so nothing it sent is dropped.
+type Context struct {
+	Page      *Page          `json:"page,omitempty"`
+	Campaign  *Campaign      `json:"campaign,omitempty"`
+	UserAgent string         `json:"userAgent,omitempty"`
+	IP        string         `json:"ip,omitempty"`
+	Locale    string         `json:"locale,omitempty"`
+	Timezone  string         `json:"timezone,omitempty"`
+	Traits    map[string]any `json:"traits,omitempty"`
+	Library   *Library       `json:"library,omitempty"`
+	Extra     map[string]any `json:"extra,omitempty"`
+}
+
+// Page describes the web page a call came from.
+type Page struct {
+	URL      string `json:"url,omitempty"`
+	Title    string `json:"title,omitempty"`
+	Referrer string `json:"referrer,omitempty"`
+	Path     string `json:"path,omitempty"`
+	Search   string `json:"search,omitempty"`
+}
+
+// Campaign is the UTM attribution of a call.
+type Campaign struct {
+	Source  string `json:"source,omitempty"`
+	Medium  string `json:"medium,omitempty"`
+	Name    string `json:"name,omitempty"`
+	Term    string `json:"term,omitempty"`
+	Content string `json:"content,omitempty"`
+}
+
+// Empty reports whether no UTM field is set.
+func (c *Campaign) Empty() bool {
+	return c == nil || (c.Source == "" && c.Medium == "" && c.Name == "" && c.Term == "" && c.Content == "")
+}
+
+// Library names the client that sent the call.
+type Library struct {
+	Name    string `json:"name,omitempty"`
+	Version string `json:"version,omitempty"`
+}
+
+// Batch is one accepted request: the messages of one HTTP call, bound to the
+// site they were sent for. It travels as a single queue message.
+type Batch struct {
+	RequestID  string    `json:"requestId"`
+	SiteKey    string    `json:"siteKey"`
+	ReceivedAt time.Time `json:"receivedAt"`
+	Messages   []Message `json:"messages"`
+}
+
+// IdentityKey returns the identifier that groups this message's events:
+// the user id when known, else the anonymous id.
+func (m *Message) IdentityKey() string {
+	if m.UserID != "" {
+		return "u:" + m.UserID
+	}
+	return "a:" + m.AnonymousID
+}
+
+// Email returns the message's email trait, from traits or context.traits.
+func (m *Message) Email() string {
+	for _, t := range []map[string]any{m.Traits, m.Context.Traits} {
+		if s, ok := t["email"].(string); ok && s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// rawContext is decoded first so unknown context keys survive in Extra.
+type rawContext map[string]json.RawMessage

@@ -1,0 +1,257 @@
+package tracking
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+var received = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+
+func TestParseAccepts(t *testing.T) {
+	tests := []struct {
+		name  string
+		typ   string
+		body  string
+		check func(t *testing.T, p Parsed)
+	}{
+		{
+			name: "batch of page, track, identify",
+			body: `{"writeKey":"wk_1","batch":[
+				{"type":"page","messageId":"m1","anonymousId":"a1","name":"Pricing","context":{"page":{"url":"https://x.io/pricing?utm_source=google&utm_medium=cpc","title":"Pricing","path":"/pricing"}}},
+				{"type":"track","messageId":"m2","anonymousId":"a1","event":"Signed Up","properties":{"plan":"pro"}},
+				{"type":"identify","messageId":"m3","anonymousId":"a1","userId":"u1","traits":{"email":"Ann@X.io"}}]}`,
+			check: func(t *testing.T, p Parsed) {
+				if p.WriteKey != "wk_1" || len(p.Messages) != 3 {
+					t.Fatalf("writeKey %q, %d messages", p.WriteKey, len(p.Messages))
+				}
+				c := p.Messages[0].Context.Campaign
+				if c == nil || c.Source != "google" || c.Medium != "cpc" {
+					t.Errorf("campaign from URL = %+v", c)
+				}
+				if p.Messages[1].Properties["plan"] != "pro" {
+					t.Errorf("properties = %v", p.Messages[1].Properties)
+				}
+				if p.Messages[2].Email() != "Ann@X.io" {
+					t.Errorf("email = %q", p.Messages[2].Email())
+				}
+				for _, m := range p.Messages {
+					if !m.ReceivedAt.Equal(received) || !m.Timestamp.Equal(received) {
+						t.Errorf("%s: receivedAt %v timestamp %v", m.MessageID, m.ReceivedAt, m.Timestamp)
+					}
+				}
+			},
+		},
+		{
+			name: "single track call implies its type",
+			typ:  TypeTrack,
+			body: `{"userId":42,"event":"Demo Requested","writeKey":"wk_2"}`,
+			check: func(t *testing.T, p Parsed) {
+				m := p.Messages[0]
+				if m.Type != TypeTrack || m.UserID != "42" || p.WriteKey != "wk_2" {
+					t.Errorf("got %+v, writeKey %q", m, p.WriteKey)
+				}
+				if !strings.HasPrefix(m.MessageID, "lf-") {
+					t.Errorf("generated messageId = %q", m.MessageID)
+				}
+			},
+		},
+		{
+			name: "clock skew is corrected from sentAt",
+			body: `{"sentAt":"2026-11-24T12:10:00Z","batch":[{"type":"track","event":"e","anonymousId":"a","timestamp":"2026-11-24T12:09:00Z"}]}`,
+			check: func(t *testing.T, p Parsed) {
+				want := received.Add(-time.Minute)
+				if got := p.Messages[0].Timestamp; !got.Equal(want) {
+					t.Errorf("timestamp = %v, want %v", got, want)
+				}
+			},
+		},
+		{
+			name: "timestamp without sentAt is kept",
+			body: `{"batch":[{"type":"page","anonymousId":"a","timestamp":"2026-11-20T08:00:00.123Z"}]}`,
+			check: func(t *testing.T, p Parsed) {
+				if got := p.Messages[0].Timestamp; !got.Equal(time.Date(2026, 11, 20, 8, 0, 0, 123e6, time.UTC)) {
+					t.Errorf("timestamp = %v", got)
+				}
+			},
+		},
+		{
+			name: "a future timestamp falls back to receivedAt",
+			body: `{"batch":[{"type":"page","anonymousId":"a","timestamp":"2030-01-01T00:00:00Z"}]}`,
+			check: func(t *testing.T, p Parsed) {
+				if got := p.Messages[0].Timestamp; !got.Equal(received) {
+					t.Errorf("timestamp = %v", got)
+				}
+			},
+		},
+		{
+			name: "ip is truncated and unknown context keys are kept",
+			body: `{"batch":[{"type":"page","anonymousId":"a","context":{"ip":"203.0.113.77","os":{"name":"iOS"}}}]}`,
+			check: func(t *testing.T, p Parsed) {
+				c := p.Messages[0].Context
+				if c.IP != "203.0.113.0" {
+					t.Errorf("ip = %q", c.IP)
+				}
+				if _, ok := c.Extra["os"]; !ok {
+					t.Errorf("extra = %v", c.Extra)
+				}
+			},
+		},
+		{
+			name: "source ip fills a missing context.ip, truncated",
+			typ:  TypePage,
+			body: `{"anonymousId":"a"}`,
+			check: func(t *testing.T, p Parsed) {
+				if got := p.Messages[0].Context.IP; got != "2001:db8:1::" {
+					t.Errorf("ip = %q", got)
+				}
+			},
+		},
+		{
+			name: "same bytes without messageId get the same id",
+			body: `{"batch":[{"type":"track","event":"e","anonymousId":"a"},{"type":"track","event":"e","anonymousId":"a"},{"type":"track","event":"f","anonymousId":"a"}]}`,
+			check: func(t *testing.T, p Parsed) {
+				if p.Messages[0].MessageID != p.Messages[1].MessageID || p.Messages[0].MessageID == p.Messages[2].MessageID {
+					t.Errorf("ids %q %q %q", p.Messages[0].MessageID, p.Messages[1].MessageID, p.Messages[2].MessageID)
+				}
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ip := "198.51.100.9"
+			if tc.typ == TypePage {
+				ip = "2001:db8:1:2::9"
+			}
+			p, err := Parse(Request{Type: tc.typ, Body: []byte(tc.body), ReceivedAt: received, SourceIP: ip})
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			tc.check(t, p)
+		})
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	big := `{"batch":[{"type":"track","event":"e","anonymousId":"a","properties":{"x":"` + strings.Repeat("y", MaxMessageBytes) + `"}}]}`
+	var huge strings.Builder
+	huge.WriteString(`{"batch":[`)
+	for i := 0; huge.Len() < MaxBatchBytes+10; i++ {
+		if i > 0 {
+			huge.WriteString(",")
+		}
+		huge.WriteString(`{"type":"track","event":"e","anonymousId":"a","properties":{"x":"` + strings.Repeat("y", 1000) + `"}}`)
+	}
+	huge.WriteString(`]}`)
+	tests := []struct {
+		name, typ, body, code, inMessage string
+	}{
+		{"empty body", "", ``, "invalid_body", "empty"},
+		{"malformed json", "", `{"batch":[`, "invalid_json", "not valid JSON"},
+		{"not an object", "", `[1,2]`, "invalid_json", "JSON object"},
+		{"no batch array", "", `{"writeKey":"x"}`, "invalid_batch", `"batch"`},
+		{"empty batch", "", `{"batch":[]}`, "invalid_batch", "empty"},
+		{"no identity", "", `{"batch":[{"type":"page","anonymousId":"a"},{"type":"track","event":"e"}]}`, "missing_identity", "batch[1]"},
+		{"track without event", "", `{"batch":[{"type":"track","userId":"u"}]}`, "missing_event", "event name"},
+		{"unknown type", "", `{"batch":[{"type":"explode","userId":"u"}]}`, "invalid_type", "explode"},
+		{"missing type", "", `{"batch":[{"userId":"u"}]}`, "invalid_type", "required"},
+		{"type mismatch on single path", TypeTrack, `{"type":"page","userId":"u","event":"e"}`, "invalid_type", "does not match"},
+		{"properties not an object", "", `{"batch":[{"type":"track","event":"e","userId":"u","properties":[1]}]}`, "invalid_field", "properties"},
+		{"userId an object", "", `{"batch":[{"type":"track","event":"e","userId":{"a":1}}]}`, "invalid_field", "userId"},
+		{"bad timestamp", "", `{"batch":[{"type":"track","event":"e","userId":"u","timestamp":"yesterday"}]}`, "invalid_timestamp", "yesterday"},
+		{"bad ip", "", `{"batch":[{"type":"page","userId":"u","context":{"ip":"not-an-ip"}}]}`, "invalid_field", "ip"},
+		{"page url not a string", "", `{"batch":[{"type":"page","userId":"u","context":{"page":{"url":5}}}]}`, "invalid_field", "page"},
+		{"message over 32KB", "", big, "message_too_large", "batch[0]"},
+		{"batch over 500KB", "", huge.String(), "batch_too_large", "limit"},
+		{"event name too long", "", `{"batch":[{"type":"track","userId":"u","event":"` + strings.Repeat("e", 201) + `"}]}`, "invalid_field", "event"},
+		{"group without groupId", "", `{"batch":[{"type":"group","userId":"u"}]}`, "missing_field", "groupId"},
+		{"alias without previousId", "", `{"batch":[{"type":"alias","userId":"u"}]}`, "missing_field", "previousId"},
+		{"invalid utf-8", "", "{\"batch\":[{\"type\":\"page\",\"userId\":\"\xff\"}]}", "invalid_json", "UTF-8"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(Request{Type: tc.typ, Body: []byte(tc.body), ReceivedAt: received})
+			var te *Error
+			if !errors.As(err, &te) {
+				t.Fatalf("want *Error, got %v", err)
+			}
+			if te.Code != tc.code || !strings.Contains(te.Message, tc.inMessage) {
+				t.Errorf("got %s %q; want code %s with %q", te.Code, te.Message, tc.code, tc.inMessage)
+			}
+		})
+	}
+}
+
+func TestPathType(t *testing.T) {
+	tests := []struct {
+		path, want string
+		ok         bool
+	}{
+		{"/v1/batch", "", true}, {"/v1/import", "", true}, {"/v1/t", TypeTrack, true},
+		{"/v1/identify", TypeIdentify, true}, {"/v1/p", TypePage, true}, {"/v1/contacts", "", false},
+	}
+	for _, tc := range tests {
+		got, ok := PathType(tc.path)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("PathType(%q) = %q, %v", tc.path, got, ok)
+		}
+	}
+}
+
+func TestTruncateIP(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.200": "192.0.2.0", "::ffff:192.0.2.7": "192.0.2.0",
+		"2001:db8:abcd:12::1": "2001:db8:abcd::", "junk": "", "": "",
+	} {
+		if got := TruncateIP(in); got != want {
+			t.Errorf("TruncateIP(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestReferrerHost(t *testing.T) {
+	tests := []struct {
+		page *Page
+		want string
+	}{
+		{&Page{URL: "https://x.io/a", Referrer: "https://www.Google.com/search"}, "google.com"},
+		{&Page{URL: "https://x.io/a", Referrer: "https://x.io/b"}, ""},
+		{&Page{URL: "https://x.io/a"}, ""},
+		{nil, ""},
+	}
+	for _, tc := range tests {
+		if got := ReferrerHost(tc.page); got != tc.want {
+			t.Errorf("ReferrerHost(%+v) = %q, want %q", tc.page, got, tc.want)
+		}
+	}
+}
+
+// FuzzParse checks that no input panics, and that whatever is accepted
+// satisfies the invariants the processor relies on.
+func FuzzParse(f *testing.F) {
+	f.Add("", `{"batch":[{"type":"track","event":"e","anonymousId":"a"}]}`)
+	f.Add("track", `{"userId":"u","event":"x","timestamp":"2026-01-01T00:00:00Z","context":{"ip":"1.2.3.4"}}`)
+	f.Add("", `{"sentAt":"2026-01-01","batch":[{"type":"identify","userId":1,"traits":{"email":"a@b.c"}}]}`)
+	f.Fuzz(func(t *testing.T, typ, body string) {
+		p, err := Parse(Request{Type: typ, Body: []byte(body), ReceivedAt: received})
+		if err != nil {
+			var te *Error
+			if !errors.As(err, &te) || te.Code == "" || te.Message == "" {
+				t.Fatalf("error without code/message: %v", err)
+			}
+			return
+		}
+		if len(p.Messages) == 0 {
+			t.Fatal("accepted a request with no messages")
+		}
+		for _, m := range p.Messages {
+			if m.MessageID == "" || (m.UserID == "" && m.AnonymousID == "") || m.Timestamp.IsZero() {
+				t.Fatalf("accepted message breaks invariants: %+v", m)
+			}
+			if m.Type == TypeTrack && m.Event == "" {
+				t.Fatalf("track without event accepted")
+			}
+		}
+	})
+}
