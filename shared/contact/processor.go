@@ -170,6 +170,9 @@ func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile,
 // resolve finds the contact a message belongs to, creating it and linking
 // the message's identities as needed. owners is updated in place.
 func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[Identity]string) (cid string, created bool, err error) {
+	if m.ContactID != "" {
+		return m.ContactID, false, nil
+	}
 	ids := messageIdentities(m)
 	for _, id := range ids {
 		if c, ok := owners[id]; ok {

@@ -45,6 +45,9 @@ type Message struct {
 	OriginalTimestamp *time.Time     `json:"originalTimestamp,omitempty"`
 	SentAt            *time.Time     `json:"sentAt,omitempty"`
 	ReceivedAt        time.Time      `json:"receivedAt"`
+	// ContactID addresses a contact directly. Only internal producers (timers,
+	// email events) set it; Parse never does, so a website cannot.
+	ContactID string `json:"contactId,omitempty"`
 }
 
 // Context is the spec's context object, limited to what Leadflow uses; other

@@ -1,0 +1,278 @@
+// Package adminfn is the Lambda handler of the admin API. Every route needs
+// the admin bearer token; the function holds only its SHA-256.
+package adminfn
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/leadflow/leadflow/shared/catalog"
+	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/httpapi"
+	"github.com/leadflow/leadflow/shared/site"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// Config is read from the environment once, at cold start.
+type Config struct {
+	Table string
+	// TokenHash is the SHA-256 of the admin token.
+	TokenHash []byte
+}
+
+// ConfigFromEnv reads the function's settings.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{Table: getenv(catalog.EnvTableName)}
+	if c.Table == "" {
+		return c, fmt.Errorf("admin: %s must be set", catalog.EnvTableName)
+	}
+	h, err := hex.DecodeString(strings.TrimSpace(getenv(catalog.EnvAdminTokenSHA256)))
+	if err != nil || len(h) != sha256.Size {
+		return c, fmt.Errorf("admin: %s must be the hex SHA-256 of the admin token", catalog.EnvAdminTokenSHA256)
+	}
+	c.TokenHash = h
+	return c, nil
+}
+
+// HashToken returns the hex SHA-256 of a token, as the stack expects it.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Store is what the admin API reads and writes.
+type Store interface {
+	contact.Store
+	site.Store
+	GetProfile(ctx context.Context, id string) (*contact.Profile, error)
+	ListRecentContacts(ctx context.Context, limit int) ([]string, error)
+}
+
+var _ Store = (*dynamo.Store)(nil)
+
+// Handler serves the admin routes.
+type Handler struct {
+	store     Store
+	tokenHash []byte
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// New wires the handler with only the clients it uses.
+func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
+	return NewWith(dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table), cfg.TokenHash, log)
+}
+
+// NewWith builds a handler around a store (tests).
+func NewWith(store Store, tokenHash []byte, log *slog.Logger) *Handler {
+	return &Handler{store: store, tokenHash: tokenHash, log: log, now: time.Now}
+}
+
+// ContactView is the contact as the API returns it.
+type ContactView struct {
+	*contact.Profile
+	Events []tracking.Message `json:"events"`
+}
+
+// Handle serves one request.
+func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	got := sha256.Sum256([]byte(httpapi.BearerToken(req)))
+	if httpapi.BearerToken(req) == "" || subtle.ConstantTimeCompare(got[:], h.tokenHash) != 1 {
+		return httpapi.Fail(http.StatusUnauthorized, "unauthorized", "admin routes need Authorization: Bearer <admin token>",
+			map[string]string{"WWW-Authenticate": `Bearer realm="leadflow-admin"`}), nil
+	}
+	resp, err := h.route(ctx, req)
+	if err != nil {
+		return h.fail(ctx, req, err), nil
+	}
+	return resp, nil
+}
+
+// errBadRequest marks client mistakes; its message is shown to the caller.
+type errBadRequest struct{ code, msg string }
+
+func (e errBadRequest) Error() string { return e.msg }
+
+func (h *Handler) route(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	q := req.QueryStringParameters
+	switch req.RouteKey {
+	case "GET /v1/contacts":
+		return h.listContacts(ctx, q)
+	case "GET /v1/contacts/{id}":
+		limit, err := intParam(q, "events", 50, 1, 500)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return h.getContact(ctx, req.PathParameters["id"], limit)
+	case "GET /v1/sites":
+		sites, err := h.store.ListSites(ctx)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.JSON(http.StatusOK, map[string]any{"sites": sites}, nil), nil
+	case "PUT /v1/sites/{key}":
+		return h.putSite(ctx, req)
+	}
+	return httpapi.Fail(http.StatusNotFound, "not_found", "no route "+req.RouteKey, nil), nil
+}
+
+func (h *Handler) listContacts(ctx context.Context, q map[string]string) (httpapi.Response, error) {
+	var ids []string
+	filters := []struct {
+		param string
+		kind  contact.IdentityKind
+	}{{"anonymous_id", contact.AnonymousID}, {"user_id", contact.UserID}, {"email", contact.Email}}
+	filtered := false
+	for _, f := range filters {
+		v := strings.TrimSpace(q[f.param])
+		if v == "" {
+			continue
+		}
+		if f.kind == contact.Email {
+			if v = contact.NormalizeEmail(v); v == "" {
+				return httpapi.Response{}, errBadRequest{"invalid_email", fmt.Sprintf("%q is not an email address", q[f.param])}
+			}
+		}
+		filtered = true
+		id := contact.Identity{Kind: f.kind, Value: v}
+		owners, err := h.store.LookupIdentities(ctx, []contact.Identity{id})
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		if c, ok := owners[id]; ok {
+			ids = append(ids, c)
+		}
+	}
+	if !filtered {
+		limit, err := intParam(q, "limit", 50, 1, 200)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		if ids, err = h.store.ListRecentContacts(ctx, limit); err != nil {
+			return httpapi.Response{}, err
+		}
+	}
+	profiles, err := h.store.GetProfiles(ctx, dedupe(ids))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	out := make([]*contact.Profile, 0, len(profiles))
+	for _, id := range dedupe(ids) {
+		if p, ok := profiles[id]; ok {
+			out = append(out, normalize(p))
+		}
+	}
+	return httpapi.JSON(http.StatusOK, map[string]any{"contacts": out}, nil), nil
+}
+
+func (h *Handler) getContact(ctx context.Context, id string, limit int) (httpapi.Response, error) {
+	p, err := h.store.GetProfile(ctx, id)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	evs, err := h.store.RecentEvents(ctx, id, limit)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if evs == nil {
+		evs = []tracking.Message{}
+	}
+	return httpapi.JSON(http.StatusOK, ContactView{Profile: normalize(p), Events: evs}, nil), nil
+}
+
+func (h *Handler) putSite(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	body, err := httpapi.Body(req)
+	if err != nil {
+		return httpapi.Response{}, errBadRequest{"invalid_body", err.Error()}
+	}
+	var in struct {
+		Name           string   `json:"name"`
+		AllowedOrigins []string `json:"allowed_origins"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return httpapi.Response{}, errBadRequest{"invalid_json", "site: " + err.Error()}
+	}
+	key := req.PathParameters["key"]
+	now := h.now().UTC()
+	s := site.Site{Key: key, Name: in.Name, AllowedOrigins: in.AllowedOrigins, CreatedAt: now, UpdatedAt: now}
+	if s.AllowedOrigins == nil {
+		s.AllowedOrigins = []string{}
+	}
+	if err := s.Validate(); err != nil {
+		return httpapi.Response{}, errBadRequest{"invalid_site", err.Error()}
+	}
+	status := http.StatusCreated
+	if old, err := h.store.GetSite(ctx, key); err == nil {
+		s.CreatedAt, status = old.CreatedAt, http.StatusOK
+	} else if !errors.Is(err, site.ErrNotFound) {
+		return httpapi.Response{}, err
+	}
+	if err := h.store.PutSite(ctx, s); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(status, s, nil), nil
+}
+
+func (h *Handler) fail(ctx context.Context, req httpapi.Request, err error) httpapi.Response {
+	var bad errBadRequest
+	switch {
+	case errors.As(err, &bad):
+		return httpapi.Fail(http.StatusBadRequest, bad.code, bad.msg, nil)
+	case errors.Is(err, contact.ErrNotFound):
+		return httpapi.Fail(http.StatusNotFound, "not_found", "no contact "+req.PathParameters["id"], nil)
+	default:
+		h.log.ErrorContext(ctx, "admin request", "route", req.RouteKey, "error", err)
+		return httpapi.Fail(http.StatusInternalServerError, "internal", "internal error", nil)
+	}
+}
+
+// normalize makes empty collections encode as [] and {} rather than null.
+func normalize(p *contact.Profile) *contact.Profile {
+	if p.AnonymousIDs == nil {
+		p.AnonymousIDs = []string{}
+	}
+	if p.Traits == nil {
+		p.Traits = map[string]any{}
+	}
+	return p
+}
+
+func intParam(q map[string]string, name string, def, lo, hi int) (int, error) {
+	v, ok := q[name]
+	if !ok || v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, errBadRequest{"invalid_parameter", fmt.Sprintf("%s must be a whole number from %d to %d", name, lo, hi)}
+	}
+	return n, nil
+}
+
+func dedupe(ids []string) []string {
+	seen := map[string]bool{}
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -1,0 +1,121 @@
+// Package ingestfn is the Lambda handler of the public tracking endpoints:
+// it decodes the API Gateway request, calls ingest, and encodes the answer.
+package ingestfn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/leadflow/leadflow/shared/catalog"
+	"github.com/leadflow/leadflow/shared/httpapi"
+	"github.com/leadflow/leadflow/shared/ingest"
+	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// Config is read from the environment once, at cold start.
+type Config struct {
+	Table    string
+	QueueURL string
+}
+
+// ConfigFromEnv reads the function's settings.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{Table: getenv(catalog.EnvTableName), QueueURL: getenv(catalog.QueueURLEnv(catalog.EventsQueue))}
+	if c.Table == "" || c.QueueURL == "" {
+		return c, fmt.Errorf("ingest: %s and %s must be set", catalog.EnvTableName, catalog.QueueURLEnv(catalog.EventsQueue))
+	}
+	return c, nil
+}
+
+// Handler serves the tracking routes.
+type Handler struct {
+	svc *ingest.Service
+	log *slog.Logger
+}
+
+// New wires the handler with only the clients it uses.
+func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
+	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
+	queue := sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL)
+	return NewWith(ingest.New(store, queue, time.Minute, nil), log)
+}
+
+// NewWith builds a handler around a service (tests, benchmarks).
+func NewWith(svc *ingest.Service, log *slog.Logger) *Handler {
+	return &Handler{svc: svc, log: log}
+}
+
+var corsHeaders = map[string]string{
+	"Access-Control-Allow-Methods": "POST, OPTIONS",
+	"Access-Control-Allow-Headers": "Content-Type, Authorization, X-Site-Key",
+	"Access-Control-Max-Age":       "86400",
+}
+
+// Handle serves one request.
+func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	origin := httpapi.Header(req, "Origin")
+	method := req.RequestContext.HTTP.Method
+	if method == http.MethodOptions {
+		// A preflight carries no write key, so it cannot be checked against a
+		// site; the POST that follows is, and is refused for other origins.
+		headers := map[string]string{"Vary": "Origin"}
+		if origin != "" {
+			headers["Access-Control-Allow-Origin"] = origin
+			for k, v := range corsHeaders {
+				headers[k] = v
+			}
+		}
+		return httpapi.Response{StatusCode: http.StatusNoContent, Headers: headers}, nil
+	}
+	body, err := httpapi.Body(req)
+	if err != nil {
+		return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
+	}
+	acc, err := h.svc.Accept(ctx, ingest.Call{
+		Path:      req.RawPath,
+		Body:      body,
+		HeaderKey: httpapi.Header(req, "X-Site-Key"),
+		BasicKey:  httpapi.BasicUser(req),
+		Origin:    origin,
+		SourceIP:  req.RequestContext.HTTP.SourceIP,
+		UserAgent: req.RequestContext.HTTP.UserAgent,
+		RequestID: req.RequestContext.RequestID,
+	})
+	headers := map[string]string{"Vary": "Origin"}
+	if origin != "" && acc.Site.Key != "" && acc.Site.AllowsOrigin(origin) {
+		headers["Access-Control-Allow-Origin"] = origin
+	}
+	if err != nil {
+		return h.fail(ctx, err, acc, headers), nil
+	}
+	h.log.InfoContext(ctx, "batch accepted", "site", acc.Site.Key, "messages", acc.Messages, "queue_messages", acc.Queued)
+	return httpapi.JSON(http.StatusOK, map[string]bool{"success": true}, headers), nil
+}
+
+func (h *Handler) fail(ctx context.Context, err error, acc ingest.Accepted, headers map[string]string) httpapi.Response {
+	var te *tracking.Error
+	switch {
+	case errors.As(err, &te):
+		h.log.InfoContext(ctx, "batch rejected", "site", acc.Site.Key, "code", te.Code, "reason", te.Message)
+		return httpapi.Fail(http.StatusBadRequest, te.Code, te.Message, headers)
+	case errors.Is(err, ingest.ErrMissingKey):
+		return httpapi.Fail(http.StatusUnauthorized, "missing_write_key", err.Error(), headers)
+	case errors.Is(err, ingest.ErrUnknownKey):
+		return httpapi.Fail(http.StatusUnauthorized, "unknown_write_key", err.Error(), headers)
+	case errors.Is(err, ingest.ErrOriginRejected):
+		return httpapi.Fail(http.StatusForbidden, "origin_not_allowed", err.Error(), headers)
+	default:
+		h.log.ErrorContext(ctx, "accept batch", "site", acc.Site.Key, "error", err)
+		return httpapi.Fail(http.StatusInternalServerError, "internal", "the batch could not be queued; retry", headers)
+	}
+}

@@ -1,0 +1,99 @@
+// Package processorfn is the Lambda handler of the events queue: it decodes
+// the SQS batch, lets the contact processor apply it, and reports the
+// messages that must be retried as batch item failures.
+package processorfn
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/leadflow/leadflow/shared/catalog"
+	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// Config is read from the environment once, at cold start.
+type Config struct {
+	Table string
+	// EventRetention is how long timeline events are kept (0: forever).
+	EventRetention time.Duration
+}
+
+// EnvEventRetentionDays optionally bounds how long events are kept.
+const EnvEventRetentionDays = "EVENT_RETENTION_DAYS"
+
+// ConfigFromEnv reads the function's settings.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{Table: getenv(catalog.EnvTableName)}
+	if c.Table == "" {
+		return c, fmt.Errorf("processor: %s must be set", catalog.EnvTableName)
+	}
+	if d := getenv(EnvEventRetentionDays); d != "" {
+		days, err := strconv.Atoi(d)
+		if err != nil || days < 0 {
+			return c, fmt.Errorf("processor: %s=%q is not a number of days", EnvEventRetentionDays, d)
+		}
+		c.EventRetention = time.Duration(days) * 24 * time.Hour
+	}
+	return c, nil
+}
+
+// Handler consumes the events queue.
+type Handler struct {
+	proc *contact.Processor
+	log  *slog.Logger
+}
+
+// New wires the handler with only the clients it uses.
+func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
+	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
+	store.EventTTL = cfg.EventRetention
+	return NewWith(contact.NewProcessor(store, log, nil), log)
+}
+
+// NewWith builds a handler around a processor (tests, benchmarks).
+func NewWith(proc *contact.Processor, log *slog.Logger) *Handler {
+	return &Handler{proc: proc, log: log}
+}
+
+// Handle processes one SQS batch. A record that cannot be decoded is
+// reported as failed, so after the queue's maxReceiveCount it lands in the
+// dead-letter queue instead of blocking the rest.
+func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	inputs := make([]contact.Input, 0, len(ev.Records))
+	for _, r := range ev.Records {
+		b, err := tracking.DecodeBatch(r.Body)
+		if err != nil {
+			h.log.ErrorContext(ctx, "undecodable queue message", "sqs_message_id", r.MessageId, "error", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+			continue
+		}
+		inputs = append(inputs, contact.Input{ID: r.MessageId, Batch: b})
+	}
+	out, err := h.proc.Process(ctx, inputs)
+	if err != nil {
+		// Nothing was committed for anyone: retry the whole batch.
+		h.log.ErrorContext(ctx, "process batch", "records", len(ev.Records), "error", err)
+		resp.BatchItemFailures = resp.BatchItemFailures[:0]
+		for _, r := range ev.Records {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+		}
+		return resp, nil
+	}
+	for _, id := range out.Failed {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+	}
+	h.log.InfoContext(ctx, "batch processed", "records", len(ev.Records), "events", out.Messages,
+		"applied", out.Applied, "duplicates", out.Duplicates, "contacts", out.Contacts,
+		"new_contacts", out.NewContacts, "conflicts", out.Conflicts, "failed", len(resp.BatchItemFailures))
+	return resp, nil
+}

@@ -1,0 +1,164 @@
+// Package ingest accepts tracking requests: it checks the site's write key
+// and origin, validates the whole request, and queues it as one message.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/leadflow/leadflow/shared/site"
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// Queue is where accepted batches go.
+type Queue interface {
+	Enqueue(ctx context.Context, body string) error
+}
+
+// Sites finds a site by its write key.
+type Sites interface {
+	GetSite(ctx context.Context, key string) (site.Site, error)
+}
+
+// Errors the handler maps to HTTP statuses.
+var (
+	ErrMissingKey     = errors.New("a write key is required: HTTP Basic username, \"writeKey\" in the body, or the X-Site-Key header")
+	ErrUnknownKey     = errors.New("unknown write key")
+	ErrOriginRejected = errors.New("this origin is not allowed to send with this write key")
+)
+
+// Call is one request to a tracking endpoint.
+type Call struct {
+	Path      string
+	Body      []byte
+	HeaderKey string // X-Site-Key
+	BasicKey  string // HTTP Basic username
+	Origin    string
+	SourceIP  string
+	UserAgent string
+	RequestID string
+}
+
+// Accepted describes a queued request.
+type Accepted struct {
+	Site     site.Site
+	Messages int
+	Queued   int
+}
+
+// Service accepts tracking calls.
+type Service struct {
+	sites *siteCache
+	queue Queue
+	now   func() time.Time
+}
+
+// New builds a Service. Sites are cached for ttl (unknown keys for a tenth
+// of it) so a busy site costs one read a minute, not one per request.
+func New(sites Sites, queue Queue, ttl time.Duration, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{sites: &siteCache{src: sites, ttl: ttl, now: now, m: map[string]cached{}}, queue: queue, now: now}
+}
+
+// Site returns the site for a key, through the cache.
+func (s *Service) Site(ctx context.Context, key string) (site.Site, error) {
+	return s.sites.get(ctx, key)
+}
+
+// Accept validates and queues a call. Nothing is queued unless every message
+// in it is valid.
+func (s *Service) Accept(ctx context.Context, c Call) (Accepted, error) {
+	typ, ok := tracking.PathType(c.Path)
+	if !ok {
+		return Accepted{}, fmt.Errorf("path %s: %w", c.Path, errUnknownPath)
+	}
+	received := s.now().UTC()
+	parsed, err := tracking.Parse(tracking.Request{Type: typ, Body: c.Body, ReceivedAt: received, SourceIP: c.SourceIP, UserAgent: c.UserAgent})
+	key := firstNonEmpty(c.BasicKey, c.HeaderKey)
+	if key == "" && err == nil {
+		key = parsed.WriteKey
+	}
+	if key == "" {
+		if err != nil {
+			return Accepted{}, err
+		}
+		return Accepted{}, ErrMissingKey
+	}
+	st, kerr := s.sites.get(ctx, key)
+	if kerr != nil {
+		return Accepted{}, kerr
+	}
+	if !st.AllowsOrigin(c.Origin) {
+		return Accepted{Site: st}, ErrOriginRejected
+	}
+	if err != nil {
+		return Accepted{Site: st}, err
+	}
+	bodies, err := tracking.EncodeBatches(tracking.Batch{RequestID: c.RequestID, SiteKey: st.Key, ReceivedAt: received, Messages: parsed.Messages})
+	if err != nil {
+		return Accepted{Site: st}, err
+	}
+	for i, b := range bodies {
+		if err := s.queue.Enqueue(ctx, b); err != nil {
+			// Earlier parts are already queued; the client's retry repeats
+			// them with the same messageIds, which the processor drops.
+			return Accepted{Site: st, Messages: len(parsed.Messages), Queued: i}, fmt.Errorf("queue part %d of %d: %w", i+1, len(bodies), err)
+		}
+	}
+	return Accepted{Site: st, Messages: len(parsed.Messages), Queued: len(bodies)}, nil
+}
+
+var errUnknownPath = errors.New("not a tracking endpoint")
+
+type cached struct {
+	site    site.Site
+	err     error
+	expires time.Time
+}
+
+type siteCache struct {
+	src Sites
+	ttl time.Duration
+	now func() time.Time
+	mu  sync.Mutex
+	m   map[string]cached
+}
+
+func (c *siteCache) get(ctx context.Context, key string) (site.Site, error) {
+	now := c.now()
+	c.mu.Lock()
+	e, ok := c.m[key]
+	c.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.site, e.err
+	}
+	st, err := c.src.GetSite(ctx, key)
+	ttl := c.ttl
+	switch {
+	case errors.Is(err, site.ErrNotFound):
+		err, ttl = ErrUnknownKey, c.ttl/10
+	case err != nil:
+		return site.Site{}, fmt.Errorf("look up site: %w", err) // not cached: a transient failure
+	}
+	c.mu.Lock()
+	if len(c.m) > 10000 { // bound memory against random keys
+		c.m = map[string]cached{}
+	}
+	c.m[key] = cached{site: st, err: err, expires: now.Add(ttl)}
+	c.mu.Unlock()
+	return st, err
+}
+
+func firstNonEmpty(xs ...string) string {
+	for _, x := range xs {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
