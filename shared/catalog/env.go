@@ -1,0 +1,47 @@
+package catalog
+
+// Resources are the names and addresses of what a deployment (or a local
+// run) created; Env turns them into a function's environment.
+type Resources struct {
+	Table          string
+	QueueURLs      map[string]string
+	AdminTokenHash string
+	EventBusName   string
+	SESConfigSet   string
+	LogLevel       string
+}
+
+// Env is the environment a function gets, in the stack and locally alike:
+// each function sees only the resources its Access names.
+func (f Function) Env(r Resources) map[string]string {
+	env := map[string]string{}
+	if r.LogLevel != "" {
+		env[EnvLogLevel] = r.LogLevel
+	}
+	if f.Access.Table != NoTable {
+		env[EnvTableName] = r.Table
+	}
+	for _, q := range f.Access.SendsTo {
+		env[QueueURLEnv(q)] = r.QueueURLs[q]
+	}
+	if f.Access.PutsEvents {
+		env[EnvEventBusName] = r.EventBusName
+	}
+	if f.Access.SendsEmail {
+		env[EnvSESConfigSet] = r.SESConfigSet
+	}
+	if f.ServesAdmin() {
+		env[EnvAdminTokenSHA256] = r.AdminTokenHash
+	}
+	return env
+}
+
+// ServesAdmin reports whether any of the function's routes is an admin route.
+func (f Function) ServesAdmin() bool {
+	for _, r := range f.Routes {
+		if r.Auth == Admin {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,181 @@
+// Package contacttest provides an in-memory contact.Store for unit tests and
+// in-process benchmarks. It honours the same contract as the DynamoDB
+// adapter (conditional links, versioned saves), and counts calls so tests
+// can check how many store round trips a batch costs.
+package contacttest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// MemStore is an in-memory contact.Store.
+type MemStore struct {
+	mu         sync.Mutex
+	identities map[contact.Identity]string
+	profiles   map[string][]byte
+	versions   map[string]int64
+	events     map[string]map[string]tracking.Message
+	// Calls counts calls by method name.
+	Calls map[string]int
+	// FailSave makes SaveProfile fail for these contact ids.
+	FailSave map[string]error
+	// BeforeSave runs before each SaveProfile (to inject concurrent writes).
+	BeforeSave func(p *contact.Profile)
+}
+
+var _ contact.Store = (*MemStore)(nil)
+
+// New returns an empty store.
+func New() *MemStore {
+	return &MemStore{
+		identities: map[contact.Identity]string{}, profiles: map[string][]byte{}, versions: map[string]int64{},
+		events: map[string]map[string]tracking.Message{}, Calls: map[string]int{}, FailSave: map[string]error{},
+	}
+}
+
+func (m *MemStore) count(name string) {
+	m.mu.Lock()
+	m.Calls[name]++
+	m.mu.Unlock()
+}
+
+// LookupIdentities implements contact.Store.
+func (m *MemStore) LookupIdentities(_ context.Context, ids []contact.Identity) (map[contact.Identity]string, error) {
+	m.count("LookupIdentities")
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[contact.Identity]string{}
+	for _, id := range ids {
+		if c, ok := m.identities[id]; ok {
+			out[id] = c
+		}
+	}
+	return out, nil
+}
+
+// LinkIdentity implements contact.Store.
+func (m *MemStore) LinkIdentity(_ context.Context, id contact.Identity, cid string, _ time.Time) (string, error) {
+	m.count("LinkIdentity")
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.identities[id]; ok {
+		return c, nil
+	}
+	m.identities[id] = cid
+	return cid, nil
+}
+
+// GetProfiles implements contact.Store; profiles are deep copies.
+func (m *MemStore) GetProfiles(_ context.Context, ids []string) (map[string]*contact.Profile, error) {
+	m.count("GetProfiles")
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]*contact.Profile{}
+	for _, id := range ids {
+		if raw, ok := m.profiles[id]; ok {
+			p, err := decode(raw)
+			if err != nil {
+				return nil, err
+			}
+			p.Version = m.versions[id]
+			out[id] = p
+		}
+	}
+	return out, nil
+}
+
+type stored struct {
+	*contact.Profile
+	Applied []uint64 `json:"applied"`
+}
+
+func decode(raw []byte) (*contact.Profile, error) {
+	var s stored
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, fmt.Errorf("decode profile: %w", err)
+	}
+	s.Profile.Applied = s.Applied
+	return s.Profile, nil
+}
+
+// SaveProfile implements contact.Store.
+func (m *MemStore) SaveProfile(_ context.Context, p *contact.Profile) error {
+	m.count("SaveProfile")
+	if m.BeforeSave != nil {
+		m.BeforeSave(p)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.FailSave[p.ID]; err != nil {
+		return err
+	}
+	if m.versions[p.ID] != p.Version {
+		return fmt.Errorf("save %s: %w", p.ID, contact.ErrConflict)
+	}
+	raw, err := json.Marshal(stored{p, p.Applied})
+	if err != nil {
+		return err
+	}
+	m.profiles[p.ID] = raw
+	m.versions[p.ID] = p.Version + 1
+	p.Version++
+	return nil
+}
+
+// Profile returns the stored profile (tests).
+func (m *MemStore) Profile(id string) *contact.Profile {
+	got, _ := m.GetProfiles(context.Background(), []string{id})
+	return got[id]
+}
+
+// PutEvents implements contact.Store.
+func (m *MemStore) PutEvents(_ context.Context, cid string, msgs []tracking.Message) error {
+	m.count("PutEvents")
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.events[cid] == nil {
+		m.events[cid] = map[string]tracking.Message{}
+	}
+	for _, e := range msgs {
+		m.events[cid][e.MessageID] = e
+	}
+	return nil
+}
+
+// RecentEvents implements contact.Store.
+func (m *MemStore) RecentEvents(_ context.Context, cid string, limit int) ([]tracking.Message, error) {
+	m.count("RecentEvents")
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []tracking.Message
+	for _, e := range m.events[cid] {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Timestamp.After(out[j].Timestamp) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// Owner returns the contact an identity points at.
+func (m *MemStore) Owner(id contact.Identity) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.identities[id]
+}
+
+// ResetCalls clears the call counters.
+func (m *MemStore) ResetCalls() {
+	m.mu.Lock()
+	m.Calls = map[string]int{}
+	m.mu.Unlock()
+}
