@@ -1,0 +1,182 @@
+// Command local runs the whole Leadflow platform on this machine: DynamoDB
+// Local, an SQS server and an SES server with a mail viewer, and every
+// catalog function behind a local HTTP API. `make dev` runs it.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/leadflow/leadflow/local/runner"
+	"github.com/leadflow/leadflow/shared/localaws"
+	"github.com/leadflow/leadflow/shared/site"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "leadflow local:", err)
+		os.Exit(1)
+	}
+}
+
+func envInt(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 65535 {
+		return 0, fmt.Errorf("%s=%q is not a port", name, v)
+	}
+	return n, nil
+}
+
+func run() error {
+	root, err := localaws.RepoRoot()
+	if err != nil {
+		return err
+	}
+	state := filepath.Join(root, ".local")
+	logDir := filepath.Join(state, "logs")
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return err
+	}
+	port, err := envInt("PORT", 3000)
+	if err != nil {
+		return err
+	}
+	ddbPort, err := envInt("LEADFLOW_DYNAMODB_PORT", 8000)
+	if err != nil {
+		return err
+	}
+	sqsPort, err := envInt("LEADFLOW_SQS_PORT", 9324)
+	if err != nil {
+		return err
+	}
+	sesPort, err := envInt("LEADFLOW_SES_PORT", 8005)
+	if err != nil {
+		return err
+	}
+	adminToken, err := secret("LEADFLOW_ADMIN_TOKEN", filepath.Join(state, "admin-token"), "lf_admin_")
+	if err != nil {
+		return err
+	}
+	siteKey, err := secret("LEADFLOW_SITE_KEY", filepath.Join(state, "site-key"), "lf_site_")
+	if err != nil {
+		return err
+	}
+	// Bind the API first, so a busy port fails before the slow servers start.
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return fmt.Errorf("listen on port %d (set PORT to use another): %w", port, err)
+	}
+
+	log := slog.New(slog.NewJSONHandler(mustOpen(filepath.Join(logDir, "functions.log")), nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	fmt.Println("Starting DynamoDB Local, the SQS server and the SES server...")
+	srv, err := runner.StartServers(ctx, runner.ServerOptions{
+		Root: root, DynamoDBPort: ddbPort, SQSPort: sqsPort, SESPort: sesPort,
+		DataDir: state, LogDir: logDir,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+
+	platform, err := runner.New(ctx, runner.Options{
+		Endpoints:  srv.Endpoints(),
+		Table:      "leadflow",
+		AdminToken: adminToken,
+		Site: site.Site{
+			Key: siteKey, Name: "Local demo site",
+			// Any origin may post with the local key, so a page opened from
+			// any local server or file works; deployed sites list theirs.
+			AllowedOrigins: []string{"*"},
+		},
+		Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	platform.Start(ctx)
+
+	api := &http.Server{Handler: platform, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		api.Shutdown(shutdown)
+	}()
+
+	base := fmt.Sprintf("http://localhost:%d", port)
+	fmt.Printf(`
+Leadflow is running locally.
+
+  API            %s
+  Mail viewer    %s
+  DynamoDB Local %s
+  SQS (goaws)    %s
+  Admin token    %s
+  Site key       %s
+  Logs           %s
+
+Try it:
+  curl -s -u '%s:' %s/v1/batch -H 'Content-Type: application/json' \
+    -d '{"batch":[{"type":"page","anonymousId":"visitor-1","name":"Pricing","context":{"page":{"url":"https://example.com/pricing?utm_source=newsletter&utm_medium=email&utm_campaign=launch","title":"Pricing"}}}]}'
+  curl -s -H 'Authorization: Bearer %s' '%s/v1/contacts?anonymous_id=visitor-1'
+
+Press Ctrl-C to stop. Data persists in .local/ across restarts.
+`, base, srv.SES.Endpoint, srv.DynamoDB.Endpoint, srv.SQS.Endpoint, adminToken, siteKey, logDir,
+		siteKey, base, adminToken, base)
+
+	err = api.Serve(ln)
+	platform.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		fmt.Println("\nStopped.")
+		return nil
+	}
+	return err
+}
+
+// secret returns the variable's value, else one kept in file, else a new
+// random one written there, so the token stays the same across restarts.
+func secret(env, file, prefix string) (string, error) {
+	if v := strings.TrimSpace(os.Getenv(env)); v != "" {
+		return v, nil
+	}
+	if b, err := os.ReadFile(file); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	v := prefix + hex.EncodeToString(b[:])
+	if err := os.WriteFile(file, []byte(v+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("keep %s in %s: %w", env, file, err)
+	}
+	return v, nil
+}
+
+func mustOpen(path string) *os.File {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return os.Stderr
+	}
+	return f
+}

@@ -1,0 +1,47 @@
+package runner
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/leadflow/leadflow/shared/fn/adminfn"
+	"github.com/leadflow/leadflow/shared/fn/ingestfn"
+	"github.com/leadflow/leadflow/shared/fn/processorfn"
+	"github.com/leadflow/leadflow/shared/fn/timersfn"
+)
+
+// build constructs a catalog function's handler exactly as its main.go does,
+// from the environment the stack would give it. Adding a function to the
+// catalog without adding it here fails the runner's tests.
+func build(name string, awsCfg aws.Config, getenv func(string) string, log *slog.Logger) (lambda.Handler, error) {
+	switch name {
+	case "ingest":
+		cfg, err := ingestfn.ConfigFromEnv(getenv)
+		if err != nil {
+			return nil, err
+		}
+		return lambda.NewHandler(ingestfn.New(awsCfg, cfg, log).Handle), nil
+	case "processor":
+		cfg, err := processorfn.ConfigFromEnv(getenv)
+		if err != nil {
+			return nil, err
+		}
+		return lambda.NewHandler(processorfn.New(awsCfg, cfg, log).Handle), nil
+	case "admin":
+		cfg, err := adminfn.ConfigFromEnv(getenv)
+		if err != nil {
+			return nil, err
+		}
+		return lambda.NewHandler(adminfn.New(awsCfg, cfg, log).Handle), nil
+	case "timers":
+		cfg, err := timersfn.ConfigFromEnv(getenv)
+		if err != nil {
+			return nil, err
+		}
+		return lambda.NewHandler(timersfn.New(awsCfg, cfg, log).Handle), nil
+	}
+	return nil, fmt.Errorf("runner: catalog function %q has no local constructor", name)
+}

@@ -1,0 +1,286 @@
+// Package runner runs Leadflow's catalog of functions locally the way AWS
+// runs them: an HTTP server in API Gateway's v2 payload shape, SQS pollers
+// that behave like Lambda's event source mapping, and the schedules. The
+// handlers are the production ones, invoked through the same JSON path as
+// the Lambda runtime, with the production adapters pointed at local servers.
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/leadflow/leadflow/shared/catalog"
+	"github.com/leadflow/leadflow/shared/fn/adminfn"
+	"github.com/leadflow/leadflow/shared/site"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
+)
+
+// Options configure a local platform.
+type Options struct {
+	Endpoints Endpoints
+	// Table is the DynamoDB table name.
+	Table string
+	// QueuePrefix prefixes queue names, so test runs can share a server.
+	QueuePrefix string
+	AdminToken  string
+	// Site is created (or updated) at start, so a newcomer can post at once.
+	Site site.Site
+	// VisibilityTimeout overrides the catalog's per-queue value (tests use a
+	// few seconds to see redelivery quickly); 0 keeps the catalog's.
+	VisibilityTimeout time.Duration
+	// BatchWindow overrides the catalog's maximum batching window; 0 keeps it.
+	BatchWindow time.Duration
+	// NoSchedules disables the periodic timers (tests fire them by hand).
+	NoSchedules bool
+	Log         *slog.Logger
+}
+
+// Platform is a running local Leadflow.
+type Platform struct {
+	opts      Options
+	cat       catalog.Catalog
+	awsCfg    aws.Config
+	sqs       *sqs.Client
+	handlers  map[string]lambda.Handler
+	queueURLs map[string]string
+	dlqURLs   map[string]string
+	log       *slog.Logger
+	stats     *Stats
+	wg        sync.WaitGroup
+}
+
+// Stats counts what the local platform did, for tests and the bench.
+type Stats struct {
+	mu          sync.Mutex
+	Invocations map[string]int
+	Failures    map[string]int
+}
+
+func (s *Stats) add(m map[string]int, k string, n int) {
+	s.mu.Lock()
+	m[k] += n
+	s.mu.Unlock()
+}
+
+// Snapshot copies the counters.
+func (s *Stats) Snapshot() (inv, fail map[string]int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cp := func(m map[string]int) map[string]int {
+		out := make(map[string]int, len(m))
+		for k, v := range m {
+			out[k] = v
+		}
+		return out
+	}
+	return cp(s.Invocations), cp(s.Failures)
+}
+
+// New creates the table, queues and demo site, and builds every handler in
+// the catalog.
+func New(ctx context.Context, opts Options) (*Platform, error) {
+	cat := catalog.Load()
+	if err := cat.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	awsCfg := AWSConfig(opts.Endpoints)
+	p := &Platform{
+		opts: opts, cat: cat, awsCfg: awsCfg, sqs: sqs.NewFromConfig(awsCfg),
+		handlers: map[string]lambda.Handler{}, queueURLs: map[string]string{}, dlqURLs: map[string]string{},
+		log:   opts.Log,
+		stats: &Stats{Invocations: map[string]int{}, Failures: map[string]int{}},
+	}
+	db := dynamodb.NewFromConfig(awsCfg)
+	if err := dynamo.CreateTable(ctx, db, opts.Table); err != nil {
+		return nil, err
+	}
+	for _, q := range cat.Queues {
+		if err := p.createQueue(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Site.Key != "" {
+		st := dynamo.New(db, opts.Table)
+		s := opts.Site
+		now := time.Now().UTC()
+		if old, err := st.GetSite(ctx, s.Key); err == nil {
+			s.CreatedAt = old.CreatedAt
+		} else {
+			s.CreatedAt = now
+		}
+		s.UpdatedAt = now
+		if err := s.Validate(); err != nil {
+			return nil, fmt.Errorf("demo site: %w", err)
+		}
+		if err := st.PutSite(ctx, s); err != nil {
+			return nil, fmt.Errorf("seed demo site: %w", err)
+		}
+	}
+	res := catalog.Resources{
+		Table: opts.Table, QueueURLs: p.queueURLs, AdminTokenHash: adminfn.HashToken(opts.AdminToken),
+		EventBusName: "leadflow", SESConfigSet: "leadflow", LogLevel: "INFO",
+	}
+	for _, f := range cat.Functions {
+		env := f.Env(res)
+		h, err := build(f.Name, awsCfg, func(k string) string { return env[k] }, opts.Log.With("function", f.Name))
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", f.Name, err)
+		}
+		p.handlers[f.Name] = h
+	}
+	return p, nil
+}
+
+func (p *Platform) createQueue(ctx context.Context, q catalog.Queue) error {
+	dlq, err := p.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{
+		QueueName:  aws.String(p.opts.QueuePrefix + q.DLQName()),
+		Attributes: map[string]string{"MessageRetentionPeriod": strconv.Itoa(14 * 86400)},
+	})
+	if err != nil {
+		return fmt.Errorf("create queue %s: %w", q.DLQName(), err)
+	}
+	attrs, err := p.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: dlq.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+	})
+	if err != nil {
+		return fmt.Errorf("read %s arn: %w", q.DLQName(), err)
+	}
+	vis := q.VisibilityTimeoutSeconds
+	if p.opts.VisibilityTimeout > 0 {
+		vis = int(p.opts.VisibilityTimeout / time.Second)
+	}
+	redrive, _ := json.Marshal(map[string]any{
+		"deadLetterTargetArn": attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)],
+		"maxReceiveCount":     q.MaxReceiveCount,
+	})
+	// The queue server moves a message to the DLQ after maxReceiveCount
+	// receives, as SQS does; the runner only deletes or leaves messages.
+	main, err := p.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{
+		QueueName: aws.String(p.opts.QueuePrefix + q.Name),
+		Attributes: map[string]string{
+			"VisibilityTimeout":      strconv.Itoa(vis),
+			"MessageRetentionPeriod": strconv.Itoa(q.RetentionDays * 86400),
+			"MaximumMessageSize":     "262144",
+			"RedrivePolicy":          string(redrive),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("create queue %s: %w", q.Name, err)
+	}
+	p.queueURLs[q.Name] = aws.ToString(main.QueueUrl)
+	p.dlqURLs[q.Name] = aws.ToString(dlq.QueueUrl)
+	return nil
+}
+
+// QueueURL returns a queue's URL; DLQURL its dead-letter queue's.
+func (p *Platform) QueueURL(name string) string { return p.queueURLs[name] }
+
+// DLQURL returns the URL of a queue's dead-letter queue.
+func (p *Platform) DLQURL(name string) string { return p.dlqURLs[name] }
+
+// Stats returns the platform's counters.
+func (p *Platform) Stats() *Stats { return p.stats }
+
+// AWS returns the configuration the handlers use.
+func (p *Platform) AWS() aws.Config { return p.awsCfg }
+
+// Start runs the queue pollers and schedules until ctx ends.
+func (p *Platform) Start(ctx context.Context) {
+	for _, f := range p.cat.Functions {
+		if f.Queue != nil {
+			q, _ := p.cat.QueueByName(f.Queue.Queue)
+			p.wg.Add(1)
+			go func(f catalog.Function) {
+				defer p.wg.Done()
+				p.poll(ctx, f, q)
+			}(f)
+		}
+		if p.opts.NoSchedules {
+			continue
+		}
+		for _, s := range f.Schedules {
+			p.wg.Add(1)
+			go func(f catalog.Function, s catalog.Schedule) {
+				defer p.wg.Done()
+				t := time.NewTicker(time.Duration(s.EverySeconds) * time.Second)
+				defer t.Stop()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-t.C:
+						if err := p.FireSchedule(ctx, f.Name, s.Name); err != nil {
+							p.log.ErrorContext(ctx, "schedule", "schedule", s.Name, "error", err)
+						}
+					}
+				}
+			}(f, s)
+		}
+	}
+}
+
+// Wait blocks until the pollers and schedules have stopped.
+func (p *Platform) Wait() { p.wg.Wait() }
+
+// invoke runs a handler the way the Lambda runtime does: JSON in, JSON out,
+// with a Lambda context carrying a request id and the function's deadline.
+func (p *Platform) invoke(ctx context.Context, fn catalog.Function, payload any, out any) error {
+	h, ok := p.handlers[fn.Name]
+	if !ok {
+		return fmt.Errorf("no handler for %s", fn.Name)
+	}
+	in, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("encode %s event: %w", fn.Name, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(fn.TimeoutSec)*time.Second)
+	defer cancel()
+	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{
+		AwsRequestID:       newRequestID(),
+		InvokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:leadflow-" + fn.Name,
+	})
+	p.stats.add(p.stats.Invocations, fn.Name, 1)
+	res, err := h.Invoke(ctx, in)
+	if err != nil {
+		p.stats.add(p.stats.Failures, fn.Name, 1)
+		return fmt.Errorf("%s: %w", fn.Name, err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(res, out); err != nil {
+			return fmt.Errorf("decode %s result: %w", fn.Name, err)
+		}
+	}
+	return nil
+}
+
+// FireSchedule invokes a schedule's function with the event EventBridge
+// Scheduler sends.
+func (p *Platform) FireSchedule(ctx context.Context, function, schedule string) error {
+	f, ok := p.cat.Function(function)
+	if !ok {
+		return fmt.Errorf("no function %s", function)
+	}
+	now := time.Now().UTC()
+	ev := map[string]any{
+		"version": "0", "id": newRequestID(), "detail-type": "Scheduled Event", "source": "aws.scheduler",
+		"account": "000000000000", "time": now.Format(time.RFC3339), "region": "us-east-1",
+		"resources": []string{"arn:aws:scheduler:us-east-1:000000000000:schedule/default/" + schedule},
+		"detail":    map[string]any{},
+	}
+	return p.invoke(ctx, f, ev, nil)
+}

@@ -1,0 +1,79 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/leadflow/leadflow/shared/localaws"
+)
+
+// Servers are the three local AWS-compatible servers.
+type Servers struct {
+	DynamoDB, SQS, SES *localaws.Process
+}
+
+// ServerOptions choose ports and where state and logs go.
+type ServerOptions struct {
+	Root string
+	// DynamoDBPort, SQSPort, SESPort: 0 picks a free loopback port.
+	DynamoDBPort, SQSPort, SESPort int
+	// DataDir keeps DynamoDB's data between runs; "" runs it in memory.
+	DataDir string
+	// LogDir receives each server's log; "" discards them.
+	LogDir string
+}
+
+// StartServers starts, for as long as ctx lasts, DynamoDB Local, goaws and aws-ses-v2-local in
+// parallel (the JVM is the slow one) and stops them all if any fails.
+func StartServers(ctx context.Context, o ServerOptions) (*Servers, error) {
+	logFile := func(name string) string {
+		if o.LogDir == "" {
+			return ""
+		}
+		return filepath.Join(o.LogDir, name+".log")
+	}
+	type result struct {
+		p   *localaws.Process
+		err error
+	}
+	start := func(f func(context.Context, localaws.Options) (*localaws.Process, error), opts localaws.Options) chan result {
+		ch := make(chan result, 1)
+		go func() {
+			p, err := f(ctx, opts)
+			ch <- result{p, err}
+		}()
+		return ch
+	}
+	ddbDir := ""
+	if o.DataDir != "" {
+		ddbDir = filepath.Join(o.DataDir, "dynamodb")
+	}
+	dc := start(localaws.StartDynamoDB, localaws.Options{Root: o.Root, Port: o.DynamoDBPort, DataDir: ddbDir, LogFile: logFile("dynamodb")})
+	qc := start(localaws.StartSQS, localaws.Options{Root: o.Root, Port: o.SQSPort, LogFile: logFile("sqs")})
+	sc := start(localaws.StartSES, localaws.Options{Root: o.Root, Port: o.SESPort, LogFile: logFile("ses")})
+	d, q, s := <-dc, <-qc, <-sc
+	srv := &Servers{DynamoDB: d.p, SQS: q.p, SES: s.p}
+	if err := errors.Join(d.err, q.err, s.err); err != nil {
+		srv.Stop()
+		return nil, fmt.Errorf("start local servers: %w", err)
+	}
+	return srv, nil
+}
+
+// Endpoints returns where the servers listen.
+func (s *Servers) Endpoints() Endpoints {
+	return Endpoints{DynamoDB: s.DynamoDB.Endpoint, SQS: s.SQS.Endpoint, SES: s.SES.Endpoint}
+}
+
+// Stop stops every server that was started.
+func (s *Servers) Stop() error {
+	var errs []error
+	for _, p := range []*localaws.Process{s.DynamoDB, s.SQS, s.SES} {
+		if p != nil {
+			errs = append(errs, p.Stop())
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,146 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/leadflow/leadflow/shared/catalog"
+)
+
+// pollers per queue: Lambda's event source mapping polls with several
+// concurrent pollers, so local runs see the same concurrency races.
+const pollers = 2
+
+// poll behaves like Lambda's SQS event source mapping: it gathers up to the
+// batch size within the batching window, invokes the function with an SQS
+// event, deletes what succeeded, leaves failures to reappear after the
+// visibility timeout. Dead-lettering after maxReceiveCount receives is the
+// queue's own redrive policy, as on AWS.
+func (p *Platform) poll(ctx context.Context, f catalog.Function, q catalog.Queue) {
+	done := make(chan struct{})
+	for i := 0; i < pollers; i++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for ctx.Err() == nil {
+				if err := p.pollOnce(ctx, f, q); err != nil && ctx.Err() == nil {
+					p.log.ErrorContext(ctx, "poll", "queue", q.Name, "error", err)
+					sleepCtx(ctx, time.Second)
+				}
+			}
+		}()
+	}
+	for i := 0; i < pollers; i++ {
+		<-done
+	}
+}
+
+func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Queue) error {
+	url := p.queueURLs[q.Name]
+	window := time.Duration(f.Queue.MaxBatchingWindowSeconds) * time.Second
+	if p.opts.BatchWindow > 0 {
+		window = p.opts.BatchWindow
+	}
+	var msgs []sqstypes.Message
+	deadline := time.Time{}
+	for len(msgs) < f.Queue.BatchSize {
+		wait := int32(1)
+		if len(msgs) > 0 {
+			if time.Now().After(deadline) {
+				break
+			}
+			wait = 0
+		}
+		res, err := p.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl:                    aws.String(url),
+			MaxNumberOfMessages:         int32(min(10, f.Queue.BatchSize-len(msgs))),
+			WaitTimeSeconds:             wait,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+			MessageAttributeNames:       []string{"All"},
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("receive from %s: %w", q.Name, err)
+		}
+		if len(res.Messages) == 0 {
+			if len(msgs) == 0 {
+				return nil
+			}
+			sleepCtx(ctx, 50*time.Millisecond)
+			continue
+		}
+		if len(msgs) == 0 {
+			deadline = time.Now().Add(window)
+		}
+		msgs = append(msgs, res.Messages...)
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
+	for i, m := range msgs {
+		ev.Records[i] = events.SQSMessage{
+			MessageId:      aws.ToString(m.MessageId),
+			ReceiptHandle:  aws.ToString(m.ReceiptHandle),
+			Body:           aws.ToString(m.Body),
+			Md5OfBody:      aws.ToString(m.MD5OfBody),
+			Attributes:     m.Attributes,
+			EventSource:    "aws:sqs",
+			EventSourceARN: "arn:aws:sqs:us-east-1:000000000000:" + p.opts.QueuePrefix + q.Name,
+			AWSRegion:      "us-east-1",
+		}
+	}
+	var resp events.SQSEventResponse
+	if err := p.invoke(ctx, f, ev, &resp); err != nil {
+		// A failed invocation deletes nothing: the whole batch comes back.
+		p.log.WarnContext(ctx, "invocation failed; batch will be redelivered", "function", f.Name, "error", err)
+		return nil
+	}
+	failed := map[string]bool{}
+	for _, it := range resp.BatchItemFailures {
+		known := false
+		for _, m := range msgs {
+			if aws.ToString(m.MessageId) == it.ItemIdentifier {
+				known = true
+			}
+		}
+		if !known {
+			// Lambda treats an empty or unknown identifier as a failed batch.
+			p.log.WarnContext(ctx, "unknown batch item failure id; whole batch retried", "function", f.Name, "id", it.ItemIdentifier)
+			return nil
+		}
+		failed[it.ItemIdentifier] = true
+	}
+	var del []sqstypes.DeleteMessageBatchRequestEntry
+	for i, m := range msgs {
+		if !failed[aws.ToString(m.MessageId)] {
+			del = append(del, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+	if len(failed) > 0 {
+		p.stats.add(p.stats.Failures, f.Name+":items", len(failed))
+	}
+	for start := 0; start < len(del); start += 10 {
+		end := min(start+10, len(del))
+		if _, err := p.sqs.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: del[start:end]}); err != nil {
+			return fmt.Errorf("delete processed messages from %s: %w", q.Name, err)
+		}
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
