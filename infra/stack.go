@@ -1,0 +1,681 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsschedulertargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/leadflow/leadflow/shared/catalog"
+)
+
+// LeadflowStackProps configures the Leadflow stack.
+type LeadflowStackProps struct {
+	awscdk.StackProps
+	// AssetDir holds one folder per catalog function, each with a `bootstrap`
+	// binary (what `make build` writes to .build/functions/<name>/bootstrap).
+	AssetDir string
+	// Catalog replaces catalog.Load(). The app leaves it nil; tests set it to
+	// cover access kinds (email, events) no current function uses yet.
+	Catalog *catalog.Catalog
+}
+
+// Context keys read by the stack (cdk.json "context" or `cdk -c key=value`).
+const (
+	ctxDeletionProtection = "deletionProtection"
+	ctxSESIdentity        = "sesIdentity"
+	ctxAlarmEmail         = "alarmEmail"
+	ctxLogRetentionDays   = "logRetentionDays"
+	ctxAssetDir           = "assetDir"
+)
+
+// Names shared with the functions and the tests.
+const (
+	adminTokenParameter = "AdminTokenSha256"
+	gsi1Name            = "gsi1"
+	ttlAttribute        = "ttl"
+	dlqRetentionDays    = 14
+	// The whole API is capped here so a runaway client cannot run up a bill;
+	// raise it for sites with more traffic (clients batch events, so one
+	// request usually carries many).
+	apiRateLimit  = 500
+	apiBurstLimit = 1000
+)
+
+// settings are the context values, parsed once.
+type settings struct {
+	deletionProtection bool
+	sesIdentity        string
+	alarmEmail         string
+	logRetention       awslogs.RetentionDays
+}
+
+// NewLeadflowStack builds every resource from catalog.Load(): one Lambda per
+// catalog function with its routes, queue, schedules and event rules, and the
+// IAM grants its Access asks for.
+func NewLeadflowStack(scope constructs.Construct, id string, props *LeadflowStackProps) awscdk.Stack {
+	if props == nil {
+		props = &LeadflowStackProps{}
+	}
+	sprops := props.StackProps
+	stack := awscdk.NewStack(scope, jsii.String(id), &sprops)
+
+	cat := catalog.Load()
+	if props.Catalog != nil {
+		cat = *props.Catalog
+	}
+	if err := cat.Validate(); err != nil {
+		panic(err)
+	}
+	if err := checkAssets(props.AssetDir, cat); err != nil {
+		panic(err)
+	}
+	cfg, err := readSettings(stack.Node())
+	if err != nil {
+		panic(err)
+	}
+
+	b := &builder{stack: stack, cat: cat, cfg: cfg, assetDir: props.AssetDir,
+		functions: map[string]awslambda.Function{}, queues: map[string]awssqs.Queue{}, dlqs: map[string]awssqs.Queue{}}
+	b.removal = awscdk.RemovalPolicy_RETAIN
+	if !cfg.deletionProtection {
+		b.removal = awscdk.RemovalPolicy_DESTROY
+	}
+
+	b.addTable()
+	b.addQueues()
+	b.addEventBus()
+	b.addEmail()
+	b.addAdminToken()
+	b.addAlarmTopic()
+	for _, f := range cat.Functions {
+		b.addFunction(f)
+	}
+	b.addAPI()
+	b.addAlarms()
+	b.addOutputs()
+	return stack
+}
+
+// builder carries what the parts of the stack share while it is built.
+type builder struct {
+	stack    awscdk.Stack
+	cat      catalog.Catalog
+	cfg      settings
+	assetDir string
+	removal  awscdk.RemovalPolicy
+
+	table      awsdynamodb.Table
+	queues     map[string]awssqs.Queue
+	dlqs       map[string]awssqs.Queue
+	bus        awsevents.EventBus
+	configSet  awsses.ConfigurationSet
+	identity   awsses.EmailIdentity
+	adminToken awscdk.CfnParameter
+	topic      awssns.Topic
+	functions  map[string]awslambda.Function
+	stage      awsapigatewayv2.HttpStage
+	api        awsapigatewayv2.HttpApi
+}
+
+func (b *builder) addTable() {
+	b.table = awsdynamodb.NewTable(b.stack, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:             &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:         awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		TimeToLiveAttribute: jsii.String(ttlAttribute),
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		DeletionProtection: jsii.Bool(b.cfg.deletionProtection),
+		RemovalPolicy:      b.removal,
+		Encryption:         awsdynamodb.TableEncryption_DEFAULT, // AWS-owned key: no KMS requests billed
+	})
+	b.table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		IndexName:      jsii.String(gsi1Name),
+		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:        &awsdynamodb.Attribute{Name: jsii.String("gsi1sk"), Type: awsdynamodb.AttributeType_STRING},
+		ProjectionType: awsdynamodb.ProjectionType_ALL,
+	})
+}
+
+func (b *builder) addQueues() {
+	for _, q := range b.cat.Queues {
+		id := camel(q.Name) + "Queue"
+		dlq := awssqs.NewQueue(b.stack, jsii.String(camel(q.Name)+"DeadLetterQueue"), &awssqs.QueueProps{
+			RetentionPeriod: awscdk.Duration_Days(jsii.Number(dlqRetentionDays)),
+			Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+			EnforceSSL:      jsii.Bool(true),
+			RemovalPolicy:   b.removal,
+		})
+		queue := awssqs.NewQueue(b.stack, jsii.String(id), &awssqs.QueueProps{
+			VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(q.VisibilityTimeoutSeconds)),
+			RetentionPeriod:   awscdk.Duration_Days(jsii.Number(q.RetentionDays)),
+			Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
+			EnforceSSL:        jsii.Bool(true),
+			DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: dlq, MaxReceiveCount: jsii.Number(q.MaxReceiveCount)},
+			RemovalPolicy:     b.removal,
+		})
+		b.queues[q.Name] = queue
+		b.dlqs[q.Name] = dlq
+	}
+}
+
+func (b *builder) addEventBus() {
+	// Named after the stack ("Leadflow" gives "leadflow") so two stacks can
+	// share an account.
+	b.bus = awsevents.NewEventBus(b.stack, jsii.String("EventBus"), &awsevents.EventBusProps{
+		EventBusName: jsii.String(strings.ToLower(*b.stack.StackName())),
+		Description:  jsii.String("Leadflow domain events"),
+	})
+}
+
+func (b *builder) addEmail() {
+	b.configSet = awsses.NewConfigurationSet(b.stack, jsii.String("EmailConfigurationSet"), &awsses.ConfigurationSetProps{
+		ReputationMetrics:  jsii.Bool(true),
+		SuppressionReasons: awsses.SuppressionReasons_BOUNCES_AND_COMPLAINTS,
+	})
+	// SES only publishes to the default bus; the send/delivery events carry the
+	// message tags (send id) that settle a send left in doubt by a crash.
+	defaultBus := awsevents.EventBus_FromEventBusName(b.stack, jsii.String("DefaultBus"), jsii.String("default"))
+	awsses.NewConfigurationSetEventDestination(b.stack, jsii.String("SesEventsToEventBridge"), &awsses.ConfigurationSetEventDestinationProps{
+		ConfigurationSet: b.configSet,
+		Destination:      awsses.EventDestination_EventBus(defaultBus),
+		Events: &[]awsses.EmailSendingEvent{
+			awsses.EmailSendingEvent_SEND,
+			awsses.EmailSendingEvent_DELIVERY,
+			awsses.EmailSendingEvent_BOUNCE,
+			awsses.EmailSendingEvent_COMPLAINT,
+			awsses.EmailSendingEvent_REJECT,
+			awsses.EmailSendingEvent_DELIVERY_DELAY,
+			awsses.EmailSendingEvent_OPEN,
+			awsses.EmailSendingEvent_CLICK,
+			awsses.EmailSendingEvent_RENDERING_FAILURE,
+		},
+	})
+	if b.cfg.sesIdentity == "" {
+		return
+	}
+	identity := awsses.Identity_Domain(jsii.String(b.cfg.sesIdentity))
+	if strings.Contains(b.cfg.sesIdentity, "@") {
+		identity = awsses.Identity_Email(jsii.String(b.cfg.sesIdentity))
+	}
+	b.identity = awsses.NewEmailIdentity(b.stack, jsii.String("SesIdentity"), &awsses.EmailIdentityProps{
+		Identity:         identity,
+		ConfigurationSet: b.configSet,
+	})
+	b.identity.ApplyRemovalPolicy(b.removal)
+}
+
+func (b *builder) addAdminToken() {
+	if !b.anyRoute(catalog.Admin) {
+		return
+	}
+	b.adminToken = awscdk.NewCfnParameter(b.stack, jsii.String(adminTokenParameter), &awscdk.CfnParameterProps{
+		Type:                  jsii.String("String"),
+		NoEcho:                jsii.Bool(true),
+		MinLength:             jsii.Number(64),
+		MaxLength:             jsii.Number(64),
+		AllowedPattern:        jsii.String("^[0-9a-f]{64}$"),
+		ConstraintDescription: jsii.String("64 lowercase hex characters: the SHA-256 of the admin token"),
+		Description:           jsii.String("SHA-256 (lowercase hex) of the admin bearer token, e.g. printf %s \"$TOKEN\" | sha256sum"),
+	})
+}
+
+func (b *builder) addAlarmTopic() {
+	b.topic = awssns.NewTopic(b.stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("Leadflow alarms"),
+		EnforceSSL:  jsii.Bool(true),
+	})
+	if b.cfg.alarmEmail != "" {
+		b.topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(b.cfg.alarmEmail), nil))
+	}
+}
+
+func (b *builder) addFunction(f catalog.Function) {
+	id := camel(f.Name)
+	logGroup := awslogs.NewLogGroup(b.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention:     b.cfg.logRetention,
+		RemovalPolicy: b.removal,
+	})
+	// An explicit role instead of the default one keeps the AWS-managed
+	// AWSLambdaBasicExecutionRole (logs on every log group) off the function.
+	role := awsiam.NewRole(b.stack, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Leadflow " + f.Name + " function"),
+	})
+	logGroup.GrantWrite(role)
+
+	fprops := &awslambda.FunctionProps{
+		Description:  jsii.String(f.Description),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(b.assetDir, f.Name)), nil),
+		MemorySize:   jsii.Number(f.MemoryMB),
+		Timeout:      awscdk.Duration_Seconds(jsii.Number(f.TimeoutSec)),
+		Environment:  b.environment(f),
+		Role:         role,
+		LogGroup:     logGroup,
+		// The functions log JSON through log/slog; Lambda filters by its
+		// "level". System logs at WARN drop the START/END/REPORT lines
+		// (about 600 bytes per invocation, $0.30 per million requests);
+		// duration and memory are in the free Lambda metrics.
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
+		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
+	}
+	if len(f.Schedules) > 0 {
+		// A failed tick is redone by the next one; an async retry would
+		// only overlap it.
+		fprops.RetryAttempts = jsii.Number(0)
+		fprops.MaxEventAge = awscdk.Duration_Seconds(jsii.Number(clamp(minSchedulePeriod(f), 60, 6*3600)))
+	}
+	fn := awslambda.NewFunction(b.stack, jsii.String(id+"Function"), fprops)
+	b.functions[f.Name] = fn
+
+	b.grant(f, fn, role)
+	b.addQueueTrigger(f, fn)
+	b.addSchedules(f, fn)
+	b.addEventRules(f, fn)
+}
+
+// environment is what a function reads once at cold start.
+func (b *builder) environment(f catalog.Function) *map[string]*string {
+	env := map[string]*string{catalog.EnvLogLevel: jsii.String("INFO")}
+	if f.Access.Table != catalog.NoTable {
+		env[catalog.EnvTableName] = b.table.TableName()
+	}
+	for _, q := range f.Access.SendsTo {
+		env[catalog.QueueURLEnv(q)] = b.queues[q].QueueUrl()
+	}
+	if f.Access.PutsEvents {
+		env[catalog.EnvEventBusName] = b.bus.EventBusName()
+	}
+	if f.Access.SendsEmail {
+		env[catalog.EnvSESConfigSet] = b.configSet.ConfigurationSetName()
+	}
+	if servesRoute(f, catalog.Admin) {
+		env[catalog.EnvAdminTokenSHA256] = b.adminToken.ValueAsString()
+	}
+	return &env
+}
+
+func (b *builder) grant(f catalog.Function, fn awslambda.Function, role awsiam.Role) {
+	switch f.Access.Table {
+	case catalog.ReadTable:
+		b.table.GrantReadData(fn)
+	case catalog.ReadWrite:
+		b.table.GrantReadWriteData(fn)
+	}
+	if f.Access.Table != catalog.NoTable {
+		cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String("Table grant covers the table's own indexes (gsi1) via <table>/index/*; nothing outside this table."),
+			AppliesTo: &[]interface{}{"Resource::<" + b.logicalID(b.table) + ".Arn>/index/*"},
+		}}, jsii.Bool(true))
+	}
+	for _, q := range f.Access.SendsTo {
+		b.queues[q].GrantSendMessages(fn)
+	}
+	if f.Access.PutsEvents {
+		b.bus.GrantPutEventsTo(fn, nil)
+	}
+	if f.Access.SendsEmail {
+		if b.identity == nil {
+			awscdk.Annotations_Of(fn).AddWarningV2(jsii.String("leadflow:sesIdentity"), jsii.String(
+				"function "+f.Name+" sends email but context sesIdentity is not set: it gets no ses:SendEmail permission"))
+			return
+		}
+		configSetArn := b.stack.FormatArn(&awscdk.ArnComponents{
+			Service:      jsii.String("ses"),
+			Resource:     jsii.String("configuration-set"),
+			ResourceName: b.configSet.ConfigurationSetName(),
+		})
+		// SES authorizes a send against both the identity and the
+		// configuration set it names.
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("ses:SendEmail", "ses:SendRawEmail"),
+			Resources: &[]*string{b.identity.EmailIdentityArn(), configSetArn},
+		}))
+	}
+}
+
+func (b *builder) addQueueTrigger(f catalog.Function, fn awslambda.Function) {
+	if f.Queue == nil {
+		return
+	}
+	props := &awslambdaeventsources.SqsEventSourceProps{
+		BatchSize:               jsii.Number(f.Queue.BatchSize),
+		ReportBatchItemFailures: jsii.Bool(true),
+	}
+	if f.Queue.MaxBatchingWindowSeconds > 0 {
+		props.MaxBatchingWindow = awscdk.Duration_Seconds(jsii.Number(f.Queue.MaxBatchingWindowSeconds))
+	}
+	fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(b.queues[f.Queue.Queue], props))
+}
+
+func (b *builder) addSchedules(f catalog.Function, fn awslambda.Function) {
+	for _, s := range f.Schedules {
+		id := camel(s.Name) + "Schedule"
+		// One role per schedule, so the suppression below names exactly
+		// what it covers.
+		role := awsiam.NewRole(b.stack, jsii.String(id+"Role"), &awsiam.RoleProps{
+			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), nil),
+			Description: jsii.String("EventBridge Scheduler invokes " + f.Name + " for " + s.Name),
+		})
+		awsscheduler.NewSchedule(b.stack, jsii.String(id), &awsscheduler.ScheduleProps{
+			Description: jsii.String(s.Name + ": " + f.Name),
+			Schedule:    awsscheduler.ScheduleExpression_Expression(jsii.String(s.Expression), nil),
+			Target: awsschedulertargets.NewLambdaInvoke(fn, &awsschedulertargets.ScheduleTargetBaseProps{
+				Role:          role,
+				RetryAttempts: jsii.Number(2),
+				MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(clamp(s.EverySeconds, 60, 86400))),
+			}),
+		})
+		cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String("lambda:InvokeFunction on this one function and its versions/aliases (<fn>:*), as the CDK invoke grant writes it."),
+			AppliesTo: &[]interface{}{"Resource::<" + b.logicalID(fn) + ".Arn>:*"},
+		}}, jsii.Bool(true))
+	}
+}
+
+func (b *builder) addEventRules(f catalog.Function, fn awslambda.Function) {
+	for _, r := range f.Events {
+		pattern := &awsevents.EventPattern{Source: jsii.Strings(r.Source)}
+		if len(r.DetailType) > 0 {
+			pattern.DetailType = jsii.Strings(r.DetailType...)
+		}
+		awsevents.NewRule(b.stack, jsii.String(camel(f.Name)+camel(r.Name)+"Rule"), &awsevents.RuleProps{
+			Description:  jsii.String(r.Name + ": " + f.Name),
+			EventPattern: pattern, // no EventBus: the default bus, where SES and AWS services publish
+			Targets:      &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn, nil)},
+		})
+	}
+}
+
+// accessLogSettings implements awsapigatewayv2.IAccessLogSettings.
+type accessLogSettings struct {
+	destination awsapigatewayv2.IAccessLogDestination
+	format      awsapigateway.AccessLogFormat
+}
+
+func (s *accessLogSettings) Destination() awsapigatewayv2.IAccessLogDestination { return s.destination }
+func (s *accessLogSettings) Format() awsapigateway.AccessLogFormat              { return s.format }
+
+// accessLogFormat is one short JSON line per request. No source IP: we do not
+// log full IP addresses.
+const accessLogFormat = `{"requestId":"$context.requestId","time":"$context.requestTimeEpoch",` +
+	`"route":"$context.routeKey","status":"$context.status","bytes":"$context.responseLength",` +
+	`"latency":"$context.responseLatency","integrationError":"$context.integrationErrorMessage"}`
+
+func (b *builder) addAPI() {
+	if !b.anyRoute(catalog.Public) && !b.anyRoute(catalog.Admin) {
+		return
+	}
+	// No CORS here: the ingest function answers OPTIONS itself, because the
+	// allowed origins depend on the site key.
+	b.api = awsapigatewayv2.NewHttpApi(b.stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
+		Description:        jsii.String("Leadflow tracking and admin API"),
+		CreateDefaultStage: jsii.Bool(false),
+	})
+	accessLogs := awslogs.NewLogGroup(b.stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+		Retention:     b.cfg.logRetention,
+		RemovalPolicy: b.removal,
+	})
+	b.stage = awsapigatewayv2.NewHttpStage(b.stack, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
+		HttpApi:    b.api,
+		StageName:  jsii.String("$default"),
+		AutoDeploy: jsii.Bool(true),
+		Throttle: &awsapigatewayv2.ThrottleSettings{
+			RateLimit:  jsii.Number(apiRateLimit),
+			BurstLimit: jsii.Number(apiBurstLimit),
+		},
+		AccessLogSettings: &accessLogSettings{
+			destination: awsapigatewayv2.NewLogGroupLogDestination(accessLogs),
+			format:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
+		},
+	})
+
+	for _, f := range b.cat.Functions {
+		if len(f.Routes) == 0 {
+			continue
+		}
+		// One integration per function, and one invoke permission scoped to
+		// this API rather than one per route: the function's resource policy
+		// stays small however many routes the catalog lists.
+		integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(camel(f.Name)+"Integration"), b.functions[f.Name],
+			&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+				PayloadFormatVersion:   awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
+				ScopePermissionToRoute: jsii.Bool(false),
+			})
+		for _, r := range f.Routes {
+			routes := b.api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+				Path:        jsii.String(r.Path),
+				Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
+				Integration: integration,
+			})
+			reason := "Public tracking route: called by websites with a site write key, which the function checks; " +
+				"an authorizer would add a call and cost per event."
+			if r.Auth == catalog.Admin {
+				reason = "Admin route: the function checks the admin bearer token against ADMIN_TOKEN_SHA256 " +
+					"(constant-time); no user pool to authorize against."
+			}
+			for _, route := range *routes {
+				cdknag.NagSuppressions_AddResourceSuppressions(route, &[]*cdknag.NagPackSuppression{
+					{Id: jsii.String("AwsSolutions-APIG4"), Reason: jsii.String(reason)},
+				}, jsii.Bool(true))
+			}
+		}
+	}
+}
+
+func (b *builder) addAlarms() {
+	action := awscloudwatchactions.NewSnsAction(b.topic)
+	for _, q := range b.cat.Queues {
+		alarm := awscloudwatch.NewAlarm(b.stack, jsii.String(camel(q.Name)+"DeadLetterAlarm"), &awscloudwatch.AlarmProps{
+			AlarmDescription: jsii.String("Messages in the " + q.DLQName() + " queue: batches that failed " +
+				strconv.Itoa(q.MaxReceiveCount) + " times. Inspect, fix, then redrive."),
+			Metric: b.dlqs[q.Name].MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+				Period:    awscdk.Duration_Minutes(jsii.Number(5)),
+				Statistic: jsii.String("Maximum"),
+			}),
+			Threshold:          jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		alarm.AddAlarmAction(action)
+	}
+	for _, f := range b.cat.Functions {
+		alarm := awscloudwatch.NewAlarm(b.stack, jsii.String(camel(f.Name)+"ErrorsAlarm"), &awscloudwatch.AlarmProps{
+			AlarmDescription: jsii.String("The " + f.Name + " function failed (error or timeout) in the last 5 minutes."),
+			Metric: b.functions[f.Name].MetricErrors(&awscloudwatch.MetricOptions{
+				Period:    awscdk.Duration_Minutes(jsii.Number(5)),
+				Statistic: jsii.String("Sum"),
+			}),
+			Threshold:          jsii.Number(0),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		alarm.AddAlarmAction(action)
+	}
+	if b.api != nil {
+		alarm := awscloudwatch.NewAlarm(b.stack, jsii.String("Api5xxAlarm"), &awscloudwatch.AlarmProps{
+			AlarmDescription: jsii.String("The HTTP API answered 5xx in the last 5 minutes."),
+			Metric: b.api.MetricServerError(&awscloudwatch.MetricOptions{
+				Period:    awscdk.Duration_Minutes(jsii.Number(5)),
+				Statistic: jsii.String("Sum"),
+			}),
+			Threshold:          jsii.Number(0),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		alarm.AddAlarmAction(action)
+	}
+}
+
+func (b *builder) addOutputs() {
+	output := func(id string, value *string, description string) {
+		awscdk.NewCfnOutput(b.stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(description)})
+	}
+	if b.stage != nil {
+		output("ApiUrl", b.stage.Url(), "HTTP API base URL (tracking and admin routes)")
+	}
+	output("TableName", b.table.TableName(), "DynamoDB table")
+	for _, q := range b.cat.Queues {
+		output("QueueUrl"+camel(q.Name), b.queues[q.Name].QueueUrl(), "SQS queue "+q.Name)
+	}
+	output("SesConfigurationSet", b.configSet.ConfigurationSetName(), "SES configuration set to name on every send")
+	output("EventBusName", b.bus.EventBusName(), "EventBridge bus for Leadflow events")
+	output("AlarmTopicArn", b.topic.TopicArn(), "SNS topic the alarms notify")
+	if b.identity != nil && !strings.Contains(b.cfg.sesIdentity, "@") {
+		// Easy DKIM: these three CNAMEs verify the domain.
+		for i, rec := range [][2]*string{
+			{b.identity.DkimDnsTokenName1(), b.identity.DkimDnsTokenValue1()},
+			{b.identity.DkimDnsTokenName2(), b.identity.DkimDnsTokenValue2()},
+			{b.identity.DkimDnsTokenName3(), b.identity.DkimDnsTokenValue3()},
+		} {
+			output(fmt.Sprintf("SesDkimCname%d", i+1), awscdk.Fn_Join(jsii.String(" CNAME "), &[]*string{rec[0], rec[1]}),
+				"DNS record that verifies "+b.cfg.sesIdentity)
+		}
+	}
+}
+
+// logicalID is the CloudFormation logical id of a construct's main resource,
+// as cdk-nag names it in appliesTo ("Resource::<Id.Arn>/index/*").
+func (b *builder) logicalID(c constructs.IConstruct) string {
+	return *b.stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
+}
+
+func (b *builder) anyRoute(auth catalog.Auth) bool {
+	for _, f := range b.cat.Functions {
+		if servesRoute(f, auth) {
+			return true
+		}
+	}
+	return false
+}
+
+func servesRoute(f catalog.Function, auth catalog.Auth) bool {
+	for _, r := range f.Routes {
+		if r.Auth == auth {
+			return true
+		}
+	}
+	return false
+}
+
+func minSchedulePeriod(f catalog.Function) int {
+	period := 0
+	for _, s := range f.Schedules {
+		if period == 0 || s.EverySeconds < period {
+			period = s.EverySeconds
+		}
+	}
+	return period
+}
+
+func clamp(v, lo, hi int) int {
+	return max(lo, min(v, hi))
+}
+
+// camel turns a catalog name ("timers-tick") into a construct id part
+// ("TimersTick").
+func camel(name string) string {
+	var sb strings.Builder
+	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '-' || r == '_' || r == ' ' || r == '.' }) {
+		sb.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return sb.String()
+}
+
+// checkAssets fails early, with the fix, when a function binary is missing:
+// otherwise the asset error names a temp path and not the cause.
+func checkAssets(dir string, cat catalog.Catalog) error {
+	if dir == "" {
+		return fmt.Errorf("leadflow stack: AssetDir is empty")
+	}
+	var missing []string
+	for _, f := range cat.Functions {
+		if _, err := os.Stat(filepath.Join(dir, f.Name, "bootstrap")); err != nil {
+			missing = append(missing, f.Name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("leadflow stack: no bootstrap binary for %s under %s: run `make build`, or pass -c %s=DIR",
+			strings.Join(missing, ", "), dir, ctxAssetDir)
+	}
+	return nil
+}
+
+// retentionDays maps the day counts CloudWatch Logs accepts to the CDK enum.
+var retentionDays = map[int]awslogs.RetentionDays{
+	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
+	7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
+	150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+	400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS, 731: awslogs.RetentionDays_TWO_YEARS,
+	1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
+	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS, 3288: awslogs.RetentionDays_NINE_YEARS,
+	3653: awslogs.RetentionDays_TEN_YEARS,
+}
+
+func readSettings(node constructs.Node) (settings, error) {
+	cfg := settings{
+		sesIdentity: contextString(node, ctxSESIdentity, ""),
+		alarmEmail:  contextString(node, ctxAlarmEmail, ""),
+	}
+	dp, err := strconv.ParseBool(contextString(node, ctxDeletionProtection, "true"))
+	if err != nil {
+		return cfg, fmt.Errorf("context %s: want true or false: %w", ctxDeletionProtection, err)
+	}
+	cfg.deletionProtection = dp
+	days, err := strconv.Atoi(contextString(node, ctxLogRetentionDays, "30"))
+	if err != nil || retentionDays[days] == "" {
+		return cfg, fmt.Errorf("context %s: want one of CloudWatch Logs' retention periods in days (1, 3, 5, 7, 14, 30, 60, 90, 180, 365, ...)", ctxLogRetentionDays)
+	}
+	cfg.logRetention = retentionDays[days]
+	return cfg, nil
+}
+
+// contextString reads a context value whether it came from cdk.json (any
+// JSON type) or from `-c key=value` (a string).
+func contextString(node constructs.Node, key, def string) string {
+	v := node.TryGetContext(jsii.String(key))
+	if v == nil {
+		return def
+	}
+	s := strings.TrimSpace(fmt.Sprint(v))
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,973 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/leadflow/leadflow/shared/catalog"
+)
+
+// workDir holds the test assets and every app's output. It outlives single
+// tests because the shared default stack re-synthesizes into its outdir.
+var workDir, assetDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "leadflow-infra-test-")
+	if err != nil {
+		panic(err)
+	}
+	workDir = dir
+	// An empty bootstrap per function: template assertions need the files
+	// to exist, not to run.
+	assetDir = filepath.Join(dir, "functions")
+	for _, f := range append(catalog.Load().Functions, mailerFunction()) {
+		if err := os.MkdirAll(filepath.Join(assetDir, f.Name), 0o755); err != nil {
+			panic(err)
+		}
+		if err := os.WriteFile(filepath.Join(assetDir, f.Name, "bootstrap"), nil, 0o755); err != nil {
+			panic(err)
+		}
+	}
+	code := m.Run()
+	jsii.Close()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func outDir(t *testing.T) *string {
+	t.Helper()
+	dir, err := os.MkdirTemp(workDir, "cdk.out-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jsii.String(dir)
+}
+
+// synthesized is one synthesized stack, with its template decoded for
+// walking and the handles the assertions library needs.
+type synthesized struct {
+	stack     awscdk.Stack
+	resources map[string]resource
+	outputs   map[string]any
+	params    map[string]map[string]any
+}
+
+type resource struct {
+	Type           string         `json:"Type"`
+	Properties     map[string]any `json:"Properties"`
+	DeletionPolicy string         `json:"DeletionPolicy"`
+}
+
+// synth builds the stack the way the app does: cdk.json's feature flags,
+// the given context on top, cdk-nag on the app.
+func synth(t *testing.T, context map[string]any, cat *catalog.Catalog) *synthesized {
+	t.Helper()
+	ctx := cdkJSONContext(t)
+	for k, v := range context {
+		ctx[k] = v
+	}
+	out := outDir(t)
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: out})
+	stack := NewLeadflowStack(app, "Leadflow", &LeadflowStackProps{AssetDir: assetDir, Catalog: cat})
+	addSecurityChecks(app)
+
+	tpl := templateOf(t, stack, *out)
+	raw, err := json.Marshal(tpl.ToJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Resources  map[string]resource       `json:"Resources"`
+		Outputs    map[string]any            `json:"Outputs"`
+		Parameters map[string]map[string]any `json:"Parameters"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return &synthesized{stack: stack, resources: doc.Resources, outputs: doc.Outputs, params: doc.Parameters}
+}
+
+// templateOf synthesizes the stack. When synthesis fails (an unsuppressed
+// cdk-nag error fails validation), it reports the violations, not a panic.
+func templateOf(t *testing.T, stack awscdk.Stack, outdir string) assertions.Template {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("synth failed: %v%s", r, violations(filepath.Join(outdir, "validation-report.json")))
+		}
+	}()
+	return assertions.Template_FromStack(stack, nil)
+}
+
+func violations(reportPath string) string {
+	raw, err := os.ReadFile(reportPath)
+	if err != nil {
+		return ""
+	}
+	var report struct {
+		PluginReports []struct {
+			Violations []struct {
+				Description         string `json:"description"`
+				Severity            string `json:"severity"`
+				ViolatingConstructs []struct {
+					ConstructPath string `json:"constructPath"`
+				} `json:"violatingConstructs"`
+			} `json:"violations"`
+		} `json:"pluginReports"`
+	}
+	if json.Unmarshal(raw, &report) != nil {
+		return ""
+	}
+	var sb strings.Builder
+	for _, p := range report.PluginReports {
+		for _, v := range p.Violations {
+			first, _, _ := strings.Cut(v.Description, ".")
+			for _, c := range v.ViolatingConstructs {
+				fmt.Fprintf(&sb, "\n  %s %s: %s", v.Severity, c.ConstructPath, first)
+			}
+		}
+	}
+	return sb.String()
+}
+
+func cdkJSONContext(t *testing.T) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("../cdk.json")
+	if err != nil {
+		t.Fatalf("read cdk.json: %v", err)
+	}
+	var cfg struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		t.Fatalf("parse cdk.json: %v", err)
+	}
+	if len(cfg.Context) == 0 {
+		t.Fatal("cdk.json has no feature flags in context")
+	}
+	return cfg.Context
+}
+
+var (
+	defaultOnce  sync.Once
+	defaultSynth *synthesized
+)
+
+// defaultStack is the stack as `cdk deploy` builds it with no context set,
+// synthesized once for the tests that only read it.
+func defaultStack(t *testing.T) *synthesized {
+	t.Helper()
+	defaultOnce.Do(func() { defaultSynth = synth(t, nil, nil) })
+	if defaultSynth == nil {
+		t.Fatal("default synth failed earlier")
+	}
+	return defaultSynth
+}
+
+func (s *synthesized) ofType(typ string) map[string]resource {
+	out := map[string]resource{}
+	for id, r := range s.resources {
+		if r.Type == typ {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+// functionsByName finds each catalog function's Lambda by its description.
+func (s *synthesized) functionsByName(t *testing.T, cat catalog.Catalog) map[string]string {
+	t.Helper()
+	ids := map[string]string{}
+	for id, r := range s.ofType("AWS::Lambda::Function") {
+		for _, f := range cat.Functions {
+			if r.Properties["Description"] == f.Description {
+				if _, dup := ids[f.Name]; dup {
+					t.Fatalf("two Lambdas carry %s's description", f.Name)
+				}
+				ids[f.Name] = id
+			}
+		}
+	}
+	for _, f := range cat.Functions {
+		if ids[f.Name] == "" {
+			t.Fatalf("no Lambda for catalog function %s", f.Name)
+		}
+	}
+	return ids
+}
+
+// refID is the logical id in {"Ref": id} or {"Fn::GetAtt": [id, attr]}.
+func refID(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return ""
+	}
+	if r, ok := m["Ref"].(string); ok {
+		return r
+	}
+	if ga, ok := m["Fn::GetAtt"].([]any); ok && len(ga) > 0 {
+		s, _ := ga[0].(string)
+		return s
+	}
+	return ""
+}
+
+func path(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+func TestLambdaPerCatalogFunction(t *testing.T) {
+	// Given the catalog, when the stack is synthesized,
+	s := defaultStack(t)
+	cat := catalog.Load()
+	fns := s.functionsByName(t, cat)
+
+	// then there is exactly one Lambda per catalog function,
+	if got := len(s.ofType("AWS::Lambda::Function")); got != len(cat.Functions) {
+		t.Errorf("Lambda functions: got %d, want %d (one per catalog function)", got, len(cat.Functions))
+	}
+	queueIDs := map[string]string{}
+	for id, r := range s.ofType("AWS::SQS::Queue") {
+		if r.Properties["RedrivePolicy"] != nil {
+			for _, q := range cat.Queues {
+				if path(r.Properties, "RedrivePolicy", "maxReceiveCount") == float64(q.MaxReceiveCount) &&
+					r.Properties["VisibilityTimeout"] == float64(q.VisibilityTimeoutSeconds) {
+					queueIDs[q.Name] = id
+				}
+			}
+		}
+	}
+	tableID := onlyID(t, s.ofType("AWS::DynamoDB::Table"))
+	for _, f := range cat.Functions {
+		p := s.resources[fns[f.Name]].Properties
+		// each on Graviton with the OS-only runtime and its catalog sizing,
+		if got := p["Architectures"]; fmt.Sprint(got) != "[arm64]" {
+			t.Errorf("%s: architectures %v, want [arm64]", f.Name, got)
+		}
+		if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" {
+			t.Errorf("%s: runtime %v handler %v, want provided.al2023 / bootstrap", f.Name, p["Runtime"], p["Handler"])
+		}
+		if p["MemorySize"] != float64(f.MemoryMB) || p["Timeout"] != float64(f.TimeoutSec) {
+			t.Errorf("%s: memory %v timeout %v, want %d / %d", f.Name, p["MemorySize"], p["Timeout"], f.MemoryMB, f.TimeoutSec)
+		}
+		if path(p, "LoggingConfig", "LogFormat") != "JSON" || path(p, "LoggingConfig", "ApplicationLogLevel") != "INFO" {
+			t.Errorf("%s: logging config %v, want JSON at INFO", f.Name, p["LoggingConfig"])
+		}
+		// and exactly the environment its Access asks for.
+		vars, _ := path(p, "Environment", "Variables").(map[string]any)
+		want := []string{catalog.EnvLogLevel}
+		if f.Access.Table != catalog.NoTable {
+			want = append(want, catalog.EnvTableName)
+			if refID(vars[catalog.EnvTableName]) != tableID {
+				t.Errorf("%s: %s = %v, want a Ref to the table", f.Name, catalog.EnvTableName, vars[catalog.EnvTableName])
+			}
+		}
+		for _, q := range f.Access.SendsTo {
+			want = append(want, catalog.QueueURLEnv(q))
+			if refID(vars[catalog.QueueURLEnv(q)]) != queueIDs[q] || queueIDs[q] == "" {
+				t.Errorf("%s: %s = %v, want a Ref to queue %s", f.Name, catalog.QueueURLEnv(q), vars[catalog.QueueURLEnv(q)], q)
+			}
+		}
+		if servesRoute(f, catalog.Admin) {
+			want = append(want, catalog.EnvAdminTokenSHA256)
+			if refID(vars[catalog.EnvAdminTokenSHA256]) != adminTokenParameter {
+				t.Errorf("%s: admin token env = %v, want a Ref to the %s parameter", f.Name, vars[catalog.EnvAdminTokenSHA256], adminTokenParameter)
+			}
+		}
+		if f.Access.PutsEvents {
+			want = append(want, catalog.EnvEventBusName)
+		}
+		if f.Access.SendsEmail {
+			want = append(want, catalog.EnvSESConfigSet)
+		}
+		if vars[catalog.EnvLogLevel] != "INFO" {
+			t.Errorf("%s: LOG_LEVEL = %v, want INFO", f.Name, vars[catalog.EnvLogLevel])
+		}
+		var got []string
+		for k := range vars {
+			got = append(got, k)
+		}
+		sort.Strings(got)
+		sort.Strings(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: environment keys %v, want %v", f.Name, got, want)
+		}
+	}
+}
+
+func TestAdminTokenParameter(t *testing.T) {
+	// Given a catalog with admin routes, when synthesized, then the admin
+	// token hash is a NoEcho parameter that only accepts 64 hex characters.
+	s := defaultStack(t)
+	p := s.params[adminTokenParameter]
+	if p == nil {
+		t.Fatalf("no %s parameter; have %v", adminTokenParameter, s.params)
+	}
+	if p["NoEcho"] != true || p["AllowedPattern"] != "^[0-9a-f]{64}$" {
+		t.Errorf("%s = %v, want NoEcho and ^[0-9a-f]{64}$", adminTokenParameter, p)
+	}
+}
+
+func TestOneHTTPRoutePerCatalogRoute(t *testing.T) {
+	// Given the catalog's routes, when synthesized,
+	s := defaultStack(t)
+	cat := catalog.Load()
+	fns := s.functionsByName(t, cat)
+	fnByID := map[string]string{}
+	for name, id := range fns {
+		fnByID[id] = name
+	}
+	integrationFn := map[string]string{}
+	for id, r := range s.ofType("AWS::ApiGatewayV2::Integration") {
+		if r.Properties["PayloadFormatVersion"] != "2.0" || r.Properties["IntegrationType"] != "AWS_PROXY" {
+			t.Errorf("integration %s: %v, want AWS_PROXY with payload 2.0", id, r.Properties)
+		}
+		integrationFn[id] = fnByID[refID(r.Properties["IntegrationUri"])]
+	}
+	routes := map[string]string{}
+	for _, r := range s.ofType("AWS::ApiGatewayV2::Route") {
+		key, _ := r.Properties["RouteKey"].(string)
+		// Target is {"Fn::Join": ["", ["integrations/", {"Ref": id}]]}.
+		parts, _ := path(r.Properties, "Target", "Fn::Join").([]any)
+		var integ string
+		if len(parts) == 2 {
+			if items, ok := parts[1].([]any); ok && len(items) == 2 {
+				integ = refID(items[1])
+			}
+		}
+		if _, dup := routes[key]; dup {
+			t.Errorf("route %s defined twice", key)
+		}
+		routes[key] = integrationFn[integ]
+	}
+	// then every catalog route exists once and reaches its own function,
+	want := 0
+	for _, f := range cat.Functions {
+		for _, r := range f.Routes {
+			want++
+			if got, ok := routes[r.Key()]; !ok {
+				t.Errorf("route %s missing", r.Key())
+			} else if got != f.Name {
+				t.Errorf("route %s goes to %q, want %s", r.Key(), got, f.Name)
+			}
+		}
+	}
+	if len(routes) != want {
+		t.Errorf("HTTP routes: got %d, want %d", len(routes), want)
+	}
+	// with no API Gateway CORS (the ingest function answers OPTIONS) and a
+	// throttled, access-logged default stage.
+	for id, api := range s.ofType("AWS::ApiGatewayV2::Api") {
+		if api.Properties["CorsConfiguration"] != nil {
+			t.Errorf("API %s has CorsConfiguration; OPTIONS must reach the function", id)
+		}
+	}
+	stage := s.resources[onlyID(t, s.ofType("AWS::ApiGatewayV2::Stage"))].Properties
+	if stage["StageName"] != "$default" || path(stage, "DefaultRouteSettings", "ThrottlingRateLimit") == nil ||
+		path(stage, "DefaultRouteSettings", "ThrottlingBurstLimit") == nil {
+		t.Errorf("stage %v: want $default with throttling", stage)
+	}
+	if f, _ := path(stage, "AccessLogSettings", "Format").(string); !strings.Contains(f, "$context.requestId") || strings.Contains(f, "sourceIp") {
+		t.Errorf("access log format %q: want requestId and no source IP", f)
+	}
+}
+
+func TestTable(t *testing.T) {
+	cases := []struct {
+		name           string
+		context        map[string]any
+		wantProtection bool
+		wantPolicy     string
+	}{
+		{"given no context, deletion protection is on and the table is retained", nil, true, "Retain"},
+		{"given deletionProtection=false, it is off and the data goes with the stack", map[string]any{ctxDeletionProtection: "false"}, false, "Delete"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := defaultStack(t)
+			if tc.context != nil {
+				s = synth(t, tc.context, nil)
+			}
+			r := s.resources[onlyID(t, s.ofType("AWS::DynamoDB::Table"))]
+			p := r.Properties
+			if p["BillingMode"] != "PAY_PER_REQUEST" {
+				t.Errorf("billing %v, want on-demand", p["BillingMode"])
+			}
+			if path(p, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled") != true {
+				t.Errorf("PITR %v, want enabled", p["PointInTimeRecoverySpecification"])
+			}
+			if path(p, "TimeToLiveSpecification", "AttributeName") != "ttl" || path(p, "TimeToLiveSpecification", "Enabled") != true {
+				t.Errorf("TTL %v, want ttl enabled", p["TimeToLiveSpecification"])
+			}
+			if got := keySchema(p["KeySchema"]); got != "pk:HASH sk:RANGE" {
+				t.Errorf("key schema %q", got)
+			}
+			gsis, _ := p["GlobalSecondaryIndexes"].([]any)
+			if len(gsis) != 1 || path(gsis[0], "IndexName") != gsi1Name ||
+				keySchema(path(gsis[0], "KeySchema")) != "gsi1pk:HASH gsi1sk:RANGE" || path(gsis[0], "Projection", "ProjectionType") != "ALL" {
+				t.Errorf("GSIs %v, want one gsi1 (gsi1pk, gsi1sk, ALL)", gsis)
+			}
+			if p["DeletionProtectionEnabled"] != tc.wantProtection {
+				t.Errorf("DeletionProtectionEnabled %v, want %v", p["DeletionProtectionEnabled"], tc.wantProtection)
+			}
+			if r.DeletionPolicy != tc.wantPolicy {
+				t.Errorf("DeletionPolicy %q, want %q", r.DeletionPolicy, tc.wantPolicy)
+			}
+			// Queues and log groups follow the same switch.
+			for _, typ := range []string{"AWS::SQS::Queue", "AWS::Logs::LogGroup"} {
+				for id, other := range s.ofType(typ) {
+					if other.DeletionPolicy != tc.wantPolicy {
+						t.Errorf("%s %s DeletionPolicy %q, want %q", typ, id, other.DeletionPolicy, tc.wantPolicy)
+					}
+				}
+			}
+		})
+	}
+}
+
+func keySchema(v any) string {
+	items, _ := v.([]any)
+	var parts []string
+	for _, it := range items {
+		parts = append(parts, fmt.Sprint(path(it, "AttributeName"), ":", path(it, "KeyType")))
+	}
+	return strings.Join(parts, " ")
+}
+
+func TestQueuesHaveDeadLetterQueues(t *testing.T) {
+	// Given the catalog's queues, when synthesized,
+	s := defaultStack(t)
+	cat := catalog.Load()
+	queues := s.ofType("AWS::SQS::Queue")
+	if len(queues) != 2*len(cat.Queues) {
+		t.Errorf("SQS queues: got %d, want %d (each catalog queue and its DLQ)", len(queues), 2*len(cat.Queues))
+	}
+	for _, q := range cat.Queues {
+		// then each queue redrives to its own DLQ after the catalog's
+		// receive count, keeps the catalog's timings, and is encrypted;
+		var found bool
+		for _, r := range queues {
+			p := r.Properties
+			if path(p, "RedrivePolicy", "maxReceiveCount") != float64(q.MaxReceiveCount) ||
+				p["VisibilityTimeout"] != float64(q.VisibilityTimeoutSeconds) {
+				continue
+			}
+			found = true
+			if p["MessageRetentionPeriod"] != float64(q.RetentionDays*86400) || p["SqsManagedSseEnabled"] != true {
+				t.Errorf("queue %s: %v, want %d days retention and SQS-managed SSE", q.Name, p, q.RetentionDays)
+			}
+			dlq, ok := queues[refID(path(p, "RedrivePolicy", "deadLetterTargetArn"))]
+			if !ok {
+				t.Errorf("queue %s: dead-letter target %v is not a queue of this stack", q.Name, path(p, "RedrivePolicy"))
+				continue
+			}
+			if dlq.Properties["MessageRetentionPeriod"] != float64(14*86400) || dlq.Properties["SqsManagedSseEnabled"] != true {
+				t.Errorf("DLQ of %s: %v, want 14 days retention and SSE", q.Name, dlq.Properties)
+			}
+		}
+		if !found {
+			t.Errorf("no queue with maxReceiveCount %d and visibility %ds for %s", q.MaxReceiveCount, q.VisibilityTimeoutSeconds, q.Name)
+		}
+	}
+	// and every queue refuses non-TLS access.
+	sslOnly := 0
+	for _, r := range s.ofType("AWS::SQS::QueuePolicy") {
+		if strings.Contains(mustJSON(r.Properties), `"aws:SecureTransport":"false"`) {
+			sslOnly++
+		}
+	}
+	if sslOnly != len(queues) {
+		t.Errorf("queue policies enforcing TLS: %d, want %d", sslOnly, len(queues))
+	}
+}
+
+func TestQueueConsumersReportBatchItemFailures(t *testing.T) {
+	// Given the catalog's queue consumers, when synthesized, then each has
+	// one event source mapping with partial batch responses and its batching.
+	s := defaultStack(t)
+	cat := catalog.Load()
+	fns := s.functionsByName(t, cat)
+	mappings := s.ofType("AWS::Lambda::EventSourceMapping")
+	consumers := 0
+	for _, f := range cat.Functions {
+		if f.Queue == nil {
+			continue
+		}
+		consumers++
+		var found bool
+		for _, m := range mappings {
+			p := m.Properties
+			if refID(p["FunctionName"]) != fns[f.Name] {
+				continue
+			}
+			found = true
+			if fmt.Sprint(p["FunctionResponseTypes"]) != "[ReportBatchItemFailures]" {
+				t.Errorf("%s: FunctionResponseTypes %v", f.Name, p["FunctionResponseTypes"])
+			}
+			if p["BatchSize"] != float64(f.Queue.BatchSize) || p["MaximumBatchingWindowInSeconds"] != float64(f.Queue.MaxBatchingWindowSeconds) {
+				t.Errorf("%s: batch %v window %v, want %d / %d", f.Name, p["BatchSize"], p["MaximumBatchingWindowInSeconds"],
+					f.Queue.BatchSize, f.Queue.MaxBatchingWindowSeconds)
+			}
+		}
+		if !found {
+			t.Errorf("%s consumes %s but has no event source mapping", f.Name, f.Queue.Queue)
+		}
+	}
+	if len(mappings) != consumers {
+		t.Errorf("event source mappings: got %d, want %d", len(mappings), consumers)
+	}
+}
+
+func TestSchedulePerCatalogSchedule(t *testing.T) {
+	// Given the catalog's schedules, when synthesized, then each is one
+	// EventBridge Scheduler schedule with its expression, invoking its function.
+	s := defaultStack(t)
+	cat := catalog.Load()
+	fns := s.functionsByName(t, cat)
+	schedules := s.ofType("AWS::Scheduler::Schedule")
+	want := 0
+	for _, f := range cat.Functions {
+		for _, sc := range f.Schedules {
+			want++
+			var found bool
+			for _, r := range schedules {
+				if r.Properties["ScheduleExpression"] == sc.Expression && refID(path(r.Properties, "Target", "Arn")) == fns[f.Name] {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no schedule %s (%s) targeting %s", sc.Name, sc.Expression, f.Name)
+			}
+		}
+	}
+	if len(schedules) != want {
+		t.Errorf("schedules: got %d, want %d", len(schedules), want)
+	}
+}
+
+func TestSESConfigurationSetPublishesToDefaultBus(t *testing.T) {
+	// Given no SES identity, when synthesized, then there is a configuration
+	// set whose events go to the default EventBridge bus, and no identity.
+	s := defaultStack(t)
+	if n := len(s.ofType("AWS::SES::ConfigurationSet")); n != 1 {
+		t.Fatalf("configuration sets: %d, want 1", n)
+	}
+	dest := s.resources[onlyID(t, s.ofType("AWS::SES::ConfigurationSetEventDestination"))].Properties
+	types, _ := path(dest, "EventDestination", "MatchingEventTypes").([]any)
+	for _, want := range []string{"send", "delivery", "bounce", "complaint", "reject", "deliveryDelay", "open", "click", "renderingFailure"} {
+		if !slices.Contains(types, any(want)) {
+			t.Errorf("event destination misses %q: %v", want, types)
+		}
+	}
+	if arn := mustJSON(path(dest, "EventDestination", "EventBridgeDestination", "EventBusArn")); !strings.Contains(arn, ":event-bus/default") {
+		t.Errorf("event bus %s, want the default bus", arn)
+	}
+	if n := len(s.ofType("AWS::SES::EmailIdentity")); n != 0 {
+		t.Errorf("email identities without sesIdentity: %d, want 0", n)
+	}
+	if s.outputs["SesConfigurationSet"] == nil {
+		t.Error("no SesConfigurationSet output")
+	}
+}
+
+func TestLogGroupsHaveRetention(t *testing.T) {
+	cases := []struct {
+		name    string
+		context map[string]any
+		want    float64
+	}{
+		{"given no context, logs are kept 30 days", nil, 30},
+		{"given logRetentionDays=7, logs are kept 7 days", map[string]any{ctxLogRetentionDays: "7"}, 7},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := defaultStack(t)
+			if tc.context != nil {
+				s = synth(t, tc.context, nil)
+			}
+			groups := s.ofType("AWS::Logs::LogGroup")
+			for id, g := range groups {
+				if g.Properties["RetentionInDays"] != tc.want {
+					t.Errorf("log group %s retention %v, want %v", id, g.Properties["RetentionInDays"], tc.want)
+				}
+			}
+			// Every function logs to its own explicit group.
+			for id, fn := range s.ofType("AWS::Lambda::Function") {
+				if _, ok := groups[refID(path(fn.Properties, "LoggingConfig", "LogGroup"))]; !ok {
+					t.Errorf("function %s logs to %v, not a log group of this stack", id, path(fn.Properties, "LoggingConfig", "LogGroup"))
+				}
+			}
+		})
+	}
+}
+
+func TestBadContextIsRejected(t *testing.T) {
+	for key, value := range map[string]string{ctxLogRetentionDays: "8", ctxDeletionProtection: "maybe"} {
+		t.Run(key+"="+value, func(t *testing.T) {
+			// Given a context value CDK cannot use, when the stack is built,
+			// then it stops with a message naming the key.
+			msg := panicMessage(func() { synth(t, map[string]any{key: value}, nil) })
+			if !strings.Contains(msg, key) {
+				t.Errorf("panic %q, want one naming %s", msg, key)
+			}
+		})
+	}
+}
+
+func TestMissingBinaryIsReported(t *testing.T) {
+	// Given an asset dir without the function binaries, when the stack is
+	// built, then it says which are missing and how to build them.
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: outDir(t)})
+	msg := panicMessage(func() {
+		NewLeadflowStack(app, "Leadflow", &LeadflowStackProps{AssetDir: t.TempDir()})
+	})
+	if !strings.Contains(msg, "make build") || !strings.Contains(msg, "ingest") {
+		t.Errorf("panic %q, want the missing functions and `make build`", msg)
+	}
+}
+
+func panicMessage(f func()) (msg string) {
+	defer func() { msg = fmt.Sprint(recover()) }()
+	f()
+	return "<no panic>"
+}
+
+func TestAlarms(t *testing.T) {
+	// Given the catalog, when synthesized,
+	s := defaultStack(t)
+	cat := catalog.Load()
+	fns := s.functionsByName(t, cat)
+	topic := onlyID(t, s.ofType("AWS::SNS::Topic"))
+	alarms := s.ofType("AWS::CloudWatch::Alarm")
+	find := func(metric string, dimension string) (map[string]any, bool) {
+		for _, a := range alarms {
+			dims := listOf(a.Properties["Dimensions"])
+			if a.Properties["MetricName"] == metric && len(dims) == 1 && refID(path(dims[0], "Value")) == dimension {
+				return a.Properties, true
+			}
+		}
+		return nil, false
+	}
+	// then every DLQ alarms on its first visible message,
+	for id, q := range s.ofType("AWS::SQS::Queue") {
+		if q.Properties["RedrivePolicy"] != nil {
+			continue
+		}
+		a, ok := find("ApproximateNumberOfMessagesVisible", id)
+		if !ok {
+			t.Errorf("no alarm on DLQ %s", id)
+			continue
+		}
+		if a["Threshold"] != float64(1) || a["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" {
+			t.Errorf("DLQ alarm %v, want >= 1", a)
+		}
+	}
+	// every function on any error in 5 minutes,
+	for name, id := range fns {
+		a, ok := find("Errors", id)
+		if !ok {
+			t.Errorf("no Errors alarm for %s", name)
+			continue
+		}
+		if a["Threshold"] != float64(0) || a["ComparisonOperator"] != "GreaterThanThreshold" || a["Period"] != float64(300) {
+			t.Errorf("%s errors alarm %v, want > 0 over 300 s", name, a)
+		}
+	}
+	// the API on 5xx,
+	if _, ok := find("5xx", onlyID(t, s.ofType("AWS::ApiGatewayV2::Api"))); !ok {
+		t.Error("no 5xx alarm on the HTTP API")
+	}
+	// and all of them notify the alarm topic.
+	for id, a := range alarms {
+		actions, _ := a.Properties["AlarmActions"].([]any)
+		if len(actions) != 1 || refID(actions[0]) != topic {
+			t.Errorf("alarm %s actions %v, want the alarm topic", id, actions)
+		}
+	}
+	if len(alarms) != len(cat.Queues)+len(cat.Functions)+1 {
+		t.Errorf("alarms: %d, want %d", len(alarms), len(cat.Queues)+len(cat.Functions)+1)
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	s := defaultStack(t)
+	want := []string{"ApiUrl", "TableName", "SesConfigurationSet", "EventBusName", "AlarmTopicArn"}
+	for _, q := range catalog.Load().Queues {
+		want = append(want, "QueueUrl"+camel(q.Name))
+	}
+	for _, id := range want {
+		if s.outputs[id] == nil {
+			t.Errorf("output %s missing; have %v", id, keys(s.outputs))
+		}
+	}
+}
+
+// TestNoWildcardPermissions walks every policy statement in the template.
+func TestNoWildcardPermissions(t *testing.T) {
+	for name, s := range map[string]*synthesized{
+		"default":                   defaultStack(t),
+		"email and events function": synth(t, map[string]any{ctxSESIdentity: "example.com"}, mailerCatalog()),
+	} {
+		t.Run(name, func(t *testing.T) {
+			statements, problems := wildcardProblems(s.resources)
+			if statements == 0 {
+				t.Fatal("found no policy statements: the walk is broken")
+			}
+			for _, p := range problems {
+				t.Error(p)
+			}
+			if n := len(s.ofType("AWS::IAM::ManagedPolicy")); n != 0 {
+				t.Errorf("managed policies: %d, want 0", n)
+			}
+			for id, r := range s.ofType("AWS::IAM::Role") {
+				if r.Properties["ManagedPolicyArns"] != nil {
+					t.Errorf("role %s uses managed policies %v", id, r.Properties["ManagedPolicyArns"])
+				}
+			}
+		})
+	}
+}
+
+// wildcardProblems lists statements with Action "*", or a wildcard action
+// on Resource "*", anywhere in the template (identity and resource policies).
+func wildcardProblems(resources map[string]resource) (statements int, problems []string) {
+	walkStatements(resources, func(where string, st map[string]any) {
+		statements++
+		var actions []string
+		for _, a := range listOf(st["Action"]) {
+			actions = append(actions, fmt.Sprint(a))
+		}
+		if slices.Contains(actions, "*") {
+			problems = append(problems, fmt.Sprintf("%s: Action \"*\" in %s", where, mustJSON(st)))
+		}
+		wildAction := slices.ContainsFunc(actions, func(a string) bool { return strings.Contains(a, "*") })
+		if slices.Contains(listOf(st["Resource"]), any("*")) && wildAction {
+			problems = append(problems, fmt.Sprintf("%s: wildcard action on Resource \"*\" in %s", where, mustJSON(st)))
+		}
+	})
+	return statements, problems
+}
+
+func TestWildcardCheckCatchesWildcards(t *testing.T) {
+	// Given policies the check must refuse and one it must accept,
+	doc := func(action, res any) map[string]any {
+		return map[string]any{"PolicyDocument": map[string]any{"Statement": []any{
+			map[string]any{"Effect": "Allow", "Action": action, "Resource": res},
+		}}}
+	}
+	resources := map[string]resource{
+		"StarAction":       {Type: "AWS::IAM::Policy", Properties: doc("*", "arn:aws:sqs:eu-west-1:1:q")},
+		"StarInList":       {Type: "AWS::IAM::Policy", Properties: doc([]any{"sqs:SendMessage", "*"}, "arn:aws:sqs:eu-west-1:1:q")},
+		"ServiceStarOnAll": {Type: "AWS::IAM::Policy", Properties: doc("ses:*", []any{"*"})},
+		"Scoped":           {Type: "AWS::IAM::Policy", Properties: doc("dynamodb:GetItem", "arn:aws:dynamodb:eu-west-1:1:table/t")},
+	}
+	// when checked, then exactly the three bad statements are reported.
+	statements, problems := wildcardProblems(resources)
+	if statements != 4 || len(problems) != 3 {
+		t.Errorf("statements %d, problems %v: want 4 statements and 3 problems", statements, problems)
+	}
+	for _, p := range problems {
+		if strings.HasPrefix(p, "Scoped") {
+			t.Errorf("scoped statement reported: %s", p)
+		}
+	}
+}
+
+func walkStatements(resources map[string]resource, visit func(where string, st map[string]any)) {
+	var walk func(where string, v any)
+	walk = func(where string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, child := range x {
+				if k == "Statement" {
+					for _, st := range listOf(child) {
+						if m, ok := st.(map[string]any); ok {
+							visit(where, m)
+						}
+					}
+					continue
+				}
+				walk(where, child)
+			}
+		case []any:
+			for _, child := range x {
+				walk(where, child)
+			}
+		}
+	}
+	for id, r := range resources {
+		walk(id+" ("+r.Type+")", r.Properties)
+	}
+}
+
+func listOf(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	if v == nil {
+		return nil
+	}
+	return []any{v}
+}
+
+func TestEmailAndEventAccess(t *testing.T) {
+	// Given a function that sends email, puts events and reacts to SES
+	// events, and an SES identity,
+	cat := mailerCatalog()
+	s := synth(t, map[string]any{ctxSESIdentity: "example.com"}, cat)
+	fns := s.functionsByName(t, *cat)
+	mailer := fns[mailerFunction().Name]
+
+	// then the identity exists and uses the configuration set,
+	identity := s.resources[onlyID(t, s.ofType("AWS::SES::EmailIdentity"))]
+	if identity.Properties["EmailIdentity"] != "example.com" || path(identity.Properties, "ConfigurationSetAttributes", "ConfigurationSetName") == nil {
+		t.Errorf("email identity %v, want example.com with the configuration set", identity.Properties)
+	}
+	// the function may send only as that identity through that set,
+	role := refID(s.resources[mailer].Properties["Role"])
+	var sesStatement map[string]any
+	walkStatements(s.ofType("AWS::IAM::Policy"), func(_ string, st map[string]any) {
+		if strings.Contains(mustJSON(st), "ses:SendEmail") {
+			sesStatement = st
+		}
+	})
+	if sesStatement == nil {
+		t.Fatal("no ses:SendEmail statement")
+	}
+	res := mustJSON(sesStatement["Resource"])
+	identityID := onlyID(t, s.ofType("AWS::SES::EmailIdentity"))
+	configSetID := onlyID(t, s.ofType("AWS::SES::ConfigurationSet"))
+	if len(listOf(sesStatement["Resource"])) != 2 || strings.Contains(res, "*") ||
+		!strings.Contains(res, `:identity/",{"Ref":"`+identityID+`"}`) ||
+		!strings.Contains(res, `:configuration-set/",{"Ref":"`+configSetID+`"}`) {
+		t.Errorf("ses:SendEmail on %s, want the identity and configuration set ARNs only", res)
+	}
+	if !policyOfRoleContains(s, role, "ses:SendEmail") || !policyOfRoleContains(s, role, "events:PutEvents") {
+		t.Errorf("mailer role %s lacks ses:SendEmail or events:PutEvents", role)
+	}
+	// it gets the bus and configuration set names,
+	vars, _ := path(s.resources[mailer].Properties, "Environment", "Variables").(map[string]any)
+	if vars[catalog.EnvEventBusName] == nil || vars[catalog.EnvSESConfigSet] == nil {
+		t.Errorf("mailer environment %v, want %s and %s", vars, catalog.EnvEventBusName, catalog.EnvSESConfigSet)
+	}
+	// and a rule on the default bus invokes it.
+	rule := s.resources[onlyID(t, s.ofType("AWS::Events::Rule"))].Properties
+	if rule["EventBusName"] != nil || fmt.Sprint(path(rule, "EventPattern", "source")) != "[aws.ses]" ||
+		len(listOf(rule["Targets"])) != 1 || refID(path(listOf(rule["Targets"])[0], "Arn")) != mailer {
+		t.Errorf("rule %v, want aws.ses on the default bus targeting the mailer", rule)
+	}
+	// cdk-nag has nothing to say about it either.
+	assertNagClean(t, s)
+}
+
+func TestEmailWithoutIdentityWarns(t *testing.T) {
+	// Given a function that sends email but no sesIdentity, when synthesized,
+	// then it gets no SES permission and the synth warns.
+	s := synth(t, nil, mailerCatalog())
+	walkStatements(s.ofType("AWS::IAM::Policy"), func(where string, st map[string]any) {
+		if strings.Contains(mustJSON(st), "ses:") {
+			t.Errorf("%s: SES permission without an identity: %s", where, mustJSON(st))
+		}
+	})
+	warnings := assertions.Annotations_FromStack(s.stack).FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("sesIdentity")))
+	if len(*warnings) == 0 {
+		t.Error("no warning about the missing sesIdentity")
+	}
+}
+
+func policyOfRoleContains(s *synthesized, role, action string) bool {
+	for _, p := range s.ofType("AWS::IAM::Policy") {
+		for _, r := range listOf(p.Properties["Roles"]) {
+			if refID(r) == role && strings.Contains(mustJSON(p.Properties["PolicyDocument"]), action) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestCdkNagAwsSolutions(t *testing.T) {
+	// Given cdk-nag's AWS Solutions pack on the app, when the stack is
+	// synthesized, then it reports no unsuppressed error or warning.
+	assertNagClean(t, defaultStack(t))
+}
+
+func assertNagClean(t *testing.T, s *synthesized) {
+	t.Helper()
+	annotations := assertions.Annotations_FromStack(s.stack)
+	match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+	for kind, found := range map[string]*[]*cxapi.SynthesisMessage{
+		"error":   annotations.FindError(jsii.String("*"), match),
+		"warning": annotations.FindWarning(jsii.String("*"), match),
+	} {
+		for _, m := range *found {
+			t.Errorf("cdk-nag %s at %s: %v", kind, *m.Id, m.Entry.Data)
+		}
+	}
+}
+
+// mailerFunction is a function of a kind the catalog does not have yet, to
+// check the email and event grants.
+func mailerFunction() catalog.Function {
+	return catalog.Function{
+		Name:        "mailer-test",
+		Description: "Test only: sends email and reacts to SES events.",
+		MemoryMB:    128,
+		TimeoutSec:  10,
+		Events:      []catalog.EventRule{{Name: "ses-events", Source: "aws.ses", DetailType: []string{"Email Bounced"}}},
+		Access:      catalog.Access{Table: catalog.ReadWrite, SendsEmail: true, PutsEvents: true},
+	}
+}
+
+func mailerCatalog() *catalog.Catalog {
+	c := catalog.Load()
+	c.Functions = append(c.Functions, mailerFunction())
+	return &c
+}
+
+func onlyID(t *testing.T, m map[string]resource) string {
+	t.Helper()
+	if len(m) != 1 {
+		t.Fatalf("want exactly one resource, got %v", keys(m))
+	}
+	for id := range m {
+		return id
+	}
+	return ""
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
