@@ -31,6 +31,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/leadflow/leadflow/shared/catalog"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
 )
 
 // LeadflowStackProps configures the Leadflow stack.
@@ -56,8 +57,8 @@ const (
 // Names shared with the functions and the tests.
 const (
 	adminTokenParameter = "AdminTokenSha256"
-	gsi1Name            = "gsi1"
-	ttlAttribute        = "ttl"
+	gsi1Name            = dynamo.GSI1Name
+	ttlAttribute        = dynamo.TTLAttribute
 	dlqRetentionDays    = 14
 	// The whole API is capped here so a runaway client cannot run up a bill;
 	// raise it for sites with more traffic (clients batch events, so one
@@ -144,8 +145,8 @@ type builder struct {
 
 func (b *builder) addTable() {
 	b.table = awsdynamodb.NewTable(b.stack, jsii.String("Table"), &awsdynamodb.TableProps{
-		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
-		SortKey:             &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
+		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(dynamo.PartitionKey), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:             &awsdynamodb.Attribute{Name: jsii.String(dynamo.SortKey), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:         awsdynamodb.BillingMode_PAY_PER_REQUEST,
 		TimeToLiveAttribute: jsii.String(ttlAttribute),
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
@@ -156,10 +157,12 @@ func (b *builder) addTable() {
 		Encryption:         awsdynamodb.TableEncryption_DEFAULT, // AWS-owned key: no KMS requests billed
 	})
 	b.table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
-		IndexName:      jsii.String(gsi1Name),
-		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
-		SortKey:        &awsdynamodb.Attribute{Name: jsii.String("gsi1sk"), Type: awsdynamodb.AttributeType_STRING},
-		ProjectionType: awsdynamodb.ProjectionType_ALL,
+		IndexName:    jsii.String(gsi1Name),
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String(dynamo.GSI1PK), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:      &awsdynamodb.Attribute{Name: jsii.String(dynamo.GSI1SK), Type: awsdynamodb.AttributeType_STRING},
+		// Keys only: profiles are rewritten on every batch, and a projected
+		// copy would double each write; readers fetch items by key instead.
+		ProjectionType: awsdynamodb.ProjectionType_KEYS_ONLY,
 	})
 }
 

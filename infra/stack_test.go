@@ -423,8 +423,8 @@ func TestTable(t *testing.T) {
 			}
 			gsis, _ := p["GlobalSecondaryIndexes"].([]any)
 			if len(gsis) != 1 || path(gsis[0], "IndexName") != gsi1Name ||
-				keySchema(path(gsis[0], "KeySchema")) != "gsi1pk:HASH gsi1sk:RANGE" || path(gsis[0], "Projection", "ProjectionType") != "ALL" {
-				t.Errorf("GSIs %v, want one gsi1 (gsi1pk, gsi1sk, ALL)", gsis)
+				keySchema(path(gsis[0], "KeySchema")) != "gsi1pk:HASH gsi1sk:RANGE" || path(gsis[0], "Projection", "ProjectionType") != "KEYS_ONLY" {
+				t.Errorf("GSIs %v, want one gsi1 (gsi1pk, gsi1sk, KEYS_ONLY)", gsis)
 			}
 			if p["DeletionProtectionEnabled"] != tc.wantProtection {
 				t.Errorf("DeletionProtectionEnabled %v, want %v", p["DeletionProtectionEnabled"], tc.wantProtection)

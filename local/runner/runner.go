@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/fn/adminfn"
@@ -45,6 +46,9 @@ type Options struct {
 	// NoSchedules disables the periodic timers (tests fire them by hand).
 	NoSchedules bool
 	Log         *slog.Logger
+	// APIOptions add SDK middleware to every handler's clients (the bench
+	// counts requests and consumed capacity with it).
+	APIOptions []func(*middleware.Stack) error
 }
 
 // Platform is a running local Leadflow.
@@ -66,6 +70,8 @@ type Stats struct {
 	mu          sync.Mutex
 	Invocations map[string]int
 	Failures    map[string]int
+	// Busy is the summed wall time of each function's invocations.
+	Busy map[string]time.Duration
 }
 
 func (s *Stats) add(m map[string]int, k string, n int) {
@@ -76,6 +82,12 @@ func (s *Stats) add(m map[string]int, k string, n int) {
 
 // Snapshot copies the counters.
 func (s *Stats) Snapshot() (inv, fail map[string]int) {
+	inv, fail, _ = s.SnapshotBusy()
+	return inv, fail
+}
+
+// SnapshotBusy copies the counters and the busy times.
+func (s *Stats) SnapshotBusy() (inv, fail map[string]int, busy map[string]time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cp := func(m map[string]int) map[string]int {
@@ -85,7 +97,11 @@ func (s *Stats) Snapshot() (inv, fail map[string]int) {
 		}
 		return out
 	}
-	return cp(s.Invocations), cp(s.Failures)
+	b := make(map[string]time.Duration, len(s.Busy))
+	for k, v := range s.Busy {
+		b[k] = v
+	}
+	return cp(s.Invocations), cp(s.Failures), b
 }
 
 // New creates the table, queues and demo site, and builds every handler in
@@ -99,11 +115,12 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		opts.Log = slog.Default()
 	}
 	awsCfg := AWSConfig(opts.Endpoints)
+	awsCfg.APIOptions = append(awsCfg.APIOptions, opts.APIOptions...)
 	p := &Platform{
 		opts: opts, cat: cat, awsCfg: awsCfg, sqs: sqs.NewFromConfig(awsCfg),
 		handlers: map[string]lambda.Handler{}, queueURLs: map[string]string{}, dlqURLs: map[string]string{},
 		log:   opts.Log,
-		stats: &Stats{Invocations: map[string]int{}, Failures: map[string]int{}},
+		stats: &Stats{Invocations: map[string]int{}, Failures: map[string]int{}, Busy: map[string]time.Duration{}},
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	if err := dynamo.CreateTable(ctx, db, opts.Table); err != nil {
@@ -255,7 +272,11 @@ func (p *Platform) invoke(ctx context.Context, fn catalog.Function, payload any,
 		InvokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:leadflow-" + fn.Name,
 	})
 	p.stats.add(p.stats.Invocations, fn.Name, 1)
+	start := time.Now()
 	res, err := h.Invoke(ctx, in)
+	p.stats.mu.Lock()
+	p.stats.Busy[fn.Name] += time.Since(start)
+	p.stats.mu.Unlock()
 	if err != nil {
 		p.stats.add(p.stats.Failures, fn.Name, 1)
 		return fmt.Errorf("%s: %w", fn.Name, err)

@@ -63,7 +63,7 @@ func TestRouteMatch(t *testing.T) {
 	c := Load()
 	tests := []struct {
 		method, path, fn, route string
-		params               map[string]string
+		params                  map[string]string
 	}{
 		{"POST", "/v1/batch", "ingest", "POST /v1/batch", nil},
 		{"GET", "/v1/contacts/c_123", "admin", "GET /v1/contacts/{id}", map[string]string{"id": "c_123"}},
