@@ -1,0 +1,151 @@
+// Package timersfn is the Lambda handler of the per-minute timers schedule:
+// it runs one tick of the timer wheel and sends the fired timers to the
+// events queue as tracking batches, where the processor applies them like
+// any other event.
+package timersfn
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/leadflow/leadflow/shared/catalog"
+	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
+	"github.com/leadflow/leadflow/shared/timer"
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// InternalSiteKey marks batches that Leadflow produced itself rather than
+// received from a website's write key.
+const InternalSiteKey = "internal"
+
+// Config is read from the environment once, at cold start.
+type Config struct {
+	Table    string
+	QueueURL string
+}
+
+// ConfigFromEnv reads the function's settings.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{Table: getenv(catalog.EnvTableName), QueueURL: getenv(catalog.QueueURLEnv(catalog.EventsQueue))}
+	if c.Table == "" || c.QueueURL == "" {
+		return c, fmt.Errorf("timers: %s and %s must be set", catalog.EnvTableName, catalog.QueueURLEnv(catalog.EventsQueue))
+	}
+	return c, nil
+}
+
+// Handler runs the wheel's tick.
+type Handler struct {
+	wheel *timer.Wheel
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// New wires the handler with only the clients it uses.
+func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
+	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
+	queue := sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL)
+	return NewWith(timer.NewWheel(store, NewQueueDispatcher(queue, nil), nil), log, nil)
+}
+
+// NewWith builds a handler around a wheel (tests, the local runner). now may
+// be nil (time.Now).
+func NewWith(wheel *timer.Wheel, log *slog.Logger, now func() time.Time) *Handler {
+	if now == nil {
+		now = time.Now
+	}
+	return &Handler{wheel: wheel, log: log, now: now}
+}
+
+// Handle runs one tick. Nothing is read from the event: what EventBridge
+// Scheduler delivers depends on the target's configured input, and a late
+// or repeated invocation must fire what is due by the clock, not by the time
+// the event was meant for.
+//
+// A failed tick returns its error so it counts in the function's Errors
+// metric; nothing retries it, because the next minute's tick starts from the
+// same cursor and redoes the work.
+func (h *Handler) Handle(ctx context.Context, _ events.EventBridgeEvent) (timer.TickResult, error) {
+	now := h.now().UTC()
+	res, err := h.wheel.Tick(ctx, now)
+	// One line per tick, never per timer: a large scheduled send fires
+	// thousands of timers in a minute.
+	attrs := []any{
+		"from", res.From, "to", res.To, "buckets", res.Buckets, "fired", res.Fired,
+		"not_yet_due", res.NotYetDue, "cursor", res.Cursor, "behind", res.Behind,
+		// How far the wheel trails the clock; alarm on it, not on "behind".
+		"lag_seconds", int64(now.Sub(res.Cursor) / time.Second),
+	}
+	if err != nil {
+		h.log.ErrorContext(ctx, "timer tick failed", append(attrs, "error", err)...)
+		return res, fmt.Errorf("timer tick at %s: %w", now.Format(time.RFC3339), err)
+	}
+	h.log.InfoContext(ctx, "timer tick", attrs...)
+	return res, nil
+}
+
+// Enqueuer is the queue the dispatcher writes to (sqsqueue.Queue).
+type Enqueuer interface {
+	Enqueue(ctx context.Context, body string) error
+}
+
+// QueueDispatcher implements timer.Dispatcher by sending fired timers to the
+// events queue in the format the ingest function writes, so the processor
+// needs no second input path.
+type QueueDispatcher struct {
+	queue Enqueuer
+	now   func() time.Time
+}
+
+var _ timer.Dispatcher = (*QueueDispatcher)(nil)
+
+// NewQueueDispatcher returns a dispatcher on queue. now may be nil (time.Now).
+func NewQueueDispatcher(queue Enqueuer, now func() time.Time) *QueueDispatcher {
+	if now == nil {
+		now = time.Now
+	}
+	return &QueueDispatcher{queue: queue, now: now}
+}
+
+// Dispatch sends the messages as one batch: one queue message for a page of
+// timers (SQS bills per message, not per event), split only when the
+// encoded batch is over the queue's size limit.
+func (d *QueueDispatcher) Dispatch(ctx context.Context, msgs []tracking.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	b := tracking.Batch{
+		RequestID:  requestID(ctx, msgs),
+		SiteKey:    InternalSiteKey,
+		ReceivedAt: d.now().UTC(),
+		Messages:   msgs,
+	}
+	bodies, err := tracking.EncodeBatches(b)
+	if err != nil {
+		return fmt.Errorf("encode %d fired timers: %w", len(msgs), err)
+	}
+	for i, body := range bodies {
+		if err := d.queue.Enqueue(ctx, body); err != nil {
+			return fmt.Errorf("enqueue fired timers (part %d of %d): %w", i+1, len(bodies), err)
+		}
+	}
+	return nil
+}
+
+// requestID ties the batch to the invocation that fired it, for tracing a
+// fired timer from the timers log to the processor's; outside Lambda (local
+// runs, tests) the first timer names it.
+func requestID(ctx context.Context, msgs []tracking.Message) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		return lc.AwsRequestID
+	}
+	return msgs[0].MessageID
+}

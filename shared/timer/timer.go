@@ -1,0 +1,395 @@
+// Package timer is Leadflow's timer wheel: things that must happen to a
+// contact at a later time (journey waits, scheduled sends) are stored as
+// timers keyed by the minute they fall due plus a shard, and a tick every
+// minute reads only the buckets that have come due. Nothing scans a table to
+// find work, and no bucket is a hot partition because each is split in
+// Shards. A fired timer becomes a tracking "track" event for its contact, so
+// everything downstream (profile, timeline, journeys) reacts to it exactly as
+// it reacts to an event a website sent.
+package timer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+const (
+	// Shards splits every bucket so that a burst of timers due in the same
+	// minute (a campaign scheduled for 09:00) spreads over 16 partitions
+	// instead of heating one, and so a tick can drain them in parallel.
+	Shards = 16
+	// BucketWidth is the resolution of the wheel: the tick runs once a
+	// minute, so finer buckets would only mean more empty reads.
+	BucketWidth = time.Minute
+	// MaxBucketsPerTick bounds one tick's work after an outage; the backlog
+	// is worked off over the following ticks instead of in one invocation
+	// that could run past the Lambda timeout and never commit its cursor.
+	MaxBucketsPerTick = 120
+	// ColdStartLookback is how far back the first tick ever (no cursor yet)
+	// starts, so timers written just before the cursor existed still fire
+	// without the tick having to look for the oldest bucket.
+	ColdStartLookback = time.Hour
+	// Settle is how long after a bucket ends before the cursor may pass it.
+	// Schedule writes a timer into a bucket no earlier than the scheduler's
+	// own clock; a write still in flight when its minute ends would be lost
+	// if the cursor passed the bucket at once. Re-reading one settled bucket
+	// per tick costs 16 small queries a minute.
+	Settle = time.Minute
+	// MessageIDPrefix starts the messageId of every fired timer.
+	MessageIDPrefix = "timer:"
+	// MaxPropertiesBytes keeps a fired timer's message far under the
+	// tracking spec's 32 KB per message and the 400 KB DynamoDB item.
+	MaxPropertiesBytes = 16 * 1024
+
+	maxIDLen    = 200
+	maxEventLen = 200
+	// defaultPageSize is how many timers one store read and one dispatch
+	// carry. One page becomes one queue message, and the processor updates
+	// every contact in a message within one invocation: 100 distinct
+	// contacts per message keeps a 10-message SQS batch well inside the
+	// processor's timeout.
+	defaultPageSize = 100
+	// defaultReserve is the time left before the invocation's deadline at
+	// which a tick stops starting new work, so it can still save its cursor.
+	defaultReserve = 10 * time.Second
+)
+
+// ErrInvalid is wrapped by Schedule for a timer that cannot be stored.
+var ErrInvalid = errors.New("invalid timer")
+
+// Timer is a track event to emit for a contact at a given time.
+type Timer struct {
+	// ID identifies the firing. Callers derive it from what is awaited (a
+	// journey run and step, a scheduled send), so a retried Schedule writes
+	// the same timer again instead of a second one.
+	ID         string
+	ContactID  string
+	Event      string
+	Properties map[string]any
+	Due        time.Time
+}
+
+// Validate reports what is wrong with the timer, wrapping ErrInvalid.
+func (t Timer) Validate() error {
+	var problems []string
+	if t.ID == "" {
+		problems = append(problems, "id is required")
+	} else if len(t.ID) > maxIDLen {
+		problems = append(problems, fmt.Sprintf("id is over %d bytes", maxIDLen))
+	}
+	if t.ContactID == "" {
+		problems = append(problems, "contact id is required")
+	} else if len(t.ContactID) > maxIDLen {
+		problems = append(problems, fmt.Sprintf("contact id is over %d bytes", maxIDLen))
+	}
+	if t.Event == "" {
+		problems = append(problems, "event is required")
+	} else if len(t.Event) > maxEventLen {
+		problems = append(problems, fmt.Sprintf("event is over %d bytes", maxEventLen))
+	}
+	if t.Due.IsZero() {
+		problems = append(problems, "due time is required")
+	}
+	if len(t.Properties) > 0 {
+		// Checked here rather than at fire time: a timer that cannot be
+		// encoded would fail every tick and hold its bucket back forever.
+		raw, err := json.Marshal(t.Properties)
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("properties are not JSON: %v", err))
+		case len(raw) > MaxPropertiesBytes:
+			problems = append(problems, fmt.Sprintf("properties are %d bytes, over %d", len(raw), MaxPropertiesBytes))
+		}
+	}
+	if len(problems) > 0 {
+		id := t.ID
+		if id == "" {
+			id = "(no id)"
+		}
+		return fmt.Errorf("%w %s: %s", ErrInvalid, id, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// Message is the track event the timer becomes when it fires at firedAt.
+// The messageId is derived from the timer id, which is what makes firing
+// twice harmless (see Wheel.Tick).
+func (t Timer) Message(firedAt time.Time) tracking.Message {
+	return tracking.Message{
+		Type:       tracking.TypeTrack,
+		MessageID:  MessageIDPrefix + t.ID,
+		ContactID:  t.ContactID,
+		Event:      t.Event,
+		Properties: t.Properties,
+		Timestamp:  t.Due,
+		ReceivedAt: firedAt,
+	}
+}
+
+// BucketOf is the minute bucket a due time belongs to.
+func BucketOf(due time.Time) time.Time { return due.UTC().Truncate(BucketWidth) }
+
+// ShardOf is the shard of a timer id within its bucket.
+func ShardOf(id string) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % Shards)
+}
+
+// Store persists timers. Timers live in (BucketOf(Due), ShardOf(ID))
+// partitions, which is the only way they are read.
+type Store interface {
+	// PutTimer stores a timer; writing the same timer again is a no-op.
+	PutTimer(ctx context.Context, t Timer) error
+	// DueTimers returns up to limit timers of one bucket and shard, in due
+	// order. Fewer than limit means there are no more; reads must see
+	// earlier DeleteTimers, because the wheel pages by deleting.
+	DueTimers(ctx context.Context, bucket time.Time, shard int, limit int) ([]Timer, error)
+	// DeleteTimers removes fired timers; deleting a missing one is no error.
+	DeleteTimers(ctx context.Context, timers []Timer) error
+	// Cursor is the last bucket fully fired; false when there is none yet.
+	Cursor(ctx context.Context) (time.Time, bool, error)
+	// SetCursor records the last bucket fully fired. It never moves the
+	// cursor back, so an overlapping slower tick cannot undo a faster one.
+	SetCursor(ctx context.Context, bucket time.Time) error
+}
+
+// Dispatcher hands fired timers' messages to the event pipeline. It must be
+// safe for concurrent use: a tick drains the shards of a bucket in parallel.
+type Dispatcher interface {
+	Dispatch(ctx context.Context, msgs []tracking.Message) error
+}
+
+// Wheel schedules and fires timers.
+type Wheel struct {
+	store    Store
+	dispatch Dispatcher
+	now      func() time.Time
+	pageSize int
+	reserve  time.Duration
+}
+
+// NewWheel builds a Wheel. now may be nil (time.Now); it is Schedule's
+// clock, while Tick takes the time it runs at as an argument.
+func NewWheel(store Store, d Dispatcher, now func() time.Time) *Wheel {
+	if now == nil {
+		now = time.Now
+	}
+	return &Wheel{store: store, dispatch: d, now: now, pageSize: defaultPageSize, reserve: defaultReserve}
+}
+
+// Schedule stores a timer. A timer due in the past is due now instead: its
+// own bucket may already be behind the cursor, where no tick would read it.
+func (w *Wheel) Schedule(ctx context.Context, t Timer) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	t.Due = t.Due.UTC()
+	if now := w.now().UTC(); t.Due.Before(now) {
+		t.Due = now
+	}
+	if err := w.store.PutTimer(ctx, t); err != nil {
+		return fmt.Errorf("schedule timer %s for contact %s: %w", t.ID, t.ContactID, err)
+	}
+	return nil
+}
+
+// TickResult says what one tick did; the handler logs it as one line.
+type TickResult struct {
+	// From and To are the first and last bucket read (zero if none was).
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Buckets is how many buckets were read, each in all its shards.
+	Buckets int `json:"buckets"`
+	// Fired is how many timers were dispatched and deleted.
+	Fired int `json:"fired"`
+	// NotYetDue counts timers of the current minute seen but left for a
+	// later tick (a lower bound: reading a shard stops at the first one).
+	NotYetDue int `json:"notYetDue"`
+	// Cursor is the last bucket fully fired, after the tick.
+	Cursor time.Time `json:"cursor"`
+	// Behind is set when due buckets were left for the next tick (the
+	// per-tick bound or the invocation's deadline stopped this one).
+	Behind bool `json:"behind"`
+}
+
+// Tick fires every timer due at now that an earlier tick has not fired: it
+// reads the buckets after the cursor up to now's, in all shards, dispatches
+// the due timers' messages, deletes them, and then advances the cursor past
+// the buckets that can get no more timers.
+//
+// Timers are dispatched first and deleted after, so a crash or a failed
+// delete in between fires them again on the next tick; so does an
+// overlapping tick (EventBridge Scheduler delivers at least once). That is
+// safe because a fired timer's messageId is "timer:"+ID: the processor skips
+// a message whose id is already in the contact's de-duplication window
+// (contact.Profile.Apply, the last 48 message ids of the contact), so the
+// event is applied once. A re-fire comes a tick or two later; only a contact
+// sending dozens of events in that minute could push the first firing out
+// of the window, and then the event would be applied twice, not lost. The
+// other order, delete then dispatch, would lose timers on a crash, which
+// nothing repairs.
+func (w *Wheel) Tick(ctx context.Context, now time.Time) (TickResult, error) {
+	now = now.UTC()
+	var res TickResult
+	cursor, ok, err := w.store.Cursor(ctx)
+	if err != nil {
+		return res, fmt.Errorf("read timer cursor: %w", err)
+	}
+	if !ok {
+		cursor = BucketOf(now.Add(-ColdStartLookback)).Add(-BucketWidth)
+	}
+	cursor = cursor.UTC()
+	res.Cursor = cursor
+	first, current := cursor.Add(BucketWidth), BucketOf(now)
+	if first.After(current) {
+		// The cursor is ahead of this clock (a tick with a later clock ran):
+		// everything up to now has been fired.
+		return res, nil
+	}
+	last := current
+	if bound := first.Add((MaxBucketsPerTick - 1) * BucketWidth); last.After(bound) {
+		last, res.Behind = bound, true
+	}
+	settled := cursor
+	var tickErr error
+	for b := first; !b.After(last); b = b.Add(BucketWidth) {
+		if w.outOfTime(ctx) {
+			res.Behind = true
+			break
+		}
+		out, err := w.fireBucket(ctx, b, now)
+		if res.Buckets == 0 {
+			res.From = b
+		}
+		res.Buckets++
+		res.To = b
+		res.Fired += out.fired
+		res.NotYetDue += out.notYetDue
+		if err != nil {
+			tickErr = fmt.Errorf("fire bucket %s: %w", b.Format(time.RFC3339), err)
+			break
+		}
+		if !out.drained {
+			res.Behind = true
+			break
+		}
+		// Buckets are settled in order, so the cursor never skips one that
+		// still holds timers.
+		if settled.Equal(b.Add(-BucketWidth)) && !now.Before(b.Add(BucketWidth+Settle)) {
+			settled = b
+		}
+	}
+	// Progress made before a failure is kept, so a failing bucket does not
+	// make the buckets before it be read again.
+	if settled.After(cursor) {
+		if err := w.store.SetCursor(ctx, settled); err != nil {
+			return res, errors.Join(tickErr, fmt.Errorf("advance timer cursor to %s: %w", settled.Format(time.RFC3339), err))
+		}
+		res.Cursor = settled
+	}
+	return res, tickErr
+}
+
+// outOfTime reports whether the invocation is too close to its deadline to
+// start more work and still save the cursor.
+func (w *Wheel) outOfTime(ctx context.Context) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && time.Until(deadline) < w.reserve
+}
+
+type bucketOutcome struct {
+	fired, notYetDue int
+	// drained is false when a shard stopped early for lack of time.
+	drained bool
+}
+
+// fireBucket drains the shards of one bucket in parallel; the shards are
+// separate partitions, so this is where sharding pays off for a big minute.
+func (w *Wheel) fireBucket(ctx context.Context, bucket, now time.Time) (bucketOutcome, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		out      = bucketOutcome{drained: true}
+		firstErr error
+	)
+	for shard := range Shards {
+		wg.Go(func() {
+			o, err := w.fireShard(ctx, bucket, shard, now)
+			mu.Lock()
+			defer mu.Unlock()
+			out.fired += o.fired
+			out.notYetDue += o.notYetDue
+			out.drained = out.drained && o.drained
+			if err != nil && firstErr == nil {
+				// The other shards stop too: the bucket is retried as a
+				// whole next tick, and their errors would only be the
+				// cancellation this causes.
+				firstErr = err
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		out.drained = false
+	}
+	return out, firstErr
+}
+
+// fireShard fires one shard of a bucket a page at a time; each page is
+// dispatched then deleted before the next is read.
+func (w *Wheel) fireShard(ctx context.Context, bucket time.Time, shard int, now time.Time) (bucketOutcome, error) {
+	out := bucketOutcome{drained: true}
+	fired := map[string]bool{}
+	for {
+		if w.outOfTime(ctx) {
+			out.drained = false
+			return out, nil
+		}
+		page, err := w.store.DueTimers(ctx, bucket, shard, w.pageSize)
+		if err != nil {
+			return out, fmt.Errorf("read shard %d: %w", shard, err)
+		}
+		due := make([]Timer, 0, len(page))
+		msgs := make([]tracking.Message, 0, len(page))
+		for _, t := range page {
+			if t.Due.After(now) {
+				// Pages come in due order: the rest of the shard is later.
+				out.notYetDue = len(page) - len(due)
+				break
+			}
+			k := t.ID + "\x00" + t.Due.Format(time.RFC3339Nano)
+			if fired[k] {
+				// Paging relies on deleted timers disappearing; reading one
+				// again would loop for ever.
+				return out, fmt.Errorf("shard %d: timer %s read again after it was deleted", shard, t.ID)
+			}
+			fired[k] = true
+			due = append(due, t)
+			msgs = append(msgs, t.Message(now))
+		}
+		if len(due) > 0 {
+			if err := w.dispatch.Dispatch(ctx, msgs); err != nil {
+				return out, fmt.Errorf("dispatch %d timers of shard %d: %w", len(due), shard, err)
+			}
+			if err := w.store.DeleteTimers(ctx, due); err != nil {
+				return out, fmt.Errorf("delete %d fired timers of shard %d: %w", len(due), shard, err)
+			}
+			out.fired += len(due)
+		}
+		if out.notYetDue > 0 || len(page) < w.pageSize {
+			return out, nil
+		}
+	}
+}

@@ -1,0 +1,568 @@
+package timer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// memStore is an in-memory Store that keeps timers in the same (bucket,
+// shard) partitions as the DynamoDB adapter and records every read, so tests
+// can check that a tick reads only the buckets it should.
+type memStore struct {
+	mu        sync.Mutex
+	parts     map[string][]Timer // bucket|shard -> timers
+	cursor    time.Time
+	hasCursor bool
+	reads     []string // bucket|shard of every DueTimers call
+	deleteErr error
+	cursorErr error
+}
+
+func newMemStore() *memStore { return &memStore{parts: map[string][]Timer{}} }
+
+func partKey(bucket time.Time, shard int) string {
+	return fmt.Sprintf("%s|%d", bucket.UTC().Format(time.RFC3339), shard)
+}
+
+func (m *memStore) PutTimer(_ context.Context, t Timer) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := partKey(BucketOf(t.Due), ShardOf(t.ID))
+	for i, x := range m.parts[k] {
+		if x.ID == t.ID && x.Due.Equal(t.Due) {
+			m.parts[k][i] = t
+			return nil
+		}
+	}
+	m.parts[k] = append(m.parts[k], t)
+	sort.SliceStable(m.parts[k], func(i, j int) bool {
+		a, b := m.parts[k][i], m.parts[k][j]
+		if !a.Due.Equal(b.Due) {
+			return a.Due.Before(b.Due)
+		}
+		return a.ID < b.ID
+	})
+	return nil
+}
+
+func (m *memStore) DueTimers(_ context.Context, bucket time.Time, shard int, limit int) ([]Timer, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := partKey(bucket, shard)
+	m.reads = append(m.reads, k)
+	p := m.parts[k]
+	return slices.Clone(p[:min(limit, len(p))]), nil
+}
+
+func (m *memStore) DeleteTimers(_ context.Context, ts []Timer) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.deleteErr != nil {
+		return m.deleteErr
+	}
+	for _, t := range ts {
+		k := partKey(BucketOf(t.Due), ShardOf(t.ID))
+		m.parts[k] = slices.DeleteFunc(m.parts[k], func(x Timer) bool { return x.ID == t.ID && x.Due.Equal(t.Due) })
+	}
+	return nil
+}
+
+func (m *memStore) Cursor(context.Context) (time.Time, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cursor, m.hasCursor, nil
+}
+
+func (m *memStore) SetCursor(_ context.Context, b time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cursorErr != nil {
+		return m.cursorErr
+	}
+	if !m.hasCursor || b.After(m.cursor) {
+		m.cursor, m.hasCursor = b, true
+	}
+	return nil
+}
+
+func (m *memStore) setCursor(b time.Time) { m.cursor, m.hasCursor = b, true }
+
+func (m *memStore) pending() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ids []string
+	for _, p := range m.parts {
+		for _, t := range p {
+			ids = append(ids, t.ID)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// readBuckets lists the distinct buckets read, in order, and checks each
+// was read in all shards.
+func (m *memStore) readBuckets(t *testing.T) []time.Time {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	shards := map[string]map[string]bool{}
+	var order []string
+	for _, r := range m.reads {
+		b, s, _ := strings.Cut(r, "|")
+		if shards[b] == nil {
+			shards[b] = map[string]bool{}
+			order = append(order, b)
+		}
+		shards[b][s] = true
+	}
+	sort.Strings(order)
+	out := make([]time.Time, 0, len(order))
+	for _, b := range order {
+		if len(shards[b]) != Shards {
+			t.Errorf("bucket %s read in %d shards, want all %d", b, len(shards[b]), Shards)
+		}
+		tb, _ := time.Parse(time.RFC3339, b)
+		out = append(out, tb)
+	}
+	return out
+}
+
+type memDispatcher struct {
+	mu    sync.Mutex
+	msgs  []tracking.Message
+	calls int
+	err   error
+	// failOn makes a dispatch fail when it carries this message id.
+	failOn string
+}
+
+func (d *memDispatcher) Dispatch(_ context.Context, msgs []tracking.Message) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls++
+	if d.err != nil {
+		return d.err
+	}
+	for _, m := range msgs {
+		if d.failOn != "" && m.MessageID == d.failOn {
+			return errors.New("queue unavailable")
+		}
+	}
+	d.msgs = append(d.msgs, msgs...)
+	return nil
+}
+
+func (d *memDispatcher) ids() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var ids []string
+	for _, m := range d.msgs {
+		ids = append(ids, strings.TrimPrefix(m.MessageID, MessageIDPrefix))
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+var t0 = time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)
+
+func at(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+
+func tm(id string, due time.Time) Timer {
+	return Timer{ID: id, ContactID: "c-" + id, Event: "Wait Finished", Due: due}
+}
+
+// put stores timers directly, bypassing Schedule's clamp to now.
+func put(t *testing.T, st *memStore, ts ...Timer) {
+	t.Helper()
+	for _, x := range ts {
+		if err := st.PutTimer(context.Background(), x); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestTick(t *testing.T) {
+	sec := time.Second
+	tests := []struct {
+		name   string
+		cursor *time.Time // nil: no cursor yet
+		timers []Timer
+		now    time.Time
+		// want
+		fired     []string
+		left      []string
+		buckets   []time.Time // read, first and last
+		nBuckets  int
+		cursorTo  time.Time
+		notYetDue int
+		behind    bool
+	}{
+		{
+			name:     "reads only the buckets after the cursor, in every shard",
+			cursor:   ptr(at(0)),
+			now:      at(3).Add(30 * sec),
+			buckets:  []time.Time{at(1), at(3)},
+			nBuckets: 3,
+			// 09:01 ended at 09:02 and has settled a minute later; 09:02
+			// has not settled yet and is read again next tick.
+			cursorTo: at(1),
+		},
+		{
+			name:   "fires due timers across buckets and shards, keeps later ones",
+			cursor: ptr(at(0)),
+			timers: []Timer{
+				tm("a", at(1).Add(5*sec)),
+				tm("b", at(2).Add(59*sec)),
+				tm("c", at(3).Add(10*sec)),
+				tm("d", at(3).Add(40*sec)), // current bucket, after now
+				tm("e", at(4)),             // next bucket: not read
+				tm("old", at(0)),           // behind the cursor: not read
+			},
+			now:       at(3).Add(30 * sec),
+			fired:     []string{"a", "b", "c"},
+			left:      []string{"d", "e", "old"},
+			buckets:   []time.Time{at(1), at(3)},
+			nBuckets:  3,
+			cursorTo:  at(1),
+			notYetDue: 1,
+		},
+		{
+			name:     "a timer due exactly now fires",
+			cursor:   ptr(at(0)),
+			timers:   []Timer{tm("now", at(1).Add(20*sec))},
+			now:      at(1).Add(20 * sec),
+			fired:    []string{"now"},
+			buckets:  []time.Time{at(1), at(1)},
+			nBuckets: 1,
+			cursorTo: at(0),
+		},
+		{
+			name:     "cold start begins an hour back",
+			timers:   []Timer{tm("early", at(-60)), tm("too-early", at(-61))},
+			now:      at(0).Add(10 * sec),
+			fired:    []string{"early"},
+			left:     []string{"too-early"},
+			buckets:  []time.Time{at(-60), at(0)},
+			nBuckets: 61,
+			cursorTo: at(-2),
+		},
+		{
+			name:     "after an outage one tick catches up at most 120 buckets",
+			cursor:   ptr(at(-300)),
+			timers:   []Timer{tm("in-range", at(-181)), tm("beyond", at(-179))},
+			now:      at(0),
+			fired:    []string{"in-range"},
+			left:     []string{"beyond"},
+			buckets:  []time.Time{at(-299), at(-180)},
+			nBuckets: MaxBucketsPerTick,
+			cursorTo: at(-180),
+			behind:   true,
+		},
+		{
+			name:     "cursor ahead of the clock reads nothing",
+			cursor:   ptr(at(5)),
+			timers:   []Timer{tm("a", at(3))},
+			now:      at(3).Add(30 * sec),
+			left:     []string{"a"},
+			cursorTo: at(5),
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st, d := newMemStore(), &memDispatcher{}
+			if tc.cursor != nil {
+				st.setCursor(*tc.cursor)
+			}
+			put(t, st, tc.timers...)
+			w := NewWheel(st, d, nil)
+			res, err := w.Tick(context.Background(), tc.now)
+			if err != nil {
+				t.Fatalf("Tick: %v", err)
+			}
+			if got := d.ids(); !slices.Equal(got, tc.fired) {
+				t.Errorf("fired %v, want %v", got, tc.fired)
+			}
+			if got := st.pending(); !slices.Equal(got, tc.left) {
+				t.Errorf("left %v, want %v", got, tc.left)
+			}
+			read := st.readBuckets(t)
+			if len(read) != tc.nBuckets || res.Buckets != tc.nBuckets {
+				t.Fatalf("read %d buckets (result says %d), want %d", len(read), res.Buckets, tc.nBuckets)
+			}
+			if tc.nBuckets > 0 {
+				if !read[0].Equal(tc.buckets[0]) || !read[len(read)-1].Equal(tc.buckets[1]) {
+					t.Errorf("read %s..%s, want %s..%s", read[0], read[len(read)-1], tc.buckets[0], tc.buckets[1])
+				}
+				if !res.From.Equal(tc.buckets[0]) || !res.To.Equal(tc.buckets[1]) {
+					t.Errorf("result range %s..%s, want %s..%s", res.From, res.To, tc.buckets[0], tc.buckets[1])
+				}
+			}
+			if cur, _, _ := st.Cursor(context.Background()); !cur.Equal(tc.cursorTo) || !res.Cursor.Equal(tc.cursorTo) {
+				t.Errorf("cursor %s (result %s), want %s", cur, res.Cursor, tc.cursorTo)
+			}
+			if res.Fired != len(tc.fired) || res.NotYetDue != tc.notYetDue || res.Behind != tc.behind {
+				t.Errorf("result fired=%d notYetDue=%d behind=%v, want %d %d %v", res.Fired, res.NotYetDue, res.Behind, len(tc.fired), tc.notYetDue, tc.behind)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestTickMessages(t *testing.T) {
+	st, d := newMemStore(), &memDispatcher{}
+	st.setCursor(at(0))
+	due := at(1).Add(7 * time.Second)
+	put(t, st, Timer{ID: "run1:step2", ContactID: "c1", Event: "Wait Finished", Properties: map[string]any{"journey": "j1"}, Due: due})
+	now := at(2).Add(3 * time.Second)
+	if _, err := NewWheel(st, d, nil).Tick(context.Background(), now); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.msgs) != 1 {
+		t.Fatalf("dispatched %d messages, want 1", len(d.msgs))
+	}
+	m := d.msgs[0]
+	if m.Type != tracking.TypeTrack || m.MessageID != "timer:run1:step2" || m.ContactID != "c1" || m.Event != "Wait Finished" ||
+		m.Properties["journey"] != "j1" || !m.Timestamp.Equal(due) || !m.ReceivedAt.Equal(now) {
+		t.Errorf("message %+v", m)
+	}
+}
+
+func TestTickShardsAndPaging(t *testing.T) {
+	st, d := newMemStore(), &memDispatcher{}
+	st.setCursor(at(0))
+	var want []string
+	shards := map[int]int{}
+	for i := range 500 {
+		id := fmt.Sprintf("t%03d", i)
+		put(t, st, tm(id, at(1).Add(time.Duration(i)*time.Millisecond)))
+		want = append(want, id)
+		shards[ShardOf(id)]++
+	}
+	if len(shards) != Shards {
+		t.Fatalf("500 ids fell in %d shards, want all %d", len(shards), Shards)
+	}
+	for s, n := range shards {
+		if n > 60 {
+			t.Errorf("shard %d holds %d of 500 timers: the hash does not spread", s, n)
+		}
+	}
+	w := NewWheel(st, d, nil)
+	w.pageSize = 7 // every shard needs several pages
+	res, err := w.Tick(context.Background(), at(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.ids(); !slices.Equal(got, want) {
+		t.Errorf("fired %d timers, want %d", len(got), len(want))
+	}
+	if res.Fired != 500 || len(st.pending()) != 0 {
+		t.Errorf("fired %d, %d left", res.Fired, len(st.pending()))
+	}
+	// Each page is one dispatch: never more timers than a page.
+	if d.calls < 500/7 {
+		t.Errorf("%d dispatches for 500 timers in pages of 7", d.calls)
+	}
+}
+
+func TestTickFailures(t *testing.T) {
+	tests := []struct {
+		name       string
+		cursor     time.Time
+		timers     []Timer
+		now        time.Time
+		setup      func(*memStore, *memDispatcher)
+		wantErr    string
+		wantLeft   []string
+		wantCursor time.Time
+	}{
+		{
+			name:       "dispatch failure leaves timers and cursor untouched",
+			cursor:     at(0),
+			timers:     []Timer{tm("a", at(1)), tm("b", at(2))},
+			now:        at(5),
+			setup:      func(_ *memStore, d *memDispatcher) { d.err = errors.New("queue unavailable") },
+			wantErr:    "queue unavailable",
+			wantLeft:   []string{"a", "b"},
+			wantCursor: at(0),
+		},
+		{
+			name:       "delete failure keeps the cursor so the timers fire again",
+			cursor:     at(0),
+			timers:     []Timer{tm("a", at(1))},
+			now:        at(5),
+			setup:      func(s *memStore, _ *memDispatcher) { s.deleteErr = errors.New("throttled") },
+			wantErr:    "throttled",
+			wantLeft:   []string{"a"},
+			wantCursor: at(0),
+		},
+		{
+			name:   "failure in a later bucket keeps the progress before it",
+			cursor: at(0),
+			timers: []Timer{tm("a", at(1)), tm("b", at(3)), tm("c", at(4))},
+			now:    at(10),
+			setup:  func(_ *memStore, d *memDispatcher) { d.failOn = "timer:b" },
+			// a fired; 09:02 was empty; 09:03 failed and stops the tick.
+			wantErr:    "queue unavailable",
+			wantLeft:   []string{"b", "c"},
+			wantCursor: at(2),
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st, d := newMemStore(), &memDispatcher{}
+			st.setCursor(tc.cursor)
+			put(t, st, tc.timers...)
+			tc.setup(st, d)
+			res, err := NewWheel(st, d, nil).Tick(context.Background(), tc.now)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("Tick error %v, want one containing %q", err, tc.wantErr)
+			}
+			if got := st.pending(); !slices.Equal(got, tc.wantLeft) {
+				t.Errorf("left %v, want %v", got, tc.wantLeft)
+			}
+			if cur, _, _ := st.Cursor(context.Background()); !cur.Equal(tc.wantCursor) || !res.Cursor.Equal(tc.wantCursor) {
+				t.Errorf("cursor %s (result %s), want %s", cur, res.Cursor, tc.wantCursor)
+			}
+		})
+	}
+}
+
+// A crash between dispatch and delete fires a timer again; both messages
+// carry the same messageId, which is what the processor de-duplicates by.
+func TestRefireKeepsMessageID(t *testing.T) {
+	st, d := newMemStore(), &memDispatcher{}
+	st.setCursor(at(0))
+	put(t, st, tm("a", at(1)))
+	st.deleteErr = errors.New("crash")
+	w := NewWheel(st, d, nil)
+	if _, err := w.Tick(context.Background(), at(5)); err == nil {
+		t.Fatal("want the delete failure")
+	}
+	st.deleteErr = nil
+	if _, err := w.Tick(context.Background(), at(6)); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.msgs) != 2 || d.msgs[0].MessageID != d.msgs[1].MessageID || d.msgs[0].MessageID != "timer:a" {
+		t.Fatalf("dispatched %+v, want the same timer:a twice", d.msgs)
+	}
+	if len(st.pending()) != 0 {
+		t.Errorf("left %v", st.pending())
+	}
+}
+
+func TestTickStopsBeforeDeadline(t *testing.T) {
+	st, d := newMemStore(), &memDispatcher{}
+	st.setCursor(at(0))
+	put(t, st, tm("a", at(1)))
+	ctx, cancel := context.WithTimeout(context.Background(), defaultReserve/2)
+	defer cancel()
+	res, err := NewWheel(st, d, nil).Tick(ctx, at(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Behind || res.Buckets != 0 || len(st.pending()) != 1 || !res.Cursor.Equal(at(0)) {
+		t.Errorf("result %+v, left %v: want nothing done and behind", res, st.pending())
+	}
+}
+
+func TestTickCursorWriteFailure(t *testing.T) {
+	st, d := newMemStore(), &memDispatcher{}
+	st.setCursor(at(0))
+	st.cursorErr = errors.New("throttled")
+	_, err := NewWheel(st, d, nil).Tick(context.Background(), at(5))
+	if err == nil || !strings.Contains(err.Error(), "advance timer cursor") {
+		t.Fatalf("error %v, want the cursor write failure", err)
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	now := at(10).Add(15 * time.Second)
+	valid := tm("x", at(20))
+	tests := []struct {
+		name    string
+		timer   Timer
+		wantErr string // "" for success
+		wantDue time.Time
+	}{
+		{name: "stored at its due time", timer: valid, wantDue: at(20)},
+		{name: "past due is due now", timer: tm("x", at(3)), wantDue: now},
+		{name: "due converted to UTC", timer: tm("x", at(20).In(time.FixedZone("CET", 3600))), wantDue: at(20)},
+		{name: "missing id", timer: Timer{ContactID: "c", Event: "e", Due: now}, wantErr: "id is required"},
+		{name: "missing contact", timer: Timer{ID: "x", Event: "e", Due: now}, wantErr: "contact id is required"},
+		{name: "missing event", timer: Timer{ID: "x", ContactID: "c", Due: now}, wantErr: "event is required"},
+		{name: "zero due", timer: Timer{ID: "x", ContactID: "c", Event: "e"}, wantErr: "due time is required"},
+		{name: "all missing at once", timer: Timer{}, wantErr: "id is required; contact id is required; event is required; due time is required"},
+		{name: "long id", timer: tm(strings.Repeat("x", 201), now), wantErr: "id is over 200 bytes"},
+		{name: "properties not JSON", timer: withProps(valid, map[string]any{"f": func() {}}), wantErr: "properties are not JSON"},
+		{name: "properties too large", timer: withProps(valid, map[string]any{"big": strings.Repeat("x", MaxPropertiesBytes)}), wantErr: "properties are"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := newMemStore()
+			w := NewWheel(st, &memDispatcher{}, func() time.Time { return now })
+			err := w.Schedule(context.Background(), tc.timer)
+			if tc.wantErr != "" {
+				if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want ErrInvalid with %q", err, tc.wantErr)
+				}
+				if len(st.pending()) != 0 {
+					t.Error("an invalid timer was stored")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := st.DueTimers(context.Background(), BucketOf(tc.wantDue), ShardOf(tc.timer.ID), 10)
+			if len(got) != 1 || !got[0].Due.Equal(tc.wantDue) || got[0].Due.Location() != time.UTC {
+				t.Fatalf("stored %+v, want one timer due %s UTC", got, tc.wantDue)
+			}
+		})
+	}
+}
+
+func withProps(t Timer, p map[string]any) Timer { t.Properties = p; return t }
+
+// Scheduling the same timer twice stores it once. A timer written into a
+// minute that a tick has already read (the write was in flight as the
+// minute ended) still fires: the cursor waits for the bucket to settle.
+func TestScheduleRacingTick(t *testing.T) {
+	st, d := newMemStore(), &memDispatcher{}
+	st.setCursor(at(0))
+	ctx := context.Background()
+	// The scheduler read its clock just before 09:03...
+	w := NewWheel(st, d, func() time.Time { return at(3).Add(-100 * time.Millisecond) })
+	// ...but a tick just after 09:03 reads 09:02 before the write lands.
+	res, err := w.Tick(ctx, at(3).Add(500*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Cursor.Before(at(2)) {
+		t.Fatalf("cursor passed 09:02 (%s) as soon as it ended", res.Cursor)
+	}
+	for range 2 {
+		if err := w.Schedule(ctx, tm("late", at(2).Add(59*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := st.pending(); !slices.Equal(got, []string{"late"}) {
+		t.Fatalf("stored %v, want one timer", got)
+	}
+	if _, err := w.Tick(ctx, at(4).Add(500*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.ids(); !slices.Equal(got, []string{"late"}) {
+		t.Errorf("fired %v, want the late write", got)
+	}
+}
