@@ -16,12 +16,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/site"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
+	"github.com/leadflow/leadflow/shared/timer"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -57,6 +60,7 @@ type env struct {
 	t        *testing.T
 	platform *runner.Platform
 	api      *httptest.Server
+	table    string
 }
 
 func newEnv(t *testing.T) *env {
@@ -86,7 +90,7 @@ func newEnv(t *testing.T) *env {
 		cancel()
 		p.Wait()
 	})
-	return &env{t: t, platform: p, api: api}
+	return &env{t: t, platform: p, api: api, table: prefix + "leadflow"}
 }
 
 func (e *env) do(method, path, body string, headers map[string]string) (int, map[string]any, http.Header) {
@@ -375,4 +379,39 @@ func TestPoisonMessageIsDeadLettered(t *testing.T) {
 		}
 	}
 	t.Fatal("poison message never reached the dead-letter queue")
+}
+
+func TestDueTimersFireIntoTheContactTimelineOnce(t *testing.T) {
+	e := newEnv(t)
+	if code, _, _ := e.do("POST", "/v1/page", `{"anonymousId":"waiting-1"}`, map[string]string{"X-Site-Key": siteKey}); code != 200 {
+		t.Fatal("page rejected")
+	}
+	c := e.waitContact("waiting-1", 1)
+	cid := c["id"].(string)
+
+	ctx := context.Background()
+	store := dynamo.New(dynamodb.NewFromConfig(e.platform.AWS()), e.table)
+	wheel := timer.NewWheel(store, nil, time.Now)
+	due := time.Now().Add(-3 * time.Minute)
+	if err := wheel.Schedule(ctx, timer.Timer{ID: "wait-1", ContactID: cid, Event: "Wait Finished", Properties: map[string]any{"journey": "onboarding"}, Due: due}); err != nil {
+		t.Fatal(err)
+	}
+	// Fired twice, as an overlapping retry of the schedule would: still once.
+	for i := 0; i < 2; i++ {
+		if err := e.platform.FireSchedule(ctx, "timers", "timers-tick"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The cursor lags a minute behind now so late writes are not missed; a
+	// timer due three minutes ago is past it.
+	c = e.waitContact("waiting-1", 2)
+	evs := c["events"].([]any)
+	got := evs[0].(map[string]any)
+	if got["event"] != "Wait Finished" || got["messageId"] != "timer:wait-1" {
+		t.Errorf("newest event %v", got)
+	}
+	e.settle()
+	if _, c2 := e.admin("/v1/contacts/" + cid); c2["event_count"] != float64(2) {
+		t.Errorf("event_count %v, want 2", c2["event_count"])
+	}
 }

@@ -15,13 +15,6 @@ import (
 
 var _ timer.Store = (*Store)(nil)
 
-// batchWriter is the client call DeleteTimers needs beyond API. It is
-// asserted at use rather than added to API so that the fakes of API other
-// packages keep compiling; *dynamodb.Client has it.
-type batchWriter interface {
-	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
-}
-
 // Attributes of a timer item; id and due time are in the sort key.
 const (
 	attrTimerContact = "c"
@@ -112,10 +105,6 @@ func (st *Store) DeleteTimers(ctx context.Context, ts []timer.Timer) error {
 	if len(ts) == 0 {
 		return nil
 	}
-	bw, ok := st.db.(batchWriter)
-	if !ok {
-		return fmt.Errorf("delete %d timers: the DynamoDB client %T has no BatchWriteItem", len(ts), st.db)
-	}
 	for start := 0; start < len(ts); start += batchWriteMax {
 		end := min(start+batchWriteMax, len(ts))
 		reqs := make([]types.WriteRequest, 0, end-start)
@@ -134,7 +123,7 @@ func (st *Store) DeleteTimers(ctx context.Context, ts []timer.Timer) error {
 					return fmt.Errorf("delete timers: %w", err)
 				}
 			}
-			res, err := bw.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			res, err := st.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
 			if err != nil {
 				return fmt.Errorf("delete %d timers: %w", len(pending[st.table]), err)
 			}
