@@ -84,7 +84,7 @@ func run() error {
 		return fmt.Errorf("listen on port %d (set PORT to use another): %w", port, err)
 	}
 
-	log := slog.New(slog.NewJSONHandler(mustOpen(filepath.Join(logDir, "functions.log")), nil))
+	log := slog.New(runner.NewLogHandler(mustOpen(filepath.Join(logDir, "functions.log"))))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

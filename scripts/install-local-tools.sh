@@ -136,4 +136,7 @@ ensure_java
 install_node_modules # first: the DynamoDB step uses node to check the tarball
 install_dynamodb
 install_goaws
+# aws-cdk ships Go init templates; a module marker keeps node_modules out of
+# `go vet ./...` and `go test ./...`, as a nested module always is.
+[[ -f "$ROOT/node_modules/go.mod" ]] || printf 'module ignore_node_modules\n' >"$ROOT/node_modules/go.mod"
 log "local AWS tools ready"

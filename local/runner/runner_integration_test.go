@@ -415,3 +415,19 @@ func TestDueTimersFireIntoTheContactTimelineOnce(t *testing.T) {
 		t.Errorf("event_count %v, want 2", c2["event_count"])
 	}
 }
+
+func TestEventsWithoutTimestampsListNewestFirst(t *testing.T) {
+	e := newEnv(t)
+	body := `{"batch":[{"type":"page","messageId":"first","anonymousId":"same-time"},{"type":"track","messageId":"second","event":"Clicked","anonymousId":"same-time"},{"type":"identify","messageId":"third","anonymousId":"same-time","traits":{"plan":"pro"}}]}`
+	if code, _, _ := e.do("POST", "/v1/batch", body, map[string]string{"X-Site-Key": siteKey}); code != 200 {
+		t.Fatal("batch rejected")
+	}
+	c := e.waitContact("same-time", 3)
+	var order []string
+	for _, ev := range c["events"].([]any) {
+		order = append(order, ev.(map[string]any)["messageId"].(string))
+	}
+	if strings.Join(order, ",") != "third,second,first" {
+		t.Errorf("events %v, want the last sent first", order)
+	}
+}

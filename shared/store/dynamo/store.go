@@ -374,8 +374,10 @@ func (st *Store) RecentEvents(ctx context.Context, contactID string, limit int) 
 			if err != nil {
 				return nil, fmt.Errorf("decode events of %s (%s): %w", contactID, str(it, attrSK), err)
 			}
-			for _, m := range msgs {
-				if !seen[m.MessageID] {
+			// Newest first, including among events with the same timestamp:
+			// a chunk holds its events in the order they happened.
+			for i := len(msgs) - 1; i >= 0; i-- {
+				if m := msgs[i]; !seen[m.MessageID] {
 					seen[m.MessageID] = true
 					out = append(out, m)
 				}
