@@ -21,6 +21,11 @@ const maxPayload = 10 << 20
 // ServeHTTP turns a request into API Gateway's v2 payload, invokes the
 // function that owns the route, and writes its response, as HTTP API does.
 func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/demo" || strings.HasPrefix(r.URL.Path, "/demo/") {
+		// Local only: a page with the snippet and a form (see demo.go).
+		p.serveDemo(w, r)
+		return
+	}
 	fn, route, params, ok := p.cat.RouteMatch(r.Method, r.URL.Path)
 	if !ok {
 		writeGatewayError(w, http.StatusNotFound, "Not Found")

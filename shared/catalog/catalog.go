@@ -142,6 +142,11 @@ func Load() Catalog {
 		ingestRoutes = append(ingestRoutes, Route{Method: "POST", Path: p, Auth: Public})
 		ingestRoutes = append(ingestRoutes, Route{Method: "OPTIONS", Path: p, Auth: Public})
 	}
+	ingestRoutes = append(ingestRoutes,
+		Route{Method: "GET", Path: "/v1/sdk.js", Auth: Public},
+		Route{Method: "POST", Path: "/v1/forms/{formId}", Auth: Public},
+		Route{Method: "OPTIONS", Path: "/v1/forms/{formId}", Auth: Public},
+	)
 	return Catalog{
 		Queues: []Queue{
 			{Name: EventsQueue, VisibilityTimeoutSeconds: 180, MaxReceiveCount: 5, RetentionDays: 4},
@@ -171,8 +176,20 @@ func Load() Catalog {
 				Routes: []Route{
 					{Method: "GET", Path: "/v1/contacts", Auth: Admin},
 					{Method: "GET", Path: "/v1/contacts/{id}", Auth: Admin},
+					{Method: "PATCH", Path: "/v1/contacts/{id}", Auth: Admin},
+					{Method: "DELETE", Path: "/v1/contacts/{id}", Auth: Admin},
+					{Method: "GET", Path: "/v1/contacts/{id}/timeline", Auth: Admin},
+					{Method: "GET", Path: "/v1/contacts/{id}/export", Auth: Admin},
+					{Method: "POST", Path: "/v1/contacts/{id}/tags", Auth: Admin},
+					{Method: "DELETE", Path: "/v1/contacts/{id}/tags/{tag}", Auth: Admin},
 					{Method: "GET", Path: "/v1/sites", Auth: Admin},
 					{Method: "PUT", Path: "/v1/sites/{key}", Auth: Admin},
+					{Method: "GET", Path: "/v1/forms", Auth: Admin},
+					{Method: "GET", Path: "/v1/forms/{formId}", Auth: Admin},
+					{Method: "PUT", Path: "/v1/forms/{formId}", Auth: Admin},
+					{Method: "DELETE", Path: "/v1/forms/{formId}", Auth: Admin},
+					{Method: "GET", Path: "/v1/interests", Auth: Admin},
+					{Method: "PUT", Path: "/v1/interests", Auth: Admin},
 				},
 				Access: Access{Table: ReadWrite},
 			},

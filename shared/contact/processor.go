@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -209,13 +211,14 @@ func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[
 }
 
 // messageIdentities lists a message's identities in precedence order: user
-// id, then email (identify only), then anonymous id.
+// id, then email, then anonymous id. Email counts only where the person gave
+// it themselves: an identify call, or a form fill (internal messages).
 func messageIdentities(m tracking.Message) []Identity {
 	var ids []Identity
 	if m.UserID != "" {
 		ids = append(ids, Identity{UserID, m.UserID})
 	}
-	if m.Type == tracking.TypeIdentify {
+	if m.Type == tracking.TypeIdentify || m.Context.Leadflow != nil {
 		if e := NormalizeEmail(m.Email()); e != "" {
 			ids = append(ids, Identity{Email, e})
 		}
@@ -242,14 +245,15 @@ func identitiesOf[T any](items []T, msg func(T) tracking.Message) []Identity {
 
 func (p *Profile) clone() *Profile {
 	c := *p
-	c.AnonymousIDs = append([]string(nil), p.AnonymousIDs...)
-	c.Applied = append([]uint64(nil), p.Applied...)
-	if p.Traits != nil {
-		c.Traits = make(map[string]any, len(p.Traits))
-		for k, v := range p.Traits {
-			c.Traits[k] = v
-		}
-	}
+	c.AnonymousIDs = slices.Clone(p.AnonymousIDs)
+	c.Applied = slices.Clone(p.Applied)
+	c.Tags = slices.Clone(p.Tags)
+	c.Lists = slices.Clone(p.Lists)
+	c.Consents = slices.Clone(p.Consents)
+	c.MergedIDs = slices.Clone(p.MergedIDs)
+	c.Traits = maps.Clone(p.Traits)
+	c.TraitTimes = maps.Clone(p.TraitTimes)
+	c.Interests = maps.Clone(p.Interests)
 	return &c
 }
 

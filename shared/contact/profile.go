@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadflow/leadflow/shared/enrich"
+	"github.com/leadflow/leadflow/shared/interest"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -17,21 +19,42 @@ import (
 // batch that touches the contact, so it holds aggregates only; events live in
 // separate timeline items (see Store).
 type Profile struct {
-	ID           string         `json:"id"`
-	SiteKey      string         `json:"site_key,omitempty"`
-	Email        string         `json:"email,omitempty"`
-	UserID       string         `json:"user_id,omitempty"`
-	AnonymousIDs []string       `json:"anonymous_ids"`
-	Traits       map[string]any `json:"traits"`
-	FirstSeen    time.Time      `json:"first_seen"`
-	LastSeen     time.Time      `json:"last_seen"`
-	PageViews    int            `json:"page_views"`
-	EventCount   int            `json:"event_count"`
-	LastPage     *Page          `json:"last_page,omitempty"`
-	FirstTouch   *Touch         `json:"first_touch,omitempty"`
-	LastTouch    *Touch         `json:"last_touch,omitempty"`
-	CreatedAt    time.Time      `json:"created_at"`
-	UpdatedAt    time.Time      `json:"updated_at"`
+	ID           string             `json:"id"`
+	SiteKey      string             `json:"site_key,omitempty"`
+	Email        string             `json:"email,omitempty"`
+	UserID       string             `json:"user_id,omitempty"`
+	AnonymousIDs []string           `json:"anonymous_ids"`
+	Traits       map[string]any     `json:"traits"`
+	FirstSeen    time.Time          `json:"first_seen"`
+	LastSeen     time.Time          `json:"last_seen"`
+	PageViews    int                `json:"page_views"`
+	EventCount   int                `json:"event_count"`
+	LastPage     *Page              `json:"last_page,omitempty"`
+	FirstTouch   *Touch             `json:"first_touch,omitempty"`
+	LastTouch    *Touch             `json:"last_touch,omitempty"`
+	Sessions     int                `json:"sessions"`
+	Interests    map[string]int     `json:"interests,omitempty"`
+	Company      *enrich.Company    `json:"company,omitempty"`
+	Device       *enrich.Device     `json:"device,omitempty"`
+	Location     *tracking.Location `json:"location,omitempty"`
+	Timezone     string             `json:"timezone,omitempty"`
+	// Status is the marketing subscription: "" (never asked), "pending"
+	// (double opt-in not yet confirmed: no marketing), "subscribed",
+	// "unsubscribed".
+	Status   string             `json:"status,omitempty"`
+	Consents []tracking.Consent `json:"consents,omitempty"`
+	Tags     []string           `json:"tags,omitempty"`
+	Lists    []string           `json:"lists,omitempty"`
+	// TraitTimes records when each trait was last set explicitly, so a
+	// merge of two contacts keeps the newer value of each trait.
+	TraitTimes map[string]time.Time `json:"trait_times,omitempty"`
+	// MergedInto is set on a contact that was merged into another; it is
+	// then only a pointer. MergedIDs lists the contacts merged into this one,
+	// whose timelines are read with its own.
+	MergedInto string    `json:"merged_into,omitempty"`
+	MergedIDs  []string  `json:"merged_ids,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 
 	// Version guards optimistic concurrency: a write succeeds only if the
 	// stored version is still the one that was read.
@@ -68,6 +91,12 @@ type Touch struct {
 // its last batches.
 const AppliedWindow = 48
 
+// SessionGap is the inactivity that starts a new session, as in web analytics.
+const SessionGap = 30 * time.Minute
+
+// MaxConsents bounds the consent records kept on the hot profile item.
+const MaxConsents = 20
+
 // MaxAnonymousIDs bounds the ids kept on the profile; every id still has its
 // own identity item, so lookups keep working beyond this.
 const MaxAnonymousIDs = 20
@@ -76,6 +105,11 @@ const MaxAnonymousIDs = 20
 // group hash covers the whole set, so an exact replay is skipped even when it
 // is larger than the window.
 func (p *Profile) Apply(msgs []tracking.Message, now time.Time) []tracking.Message {
+	return p.ApplyWith(msgs, now, interest.Rules{})
+}
+
+// ApplyWith is Apply with interest rules.
+func (p *Profile) ApplyWith(msgs []tracking.Message, now time.Time, rules interest.Rules) []tracking.Message {
 	group := GroupHash(msgs)
 	if slices.Contains(p.Applied, group) {
 		return nil
@@ -94,7 +128,7 @@ func (p *Profile) Apply(msgs []tracking.Message, now time.Time) []tracking.Messa
 		seen[h] = true
 		hashes = append(hashes, h)
 		fresh = append(fresh, m)
-		p.applyOne(m)
+		p.applyOne(m, rules)
 	}
 	// The group hash goes last so it is the last to fall out of the window.
 	hashes = append(hashes, group)
@@ -111,9 +145,12 @@ func (p *Profile) Apply(msgs []tracking.Message, now time.Time) []tracking.Messa
 	return fresh
 }
 
-func (p *Profile) applyOne(m tracking.Message) {
+func (p *Profile) applyOne(m tracking.Message, rules interest.Rules) {
 	ts := m.Timestamp.UTC()
 	p.EventCount++
+	if p.LastSeen.IsZero() || ts.Sub(p.LastSeen) > SessionGap {
+		p.Sessions++
+	}
 	earliest := p.FirstSeen.IsZero() || ts.Before(p.FirstSeen)
 	if earliest {
 		p.FirstSeen = ts
@@ -135,12 +172,63 @@ func (p *Profile) applyOne(m tracking.Message) {
 		}
 	}
 	if m.Type == tracking.TypeIdentify {
-		p.MergeTraits(m.Traits)
+		p.MergeTraits(m.Traits, ts)
 	}
 	if email := NormalizeEmail(m.Email()); email != "" && (m.Type == tracking.TypeIdentify || p.Email == "") {
 		p.Email = email
+		p.Company = enrich.CompanyFromEmail(email)
 	}
 	p.touch(m, ts, earliest)
+	if latest {
+		if d := enrich.ParseUserAgent(m.Context.UserAgent); d != nil {
+			p.Device = d
+		}
+		if l := m.Context.Location; l != nil && *l != (tracking.Location{}) {
+			p.Location = l
+		}
+		if m.Context.Timezone != "" {
+			p.Timezone = m.Context.Timezone
+		}
+	}
+	for _, name := range rules.Match(m) {
+		if p.Interests == nil {
+			p.Interests = map[string]int{}
+		}
+		p.Interests[name]++
+	}
+	if in := m.Context.Leadflow; in != nil {
+		p.applyInternal(in)
+	}
+}
+
+// applyInternal carries out a form fill's instructions. An explicit opt-in
+// subscribes (or, with double opt-in, leaves pending until confirmed); a
+// pending or subscribed contact is never downgraded by another form.
+func (p *Profile) applyInternal(in *tracking.Internal) {
+	p.Tags = union(p.Tags, in.Tags)
+	p.Lists = union(p.Lists, in.Lists)
+	if in.Consent != nil {
+		p.Consents = append(p.Consents, *in.Consent)
+		if over := len(p.Consents) - MaxConsents; over > 0 {
+			p.Consents = slices.Clone(p.Consents[over:])
+		}
+		switch {
+		case p.Status == "subscribed":
+		case in.DoubleOptIn:
+			p.Status = "pending"
+		default:
+			p.Status = "subscribed"
+		}
+	}
+}
+
+func union(have, add []string) []string {
+	for _, x := range add {
+		if x != "" && !slices.Contains(have, x) {
+			have = append(have, x)
+		}
+	}
+	return have
 }
 
 // touch keeps first-touch as the earliest event's source (direct when it had
@@ -180,16 +268,24 @@ func touchOf(m tracking.Message, ts time.Time) *Touch {
 	return nil
 }
 
-// MergeTraits sets traits from an identify call: newer explicit values win,
-// and a null removes a trait.
-func (p *Profile) MergeTraits(traits map[string]any) {
+// MergeTraits sets traits from an identify call made at ts: a value older
+// than the one held is ignored (events can arrive out of order), and a null
+// removes a trait.
+func (p *Profile) MergeTraits(traits map[string]any, ts time.Time) {
 	if len(traits) == 0 {
 		return
 	}
 	if p.Traits == nil {
 		p.Traits = map[string]any{}
 	}
+	if p.TraitTimes == nil {
+		p.TraitTimes = map[string]time.Time{}
+	}
 	for k, v := range traits {
+		if held, ok := p.TraitTimes[k]; ok && ts.Before(held) {
+			continue
+		}
+		p.TraitTimes[k] = ts
 		if v == nil {
 			delete(p.Traits, k)
 			continue

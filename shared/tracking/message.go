@@ -61,7 +61,42 @@ type Context struct {
 	Timezone  string         `json:"timezone,omitempty"`
 	Traits    map[string]any `json:"traits,omitempty"`
 	Library   *Library       `json:"library,omitempty"`
+	Location  *Location      `json:"location,omitempty"`
 	Extra     map[string]any `json:"extra,omitempty"`
+	// Leadflow carries instructions from Leadflow's own producers (forms,
+	// timers). Parse never sets it: a "leadflow" key a client sends lands in
+	// Extra, so no website can grant itself consent or tags.
+	Leadflow *Internal `json:"leadflow,omitempty"`
+}
+
+// Location is coarse location, from the client or the request's edge headers.
+type Location struct {
+	Country string `json:"country,omitempty"`
+	Region  string `json:"region,omitempty"`
+	City    string `json:"city,omitempty"`
+}
+
+// Internal is what a form fill (or another internal producer) asks the
+// contact pipeline to do besides recording the event.
+type Internal struct {
+	FormID string `json:"formId,omitempty"`
+	// Consent is what the person agreed to, when, where.
+	Consent *Consent `json:"consent,omitempty"`
+	// DoubleOptIn leaves a new subscriber pending until they confirm.
+	DoubleOptIn bool     `json:"doubleOptIn,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	Lists       []string `json:"lists,omitempty"`
+}
+
+// Consent is a record of agreement, kept as evidence.
+type Consent struct {
+	Purpose string    `json:"purpose"`
+	Text    string    `json:"text,omitempty"`
+	At      time.Time `json:"at"`
+	Page    string    `json:"page,omitempty"`
+	// IP is truncated like every stored address.
+	IP     string `json:"ip,omitempty"`
+	Source string `json:"source,omitempty"` // e.g. "form:newsletter"
 }
 
 // Page describes the web page a call came from.

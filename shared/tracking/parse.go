@@ -409,6 +409,9 @@ func parseContext(raw json.RawMessage) (Context, error) {
 		case "library":
 			c.Library = &Library{}
 			err = decodeStrict(v, c.Library)
+		case "location":
+			c.Location = &Location{}
+			err = decodeLenient(v, c.Location)
 		default:
 			var x any
 			if err = json.Unmarshal(v, &x); err == nil {
@@ -432,6 +435,18 @@ func parseContext(raw json.RawMessage) (Context, error) {
 		return Context{}, fmt.Errorf("field \"ip\": %q is not an IP address", truncate(c.IP, 60))
 	}
 	return c, nil
+}
+
+// decodeLenient decodes what it can: analytics libraries put numbers
+// (latitude, speed) beside the strings Leadflow keeps.
+func decodeLenient(raw json.RawMessage, dst *Location) error {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return err
+	}
+	str := func(k string) string { s, _ := m[k].(string); return truncate(s, 100) }
+	*dst = Location{Country: str("country"), Region: str("region"), City: str("city")}
+	return nil
 }
 
 // decodeStrict decodes a JSON object into dst; null leaves dst empty.

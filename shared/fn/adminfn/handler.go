@@ -70,6 +70,7 @@ type Handler struct {
 	tokenHash []byte
 	log       *slog.Logger
 	now       func() time.Time
+	table     map[string]routeFunc
 }
 
 // New wires the handler with only the clients it uses.
@@ -79,7 +80,9 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 
 // NewWith builds a handler around a store (tests).
 func NewWith(store Store, tokenHash []byte, log *slog.Logger) *Handler {
-	return &Handler{store: store, tokenHash: tokenHash, log: log, now: time.Now}
+	h := &Handler{store: store, tokenHash: tokenHash, log: log, now: time.Now}
+	h.table = h.routes()
+	return h
 }
 
 // ContactView is the contact as the API returns it.
@@ -107,27 +110,54 @@ type errBadRequest struct{ code, msg string }
 
 func (e errBadRequest) Error() string { return e.msg }
 
+// routeFunc serves one admin route.
+type routeFunc func(ctx context.Context, req httpapi.Request) (httpapi.Response, error)
+
+// routes maps API Gateway route keys to their functions; each file of this
+// package adds its own (contacts.go, sites.go, forms.go, interests.go).
+func (h *Handler) routes() map[string]routeFunc {
+	all := map[string]routeFunc{}
+	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.formRoutes(), h.interestRoutes()} {
+		for k, f := range group {
+			all[k] = f
+		}
+	}
+	return all
+}
+
 func (h *Handler) route(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-	q := req.QueryStringParameters
-	switch req.RouteKey {
-	case "GET /v1/contacts":
-		return h.listContacts(ctx, q)
-	case "GET /v1/contacts/{id}":
-		limit, err := intParam(q, "events", 50, 1, 500)
-		if err != nil {
-			return httpapi.Response{}, err
-		}
-		return h.getContact(ctx, req.PathParameters["id"], limit)
-	case "GET /v1/sites":
-		sites, err := h.store.ListSites(ctx)
-		if err != nil {
-			return httpapi.Response{}, err
-		}
-		return httpapi.JSON(http.StatusOK, map[string]any{"sites": sites}, nil), nil
-	case "PUT /v1/sites/{key}":
-		return h.putSite(ctx, req)
+	if f, ok := h.table[req.RouteKey]; ok {
+		return f(ctx, req)
 	}
 	return httpapi.Fail(http.StatusNotFound, "not_found", "no route "+req.RouteKey, nil), nil
+}
+
+func (h *Handler) siteRoutes() map[string]routeFunc {
+	return map[string]routeFunc{
+		"GET /v1/sites": func(ctx context.Context, _ httpapi.Request) (httpapi.Response, error) {
+			sites, err := h.store.ListSites(ctx)
+			if err != nil {
+				return httpapi.Response{}, err
+			}
+			return httpapi.JSON(http.StatusOK, map[string]any{"sites": sites}, nil), nil
+		},
+		"PUT /v1/sites/{key}": h.putSite,
+	}
+}
+
+func (h *Handler) contactRoutes() map[string]routeFunc {
+	return map[string]routeFunc{
+		"GET /v1/contacts": func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+			return h.listContacts(ctx, req.QueryStringParameters)
+		},
+		"GET /v1/contacts/{id}": func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+			limit, err := intParam(req.QueryStringParameters, "events", 50, 1, 500)
+			if err != nil {
+				return httpapi.Response{}, err
+			}
+			return h.getContact(ctx, req.PathParameters["id"], limit)
+		},
+	}
 }
 
 func (h *Handler) listContacts(ctx context.Context, q map[string]string) (httpapi.Response, error) {

@@ -63,6 +63,12 @@ var corsHeaders = map[string]string{
 
 // Handle serves one request.
 func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	switch req.RouteKey {
+	case "GET /v1/sdk.js":
+		return h.serveSDK(ctx, req)
+	case "POST /v1/forms/{formId}", "OPTIONS /v1/forms/{formId}":
+		return h.submitForm(ctx, req)
+	}
 	origin := httpapi.Header(req, "Origin")
 	method := req.RequestContext.HTTP.Method
 	if method == http.MethodOptions {
