@@ -78,11 +78,16 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 		return out, fmt.Errorf("look up identities: %w", err)
 	}
 	failed := map[string]bool{}
-	byContact := map[string][]tracking.Message{}
-	inputsOf := map[string]map[string]bool{}
-	var order []string
+	redirect := map[string]string{}
+	fresh := map[string]bool{}
+	type routed struct {
+		cid   string
+		msg   tracking.Message
+		input string
+	}
+	var routes []routed
 	for _, it := range items {
-		cid, created, err := p.resolve(ctx, it.msg, owners)
+		cid, created, err := p.resolve(ctx, it.msg, owners, redirect, fresh)
 		if err != nil {
 			p.log.ErrorContext(ctx, "resolve contact", "input", it.input, "message_id", it.msg.MessageID, "error", err)
 			failed[it.input] = true
@@ -90,21 +95,49 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 		}
 		if created {
 			out.NewContacts++
+			fresh[cid] = true
 		}
+		routes = append(routes, routed{cid, it.msg, it.input})
+	}
+
+	// 2. One read of all profiles. Contacts merged away (in this batch, or
+	// earlier by another invocation) hand their events to the survivor.
+	var ids []string
+	for _, r := range routes {
+		ids = append(ids, follow(redirect, r.cid))
+	}
+	profiles, err := p.store.GetProfiles(ctx, dedupe(ids))
+	if err != nil {
+		return out, fmt.Errorf("read %d profiles: %w", len(ids), err)
+	}
+	for id, prof := range profiles {
+		if prof.MergedInto != "" {
+			survivor, err := p.profile(ctx, prof.MergedInto)
+			if err != nil {
+				return out, err
+			}
+			to := prof.MergedInto
+			if survivor != nil {
+				to = survivor.ID
+				profiles[to] = survivor
+			}
+			redirect[id] = to
+		}
+	}
+	byContact := map[string][]tracking.Message{}
+	inputsOf := map[string]map[string]bool{}
+	var order []string
+	for _, r := range routes {
+		cid := follow(redirect, r.cid)
 		if _, ok := byContact[cid]; !ok {
 			order = append(order, cid)
 			inputsOf[cid] = map[string]bool{}
 		}
-		byContact[cid] = append(byContact[cid], it.msg)
-		inputsOf[cid][it.input] = true
+		byContact[cid] = append(byContact[cid], r.msg)
+		inputsOf[cid][r.input] = true
 	}
 	out.Contacts = len(order)
 
-	// 2. One read of all profiles, then one write per contact.
-	profiles, err := p.store.GetProfiles(ctx, order)
-	if err != nil {
-		return out, fmt.Errorf("read %d profiles: %w", len(order), err)
-	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, p.parallel)
@@ -150,6 +183,9 @@ func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile,
 		if len(fresh) == 0 {
 			return 0, len(msgs), conflicts, nil
 		}
+		if working.MergedInto != "" {
+			return 0, 0, conflicts, fmt.Errorf("apply to %s: %w", cid, errRedirect{working.MergedInto})
+		}
 		if err := p.store.PutEvents(ctx, cid, fresh); err != nil {
 			return 0, 0, conflicts, fmt.Errorf("store %d events of %s: %w", len(fresh), cid, err)
 		}
@@ -166,48 +202,202 @@ func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile,
 			return 0, 0, conflicts, fmt.Errorf("re-read profile %s: %w", cid, err)
 		}
 		prof = reread[cid]
+		if prof != nil && prof.MergedInto != "" {
+			// Merged while we worked: the events belong to the survivor.
+			survivor, err := p.profile(ctx, prof.MergedInto)
+			if err != nil {
+				return 0, 0, conflicts, err
+			}
+			if survivor == nil {
+				survivor = &Profile{ID: prof.MergedInto}
+			}
+			cid, prof = survivor.ID, survivor
+		}
 	}
 }
 
-// resolve finds the contact a message belongs to, creating it and linking
-// the message's identities as needed. owners is updated in place.
-func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[Identity]string) (cid string, created bool, err error) {
+// resolve finds the contact a message belongs to, creating, linking and
+// merging as its identities require. owners is updated in place and
+// redirect records contacts merged away during this batch.
+//
+// The rules, in the order of precedence user id > email > anonymous id:
+//   - nothing known: a new contact owns every identity;
+//   - the top identity is known: that contact wins; another contact holding
+//     one of the message's lower identities is merged into it if it is
+//     anonymous, and if it is a different known person only the anonymous
+//     id (the device) moves over;
+//   - only a lower identity is known (a visitor identifies for the first
+//     time): its contact adopts the new identity, unless it already belongs
+//     to a different known person, in which case the new identity gets a new
+//     contact and the device moves to it.
+func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[Identity]string, redirect map[string]string, fresh map[string]bool) (cid string, created bool, err error) {
 	if m.ContactID != "" {
 		return m.ContactID, false, nil
 	}
 	ids := messageIdentities(m)
-	for _, id := range ids {
+	top := -1
+	for i, id := range ids {
 		if c, ok := owners[id]; ok {
-			cid = c
+			cid, top = follow(redirect, c), i
 			break
 		}
 	}
-	if cid == "" {
-		cid = NewID()
-		created = true
+	switch {
+	case top == -1:
+		cid, created = NewID(), true
+		owner, err := p.store.LinkIdentity(ctx, ids[0], cid, p.now())
+		if err != nil {
+			return "", false, fmt.Errorf("link %s: %w", ids[0].Kind, err)
+		}
+		if owner != cid {
+			cid, created = owner, false // another invocation created this visitor first
+		}
+		owners[ids[0]] = cid
+		top = 0
+	case top > 0:
+		var held *Profile
+		if !fresh[cid] { // a contact created in this batch has no stored profile yet
+			if held, err = p.profile(ctx, cid); err != nil {
+				return "", false, err
+			}
+		}
+		if held != nil && conflicts(held, ids[:top]) {
+			// A different known person on the same device.
+			old := cid
+			cid, created = NewID(), true
+			for _, id := range ids[:top] {
+				owner, err := p.store.LinkIdentity(ctx, id, cid, p.now())
+				if err != nil {
+					return "", false, fmt.Errorf("link %s: %w", id.Kind, err)
+				}
+				owners[id] = owner
+				if id == ids[0] && owner != cid {
+					cid, created = owner, false
+				}
+			}
+			for _, id := range ids[top:] {
+				if id.Kind == AnonymousID && owners[id] == old {
+					if err := p.store.RelinkIdentity(ctx, id, old, cid); err != nil {
+						return "", false, err
+					}
+					owners[id] = cid
+				}
+			}
+			return cid, created, nil
+		}
+		top = 0
+		for _, id := range ids[:1] {
+			owner, err := p.store.LinkIdentity(ctx, id, cid, p.now())
+			if err != nil {
+				return "", false, fmt.Errorf("link %s: %w", id.Kind, err)
+			}
+			owners[id] = owner
+			if owner != cid {
+				cid = owner // linked concurrently elsewhere: that contact wins
+			}
+		}
 	}
-	for _, id := range ids {
-		if _, ok := owners[id]; ok {
+	for _, id := range ids[top+1:] {
+		other, ok := owners[id]
+		if ok {
+			other = follow(redirect, other)
+		} else {
+			owner, err := p.store.LinkIdentity(ctx, id, cid, p.now())
+			if err != nil {
+				return "", false, fmt.Errorf("link %s: %w", id.Kind, err)
+			}
+			other = owner
+		}
+		owners[id] = other
+		if other == cid {
 			continue
 		}
-		owner, err := p.store.LinkIdentity(ctx, id, cid, p.now())
-		if err != nil {
-			return "", false, fmt.Errorf("link %s %q: %w", id.Kind, id.Value, err)
-		}
-		owners[id] = owner
-		if owner != cid {
-			if created && id == ids[0] {
-				// Another invocation created this visitor first: use theirs.
-				cid, created = owner, false
-				continue
-			}
-			// The identity already belongs to another contact. Merging two
-			// known contacts is identity resolution's job; until then the
-			// event stays with the contact its primary id points at.
-			p.log.WarnContext(ctx, "identity belongs to another contact", "contact_id", cid, "other_contact_id", owner, "kind", id.Kind)
+		if err := p.reconcile(ctx, id, other, cid, owners, redirect); err != nil {
+			return "", false, err
 		}
 	}
 	return cid, created, nil
+}
+
+// reconcile handles a lower identity of the message held by another contact.
+func (p *Processor) reconcile(ctx context.Context, id Identity, other, cid string, owners map[Identity]string, redirect map[string]string) error {
+	held, err := p.profile(ctx, other)
+	if err != nil {
+		return err
+	}
+	if held == nil || !held.Known() {
+		survivor, err := p.Merge(ctx, other, cid)
+		if err != nil {
+			return err
+		}
+		redirect[other] = survivor
+		// A contact created earlier in this batch has no profile yet, so
+		// Merge could not relink its identities: do it here.
+		if err := p.store.RelinkIdentity(ctx, id, other, survivor); err != nil {
+			return err
+		}
+		for k, v := range owners {
+			if v == other {
+				owners[k] = survivor
+			}
+		}
+		return nil
+	}
+	if id.Kind == AnonymousID {
+		if err := p.store.RelinkIdentity(ctx, id, other, cid); err != nil {
+			return err
+		}
+		owners[id] = cid
+		return nil
+	}
+	// An email or user id that belongs to another known person stays theirs.
+	p.log.WarnContext(ctx, "identity belongs to another known contact", "contact_id", cid, "other_contact_id", other, "kind", id.Kind)
+	return nil
+}
+
+// conflicts reports whether a known contact already has a different
+// identity of the kind a message is introducing.
+func conflicts(held *Profile, newIDs []Identity) bool {
+	for _, id := range newIDs {
+		switch id.Kind {
+		case UserID:
+			if held.UserID != "" && held.UserID != id.Value {
+				return true
+			}
+		case Email:
+			if held.Email != "" && held.Email != id.Value && held.UserID == "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// profile reads one contact, following merges; nil if it has no profile yet.
+func (p *Processor) profile(ctx context.Context, id string) (*Profile, error) {
+	for hop := 0; hop < maxMergeHops; hop++ {
+		got, err := p.store.GetProfiles(ctx, []string{id})
+		if err != nil {
+			return nil, fmt.Errorf("read contact %s: %w", id, err)
+		}
+		prof := got[id]
+		if prof == nil || prof.MergedInto == "" {
+			return prof, nil
+		}
+		id = prof.MergedInto
+	}
+	return nil, fmt.Errorf("read contact %s: merge chain too long", id)
+}
+
+func follow(redirect map[string]string, id string) string {
+	for i := 0; i < maxMergeHops; i++ {
+		next, ok := redirect[id]
+		if !ok {
+			return id
+		}
+		id = next
+	}
+	return id
 }
 
 // messageIdentities lists a message's identities in precedence order: user
@@ -238,6 +428,18 @@ func identitiesOf[T any](items []T, msg func(T) tracking.Message) []Identity {
 				seen[id] = true
 				out = append(out, id)
 			}
+		}
+	}
+	return out
+}
+
+func dedupe(ids []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
 		}
 	}
 	return out

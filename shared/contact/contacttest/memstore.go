@@ -73,6 +73,17 @@ func (m *MemStore) LinkIdentity(_ context.Context, id contact.Identity, cid stri
 	return cid, nil
 }
 
+// RelinkIdentity implements contact.Store.
+func (m *MemStore) RelinkIdentity(_ context.Context, id contact.Identity, from, to string) error {
+	m.count("RelinkIdentity")
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.identities[id] == from {
+		m.identities[id] = to
+	}
+	return nil
+}
+
 // GetProfiles implements contact.Store; profiles are deep copies.
 func (m *MemStore) GetProfiles(_ context.Context, ids []string) (map[string]*contact.Profile, error) {
 	m.count("GetProfiles")

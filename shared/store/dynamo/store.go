@@ -190,6 +190,24 @@ func (st *Store) LinkIdentity(ctx context.Context, id contact.Identity, contactI
 	return str(res.Item, "c"), nil
 }
 
+// RelinkIdentity implements contact.Store.
+func (st *Store) RelinkIdentity(ctx context.Context, id contact.Identity, from, to string) error {
+	item := key(identityPK(id), skIdentity)
+	item["c"] = s(to)
+	item["t"] = s(time.Now().UTC().Format(time.RFC3339))
+	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 aws.String(st.table),
+		Item:                      item,
+		ConditionExpression:       aws.String("c = :from"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":from": s(from)},
+		ReturnConsumedCapacity:    capacity,
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("relink identity %s from %s to %s: %w", id.Kind, from, to, err)
+	}
+	return nil
+}
+
 // GetProfiles implements contact.Store.
 func (st *Store) GetProfiles(ctx context.Context, ids []string) (map[string]*contact.Profile, error) {
 	out := map[string]*contact.Profile{}
