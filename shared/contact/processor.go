@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/leadflow/leadflow/shared/interest"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -36,7 +37,14 @@ type Processor struct {
 	now   func() time.Time
 	log   *slog.Logger
 	// Parallel bounds concurrent contact updates within one invocation.
-	parallel int
+	parallel  int
+	interests func(context.Context) (interest.Rules, error)
+}
+
+// WithInterests sets where interest rules come from (read once per batch).
+func (p *Processor) WithInterests(rules func(context.Context) (interest.Rules, error)) *Processor {
+	p.interests = rules
+	return p
 }
 
 // NewProcessor builds a Processor. now may be nil (time.Now).
@@ -69,6 +77,13 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 	out.Messages = len(items)
 	if len(items) == 0 {
 		return out, nil
+	}
+	var rules interest.Rules
+	if p.interests != nil {
+		var err error
+		if rules, err = p.interests(ctx); err != nil {
+			return out, err
+		}
 	}
 
 	// 1. Resolve every identity in one lookup, then walk messages in order so
@@ -147,7 +162,7 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 		go func(cid string) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			applied, dups, conflicts, err := p.applyContact(ctx, cid, profiles[cid], byContact[cid])
+			applied, dups, conflicts, err := p.applyContact(ctx, cid, profiles[cid], byContact[cid], rules)
 			mu.Lock()
 			defer mu.Unlock()
 			out.Applied += applied
@@ -173,13 +188,13 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 // applyContact writes the timeline then the profile. The timeline write is
 // idempotent (its key derives from the events), so a crash between the two
 // writes is repaired by redelivery; the profile write is the commit point.
-func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile, msgs []tracking.Message) (applied, dups, conflicts int, err error) {
+func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile, msgs []tracking.Message, rules interest.Rules) (applied, dups, conflicts int, err error) {
 	for attempt := 0; ; attempt++ {
 		if prof == nil {
 			prof = &Profile{ID: cid}
 		}
 		working := prof.clone()
-		fresh := working.Apply(msgs, p.now())
+		fresh := working.ApplyWith(msgs, p.now(), rules)
 		if len(fresh) == 0 {
 			return 0, len(msgs), conflicts, nil
 		}

@@ -7,7 +7,6 @@ import (
 	"hash/fnv"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/leadflow/leadflow/shared/enrich"
@@ -180,7 +179,8 @@ func (p *Profile) applyOne(m tracking.Message, rules interest.Rules) {
 	}
 	p.touch(m, ts, earliest)
 	if latest {
-		if d := enrich.ParseUserAgent(m.Context.UserAgent); d != nil {
+		// A crawler or script does not replace a person's device.
+		if d := enrich.ParseUserAgent(m.Context.UserAgent); d != nil && (d.Type != "bot" || p.Device == nil) {
 			p.Device = d
 		}
 		if l := m.Context.Location; l != nil && *l != (tracking.Location{}) {
@@ -306,14 +306,7 @@ func (p *Profile) AddAnonymousID(id string) {
 }
 
 // NormalizeEmail lower-cases and trims an address; "" if it is not one.
-func NormalizeEmail(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	at := strings.LastIndexByte(s, '@')
-	if at < 1 || at == len(s)-1 || strings.ContainsAny(s, " \t\r\n<>") || !strings.Contains(s[at:], ".") {
-		return ""
-	}
-	return s
-}
+func NormalizeEmail(s string) string { return tracking.NormalizeEmail(s) }
 
 // Hash is the 64-bit FNV-1a hash used in the de-duplication window.
 func Hash(s string) uint64 {

@@ -78,7 +78,7 @@ func (s *Service) Accept(ctx context.Context, c Call) (Accepted, error) {
 		return Accepted{}, fmt.Errorf("path %s: %w", c.Path, errUnknownPath)
 	}
 	received := s.now().UTC()
-	parsed, err := tracking.Parse(tracking.Request{Type: typ, Body: c.Body, ReceivedAt: received, SourceIP: c.SourceIP, UserAgent: c.UserAgent})
+	parsed, err := tracking.Parse(tracking.Request{Type: typ, Body: c.Body, ReceivedAt: received, SourceIP: c.SourceIP})
 	key := firstNonEmpty(c.BasicKey, c.HeaderKey)
 	if key == "" && err == nil {
 		key = parsed.WriteKey

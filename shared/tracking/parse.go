@@ -35,8 +35,9 @@ type Request struct {
 	Body       []byte
 	ReceivedAt time.Time
 	// SourceIP is the caller's address, used when the message has no context.ip.
-	SourceIP  string
-	UserAgent string
+	// (The request's User-Agent is not used: server libraries would stamp
+	// their own on every visitor. Browser clients send context.userAgent.)
+	SourceIP string
 }
 
 // PathType maps a tracking path to the message type it implies; batch paths
@@ -234,6 +235,9 @@ func parseMessage(raw json.RawMessage, r Request, batchSentAt *time.Time, batchC
 	if m.Traits, err = object(w.Traits); err != nil {
 		return Message{}, "", errorf("invalid_field", "traits %v", err)
 	}
+	if err := ValidateTraits(m.Traits); err != nil {
+		return Message{}, "", errorf("invalid_traits", "traits: %v", err)
+	}
 	ctxRaw := w.Context
 	if len(bytes.TrimSpace(ctxRaw)) == 0 || string(bytes.TrimSpace(ctxRaw)) == "null" {
 		ctxRaw = batchContext
@@ -241,13 +245,13 @@ func parseMessage(raw json.RawMessage, r Request, batchSentAt *time.Time, batchC
 	if m.Context, err = parseContext(ctxRaw); err != nil {
 		return Message{}, "", errorf("invalid_field", "context %v", err)
 	}
+	if err := ValidateTraits(m.Context.Traits); err != nil {
+		return Message{}, "", errorf("invalid_traits", "context.traits: %v", err)
+	}
 	if m.Context.IP == "" {
 		m.Context.IP = r.SourceIP
 	}
 	m.Context.IP = TruncateIP(m.Context.IP)
-	if m.Context.UserAgent == "" {
-		m.Context.UserAgent = truncate(r.UserAgent, 512)
-	}
 	if m.Context.Campaign.Empty() && m.Context.Page != nil {
 		m.Context.Campaign = CampaignFromURL(m.Context.Page.URL)
 	}
@@ -412,6 +416,16 @@ func parseContext(raw json.RawMessage) (Context, error) {
 		case "location":
 			c.Location = &Location{}
 			err = decodeLenient(v, c.Location)
+		case "leadflow":
+			// Reserved for Leadflow's own producers: kept as plain data in
+			// Extra, never honoured as instructions.
+			var x any
+			if err = json.Unmarshal(v, &x); err == nil {
+				if c.Extra == nil {
+					c.Extra = map[string]any{}
+				}
+				c.Extra["leadflow"] = x
+			}
 		default:
 			var x any
 			if err = json.Unmarshal(v, &x); err == nil {
@@ -430,6 +444,9 @@ func parseContext(raw json.RawMessage) (Context, error) {
 	}
 	if c.Campaign.Empty() {
 		c.Campaign = nil
+	}
+	if c.Location != nil && *c.Location == (Location{}) {
+		c.Location = nil
 	}
 	if c.IP != "" && net.ParseIP(c.IP) == nil {
 		return Context{}, fmt.Errorf("field \"ip\": %q is not an IP address", truncate(c.IP, 60))

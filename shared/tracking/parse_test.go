@@ -167,6 +167,10 @@ func TestParseRejects(t *testing.T) {
 		{"event name too long", "", `{"batch":[{"type":"track","userId":"u","event":"` + strings.Repeat("e", 201) + `"}]}`, "invalid_field", "event"},
 		{"group without groupId", "", `{"batch":[{"type":"group","userId":"u"}]}`, "missing_field", "groupId"},
 		{"alias without previousId", "", `{"batch":[{"type":"alias","userId":"u"}]}`, "missing_field", "previousId"},
+		{"script in traits", "", `{"batch":[{"type":"identify","userId":"u","traits":{"name":"<script>alert(1)</script>"}}]}`, "invalid_traits", "markup"},
+		{"javascript url in context traits", "", `{"batch":[{"type":"track","event":"e","userId":"u","context":{"traits":{"site":"javascript:alert(1)"}}}]}`, "invalid_traits", "context.traits"},
+		{"invalid email trait", "", `{"batch":[{"type":"identify","userId":"u","traits":{"email":"not-an-email"}}]}`, "invalid_traits", "email"},
+		{"oversize trait", "", `{"batch":[{"type":"identify","userId":"u","traits":{"bio":"` + strings.Repeat("b", 2001) + `"}}]}`, "invalid_traits", "limit"},
 		{"invalid utf-8", "", "{\"batch\":[{\"type\":\"page\",\"userId\":\"\xff\"}]}", "invalid_json", "UTF-8"},
 	}
 	for _, tc := range tests {
@@ -180,6 +184,20 @@ func TestParseRejects(t *testing.T) {
 				t.Errorf("got %s %q; want code %s with %q", te.Code, te.Message, tc.code, tc.inMessage)
 			}
 		})
+	}
+}
+
+func TestClientCannotSendInternalInstructions(t *testing.T) {
+	p, err := Parse(Request{Body: []byte(`{"batch":[{"type":"track","event":"e","userId":"u","context":{"leadflow":{"consent":{"purpose":"marketing"},"tags":["vip"]}}}]}`), ReceivedAt: received})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.Messages[0].Context
+	if c.Leadflow != nil {
+		t.Fatalf("a client set internal instructions: %+v", c.Leadflow)
+	}
+	if _, kept := c.Extra["leadflow"]; !kept {
+		t.Error("the client's data should be kept as plain context")
 	}
 }
 

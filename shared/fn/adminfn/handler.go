@@ -60,6 +60,10 @@ type Store interface {
 	site.Store
 	GetProfile(ctx context.Context, id string) (*contact.Profile, error)
 	ListRecentContacts(ctx context.Context, limit int) ([]string, error)
+	Timeline(ctx context.Context, contactIDs []string, before time.Time, limit int) ([]tracking.Message, error)
+	EraseContact(ctx context.Context, contactIDs []string, ids []contact.Identity) (int, error)
+	GetConfig(ctx context.Context, name string) ([]byte, bool, error)
+	PutConfig(ctx context.Context, name string, raw []byte) error
 }
 
 var _ Store = (*dynamo.Store)(nil)
@@ -145,85 +149,6 @@ func (h *Handler) siteRoutes() map[string]routeFunc {
 	}
 }
 
-func (h *Handler) contactRoutes() map[string]routeFunc {
-	return map[string]routeFunc{
-		"GET /v1/contacts": func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-			return h.listContacts(ctx, req.QueryStringParameters)
-		},
-		"GET /v1/contacts/{id}": func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-			limit, err := intParam(req.QueryStringParameters, "events", 50, 1, 500)
-			if err != nil {
-				return httpapi.Response{}, err
-			}
-			return h.getContact(ctx, req.PathParameters["id"], limit)
-		},
-	}
-}
-
-func (h *Handler) listContacts(ctx context.Context, q map[string]string) (httpapi.Response, error) {
-	var ids []string
-	filters := []struct {
-		param string
-		kind  contact.IdentityKind
-	}{{"anonymous_id", contact.AnonymousID}, {"user_id", contact.UserID}, {"email", contact.Email}}
-	filtered := false
-	for _, f := range filters {
-		v := strings.TrimSpace(q[f.param])
-		if v == "" {
-			continue
-		}
-		if f.kind == contact.Email {
-			if v = contact.NormalizeEmail(v); v == "" {
-				return httpapi.Response{}, errBadRequest{"invalid_email", fmt.Sprintf("%q is not an email address", q[f.param])}
-			}
-		}
-		filtered = true
-		id := contact.Identity{Kind: f.kind, Value: v}
-		owners, err := h.store.LookupIdentities(ctx, []contact.Identity{id})
-		if err != nil {
-			return httpapi.Response{}, err
-		}
-		if c, ok := owners[id]; ok {
-			ids = append(ids, c)
-		}
-	}
-	if !filtered {
-		limit, err := intParam(q, "limit", 50, 1, 200)
-		if err != nil {
-			return httpapi.Response{}, err
-		}
-		if ids, err = h.store.ListRecentContacts(ctx, limit); err != nil {
-			return httpapi.Response{}, err
-		}
-	}
-	profiles, err := h.store.GetProfiles(ctx, dedupe(ids))
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	out := make([]*contact.Profile, 0, len(profiles))
-	for _, id := range dedupe(ids) {
-		if p, ok := profiles[id]; ok {
-			out = append(out, normalize(p))
-		}
-	}
-	return httpapi.JSON(http.StatusOK, map[string]any{"contacts": out}, nil), nil
-}
-
-func (h *Handler) getContact(ctx context.Context, id string, limit int) (httpapi.Response, error) {
-	p, err := h.store.GetProfile(ctx, id)
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	evs, err := h.store.RecentEvents(ctx, id, limit)
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	if evs == nil {
-		evs = []tracking.Message{}
-	}
-	return httpapi.JSON(http.StatusOK, ContactView{Profile: normalize(p), Events: evs}, nil), nil
-}
-
 func (h *Handler) putSite(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 	body, err := httpapi.Body(req)
 	if err != nil {
@@ -261,9 +186,12 @@ func (h *Handler) putSite(ctx context.Context, req httpapi.Request) (httpapi.Res
 
 func (h *Handler) fail(ctx context.Context, req httpapi.Request, err error) httpapi.Response {
 	var bad errBadRequest
+	var conflict errConflict
 	switch {
 	case errors.As(err, &bad):
 		return httpapi.Fail(http.StatusBadRequest, bad.code, bad.msg, nil)
+	case errors.As(err, &conflict):
+		return httpapi.Fail(http.StatusConflict, "conflict", conflict.msg, nil)
 	case errors.Is(err, contact.ErrNotFound):
 		return httpapi.Fail(http.StatusNotFound, "not_found", "no contact "+req.PathParameters["id"], nil)
 	default:

@@ -14,8 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/interest"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
@@ -25,6 +27,8 @@ type Config struct {
 	Table string
 	// EventRetention is how long timeline events are kept (0: forever).
 	EventRetention time.Duration
+	// Interests are the repo's default interest rules.
+	Interests interest.Rules
 }
 
 // EnvEventRetentionDays optionally bounds how long events are kept.
@@ -36,6 +40,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.Table == "" {
 		return c, fmt.Errorf("processor: %s must be set", catalog.EnvTableName)
 	}
+	rules, err := definitions.Interests()
+	if err != nil {
+		return c, fmt.Errorf("processor: %w", err)
+	}
+	c.Interests = rules
 	if d := getenv(EnvEventRetentionDays); d != "" {
 		days, err := strconv.Atoi(d)
 		if err != nil || days < 0 {
@@ -56,7 +65,7 @@ type Handler struct {
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	store.EventTTL = cfg.EventRetention
-	return NewWith(contact.NewProcessor(store, log, nil), log)
+	return NewWith(contact.NewProcessor(store, log, nil).WithInterests(interest.NewSource(store, cfg.Interests, time.Minute, nil).Rules), log)
 }
 
 // NewWith builds a handler around a processor (tests, benchmarks).

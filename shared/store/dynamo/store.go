@@ -370,47 +370,7 @@ func (st *Store) putChunk(ctx context.Context, contactID string, events []json.R
 
 // RecentEvents implements contact.Store.
 func (st *Store) RecentEvents(ctx context.Context, contactID string, limit int) ([]tracking.Message, error) {
-	var out []tracking.Message
-	seen := map[string]bool{}
-	var startKey map[string]types.AttributeValue
-	for {
-		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:              aws.String(st.table),
-			KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :e)"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": s(contactPK(contactID)), ":e": s(prefixEvt),
-			},
-			ScanIndexForward:  aws.Bool(false),
-			Limit:             aws.Int32(25),
-			ExclusiveStartKey: startKey,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("query events of %s: %w", contactID, err)
-		}
-		for _, it := range res.Items {
-			msgs, err := decodeChunk(bin(it, "z"))
-			if err != nil {
-				return nil, fmt.Errorf("decode events of %s (%s): %w", contactID, str(it, attrSK), err)
-			}
-			// Newest first, including among events with the same timestamp:
-			// a chunk holds its events in the order they happened.
-			for i := len(msgs) - 1; i >= 0; i-- {
-				if m := msgs[i]; !seen[m.MessageID] {
-					seen[m.MessageID] = true
-					out = append(out, m)
-				}
-			}
-		}
-		startKey = res.LastEvaluatedKey
-		if startKey == nil || len(out) >= limit {
-			break
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Timestamp.After(out[j].Timestamp) })
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
+	return st.Timeline(ctx, []string{contactID}, time.Time{}, limit)
 }
 
 func decodeChunk(z []byte) ([]tracking.Message, error) {

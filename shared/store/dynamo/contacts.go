@@ -1,0 +1,183 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// Timeline returns up to limit events of the given contact partitions (a
+// contact and those merged into it), newest first, at or before before when
+// it is set (inclusive, so a caller paging by time can skip past ties). Each partition is read newest-first only as far as
+// needed.
+func (st *Store) Timeline(ctx context.Context, contactIDs []string, before time.Time, limit int) ([]tracking.Message, error) {
+	var out []tracking.Message
+	seen := map[string]bool{}
+	for _, id := range contactIDs {
+		msgs, err := st.partitionEvents(ctx, id, before, limit)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range msgs {
+			if !seen[m.MessageID] {
+				seen[m.MessageID] = true
+				out = append(out, m)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Timestamp.After(out[j].Timestamp) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// partitionEvents reads one partition's chunks newest first. A chunk's sort
+// key is its newest event, so chunks keyed at or after before may still
+// hold older events; they are read and filtered.
+func (st *Store) partitionEvents(ctx context.Context, contactID string, before time.Time, limit int) ([]tracking.Message, error) {
+	var out []tracking.Message
+	var startKey map[string]types.AttributeValue
+	for {
+		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(st.table),
+			KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :e)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(contactPK(contactID)), ":e": s(prefixEvt)},
+			ScanIndexForward:          aws.Bool(false),
+			Limit:                     aws.Int32(25),
+			ExclusiveStartKey:         startKey,
+			ReturnConsumedCapacity:    capacity,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("query events of %s: %w", contactID, err)
+		}
+		for _, it := range res.Items {
+			msgs, err := decodeChunk(bin(it, "z"))
+			if err != nil {
+				return nil, fmt.Errorf("decode events of %s (%s): %w", contactID, str(it, attrSK), err)
+			}
+			for i := len(msgs) - 1; i >= 0; i-- {
+				if before.IsZero() || !msgs[i].Timestamp.After(before) {
+					out = append(out, msgs[i])
+				}
+			}
+		}
+		startKey = res.LastEvaluatedKey
+		if startKey == nil || len(out) >= limit {
+			return out, nil
+		}
+	}
+}
+
+// EraseContact deletes for good everything stored about the given contacts
+// (a contact and those merged into it): profiles, timeline chunks, and the
+// identity links that point at them. It is idempotent, so a failed erasure
+// is simply run again.
+func (st *Store) EraseContact(ctx context.Context, contactIDs []string, ids []contact.Identity) (int, error) {
+	var keys []map[string]types.AttributeValue
+	for _, id := range contactIDs {
+		var startKey map[string]types.AttributeValue
+		for {
+			res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+				TableName:                 aws.String(st.table),
+				KeyConditionExpression:    aws.String("pk = :pk"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(contactPK(id))},
+				ProjectionExpression:      aws.String("pk, sk"),
+				ExclusiveStartKey:         startKey,
+			})
+			if err != nil {
+				return 0, fmt.Errorf("list items of %s: %w", id, err)
+			}
+			for _, it := range res.Items {
+				keys = append(keys, key(str(it, attrPK), str(it, attrSK)))
+			}
+			if startKey = res.LastEvaluatedKey; startKey == nil {
+				break
+			}
+		}
+	}
+	owned := map[string]bool{}
+	for _, id := range contactIDs {
+		owned[id] = true
+	}
+	if len(ids) > 0 {
+		idKeys := make([]map[string]types.AttributeValue, 0, len(ids))
+		for _, id := range ids {
+			idKeys = append(idKeys, key(identityPK(id), skIdentity))
+		}
+		items, err := st.batchGet(ctx, idKeys, true)
+		if err != nil {
+			return 0, fmt.Errorf("read identity links: %w", err)
+		}
+		for _, it := range items {
+			// Only links that still point at this person: an address later
+			// used by someone else is theirs.
+			if owned[str(it, "c")] {
+				keys = append(keys, key(str(it, attrPK), skIdentity))
+			}
+		}
+	}
+	if err := st.batchDelete(ctx, keys); err != nil {
+		return 0, err
+	}
+	return len(keys), nil
+}
+
+func (st *Store) batchDelete(ctx context.Context, keys []map[string]types.AttributeValue) error {
+	for start := 0; start < len(keys); start += 25 {
+		end := min(start+25, len(keys))
+		var reqs []types.WriteRequest
+		for _, k := range keys[start:end] {
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
+		}
+		pending := map[string][]types.WriteRequest{st.table: reqs}
+		for attempt := 0; len(pending[st.table]) > 0; attempt++ {
+			if attempt > 8 {
+				return fmt.Errorf("delete: %d items still unprocessed after retries", len(pending[st.table]))
+			}
+			if attempt > 0 {
+				if err := sleep(ctx, backoff(attempt)); err != nil {
+					return err
+				}
+			}
+			res, err := st.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return fmt.Errorf("delete %d items: %w", len(pending[st.table]), err)
+			}
+			pending = res.UnprocessedItems
+		}
+	}
+	return nil
+}
+
+// GetConfig reads a runtime definition stored by the admin API (interest
+// rules, forms...). ok is false when none is stored.
+func (st *Store) GetConfig(ctx context.Context, name string) (raw []byte, ok bool, err error) {
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table), Key: key(configPK(name), skConfig)})
+	if err != nil {
+		return nil, false, fmt.Errorf("get config %s: %w", name, err)
+	}
+	if res.Item == nil {
+		return nil, false, nil
+	}
+	return []byte(str(res.Item, "d")), true, nil
+}
+
+// PutConfig stores a runtime definition; the caller validated it.
+func (st *Store) PutConfig(ctx context.Context, name string, raw []byte) error {
+	item := key(configPK(name), skConfig)
+	item["d"] = s(string(raw))
+	item["t"] = s(time.Now().UTC().Format(time.RFC3339))
+	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item}); err != nil {
+		return fmt.Errorf("put config %s: %w", name, err)
+	}
+	return nil
+}
