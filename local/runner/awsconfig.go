@@ -12,6 +12,8 @@ type Endpoints struct {
 	DynamoDB string
 	SQS      string
 	SES      string
+	// EventBridge is filled in by the runner, which serves it itself.
+	EventBridge string
 }
 
 // endpointSource tells each SDK client its base endpoint, the way
@@ -31,7 +33,7 @@ func AWSConfig(ep Endpoints) aws.Config {
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 		ConfigSources: []any{endpointSource{byService: map[string]string{
-			"DynamoDB": ep.DynamoDB, "SQS": ep.SQS, "SESv2": ep.SES,
+			"DynamoDB": ep.DynamoDB, "SQS": ep.SQS, "SESv2": ep.SES, "EventBridge": ep.EventBridge,
 		}}},
 		RetryMaxAttempts: 3,
 	}

@@ -62,6 +62,7 @@ type Platform struct {
 	dlqURLs   map[string]string
 	log       *slog.Logger
 	stats     *Stats
+	bus       *eventBus
 	wg        sync.WaitGroup
 }
 
@@ -114,14 +115,21 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	awsCfg := AWSConfig(opts.Endpoints)
-	awsCfg.APIOptions = append(awsCfg.APIOptions, opts.APIOptions...)
 	p := &Platform{
-		opts: opts, cat: cat, awsCfg: awsCfg, sqs: sqs.NewFromConfig(awsCfg),
+		opts: opts, cat: cat,
 		handlers: map[string]lambda.Handler{}, queueURLs: map[string]string{}, dlqURLs: map[string]string{},
 		log:   opts.Log,
 		stats: &Stats{Invocations: map[string]int{}, Failures: map[string]int{}, Busy: map[string]time.Duration{}},
 	}
+	bus, err := startEventBus(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	p.bus = bus
+	p.opts.Endpoints.EventBridge = bus.url
+	awsCfg := AWSConfig(p.opts.Endpoints)
+	awsCfg.APIOptions = append(awsCfg.APIOptions, opts.APIOptions...)
+	p.awsCfg, p.sqs = awsCfg, sqs.NewFromConfig(awsCfg)
 	db := dynamodb.NewFromConfig(awsCfg)
 	if err := dynamo.CreateTable(ctx, db, opts.Table); err != nil {
 		return nil, err
