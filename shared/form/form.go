@@ -4,10 +4,14 @@
 // applies. It is plain Go: storage is behind the Store port.
 //
 // Values people type are stored as text exactly as typed (after trimming and
-// removing control characters). Nothing here escapes HTML: a value such as
-// "<script>" is kept verbatim, and every place that shows a value (the admin
-// API's JSON, emails, pages) must escape it for its own output, as the error
-// page in ingestfn does with html/template.
+// removing control characters); nothing here escapes HTML. Fields mapped to
+// contact traits follow the tracking API's trait rules
+// (tracking.ValidateTraits): markup there is refused, because traits are
+// merged into emails and shown to marketers. Unmapped fields (a message, a
+// hidden value) become event properties and may hold any text, "<script>"
+// included, exactly like tracking properties: every place that shows a value
+// (the admin API's JSON, emails, pages) must escape it for its own output, as
+// the error page in ingestfn does with html/template.
 package form
 
 import (
@@ -54,6 +58,9 @@ const (
 	maxLabelLen     = 200
 	maxPurposeLen   = 64
 	maxFieldNameLen = 64
+	// maxTraitLen keeps a mapped value within the tracking API's trait limit
+	// (2,000 bytes) whatever the script: a character is at most 4 bytes.
+	maxTraitLen = 500
 )
 
 // defaultMaxLength is each type's length limit (in characters) when the
@@ -305,6 +312,8 @@ func (f Form) Validate() error {
 				add("%s: only the email field may set the \"email\" trait", at)
 			case traits[x.Trait] != "":
 				add("%s: trait %q is already set by field %s", at, x.Trait, traits[x.Trait])
+			case x.limit() > maxTraitLen:
+				add("%s: a field mapped to a trait is at most %d characters (set max_length); longer text belongs in an unmapped field", at, maxTraitLen)
 			}
 			traits[x.Trait] = x.Name
 		}

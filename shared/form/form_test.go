@@ -68,6 +68,8 @@ func TestValidate(t *testing.T) {
 		{"huge max length", func(f *Form) { f.Fields[1].MaxLength = 1 << 20 }, "max_length"},
 		{"bad trait", func(f *Form) { f.Fields[1].Trait = "First Name" }, "trait"},
 		{"trait twice", func(f *Form) { f.Fields[2].Trait = "first_name" }, "already set"},
+		{"long field mapped to a trait", func(f *Form) { f.Fields[6].Trait = "message" }, "at most 500 characters"},
+		{"short textarea mapped to a trait", func(f *Form) { f.Fields[6].Trait = "message"; f.Fields[6].MaxLength = 300 }, ""},
 		{"consent without purpose", func(f *Form) { f.Consent.Purpose = "" }, "consent.purpose"},
 		{"consent without text", func(f *Form) { f.Consent.Text = "" }, "consent.text"},
 		{"consent field is not a checkbox", func(f *Form) { f.Consent.Field = "first_name" }, "consent.field"},

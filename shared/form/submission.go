@@ -255,6 +255,13 @@ func Parse(f Form, contentType string, body []byte, now time.Time, page, ip, ua 
 		default:
 			sub.Values[x.Name] = v
 		}
+		if tv, ok := sub.Values[x.Name]; ok && x.Trait != "" {
+			// The same door as identify calls: no markup in traits.
+			if err := tracking.ValidateTraits(map[string]any{x.Trait: tv}); err != nil {
+				delete(sub.Values, x.Name)
+				bad(x.Name, "invalid_value", "%s must not contain HTML tags or javascript: URLs", x.label())
+			}
+		}
 	}
 	if len(problems) > 0 {
 		sort.SliceStable(problems, func(i, j int) bool { return fieldOrder(f, problems[i].Field) < fieldOrder(f, problems[j].Field) })

@@ -85,9 +85,9 @@ func TestParseAccepts(t *testing.T) {
 				t.Errorf("status %s", s.Status())
 			}
 		}},
-		{"script in a value is kept as text", urlencoded, "email=ada@example.com&first_name=" + url.QueryEscape("<script>x</script>"), func(t *testing.T, s Submission) {
-			if s.Values["first_name"] != "<script>x</script>" {
-				t.Errorf("got %q", s.Values["first_name"])
+		{"script in an unmapped value is kept as text", urlencoded, "email=ada@example.com&message=" + url.QueryEscape("<script>x</script>"), func(t *testing.T, s Submission) {
+			if s.Values["message"] != "<script>x</script>" {
+				t.Errorf("got %q", s.Values["message"])
 			}
 		}},
 		{"control characters are stripped, lines kept in a textarea", urlencoded,
@@ -179,6 +179,8 @@ func TestParseRejects(t *testing.T) {
 		{"unknown field", urlencoded, "email=a@example.com&admin=1", CodeInvalidSubmission, "admin"},
 		{"too long", urlencoded, "email=a@example.com&first_name=" + strings.Repeat("é", 21), CodeInvalidSubmission, "first_name"},
 		{"default length limit", urlencoded, "email=a@example.com&company=" + strings.Repeat("a", 501), CodeInvalidSubmission, "company"},
+		{"markup in a trait", urlencoded, "email=a@example.com&first_name=" + url.QueryEscape("<img src=x>"), CodeInvalidSubmission, "first_name"},
+		{"javascript URL in a trait", urlencoded, "email=a@example.com&company=javascript:alert(1)", CodeInvalidSubmission, "company"},
 		{"select outside options", urlencoded, "email=a@example.com&team_size=huge", CodeInvalidSubmission, "team_size"},
 		{"not a number", urlencoded, "email=a@example.com&seats=12abc", CodeInvalidSubmission, "seats"},
 		{"hex number", urlencoded, "email=a@example.com&seats=0x10", CodeInvalidSubmission, "seats"},
@@ -392,6 +394,9 @@ func FuzzParseSubmission(f *testing.F) {
 		msgs := s.Messages()
 		if len(msgs) != 2 {
 			t.Fatalf("%d messages", len(msgs))
+		}
+		if err := tracking.ValidateTraits(msgs[0].Traits); err != nil {
+			t.Fatalf("identify traits the tracking API would refuse: %v", err)
 		}
 		raw, err := json.Marshal(msgs)
 		if err != nil {
