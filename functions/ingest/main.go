@@ -2,27 +2,16 @@
 package main
 
 import (
-	"context"
-	"os"
+	"log/slog"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/leadflow/leadflow/shared/fn/fnmain"
 	"github.com/leadflow/leadflow/shared/fn/ingestfn"
 )
 
 func main() {
-	log := lambdacontext.NewLogger()
-	cfg, err := ingestfn.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		log.Error("configuration", "error", err)
-		os.Exit(1)
-	}
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		log.Error("aws configuration", "error", err)
-		os.Exit(1)
-	}
-	lambda.Start(ingestfn.New(awsCfg, cfg, log).Handle)
+	fnmain.Start(ingestfn.ConfigFromEnv, func(awsCfg aws.Config, cfg ingestfn.Config, log *slog.Logger) any {
+		return ingestfn.New(awsCfg, cfg, log).Handle
+	})
 }
