@@ -1,0 +1,153 @@
+package timersfn_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/leadflow/leadflow/shared/fn/timersfn"
+	"github.com/leadflow/leadflow/shared/timer"
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// fixtureTimers is the smallest timer.Store for driving the handler with
+// events/scheduled/timers-tick.json; the wheel's own tests cover buckets.
+type fixtureTimers struct {
+	mu     sync.Mutex
+	timers []timer.Timer
+	cursor *time.Time
+}
+
+func (s *fixtureTimers) PutTimer(_ context.Context, t timer.Timer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.timers = append(s.timers, t)
+	sort.SliceStable(s.timers, func(i, j int) bool { return s.timers[i].Due.Before(s.timers[j].Due) })
+	return nil
+}
+
+func (s *fixtureTimers) DueTimers(_ context.Context, bucket time.Time, shard, limit int) ([]timer.Timer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []timer.Timer
+	for _, t := range s.timers {
+		if timer.BucketOf(t.Due).Equal(bucket) && timer.ShardOf(t.ID) == shard && len(out) < limit {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func (s *fixtureTimers) DeleteTimers(_ context.Context, ts []timer.Timer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range ts {
+		s.timers = slices.DeleteFunc(s.timers, func(t timer.Timer) bool { return t.ID == d.ID && t.Due.Equal(d.Due) })
+	}
+	return nil
+}
+
+func (s *fixtureTimers) Cursor(context.Context) (time.Time, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cursor == nil {
+		return time.Time{}, false, nil
+	}
+	return *s.cursor, true, nil
+}
+
+func (s *fixtureTimers) SetCursor(_ context.Context, b time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cursor == nil || b.After(*s.cursor) {
+		s.cursor = &b
+	}
+	return nil
+}
+
+type fixtureQueue struct {
+	mu     sync.Mutex
+	bodies []string
+}
+
+func (q *fixtureQueue) Enqueue(_ context.Context, body string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.bodies = append(q.bodies, body)
+	return nil
+}
+
+// TestSchedulerFixtureRunsATick feeds the event EventBridge Scheduler
+// delivers (whose detail is the string "{}") to the real handler, decoded
+// the way the Lambda runtime decodes it, and checks the due timers reach
+// the events queue as tracking batches.
+func TestSchedulerFixtureRunsATick(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "events", "scheduled", "timers-tick.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.EventBridgeEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatalf("the runtime could not decode the scheduler's event: %v", err)
+	}
+
+	// The invocation runs a moment after the schedule's time.
+	now := ev.Time.Add(1500 * time.Millisecond)
+	cursor := timer.BucketOf(ev.Time).Add(-3 * time.Minute)
+	store := &fixtureTimers{cursor: &cursor}
+	due := []timer.Timer{
+		{ID: "run-7:wait-2d", ContactID: "c_01jnw8q5r3d9k2m4v6x8z0b2c4", Event: "Wait Finished", Properties: map[string]any{"journey": "welcome"}, Due: ev.Time.Add(-2 * time.Minute)},
+		{ID: "send-41:scheduled", ContactID: "c_01jnw9a3c5e7g9j1k3m5p7r9t1", Event: "Send Due", Due: ev.Time.Add(-30 * time.Second)},
+	}
+	later := timer.Timer{ID: "run-8:wait-1h", ContactID: "c_01jnw9b4d6f8h0k2m4p6s8v0x2", Event: "Wait Finished", Due: ev.Time.Add(40 * time.Second)}
+	for _, tm := range append(slices.Clone(due), later) {
+		if err := store.PutTimer(context.Background(), tm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := &fixtureQueue{}
+	clock := func() time.Time { return now }
+	h := timersfn.NewWith(timer.NewWheel(store, timersfn.NewQueueDispatcher(q, clock), clock), slog.New(slog.DiscardHandler), clock)
+
+	res, err := h.Handle(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Fired != len(due) || res.NotYetDue != 1 {
+		t.Errorf("tick %+v, want %d fired and 1 not yet due", res, len(due))
+	}
+	var fired []string
+	for _, body := range q.bodies {
+		b, err := tracking.DecodeBatch(body)
+		if err != nil {
+			t.Fatalf("queued body does not decode: %v", err)
+		}
+		if b.SiteKey != timersfn.InternalSiteKey || !b.ReceivedAt.Equal(now) {
+			t.Errorf("batch site %q received %s", b.SiteKey, b.ReceivedAt)
+		}
+		for _, m := range b.Messages {
+			if m.Type != tracking.TypeTrack || m.ContactID == "" {
+				t.Errorf("fired message %+v", m)
+			}
+			fired = append(fired, m.MessageID)
+		}
+	}
+	sort.Strings(fired)
+	want := []string{timer.MessageIDPrefix + due[0].ID, timer.MessageIDPrefix + due[1].ID}
+	sort.Strings(want)
+	if !slices.Equal(fired, want) {
+		t.Errorf("fired %v, want %v", fired, want)
+	}
+	if len(store.timers) != 1 || store.timers[0].ID != later.ID {
+		t.Errorf("timers left %v, want only %s", store.timers, later.ID)
+	}
+}
