@@ -40,14 +40,17 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 // Handler serves the tracking routes.
 type Handler struct {
 	svc *ingest.Service
-	log *slog.Logger
+	// forms serves /v1/forms/{formId}; nil answers 503 (see form.go).
+	forms *ingest.FormService
+	log   *slog.Logger
 }
 
 // New wires the handler with only the clients it uses.
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	queue := sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL)
-	return NewWith(ingest.New(store, queue, time.Minute, nil), log)
+	svc := ingest.New(store, queue, time.Minute, nil)
+	return NewWith(svc, log).WithForms(newFormService(svc, store, log))
 }
 
 // NewWith builds a handler around a service (tests, benchmarks).

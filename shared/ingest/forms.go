@@ -1,0 +1,310 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/leadflow/leadflow/shared/form"
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// Forms finds the form in effect for an id (form.Registry: the admin API's
+// definition, else the repo's).
+type Forms interface {
+	GetForm(ctx context.Context, id string) (form.Form, error)
+}
+
+// Limiter counts hits of a key in fixed windows (the DynamoDB adapter).
+type Limiter interface {
+	Allow(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (bool, error)
+}
+
+// FormLimits bound form fills. Per IP stops one sender hammering a form;
+// per site caps what a botnet can push through one form, whatever its IPs.
+type FormLimits struct {
+	PerIP   int
+	PerSite int
+	Window  time.Duration
+}
+
+// DefaultFormLimits allow a person a few retries a minute and a busy site
+// five fills a second on one form.
+var DefaultFormLimits = FormLimits{PerIP: 5, PerSite: 300, Window: time.Minute}
+
+// FormSiteKey is the queue batch's site key for forms tied to no site.
+const FormSiteKey = "form"
+
+// Errors the handler maps to HTTP statuses; *form.Error is a 400.
+var (
+	ErrUnknownForm = errors.New("no form with this id")
+	ErrRateLimited = errors.New("too many submissions; try again shortly")
+)
+
+// FormCall is one POST of a form.
+type FormCall struct {
+	FormID      string
+	ContentType string
+	Body        []byte
+	Origin      string
+	Referer     string
+	SourceIP    string
+	UserAgent   string
+	RequestID   string
+}
+
+// FormResult is what a submission led to. On ErrRateLimited, RetryAfter
+// says when to try again; on success, Status and Redirect are the answer.
+type FormResult struct {
+	Form form.Form
+	// Status is "pending", "subscribed" or "received" (form.Form.Status).
+	Status string
+	// Redirect is the thank-you URL, with status=pending for a double opt-in.
+	Redirect string
+	// Spam is set when the honeypot caught the submission; the caller must
+	// answer exactly as for a success.
+	Spam       bool
+	RetryAfter time.Duration
+}
+
+// FormService accepts form fills. It shares the tracking Service's site
+// cache, queue and clock.
+type FormService struct {
+	svc     *Service
+	forms   *formCache
+	limiter Limiter
+	limits  FormLimits
+	log     *slog.Logger
+	// refused remembers keys refused in their current window, so a flood
+	// costs this instance no further writes until the window ends.
+	mu      sync.Mutex
+	refused map[string]time.Time
+}
+
+// NewForms builds a FormService. Forms are cached for ttl (unknown ids for a
+// tenth of it), like sites: an admin change reaches ingest within ttl.
+func NewForms(svc *Service, forms Forms, limiter Limiter, limits FormLimits, ttl time.Duration, log *slog.Logger) *FormService {
+	return &FormService{
+		svc:     svc,
+		forms:   &formCache{src: forms, ttl: ttl, now: svc.now, m: map[string]cachedForm{}},
+		limiter: limiter, limits: limits, log: log,
+		refused: map[string]time.Time{},
+	}
+}
+
+// Form returns the form in effect for an id, through the cache.
+func (s *FormService) Form(ctx context.Context, id string) (form.Form, error) {
+	return s.forms.get(ctx, id)
+}
+
+// AllowsOrigin checks a browser origin against the form's origins, or its
+// site's when it names a site and no origins of its own.
+func (s *FormService) AllowsOrigin(ctx context.Context, f form.Form, origin string) (bool, error) {
+	if origin == "" || len(f.AllowedOrigins) > 0 || f.SiteKey == "" {
+		return f.AllowsOrigin(origin, nil), nil
+	}
+	st, err := s.svc.Site(ctx, f.SiteKey)
+	if errors.Is(err, ErrUnknownKey) {
+		// A form tied to a site that is not registered is misconfigured;
+		// refusing is safer than opening it to every origin.
+		s.log.WarnContext(ctx, "form names an unknown site", "form_id", f.ID, "site", f.SiteKey)
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("origins of form %s: %w", f.ID, err)
+	}
+	return f.AllowsOrigin(origin, st.AllowedOrigins), nil
+}
+
+// Submit checks, parses and queues one form fill. Checks run cheapest
+// first: an unknown form, a refused origin or an invalid body costs no
+// write; only a valid, non-spam fill is counted against the rate limits and
+// queued as one message.
+func (s *FormService) Submit(ctx context.Context, c FormCall) (FormResult, error) {
+	f, err := s.forms.get(ctx, c.FormID)
+	if err != nil {
+		return FormResult{}, err
+	}
+	res := FormResult{Form: f}
+	ok, err := s.AllowsOrigin(ctx, f, c.Origin)
+	if err != nil {
+		return res, err
+	}
+	if !ok {
+		return res, ErrOriginRejected
+	}
+	now := s.svc.now().UTC()
+	sub, err := form.Parse(f, c.ContentType, c.Body, now, c.Referer, c.SourceIP, c.UserAgent)
+	if err != nil {
+		return res, err
+	}
+	if sub.Spam {
+		// Answer as a fill that gave consent would be answered, so the
+		// bot cannot tell it was caught.
+		res.Spam, res.Status = true, f.Status(true)
+		res.Redirect = redirectURL(f, res.Status)
+		return res, nil
+	}
+	if retry, err := s.allow(ctx, f, c.SourceIP, now); err != nil {
+		return res, err
+	} else if retry > 0 {
+		res.RetryAfter = retry
+		return res, ErrRateLimited
+	}
+	siteKey := f.SiteKey
+	if siteKey == "" {
+		siteKey = FormSiteKey
+	}
+	msgs := sub.Messages()
+	bodies, err := tracking.EncodeBatches(tracking.Batch{RequestID: c.RequestID, SiteKey: siteKey, ReceivedAt: now, Messages: msgs})
+	if err != nil {
+		return res, fmt.Errorf("encode form %s fill: %w", f.ID, err)
+	}
+	for i, b := range bodies {
+		if err := s.svc.queue.Enqueue(ctx, b); err != nil {
+			// A retry of the same answers has the same message ids, so a
+			// part queued before the failure is not counted twice.
+			return res, fmt.Errorf("queue form %s fill part %d of %d: %w", f.ID, i+1, len(bodies), err)
+		}
+	}
+	res.Status = sub.Status()
+	res.Redirect = redirectURL(f, res.Status)
+	return res, nil
+}
+
+// allow counts the fill against the per-IP and per-site limits and returns
+// how long to wait when one is exhausted (0: allowed). A limiter failure
+// lets the fill through: losing a real lead to a DynamoDB hiccup is worse
+// than a few unthrottled fills, and the honeypot still stands.
+func (s *FormService) allow(ctx context.Context, f form.Form, ip string, now time.Time) (time.Duration, error) {
+	if s.limiter == nil {
+		return 0, nil
+	}
+	w := s.limits.Window
+	windowEnd := now.Truncate(w).Add(w)
+	retry := windowEnd.Sub(now)
+	site := f.SiteKey
+	if site == "" {
+		site = FormSiteKey
+	}
+	checks := []struct {
+		key   string
+		limit int
+	}{
+		{"form-ip:" + f.ID + ":" + ipKey(ip), s.limits.PerIP},
+		{"form-site:" + site + ":" + f.ID, s.limits.PerSite},
+	}
+	for _, c := range checks {
+		if s.knownRefused(c.key, now) {
+			return retry, nil
+		}
+		ok, err := s.limiter.Allow(ctx, c.key, c.limit, w, now)
+		if err != nil {
+			s.log.ErrorContext(ctx, "rate limiter unavailable; letting the form fill through", "form_id", f.ID, "error", err)
+			return 0, nil
+		}
+		if !ok {
+			s.remember(c.key, windowEnd)
+			s.log.InfoContext(ctx, "form fill rate limited", "form_id", f.ID, "limit", strings.SplitN(c.key, ":", 2)[0])
+			return retry, nil
+		}
+	}
+	return 0, nil
+}
+
+func (s *FormService) knownRefused(key string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	until, ok := s.refused[key]
+	return ok && now.Before(until)
+}
+
+func (s *FormService) remember(key string, until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.refused) > 10000 { // bound memory against many IPs
+		s.refused = map[string]time.Time{}
+	}
+	s.refused[key] = until
+}
+
+// ipKey is the rate-limit identity of an address: IPv4 whole, IPv6 by its
+// /64 (one host usually holds a whole /64, so a full address would be
+// trivially rotated). It is hashed so no address is stored in clear.
+func ipKey(ip string) string {
+	parsed := net.ParseIP(strings.TrimSpace(ip))
+	norm := "unknown"
+	switch {
+	case parsed == nil:
+	case parsed.To4() != nil:
+		norm = parsed.To4().String()
+	default:
+		norm = parsed.Mask(net.CIDRMask(64, 128)).String()
+	}
+	sum := sha256.Sum256([]byte(norm))
+	return hex.EncodeToString(sum[:16])
+}
+
+// redirectURL is the thank-you URL, telling a double opt-in page that the
+// subscription waits for the confirmation mail.
+func redirectURL(f form.Form, status string) string {
+	if status != form.StatusPending {
+		return f.ThankYouURL
+	}
+	sep := "?"
+	if strings.Contains(f.ThankYouURL, "?") {
+		sep = "&"
+	}
+	u := f.ThankYouURL
+	if i := strings.IndexByte(u, '#'); i >= 0 {
+		// The query goes before a fragment.
+		return u[:i] + sep + "status=pending" + u[i:]
+	}
+	return u + sep + "status=pending"
+}
+
+type cachedForm struct {
+	form    form.Form
+	err     error
+	expires time.Time
+}
+
+type formCache struct {
+	src Forms
+	ttl time.Duration
+	now func() time.Time
+	mu  sync.Mutex
+	m   map[string]cachedForm
+}
+
+func (c *formCache) get(ctx context.Context, id string) (form.Form, error) {
+	now := c.now()
+	c.mu.Lock()
+	e, ok := c.m[id]
+	c.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.form, e.err
+	}
+	f, err := c.src.GetForm(ctx, id)
+	ttl := c.ttl
+	switch {
+	case errors.Is(err, form.ErrNotFound):
+		err, ttl = ErrUnknownForm, c.ttl/10
+	case err != nil:
+		return form.Form{}, fmt.Errorf("look up form %s: %w", id, err) // not cached: a transient failure
+	}
+	c.mu.Lock()
+	if len(c.m) > 1000 { // bound memory against random ids
+		c.m = map[string]cachedForm{}
+	}
+	c.m[id] = cachedForm{form: f, err: err, expires: now.Add(ttl)}
+	c.mu.Unlock()
+	return f, err
+}
