@@ -58,6 +58,7 @@ func HashToken(token string) string {
 type Store interface {
 	contact.Store
 	site.Store
+	FormStore
 	GetProfile(ctx context.Context, id string) (*contact.Profile, error)
 	ListRecentContacts(ctx context.Context, limit int) ([]string, error)
 	Timeline(ctx context.Context, contactIDs []string, before time.Time, limit int) ([]tracking.Message, error)
