@@ -56,6 +56,7 @@ bench: tools
 
 fuzz:
 	go test ./shared/tracking/ -run '^$$' -fuzz FuzzParse -fuzztime 30s
+	go test ./shared/form/ -run '^$$' -fuzz FuzzParseSubmission -fuzztime 30s
 
 ## admin-token: a new admin token and the hash to deploy with.
 admin-token:

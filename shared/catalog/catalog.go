@@ -154,11 +154,12 @@ func Load() Catalog {
 		Functions: []Function{
 			{
 				Name:        "ingest",
-				Description: "Validates Segment-spec tracking batches and enqueues each request as one SQS message.",
+				Description: "Validates Segment-spec tracking batches and form fills, enqueues each request as one SQS message, serves the snippet.",
 				MemoryMB:    256,
 				TimeoutSec:  10,
 				Routes:      ingestRoutes,
-				Access:      Access{Table: ReadTable, SendsTo: []string{EventsQueue}},
+				// ReadWrite: form fills count against rate limits (counter items).
+				Access: Access{Table: ReadWrite, SendsTo: []string{EventsQueue}},
 			},
 			{
 				Name:        "processor",
