@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The pipeline benchmark behind `make bench` (see BENCHMARKS.md):
+#
+#   1. in-process Go benchmarks (bench/inprocess_test.go): CPU and allocations
+#      per event of parsing, the ingest handler and the processor, no servers;
+#   2. the pipeline bench (bench/pipeline): the real handlers on the local
+#      platform against DynamoDB Local and goaws, with every AWS request, byte,
+#      capacity unit and log byte counted and priced per million events with
+#      bench/prices.json, for batches of 20 and, for comparison, one event per
+#      request;
+#   3. the same with every visitor new (no returning visitors), because the
+#      per-visitor writes are a large part of the bill.
+#
+# About a minute on a 2-core machine once `make tools` has run. Exits non-zero
+# if a benchmark fails or the pipeline loses or double counts an event.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+section() { printf '\n==================== %s ====================\n' "$*"; }
+
+section "machine"
+echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+echo "go:      $(go version)"
+echo "cpu:     $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || uname -m), $(getconf _NPROCESSORS_ONLN) cores"
+echo "java:    $(java -version 2>&1 | head -n1)"
+
+section "in-process benchmarks (go test -run '^\$' -bench . -benchmem ./bench/...)"
+go test -run '^$' -bench . -benchmem -count 1 ./bench/...
+
+section "pipeline: 5000 events in batches of 20, 500 visitors; then 500 single-event requests"
+go run ./bench/pipeline -events 5000 -batch 20 -visitors 500 -single-events 500
+
+section "pipeline, sensitivity: 5000 events in batches of 20, every visitor new"
+go run ./bench/pipeline -events 5000 -batch 20 -visitors 1000 -single-events 0
