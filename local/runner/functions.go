@@ -9,6 +9,7 @@ import (
 
 	"github.com/leadflow/leadflow/shared/fn/adminfn"
 	"github.com/leadflow/leadflow/shared/fn/ingestfn"
+	"github.com/leadflow/leadflow/shared/fn/jobsfn"
 	"github.com/leadflow/leadflow/shared/fn/processorfn"
 	"github.com/leadflow/leadflow/shared/fn/timersfn"
 )
@@ -42,6 +43,12 @@ func build(name string, awsCfg aws.Config, getenv func(string) string, log *slog
 			return nil, err
 		}
 		return lambda.NewHandler(timersfn.New(awsCfg, cfg, log).Handle), nil
+	case "jobs":
+		cfg, err := jobsfn.ConfigFromEnv(getenv)
+		if err != nil {
+			return nil, err
+		}
+		return lambda.NewHandler(jobsfn.New(awsCfg, cfg, log).Handle), nil
 	}
 	return nil, fmt.Errorf("runner: catalog function %q has no local constructor", name)
 }

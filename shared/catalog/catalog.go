@@ -77,6 +77,10 @@ type Access struct {
 	SendsTo    []string // queue names
 	SendsEmail bool
 	PutsEvents bool // EventBridge PutEvents on the Leadflow bus
+	// WebhookTargets: the function reads where webhooks go (WEBHOOK_URLS).
+	WebhookTargets bool
+	// SignsWebhooks: the function holds the webhook signing secret.
+	SignsWebhooks bool
 }
 
 // TableAccess is the level of DynamoDB access.
@@ -110,7 +114,10 @@ type Catalog struct {
 
 // Queue names used across the code.
 const (
-	EventsQueue = "events"
+	EventsQueue   = "events"
+	RoutingQueue  = "routing"
+	WebhooksQueue = "webhooks"
+	JobsQueue     = "jobs"
 )
 
 // PublicRoutes are the tracking endpoints that speak the Segment HTTP API.
@@ -127,6 +134,8 @@ const (
 	EnvLogLevel         = "LOG_LEVEL"
 	EnvEventBusName     = "EVENT_BUS_NAME"
 	EnvSESConfigSet     = "SES_CONFIGURATION_SET"
+	EnvWebhookURLs      = "WEBHOOK_URLS"
+	EnvWebhookSecret    = "WEBHOOK_SECRET"
 )
 
 // QueueURLEnv is the variable holding a queue's URL, e.g. QUEUE_URL_EVENTS.
@@ -150,6 +159,12 @@ func Load() Catalog {
 	return Catalog{
 		Queues: []Queue{
 			{Name: EventsQueue, VisibilityTimeoutSeconds: 180, MaxReceiveCount: 5, RetentionDays: 4},
+			{Name: RoutingQueue, VisibilityTimeoutSeconds: 180, MaxReceiveCount: 5, RetentionDays: 4},
+			// Webhook retries are scheduled by the function itself (delayed
+			// re-sends with backoff); maxReceiveCount only catches crashes and
+			// the final failure, which then sits in the DLQ with an alarm.
+			{Name: WebhooksQueue, VisibilityTimeoutSeconds: 120, MaxReceiveCount: 3, RetentionDays: 4},
+			{Name: JobsQueue, VisibilityTimeoutSeconds: 900, MaxReceiveCount: 5, RetentionDays: 4},
 		},
 		Functions: []Function{
 			{
@@ -167,7 +182,31 @@ func Load() Catalog {
 				MemoryMB:    512,
 				TimeoutSec:  30,
 				Queue:       &QueueTrigger{Queue: EventsQueue, BatchSize: 10, MaxBatchingWindowSeconds: 2},
-				Access:      Access{Table: ReadWrite},
+				Access:      Access{Table: ReadWrite, SendsTo: []string{RoutingQueue}},
+			},
+			{
+				Name:        "router",
+				Description: "Routes qualified leads: assigns an owner, publishes lead.qualified, queues webhook deliveries.",
+				MemoryMB:    256,
+				TimeoutSec:  30,
+				Queue:       &QueueTrigger{Queue: RoutingQueue, BatchSize: 10},
+				Access:      Access{Table: ReadWrite, PutsEvents: true, SendsTo: []string{WebhooksQueue}, WebhookTargets: true},
+			},
+			{
+				Name:        "webhooks",
+				Description: "Delivers signed webhooks, retrying with backoff; the final failure goes to the dead-letter queue.",
+				MemoryMB:    256,
+				TimeoutSec:  20,
+				Queue:       &QueueTrigger{Queue: WebhooksQueue, BatchSize: 5},
+				Access:      Access{SendsTo: []string{WebhooksQueue}, SignsWebhooks: true},
+			},
+			{
+				Name:        "jobs",
+				Description: "Background jobs in pages that re-queue themselves: re-scoring contacts after a scoring model change.",
+				MemoryMB:    512,
+				TimeoutSec:  120,
+				Queue:       &QueueTrigger{Queue: JobsQueue, BatchSize: 1},
+				Access:      Access{Table: ReadWrite, SendsTo: []string{JobsQueue}},
 			},
 			{
 				Name:        "admin",
@@ -191,8 +230,12 @@ func Load() Catalog {
 					{Method: "DELETE", Path: "/v1/forms/{formId}", Auth: Admin},
 					{Method: "GET", Path: "/v1/interests", Auth: Admin},
 					{Method: "PUT", Path: "/v1/interests", Auth: Admin},
+					{Method: "GET", Path: "/v1/scoring", Auth: Admin},
+					{Method: "PUT", Path: "/v1/scoring", Auth: Admin},
+					{Method: "GET", Path: "/v1/contacts/{id}/score", Auth: Admin},
+					{Method: "PUT", Path: "/v1/contacts/{id}/stage", Auth: Admin},
 				},
-				Access: Access{Table: ReadWrite},
+				Access: Access{Table: ReadWrite, SendsTo: []string{JobsQueue, RoutingQueue}},
 			},
 			{
 				Name:        "timers",

@@ -9,6 +9,9 @@ type Resources struct {
 	EventBusName   string
 	SESConfigSet   string
 	LogLevel       string
+	// WebhookURLs is a comma-separated list of endpoints for lead.qualified.
+	WebhookURLs   string
+	WebhookSecret string
 }
 
 // Env is the environment a function gets, in the stack and locally alike:
@@ -29,6 +32,12 @@ func (f Function) Env(r Resources) map[string]string {
 	}
 	if f.Access.SendsEmail {
 		env[EnvSESConfigSet] = r.SESConfigSet
+	}
+	if f.Access.WebhookTargets {
+		env[EnvWebhookURLs] = r.WebhookURLs
+	}
+	if f.Access.SignsWebhooks {
+		env[EnvWebhookSecret] = r.WebhookSecret
 	}
 	if f.ServesAdmin() {
 		env[EnvAdminTokenSHA256] = r.AdminTokenHash

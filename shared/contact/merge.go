@@ -50,7 +50,19 @@ func (p *Processor) Merge(ctx context.Context, from, into string) (string, error
 			continue
 		}
 		if src == nil {
-			return into, nil // nothing recorded for it yet: nothing to fold
+			// Nothing stored yet, but another invocation may be creating
+			// this contact right now. A tombstone written only if none exists
+			// makes that creation conflict and redirect here instead of
+			// leaving a live orphan holding part of the visitor's events.
+			now := p.now().UTC()
+			tomb := &Profile{ID: from, MergedInto: into, CreatedAt: now, UpdatedAt: now}
+			if err := p.store.SaveProfile(ctx, tomb); err != nil {
+				if errors.Is(err, ErrConflict) {
+					continue // it was just created: merge it properly
+				}
+				return "", fmt.Errorf("merge %s into %s: tombstone: %w", from, into, err)
+			}
+			src = tomb
 		}
 		if src.MergedInto != "" && src.MergedInto != into {
 			// Already merged elsewhere: merge that contact instead.

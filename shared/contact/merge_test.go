@@ -206,3 +206,34 @@ func TestFold(t *testing.T) {
 		}
 	}
 }
+
+func TestMergeOfAContactStillBeingCreatedLeavesNoOrphan(t *testing.T) {
+	st := contacttest.New()
+	proc := contact.NewProcessor(st, quiet(), func() time.Time { return now })
+	run(t, proc, []tracking.Message{ident("i1", "laptop", "", "ada@x.io", 0)})
+	a := owner(st, contact.Email, "ada@x.io")
+	// Another invocation has linked the phone to a new contact but not yet
+	// saved its profile when this one merges it away.
+	ctx := context.Background()
+	if _, err := st.LinkIdentity(ctx, contact.Identity{Kind: contact.AnonymousID, Value: "phone"}, "c_inflight", now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := proc.Merge(ctx, "c_inflight", a); err != nil {
+		t.Fatal(err)
+	}
+	// The late creation now conflicts...
+	late := &contact.Profile{ID: "c_inflight", PageViews: 4, EventCount: 4}
+	if err := st.SaveProfile(ctx, late); err == nil {
+		t.Fatal("the in-flight creation must conflict with the tombstone")
+	}
+	// ...and its events, retried, land on the survivor.
+	m := pageAt("p1", "phone", time.Minute)
+	m.ContactID = "c_inflight"
+	run(t, proc, []tracking.Message{m})
+	if p := st.Profile(a); p.PageViews != 1 || !slices.Contains(p.MergedIDs, "c_inflight") {
+		t.Errorf("survivor %+v", p)
+	}
+	if p := st.Profile("c_inflight"); p.MergedInto != a || p.PageViews != 0 {
+		t.Errorf("tombstone %+v", p)
+	}
+}

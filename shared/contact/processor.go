@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/shared/interest"
+	"github.com/leadflow/leadflow/shared/routing"
+	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -39,6 +41,8 @@ type Processor struct {
 	// Parallel bounds concurrent contact updates within one invocation.
 	parallel  int
 	interests func(context.Context) (interest.Rules, error)
+	engine    func(context.Context) (*scoring.Engine, error)
+	routes    routing.Queue
 }
 
 // WithInterests sets where interest rules come from (read once per batch).
@@ -78,12 +82,9 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 	if len(items) == 0 {
 		return out, nil
 	}
-	var rules interest.Rules
-	if p.interests != nil {
-		var err error
-		if rules, err = p.interests(ctx); err != nil {
-			return out, err
-		}
+	env, err := p.env(ctx)
+	if err != nil {
+		return out, err
 	}
 
 	// 1. Resolve every identity in one lookup, then walk messages in order so
@@ -162,7 +163,7 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 		go func(cid string) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			applied, dups, conflicts, err := p.applyContact(ctx, cid, profiles[cid], byContact[cid], rules)
+			applied, dups, conflicts, err := p.applyContact(ctx, cid, profiles[cid], byContact[cid], env)
 			mu.Lock()
 			defer mu.Unlock()
 			out.Applied += applied
@@ -188,23 +189,38 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 // applyContact writes the timeline then the profile. The timeline write is
 // idempotent (its key derives from the events), so a crash between the two
 // writes is repaired by redelivery; the profile write is the commit point.
-func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile, msgs []tracking.Message, rules interest.Rules) (applied, dups, conflicts int, err error) {
+func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile, msgs []tracking.Message, env batchEnv) (applied, dups, conflicts int, err error) {
 	for attempt := 0; ; attempt++ {
 		if prof == nil {
 			prof = &Profile{ID: cid}
 		}
 		working := prof.clone()
-		fresh := working.ApplyWith(msgs, p.now(), rules)
+		fresh := working.ApplyWith(msgs, p.now(), env.rules)
 		if len(fresh) == 0 {
 			return 0, len(msgs), conflicts, nil
 		}
 		if working.MergedInto != "" {
 			return 0, 0, conflicts, fmt.Errorf("apply to %s: %w", cid, errRedirect{working.MergedInto})
 		}
-		if err := p.store.PutEvents(ctx, cid, fresh); err != nil {
+		changes, routes, err := p.score(ctx, env.engine, working, fresh)
+		if err != nil {
+			return 0, 0, conflicts, err
+		}
+		if err := p.store.PutEvents(ctx, cid, fresh, changes); err != nil {
 			return 0, 0, conflicts, fmt.Errorf("store %d events of %s: %w", len(fresh), cid, err)
 		}
-		err := p.store.SaveProfile(ctx, working)
+		// Routing requests go out before the profile write commits the stage
+		// move: if the write then fails, the retry derives the same request
+		// ids and the router de-duplicates; the other order could lose one.
+		for _, r := range routes {
+			if p.routes == nil {
+				break
+			}
+			if err := routing.Send(ctx, p.routes, r); err != nil {
+				return 0, 0, conflicts, err
+			}
+		}
+		err = p.store.SaveProfile(ctx, working)
 		if err == nil {
 			return len(fresh), len(msgs) - len(fresh), conflicts, nil
 		}
@@ -471,6 +487,8 @@ func (p *Profile) clone() *Profile {
 	c.Traits = maps.Clone(p.Traits)
 	c.TraitTimes = maps.Clone(p.TraitTimes)
 	c.Interests = maps.Clone(p.Interests)
+	c.StageHistory = slices.Clone(p.StageHistory)
+	c.Score = p.Score.Clone()
 	return &c
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/leadflow/leadflow/shared/enrich"
 	"github.com/leadflow/leadflow/shared/interest"
+	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -50,10 +51,22 @@ type Profile struct {
 	// MergedInto is set on a contact that was merged into another; it is
 	// then only a pointer. MergedIDs lists the contacts merged into this one,
 	// whose timelines are read with its own.
-	MergedInto string    `json:"merged_into,omitempty"`
-	MergedIDs  []string  `json:"merged_ids,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	MergedInto string   `json:"merged_into,omitempty"`
+	MergedIDs  []string `json:"merged_ids,omitempty"`
+	// Score is the lead score state (fit, decaying engagement, per-rule
+	// shares, caps); read it through a scoring.Engine at a given time.
+	Score scoring.State `json:"score_state"`
+	// Stage is the lifecycle stage; StageHistory every move, for funnel
+	// conversion and velocity reports.
+	Stage        scoring.Stage         `json:"stage,omitempty"`
+	StageHistory []scoring.StageChange `json:"stage_history,omitempty"`
+	// Owner and Team come from routing; RoutedID is the qualification
+	// that assigned them, so a redelivered routing request changes nothing.
+	Owner     string    `json:"owner,omitempty"`
+	Team      string    `json:"team,omitempty"`
+	RoutedID  string    `json:"routed_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 
 	// Version guards optimistic concurrency: a write succeeds only if the
 	// stored version is still the one that was read.
@@ -339,4 +352,25 @@ func firstNonEmpty(xs ...string) string {
 		}
 	}
 	return ""
+}
+
+// Facts are the profile fields scoring and routing read.
+func (p *Profile) Facts() scoring.Facts {
+	return scoring.Facts{
+		Email: p.Email, Status: p.Status, Traits: p.Traits, Company: p.Company, Location: p.Location,
+		Tags: p.Tags, Lists: p.Lists, Interests: p.Interests, PageViews: p.PageViews, Sessions: p.Sessions,
+	}
+}
+
+// MaxStageHistory bounds the stage moves kept on the profile; a contact
+// moves through a handful of stages in its life.
+const MaxStageHistory = 50
+
+// RecordStage applies a stage change and keeps it in the history.
+func (p *Profile) RecordStage(c scoring.StageChange) {
+	p.Stage = c.To
+	p.StageHistory = append(p.StageHistory, c)
+	if over := len(p.StageHistory) - MaxStageHistory; over > 0 {
+		p.StageHistory = slices.Clone(p.StageHistory[over:])
+	}
 }

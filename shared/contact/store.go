@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -46,9 +47,14 @@ type Store interface {
 	// SaveProfile writes p if the stored version is still p.Version (0: must
 	// not exist) and bumps p.Version; ErrConflict otherwise.
 	SaveProfile(ctx context.Context, p *Profile) error
-	// PutEvents adds messages to a contact's timeline. Writing the same
-	// messages again overwrites rather than duplicates.
-	PutEvents(ctx context.Context, contactID string, msgs []tracking.Message) error
+	// PutEvents adds messages to a contact's timeline, with the score
+	// changes they caused (the score history rides in the same write).
+	// Writing the same messages again overwrites rather than duplicates.
+	PutEvents(ctx context.Context, contactID string, msgs []tracking.Message, changes []scoring.Change) error
 	// RecentEvents returns up to limit events, most recent first.
 	RecentEvents(ctx context.Context, contactID string, limit int) ([]tracking.Message, error)
+	// Timeline returns up to limit events of the given contact partitions (a
+	// contact and those merged into it), newest first, at or before before
+	// (zero: no bound).
+	Timeline(ctx context.Context, contactIDs []string, before time.Time, limit int) ([]tracking.Message, error)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -29,6 +30,8 @@ type MemStore struct {
 	FailSave map[string]error
 	// BeforeSave runs before each SaveProfile (to inject concurrent writes).
 	BeforeSave func(p *contact.Profile)
+	// Changes are the score changes written with each contact's events.
+	Changes map[string][]scoring.Change
 }
 
 var _ contact.Store = (*MemStore)(nil)
@@ -38,6 +41,7 @@ func New() *MemStore {
 	return &MemStore{
 		identities: map[contact.Identity]string{}, profiles: map[string][]byte{}, versions: map[string]int64{},
 		events: map[string]map[string]tracking.Message{}, Calls: map[string]int{}, FailSave: map[string]error{},
+		Changes: map[string][]scoring.Change{},
 	}
 }
 
@@ -148,10 +152,11 @@ func (m *MemStore) Profile(id string) *contact.Profile {
 }
 
 // PutEvents implements contact.Store.
-func (m *MemStore) PutEvents(_ context.Context, cid string, msgs []tracking.Message) error {
+func (m *MemStore) PutEvents(_ context.Context, cid string, msgs []tracking.Message, changes []scoring.Change) error {
 	m.count("PutEvents")
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.Changes[cid] = append(m.Changes[cid], changes...)
 	if m.events[cid] == nil {
 		m.events[cid] = map[string]tracking.Message{}
 	}
@@ -162,13 +167,22 @@ func (m *MemStore) PutEvents(_ context.Context, cid string, msgs []tracking.Mess
 }
 
 // RecentEvents implements contact.Store.
-func (m *MemStore) RecentEvents(_ context.Context, cid string, limit int) ([]tracking.Message, error) {
-	m.count("RecentEvents")
+func (m *MemStore) RecentEvents(ctx context.Context, cid string, limit int) ([]tracking.Message, error) {
+	return m.Timeline(ctx, []string{cid}, time.Time{}, limit)
+}
+
+// Timeline implements contact.Store.
+func (m *MemStore) Timeline(_ context.Context, cids []string, before time.Time, limit int) ([]tracking.Message, error) {
+	m.count("Timeline")
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []tracking.Message
-	for _, e := range m.events[cid] {
-		out = append(out, e)
+	for _, cid := range cids {
+		for _, e := range m.events[cid] {
+			if before.IsZero() || !e.Timestamp.After(before) {
+				out = append(out, e)
+			}
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Timestamp.After(out[j].Timestamp) })
 	if len(out) > limit {

@@ -161,7 +161,16 @@ func (h *Handler) getContact(ctx context.Context, id string, limit int) (httpapi
 	if evs == nil {
 		evs = []tracking.Message{}
 	}
-	return httpapi.JSON(http.StatusOK, ContactView{Profile: normalize(p), Events: evs}, nil), nil
+	view := ContactView{Profile: normalize(p), Events: evs}
+	if h.scoring != nil {
+		e, err := h.engine(ctx)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		sc := e.Score(p.Score, h.now().UTC())
+		view.Score = &sc
+	}
+	return httpapi.JSON(http.StatusOK, view, nil), nil
 }
 
 // timeline pages through a contact's events. The cursor is the last

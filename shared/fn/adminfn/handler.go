@@ -18,10 +18,16 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/httpapi"
+	"github.com/leadflow/leadflow/shared/job"
+	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
+	"github.com/leadflow/leadflow/shared/routing"
+	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/site"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/tracking"
@@ -32,6 +38,11 @@ type Config struct {
 	Table string
 	// TokenHash is the SHA-256 of the admin token.
 	TokenHash []byte
+	// Scoring is the repo's default scoring model.
+	Scoring scoring.Model
+	// JobsQueueURL receives re-scoring jobs; RoutingQueueURL qualified leads
+	// moved by hand.
+	JobsQueueURL, RoutingQueueURL string
 }
 
 // ConfigFromEnv reads the function's settings.
@@ -45,6 +56,14 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("admin: %s must be the hex SHA-256 of the admin token", catalog.EnvAdminTokenSHA256)
 	}
 	c.TokenHash = h
+	c.JobsQueueURL = getenv(catalog.QueueURLEnv(catalog.JobsQueue))
+	c.RoutingQueueURL = getenv(catalog.QueueURLEnv(catalog.RoutingQueue))
+	if c.JobsQueueURL == "" || c.RoutingQueueURL == "" {
+		return c, fmt.Errorf("admin: %s and %s must be set", catalog.QueueURLEnv(catalog.JobsQueue), catalog.QueueURLEnv(catalog.RoutingQueue))
+	}
+	if c.Scoring, err = definitions.Scoring(); err != nil {
+		return c, fmt.Errorf("admin: %w", err)
+	}
 	return c, nil
 }
 
@@ -65,22 +84,37 @@ type Store interface {
 	EraseContact(ctx context.Context, contactIDs []string, ids []contact.Identity) (int, error)
 	GetConfig(ctx context.Context, name string) ([]byte, bool, error)
 	PutConfig(ctx context.Context, name string, raw []byte) error
+	ScoreHistory(ctx context.Context, contactIDs []string, limit int) ([]dynamo.ScoredChange, error)
 }
 
 var _ Store = (*dynamo.Store)(nil)
 
 // Handler serves the admin routes.
 type Handler struct {
-	store     Store
-	tokenHash []byte
-	log       *slog.Logger
-	now       func() time.Time
-	table     map[string]routeFunc
+	store      Store
+	tokenHash  []byte
+	log        *slog.Logger
+	now        func() time.Time
+	table      map[string]routeFunc
+	scoring    *scoring.Source
+	jobs       job.Queue
+	routeQueue routing.Queue
 }
 
 // New wires the handler with only the clients it uses.
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
-	return NewWith(dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table), cfg.TokenHash, log)
+	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
+	q := sqs.NewFromConfig(awsCfg)
+	// No cache for the model: an admin reads back what it just saved.
+	src := scoring.NewSource(store, cfg.Scoring, 0, nil)
+	return NewWith(store, cfg.TokenHash, log).WithScoring(src, sqsqueue.New(q, cfg.JobsQueueURL), sqsqueue.New(q, cfg.RoutingQueueURL))
+}
+
+// WithScoring gives the handler the scoring model, and the queues that
+// re-scoring jobs and hand-moved qualified leads go to.
+func (h *Handler) WithScoring(src *scoring.Source, jobs job.Queue, routes routing.Queue) *Handler {
+	h.scoring, h.jobs, h.routeQueue = src, jobs, routes
+	return h
 }
 
 // NewWith builds a handler around a store (tests).
@@ -93,6 +127,8 @@ func NewWith(store Store, tokenHash []byte, log *slog.Logger) *Handler {
 // ContactView is the contact as the API returns it.
 type ContactView struct {
 	*contact.Profile
+	// Score is the lead score as of the request (engagement decays).
+	Score  *scoring.Score     `json:"score,omitempty"`
 	Events []tracking.Message `json:"events"`
 }
 
@@ -122,7 +158,7 @@ type routeFunc func(ctx context.Context, req httpapi.Request) (httpapi.Response,
 // package adds its own (contacts.go, sites.go, forms.go, interests.go).
 func (h *Handler) routes() map[string]routeFunc {
 	all := map[string]routeFunc{}
-	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.formRoutes(), h.interestRoutes()} {
+	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.formRoutes(), h.interestRoutes(), h.scoringRoutes()} {
 		for k, f := range group {
 			all[k] = f
 		}

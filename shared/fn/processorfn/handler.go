@@ -13,11 +13,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/interest"
+	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
+	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
@@ -29,6 +32,10 @@ type Config struct {
 	EventRetention time.Duration
 	// Interests are the repo's default interest rules.
 	Interests interest.Rules
+	// Scoring is the repo's default scoring model.
+	Scoring scoring.Model
+	// RoutingQueueURL receives qualified leads for the router.
+	RoutingQueueURL string
 }
 
 // EnvEventRetentionDays optionally bounds how long events are kept.
@@ -45,6 +52,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("processor: %w", err)
 	}
 	c.Interests = rules
+	if c.Scoring, err = definitions.Scoring(); err != nil {
+		return c, fmt.Errorf("processor: %w", err)
+	}
+	if c.RoutingQueueURL = getenv(catalog.QueueURLEnv(catalog.RoutingQueue)); c.RoutingQueueURL == "" {
+		return c, fmt.Errorf("processor: %s must be set", catalog.QueueURLEnv(catalog.RoutingQueue))
+	}
 	if d := getenv(EnvEventRetentionDays); d != "" {
 		days, err := strconv.Atoi(d)
 		if err != nil || days < 0 {
@@ -65,7 +78,10 @@ type Handler struct {
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	store.EventTTL = cfg.EventRetention
-	return NewWith(contact.NewProcessor(store, log, nil).WithInterests(interest.NewSource(store, cfg.Interests, time.Minute, nil).Rules), log)
+	proc := contact.NewProcessor(store, log, nil).
+		WithInterests(interest.NewSource(store, cfg.Interests, time.Minute, nil).Rules).
+		WithScoring(scoring.NewSource(store, cfg.Scoring, time.Minute, nil).Engine, sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.RoutingQueueURL))
+	return NewWith(proc, log)
 }
 
 // NewWith builds a handler around a processor (tests, benchmarks).

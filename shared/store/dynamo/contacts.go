@@ -1,8 +1,12 @@
 package dynamo
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"time"
 
@@ -11,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -161,7 +166,7 @@ func (st *Store) batchDelete(ctx context.Context, keys []map[string]types.Attrib
 // GetConfig reads a runtime definition stored by the admin API (interest
 // rules, forms...). ok is false when none is stored.
 func (st *Store) GetConfig(ctx context.Context, name string) (raw []byte, ok bool, err error) {
-	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table), Key: key(configPK(name), skConfig)})
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table), Key: key(configPK(name), skConfig), ReturnConsumedCapacity: capacity})
 	if err != nil {
 		return nil, false, fmt.Errorf("get config %s: %w", name, err)
 	}
@@ -180,4 +185,91 @@ func (st *Store) PutConfig(ctx context.Context, name string, raw []byte) error {
 		return fmt.Errorf("put config %s: %w", name, err)
 	}
 	return nil
+}
+
+// ScoredChange is a score change with the event that caused it.
+type ScoredChange struct {
+	scoring.Change
+	Event string `json:"event"`
+}
+
+// ScoreHistory returns up to limit score changes of the given contact
+// partitions, newest first, each with a short description of its event.
+// Changes ride in the timeline chunks (attribute sc), so they cost no write
+// of their own.
+func (st *Store) ScoreHistory(ctx context.Context, contactIDs []string, limit int) ([]ScoredChange, error) {
+	var out []ScoredChange
+	for _, id := range contactIDs {
+		var startKey map[string]types.AttributeValue
+		for pages := 0; pages < 40; pages++ {
+			res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+				TableName:                 aws.String(st.table),
+				KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :e)"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(contactPK(id)), ":e": s(prefixEvt)},
+				ScanIndexForward:          aws.Bool(false),
+				Limit:                     aws.Int32(25),
+				ExclusiveStartKey:         startKey,
+				ReturnConsumedCapacity:    capacity,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("query score history of %s: %w", id, err)
+			}
+			for _, it := range res.Items {
+				sc := bin(it, "sc")
+				if len(sc) == 0 {
+					continue
+				}
+				var changes []scoring.Change
+				if err := decodeGzipJSON(sc, &changes); err != nil {
+					return nil, fmt.Errorf("decode score history of %s: %w", id, err)
+				}
+				msgs, err := decodeChunk(bin(it, "z"))
+				if err != nil {
+					return nil, fmt.Errorf("decode events of %s: %w", id, err)
+				}
+				what := map[string]string{}
+				for _, m := range msgs {
+					what[m.MessageID] = describe(m)
+				}
+				for _, c := range changes {
+					out = append(out, ScoredChange{Change: c, Event: what[c.MessageID]})
+				}
+			}
+			if startKey = res.LastEvaluatedKey; startKey == nil || len(out) >= limit {
+				break
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.After(out[j].At) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func describe(m tracking.Message) string {
+	switch m.Type {
+	case tracking.TypeTrack:
+		return m.Event
+	case tracking.TypePage, tracking.TypeScreen:
+		if m.Context.Page != nil && m.Context.Page.Path != "" {
+			return m.Type + " " + m.Context.Page.Path
+		}
+		if m.Context.Page != nil {
+			return m.Type + " " + m.Context.Page.URL
+		}
+	}
+	return m.Type
+}
+
+func decodeGzipJSON(z []byte, v any) error {
+	zr, err := gzip.NewReader(bytes.NewReader(z))
+	if err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
 }

@@ -32,7 +32,7 @@ const (
 
 // GetForm implements form.Store.
 func (st *Store) GetForm(ctx context.Context, id string) (form.Form, error) {
-	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table), Key: key(formPK(id), skForm)})
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table), Key: key(formPK(id), skForm), ReturnConsumedCapacity: capacity})
 	if err != nil {
 		return form.Form{}, fmt.Errorf("get form %s: %w", id, err)
 	}

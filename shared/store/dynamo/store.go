@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/site"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
@@ -235,7 +236,7 @@ func (st *Store) GetProfiles(ctx context.Context, ids []string) (map[string]*con
 
 // GetProfile reads one profile; contact.ErrNotFound if there is none.
 func (st *Store) GetProfile(ctx context.Context, id string) (*contact.Profile, error) {
-	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table), Key: key(contactPK(id), skProfile)})
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table), Key: key(contactPK(id), skProfile), ReturnConsumedCapacity: capacity})
 	if err != nil {
 		return nil, fmt.Errorf("get profile %s: %w", id, err)
 	}
@@ -304,7 +305,7 @@ const maxChunkRaw = 256 * 1024
 
 // PutEvents implements contact.Store: one gzip chunk per call (split only if
 // very large), keyed by the newest event time and a hash of the message ids.
-func (st *Store) PutEvents(ctx context.Context, contactID string, msgs []tracking.Message) error {
+func (st *Store) PutEvents(ctx context.Context, contactID string, msgs []tracking.Message, changes []scoring.Change) error {
 	var chunk []json.RawMessage
 	var size int
 	var newest time.Time
@@ -313,7 +314,7 @@ func (st *Store) PutEvents(ctx context.Context, contactID string, msgs []trackin
 		if len(chunk) == 0 {
 			return nil
 		}
-		err := st.putChunk(ctx, contactID, chunk, newest, ids)
+		err := st.putChunk(ctx, contactID, chunk, newest, ids, changesFor(changes, ids))
 		chunk, size, newest, ids = nil, 0, time.Time{}, nil
 		return err
 	}
@@ -337,19 +338,48 @@ func (st *Store) PutEvents(ctx context.Context, contactID string, msgs []trackin
 	return flush()
 }
 
-func (st *Store) putChunk(ctx context.Context, contactID string, events []json.RawMessage, newest time.Time, ids []string) error {
+// changesFor picks the score changes of the chunk's messages.
+func changesFor(changes []scoring.Change, ids []string) []scoring.Change {
+	if len(changes) == 0 {
+		return nil
+	}
+	in := map[string]bool{}
+	for _, id := range ids {
+		in[id] = true
+	}
+	var out []scoring.Change
+	for _, c := range changes {
+		if in[c.MessageID] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func gzipJSON(parts ...[]byte) ([]byte, error) {
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	zw.Write([]byte("["))
+	for _, p := range parts {
+		zw.Write(p)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("compress: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (st *Store) putChunk(ctx context.Context, contactID string, events []json.RawMessage, newest time.Time, ids []string, changes []scoring.Change) error {
+	parts := [][]byte{[]byte("[")}
 	for i, e := range events {
 		if i > 0 {
-			zw.Write([]byte(","))
+			parts = append(parts, []byte(","))
 		}
-		zw.Write(e)
+		parts = append(parts, e)
 	}
-	zw.Write([]byte("]"))
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("compress events: %w", err)
+	parts = append(parts, []byte("]"))
+	z, err := gzipJSON(parts...)
+	if err != nil {
+		return fmt.Errorf("events of %s: %w", contactID, err)
 	}
 	sort.Strings(ids)
 	var all []byte
@@ -358,8 +388,19 @@ func (st *Store) putChunk(ctx context.Context, contactID string, events []json.R
 		all = append(all, 0)
 	}
 	item := key(contactPK(contactID), eventSK(newest, contact.Hash(string(all))))
-	item["z"] = &types.AttributeValueMemberB{Value: buf.Bytes()}
+	item["z"] = &types.AttributeValueMemberB{Value: z}
 	item["n"] = n(int64(len(events)))
+	if len(changes) > 0 {
+		raw, err := json.Marshal(changes)
+		if err != nil {
+			return fmt.Errorf("encode score changes of %s: %w", contactID, err)
+		}
+		sc, err := gzipJSON(raw)
+		if err != nil {
+			return fmt.Errorf("score changes of %s: %w", contactID, err)
+		}
+		item["sc"] = &types.AttributeValueMemberB{Value: sc}
+	}
 	if st.EventTTL > 0 {
 		item[attrTTL] = n(newest.Add(st.EventTTL).Unix())
 	}
@@ -421,7 +462,7 @@ func (st *Store) ListRecentContacts(ctx context.Context, limit int) ([]string, e
 
 // GetSite implements site.Store.
 func (st *Store) GetSite(ctx context.Context, k string) (site.Site, error) {
-	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table), Key: key(sitePK(k), skSite)})
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table), Key: key(sitePK(k), skSite), ReturnConsumedCapacity: capacity})
 	if err != nil {
 		return site.Site{}, fmt.Errorf("get site: %w", err)
 	}

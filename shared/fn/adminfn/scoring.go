@@ -1,0 +1,179 @@
+package adminfn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/httpapi"
+	"github.com/leadflow/leadflow/shared/job"
+	"github.com/leadflow/leadflow/shared/routing"
+	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
+)
+
+func (h *Handler) scoringRoutes() map[string]routeFunc {
+	return map[string]routeFunc{
+		"GET /v1/scoring":             h.getModel,
+		"PUT /v1/scoring":             h.putModel,
+		"GET /v1/contacts/{id}/score": h.contactScore,
+		"PUT /v1/contacts/{id}/stage": h.moveStage,
+	}
+}
+
+func (h *Handler) engine(ctx context.Context) (*scoring.Engine, error) {
+	if h.scoring == nil {
+		return nil, errors.New("scoring is not configured")
+	}
+	return h.scoring.Engine(ctx)
+}
+
+func (h *Handler) getModel(ctx context.Context, _ httpapi.Request) (httpapi.Response, error) {
+	e, err := h.engine(ctx)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	_, stored, err := h.store.GetConfig(ctx, scoring.ConfigName)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	source := "repo"
+	if stored {
+		source = "api"
+	}
+	return httpapi.JSON(http.StatusOK, map[string]any{"model": e.Model(), "source": source}, nil), nil
+}
+
+// putModel replaces the scoring model at runtime. The same validator as
+// the repo file's runs first; then every contact is re-scored in the
+// background, one job chain per contacts shard, and the processor re-scores
+// any contact it touches before the job reaches it.
+func (h *Handler) putModel(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	var m scoring.Model
+	if err := decodeBody(req, &m); err != nil {
+		return httpapi.Response{}, err
+	}
+	e, err := scoring.NewEngine(m)
+	if err != nil {
+		return httpapi.Response{}, errBadRequest{"invalid_model", err.Error()}
+	}
+	current, err := h.engine(ctx)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	raw, err := json.Marshal(e.Model())
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := h.store.PutConfig(ctx, scoring.ConfigName, raw); err != nil {
+		return httpapi.Response{}, err
+	}
+	changed := current.Version() != e.Version()
+	if changed {
+		if err := job.StartRescore(ctx, h.jobs, e.Version(), dynamo.ContactShards); err != nil {
+			return httpapi.Response{}, err
+		}
+	}
+	h.log.InfoContext(ctx, "scoring model saved", "version", e.Version(), "rescoring", changed)
+	return httpapi.JSON(http.StatusOK, map[string]any{"model": e.Model(), "source": "api", "rescoring": changed}, nil), nil
+}
+
+// ScoreView explains a contact's score: the totals now, each rule's share,
+// and the history of every change with the decay applied since.
+type ScoreView struct {
+	ContactID    string                `json:"contact_id"`
+	Score        scoring.Score         `json:"score"`
+	ModelVersion string                `json:"model_version"`
+	Stale        bool                  `json:"stale"`
+	Breakdown    []scoring.RuleScore   `json:"breakdown"`
+	History      []HistoryEntry        `json:"history"`
+	Stage        scoring.Stage         `json:"stage"`
+	StageHistory []scoring.StageChange `json:"stage_history"`
+	Owner        string                `json:"owner,omitempty"`
+	Team         string                `json:"team,omitempty"`
+	At           time.Time             `json:"at"`
+}
+
+// HistoryEntry is one change: which event, which rule, how many points then
+// and what they are worth now.
+type HistoryEntry struct {
+	dynamo.ScoredChange
+	CurrentPoints float64 `json:"current_points"`
+}
+
+func (h *Handler) contactScore(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	limit, err := intParam(req.QueryStringParameters, "history", 100, 1, 1000)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	e, err := h.engine(ctx)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	p, err := h.resolve(ctx, req.PathParameters["id"])
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	hist, err := h.store.ScoreHistory(ctx, partitions(p), limit)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	now := h.now().UTC()
+	v := ScoreView{
+		ContactID: p.ID, Score: e.Score(p.Score, now), ModelVersion: p.Score.ModelVersion, Stale: e.Stale(p.Score),
+		Breakdown: e.Breakdown(p.Score, now), History: []HistoryEntry{}, Stage: p.Stage,
+		StageHistory: p.StageHistory, Owner: p.Owner, Team: p.Team, At: now,
+	}
+	if v.StageHistory == nil {
+		v.StageHistory = []scoring.StageChange{}
+	}
+	if v.Breakdown == nil {
+		v.Breakdown = []scoring.RuleScore{}
+	}
+	for _, c := range hist {
+		v.History = append(v.History, HistoryEntry{ScoredChange: c, CurrentPoints: e.Decayed(c.Change, now)})
+	}
+	return httpapi.JSON(http.StatusOK, v, nil), nil
+}
+
+// moveStage moves a contact by hand; unlike rules, it may move backwards.
+func (h *Handler) moveStage(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	var in struct {
+		Stage  scoring.Stage `json:"stage"`
+		Reason string        `json:"reason"`
+	}
+	if err := decodeBody(req, &in); err != nil {
+		return httpapi.Response{}, err
+	}
+	e, err := h.engine(ctx)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	var change scoring.StageChange
+	p, err := h.update(ctx, req.PathParameters["id"], func(p *contact.Profile) error {
+		if err := scoring.Move(p.Stage, in.Stage, true); err != nil {
+			return errBadRequest{"invalid_stage", err.Error()}
+		}
+		reason := in.Reason
+		if reason == "" {
+			reason = "moved through the admin API"
+		}
+		change = scoring.StageChange{From: p.Stage, To: in.Stage, At: h.now().UTC(), Reason: reason, By: scoring.ByAdmin}
+		p.RecordStage(change)
+		return nil
+	})
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if route := e.Model().Routing; route.Triggers(change.From, change.To) && h.routeQueue != nil {
+		r := routing.Request{ID: scoring.QualifiedID(p.ID, change.To, change.At), ContactID: p.ID, Change: change}
+		if err := routing.Send(ctx, h.routeQueue, r); err != nil {
+			return httpapi.Response{}, err
+		}
+	}
+	h.log.InfoContext(ctx, "stage moved", "contact_id", p.ID, "from", change.From, "to", change.To)
+	return httpapi.JSON(http.StatusOK, normalize(p), nil), nil
+}

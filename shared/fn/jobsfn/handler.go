@@ -1,0 +1,123 @@
+// Package jobsfn is the Lambda handler of the jobs queue: it runs one page
+// of a background job and queues the next.
+package jobsfn
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/catalog"
+	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/job"
+	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
+	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
+)
+
+// Config is read from the environment once, at cold start.
+type Config struct {
+	Table        string
+	JobsQueueURL string
+	Scoring      scoring.Model
+}
+
+// ConfigFromEnv reads the function's settings.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{Table: getenv(catalog.EnvTableName), JobsQueueURL: getenv(catalog.QueueURLEnv(catalog.JobsQueue))}
+	if c.Table == "" || c.JobsQueueURL == "" {
+		return c, fmt.Errorf("jobs: %s and %s must be set", catalog.EnvTableName, catalog.QueueURLEnv(catalog.JobsQueue))
+	}
+	var err error
+	if c.Scoring, err = definitions.Scoring(); err != nil {
+		return c, fmt.Errorf("jobs: %w", err)
+	}
+	return c, nil
+}
+
+// Pages reads contacts of a shard.
+type Pages interface {
+	ContactsPage(ctx context.Context, shard int, cursor string, limit int) ([]string, string, error)
+}
+
+// Handler runs job pages.
+type Handler struct {
+	pages  Pages
+	proc   *contact.Processor
+	engine func(context.Context) (*scoring.Engine, error)
+	queue  job.Queue
+	log    *slog.Logger
+	// PageSize is how many contacts one page visits.
+	PageSize int
+}
+
+// New wires the handler with only the clients it uses.
+func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
+	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
+	// No cache: a page must see the model in force now to know whether its
+	// job is still wanted.
+	src := scoring.NewSource(store, cfg.Scoring, 0, nil)
+	return NewWith(store, contact.NewProcessor(store, log, nil), src.Engine, sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.JobsQueueURL), log)
+}
+
+// NewWith builds a handler from its parts (tests).
+func NewWith(pages Pages, proc *contact.Processor, engine func(context.Context) (*scoring.Engine, error), queue job.Queue, log *slog.Logger) *Handler {
+	return &Handler{pages: pages, proc: proc, engine: engine, queue: queue, log: log, PageSize: 100}
+}
+
+// Handle runs each job page. A failed page is retried by SQS; re-running a
+// page is harmless because re-scoring is idempotent.
+func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	for _, r := range ev.Records {
+		if err := h.run(ctx, r.Body); err != nil {
+			h.log.ErrorContext(ctx, "job page failed", "sqs_message_id", r.MessageId, "error", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+func (h *Handler) run(ctx context.Context, body string) error {
+	j, err := job.Decode(body)
+	if err != nil {
+		return err
+	}
+	e, err := h.engine(ctx)
+	if err != nil {
+		return err
+	}
+	if e.Version() != j.ModelVersion {
+		h.log.InfoContext(ctx, "job superseded by a newer model", "kind", j.Kind, "shard", j.Shard, "job_model", j.ModelVersion, "model", e.Version())
+		return nil
+	}
+	start := time.Now()
+	ids, next, err := h.pages.ContactsPage(ctx, j.Shard, j.Cursor, h.PageSize)
+	if err != nil {
+		return err
+	}
+	written := 0
+	for _, id := range ids {
+		wrote, err := h.proc.Rescore(ctx, e, id)
+		if err != nil {
+			return err
+		}
+		if wrote {
+			written++
+		}
+	}
+	j.Pages++
+	h.log.InfoContext(ctx, "job page done", "kind", j.Kind, "shard", j.Shard, "page", j.Pages, "contacts", len(ids), "rescored", written, "ms", time.Since(start).Milliseconds(), "done", next == "")
+	if next == "" {
+		return nil
+	}
+	j.Cursor = next
+	return job.Send(ctx, h.queue, j)
+}
