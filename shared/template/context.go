@@ -1,0 +1,310 @@
+package template
+
+import "strings"
+
+// escaper is how an output's value is made safe for where it lands. The HTML
+// part is scanned at compile time (like html/template does), so each output
+// knows whether it sits in text, in an attribute or in a URL, and the few
+// places where no escaping can make data safe (inside a tag's markup, an
+// unquoted attribute, an event handler, a style, a script) are refused when
+// the template is saved.
+type escaper uint8
+
+const (
+	escNone     escaper = iota // subject, preheader, text part
+	escHTML                    // HTML text or a quoted attribute value
+	escURL                     // a whole URL attribute value: scheme checked, then HTML-escaped
+	escURLPath                 // inside a URL before ? or #: percent-encoded
+	escURLQuery                // inside a URL's query or fragment: query-encoded
+)
+
+// HTML scanner states.
+const (
+	sText uint8 = iota
+	sTagName
+	sInTag
+	sAttrName
+	sAfterAttr
+	sBeforeValue
+	sValueDQ
+	sValueSQ
+	sValueUnquoted
+	sComment
+	sBogus // <!DOCTYPE …>, <?…>, <!--[if mso]>: markup up to '>'
+	sRaw   // inside <script> or <style>
+)
+
+// hstate is where the scanner is in the HTML. It is a value, so each branch
+// of an {% if %} is scanned from the same start and the ends compared.
+type hstate struct {
+	s       uint8
+	tag     string // the tag being read, or the raw element
+	closing bool
+	attr    string
+	// start: nothing of the attribute value is written yet; query: the
+	// value has passed a ? or #.
+	start, query bool
+	dashes       uint8 // trailing '-' in a comment, to find -->
+}
+
+func (a hstate) sameShape(b hstate) bool {
+	if a.s != b.s || a.tag != b.tag || a.closing != b.closing {
+		return false
+	}
+	switch a.s {
+	case sAttrName, sAfterAttr, sBeforeValue, sValueDQ, sValueSQ, sValueUnquoted:
+		return a.attr == b.attr
+	}
+	// Between attributes the last attribute's name no longer matters.
+	return true
+}
+
+// urlAttrs hold URLs; a value that starts one is checked for its scheme.
+var urlAttrs = map[string]bool{
+	"href": true, "src": true, "action": true, "formaction": true, "background": true,
+	"cite": true, "poster": true, "longdesc": true, "usemap": true, "srcset": true,
+	"xlink:href": true, "lowsrc": true, "dynsrc": true, "codebase": true, "data": true,
+}
+
+// htmlWalk scans the HTML part and records what the marketing rules need.
+type htmlWalk struct {
+	p *parser
+	// unsubscribe: an unconditional <a href="{{ unsubscribe_url }}">;
+	// address: an unconditional {{ sender.address }} in text.
+	unsubscribe, address bool
+}
+
+func (w *htmlWalk) nodes(ns []node, st hstate, depth int) hstate {
+	for _, n := range ns {
+		switch n := n.(type) {
+		case textNode:
+			st = scanHTML(st, n.s)
+		case *outputNode:
+			st = w.output(n, st, depth)
+		case *ifNode:
+			ends := make([]hstate, 0, len(n.branches)+1)
+			for _, b := range n.branches {
+				ends = append(ends, w.nodes(b.body, st, depth+1))
+			}
+			ends = append(ends, w.nodes(n.els, st, depth+1))
+			merged := ends[0]
+			for _, e := range ends[1:] {
+				if !merged.sameShape(e) {
+					w.p.problem(n.off, "the branches of this block leave the HTML in different states (a tag, quote or comment opened in one branch must be closed in the same branch)")
+					break
+				}
+				// Either branch may have run: the next output may start the
+				// value, or be in the query.
+				merged.start = merged.start || e.start
+				merged.query = merged.query || e.query
+				if merged.dashes != e.dashes {
+					merged.dashes = 0
+				}
+			}
+			st = merged
+		}
+	}
+	return st
+}
+
+func (w *htmlWalk) output(n *outputNode, st hstate, depth int) hstate {
+	switch st.s {
+	case sText, sComment:
+		n.esc = escHTML
+		if n.v.f == fSenderAddress && depth == 0 && st.s == sText {
+			w.address = true
+		}
+	case sValueDQ, sValueSQ:
+		switch {
+		case strings.HasPrefix(st.attr, "on"):
+			w.p.problem(n.off, "a field cannot be used in an event handler attribute (%s)", st.attr)
+		case st.attr == "style":
+			w.p.problem(n.off, "a field cannot be used inside a style attribute: keep styles in the template, data in text")
+		case urlAttrs[st.attr]:
+			switch {
+			case st.start:
+				n.esc = escURL
+				if n.v.f == fUnsubscribeURL && len(n.filters) == 0 && depth == 0 && st.tag == "a" && st.attr == "href" {
+					w.unsubscribe = true
+				}
+			case st.query:
+				n.esc = escURLQuery
+			default:
+				n.esc = escURLPath
+			}
+		default:
+			n.esc = escHTML
+		}
+		st.start = false
+	case sBeforeValue, sValueUnquoted:
+		w.p.problem(n.off, "an attribute value with a field must be in quotes: %s=\"{{ … }}\"", st.attr)
+	case sRaw:
+		w.p.problem(n.off, "a field cannot be used inside <%s>", st.tag)
+	default:
+		w.p.problem(n.off, "a field cannot write markup: use it in text or in a quoted attribute value")
+	}
+	return st
+}
+
+// scanHTML advances the state over literal template text.
+func scanHTML(st hstate, text string) hstate {
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch st.s {
+		case sText:
+			j := strings.IndexByte(text[i:], '<')
+			if j < 0 {
+				return st
+			}
+			i += j
+			rest := text[i+1:]
+			switch {
+			case strings.HasPrefix(rest, "!--[if") || strings.HasPrefix(rest, "![endif"):
+				// Outlook's conditional comments hold markup Outlook renders,
+				// so their inside is scanned as HTML.
+				st.s = sBogus
+			case strings.HasPrefix(rest, "!--"):
+				st.s, st.dashes = sComment, 0
+				i += 3
+			case strings.HasPrefix(rest, "!") || strings.HasPrefix(rest, "?"):
+				st.s = sBogus
+			case len(rest) > 1 && rest[0] == '/' && isLetter(rest[1]):
+				st = hstate{s: sTagName, closing: true}
+				i++
+			case len(rest) > 0 && isLetter(rest[0]):
+				st = hstate{s: sTagName}
+			}
+		case sTagName:
+			switch {
+			case isSpace(c) || c == '/':
+				st.s = sInTag
+			case c == '>':
+				st = endTag(st)
+			default:
+				// The whole run at once: adding a byte at a time is
+				// quadratic on a hostile 256 KB tag name.
+				j := i
+				for j < len(text) && !isSpace(text[j]) && text[j] != '/' && text[j] != '>' {
+					j++
+				}
+				st.tag += strings.ToLower(text[i:j])
+				i = j - 1
+			}
+		case sInTag:
+			switch {
+			case isSpace(c) || c == '/':
+			case c == '>':
+				st = endTag(st)
+			default:
+				st.s, st.attr = sAttrName, ""
+				i-- // read the name below
+			}
+		case sAttrName, sAfterAttr:
+			switch {
+			case isSpace(c):
+				st.s = sAfterAttr
+			case c == '=':
+				st.s = sBeforeValue
+			case c == '>':
+				st = endTag(st)
+			case c == '/':
+				st.s = sInTag
+			default:
+				if st.s == sAfterAttr {
+					st.s, st.attr = sAttrName, ""
+				}
+				j := i
+				for j < len(text) && !isSpace(text[j]) && text[j] != '=' && text[j] != '>' && text[j] != '/' {
+					j++
+				}
+				st.attr += strings.ToLower(text[i:j])
+				i = j - 1
+			}
+		case sBeforeValue:
+			switch {
+			case isSpace(c):
+			case c == '"':
+				st.s, st.start, st.query = sValueDQ, true, false
+			case c == '\'':
+				st.s, st.start, st.query = sValueSQ, true, false
+			case c == '>':
+				st = endTag(st)
+			default:
+				st.s = sValueUnquoted
+			}
+		case sValueDQ, sValueSQ:
+			q := byte('"')
+			if st.s == sValueSQ {
+				q = '\''
+			}
+			j := strings.IndexByte(text[i:], q)
+			value := text[i:]
+			if j >= 0 {
+				value = text[i : i+j]
+			}
+			if value != "" {
+				st.start = false
+			}
+			if strings.ContainsAny(value, "?#") {
+				st.query = true
+			}
+			if j < 0 {
+				return st
+			}
+			i += j
+			st.s = sInTag
+		case sValueUnquoted:
+			switch {
+			case isSpace(c):
+				st.s = sInTag
+			case c == '>':
+				st = endTag(st)
+			}
+		case sComment:
+			switch {
+			case c == '-':
+				if st.dashes < 2 {
+					st.dashes++
+				}
+			case c == '>' && st.dashes >= 2:
+				st = hstate{}
+			default:
+				st.dashes = 0
+			}
+		case sBogus:
+			if c == '>' {
+				st = hstate{}
+			}
+		case sRaw:
+			j := indexFold(text[i:], "</"+st.tag)
+			if j < 0 {
+				return st
+			}
+			i += j + 1 + len(st.tag)
+			st = hstate{s: sInTag, tag: st.tag, closing: true}
+		}
+	}
+	return st
+}
+
+// endTag leaves a tag: into the raw text of <script>/<style>, else text.
+func endTag(st hstate) hstate {
+	if !st.closing && (st.tag == "script" || st.tag == "style") {
+		return hstate{s: sRaw, tag: st.tag}
+	}
+	return hstate{}
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+
+// indexFold is strings.Index ignoring ASCII case.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
+}

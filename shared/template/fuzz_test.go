@@ -1,0 +1,73 @@
+package template
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// FuzzCompile feeds arbitrary source to the compiler. Compile must never
+// panic, must answer with an *Error when it refuses, and a template it
+// accepts must render without error, on the sample contact and on a hostile
+// one, with a one-line subject.
+//
+//	go test ./shared/template/ -run '^$' -fuzz FuzzCompile -fuzztime 60s
+func FuzzCompile(f *testing.F) {
+	seeds := []string{
+		"",
+		"Hello",
+		`<p>Hi {{ traits.first_name | default: "there" | capitalize }}</p>`,
+		`{% if traits.plan == "pro" and contact.tags contains "vip" %}A{% elsif traits.n > 3 or traits.x %}B{% else %}C{% endif %}`,
+		`{% unless traits.a %}{{ traits.a | truncate: 5, "…" }}{% endunless %}`,
+		`<a href="{{ unsubscribe_url }}">u</a>{{ sender.address }}`,
+		`<a href="https://x.example/?e={{ contact.email }}">x</a><img alt='{{ traits.x }}'>`,
+		`{{ contact.first_seen | date: "Jan 2, 2006" }} {{ "now" | date: "2006" }}`,
+		`{%- raw -%}{{ x }}{%- endraw -%}{% comment %}{{{% endcomment %}`,
+		`<!--[if mso]><v:rect href="{{ traits.u }}"></v:rect><![endif]--><script>x</script>`,
+		`{{ traits.a`, `{% if %}`, `{% endif %}`, `{{ a b }}`, `{{ "x }}`, `<div {{ traits.a }}>`,
+		strings.Repeat("{% if traits.a %}", 40),
+	}
+	for _, s := range seeds {
+		f.Add(s, "Hi {{ traits.first_name | default: 'there' }}")
+	}
+	hostile := Sample()
+	hostile.Traits = map[string]any{}
+	for _, k := range []string{"a", "b", "x", "u", "n", "first_name", "plan", "name"} {
+		hostile.Traits[k] = "\"'><script>alert(1)</script>\r\nBcc: x@evil.example"
+	}
+	hostile.Contact.Timezone = "Not/AZone"
+
+	f.Fuzz(func(t *testing.T, body, subject string) {
+		// The tokenizer-based helpers take any HTML.
+		PlainText(body)
+		RewriteLinks(body, func(u string) string { return u + "#t" })
+		InsertOpenPixel(body, "https://t.example/o")
+
+		for _, tpl := range []Template{htmlTemplate(body), textTemplate(body)} {
+			tpl.Subject = subject
+			tpl.Preheader = body
+			c, _, err := Compile(tpl)
+			if err != nil {
+				var ve *Error
+				if !errors.As(err, &ve) || len(ve.Problems) == 0 || !errors.Is(err, ErrInvalid) {
+					t.Fatalf("refusal is not an *Error with problems: %v", err)
+				}
+				for _, p := range ve.Problems {
+					if p.Field == "" || p.Message == "" || p.Line < 0 || p.Column < 0 {
+						t.Fatalf("incomplete problem %+v", p)
+					}
+				}
+				continue
+			}
+			for _, d := range []Data{Sample(), hostile, {}} {
+				r, err := c.Render(d)
+				if err != nil {
+					t.Fatalf("accepted template failed to render: %v", err)
+				}
+				if strings.ContainsAny(r.Subject, "\r\n") || strings.ContainsAny(r.Preheader, "\r\n") {
+					t.Fatalf("multi-line subject %q / preheader %q", r.Subject, r.Preheader)
+				}
+			}
+		}
+	})
+}
