@@ -6,8 +6,11 @@
 #                            taken from the npm package amplify-dynamodb-simulator, because
 #                            AWS's own download site is not reachable from our machines.
 #   .local/tools/goaws       SQS-compatible server, built from the tool dependency pinned in go.mod.
-#   node_modules/            aws-ses-v2-local (SES v2) and aws-cdk, pinned in package.json /
+#   node_modules/            aws-ses-v2-local (SES v2), aws-cdk and @segment/analytics-node (the
+#                            browser tests' Segment client), pinned in package.json /
 #                            package-lock.json.
+#   chromium                 Debian's package, for the browser tests (installed with apt when
+#                            missing and running as root; otherwise they fail and say so).
 #
 # Idempotent and fast when everything is in place: each part writes a stamp under
 # .local/tools/stamps/ holding the pinned inputs it was built from, and is redone only
@@ -55,6 +58,18 @@ need_root_apt() {
 	[[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1
 }
 
+# apt_install [OPTION...] PKG...: installs Debian packages, refreshing the package lists
+# first, once per run (a fresh machine has none). Callers check before calling, so a
+# machine that has everything never waits for apt.
+APT_UPDATED=""
+apt_install() {
+	if [[ -z "$APT_UPDATED" ]]; then
+		apt-get update
+		APT_UPDATED=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y "$@"
+}
+
 # --- Java (DynamoDB Local runs on the JVM) ---------------------------------------
 ensure_java() {
 	if command -v java >/dev/null 2>&1; then
@@ -62,12 +77,29 @@ ensure_java() {
 	fi
 	if need_root_apt; then
 		log "java not found; installing openjdk-17-jre-headless with apt-get"
-		apt-get update
-		DEBIAN_FRONTEND=noninteractive apt-get install -y openjdk-17-jre-headless
+		apt_install openjdk-17-jre-headless
 		command -v java >/dev/null 2>&1 || die "java still not on PATH after installing openjdk-17-jre-headless"
 		return
 	fi
 	die "java not found on PATH; install a Java 17 runtime (Debian: sudo apt-get install openjdk-17-jre-headless)"
+}
+
+# --- Chromium (browser tests of the snippet) -----------------------------------------
+# Debian's build: test tools' own browser downloads cannot be fetched here. The tests drive
+# it over the DevTools protocol (chromedp), so chromium-driver is not needed.
+ensure_chromium() {
+	if [[ -n "${LEADFLOW_CHROMIUM:-}" ]] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 ||
+		command -v google-chrome >/dev/null 2>&1; then
+		return
+	fi
+	if need_root_apt; then
+		log "chromium not found; installing Debian's chromium with apt-get (browser tests)"
+		apt_install --no-install-recommends chromium
+		command -v chromium >/dev/null 2>&1 || die "chromium still not on PATH after apt-get install chromium"
+		return
+	fi
+	# Not fatal: make dev does not need it. The browser tests fail and point here.
+	log "WARNING: no chromium on PATH; the browser tests will fail. Install Chromium or Chrome, or set LEADFLOW_CHROMIUM"
 }
 
 # --- DynamoDB Local ----------------------------------------------------------------
@@ -133,6 +165,7 @@ install_node_modules() {
 }
 
 ensure_java
+ensure_chromium
 install_node_modules # first: the DynamoDB step uses node to check the tarball
 install_dynamodb
 install_goaws
