@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,7 +12,9 @@ import (
 	"github.com/leadflow/leadflow/shared/fn/ingestfn"
 	"github.com/leadflow/leadflow/shared/fn/jobsfn"
 	"github.com/leadflow/leadflow/shared/fn/processorfn"
+	"github.com/leadflow/leadflow/shared/fn/routerfn"
 	"github.com/leadflow/leadflow/shared/fn/timersfn"
+	"github.com/leadflow/leadflow/shared/fn/webhooksfn"
 )
 
 // build constructs a catalog function's handler exactly as its main.go does,
@@ -49,6 +52,26 @@ func build(name string, awsCfg aws.Config, getenv func(string) string, log *slog
 			return nil, err
 		}
 		return lambda.NewHandler(jobsfn.New(awsCfg, cfg, log).Handle), nil
+	case "router":
+		cfg, err := routerfn.ConfigFromEnv(getenv)
+		if err != nil {
+			return nil, err
+		}
+		return lambda.NewHandler(routerfn.New(awsCfg, cfg, log).Handle), nil
+	case "webhooks":
+		// WEBHOOK_BACKOFF is not a catalog variable (the stack never sets
+		// it), so it comes from the runner's own environment: tests and
+		// `make dev` shorten the retry schedule with it.
+		cfg, err := webhooksfn.ConfigFromEnv(func(k string) string {
+			if k == webhooksfn.EnvBackoff {
+				return os.Getenv(k)
+			}
+			return getenv(k)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return lambda.NewHandler(webhooksfn.New(awsCfg, cfg, log).Handle), nil
 	}
 	return nil, fmt.Errorf("runner: catalog function %q has no local constructor", name)
 }

@@ -7,6 +7,7 @@ package runner
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -49,6 +50,12 @@ type Options struct {
 	// APIOptions add SDK middleware to every handler's clients (the bench
 	// counts requests and consumed capacity with it).
 	APIOptions []func(*middleware.Stack) error
+	// WebhookURLs is where lead.qualified webhooks go, comma-separated
+	// (WEBHOOK_URLS); empty sends none.
+	WebhookURLs string
+	// WebhookSecret signs the webhooks (WEBHOOK_SECRET, 32 characters or
+	// more); empty gets a random one, which is fine when nobody verifies.
+	WebhookSecret string
 }
 
 // Platform is a running local Leadflow.
@@ -156,9 +163,13 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 			return nil, fmt.Errorf("seed demo site: %w", err)
 		}
 	}
+	if opts.WebhookSecret == "" {
+		opts.WebhookSecret = rand.Text() + rand.Text()
+	}
 	res := catalog.Resources{
 		Table: opts.Table, QueueURLs: p.queueURLs, AdminTokenHash: adminfn.HashToken(opts.AdminToken),
 		EventBusName: "leadflow", SESConfigSet: "leadflow", LogLevel: "INFO",
+		WebhookURLs: opts.WebhookURLs, WebhookSecret: opts.WebhookSecret,
 	}
 	for _, f := range cat.Functions {
 		env := f.Env(res)
