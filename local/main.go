@@ -23,6 +23,7 @@ import (
 	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/localaws"
 	"github.com/leadflow/leadflow/shared/site"
+	"github.com/leadflow/leadflow/shared/webhook"
 )
 
 func main() {
@@ -78,6 +79,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	webhookSecretFile := filepath.Join(state, "webhook-secret")
+	webhookSecret, err := secret("LEADFLOW_WEBHOOK_SECRET", webhookSecretFile, "whsec_")
+	if err != nil {
+		return err
+	}
 	// Bind the API first, so a busy port fails before the slow servers start.
 	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
@@ -109,6 +115,10 @@ func run() error {
 			AllowedOrigins: []string{"*"},
 		},
 		Log: log,
+		// Receivers (a local request bin, a CRM's test endpoint) verify
+		// the signature with the secret kept in .local/webhook-secret.
+		WebhookURLs:   os.Getenv("LEADFLOW_WEBHOOK_URLS"),
+		WebhookSecret: webhookSecret,
 	})
 	if err != nil {
 		return err
@@ -133,6 +143,7 @@ Leadflow is running locally.
   SQS (goaws)    %s
   Admin token    %s
   Site key       %s
+  Webhooks       %s (signing secret in %s)
   Logs           %s
 
 Try it:
@@ -141,7 +152,7 @@ Try it:
   curl -s -H 'Authorization: Bearer %s' '%s/v1/contacts?anonymous_id=visitor-1'
 
 Press Ctrl-C to stop. Data persists in .local/ across restarts.
-`, base, srv.SES.Endpoint, srv.DynamoDB.Endpoint, srv.SQS.Endpoint, adminToken, siteKey, logDir,
+`, base, srv.SES.Endpoint, srv.DynamoDB.Endpoint, srv.SQS.Endpoint, adminToken, siteKey, webhooksLine(), webhookSecretFile, logDir,
 		siteKey, base, adminToken, base)
 
 	err = api.Serve(ln)
@@ -171,6 +182,21 @@ func secret(env, file, prefix string) (string, error) {
 		return "", fmt.Errorf("keep %s in %s: %w", env, file, err)
 	}
 	return v, nil
+}
+
+// webhooksLine says where lead.qualified webhooks go, by host only: hook
+// URLs often carry a token in their path.
+func webhooksLine() string {
+	var hosts []string
+	for u := range strings.SplitSeq(os.Getenv("LEADFLOW_WEBHOOK_URLS"), ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			hosts = append(hosts, webhook.Redact(u))
+		}
+	}
+	if len(hosts) == 0 {
+		return "none (set LEADFLOW_WEBHOOK_URLS=http://localhost:PORT/path,...)"
+	}
+	return strings.Join(hosts, ", ")
 }
 
 func mustOpen(path string) *os.File {
