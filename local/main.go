@@ -84,6 +84,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// Email links (unsubscribe, preferences, tracking) are signed with it.
+	linkSecret, err := secret("LEADFLOW_LINK_SECRET", filepath.Join(state, "link-secret"), "lnk_")
+	if err != nil {
+		return err
+	}
 	// Bind the API first, so a busy port fails before the slow servers start.
 	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
@@ -119,6 +124,8 @@ func run() error {
 		// the signature with the secret kept in .local/webhook-secret.
 		WebhookURLs:   os.Getenv("LEADFLOW_WEBHOOK_URLS"),
 		WebhookSecret: webhookSecret,
+		SigningSecret: linkSecret,
+		PublicBaseURL: fmt.Sprintf("http://localhost:%d", port),
 	})
 	if err != nil {
 		return err

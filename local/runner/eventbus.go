@@ -103,19 +103,24 @@ func (b *eventBus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Version: "0", ID: newRequestID(), DetailType: e.DetailType, Source: e.Source, Account: "000000000000",
 			Time: at, Region: "us-east-1", Resources: e.Resources, Detail: json.RawMessage(e.Detail), Bus: e.EventBusName,
 		}
-		if ev.Resources == nil {
-			ev.Resources = []string{}
-		}
-		b.mu.Lock()
-		b.events = append(b.events, ev)
-		if len(b.events) > 10000 {
-			b.events = slices.Clone(b.events[len(b.events)-10000:])
-		}
-		b.mu.Unlock()
-		b.deliver(ev)
+		b.put(ev)
 		out.Entries = append(out.Entries, result{EventID: ev.ID})
 	}
 	json.NewEncoder(w).Encode(out)
+}
+
+// put records an event and delivers it to matching rules.
+func (b *eventBus) put(ev PublishedEvent) {
+	if ev.Resources == nil {
+		ev.Resources = []string{}
+	}
+	b.mu.Lock()
+	b.events = append(b.events, ev)
+	if len(b.events) > 10000 {
+		b.events = slices.Clone(b.events[len(b.events)-10000:])
+	}
+	b.mu.Unlock()
+	b.deliver(ev)
 }
 
 // deliver invokes the functions whose catalog rules match, asynchronously,

@@ -56,6 +56,10 @@ type Options struct {
 	// WebhookSecret signs the webhooks (WEBHOOK_SECRET, 32 characters or
 	// more); empty gets a random one, which is fine when nobody verifies.
 	WebhookSecret string
+	// SigningSecret signs email links (generated when empty).
+	SigningSecret string
+	// PublicBaseURL is where email links point (the local API).
+	PublicBaseURL string
 }
 
 // Platform is a running local Leadflow.
@@ -70,6 +74,7 @@ type Platform struct {
 	log       *slog.Logger
 	stats     *Stats
 	bus       *eventBus
+	ses       *sesProxy
 	wg        sync.WaitGroup
 }
 
@@ -134,6 +139,13 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	}
 	p.bus = bus
 	p.opts.Endpoints.EventBridge = bus.url
+	if p.opts.Endpoints.SES != "" {
+		// Handlers talk to SES through the proxy (events, faults, records).
+		if p.ses, err = startSESProxy(ctx, p, p.opts.Endpoints.SES); err != nil {
+			return nil, err
+		}
+		p.opts.Endpoints.SES = p.ses.url
+	}
 	awsCfg := AWSConfig(p.opts.Endpoints)
 	awsCfg.APIOptions = append(awsCfg.APIOptions, opts.APIOptions...)
 	p.awsCfg, p.sqs = awsCfg, sqs.NewFromConfig(awsCfg)
@@ -163,6 +175,12 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 			return nil, fmt.Errorf("seed demo site: %w", err)
 		}
 	}
+	if opts.SigningSecret == "" {
+		opts.SigningSecret = rand.Text() + rand.Text()
+	}
+	if opts.PublicBaseURL == "" {
+		opts.PublicBaseURL = "http://localhost:3000"
+	}
 	if opts.WebhookSecret == "" {
 		opts.WebhookSecret = rand.Text() + rand.Text()
 	}
@@ -170,6 +188,7 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		Table: opts.Table, QueueURLs: p.queueURLs, AdminTokenHash: adminfn.HashToken(opts.AdminToken),
 		EventBusName: "leadflow", SESConfigSet: "leadflow", LogLevel: "INFO",
 		WebhookURLs: opts.WebhookURLs, WebhookSecret: opts.WebhookSecret,
+		SigningSecrets: opts.SigningSecret, PublicBaseURL: opts.PublicBaseURL,
 	}
 	for _, f := range cat.Functions {
 		env := f.Env(res)

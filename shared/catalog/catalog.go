@@ -81,6 +81,12 @@ type Access struct {
 	WebhookTargets bool
 	// SignsWebhooks: the function holds the webhook signing secret.
 	SignsWebhooks bool
+	// SignsLinks: the function signs or verifies email links (unsubscribe,
+	// preferences, open, click, confirm) and knows the public base URL.
+	SignsLinks bool
+	// ManagesSuppression: the function may add addresses to SES's account
+	// suppression list.
+	ManagesSuppression bool
 }
 
 // TableAccess is the level of DynamoDB access.
@@ -118,6 +124,7 @@ const (
 	RoutingQueue  = "routing"
 	WebhooksQueue = "webhooks"
 	JobsQueue     = "jobs"
+	SendsQueue    = "sends"
 )
 
 // PublicRoutes are the tracking endpoints that speak the Segment HTTP API.
@@ -136,6 +143,11 @@ const (
 	EnvSESConfigSet     = "SES_CONFIGURATION_SET"
 	EnvWebhookURLs      = "WEBHOOK_URLS"
 	EnvWebhookSecret    = "WEBHOOK_SECRET"
+	// EnvSigningSecrets holds the link signing secrets, newest first,
+	// comma-separated (rotation keeps old links valid).
+	EnvSigningSecrets = "LINK_SIGNING_SECRETS"
+	// EnvPublicBaseURL is the API's public URL, for links in email.
+	EnvPublicBaseURL = "PUBLIC_BASE_URL"
 )
 
 // QueueURLEnv is the variable holding a queue's URL, e.g. QUEUE_URL_EVENTS.
@@ -165,6 +177,10 @@ func Load() Catalog {
 			// the final failure, which then sits in the DLQ with an alarm.
 			{Name: WebhooksQueue, VisibilityTimeoutSeconds: 120, MaxReceiveCount: 3, RetentionDays: 4},
 			{Name: JobsQueue, VisibilityTimeoutSeconds: 900, MaxReceiveCount: 5, RetentionDays: 4},
+			// Sends retry throttling themselves with delayed re-sends; a
+			// message that keeps failing lands in the DLQ with an alarm and
+			// its send record says why: mail is never dropped silently.
+			{Name: SendsQueue, VisibilityTimeoutSeconds: 180, MaxReceiveCount: 5, RetentionDays: 14},
 		},
 		Functions: []Function{
 			{
@@ -182,7 +198,7 @@ func Load() Catalog {
 				MemoryMB:    512,
 				TimeoutSec:  30,
 				Queue:       &QueueTrigger{Queue: EventsQueue, BatchSize: 10, MaxBatchingWindowSeconds: 2},
-				Access:      Access{Table: ReadWrite, SendsTo: []string{RoutingQueue}},
+				Access:      Access{Table: ReadWrite, SendsTo: []string{RoutingQueue, SendsQueue}},
 			},
 			{
 				Name:        "router",
@@ -234,8 +250,16 @@ func Load() Catalog {
 					{Method: "PUT", Path: "/v1/scoring", Auth: Admin},
 					{Method: "GET", Path: "/v1/contacts/{id}/score", Auth: Admin},
 					{Method: "PUT", Path: "/v1/contacts/{id}/stage", Auth: Admin},
+					{Method: "GET", Path: "/v1/templates", Auth: Admin},
+					{Method: "GET", Path: "/v1/templates/{id}", Auth: Admin},
+					{Method: "PUT", Path: "/v1/templates/{id}", Auth: Admin},
+					{Method: "DELETE", Path: "/v1/templates/{id}", Auth: Admin},
+					{Method: "POST", Path: "/v1/templates/{id}/preview", Auth: Admin},
+					{Method: "POST", Path: "/v1/templates/{id}/test", Auth: Admin},
+					{Method: "POST", Path: "/v1/messages", Auth: Admin},
+					{Method: "GET", Path: "/v1/messages/{sendId}", Auth: Admin},
 				},
-				Access: Access{Table: ReadWrite, SendsTo: []string{JobsQueue, RoutingQueue}},
+				Access: Access{Table: ReadWrite, SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true},
 			},
 			{
 				Name:        "timers",

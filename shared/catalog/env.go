@@ -12,6 +12,9 @@ type Resources struct {
 	// WebhookURLs is a comma-separated list of endpoints for lead.qualified.
 	WebhookURLs   string
 	WebhookSecret string
+	// SigningSecrets sign email links; PublicBaseURL is where they point.
+	SigningSecrets string
+	PublicBaseURL  string
 }
 
 // Env is the environment a function gets, in the stack and locally alike:
@@ -35,6 +38,10 @@ func (f Function) Env(r Resources) map[string]string {
 	}
 	if f.Access.WebhookTargets {
 		env[EnvWebhookURLs] = r.WebhookURLs
+	}
+	if f.Access.SignsLinks {
+		env[EnvSigningSecrets] = r.SigningSecrets
+		env[EnvPublicBaseURL] = r.PublicBaseURL
 	}
 	if f.Access.SignsWebhooks {
 		env[EnvWebhookSecret] = r.WebhookSecret
