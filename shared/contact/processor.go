@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/shared/interest"
+	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/routing"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/tracking"
@@ -43,6 +44,7 @@ type Processor struct {
 	interests func(context.Context) (interest.Rules, error)
 	engine    func(context.Context) (*scoring.Engine, error)
 	routes    routing.Queue
+	mail      mail.Queue
 }
 
 // WithInterests sets where interest rules come from (read once per batch).
@@ -219,6 +221,11 @@ func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile,
 			if err := routing.Send(ctx, p.routes, r); err != nil {
 				return 0, 0, conflicts, err
 			}
+		}
+		// Same reasoning for confirmation mail: its send id is stable, and
+		// the sender never delivers a send id twice.
+		if err := p.requestConfirmations(ctx, working, fresh); err != nil {
+			return 0, 0, conflicts, err
 		}
 		err = p.store.SaveProfile(ctx, working)
 		if err == nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/contact/contacttest"
+	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/routing"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/tracking"
@@ -115,5 +116,36 @@ func TestStaleScoreIsRecomputedNotAddedTo(t *testing.T) {
 	got := st.Profile(cid).Score
 	if got.ByRule["gone-rule"] != 0 || got.ByRule["pricing-page"] < 19 || got.ByRule["pricing-page"] > 20.01 {
 		t.Errorf("re-scored state %+v: want two pricing views and nothing from the old model", got)
+	}
+}
+
+type mailQueue struct{ routeQueue }
+
+func TestDoubleOptInRequestsOneConfirmation(t *testing.T) {
+	st, q, mq := contacttest.New(), &routeQueue{}, &mailQueue{}
+	proc := scoredProcessor(t, st, q).WithMail(mq)
+	consentAt := now.Add(time.Minute)
+	fill := []tracking.Message{
+		{Type: tracking.TypeIdentify, MessageID: "f1", AnonymousID: "v", Traits: map[string]any{"email": "new@x.example"}, Timestamp: consentAt,
+			Context: tracking.Context{Leadflow: &tracking.Internal{FormID: "newsletter", DoubleOptIn: true, Consent: &tracking.Consent{Purpose: "newsletter", At: consentAt}}}},
+	}
+	run(t, proc, fill)
+	run(t, proc, fill) // redelivered
+	if len(mq.bodies) != 1 {
+		t.Fatalf("confirmation requests %d, want 1", len(mq.bodies))
+	}
+	r, err := mail.Decode(mq.bodies[0])
+	if err != nil || r.TemplateID != contact.ConfirmTemplate || r.Kind != mail.Transactional || r.Source.Form != "newsletter" {
+		t.Errorf("request %+v %v", r, err)
+	}
+	if p := st.Profile(r.ContactID); p.Status != "pending" {
+		t.Errorf("status %q", p.Status)
+	}
+	// A single opt-in form sends no confirmation.
+	single := []tracking.Message{{Type: tracking.TypeIdentify, MessageID: "f2", AnonymousID: "w", Traits: map[string]any{"email": "other@x.example"}, Timestamp: consentAt,
+		Context: tracking.Context{Leadflow: &tracking.Internal{FormID: "demo-request", Consent: &tracking.Consent{Purpose: "marketing", At: consentAt}}}}}
+	run(t, proc, single)
+	if len(mq.bodies) != 1 {
+		t.Errorf("single opt-in sent a confirmation")
 	}
 }

@@ -36,6 +36,8 @@ type Config struct {
 	Scoring scoring.Model
 	// RoutingQueueURL receives qualified leads for the router.
 	RoutingQueueURL string
+	// SendsQueueURL receives double opt-in confirmation mail.
+	SendsQueueURL string
 }
 
 // EnvEventRetentionDays optionally bounds how long events are kept.
@@ -58,6 +60,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.RoutingQueueURL = getenv(catalog.QueueURLEnv(catalog.RoutingQueue)); c.RoutingQueueURL == "" {
 		return c, fmt.Errorf("processor: %s must be set", catalog.QueueURLEnv(catalog.RoutingQueue))
 	}
+	if c.SendsQueueURL = getenv(catalog.QueueURLEnv(catalog.SendsQueue)); c.SendsQueueURL == "" {
+		return c, fmt.Errorf("processor: %s must be set", catalog.QueueURLEnv(catalog.SendsQueue))
+	}
 	if d := getenv(EnvEventRetentionDays); d != "" {
 		days, err := strconv.Atoi(d)
 		if err != nil || days < 0 {
@@ -78,9 +83,11 @@ type Handler struct {
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	store.EventTTL = cfg.EventRetention
+	q := sqs.NewFromConfig(awsCfg)
 	proc := contact.NewProcessor(store, log, nil).
 		WithInterests(interest.NewSource(store, cfg.Interests, time.Minute, nil).Rules).
-		WithScoring(scoring.NewSource(store, cfg.Scoring, time.Minute, nil).Engine, sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.RoutingQueueURL))
+		WithScoring(scoring.NewSource(store, cfg.Scoring, time.Minute, nil).Engine, sqsqueue.New(q, cfg.RoutingQueueURL)).
+		WithMail(sqsqueue.New(q, cfg.SendsQueueURL))
 	return NewWith(proc, log)
 }
 
