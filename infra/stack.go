@@ -32,6 +32,7 @@ import (
 
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
+	"github.com/leadflow/leadflow/shared/webhook"
 )
 
 // LeadflowStackProps configures the Leadflow stack.
@@ -52,6 +53,7 @@ const (
 	ctxAlarmEmail         = "alarmEmail"
 	ctxLogRetentionDays   = "logRetentionDays"
 	ctxAssetDir           = "assetDir"
+	ctxWebhookURLs        = "webhookUrls"
 )
 
 // Names shared with the functions and the tests.
@@ -67,12 +69,22 @@ const (
 	apiBurstLimit = 1000
 )
 
+// webhookSecretParameter holds the key that signs webhooks. It reaches the
+// function as an environment variable: Secrets Manager would cost $0.40 a
+// month and a call per cold start for one static value.
+const (
+	webhookSecretParameter = "WebhookSigningSecret"
+	webhookSecretMinLength = 32
+)
+
 // settings are the context values, parsed once.
 type settings struct {
 	deletionProtection bool
 	sesIdentity        string
 	alarmEmail         string
 	logRetention       awslogs.RetentionDays
+	// webhookURLs is the comma-separated endpoint list, checked at synth.
+	webhookURLs string
 }
 
 // NewLeadflowStack builds every resource from catalog.Load(): one Lambda per
@@ -112,6 +124,7 @@ func NewLeadflowStack(scope constructs.Construct, id string, props *LeadflowStac
 	b.addEventBus()
 	b.addEmail()
 	b.addAdminToken()
+	b.addWebhookSecret()
 	b.addAlarmTopic()
 	for _, f := range cat.Functions {
 		b.addFunction(f)
@@ -141,6 +154,9 @@ type builder struct {
 	functions  map[string]awslambda.Function
 	stage      awsapigatewayv2.HttpStage
 	api        awsapigatewayv2.HttpApi
+
+	// webhookSecret is nil when no function signs webhooks.
+	webhookSecret awscdk.CfnParameter
 }
 
 func (b *builder) addTable() {
@@ -249,6 +265,25 @@ func (b *builder) addAdminToken() {
 	})
 }
 
+func (b *builder) addWebhookSecret() {
+	signs := false
+	for _, f := range b.cat.Functions {
+		signs = signs || f.Access.SignsWebhooks
+	}
+	if !signs {
+		return
+	}
+	b.webhookSecret = awscdk.NewCfnParameter(b.stack, jsii.String(webhookSecretParameter), &awscdk.CfnParameterProps{
+		Type:                  jsii.String("String"),
+		NoEcho:                jsii.Bool(true),
+		MinLength:             jsii.Number(webhookSecretMinLength),
+		MaxLength:             jsii.Number(256),
+		AllowedPattern:        jsii.String("^[\\x21-\\x7e]+$"),
+		ConstraintDescription: jsii.String("at least 32 printable characters without spaces, e.g. openssl rand -hex 32"),
+		Description:           jsii.String("Key that signs webhooks (HMAC-SHA256, Leadflow-Signature header); receivers verify with the same value. Generate with: openssl rand -hex 32"),
+	})
+}
+
 func (b *builder) addAlarmTopic() {
 	b.topic = awssns.NewTopic(b.stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("Leadflow alarms"),
@@ -324,6 +359,12 @@ func (b *builder) environment(f catalog.Function) *map[string]*string {
 	}
 	if servesRoute(f, catalog.Admin) {
 		env[catalog.EnvAdminTokenSHA256] = b.adminToken.ValueAsString()
+	}
+	if f.Access.WebhookTargets {
+		env[catalog.EnvWebhookURLs] = jsii.String(b.cfg.webhookURLs)
+	}
+	if f.Access.SignsWebhooks {
+		env[catalog.EnvWebhookSecret] = b.webhookSecret.ValueAsString()
 	}
 	return &env
 }
@@ -656,6 +697,13 @@ func readSettings(node constructs.Node) (settings, error) {
 		sesIdentity: contextString(node, ctxSESIdentity, ""),
 		alarmEmail:  contextString(node, ctxAlarmEmail, ""),
 	}
+	// The router refuses a bad list at cold start; refusing it at synth
+	// keeps a typo from reaching a deployed function.
+	urls, err := webhook.ParseURLs(contextList(node, ctxWebhookURLs))
+	if err != nil {
+		return cfg, fmt.Errorf("context %s: %w", ctxWebhookURLs, err)
+	}
+	cfg.webhookURLs = strings.Join(urls, ",")
 	dp, err := strconv.ParseBool(contextString(node, ctxDeletionProtection, "true"))
 	if err != nil {
 		return cfg, fmt.Errorf("context %s: want true or false: %w", ctxDeletionProtection, err)
@@ -667,6 +715,19 @@ func readSettings(node constructs.Node) (settings, error) {
 	}
 	cfg.logRetention = retentionDays[days]
 	return cfg, nil
+}
+
+// contextList reads a list given as a JSON array in cdk.json or as a
+// comma-separated string (`-c key=a,b`), as one comma-separated string.
+func contextList(node constructs.Node, key string) string {
+	if xs, ok := node.TryGetContext(jsii.String(key)).([]interface{}); ok {
+		parts := make([]string, len(xs))
+		for i, x := range xs {
+			parts[i] = fmt.Sprint(x)
+		}
+		return strings.Join(parts, ",")
+	}
+	return contextString(node, key, "")
 }
 
 // contextString reads a context value whether it came from cdk.json (any

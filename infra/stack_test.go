@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -208,6 +209,31 @@ func (s *synthesized) functionsByName(t *testing.T, cat catalog.Catalog) map[str
 	return ids
 }
 
+// queuesByName finds each catalog queue and its DLQ by logical id: the
+// construct ids are camel(name)+"Queue" and camel(name)+"DeadLetterQueue",
+// and CDK appends an 8-character hash. Properties cannot tell them apart:
+// two queues may share every setting.
+func (s *synthesized) queuesByName(t *testing.T, cat catalog.Catalog) (main, dlq map[string]string) {
+	t.Helper()
+	main, dlq = map[string]string{}, map[string]string{}
+	for _, q := range cat.Queues {
+		mainID := regexp.MustCompile("^" + camel(q.Name) + "Queue[0-9A-F]{8}$")
+		dlqID := regexp.MustCompile("^" + camel(q.Name) + "DeadLetterQueue[0-9A-F]{8}$")
+		for id := range s.ofType("AWS::SQS::Queue") {
+			switch {
+			case mainID.MatchString(id):
+				main[q.Name] = id
+			case dlqID.MatchString(id):
+				dlq[q.Name] = id
+			}
+		}
+		if main[q.Name] == "" || dlq[q.Name] == "" {
+			t.Fatalf("queue %s: main %q, DLQ %q; want both", q.Name, main[q.Name], dlq[q.Name])
+		}
+	}
+	return main, dlq
+}
+
 // refID is the logical id in {"Ref": id} or {"Fn::GetAtt": [id, attr]}.
 func refID(v any) string {
 	m, ok := v.(map[string]any)
@@ -245,17 +271,7 @@ func TestLambdaPerCatalogFunction(t *testing.T) {
 	if got := len(s.ofType("AWS::Lambda::Function")); got != len(cat.Functions) {
 		t.Errorf("Lambda functions: got %d, want %d (one per catalog function)", got, len(cat.Functions))
 	}
-	queueIDs := map[string]string{}
-	for id, r := range s.ofType("AWS::SQS::Queue") {
-		if r.Properties["RedrivePolicy"] != nil {
-			for _, q := range cat.Queues {
-				if path(r.Properties, "RedrivePolicy", "maxReceiveCount") == float64(q.MaxReceiveCount) &&
-					r.Properties["VisibilityTimeout"] == float64(q.VisibilityTimeoutSeconds) {
-					queueIDs[q.Name] = id
-				}
-			}
-		}
-	}
+	queueIDs, _ := s.queuesByName(t, cat)
 	tableID := onlyID(t, s.ofType("AWS::DynamoDB::Table"))
 	for _, f := range cat.Functions {
 		p := s.resources[fns[f.Name]].Properties
@@ -299,6 +315,20 @@ func TestLambdaPerCatalogFunction(t *testing.T) {
 		if f.Access.SendsEmail {
 			want = append(want, catalog.EnvSESConfigSet)
 		}
+		if f.Access.WebhookTargets {
+			// No webhookUrls context: no endpoints, and the router still
+			// publishes on the bus.
+			want = append(want, catalog.EnvWebhookURLs)
+			if vars[catalog.EnvWebhookURLs] != "" {
+				t.Errorf("%s: %s = %v, want empty without the %s context", f.Name, catalog.EnvWebhookURLs, vars[catalog.EnvWebhookURLs], ctxWebhookURLs)
+			}
+		}
+		if f.Access.SignsWebhooks {
+			want = append(want, catalog.EnvWebhookSecret)
+			if refID(vars[catalog.EnvWebhookSecret]) != webhookSecretParameter {
+				t.Errorf("%s: %s = %v, want a Ref to the %s parameter", f.Name, catalog.EnvWebhookSecret, vars[catalog.EnvWebhookSecret], webhookSecretParameter)
+			}
+		}
 		if vars[catalog.EnvLogLevel] != "INFO" {
 			t.Errorf("%s: LOG_LEVEL = %v, want INFO", f.Name, vars[catalog.EnvLogLevel])
 		}
@@ -324,6 +354,69 @@ func TestAdminTokenParameter(t *testing.T) {
 	}
 	if p["NoEcho"] != true || p["AllowedPattern"] != "^[0-9a-f]{64}$" {
 		t.Errorf("%s = %v, want NoEcho and ^[0-9a-f]{64}$", adminTokenParameter, p)
+	}
+}
+
+func TestWebhookSigningSecretParameter(t *testing.T) {
+	// Given a function that signs webhooks, when synthesized, then the
+	// signing key is a NoEcho parameter of at least 32 characters, with
+	// the way to make one in its description.
+	s := defaultStack(t)
+	p := s.params[webhookSecretParameter]
+	if p == nil {
+		t.Fatalf("no %s parameter; have %v", webhookSecretParameter, keys(s.params))
+	}
+	if p["NoEcho"] != true || p["MinLength"] != float64(32) || p["Default"] != nil ||
+		!strings.Contains(fmt.Sprint(p["Description"]), "openssl rand -hex 32") {
+		t.Errorf("%s = %v, want NoEcho, MinLength 32, no default, and how to generate it", webhookSecretParameter, p)
+	}
+	// Only the functions that sign get it.
+	cat := catalog.Load()
+	fns := s.functionsByName(t, cat)
+	for _, f := range cat.Functions {
+		vars, _ := path(s.resources[fns[f.Name]].Properties, "Environment", "Variables").(map[string]any)
+		if _, has := vars[catalog.EnvWebhookSecret]; has != f.Access.SignsWebhooks {
+			t.Errorf("%s: has %s = %v, SignsWebhooks = %v", f.Name, catalog.EnvWebhookSecret, has, f.Access.SignsWebhooks)
+		}
+	}
+}
+
+func TestNoWebhookSecretWithoutASigner(t *testing.T) {
+	// Given a catalog where nothing signs webhooks, when synthesized, then
+	// the deploy asks for no signing key.
+	cat := catalog.Load()
+	for i := range cat.Functions {
+		cat.Functions[i].Access.SignsWebhooks = false
+	}
+	s := synth(t, nil, &cat)
+	if s.params[webhookSecretParameter] != nil {
+		t.Errorf("%s parameter without a function that signs", webhookSecretParameter)
+	}
+}
+
+func TestWebhookURLsContext(t *testing.T) {
+	// Given webhook endpoints as a -c string or a cdk.json array, when
+	// synthesized, then the functions that send webhooks get them as one
+	// comma-separated WEBHOOK_URLS, and no other function does.
+	for name, value := range map[string]any{
+		"string": " https://crm.example.com/hooks/leadflow , https://hooks.example.net/T1/B2/token",
+		"array":  []any{"https://crm.example.com/hooks/leadflow", "https://hooks.example.net/T1/B2/token"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := synth(t, map[string]any{ctxWebhookURLs: value}, nil)
+			cat := catalog.Load()
+			fns := s.functionsByName(t, cat)
+			for _, f := range cat.Functions {
+				vars, _ := path(s.resources[fns[f.Name]].Properties, "Environment", "Variables").(map[string]any)
+				got, has := vars[catalog.EnvWebhookURLs]
+				if has != f.Access.WebhookTargets {
+					t.Errorf("%s: has %s = %v, WebhookTargets = %v", f.Name, catalog.EnvWebhookURLs, has, f.Access.WebhookTargets)
+				}
+				if has && got != "https://crm.example.com/hooks/leadflow,https://hooks.example.net/T1/B2/token" {
+					t.Errorf("%s: %s = %q", f.Name, catalog.EnvWebhookURLs, got)
+				}
+			}
+		})
 	}
 }
 
@@ -461,31 +554,25 @@ func TestQueuesHaveDeadLetterQueues(t *testing.T) {
 	if len(queues) != 2*len(cat.Queues) {
 		t.Errorf("SQS queues: got %d, want %d (each catalog queue and its DLQ)", len(queues), 2*len(cat.Queues))
 	}
+	mainIDs, dlqIDs := s.queuesByName(t, cat)
 	for _, q := range cat.Queues {
 		// then each queue redrives to its own DLQ after the catalog's
 		// receive count, keeps the catalog's timings, and is encrypted;
-		var found bool
-		for _, r := range queues {
-			p := r.Properties
-			if path(p, "RedrivePolicy", "maxReceiveCount") != float64(q.MaxReceiveCount) ||
-				p["VisibilityTimeout"] != float64(q.VisibilityTimeoutSeconds) {
-				continue
-			}
-			found = true
-			if p["MessageRetentionPeriod"] != float64(q.RetentionDays*86400) || p["SqsManagedSseEnabled"] != true {
-				t.Errorf("queue %s: %v, want %d days retention and SQS-managed SSE", q.Name, p, q.RetentionDays)
-			}
-			dlq, ok := queues[refID(path(p, "RedrivePolicy", "deadLetterTargetArn"))]
-			if !ok {
-				t.Errorf("queue %s: dead-letter target %v is not a queue of this stack", q.Name, path(p, "RedrivePolicy"))
-				continue
-			}
-			if dlq.Properties["MessageRetentionPeriod"] != float64(14*86400) || dlq.Properties["SqsManagedSseEnabled"] != true {
-				t.Errorf("DLQ of %s: %v, want 14 days retention and SSE", q.Name, dlq.Properties)
-			}
+		p := queues[mainIDs[q.Name]].Properties
+		if path(p, "RedrivePolicy", "maxReceiveCount") != float64(q.MaxReceiveCount) ||
+			p["VisibilityTimeout"] != float64(q.VisibilityTimeoutSeconds) {
+			t.Errorf("queue %s: maxReceiveCount %v visibility %v, want %d / %ds", q.Name,
+				path(p, "RedrivePolicy", "maxReceiveCount"), p["VisibilityTimeout"], q.MaxReceiveCount, q.VisibilityTimeoutSeconds)
 		}
-		if !found {
-			t.Errorf("no queue with maxReceiveCount %d and visibility %ds for %s", q.MaxReceiveCount, q.VisibilityTimeoutSeconds, q.Name)
+		if p["MessageRetentionPeriod"] != float64(q.RetentionDays*86400) || p["SqsManagedSseEnabled"] != true {
+			t.Errorf("queue %s: %v, want %d days retention and SQS-managed SSE", q.Name, p, q.RetentionDays)
+		}
+		if target := refID(path(p, "RedrivePolicy", "deadLetterTargetArn")); target != dlqIDs[q.Name] {
+			t.Errorf("queue %s: dead-letter target %s, want its own DLQ %s", q.Name, target, dlqIDs[q.Name])
+		}
+		dlq := queues[dlqIDs[q.Name]].Properties
+		if dlq["MessageRetentionPeriod"] != float64(14*86400) || dlq["SqsManagedSseEnabled"] != true || dlq["RedrivePolicy"] != nil {
+			t.Errorf("DLQ of %s: %v, want 14 days retention, SSE and no redrive of its own", q.Name, dlq)
 		}
 	}
 	// and every queue refuses non-TLS access.
@@ -523,7 +610,9 @@ func TestQueueConsumersReportBatchItemFailures(t *testing.T) {
 			if fmt.Sprint(p["FunctionResponseTypes"]) != "[ReportBatchItemFailures]" {
 				t.Errorf("%s: FunctionResponseTypes %v", f.Name, p["FunctionResponseTypes"])
 			}
-			if p["BatchSize"] != float64(f.Queue.BatchSize) || p["MaximumBatchingWindowInSeconds"] != float64(f.Queue.MaxBatchingWindowSeconds) {
+			// No batching window is no property at all (Lambda's default, 0).
+			window, _ := p["MaximumBatchingWindowInSeconds"].(float64)
+			if p["BatchSize"] != float64(f.Queue.BatchSize) || window != float64(f.Queue.MaxBatchingWindowSeconds) {
 				t.Errorf("%s: batch %v window %v, want %d / %d", f.Name, p["BatchSize"], p["MaximumBatchingWindowInSeconds"],
 					f.Queue.BatchSize, f.Queue.MaxBatchingWindowSeconds)
 			}
@@ -621,7 +710,8 @@ func TestLogGroupsHaveRetention(t *testing.T) {
 }
 
 func TestBadContextIsRejected(t *testing.T) {
-	for key, value := range map[string]string{ctxLogRetentionDays: "8", ctxDeletionProtection: "maybe"} {
+	for key, value := range map[string]string{ctxLogRetentionDays: "8", ctxDeletionProtection: "maybe",
+		ctxWebhookURLs: "https://crm.example.com/a,http://crm.example.com/clear-text"} {
 		t.Run(key+"="+value, func(t *testing.T) {
 			// Given a context value CDK cannot use, when the stack is built,
 			// then it stops with a message naming the key.
