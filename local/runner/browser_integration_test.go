@@ -238,6 +238,9 @@ type demoSite struct {
 	URL string
 	mu  sync.Mutex
 	got []sentBatch
+	// failNext answers that many tracking requests with a 503 instead of
+	// passing them on, as an overloaded API would.
+	failNext int
 }
 
 type sentBatch struct {
@@ -258,7 +261,16 @@ func (e *env) browserSite() *demoSite {
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			s.mu.Lock()
 			s.got = append(s.got, sentBatch{r.Header.Get("Content-Type"), r.Header.Get("Sec-Fetch-Mode"), body})
+			fail := s.failNext > 0
+			if fail {
+				s.failNext--
+			}
 			s.mu.Unlock()
+			if fail {
+				w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+				http.Error(w, `{"error":{"code":"unavailable","message":"try again"}}`, http.StatusServiceUnavailable)
+				return
+			}
 		}
 		e.platform.ServeHTTP(w, r)
 	}))
@@ -505,6 +517,82 @@ func TestSnippetWaitsForConsent(t *testing.T) {
 		t.Errorf("event_count %v after consent(false), want 3", c["event_count"])
 	}
 	b.assertQuiet()
+}
+
+// messageIDs lists the messageIds of one tracking request.
+func messageIDs(t *testing.T, body []byte) []string {
+	t.Helper()
+	var req struct {
+		Batch []struct {
+			MessageID string `json:"messageId"`
+		} `json:"batch"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		t.Fatalf("request body %s: %v", body, err)
+	}
+	var ids []string
+	for _, m := range req.Batch {
+		ids = append(ids, m.MessageID)
+	}
+	return ids
+}
+
+func TestSnippetRetriesAndIsolatesABadMessage(t *testing.T) {
+	e := newEnv(t)
+	ds := e.browserSite()
+	ds.mu.Lock()
+	ds.failNext = 1
+	ds.mu.Unlock()
+	b := newBrowser(t)
+
+	b.run(chromedp.Navigate(ds.URL + "/demo"))
+	anon := b.waitSnippet()
+	b.eval(`leadflow.flush(), true`, nil)
+	// The 503 is retried after a backoff of one to two seconds, with the
+	// same message: the API de-duplicates by messageId, so a retry of a
+	// request that did arrive never counts twice.
+	deadline := time.Now().Add(15 * time.Second)
+	for len(ds.sent()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	sent := ds.sent()
+	if len(sent) != 2 {
+		t.Fatalf("%d tracking requests, want the refused one and its retry", len(sent))
+	}
+	if first, retry := messageIDs(t, sent[0].Body), messageIDs(t, sent[1].Body); strings.Join(first, ",") != strings.Join(retry, ",") || len(first) != 1 {
+		t.Errorf("retry sent %v, the first try %v: want the same single page view", retry, first)
+	}
+	e.waitContact(anon, 1)
+
+	// One bad message refuses its whole batch (400); the snippet sends the
+	// others again one by one, so only the bad one is lost.
+	b.eval(`leadflow.identify("not an email", {first_name: "X"}), leadflow.track("Pricing Viewed", {plan: "pro"}), leadflow.flush(), true`, nil)
+	c := e.waitContact(anon, 2)
+	e.settle()
+	if _, c = e.admin("/v1/contacts/" + c["id"].(string)); c["event_count"] != float64(2) || c["email"] != nil {
+		t.Errorf("event_count %v email %v: want the page view and the track, not the bad identify", c["event_count"], c["email"])
+	}
+	if evs := c["events"].([]any); evs[0].(map[string]any)["event"] != "Pricing Viewed" {
+		t.Errorf("newest event %v", evs[0])
+	}
+
+	// A form added after load is tagged too.
+	var tagged string
+	b.eval(`const f = document.createElement("form");
+		f.id = "late"; f.method = "post"; f.action = "/v1/forms/demo-request";
+		document.body.appendChild(f); true`, nil)
+	b.poll(`(document.querySelector('#late input[name="anonymous_id"]') || {}).value`, &tagged)
+	if tagged != anon {
+		t.Errorf("late form's anonymous_id %q, want %s", tagged, anon)
+	}
+	b.mu.Lock()
+	for _, p := range b.problems {
+		// The browser logs the refused requests; those are this test's doing.
+		if !strings.Contains(p, "status of 503") && !strings.Contains(p, "status of 400") {
+			t.Errorf("page problem: %s", p)
+		}
+	}
+	b.mu.Unlock()
 }
 
 func TestSegmentNodeLibraryReachesTheContact(t *testing.T) {
