@@ -305,6 +305,19 @@ func TestSnippetFollowsAVisitorFromCampaignToSignUp(t *testing.T) {
 	if cookies["lf_aid"] != anon || local["lf_aid"] != anon {
 		t.Errorf("id %s: cookie %v, localStorage %v", anon, cookies, local)
 	}
+	// Globals are what a fresh frame's window lacks (less frame indexes).
+	var globals []string
+	b.eval(`(() => {
+		const f = document.createElement("iframe");
+		document.body.appendChild(f);
+		const base = new Set(Object.getOwnPropertyNames(f.contentWindow));
+		const extra = Object.getOwnPropertyNames(window).filter(k => !base.has(k) && !/^\d+$/.test(k));
+		f.remove();
+		return extra;
+	})()`, &globals)
+	if strings.Join(globals, ",") != "leadflow" {
+		t.Errorf("globals %v, want only leadflow", globals)
+	}
 
 	// A link, as a visitor would, so the browser sets the referrer; the
 	// landing page's view leaves with the page (a beacon) if not sent yet.
