@@ -56,6 +56,15 @@ const (
 
 var platformSeq atomic.Int64
 
+// testLog discards function logs unless LEADFLOW_TEST_LOG is set, when
+// they go to stderr for debugging a failing test.
+func testLog() *slog.Logger {
+	if os.Getenv("LEADFLOW_TEST_LOG") != "" {
+		return slog.New(runner.NewLogHandler(os.Stderr))
+	}
+	return slog.New(slog.NewJSONHandler(io.Discard, nil))
+}
+
 type env struct {
 	t        *testing.T
 	platform *runner.Platform
@@ -77,7 +86,7 @@ func newEnv(t *testing.T) *env {
 		VisibilityTimeout: time.Second,
 		BatchWindow:       100 * time.Millisecond,
 		NoSchedules:       true,
-		Log:               slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Log:               testLog(),
 	})
 	if err != nil {
 		cancel()

@@ -52,9 +52,14 @@ func (s *Source) Engine(ctx context.Context) (*Engine, error) {
 	}
 	m := s.defaults
 	if ok {
-		if err := json.Unmarshal(raw, &m); err != nil {
+		// Decode into a fresh value: json reuses the elements of an existing
+		// slice, so decoding over the defaults would keep their fields where
+		// the stored model omits them (and write into the defaults' array).
+		var stored Model
+		if err := json.Unmarshal(raw, &stored); err != nil {
 			return nil, fmt.Errorf("decode stored scoring model: %w", err)
 		}
+		m = stored
 	}
 	if s.engine == nil || s.engine.Version() != m.Fingerprint() {
 		e, err := NewEngine(m)
