@@ -490,6 +490,7 @@ func (p *Profile) clone() *Profile {
 	c.Tags = slices.Clone(p.Tags)
 	c.Lists = slices.Clone(p.Lists)
 	c.Consents = slices.Clone(p.Consents)
+	c.UnsubscribedTopics = slices.Clone(p.UnsubscribedTopics)
 	c.MergedIDs = slices.Clone(p.MergedIDs)
 	c.Traits = maps.Clone(p.Traits)
 	c.TraitTimes = maps.Clone(p.TraitTimes)

@@ -76,6 +76,10 @@ type Profile struct {
 	// message or a retried HTTP batch finds its hashes here and changes
 	// nothing, at no extra write per event.
 	Applied []uint64 `json:"-"`
+	// UnsubscribedTopics are the subscription topics (definitions/topics.json)
+	// the contact switched off in the preference centre or with a topic's
+	// unsubscribe link, while staying subscribed to the others.
+	UnsubscribedTopics []string `json:"unsubscribed_topics,omitempty"`
 }
 
 // Page is the last page a contact viewed.
