@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -57,7 +56,7 @@ func newEnvWith(t *testing.T, urls ...string) *env {
 		VisibilityTimeout: time.Second,
 		BatchWindow:       100 * time.Millisecond,
 		NoSchedules:       true,
-		Log:               slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Log:               testLog(),
 		WebhookURLs:       strings.Join(urls, ","),
 		WebhookSecret:     webhookSecret,
 	})
