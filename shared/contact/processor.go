@@ -3,6 +3,7 @@ package contact
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
 	"errors"
 	"fmt"
@@ -91,9 +92,18 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 
 	// 1. Resolve every identity in one lookup, then walk messages in order so
 	// an identify earlier in the batch routes later events to the same contact.
-	owners, err := p.store.LookupIdentities(ctx, identitiesOf(items, func(i item) tracking.Message { return i.msg }))
+	idents := identitiesOf(items, func(i item) tracking.Message { return i.msg })
+	owners, err := p.store.LookupIdentities(ctx, idents)
 	if err != nil {
 		return out, fmt.Errorf("look up identities: %w", err)
+	}
+	// An anonymous id with no link belongs to the contact derived from it:
+	// a new visitor costs no identity write. Links exist only for anonymous
+	// ids that a merge or a device switch moved elsewhere.
+	for _, id := range idents {
+		if _, ok := owners[id]; !ok && id.Kind == AnonymousID {
+			owners[id] = AnonymousContactID(id.Value)
+		}
 	}
 	failed := map[string]bool{}
 	redirect := map[string]string{}
@@ -112,7 +122,6 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 			continue
 		}
 		if created {
-			out.NewContacts++
 			fresh[cid] = true
 		}
 		routes = append(routes, routed{cid, it.msg, it.input})
@@ -155,6 +164,11 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 		inputsOf[cid][r.input] = true
 	}
 	out.Contacts = len(order)
+	for _, cid := range order {
+		if profiles[cid] == nil {
+			out.NewContacts++
+		}
+	}
 
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -501,6 +515,15 @@ func (p *Profile) clone() *Profile {
 }
 
 var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
+
+// AnonymousContactID is the contact an unlinked anonymous id belongs to: a
+// hash, so every invocation derives the same id without a lookup table, and
+// two invocations creating the same visitor collide on the profile's
+// version check instead of making two contacts.
+func AnonymousContactID(anonymousID string) string {
+	sum := sha256.Sum256([]byte("leadflow-anon:" + anonymousID))
+	return "c_" + strings.ToLower(idEncoding.EncodeToString(sum[:16]))
+}
 
 // NewID returns a random contact id, "c_" and 26 base32 characters.
 func NewID() string {

@@ -39,8 +39,9 @@ type Store interface {
 	// LinkIdentity points id at contactID unless it points somewhere already;
 	// it returns the contact the identity points at afterwards.
 	LinkIdentity(ctx context.Context, id Identity, contactID string, now time.Time) (string, error)
-	// RelinkIdentity points id at to if it still points at from; it is a
-	// no-op otherwise (someone else moved it first).
+	// RelinkIdentity points id at to if it still points at from, or has no
+	// link at all (an anonymous id's derived contact is from); it is a no-op
+	// otherwise (someone else moved it first).
 	RelinkIdentity(ctx context.Context, id Identity, from, to string) error
 	// GetProfiles reads profiles with strong consistency; missing ids are absent.
 	GetProfiles(ctx context.Context, ids []string) (map[string]*Profile, error)

@@ -82,7 +82,7 @@ func (m *MemStore) RelinkIdentity(_ context.Context, id contact.Identity, from, 
 	m.count("RelinkIdentity")
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.identities[id] == from {
+	if cur, ok := m.identities[id]; !ok || cur == from {
 		m.identities[id] = to
 	}
 	return nil
@@ -191,11 +191,20 @@ func (m *MemStore) Timeline(_ context.Context, cids []string, before time.Time, 
 	return out, nil
 }
 
-// Owner returns the contact an identity points at.
+// Owner returns the contact an identity points at: its link, or for an
+// unlinked anonymous id the contact derived from it (when one exists).
 func (m *MemStore) Owner(id contact.Identity) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.identities[id]
+	if c, ok := m.identities[id]; ok {
+		return c
+	}
+	if id.Kind == contact.AnonymousID {
+		if c := contact.AnonymousContactID(id.Value); m.profiles[c] != nil {
+			return c
+		}
+	}
+	return ""
 }
 
 // ResetCalls clears the call counters.

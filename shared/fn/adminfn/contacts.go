@@ -71,6 +71,9 @@ func (h *Handler) listContacts(ctx context.Context, q map[string]string) (httpap
 		}
 		if c, ok := owners[id]; ok {
 			ids = append(ids, c)
+		} else if f.kind == contact.AnonymousID {
+			// Unlinked anonymous ids belong to their derived contact.
+			ids = append(ids, contact.AnonymousContactID(v))
 		}
 	}
 	tag := strings.TrimSpace(q["tag"])

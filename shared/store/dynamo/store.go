@@ -200,7 +200,7 @@ func (st *Store) RelinkIdentity(ctx context.Context, id contact.Identity, from, 
 	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 aws.String(st.table),
 		Item:                      item,
-		ConditionExpression:       aws.String("c = :from"),
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR c = :from"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":from": s(from)},
 		ReturnConsumedCapacity:    capacity,
 	})
