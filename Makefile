@@ -57,6 +57,8 @@ bench: tools
 fuzz:
 	go test ./shared/tracking/ -run '^$$' -fuzz FuzzParse -fuzztime 30s
 	go test ./shared/form/ -run '^$$' -fuzz FuzzParseSubmission -fuzztime 30s
+	go test ./shared/template/ -run '^$$' -fuzz FuzzCompile -fuzztime 30s
+	go test ./shared/token/ -run '^$$' -fuzz FuzzVerify -fuzztime 30s
 
 ## admin-token: a new admin token and the hash to deploy with.
 admin-token:
