@@ -11,6 +11,7 @@ import (
 	"github.com/leadflow/leadflow/shared/fn/adminfn"
 	"github.com/leadflow/leadflow/shared/fn/ingestfn"
 	"github.com/leadflow/leadflow/shared/fn/jobsfn"
+	"github.com/leadflow/leadflow/shared/fn/linksfn"
 	"github.com/leadflow/leadflow/shared/fn/processorfn"
 	"github.com/leadflow/leadflow/shared/fn/routerfn"
 	"github.com/leadflow/leadflow/shared/fn/timersfn"
@@ -58,6 +59,12 @@ func build(name string, awsCfg aws.Config, getenv func(string) string, log *slog
 			return nil, err
 		}
 		return lambda.NewHandler(routerfn.New(awsCfg, cfg, log).Handle), nil
+	case "links":
+		cfg, err := linksfn.ConfigFromEnv(getenv)
+		if err != nil {
+			return nil, err
+		}
+		return lambda.NewHandler(linksfn.New(awsCfg, cfg, log).Handle), nil
 	case "webhooks":
 		// WEBHOOK_BACKOFF is not a catalog variable (the stack never sets
 		// it), so it comes from the runner's own environment: tests and

@@ -181,6 +181,8 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	if opts.PublicBaseURL == "" {
 		opts.PublicBaseURL = "http://localhost:3000"
 	}
+	// Kept for SigningSecret() and PublicBaseURL(): tests sign links with them.
+	p.opts.SigningSecret, p.opts.PublicBaseURL = opts.SigningSecret, opts.PublicBaseURL
 	if opts.WebhookSecret == "" {
 		opts.WebhookSecret = rand.Text() + rand.Text()
 	}

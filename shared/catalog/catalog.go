@@ -201,6 +201,22 @@ func Load() Catalog {
 				Access:      Access{Table: ReadWrite, SendsTo: []string{RoutingQueue, SendsQueue}},
 			},
 			{
+				Name:        "links",
+				Description: "Public email links: open pixel, click redirect, one-click unsubscribe, preference centre, double opt-in confirmation.",
+				MemoryMB:    256,
+				TimeoutSec:  10,
+				Routes: []Route{
+					{Method: "GET", Path: "/v1/t/o/{token}", Auth: Public},
+					{Method: "GET", Path: "/v1/t/c/{token}", Auth: Public},
+					{Method: "GET", Path: "/v1/unsubscribe/{token}", Auth: Public},
+					{Method: "POST", Path: "/v1/unsubscribe/{token}", Auth: Public},
+					{Method: "GET", Path: "/v1/preferences/{token}", Auth: Public},
+					{Method: "POST", Path: "/v1/preferences/{token}", Auth: Public},
+					{Method: "GET", Path: "/v1/confirm/{token}", Auth: Public},
+				},
+				Access: Access{Table: ReadWrite, SendsTo: []string{EventsQueue}, SignsLinks: true},
+			},
+			{
 				Name:        "router",
 				Description: "Routes qualified leads: assigns an owner, publishes lead.qualified, queues webhook deliveries.",
 				MemoryMB:    256,

@@ -1,0 +1,535 @@
+// Package linksfn is the Lambda handler of the public links in email: the
+// open pixel, click redirects, one-click unsubscribe, the preference centre
+// and double opt-in confirmation. Every link carries a signed token
+// (shared/token) naming its purpose and contact; there is no login and no
+// cookie, so the token is the only credential.
+//
+// Opens, clicks and opt-outs become timeline events through the events
+// queue (the processor scores them like any event). Opt-outs and
+// confirmations are also written to the profile at once, under optimistic
+// locking: the law and the mailbox providers want an unsubscribe to take
+// effect immediately, not when a queue drains.
+package linksfn
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/catalog"
+	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/engagement"
+	"github.com/leadflow/leadflow/shared/httpapi"
+	"github.com/leadflow/leadflow/shared/preference"
+	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
+	"github.com/leadflow/leadflow/shared/token"
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// Config is read from the environment once, at cold start.
+type Config struct {
+	Table          string
+	EventsQueueURL string
+	// Secrets verify link tokens (newest first); the first signs the links
+	// the pages themselves show.
+	Secrets []string
+	// PublicBaseURL is the API's public URL, for links on the pages.
+	PublicBaseURL string
+	// Topics are the subscription topics the preference centre lists.
+	Topics []preference.Topic
+}
+
+// ConfigFromEnv reads the function's settings.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		Table:          getenv(catalog.EnvTableName),
+		EventsQueueURL: getenv(catalog.QueueURLEnv(catalog.EventsQueue)),
+		Secrets:        token.ParseSecrets(getenv(catalog.EnvSigningSecrets)),
+		PublicBaseURL:  strings.TrimRight(getenv(catalog.EnvPublicBaseURL), "/"),
+	}
+	if c.Table == "" || c.EventsQueueURL == "" {
+		return c, fmt.Errorf("links: %s and %s must be set", catalog.EnvTableName, catalog.QueueURLEnv(catalog.EventsQueue))
+	}
+	if _, err := token.NewSigner(c.Secrets...); err != nil {
+		return c, fmt.Errorf("links: %s: %w", catalog.EnvSigningSecrets, err)
+	}
+	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return c, fmt.Errorf("links: %s must be the API's http(s) URL, got %q", catalog.EnvPublicBaseURL, c.PublicBaseURL)
+	}
+	topics, err := definitions.Topics()
+	if err != nil {
+		return c, fmt.Errorf("links: %w", err)
+	}
+	c.Topics = topics
+	return c, nil
+}
+
+// Store is the contact storage the pages read and write.
+type Store interface {
+	// GetProfile returns contact.ErrNotFound for an unknown contact.
+	GetProfile(ctx context.Context, id string) (*contact.Profile, error)
+	// SaveProfile returns contact.ErrConflict when the profile changed
+	// since it was read.
+	SaveProfile(ctx context.Context, p *contact.Profile) error
+}
+
+// SendClock says when a send left, for the too-soon-after-send rule of
+// machine detection; zero when unknown.
+type SendClock interface {
+	SentAt(ctx context.Context, sendID string) (time.Time, error)
+}
+
+// Deps are the handler's collaborators.
+type Deps struct {
+	Store Store
+	// Sends may be nil: machine detection then goes without timing.
+	Sends   SendClock
+	Events  engagement.Queue
+	Signer  *token.Signer
+	BaseURL string
+	Topics  []preference.Topic
+	// Now may be nil (time.Now).
+	Now func() time.Time
+}
+
+// Handler serves the links.
+type Handler struct {
+	d   Deps
+	log *slog.Logger
+}
+
+// New wires the handler with only the clients it uses.
+func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
+	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
+	signer, _ := token.NewSigner(cfg.Secrets...) // checked by ConfigFromEnv
+	return NewWith(Deps{
+		Store:   store,
+		Events:  sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.EventsQueueURL),
+		Signer:  signer,
+		BaseURL: cfg.PublicBaseURL,
+		Topics:  cfg.Topics,
+	}, log)
+}
+
+// NewWith builds a handler from its collaborators (tests).
+func NewWith(d Deps, log *slog.Logger) *Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	d.BaseURL = strings.TrimRight(d.BaseURL, "/")
+	return &Handler{d: d, log: log}
+}
+
+// Handle serves one request. It never returns an error: every failure has
+// its own answer (a pixel, a page), and a Lambda error would show the
+// person API Gateway's bare 500.
+func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	now := h.d.Now().UTC()
+	raw := req.PathParameters["token"]
+	switch req.RouteKey {
+	case "GET /v1/t/o/{token}":
+		return h.open(ctx, req, raw, now), nil
+	case "GET /v1/t/c/{token}":
+		return h.click(ctx, req, raw, now), nil
+	case "GET /v1/unsubscribe/{token}":
+		return h.unsubscribePage(raw, now), nil
+	case "POST /v1/unsubscribe/{token}":
+		return h.unsubscribe(ctx, req, raw, now), nil
+	case "GET /v1/preferences/{token}":
+		return h.preferences(ctx, raw, now), nil
+	case "POST /v1/preferences/{token}":
+		return h.savePreferences(ctx, req, raw, now), nil
+	case "GET /v1/confirm/{token}":
+		return h.confirm(ctx, req, raw, now), nil
+	}
+	return httpapi.Fail(http.StatusNotFound, "not_found", "no route "+req.RouteKey, nil), nil
+}
+
+// pixel is a 1x1 transparent GIF.
+var pixel = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+
+// open answers the pixel whatever happens: a broken image in someone's
+// mail helps nobody, and a different answer for a bad token would let a
+// forger probe. Only a verified token is recorded.
+func (h *Handler) open(ctx context.Context, req httpapi.Request, raw string, now time.Time) httpapi.Response {
+	if tok, err := h.d.Signer.Verify(token.Open, raw, now); err == nil {
+		v := h.classify(ctx, engagement.Open, tok, req, now)
+		h.record(ctx, req, engagement.Opened(target(tok), v, now))
+	}
+	return httpapi.Response{
+		StatusCode: http.StatusOK,
+		Headers: map[string]string{
+			"Content-Type": "image/gif",
+			// Every open must reach us: no browser or proxy cache.
+			"Cache-Control": "no-store, no-cache, must-revalidate, max-age=0, private",
+			"Pragma":        "no-cache",
+			"Expires":       "0",
+		},
+		Body:            base64.StdEncoding.EncodeToString(pixel),
+		IsBase64Encoded: true,
+	}
+}
+
+// click redirects only to the URL its token was signed for, and only to
+// http(s): an unsigned or altered link gets a 400 page, never a redirect,
+// so the endpoint cannot serve as an open redirect for phishing.
+func (h *Handler) click(ctx context.Context, req httpapi.Request, raw string, now time.Time) httpapi.Response {
+	tok, err := h.d.Signer.Verify(token.Click, raw, now)
+	if err != nil {
+		return brokenLink()
+	}
+	dest, ok := redirectTarget(tok.URL)
+	if !ok {
+		h.log.WarnContext(ctx, "signed click link with an unusable URL", "contact_id", tok.ContactID, "send_id", tok.SendID)
+		return brokenLink()
+	}
+	v := h.classify(ctx, engagement.Click, tok, req, now)
+	h.record(ctx, req, engagement.Clicked(target(tok), dest, v, now))
+	return httpapi.Response{
+		StatusCode: http.StatusFound,
+		Headers:    map[string]string{"Location": dest, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+	}
+}
+
+// redirectTarget accepts absolute http(s) URLs with a host. url.Parse
+// refuses control characters, so the value is safe in a header.
+func redirectTarget(s string) (string, bool) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (!strings.EqualFold(u.Scheme, "https") && !strings.EqualFold(u.Scheme, "http")) {
+		return "", false
+	}
+	return s, true
+}
+
+func (h *Handler) classify(ctx context.Context, kind string, tok token.Token, req httpapi.Request, now time.Time) engagement.Verdict {
+	f := engagement.Fetch{Kind: kind, UserAgent: userAgent(req), IP: req.RequestContext.HTTP.SourceIP, At: now}
+	if h.d.Sends != nil && tok.SendID != "" {
+		at, err := h.d.Sends.SentAt(ctx, tok.SendID)
+		if err != nil {
+			// Classify without timing rather than lose the event.
+			h.log.WarnContext(ctx, "read send time", "send_id", tok.SendID, "error", err)
+		}
+		f.SentAt = at
+	}
+	return engagement.Classify(f)
+}
+
+// record sends an event to the events queue. A failure is logged, not
+// returned: an open or click is worth less than the person's redirect.
+func (h *Handler) record(ctx context.Context, req httpapi.Request, msgs ...tracking.Message) {
+	if err := engagement.Publish(ctx, h.d.Events, requestID(ctx, req), h.d.Now(), msgs...); err != nil {
+		h.log.ErrorContext(ctx, "record email event", "contact_id", msgs[0].ContactID, "event", msgs[0].Event, "error", err)
+	}
+}
+
+func (h *Handler) unsubscribePage(raw string, now time.Time) httpapi.Response {
+	tok, err := h.d.Signer.Verify(token.Unsubscribe, raw, now)
+	if err != nil {
+		return brokenLink()
+	}
+	// A GET never unsubscribes: link scanners and prefetchers follow every
+	// link in a mail. The button posts to this same URL.
+	what := "You will get no more marketing email from us. Emails you ask for, such as receipts, still come."
+	if t := h.topicName(tok.Topic); t != "" {
+		what = "You will get no more emails about " + t + ". Your other subscriptions stay as they are."
+	}
+	return page{
+		Title: "Unsubscribe?", Lines: []string{what}, Form: "unsubscribe", Button: "Unsubscribe",
+		LinkURL: h.preferencesURL(tok), LinkText: "Or choose which emails you get",
+	}.render(http.StatusOK)
+}
+
+// unsubscribe is RFC 8058's one-click POST (body List-Unsubscribe=One-Click,
+// sent by the mailbox provider) and the page's button alike. The POST is
+// the intent, so the body is not required. It answers 200 with a page,
+// never a redirect, as RFC 8058 asks.
+func (h *Handler) unsubscribe(ctx context.Context, req httpapi.Request, raw string, now time.Time) httpapi.Response {
+	tok, err := h.d.Signer.Verify(token.Unsubscribe, raw, now)
+	if err != nil {
+		return brokenLink()
+	}
+	p, changed, err := h.update(ctx, tok.ContactID, now, func(p *contact.Profile) bool { return preference.Unsubscribe(p, tok.Topic) })
+	switch {
+	case errors.Is(err, contact.ErrNotFound):
+		// Erased or never stored: there is no one to mail, which is what
+		// the person wants.
+	case err != nil:
+		h.log.ErrorContext(ctx, "unsubscribe", "contact_id", tok.ContactID, "error", err)
+		return failure()
+	default:
+		h.log.InfoContext(ctx, "unsubscribed", "contact_id", p.ID, "send_id", tok.SendID, "topic", tok.Topic, "changed", changed)
+		// Sent even when nothing changed: the id is stable, so a repeat is
+		// dropped by the processor, and a lost first attempt is repaired.
+		t := target(tok)
+		t.ContactID = p.ID
+		h.record(ctx, req, engagement.Unsubscribed(t, tok.Topic, "one-click", now))
+	}
+	line := "You will get no more marketing email from us. It can take a moment for an email already on its way to arrive."
+	if t := h.topicName(tok.Topic); t != "" {
+		line = "You will get no more emails about " + t + "."
+	}
+	return page{
+		Title: "You're unsubscribed", Lines: []string{line},
+		LinkURL: h.preferencesURL(tok), LinkText: "Manage your email preferences",
+	}.render(http.StatusOK)
+}
+
+func (h *Handler) preferences(ctx context.Context, raw string, now time.Time) httpapi.Response {
+	tok, err := h.d.Signer.Verify(token.Preferences, raw, now)
+	if err != nil {
+		return brokenLink()
+	}
+	p, err := h.resolve(ctx, tok.ContactID)
+	if errors.Is(err, contact.ErrNotFound) {
+		return notFound()
+	}
+	if err != nil {
+		h.log.ErrorContext(ctx, "read preferences", "contact_id", tok.ContactID, "error", err)
+		return failure()
+	}
+	return h.preferencesPage(p, "").render(http.StatusOK)
+}
+
+// savePreferences needs no CSRF token: there is no cookie or session to
+// ride on, the signed token in the URL is the only credential (whoever
+// has it can already use the page), and saving the same form twice gives
+// the same state.
+func (h *Handler) savePreferences(ctx context.Context, req httpapi.Request, raw string, now time.Time) httpapi.Response {
+	tok, err := h.d.Signer.Verify(token.Preferences, raw, now)
+	if err != nil {
+		return brokenLink()
+	}
+	body, err := httpapi.Body(req)
+	if err != nil {
+		return badForm()
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return badForm()
+	}
+	choice := preference.ParseChoice(form, h.d.Topics)
+	consent := tracking.Consent{
+		At: now, Page: h.d.BaseURL + "/v1/preferences", IP: tracking.TruncateIP(req.RequestContext.HTTP.SourceIP),
+		Source: "preferences:" + now.Format(time.RFC3339Nano),
+	}
+	var res preference.Result
+	var version int64
+	p, _, err := h.update(ctx, tok.ContactID, now, func(p *contact.Profile) bool {
+		version = p.Version
+		res = preference.Apply(p, choice, h.d.Topics, consent)
+		return res.Changed
+	})
+	if errors.Is(err, contact.ErrNotFound) {
+		return notFound()
+	}
+	if err != nil {
+		h.log.ErrorContext(ctx, "save preferences", "contact_id", tok.ContactID, "error", err)
+		return failure()
+	}
+	t := target(tok)
+	t.ContactID = p.ID
+	var msgs []tracking.Message
+	if len(res.On) > 0 || len(res.Off) > 0 {
+		msgs = append(msgs, engagement.PreferencesUpdated(t, res.On, res.Off, version, now))
+	}
+	if res.Unsubscribed {
+		msgs = append(msgs, engagement.Unsubscribed(t, "", "preference-centre", now))
+	}
+	if len(msgs) > 0 {
+		h.record(ctx, req, msgs...)
+	}
+	h.log.InfoContext(ctx, "preferences saved", "contact_id", p.ID, "changed", res.Changed,
+		"unsubscribed", res.Unsubscribed, "subscribed", res.Subscribed, "on", len(res.On), "off", len(res.Off))
+	notice := "Your preferences are saved."
+	if p.Status == preference.StatusUnsubscribed {
+		notice = "You're unsubscribed from all marketing email."
+	}
+	return h.preferencesPage(p, notice).render(http.StatusOK)
+}
+
+func (h *Handler) preferencesPage(p *contact.Profile, notice string) page {
+	lines := []string{"Choose the emails you want from us."}
+	if name, _ := p.Traits["first_name"].(string); strings.TrimSpace(name) != "" {
+		lines[0] = "Hi " + strings.TrimSpace(name) + ", choose the emails you want from us."
+	}
+	if p.Email != "" {
+		lines = append(lines, "These settings are for "+p.Email+".")
+	}
+	if notice == "" && p.Status != preference.StatusSubscribed {
+		notice = "You're not subscribed to our marketing email. Tick what you'd like and save to subscribe."
+	}
+	return page{Title: "Email preferences", Notice: notice, Lines: lines, Form: "preferences", Topics: preference.States(p, h.d.Topics)}
+}
+
+// confirm is the double opt-in link. It is a GET because it is clicked
+// from an email; a scanner that follows it only confirms an address that
+// did ask to sign up, which the token proves.
+func (h *Handler) confirm(ctx context.Context, req httpapi.Request, raw string, now time.Time) httpapi.Response {
+	tok, err := h.d.Signer.Verify(token.Confirm, raw, now)
+	if errors.Is(err, token.ErrExpired) {
+		return page{
+			Title: "This link has expired",
+			Lines: []string{"Confirmation links work for a limited time. Sign up again and we'll send you a new one."},
+		}.render(http.StatusGone)
+	}
+	if err != nil {
+		return brokenLink()
+	}
+	source := "confirm"
+	if tok.SendID != "" {
+		source = "confirm:" + tok.SendID
+	}
+	var outcome preference.Confirmation
+	p, _, err := h.update(ctx, tok.ContactID, now, func(p *contact.Profile) bool {
+		c := tracking.Consent{
+			At: now, Page: h.d.BaseURL + "/v1/confirm", IP: tracking.TruncateIP(req.RequestContext.HTTP.SourceIP), Source: source,
+			Text: "Confirmed the subscription with the link emailed to " + p.Email,
+		}
+		outcome = preference.Confirm(p, c)
+		return outcome == preference.Confirmed
+	})
+	if errors.Is(err, contact.ErrNotFound) {
+		return notFound()
+	}
+	if err != nil {
+		h.log.ErrorContext(ctx, "confirm subscription", "contact_id", tok.ContactID, "error", err)
+		return failure()
+	}
+	h.log.InfoContext(ctx, "double opt-in", "contact_id", p.ID, "send_id", tok.SendID, "outcome", int(outcome))
+	if outcome == preference.UnsubscribedSince {
+		return page{
+			Title: "You're not subscribed",
+			Lines: []string{"You unsubscribed after signing up, so this link no longer subscribes you. To subscribe again, sign up on our website."},
+		}.render(http.StatusOK)
+	}
+	if outcome == preference.Confirmed || confirmedBy(p, source) {
+		// Again on a repeat click of the same link: the event's id is
+		// stable, and a lost first attempt is repaired.
+		t := target(tok)
+		t.ContactID = p.ID
+		h.record(ctx, req, engagement.Confirmed(t, now))
+	}
+	lines := []string{"Thanks for confirming. We'll only send you what you signed up for, and every email has a link to unsubscribe."}
+	return page{
+		Title: "You're subscribed", Lines: lines,
+		LinkURL: h.preferencesURL(tok), LinkText: "Choose which emails you get",
+	}.render(http.StatusOK)
+}
+
+func confirmedBy(p *contact.Profile, source string) bool {
+	for _, c := range p.Consents {
+		if c.Purpose == preference.PurposeConfirmation && c.Source == source {
+			return true
+		}
+	}
+	return false
+}
+
+// update changes a contact under optimistic locking, re-reading and
+// re-applying when a concurrent write (usually the processor) got there
+// first. change reports whether it changed anything; nothing is written
+// when it did not.
+func (h *Handler) update(ctx context.Context, id string, now time.Time, change func(p *contact.Profile) bool) (*contact.Profile, bool, error) {
+	const attempts = 6
+	for attempt := 0; attempt < attempts; attempt++ {
+		p, err := h.resolve(ctx, id)
+		if err != nil {
+			return nil, false, err
+		}
+		if !change(p) {
+			return p, false, nil
+		}
+		p.UpdatedAt = now
+		err = h.d.Store.SaveProfile(ctx, p)
+		if err == nil {
+			return p, true, nil
+		}
+		if !errors.Is(err, contact.ErrConflict) {
+			return nil, false, fmt.Errorf("save contact %s: %w", p.ID, err)
+		}
+	}
+	return nil, false, fmt.Errorf("update contact %s: still conflicting after %d attempts", id, attempts)
+}
+
+// resolve reads a contact, following merges to the survivor: a link in an
+// old email names the contact as it was when the mail went out.
+func (h *Handler) resolve(ctx context.Context, id string) (*contact.Profile, error) {
+	for hop := 0; hop < 8; hop++ {
+		p, err := h.d.Store.GetProfile(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if p.MergedInto == "" {
+			return p, nil
+		}
+		id = p.MergedInto
+	}
+	return nil, fmt.Errorf("contact %s: merge chain too long", id)
+}
+
+func (h *Handler) topicName(id string) string {
+	if id == "" {
+		return ""
+	}
+	for _, t := range h.d.Topics {
+		if t.ID == id {
+			return t.Name
+		}
+	}
+	return id
+}
+
+// preferencesURL signs a preference centre link for the same contact.
+func (h *Handler) preferencesURL(tok token.Token) string {
+	return h.d.BaseURL + "/v1/preferences/" + h.d.Signer.Sign(token.Token{Purpose: token.Preferences, ContactID: tok.ContactID, SendID: tok.SendID})
+}
+
+func target(tok token.Token) engagement.Target {
+	return engagement.Target{ContactID: tok.ContactID, SendID: tok.SendID}
+}
+
+func userAgent(req httpapi.Request) string {
+	if ua := req.RequestContext.HTTP.UserAgent; ua != "" {
+		return ua
+	}
+	return httpapi.Header(req, "User-Agent")
+}
+
+// requestID ties queued events to the request that made them.
+func requestID(ctx context.Context, req httpapi.Request) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		return lc.AwsRequestID
+	}
+	return req.RequestContext.RequestID
+}
+
+func notFound() httpapi.Response {
+	return page{
+		Title: "We couldn't find your subscription",
+		Lines: []string{"Your details may have been deleted at your request. If you still get email from us, reply to it and we'll sort it out."},
+	}.render(http.StatusNotFound)
+}
+
+func failure() httpapi.Response {
+	return page{
+		Title: "Something went wrong",
+		Lines: []string{"We couldn't save that just now. Please try again in a minute."},
+	}.render(http.StatusInternalServerError)
+}
+
+func badForm() httpapi.Response {
+	return page{Title: "We couldn't read that form", Lines: []string{"Please go back and try again."}}.render(http.StatusBadRequest)
+}
