@@ -102,8 +102,8 @@ type CircuitBreaker struct {
 	WindowHours int `json:"window_hours"`
 	// MinSends below which the rates say nothing (one bounce in ten mails
 	// is not a 10% problem).
-	MinSends    int     `json:"min_sends"`
-	BounceRate  float64 `json:"bounce_rate"`
+	MinSends      int     `json:"min_sends"`
+	BounceRate    float64 `json:"bounce_rate"`
 	ComplaintRate float64 `json:"complaint_rate"`
 	// PauseMinutes is how long a paused bulk send waits before it looks
 	// again.
