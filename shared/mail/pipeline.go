@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -66,6 +67,8 @@ type Recipient struct {
 	Email    string
 	Status   string
 	Timezone string
+	// UnsubscribedTopics are the topics the contact switched off.
+	UnsubscribedTopics []string
 	// Data is the contact's template data (contact, traits, company,
 	// location).
 	Data template.Data
@@ -351,7 +354,8 @@ func (p *Pipeline) prepare(ctx context.Context, r Request) (*job, Result) {
 	if test {
 		to = r.To
 	}
-	facts := Facts{Kind: kind, Test: test, Email: to, Status: rcpt.Status, Timezone: rcpt.Timezone, Now: now}
+	facts := Facts{Kind: kind, Test: test, Email: to, Status: rcpt.Status, Timezone: rcpt.Timezone, Now: now,
+		TopicOff: slices.Contains(rcpt.UnsubscribedTopics, tpl.Template().Topic)}
 	if to != "" {
 		if facts.Suppressed, err = p.Suppressions.IsSuppressed(ctx, to); err != nil {
 			return nil, p.retry(r, fmt.Errorf("suppression of send %s: %w", r.SendID, err))

@@ -23,6 +23,7 @@ const (
 	ReasonUnsubscribed   = "unsubscribed"
 	ReasonPending        = "pending_confirmation"
 	ReasonNoConsent      = "no_consent"
+	ReasonTopicOff       = "topic_unsubscribed"
 	ReasonNoAddress      = "no_address"
 	ReasonInvalidAddress = "invalid_address"
 	ReasonFrequencyCap   = "frequency_cap"
@@ -40,6 +41,9 @@ type Facts struct {
 	Email string
 	// Status is the contact's subscription status.
 	Status string
+	// TopicOff: the contact switched off the template's topic in the
+	// preference centre (or with a topic's unsubscribe link).
+	TopicOff bool
 	// Timezone is the contact's IANA time zone ("" unknown).
 	Timezone   string
 	Suppressed bool
@@ -84,6 +88,9 @@ func (s Settings) Decide(f Facts) Decision {
 		if s.RequireOptIn {
 			return Decision{Verdict: VerdictSkip, Reason: ReasonNoConsent}
 		}
+	}
+	if f.TopicOff {
+		return Decision{Verdict: VerdictSkip, Reason: ReasonTopicOff}
 	}
 	if f.CircuitOpen {
 		return Decision{Verdict: VerdictDefer, Reason: ReasonCircuitOpen, NotBefore: f.Now.Add(time.Duration(max(s.CircuitBreaker.PauseMinutes, 1)) * time.Minute)}

@@ -90,6 +90,8 @@ func TestDecide(t *testing.T) {
 		{"never asked, opt-in required", Facts{Kind: Marketing, Email: "a@example.com", Now: now}, nil, Decision{Verdict: VerdictSkip, Reason: ReasonNoConsent}},
 		{"never asked, opt-out regime", Facts{Kind: Marketing, Email: "a@example.com", Now: now}, func(s *Settings) { s.RequireOptIn = false }, Decision{Verdict: VerdictSend}},
 		{"unsubscribed even in an opt-out regime", sub(Facts{Status: "unsubscribed"}), func(s *Settings) { s.RequireOptIn = false }, Decision{Verdict: VerdictSkip, Reason: ReasonUnsubscribed}},
+		{"topic switched off", sub(Facts{TopicOff: true}), nil, Decision{Verdict: VerdictSkip, Reason: ReasonTopicOff}},
+		{"topic switched off does not stop transactional mail", sub(Facts{Kind: Transactional, TopicOff: true}), nil, Decision{Verdict: VerdictSend}},
 		{"suppressed marketing", sub(Facts{Suppressed: true}), nil, Decision{Verdict: VerdictSkip, Reason: ReasonSuppressed}},
 		{"suppressed transactional", sub(Facts{Kind: Transactional, Suppressed: true}), nil, Decision{Verdict: VerdictSkip, Reason: ReasonSuppressed}},
 		{"suppressed test send", sub(Facts{Test: true, Suppressed: true}), nil, Decision{Verdict: VerdictSkip, Reason: ReasonSuppressed}},
