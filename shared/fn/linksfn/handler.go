@@ -32,6 +32,7 @@ import (
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/engagement"
 	"github.com/leadflow/leadflow/shared/httpapi"
+	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/preference"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
@@ -78,18 +79,33 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 }
 
 // Store is the contact storage the pages read and write.
-type Store interface {
-	// GetProfile returns contact.ErrNotFound for an unknown contact.
-	GetProfile(ctx context.Context, id string) (*contact.Profile, error)
-	// SaveProfile returns contact.ErrConflict when the profile changed
-	// since it was read.
-	SaveProfile(ctx context.Context, p *contact.Profile) error
-}
+type Store = preference.Store
 
 // SendClock says when a send left, for the too-soon-after-send rule of
 // machine detection; zero when unknown.
 type SendClock interface {
 	SentAt(ctx context.Context, sendID string) (time.Time, error)
+}
+
+// sendTimes reads send times from the send records.
+type sendTimes struct{ st *dynamo.Store }
+
+// SentAt implements SendClock. A send with no record (a test send, or one
+// older than the records' TTL) has no time, and the timing rule is skipped.
+func (s sendTimes) SentAt(ctx context.Context, sendID string) (time.Time, error) {
+	rec, err := s.st.GetSend(ctx, sendID)
+	if errors.Is(err, mail.ErrSendNotFound) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	if rec.SentAt.IsZero() {
+		// Claimed just before the SES call: close enough for a window of
+		// seconds.
+		return rec.ClaimedAt, nil
+	}
+	return rec.SentAt, nil
 }
 
 // Deps are the handler's collaborators.
@@ -117,6 +133,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	signer, _ := token.NewSigner(cfg.Secrets...) // checked by ConfigFromEnv
 	return NewWith(Deps{
 		Store:   store,
+		Sends:   sendTimes{store},
 		Events:  sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.EventsQueueURL),
 		Signer:  signer,
 		BaseURL: cfg.PublicBaseURL,
@@ -261,7 +278,7 @@ func (h *Handler) unsubscribe(ctx context.Context, req httpapi.Request, raw stri
 	if err != nil {
 		return brokenLink()
 	}
-	p, changed, err := h.update(ctx, tok.ContactID, now, func(p *contact.Profile) bool { return preference.Unsubscribe(p, tok.Topic) })
+	p, changed, err := preference.Update(ctx, h.d.Store, tok.ContactID, now, func(p *contact.Profile) bool { return preference.Unsubscribe(p, tok.Topic) })
 	switch {
 	case errors.Is(err, contact.ErrNotFound):
 		// Erased or never stored: there is no one to mail, which is what
@@ -292,7 +309,7 @@ func (h *Handler) preferences(ctx context.Context, raw string, now time.Time) ht
 	if err != nil {
 		return brokenLink()
 	}
-	p, err := h.resolve(ctx, tok.ContactID)
+	p, err := preference.Resolve(ctx, h.d.Store, tok.ContactID)
 	if errors.Is(err, contact.ErrNotFound) {
 		return notFound()
 	}
@@ -327,7 +344,7 @@ func (h *Handler) savePreferences(ctx context.Context, req httpapi.Request, raw 
 	}
 	var res preference.Result
 	var version int64
-	p, _, err := h.update(ctx, tok.ContactID, now, func(p *contact.Profile) bool {
+	p, _, err := preference.Update(ctx, h.d.Store, tok.ContactID, now, func(p *contact.Profile) bool {
 		version = p.Version
 		res = preference.Apply(p, choice, h.d.Topics, consent)
 		return res.Changed
@@ -393,7 +410,7 @@ func (h *Handler) confirm(ctx context.Context, req httpapi.Request, raw string, 
 		source = "confirm:" + tok.SendID
 	}
 	var outcome preference.Confirmation
-	p, _, err := h.update(ctx, tok.ContactID, now, func(p *contact.Profile) bool {
+	p, _, err := preference.Update(ctx, h.d.Store, tok.ContactID, now, func(p *contact.Profile) bool {
 		c := tracking.Consent{
 			At: now, Page: h.d.BaseURL + "/v1/confirm", IP: tracking.TruncateIP(req.RequestContext.HTTP.SourceIP), Source: source,
 			Text: "Confirmed the subscription with the link emailed to " + p.Email,
@@ -436,48 +453,6 @@ func confirmedBy(p *contact.Profile, source string) bool {
 		}
 	}
 	return false
-}
-
-// update changes a contact under optimistic locking, re-reading and
-// re-applying when a concurrent write (usually the processor) got there
-// first. change reports whether it changed anything; nothing is written
-// when it did not.
-func (h *Handler) update(ctx context.Context, id string, now time.Time, change func(p *contact.Profile) bool) (*contact.Profile, bool, error) {
-	const attempts = 6
-	for attempt := 0; attempt < attempts; attempt++ {
-		p, err := h.resolve(ctx, id)
-		if err != nil {
-			return nil, false, err
-		}
-		if !change(p) {
-			return p, false, nil
-		}
-		p.UpdatedAt = now
-		err = h.d.Store.SaveProfile(ctx, p)
-		if err == nil {
-			return p, true, nil
-		}
-		if !errors.Is(err, contact.ErrConflict) {
-			return nil, false, fmt.Errorf("save contact %s: %w", p.ID, err)
-		}
-	}
-	return nil, false, fmt.Errorf("update contact %s: still conflicting after %d attempts", id, attempts)
-}
-
-// resolve reads a contact, following merges to the survivor: a link in an
-// old email names the contact as it was when the mail went out.
-func (h *Handler) resolve(ctx context.Context, id string) (*contact.Profile, error) {
-	for hop := 0; hop < 8; hop++ {
-		p, err := h.d.Store.GetProfile(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if p.MergedInto == "" {
-			return p, nil
-		}
-		id = p.MergedInto
-	}
-	return nil, fmt.Errorf("contact %s: merge chain too long", id)
 }
 
 func (h *Handler) topicName(id string) string {
