@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -187,12 +188,15 @@ func (b *browser) poll(js string, out any) {
 	b.t.Fatalf("waited in vain for %s (last error: %v)", js, last)
 }
 
-// waitSnippet waits until the page's snippet has loaded (leadflow is the
-// real object, not the stub), and returns its anonymous id ("" for none).
+// waitSnippet waits until the page has loaded, its snippet included
+// (leadflow is the real object, not the stub), and returns the anonymous id
+// ("" for none). The async snippet can run before the parser reaches the
+// demo's own script at the end of the body, so the snippet alone is not
+// enough: a click before that script ran would do nothing.
 func (b *browser) waitSnippet() string {
 	b.t.Helper()
 	var id struct{ ID *string }
-	b.poll(`window.leadflow && window.leadflow.loaded === true && {ID: leadflow.anonymousId()}`, &id)
+	b.poll(`document.readyState === "complete" && window.leadflow && window.leadflow.loaded === true && {ID: leadflow.anonymousId()}`, &id)
 	if id.ID == nil {
 		return ""
 	}
@@ -360,7 +364,7 @@ func TestSnippetFollowsAVisitorFromCampaignToSignUp(t *testing.T) {
 
 	// page (landing), page (pricing), track, identify; the form's identify
 	// and Form Submitted.
-	c := e.waitContact(anon, 6)
+	c := e.browserContact(anon, email, 6, ds)
 	if c["email"] != email || c["status"] != "pending" {
 		t.Errorf("email %v status %v", c["email"], c["status"])
 	}
@@ -530,6 +534,45 @@ func TestSnippetWaitsForConsent(t *testing.T) {
 		t.Errorf("event_count %v after consent(false), want 3", c["event_count"])
 	}
 	b.assertQuiet()
+}
+
+// browserContact waits until the contact of an anonymous id lists n events
+// and counts them on its profile: when an identify merges the visitor, the
+// timeline shows the merged events before the profile's counters have
+// folded them in. On failure it says what did arrive: the contacts the id
+// and the email lead to, with their events, and what the pages sent.
+func (e *env) browserContact(anon, email string, n int, ds *demoSite) map[string]any {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, body := e.admin("/v1/contacts?anonymous_id=" + url.QueryEscape(anon)); len(body["contacts"].([]any)) == 1 {
+			id := body["contacts"].([]any)[0].(map[string]any)["id"].(string)
+			if code, c := e.admin("/v1/contacts/" + id); code == 200 && len(c["events"].([]any)) >= n && c["event_count"].(float64) >= float64(n) {
+				return c
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var report []string
+	for _, q := range []string{"anonymous_id=" + url.QueryEscape(anon), "email=" + url.QueryEscape(email)} {
+		_, body := e.admin("/v1/contacts?" + q)
+		for _, x := range body["contacts"].([]any) {
+			id := x.(map[string]any)["id"].(string)
+			_, c := e.admin("/v1/contacts/" + id)
+			var kinds []string
+			for _, ev := range c["events"].([]any) {
+				m := ev.(map[string]any)
+				kinds = append(kinds, fmt.Sprintf("%v:%v", m["type"], m["event"]))
+			}
+			report = append(report, fmt.Sprintf("%s -> %s %v anonymous_ids %v events %v", q, id, c["email"], c["anonymous_ids"], kinds))
+		}
+	}
+	for _, r := range ds.sent() {
+		report = append(report, "sent "+string(r.Body))
+	}
+	inv, fails := e.platform.Stats().Snapshot()
+	e.t.Fatalf("contact for %s with %d events never appeared; invocations %v failures %v\n%s", anon, n, inv, fails, strings.Join(report, "\n"))
+	return nil
 }
 
 // messageIDs lists the messageIds of one tracking request.

@@ -1,13 +1,24 @@
 package runner_test
 
 import (
+	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/leadflow/leadflow/shared/mail"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/token"
 )
 
@@ -241,4 +252,130 @@ func TestConfirmLinkSubscribesAPendingContact(t *testing.T) {
 		t.Errorf("confirmation consents %v", confirmations)
 	}
 	e.linksEvent(id, "Subscription Confirmed")
+}
+
+// linksSESEvent publishes an SES event onto the local default bus the way
+// SES's EventBridge destination does (source aws.ses): the events/ses
+// fixture's detail, with the message id, tags and recipient of this test.
+func (e *env) linksSESEvent(fixture, detailType, messageID, sendID, contactID, email string, change func(d map[string]any)) {
+	e.t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "events", "ses", fixture))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var env struct {
+		Detail map[string]any `json:"detail"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil {
+		e.t.Fatal(err)
+	}
+	d := env.Detail
+	m := d["mail"].(map[string]any)
+	m["messageId"], m["destination"], m["timestamp"] = messageID, []string{email}, time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)
+	m["tags"] = map[string][]string{"send_id": {sendID}, "contact_id": {contactID}, "ses:configuration-set": {"leadflow"}}
+	for _, part := range []string{"bounce", "complaint"} {
+		if p, ok := d[part].(map[string]any); ok {
+			key := map[string]string{"bounce": "bouncedRecipients", "complaint": "complainedRecipients"}[part]
+			p[key] = []map[string]any{{"emailAddress": email, "status": "5.1.1", "action": "failed"}}
+			p["feedbackId"] = "fb-" + messageID
+		}
+	}
+	if change != nil {
+		change(d)
+	}
+	detail, _ := json.Marshal(d)
+	out, err := eventbridge.NewFromConfig(e.platform.AWS()).PutEvents(context.Background(), &eventbridge.PutEventsInput{
+		Entries: []ebtypes.PutEventsRequestEntry{{Source: aws.String("aws.ses"), DetailType: aws.String(detailType), Detail: aws.String(string(detail))}},
+	})
+	if err != nil || out.FailedEntryCount != 0 {
+		e.t.Fatalf("put %s: %v %+v", detailType, err, out)
+	}
+}
+
+func (e *env) linksStore() *dynamo.Store {
+	return dynamo.New(dynamodb.NewFromConfig(e.platform.AWS()), e.table)
+}
+
+// linksWait polls until ok or fails the test after a bound that only
+// keeps a broken pipeline from hanging.
+func (e *env) linksWait(what string, ok func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if ok() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	e.t.Fatalf("never: %s", what)
+}
+
+func (e *env) linksSubscriber(email string) string {
+	e.t.Helper()
+	if code, body, _ := e.formsJSON("demo-request", `{"email":"`+email+`","first_name":"Sub","company":"Acme","marketing":true}`, nil); code != 200 || body["status"] != "subscribed" {
+		e.t.Fatalf("form = %d %v", code, body)
+	}
+	return e.formsContact(email, 2)["id"].(string)
+}
+
+func TestSESEventsFromTheBus(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	st := e.linksStore()
+	bouncer := e.linksSubscriber("gone@example.net")
+	complainer := e.linksSubscriber("angry@example.org")
+
+	// A send the sender left in doubt (it crashed after calling SES).
+	now := time.Now().UTC()
+	doubt := mail.SendState{Record: mail.Record{SendID: "c-doubt", ContactID: bouncer, TemplateID: "welcome", Kind: mail.Marketing,
+		State: mail.InDoubt, ClaimedAt: now, UpdatedAt: now}, Cause: mail.CauseNoAnswer}
+	if _, err := st.SaveSend(ctx, doubt, 0); err != nil {
+		t.Fatal(err)
+	}
+	e.linksSESEvent("delivery.json", "Email Delivered", "ses-msg-1", "c-doubt", bouncer, "gone@example.net", nil)
+	e.linksWait("the in-doubt send settled by its Delivery event", func() bool {
+		rec, err := st.GetSend(ctx, "c-doubt")
+		return err == nil && rec.State == mail.Delivered && rec.MessageID == "ses-msg-1"
+	})
+
+	// A hard bounce, delivered twice by EventBridge.
+	for i := 0; i < 2; i++ {
+		e.linksSESEvent("bounce.json", "Email Bounced", "ses-msg-2", "c-bounce", bouncer, "gone@example.net", nil)
+	}
+	e.linksWait("the bounced address suppressed", func() bool {
+		ok, err := st.IsSuppressed(ctx, "gone@example.net")
+		return err == nil && ok
+	})
+	e.linksEvent(bouncer, "Email Bounced")
+
+	e.linksSESEvent("complaint.json", "Email Complaint Received", "ses-msg-3", "c-complaint", complainer, "angry@example.org", nil)
+	e.linksWait("the complainer unsubscribed", func() bool { return e.linksProfile(complainer)["status"] == "unsubscribed" })
+	if reason, _, ok, err := st.Suppression(ctx, "angry@example.org"); err != nil || !ok || reason != "complaint" {
+		t.Errorf("complainer suppression: %q %v %v", reason, ok, err)
+	}
+	if ev := e.linksEvent(complainer, "Email Marked as Spam"); ev["properties"].(map[string]any)["unsubscribed"] != true {
+		t.Errorf("event %v", ev)
+	}
+
+	// Counted once, though delivered twice.
+	var stats dynamo.MailStats
+	e.linksWait("one bounce and one complaint counted", func() bool {
+		var err error
+		stats, err = st.MailStatsSince(ctx, now.Add(-2*time.Hour), time.Now())
+		return err == nil && stats.Bounces >= 1 && stats.Complaints >= 1
+	})
+	e.settle()
+	time.Sleep(500 * time.Millisecond) // let a wrongly counted duplicate land
+	if stats, _ = st.MailStatsSince(ctx, now.Add(-2*time.Hour), time.Now()); stats.Bounces != 1 || stats.Complaints != 1 {
+		t.Errorf("mail counters %+v, want one bounce and one complaint", stats)
+	}
+	n := 0
+	for _, ev := range e.linksProfile(bouncer)["events"].([]any) {
+		if ev.(map[string]any)["event"] == "Email Bounced" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d Email Bounced events, want 1", n)
+	}
 }

@@ -226,3 +226,10 @@ func nonNil(xs []string) []string {
 	}
 	return xs
 }
+
+// Other is an email event of another kind (a bounce, a complaint). Its id
+// derives from parts, which must identify the occurrence (SES's feedback
+// id), so a redelivered notification records nothing new.
+func Other(t Target, event string, at time.Time, parts ...string) tracking.Message {
+	return base(t, event, id("ex-", append([]string{t.ContactID, event}, parts...)...), at)
+}
