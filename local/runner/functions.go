@@ -14,10 +14,13 @@ import (
 	"github.com/leadflow/leadflow/shared/fn/linksfn"
 	"github.com/leadflow/leadflow/shared/fn/processorfn"
 	"github.com/leadflow/leadflow/shared/fn/routerfn"
-	"github.com/leadflow/leadflow/shared/fn/seseventsfn"
+	"github.com/leadflow/leadflow/shared/fn/senderfn"
 	"github.com/leadflow/leadflow/shared/fn/timersfn"
 	"github.com/leadflow/leadflow/shared/fn/webhooksfn"
 )
+
+// localSendRate is the sender's rate when SES_MAX_SEND_RATE is not set.
+const localSendRate = "14"
 
 // build constructs a catalog function's handler exactly as its main.go does,
 // from the environment the stack would give it. Adding a function to the
@@ -60,18 +63,34 @@ func build(name string, awsCfg aws.Config, getenv func(string) string, log *slog
 			return nil, err
 		}
 		return lambda.NewHandler(routerfn.New(awsCfg, cfg, log).Handle), nil
-	case "sesevents":
-		cfg, err := seseventsfn.ConfigFromEnv(getenv)
-		if err != nil {
-			return nil, err
-		}
-		return lambda.NewHandler(seseventsfn.New(awsCfg, cfg, log).Handle), nil
 	case "links":
 		cfg, err := linksfn.ConfigFromEnv(getenv)
 		if err != nil {
 			return nil, err
 		}
 		return lambda.NewHandler(linksfn.New(awsCfg, cfg, log).Handle), nil
+	case "sender":
+		// SES_MAX_SEND_RATE (optional in the stack) and SEND_IN_DOUBT_AFTER
+		// (never set by the stack) are not catalog variables: tests and the
+		// bench set them in the runner's own environment. The local SES
+		// server cannot answer GetAccount, so the rate defaults to 14/s, the
+		// rate SES gives an account leaving the sandbox.
+		cfg, err := senderfn.ConfigFromEnv(func(k string) string {
+			switch k {
+			case senderfn.EnvMaxSendRate:
+				if v := os.Getenv(k); v != "" {
+					return v
+				}
+				return localSendRate
+			case senderfn.EnvInDoubtAfter:
+				return os.Getenv(k)
+			}
+			return getenv(k)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return lambda.NewHandler(senderfn.New(awsCfg, cfg, log).Handle), nil
 	case "webhooks":
 		// WEBHOOK_BACKOFF is not a catalog variable (the stack never sets
 		// it), so it comes from the runner's own environment: tests and

@@ -201,17 +201,6 @@ func Load() Catalog {
 				Access:      Access{Table: ReadWrite, SendsTo: []string{RoutingQueue, SendsQueue}},
 			},
 			{
-				Name:        "sesevents",
-				Description: "Applies SES events: delivery, bounces and complaints (suppression), opens and clicks, and resolves in-doubt sends.",
-				MemoryMB:    256,
-				TimeoutSec:  30,
-				Events: []EventRule{{Name: "ses-events", Source: "aws.ses", DetailType: []string{
-					"Email Sent", "Email Delivered", "Email Bounced", "Email Complaint Received", "Email Rejected",
-					"Email Delivery Delayed", "Email Opened", "Email Clicked", "Email Rendering Failed",
-				}}},
-				Access: Access{Table: ReadWrite, SendsTo: []string{EventsQueue}, ManagesSuppression: true},
-			},
-			{
 				Name:        "links",
 				Description: "Public email links: open pixel, click redirect, one-click unsubscribe, preference centre, double opt-in confirmation.",
 				MemoryMB:    256,
@@ -226,6 +215,14 @@ func Load() Catalog {
 					{Method: "GET", Path: "/v1/confirm/{token}", Auth: Public},
 				},
 				Access: Access{Table: ReadWrite, SendsTo: []string{EventsQueue}, SignsLinks: true},
+			},
+			{
+				Name:        "sender",
+				Description: "Sends mail through SES: claims the send id, checks suppression, caps and quiet hours, paces to the account's rate, renders, sends, records.",
+				MemoryMB:    512,
+				TimeoutSec:  30,
+				Queue:       &QueueTrigger{Queue: SendsQueue, BatchSize: 10, MaxBatchingWindowSeconds: 1},
+				Access:      Access{Table: ReadWrite, SendsEmail: true, SendsTo: []string{SendsQueue}, SignsLinks: true},
 			},
 			{
 				Name:        "router",

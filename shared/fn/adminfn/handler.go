@@ -25,6 +25,7 @@ import (
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/httpapi"
 	"github.com/leadflow/leadflow/shared/job"
+	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/routing"
 	"github.com/leadflow/leadflow/shared/scoring"
@@ -43,6 +44,8 @@ type Config struct {
 	// JobsQueueURL receives re-scoring jobs; RoutingQueueURL qualified leads
 	// moved by hand.
 	JobsQueueURL, RoutingQueueURL string
+	// SendsQueueURL receives sends from the send API and test sends.
+	SendsQueueURL string
 }
 
 // ConfigFromEnv reads the function's settings.
@@ -58,6 +61,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c.TokenHash = h
 	c.JobsQueueURL = getenv(catalog.QueueURLEnv(catalog.JobsQueue))
 	c.RoutingQueueURL = getenv(catalog.QueueURLEnv(catalog.RoutingQueue))
+	c.SendsQueueURL = getenv(catalog.QueueURLEnv(catalog.SendsQueue))
 	if c.JobsQueueURL == "" || c.RoutingQueueURL == "" {
 		return c, fmt.Errorf("admin: %s and %s must be set", catalog.QueueURLEnv(catalog.JobsQueue), catalog.QueueURLEnv(catalog.RoutingQueue))
 	}
@@ -99,6 +103,7 @@ type Handler struct {
 	scoring    *scoring.Source
 	jobs       job.Queue
 	routeQueue routing.Queue
+	sends      mail.Queue // templates.go
 }
 
 // New wires the handler with only the clients it uses.
@@ -107,7 +112,8 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	q := sqs.NewFromConfig(awsCfg)
 	// No cache for the model: an admin reads back what it just saved.
 	src := scoring.NewSource(store, cfg.Scoring, 0, nil)
-	return NewWith(store, cfg.TokenHash, log).WithScoring(src, sqsqueue.New(q, cfg.JobsQueueURL), sqsqueue.New(q, cfg.RoutingQueueURL))
+	return NewWith(store, cfg.TokenHash, log).WithScoring(src, sqsqueue.New(q, cfg.JobsQueueURL), sqsqueue.New(q, cfg.RoutingQueueURL)).
+		WithSends(sqsqueue.New(q, cfg.SendsQueueURL))
 }
 
 // WithScoring gives the handler the scoring model, and the queues that
@@ -158,7 +164,7 @@ type routeFunc func(ctx context.Context, req httpapi.Request) (httpapi.Response,
 // package adds its own (contacts.go, sites.go, forms.go, interests.go).
 func (h *Handler) routes() map[string]routeFunc {
 	all := map[string]routeFunc{}
-	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.formRoutes(), h.interestRoutes(), h.scoringRoutes()} {
+	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.formRoutes(), h.interestRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes()} {
 		for k, f := range group {
 			all[k] = f
 		}

@@ -1,0 +1,268 @@
+// Package senderfn is the Lambda handler of the sends queue: each message
+// is one mail.Request, and the mail.Pipeline sends it at most once, paced
+// to the account's SES rate across every concurrent invocation.
+package senderfn
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/catalog"
+	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/mail"
+	"github.com/leadflow/leadflow/shared/mail/mailcontact"
+	"github.com/leadflow/leadflow/shared/mailer/sesmailer"
+	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
+	"github.com/leadflow/leadflow/shared/template"
+	"github.com/leadflow/leadflow/shared/token"
+)
+
+// Environment beyond the catalog's.
+const (
+	// EnvMaxSendRate caps the send rate (messages per second) below the
+	// account's SES maximum, or sets it when SES's GetAccount cannot be read
+	// (the local SES server, missing permission). The stack sets it from the
+	// sesMaxSendRate context when given.
+	EnvMaxSendRate = "SES_MAX_SEND_RATE"
+	// EnvInDoubtAfter shortens the in-doubt window (a Go duration; tests).
+	// The stack never sets it.
+	EnvInDoubtAfter = "SEND_IN_DOUBT_AFTER"
+)
+
+// DefaultSendRate is used when neither SES nor the settings say: the rate
+// of a new (sandbox) SES account, so a misconfigured sender is slow, never
+// throttled.
+const DefaultSendRate = 1
+
+// Config is read from the environment once, at cold start.
+type Config struct {
+	Table     string
+	QueueURL  string
+	ConfigSet string
+	BaseURL   string
+	Secrets   []string
+	Settings  mail.Settings
+	Templates []template.Template
+	// MaxSendRate from the environment (0: not set).
+	MaxSendRate  float64
+	InDoubtAfter time.Duration
+}
+
+// ConfigFromEnv reads the function's settings.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		Table:     getenv(catalog.EnvTableName),
+		QueueURL:  getenv(catalog.QueueURLEnv(catalog.SendsQueue)),
+		ConfigSet: getenv(catalog.EnvSESConfigSet),
+		BaseURL:   strings.TrimRight(getenv(catalog.EnvPublicBaseURL), "/"),
+		Secrets:   token.ParseSecrets(getenv(catalog.EnvSigningSecrets)),
+	}
+	var missing []string
+	for name, v := range map[string]string{
+		catalog.EnvTableName: c.Table, catalog.QueueURLEnv(catalog.SendsQueue): c.QueueURL, catalog.EnvPublicBaseURL: c.BaseURL,
+	} {
+		if v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return c, fmt.Errorf("sender: %s must be set", strings.Join(missing, ", "))
+	}
+	if _, err := token.NewSigner(c.Secrets...); err != nil {
+		// Never echo the value: it signs every unsubscribe link.
+		return c, fmt.Errorf("sender: %s: %w", catalog.EnvSigningSecrets, err)
+	}
+	if v := getenv(EnvMaxSendRate); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 {
+			return c, fmt.Errorf("sender: %s must be a positive number of messages per second, got %q", EnvMaxSendRate, v)
+		}
+		c.MaxSendRate = r
+	}
+	if v := getenv(EnvInDoubtAfter); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > 14*time.Minute {
+			return c, fmt.Errorf("sender: %s must be a duration up to 14m, got %q", EnvInDoubtAfter, v)
+		}
+		c.InDoubtAfter = d
+	}
+	var err error
+	if c.Settings, err = definitions.Sending(); err != nil {
+		return c, fmt.Errorf("sender: %w", err)
+	}
+	if c.Templates, err = definitions.Templates(); err != nil {
+		return c, fmt.Errorf("sender: %w", err)
+	}
+	return c, nil
+}
+
+// Handler consumes the sends queue.
+type Handler struct {
+	pipeline *mail.Pipeline
+	log      *slog.Logger
+}
+
+// New wires the handler with only the clients it uses: DynamoDB, SQS (for
+// re-queued sends) and SES. The send rate is read from SES once, here.
+func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
+	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
+	ses := sesmailer.NewClient(awsCfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	account, accountErr := sesmailer.AccountRate(ctx, ses)
+	rate, source := SendRate(account, accountErr, cfg.MaxSendRate, cfg.Settings.MaxSendRate)
+	attrs := []any{"max_send_rate", rate, "source", source}
+	if accountErr != nil {
+		attrs = append(attrs, "get_account_error", accountErr.Error())
+	}
+	log.Info("send rate", attrs...)
+	signer, _ := token.NewSigner(cfg.Secrets...) // checked by ConfigFromEnv
+	p := &mail.Pipeline{
+		Settings:        cfg.Settings,
+		Links:           mail.Links{Signer: signer, BaseURL: cfg.BaseURL},
+		ConfigSet:       cfg.ConfigSet,
+		Sends:           store,
+		Suppressions:    store,
+		Caps:            store,
+		Recipients:      mailcontact.Recipients{Profiles: store},
+		Templates:       mail.NewTemplates(store, cfg.Templates, time.Minute),
+		Mailer:          sesmailer.New(ses),
+		Requeue:         sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL),
+		Pacer:           mail.NewPacer(store, rate),
+		Circuit:         NewCircuit(store, cfg.Settings.CircuitBreaker, time.Minute),
+		ConfirmTemplate: contact.ConfirmTemplate,
+		InDoubtAfter:    cfg.InDoubtAfter,
+		Log:             log,
+	}
+	return NewWith(p, log)
+}
+
+// NewWith builds a handler around a pipeline (tests).
+func NewWith(p *mail.Pipeline, log *slog.Logger) *Handler {
+	return &Handler{pipeline: p, log: log}
+}
+
+// SendRate picks the paced rate: the account's SES maximum, lowered (never
+// raised) by an override from the environment or the settings; without
+// the account's figure, the override, else DefaultSendRate.
+func SendRate(account float64, accountErr error, envRate, settingsRate float64) (float64, string) {
+	override, from := envRate, "env "+EnvMaxSendRate
+	if override <= 0 {
+		override, from = settingsRate, "definitions/sending.json max_send_rate"
+	}
+	switch {
+	case accountErr == nil && account > 0 && override > 0 && override < account:
+		return override, from + " (below the account's " + strconv.FormatFloat(account, 'f', -1, 64) + "/s)"
+	case accountErr == nil && account > 0:
+		return account, "SES GetAccount"
+	case override > 0:
+		return override, from + " (SES GetAccount unavailable)"
+	}
+	return DefaultSendRate, "default (SES GetAccount unavailable and no override)"
+}
+
+// Handle sends a batch. Messages that could not be handled now (a store
+// error, another invocation holding the send) are reported as batch item
+// failures, so SQS brings them back; every other outcome, including a
+// deferred or re-queued send, acknowledges the message.
+func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	start := time.Now()
+	var resp events.SQSEventResponse
+	reqs := make([]mail.Request, 0, len(ev.Records))
+	ids := make([]string, 0, len(ev.Records))
+	undecodable := 0
+	for _, r := range ev.Records {
+		req, err := mail.Decode(r.Body)
+		if err != nil {
+			// Nothing can fix it; after maxReceiveCount the DLQ keeps it.
+			h.log.ErrorContext(ctx, "undecodable send request", "sqs_message_id", r.MessageId, "error", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+			undecodable++
+			continue
+		}
+		reqs = append(reqs, req)
+		ids = append(ids, r.MessageId)
+	}
+	results := h.pipeline.Process(ctx, reqs)
+	counts := map[string]int{}
+	for i, res := range results {
+		counts[res.Outcome]++
+		if res.Err != nil {
+			h.log.WarnContext(ctx, "send not handled", "send_id", res.SendID, "contact_id", res.ContactID, "outcome", res.Outcome, "error", res.Err)
+		}
+		if res.Retry {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: ids[i]})
+		}
+	}
+	attrs := []any{"messages", len(ev.Records), "ms", time.Since(start).Milliseconds(), "retry", len(resp.BatchItemFailures)}
+	if undecodable > 0 {
+		attrs = append(attrs, "undecodable", undecodable)
+	}
+	for _, o := range []string{mail.OutcomeSent, mail.OutcomeSkipped, mail.OutcomeDeferred, mail.OutcomeFailed, mail.OutcomeInDoubt,
+		mail.OutcomeDuplicate, mail.OutcomeWaiting, mail.OutcomeThrottled, mail.OutcomePaced} {
+		if counts[o] > 0 {
+			attrs = append(attrs, o, counts[o])
+		}
+	}
+	h.log.InfoContext(ctx, "sends", attrs...)
+	return resp, nil
+}
+
+// StatsStore keeps the hourly mail counters.
+type StatsStore interface {
+	CountMail(ctx context.Context, at time.Time, add dynamo.MailStats) error
+	MailStatsSince(ctx context.Context, since, now time.Time) (dynamo.MailStats, error)
+}
+
+// Circuit is the circuit breaker over the hourly counters, read at most
+// once per ttl per invocation environment.
+type Circuit struct {
+	store StatsStore
+	cb    mail.CircuitBreaker
+	ttl   time.Duration
+	now   func() time.Time
+
+	mu     sync.Mutex
+	at     time.Time
+	open   bool
+	reason string
+}
+
+// NewCircuit builds the circuit breaker.
+func NewCircuit(store StatsStore, cb mail.CircuitBreaker, ttl time.Duration) *Circuit {
+	return &Circuit{store: store, cb: cb, ttl: ttl, now: time.Now}
+}
+
+// Open implements mail.Circuit.
+func (c *Circuit) Open(ctx context.Context) (bool, string, error) {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.at.IsZero() && now.Sub(c.at) < c.ttl {
+		return c.open, c.reason, nil
+	}
+	st, err := c.store.MailStatsSince(ctx, now.Add(-time.Duration(c.cb.WindowHours)*time.Hour), now)
+	if err != nil {
+		return false, "", err
+	}
+	c.open, c.reason = c.cb.Open(st.Sent, st.Bounces, st.Complaints)
+	c.at = now
+	return c.open, c.reason, nil
+}
+
+// CountSent implements mail.Circuit.
+func (c *Circuit) CountSent(ctx context.Context, n int) error {
+	return c.store.CountMail(ctx, c.now(), dynamo.MailStats{Sent: int64(n)})
+}
