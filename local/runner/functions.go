@@ -15,6 +15,7 @@ import (
 	"github.com/leadflow/leadflow/shared/fn/processorfn"
 	"github.com/leadflow/leadflow/shared/fn/routerfn"
 	"github.com/leadflow/leadflow/shared/fn/senderfn"
+	"github.com/leadflow/leadflow/shared/fn/seseventsfn"
 	"github.com/leadflow/leadflow/shared/fn/timersfn"
 	"github.com/leadflow/leadflow/shared/fn/webhooksfn"
 )
@@ -63,6 +64,12 @@ func build(name string, awsCfg aws.Config, getenv func(string) string, log *slog
 			return nil, err
 		}
 		return lambda.NewHandler(routerfn.New(awsCfg, cfg, log).Handle), nil
+	case "sesevents":
+		cfg, err := seseventsfn.ConfigFromEnv(getenv)
+		if err != nil {
+			return nil, err
+		}
+		return lambda.NewHandler(seseventsfn.New(awsCfg, cfg, log).Handle), nil
 	case "links":
 		cfg, err := linksfn.ConfigFromEnv(getenv)
 		if err != nil {

@@ -201,6 +201,17 @@ func Load() Catalog {
 				Access:      Access{Table: ReadWrite, SendsTo: []string{RoutingQueue, SendsQueue}},
 			},
 			{
+				Name:        "sesevents",
+				Description: "Applies SES events: delivery, bounces and complaints (suppression), opens and clicks, and resolves in-doubt sends.",
+				MemoryMB:    256,
+				TimeoutSec:  30,
+				Events: []EventRule{{Name: "ses-events", Source: "aws.ses", DetailType: []string{
+					"Email Sent", "Email Delivered", "Email Bounced", "Email Complaint Received", "Email Rejected",
+					"Email Delivery Delayed", "Email Opened", "Email Clicked", "Email Rendering Failed",
+				}}},
+				Access: Access{Table: ReadWrite, SendsTo: []string{EventsQueue}, ManagesSuppression: true},
+			},
+			{
 				Name:        "links",
 				Description: "Public email links: open pixel, click redirect, one-click unsubscribe, preference centre, double opt-in confirmation.",
 				MemoryMB:    256,
