@@ -1094,7 +1094,17 @@ func scan(ctx context.Context, ddb *dynamodb.Client, table string, w workload) (
 					EventCount   int      `json:"event_count"`
 					MergedInto   string   `json:"merged_into"`
 				}
-				if err := json.Unmarshal([]byte(attrS(it, "d")), &prof); err != nil {
+				raw := []byte(attrS(it, "d"))
+				if z, ok := it["dz"].(*ddbtypes.AttributeValueMemberB); ok {
+					zr, err := gzip.NewReader(bytes.NewReader(z.Value))
+					if err != nil {
+						return v, fmt.Errorf("decompress profile %s: %w", pk, err)
+					}
+					if raw, err = io.ReadAll(zr); err != nil {
+						return v, fmt.Errorf("decompress profile %s: %w", pk, err)
+					}
+				}
+				if err := json.Unmarshal(raw, &prof); err != nil {
 					return v, fmt.Errorf("decode profile %s: %w", pk, err)
 				}
 				if prof.MergedInto != "" {
@@ -1106,7 +1116,7 @@ func scan(ctx context.Context, ddb *dynamodb.Client, table string, w workload) (
 				size := itemBytes(it)
 				v.ProfileBytes += size
 				v.MaxProfileBytes = max(v.MaxProfileBytes, size)
-				v.ProfileJSONBytes += int64(len(attrS(it, "d")))
+				v.ProfileJSONBytes += int64(len(raw))
 				if w, ok := it["w"].(*ddbtypes.AttributeValueMemberB); ok {
 					v.WindowBytes += int64(len(w.Value))
 				}
