@@ -145,6 +145,7 @@ func run() error {
 Leadflow is running locally.
 
   API            %s
+  Demo site      %s/demo
   Mail viewer    %s
   DynamoDB Local %s
   SQS (goaws)    %s
@@ -154,13 +155,16 @@ Leadflow is running locally.
   Logs           %s
 
 Try it:
+  open %s/demo in a browser, then:
+  curl -s -H 'Authorization: Bearer %s' '%s/v1/contacts?anonymous_id=<the id shown on the page>'
+  or post events yourself:
   curl -s -u '%s:' %s/v1/batch -H 'Content-Type: application/json' \
     -d '{"batch":[{"type":"page","anonymousId":"visitor-1","name":"Pricing","context":{"page":{"url":"https://example.com/pricing?utm_source=newsletter&utm_medium=email&utm_campaign=launch","title":"Pricing"}}}]}'
   curl -s -H 'Authorization: Bearer %s' '%s/v1/contacts?anonymous_id=visitor-1'
 
 Press Ctrl-C to stop. Data persists in .local/ across restarts.
-`, base, srv.SES.Endpoint, srv.DynamoDB.Endpoint, srv.SQS.Endpoint, adminToken, siteKey, webhooksLine(), webhookSecretFile, logDir,
-		siteKey, base, adminToken, base)
+`, base, base, srv.SES.Endpoint, srv.DynamoDB.Endpoint, srv.SQS.Endpoint, adminToken, siteKey, webhooksLine(), webhookSecretFile, logDir,
+		base, adminToken, base, siteKey, base, adminToken, base)
 
 	err = api.Serve(ln)
 	platform.Wait()

@@ -252,6 +252,11 @@ func parseMessage(raw json.RawMessage, r Request, batchSentAt *time.Time, batchC
 		m.Context.IP = r.SourceIP
 	}
 	m.Context.IP = TruncateIP(m.Context.IP)
+	if m.Context.Page == nil && (m.Type == TypePage || m.Type == TypeScreen) {
+		// Server libraries (analytics-node) send the page only as the page
+		// call's properties, as the spec defines them.
+		m.Context.Page = pageFromProperties(m.Properties)
+	}
 	if m.Context.Campaign.Empty() && m.Context.Page != nil {
 		m.Context.Campaign = CampaignFromURL(m.Context.Page.URL)
 	}
@@ -266,6 +271,15 @@ func parseMessage(raw json.RawMessage, r Request, batchSentAt *time.Time, batchC
 		m.MessageID = "lf-" + hex.EncodeToString(sum[:16])
 	}
 	return m, w.WriteKey, nil
+}
+
+func pageFromProperties(props map[string]any) *Page {
+	str := func(k string) string { s, _ := props[k].(string); return s }
+	p := &Page{URL: str("url"), Title: str("title"), Referrer: str("referrer"), Path: str("path"), Search: str("search")}
+	if *p == (Page{}) {
+		return nil
+	}
+	return p
 }
 
 // setTimes applies the spec's clock-skew correction: when the client says

@@ -109,6 +109,16 @@ func TestParseAccepts(t *testing.T) {
 			},
 		},
 		{
+			name: "a server library's page properties become the page context",
+			body: `{"batch":[{"type":"page","anonymousId":"a","properties":{"url":"https://x.io/p?utm_source=ads","path":"/p","title":"P"}}]}`,
+			check: func(t *testing.T, p Parsed) {
+				pg := p.Messages[0].Context.Page
+				if pg == nil || pg.Path != "/p" || pg.Title != "P" || p.Messages[0].Context.Campaign == nil || p.Messages[0].Context.Campaign.Source != "ads" {
+					t.Errorf("page %+v campaign %+v", pg, p.Messages[0].Context.Campaign)
+				}
+			},
+		},
+		{
 			name: "same bytes without messageId get the same id",
 			body: `{"batch":[{"type":"track","event":"e","anonymousId":"a"},{"type":"track","event":"e","anonymousId":"a"},{"type":"track","event":"f","anonymousId":"a"}]}`,
 			check: func(t *testing.T, p Parsed) {
