@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -584,4 +585,75 @@ func TestPacingNeverExceedsTheRate(t *testing.T) {
 	}
 	t.Logf("%d sends over %d seconds (%s from first to last call): %.1f/s of a %d/s limit; calls per second %v",
 		n, len(secs), span.Round(time.Millisecond), float64(n)/float64(len(secs)), rate, counts)
+}
+
+func TestTemplatesThroughTheAdminAPI(t *testing.T) {
+	e := sendEnv(t, 20, 0)
+	code, body := e.admin("/v1/templates")
+	if code != 200 || len(body["templates"].([]any)) < 3 {
+		t.Fatalf("GET /v1/templates = %d %v", code, body)
+	}
+	// One validator: a template that does not compile is refused with
+	// every problem and where it is.
+	bad := `{"name":"Promo","kind":"marketing","topic":"newsletter","from":{"address":"news@example.com"},
+	  "subject":"Hi {{ contact.first_name }}","html":"<p>Hello</p>\n<p>{% if traits.plan %}pro</p>"}`
+	code, body = e.adminDo("PUT", "/v1/templates/promo", bad)
+	if code != 422 {
+		t.Fatalf("invalid template = %d %v", code, body)
+	}
+	problems := body["error"].(map[string]any)["problems"].([]any)
+	var where []string
+	for _, p := range problems {
+		m := p.(map[string]any)
+		where = append(where, fmt.Sprintf("%v %v:%v %v", m["field"], m["line"], m["column"], m["message"]))
+	}
+	joined := strings.Join(where, "\n")
+	for _, want := range []string{"subject 1:7 unknown field contact.first_name", "html 2:4 block is not closed"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("problems lack %q:\n%s", want, joined)
+		}
+	}
+	good := `{"name":"Promo","kind":"marketing","topic":"newsletter","from":{"name":"Leadflow","address":"news@example.com"},
+	  "subject":"Hi {{ traits.first_name | default: 'there' }}",
+	  "html":"<p>Hello {{ traits.first_name }}</p><p>{{ sender.address }} <a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>"}`
+	code, body = e.adminDo("PUT", "/v1/templates/promo", good)
+	if code != 201 || body["source"] != "api" || len(body["warnings"].([]any)) == 0 {
+		t.Fatalf("PUT = %d %v (a trait without a default is a warning)", code, body)
+	}
+	// Preview for a real contact, with sample (dead) links.
+	e.seedContacts(e.subscribed("c_send_dee", "dee"))
+	code, body = e.adminDo("POST", "/v1/templates/promo/preview", `{"contact_id":"c_send_dee"}`)
+	if code != 200 || body["subject"] != "Hi Dee" || !strings.Contains(body["html"].(string), "https://example.com/u/sample-unsubscribe-token") {
+		t.Errorf("preview = %d %v", code, body)
+	}
+	if code, body = e.adminDo("POST", "/v1/templates/promo/preview", ""); code != 200 || body["subject"] != "Hi Alex" {
+		t.Errorf("sample preview = %d %v", code, body)
+	}
+	// Overriding a repo template, then deleting the override restores it.
+	code, body = e.admin("/v1/templates/welcome")
+	if code != 200 || body["source"] != "repo" {
+		t.Fatalf("GET welcome = %d %v", code, body)
+	}
+	body["subject"] = "Welcome aboard"
+	raw, _ := jsonMarshal(body)
+	if code, body = e.adminDo("PUT", "/v1/templates/welcome", raw); code != 201 || body["overrides_repo"] != true {
+		t.Fatalf("override = %d %v", code, body)
+	}
+	if code, body = e.adminDo("DELETE", "/v1/templates/welcome", ""); code != 200 || body["repo_template_restored"] != true {
+		t.Errorf("delete override = %d %v", code, body)
+	}
+	if code, _ = e.adminDo("DELETE", "/v1/templates/welcome", ""); code != 409 {
+		t.Errorf("deleting a repo template = %d", code)
+	}
+	if code, _ = e.adminDo("POST", "/v1/templates/nope/test", `{"to":"qa@example.com"}`); code != 404 {
+		t.Errorf("test send of an unknown template = %d", code)
+	}
+	if code, _ = e.adminDo("POST", "/v1/templates/promo/test", `{"to":"not an address"}`); code != 400 {
+		t.Errorf("test send to a bad address = %d", code)
+	}
+}
+
+func jsonMarshal(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
 }
