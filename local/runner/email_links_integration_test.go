@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/token"
@@ -377,5 +378,52 @@ func TestSESEventsFromTheBus(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d Email Bounced events, want 1", n)
+	}
+}
+
+// TestSESSimulatorThroughTheSender sends real mail through the sender to
+// SES's mailbox simulator: the SES proxy publishes the events SES would,
+// and the sesevents function applies them.
+func TestSESSimulatorThroughTheSender(t *testing.T) {
+	e := sendEnv(t, 20, 0)
+	ctx := context.Background()
+	st := e.linksStore()
+	const bounceAddr, complaintAddr = "bounce@simulator.amazonses.com", "complaint@simulator.amazonses.com"
+	e.seedContacts(
+		&contact.Profile{ID: "c_sim_bounce", Email: bounceAddr, Status: "subscribed", Timezone: daytimeZone()},
+		&contact.Profile{ID: "c_sim_complaint", Email: complaintAddr, Status: "subscribed", Timezone: daytimeZone()},
+	)
+	send := func(contactID string) string {
+		code, body := e.postMessage(`{"contact_id":"` + contactID + `","template_id":"welcome"}`)
+		if code != 202 {
+			t.Fatalf("POST /v1/messages for %s = %d %v", contactID, code, body)
+		}
+		return body["send_id"].(string)
+	}
+
+	bounced := send("c_sim_bounce")
+	if rec := e.waitSend(bounced, inState(mail.Bounced)); !strings.Contains(rec["reason"].(string), "permanent") {
+		t.Errorf("bounced record %v", rec)
+	}
+	e.linksWait("the bounced address suppressed", func() bool {
+		reason, _, ok, err := st.Suppression(ctx, bounceAddr)
+		return err == nil && ok && reason == "bounce"
+	})
+	if ev := e.linksEvent("c_sim_bounce", "Email Bounced"); ev["properties"].(map[string]any)["send_id"] != bounced {
+		t.Errorf("event %v", ev)
+	}
+
+	complained := send("c_sim_complaint")
+	e.waitSend(complained, inState(mail.Complaint))
+	e.linksWait("the complainer unsubscribed", func() bool { return e.linksProfile("c_sim_complaint")["status"] == "unsubscribed" })
+	if reason, _, ok, err := st.Suppression(ctx, complaintAddr); err != nil || !ok || reason != "complaint" {
+		t.Errorf("complainer suppression %q %v %v", reason, ok, err)
+	}
+	e.linksEvent("c_sim_complaint", "Email Marked as Spam")
+
+	// No mail of any kind goes to a suppressed address again.
+	again := send("c_sim_bounce")
+	if rec := e.waitSend(again, inState(mail.Skipped, mail.Sent)); rec["state"] != mail.Skipped || rec["reason"] != mail.ReasonSuppressed {
+		t.Errorf("send to a bounced address: %v", rec)
 	}
 }

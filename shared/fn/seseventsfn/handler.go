@@ -113,7 +113,8 @@ func NewWith(d Deps, log *slog.Logger) *Handler {
 type Result struct {
 	Type   string `json:"type"`
 	SendID string `json:"send_id,omitempty"`
-	// Settled: a claimed or in-doubt send was settled by this event.
+	// Settled: the send was claimed or in doubt when read, and this event
+	// settled it (unless another write got there first, which is fine).
 	Settled bool `json:"settled,omitempty"`
 	// Suppressed counts addresses suppressed (never logged themselves).
 	Suppressed   int  `json:"suppressed,omitempty"`
@@ -226,10 +227,13 @@ func (h *Handler) settle(ctx context.Context, e sesevent.Event, plan sesevent.Pl
 		if err := h.d.Store.ResolveInDoubt(ctx, id, e.MessageID, state); err != nil {
 			return false, err
 		}
-		h.log.InfoContext(ctx, "send settled from SES's event", "send_id", id, "was", rec.State, "now", state, "type", e.Type)
+		h.log.InfoContext(ctx, "settling a send from SES's event", "send_id", id, "was", rec.State, "to", state, "type", e.Type)
 		settled = true
 	}
-	if plan.SendState != "" && plan.SendState != mail.Sent && plan.SendState != rec.State && !settled {
+	// After a resolve too: the record may have moved on between the read
+	// and the write (the sender recording "sent", or another of the
+	// message's events settling it first), leaving the resolve a no-op.
+	if plan.SendState != "" && plan.SendState != mail.Sent && (settled || plan.SendState != rec.State) {
 		if err := h.d.Store.MarkSend(ctx, id, plan.SendState, plan.Reason); err != nil {
 			return settled, err
 		}

@@ -342,8 +342,8 @@ func TestDeliveryFixtureSettlesASendInDoubt(t *testing.T) {
 		wantCalls  []string
 	}{
 		// The crash case: SES took the message, the sender never learned.
-		{mail.InDoubt, mail.Delivered, true, []string{"ResolveInDoubt"}},
-		{mail.Claimed, mail.Delivered, true, []string{"ResolveInDoubt"}},
+		{mail.InDoubt, mail.Delivered, true, []string{"ResolveInDoubt", "MarkSend"}},
+		{mail.Claimed, mail.Delivered, true, []string{"ResolveInDoubt", "MarkSend"}},
 		{mail.Sent, mail.Delivered, false, []string{"MarkSend"}},
 		{mail.Complaint, mail.Complaint, false, []string{"MarkSend"}}, // order-safe in the store
 	}
@@ -479,5 +479,25 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 	if _, err := ConfigFromEnv(func(string) string { return "" }); err == nil {
 		t.Error("no error without a table")
+	}
+}
+
+// staleStore reads a send as claimed while the sender has already recorded
+// it as sent (the race between SES's events and the sender's own write).
+type staleStore struct{ *memStore }
+
+func (s staleStore) GetSend(ctx context.Context, id string) (mail.SendState, error) {
+	rec, err := s.memStore.GetSend(ctx, id)
+	rec.State = mail.Claimed
+	return rec, err
+}
+
+func TestABounceRacingTheSendersOwnWriteStillLands(t *testing.T) {
+	f := newFixture()
+	f.sent(bounceSend, bounceContact, mail.Sent)
+	f.h = NewWith(Deps{Store: staleStore{f.store}, AccountList: f.list, Events: f.queue, Now: func() time.Time { return fixtureNow }}, slog.New(slog.NewJSONHandler(f.logs, nil)))
+	f.handle(t, load(t, "bounce.json"))
+	if rec := f.store.sends[bounceSend]; rec.State != mail.Bounced {
+		t.Errorf("state %s: the resolve was a no-op and nothing marked the bounce", rec.State)
 	}
 }
