@@ -30,7 +30,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/catalog"
+	"github.com/leadflow/leadflow/shared/sesevent"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/webhook"
 )
@@ -389,6 +391,20 @@ func (b *builder) grant(f catalog.Function, fn awslambda.Function, role awsiam.R
 	if f.Access.PutsEvents {
 		b.bus.GrantPutEventsTo(fn, nil)
 	}
+	if f.Access.ManagesSuppression && b.identity != nil {
+		// Like sending, only once the stack sends mail (an SES identity).
+		// SES's account-level suppression list has no ARN: the action takes
+		// no resource-level permission, so "*" is its only resource.
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("ses:PutSuppressedDestination"),
+			Resources: jsii.Strings("*"),
+		}))
+		cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String("ses:PutSuppressedDestination only: the account-level suppression list has no ARN and the action supports no resource-level permission."),
+			AppliesTo: &[]interface{}{"Resource::*"},
+		}}, jsii.Bool(true))
+	}
 	if f.Access.SendsEmail {
 		if b.identity == nil {
 			awscdk.Annotations_Of(fn).AddWarningV2(jsii.String("leadflow:sesIdentity"), jsii.String(
@@ -579,6 +595,72 @@ func (b *builder) addAlarms() {
 			}),
 			Threshold:          jsii.Number(0),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		alarm.AddAlarmAction(action)
+	}
+	b.addEmailAlarms(action)
+}
+
+// emailAlarmHours is the period the bounce and complaint rate alarms
+// look at: long enough for a representative volume, short enough to fire
+// the same day.
+const emailAlarmHours = 6
+
+// addEmailAlarms alarms when hard bounces or complaints near the rates at
+// which SES reviews an account, with the circuit breaker's thresholds
+// (definitions/sending.json), so an alarm says bulk mail is pausing or
+// about to. The metrics come from the SES events function's log lines (embedded metric
+// format), so they cost no PutMetricData call.
+func (b *builder) addEmailAlarms(action awscloudwatch.IAlarmAction) {
+	var fn awslambda.Function
+	for _, f := range b.cat.Functions {
+		if f.Access.ManagesSuppression {
+			fn = b.functions[f.Name]
+		}
+	}
+	if fn == nil {
+		return
+	}
+	sending, err := definitions.Sending()
+	if err != nil {
+		panic(err)
+	}
+	cb := sending.CircuitBreaker
+	// The breaker's minimum volume, scaled from its window to the alarm's.
+	minSends := max(1, cb.MinSends*emailAlarmHours/max(cb.WindowHours, 1))
+	period := awscdk.Duration_Hours(jsii.Number(emailAlarmHours))
+	metric := func(name string) awscloudwatch.IMetric {
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:     jsii.String(sesevent.MetricsNamespace),
+			MetricName:    jsii.String(name),
+			DimensionsMap: &map[string]*string{"Function": fn.FunctionName()},
+			Statistic:     jsii.String("Sum"),
+			Period:        period,
+		})
+	}
+	for _, a := range []struct {
+		id, metric, what string
+		threshold        float64
+	}{
+		{"EmailBounceRateAlarm", "Bounces", "hard bounce", cb.BounceRate},
+		{"EmailComplaintRateAlarm", "Complaints", "complaint", cb.ComplaintRate},
+	} {
+		rate := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			// Below the minimum volume the rate says nothing (one bounce in
+			// ten mails is not a 10% problem); no bounces is no datapoint.
+			Expression:   jsii.String(fmt.Sprintf("IF(s >= %d, FILL(x, 0) / s, 0)", minSends)),
+			UsingMetrics: &map[string]awscloudwatch.IMetric{"s": metric("Sends"), "x": metric(a.metric)},
+			Period:       period,
+			Label:        jsii.String(a.what + " rate"),
+		})
+		alarm := awscloudwatch.NewAlarm(b.stack, jsii.String(a.id), &awscloudwatch.AlarmProps{
+			AlarmDescription: jsii.String(fmt.Sprintf("The %s rate reached %.2f%% over %d hours (at least %d sends), the circuit breaker's threshold for pausing bulk mail. "+
+				"Find the list or campaign that caused it before SES reviews the account.", a.what, 100*a.threshold, emailAlarmHours, minSends)),
+			Metric:             rate,
+			Threshold:          jsii.Number(a.threshold),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 			EvaluationPeriods:  jsii.Number(1),
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})

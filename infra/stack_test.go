@@ -793,9 +793,78 @@ func TestAlarms(t *testing.T) {
 			t.Errorf("alarm %s actions %v, want the alarm topic", id, actions)
 		}
 	}
-	if len(alarms) != len(cat.Queues)+len(cat.Functions)+1 {
-		t.Errorf("alarms: %d, want %d", len(alarms), len(cat.Queues)+len(cat.Functions)+1)
+	// (plus the bounce and complaint rate alarms, TestEmailRateAlarms)
+	if len(alarms) != len(cat.Queues)+len(cat.Functions)+1+2 {
+		t.Errorf("alarms: %d, want %d", len(alarms), len(cat.Queues)+len(cat.Functions)+1+2)
 	}
+}
+
+func TestEmailRateAlarms(t *testing.T) {
+	// Given the catalog, whose sesevents function writes the email metrics,
+	s := defaultStack(t)
+	sesevents := s.functionsByName(t, catalog.Load())["sesevents"]
+	topic := onlyID(t, s.ofType("AWS::SNS::Topic"))
+	// when synthesized, then a bounce and a complaint rate alarm watch its
+	// metrics at the circuit breaker's thresholds,
+	want := map[string]float64{"Bounces": 0.04, "Complaints": 0.0008}
+	for id, a := range s.ofType("AWS::CloudWatch::Alarm") {
+		metrics := listOf(a.Properties["Metrics"])
+		if len(metrics) == 0 {
+			continue
+		}
+		var expr, rate string
+		for _, m := range metrics {
+			if e, ok := path(m, "Expression").(string); ok {
+				expr = e
+				continue
+			}
+			stat := path(m, "MetricStat")
+			if path(stat, "Metric", "Namespace") != "Leadflow/Email" || path(stat, "Stat") != "Sum" || path(stat, "Period") != float64(6*3600) {
+				t.Errorf("alarm %s metric %v", id, m)
+			}
+			dims := listOf(path(stat, "Metric", "Dimensions"))
+			if len(dims) != 1 || path(dims[0], "Name") != "Function" || refID(path(dims[0], "Value")) != sesevents {
+				t.Errorf("alarm %s dimensions %v, want the sesevents function", id, dims)
+			}
+			if name := path(stat, "Metric", "MetricName"); name != "Sends" {
+				rate = fmt.Sprint(name)
+			}
+		}
+		if !strings.Contains(expr, "/ s") || !strings.Contains(expr, "IF(s >= 125") {
+			t.Errorf("alarm %s expression %q, want the rate over at least 125 sends", id, expr)
+		}
+		if a.Properties["Threshold"] != want[rate] || a.Properties["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" ||
+			a.Properties["TreatMissingData"] != "notBreaching" {
+			t.Errorf("alarm %s on %s: %v", id, rate, a.Properties)
+		}
+		if actions := listOf(a.Properties["AlarmActions"]); len(actions) != 1 || refID(actions[0]) != topic {
+			t.Errorf("alarm %s actions %v", id, actions)
+		}
+		delete(want, rate)
+	}
+	if len(want) != 0 {
+		t.Errorf("no rate alarm on %v", want)
+	}
+}
+
+func TestOnlyTheSESEventsFunctionManagesSuppression(t *testing.T) {
+	// Given the catalog and an SES identity, when synthesized, then exactly
+	// the function that applies SES's events may add to the account's
+	// suppression list.
+	s := synth(t, map[string]any{ctxSESIdentity: "example.com"}, nil)
+	fns := s.functionsByName(t, catalog.Load())
+	for name, id := range fns {
+		role := refID(s.resources[id].Properties["Role"])
+		if got := policyOfRoleContains(s, role, "ses:PutSuppressedDestination"); got != (name == "sesevents") {
+			t.Errorf("%s: ses:PutSuppressedDestination %v", name, got)
+		}
+	}
+	walkStatements(s.ofType("AWS::IAM::Policy"), func(where string, st map[string]any) {
+		if strings.Contains(mustJSON(st["Action"]), "ses:PutSuppressedDestination") && mustJSON(st["Action"]) != `"ses:PutSuppressedDestination"` {
+			t.Errorf("%s: the suppression statement carries other actions: %s", where, mustJSON(st))
+		}
+	})
+	assertNagClean(t, s)
 }
 
 func TestOutputs(t *testing.T) {

@@ -267,6 +267,11 @@ type Plan struct {
 	CountKey string
 }
 
+// MetricsNamespace is the CloudWatch namespace of the Sends, Bounces and
+// Complaints metrics the sesevents function writes (embedded metric format
+// in its log lines, dimension Function) and the stack's alarms watch.
+const MetricsNamespace = "Leadflow/Email"
+
 // Counts are increments of the mail counters.
 type Counts struct {
 	Sent, Bounces, Complaints int64

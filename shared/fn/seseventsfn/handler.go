@@ -262,9 +262,6 @@ func (h *Handler) suppress(ctx context.Context, addr, reason string, account boo
 	return nil
 }
 
-// metricsNamespace holds the email metrics the stack's alarms watch.
-const metricsNamespace = "Leadflow/Email"
-
 // logResult writes the invocation's one log line. For sends, bounces and
 // complaints it is also a CloudWatch embedded-metric-format record, which
 // CloudWatch turns into the Sends, Bounces and Complaints metrics the
@@ -296,7 +293,7 @@ func EMF(at time.Time, function string, sends, bounces, complaints int) []any {
 	directive := map[string]any{
 		"Timestamp": at.UnixMilli(),
 		"CloudWatchMetrics": []map[string]any{{
-			"Namespace":  metricsNamespace,
+			"Namespace":  sesevent.MetricsNamespace,
 			"Dimensions": [][]string{{"Function"}},
 			"Metrics": []map[string]string{
 				{"Name": "Sends", "Unit": "Count"}, {"Name": "Bounces", "Unit": "Count"}, {"Name": "Complaints", "Unit": "Count"},
