@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -56,6 +57,9 @@ const (
 	ctxLogRetentionDays   = "logRetentionDays"
 	ctxAssetDir           = "assetDir"
 	ctxWebhookURLs        = "webhookUrls"
+	// ctxPublicBaseURL is where email links point (a custom domain for the
+	// API); the API's own endpoint when unset.
+	ctxPublicBaseURL = "publicBaseUrl"
 )
 
 // Names shared with the functions and the tests.
@@ -79,6 +83,11 @@ const (
 	webhookSecretMinLength = 32
 )
 
+// linkSecretsParameter holds the secrets that sign email links
+// (unsubscribe, preferences, open, click, confirm), newest first. Like the
+// webhook key it reaches the functions as an environment variable.
+const linkSecretsParameter = "LinkSigningSecrets"
+
 // settings are the context values, parsed once.
 type settings struct {
 	deletionProtection bool
@@ -87,6 +96,8 @@ type settings struct {
 	logRetention       awslogs.RetentionDays
 	// webhookURLs is the comma-separated endpoint list, checked at synth.
 	webhookURLs string
+	// publicBaseURL is where email links point; "" uses the API endpoint.
+	publicBaseURL string
 }
 
 // NewLeadflowStack builds every resource from catalog.Load(): one Lambda per
@@ -127,7 +138,11 @@ func NewLeadflowStack(scope constructs.Construct, id string, props *LeadflowStac
 	b.addEmail()
 	b.addAdminToken()
 	b.addWebhookSecret()
+	b.addLinkSecrets()
 	b.addAlarmTopic()
+	// The API exists before the functions: those that sign email links
+	// point them at its endpoint.
+	b.newAPI()
 	for _, f := range cat.Functions {
 		b.addFunction(f)
 	}
@@ -159,6 +174,8 @@ type builder struct {
 
 	// webhookSecret is nil when no function signs webhooks.
 	webhookSecret awscdk.CfnParameter
+	// linkSecrets is nil when no function signs email links.
+	linkSecrets awscdk.CfnParameter
 }
 
 func (b *builder) addTable() {
@@ -286,6 +303,28 @@ func (b *builder) addWebhookSecret() {
 	})
 }
 
+func (b *builder) addLinkSecrets() {
+	signs := false
+	for _, f := range b.cat.Functions {
+		signs = signs || f.Access.SignsLinks
+	}
+	if !signs {
+		return
+	}
+	b.linkSecrets = awscdk.NewCfnParameter(b.stack, jsii.String(linkSecretsParameter), &awscdk.CfnParameterProps{
+		Type:   jsii.String("String"),
+		NoEcho: jsii.Bool(true),
+		// Each secret at least 32 printable characters (no spaces or
+		// commas); several are comma-separated.
+		MinLength:             jsii.Number(32),
+		MaxLength:             jsii.Number(1024),
+		AllowedPattern:        jsii.String("^[\\x21-\\x2b\\x2d-\\x7e]{32,}(,[\\x21-\\x2b\\x2d-\\x7e]{32,})*$"),
+		ConstraintDescription: jsii.String("one or more comma-separated secrets of at least 32 printable characters, e.g. openssl rand -hex 32"),
+		Description: jsii.String("Secrets that sign email links (unsubscribe, preferences, tracking, confirmation), newest first, comma-separated. " +
+			"To rotate, put a new one first and keep the old ones: unsubscribe links in old mail must keep working. Generate with: openssl rand -hex 32"),
+	})
+}
+
 func (b *builder) addAlarmTopic() {
 	b.topic = awssns.NewTopic(b.stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("Leadflow alarms"),
@@ -368,7 +407,25 @@ func (b *builder) environment(f catalog.Function) *map[string]*string {
 	if f.Access.SignsWebhooks {
 		env[catalog.EnvWebhookSecret] = b.webhookSecret.ValueAsString()
 	}
+	if f.Access.SignsLinks {
+		env[catalog.EnvSigningSecrets] = b.linkSecrets.ValueAsString()
+		env[catalog.EnvPublicBaseURL] = b.publicBaseURL()
+	}
 	return &env
+}
+
+// publicBaseURL is where email links point: the publicBaseUrl context (a
+// custom domain), else the HTTP API's endpoint (its $default stage has no
+// path prefix). The function only references the API, and the API's routes
+// reference the function through their integrations: no cycle.
+func (b *builder) publicBaseURL() *string {
+	if b.cfg.publicBaseURL != "" {
+		return jsii.String(b.cfg.publicBaseURL)
+	}
+	if b.api == nil {
+		panic("leadflow stack: a function signs email links but there is no HTTP API to serve them; set context " + ctxPublicBaseURL)
+	}
+	return b.api.ApiEndpoint()
 }
 
 func (b *builder) grant(f catalog.Function, fn awslambda.Function, role awsiam.Role) {
@@ -494,7 +551,7 @@ const accessLogFormat = `{"requestId":"$context.requestId","time":"$context.requ
 	`"route":"$context.routeKey","status":"$context.status","bytes":"$context.responseLength",` +
 	`"latency":"$context.responseLatency","integrationError":"$context.integrationErrorMessage"}`
 
-func (b *builder) addAPI() {
+func (b *builder) newAPI() {
 	if !b.anyRoute(catalog.Public) && !b.anyRoute(catalog.Admin) {
 		return
 	}
@@ -504,6 +561,12 @@ func (b *builder) addAPI() {
 		Description:        jsii.String("Leadflow tracking and admin API"),
 		CreateDefaultStage: jsii.Bool(false),
 	})
+}
+
+func (b *builder) addAPI() {
+	if b.api == nil {
+		return
+	}
 	accessLogs := awslogs.NewLogGroup(b.stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
 		Retention:     b.cfg.logRetention,
 		RemovalPolicy: b.removal,
@@ -786,6 +849,13 @@ func readSettings(node constructs.Node) (settings, error) {
 		return cfg, fmt.Errorf("context %s: %w", ctxWebhookURLs, err)
 	}
 	cfg.webhookURLs = strings.Join(urls, ",")
+	if v := contextString(node, ctxPublicBaseURL, ""); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return cfg, fmt.Errorf("context %s: want the https URL email links point to, got %q", ctxPublicBaseURL, v)
+		}
+		cfg.publicBaseURL = strings.TrimRight(v, "/")
+	}
 	dp, err := strconv.ParseBool(contextString(node, ctxDeletionProtection, "true"))
 	if err != nil {
 		return cfg, fmt.Errorf("context %s: want true or false: %w", ctxDeletionProtection, err)

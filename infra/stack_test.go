@@ -329,6 +329,12 @@ func TestLambdaPerCatalogFunction(t *testing.T) {
 				t.Errorf("%s: %s = %v, want a Ref to the %s parameter", f.Name, catalog.EnvWebhookSecret, vars[catalog.EnvWebhookSecret], webhookSecretParameter)
 			}
 		}
+		if f.Access.SignsLinks {
+			want = append(want, catalog.EnvSigningSecrets, catalog.EnvPublicBaseURL)
+			if refID(vars[catalog.EnvSigningSecrets]) != linkSecretsParameter {
+				t.Errorf("%s: %s = %v, want a Ref to the %s parameter", f.Name, catalog.EnvSigningSecrets, vars[catalog.EnvSigningSecrets], linkSecretsParameter)
+			}
+		}
 		if vars[catalog.EnvLogLevel] != "INFO" {
 			t.Errorf("%s: LOG_LEVEL = %v, want INFO", f.Name, vars[catalog.EnvLogLevel])
 		}
@@ -378,6 +384,50 @@ func TestWebhookSigningSecretParameter(t *testing.T) {
 		if _, has := vars[catalog.EnvWebhookSecret]; has != f.Access.SignsWebhooks {
 			t.Errorf("%s: has %s = %v, SignsWebhooks = %v", f.Name, catalog.EnvWebhookSecret, has, f.Access.SignsWebhooks)
 		}
+	}
+}
+
+func TestLinkSigningSecretsParameter(t *testing.T) {
+	// Given functions that sign email links, when synthesized, then the
+	// secrets are a NoEcho parameter,
+	s := defaultStack(t)
+	p := s.params[linkSecretsParameter]
+	if p == nil {
+		t.Fatalf("no %s parameter; have %v", linkSecretsParameter, keys(s.params))
+	}
+	if p["NoEcho"] != true || p["MinLength"] != float64(32) || p["Default"] != nil ||
+		!strings.Contains(fmt.Sprint(p["Description"]), "openssl rand -hex 32") {
+		t.Errorf("%s = %v, want NoEcho, MinLength 32, no default, and how to generate it", linkSecretsParameter, p)
+	}
+	pattern := regexp.MustCompile(fmt.Sprint(p["AllowedPattern"]))
+	for v, ok := range map[string]bool{
+		strings.Repeat("a", 32): true, strings.Repeat("a", 32) + "," + strings.Repeat("b", 40): true,
+		strings.Repeat("a", 31): false, strings.Repeat("a", 32) + ",short": false, strings.Repeat("a", 20) + " " + strings.Repeat("b", 20): false,
+	} {
+		if pattern.MatchString(v) != ok {
+			t.Errorf("pattern on %q: %v, want %v", v, !ok, ok)
+		}
+	}
+	// only the signing functions get them, with links pointing at the API.
+	api := onlyID(t, s.ofType("AWS::ApiGatewayV2::Api"))
+	cat := catalog.Load()
+	fns := s.functionsByName(t, cat)
+	for _, f := range cat.Functions {
+		vars, _ := path(s.resources[fns[f.Name]].Properties, "Environment", "Variables").(map[string]any)
+		_, secret := vars[catalog.EnvSigningSecrets]
+		base, hasBase := vars[catalog.EnvPublicBaseURL]
+		if secret != f.Access.SignsLinks || hasBase != f.Access.SignsLinks {
+			t.Errorf("%s: %s %v, %s %v; SignsLinks %v", f.Name, catalog.EnvSigningSecrets, secret, catalog.EnvPublicBaseURL, hasBase, f.Access.SignsLinks)
+		}
+		if hasBase && mustJSON(base) != `{"Fn::GetAtt":["`+api+`","ApiEndpoint"]}` {
+			t.Errorf("%s: %s = %s, want the API endpoint", f.Name, catalog.EnvPublicBaseURL, mustJSON(base))
+		}
+	}
+	// A custom domain replaces the endpoint.
+	custom := synth(t, map[string]any{ctxPublicBaseURL: "https://links.example.com/"}, nil)
+	links := custom.functionsByName(t, cat)["links"]
+	if v := path(custom.resources[links].Properties, "Environment", "Variables", catalog.EnvPublicBaseURL); v != "https://links.example.com" {
+		t.Errorf("%s with the context = %v", catalog.EnvPublicBaseURL, v)
 	}
 }
 
@@ -711,7 +761,7 @@ func TestLogGroupsHaveRetention(t *testing.T) {
 
 func TestBadContextIsRejected(t *testing.T) {
 	for key, value := range map[string]string{ctxLogRetentionDays: "8", ctxDeletionProtection: "maybe",
-		ctxWebhookURLs: "https://crm.example.com/a,http://crm.example.com/clear-text"} {
+		ctxWebhookURLs: "https://crm.example.com/a,http://crm.example.com/clear-text", ctxPublicBaseURL: "http://links.example.com"} {
 		t.Run(key+"="+value, func(t *testing.T) {
 			// Given a context value CDK cannot use, when the stack is built,
 			// then it stops with a message naming the key.
