@@ -443,6 +443,9 @@ type logCounter struct {
 }
 
 func (l *logCounter) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte(`"level":"WARN"`)) || bytes.Contains(p, []byte(`"level":"ERROR"`)) {
+		os.Stderr.Write(p) // a problem is worth seeing, not just counting
+	}
 	if bytes.Contains(p, []byte(`"function":"sender"`)) {
 		l.mu.Lock()
 		l.n += int64(len(p))

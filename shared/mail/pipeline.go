@@ -220,10 +220,11 @@ func (p *Pipeline) Process(ctx context.Context, reqs []Request) []Result {
 	for len(ready) > 0 {
 		n, err := p.Pacer.Take(ctx, len(ready), deadline)
 		if err != nil {
-			for _, i := range ready {
-				results[i] = p.retry(jobs[i].r, fmt.Errorf("pace send %s: %w", jobs[i].r.SendID, err))
-			}
-			break
+			// The rate counter could not be read: nothing was sent, so the
+			// batch comes back in a moment rather than after the queue's
+			// visibility timeout.
+			p.Log.WarnContext(ctx, "send rate unavailable; sends re-queued", "sends", len(ready), "error", err)
+			n = 0
 		}
 		if n == 0 {
 			// This invocation is out of time for its share of the rate: the

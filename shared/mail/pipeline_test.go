@@ -407,3 +407,21 @@ func TestPacerStopsAtTheDeadline(t *testing.T) {
 		t.Errorf("took %d tokens in 1.5 s at 2/s", got)
 	}
 }
+
+type brokenRate struct{}
+
+func (brokenRate) TakeRate(context.Context, int64, int, int) (int, error) {
+	return 0, errors.New("DynamoDB unavailable")
+}
+
+func TestUnreadableRateRequeuesInsteadOfWaitingForTheVisibilityTimeout(t *testing.T) {
+	f := newFixture(t)
+	f.p.Pacer = NewPacer(brokenRate{}, 10)
+	res := f.run(t, news)
+	if res[0].Outcome != OutcomePaced || res[0].Retry || len(f.queue.got) != 1 || f.mailer.calls != 0 {
+		t.Errorf("%+v, %d queued, %d SES calls", res[0], len(f.queue.got), f.mailer.calls)
+	}
+	if _, ok := f.sends.recs[news.SendID]; ok {
+		t.Error("a record was written for a send that never started")
+	}
+}

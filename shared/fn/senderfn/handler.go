@@ -141,7 +141,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		Mailer:          sesmailer.New(ses),
 		Requeue:         sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL),
 		Pacer:           mail.NewPacer(store, rate),
-		Circuit:         NewCircuit(store, cfg.Settings.CircuitBreaker, time.Minute),
+		Circuit:         NewCircuit(store, cfg.Settings.CircuitBreaker, time.Minute, log),
 		ConfirmTemplate: contact.ConfirmTemplate,
 		InDoubtAfter:    cfg.InDoubtAfter,
 		Log:             log,
@@ -233,6 +233,7 @@ type Circuit struct {
 	cb    mail.CircuitBreaker
 	ttl   time.Duration
 	now   func() time.Time
+	log   *slog.Logger
 
 	mu     sync.Mutex
 	at     time.Time
@@ -241,8 +242,8 @@ type Circuit struct {
 }
 
 // NewCircuit builds the circuit breaker.
-func NewCircuit(store StatsStore, cb mail.CircuitBreaker, ttl time.Duration) *Circuit {
-	return &Circuit{store: store, cb: cb, ttl: ttl, now: time.Now}
+func NewCircuit(store StatsStore, cb mail.CircuitBreaker, ttl time.Duration, log *slog.Logger) *Circuit {
+	return &Circuit{store: store, cb: cb, ttl: ttl, now: time.Now, log: log}
 }
 
 // Open implements mail.Circuit.
@@ -255,7 +256,14 @@ func (c *Circuit) Open(ctx context.Context) (bool, string, error) {
 	}
 	st, err := c.store.MailStatsSince(ctx, now.Add(-time.Duration(c.cb.WindowHours)*time.Hour), now)
 	if err != nil {
-		return false, "", err
+		// Keep the last decision (closed before the first read) and look
+		// again in a few seconds: a failed read of the counters must not
+		// hold up every marketing send, nor open the breaker by itself.
+		c.at = now.Add(-c.ttl + 5*time.Second)
+		if c.log != nil {
+			c.log.WarnContext(ctx, "circuit breaker counters unavailable; keeping the last decision", "open", c.open, "error", err)
+		}
+		return c.open, c.reason, nil
 	}
 	c.open, c.reason = c.cb.Open(st.Sent, st.Bounces, st.Complaints)
 	c.at = now

@@ -19,6 +19,7 @@ import (
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/fn/senderfn"
 	"github.com/leadflow/leadflow/shared/mail"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/token"
 )
 
@@ -221,5 +222,41 @@ func TestConfigFromEnv(t *testing.T) {
 			t.Errorf("error echoes a secret: %v", err)
 		}
 		env[k] = old
+	}
+}
+
+type stats struct {
+	got dynamo.MailStats
+	err error
+	add int64
+}
+
+func (s *stats) CountMail(_ context.Context, _ time.Time, add dynamo.MailStats) error {
+	s.add += add.Sent
+	return nil
+}
+
+func (s *stats) MailStatsSince(context.Context, time.Time, time.Time) (dynamo.MailStats, error) {
+	return s.got, s.err
+}
+
+func TestCircuitOpensOnBouncesAndSurvivesAFailedRead(t *testing.T) {
+	settings, _ := definitions.Sending()
+	st := &stats{got: dynamo.MailStats{Sent: 1000, Bounces: 45}}
+	c := senderfn.NewCircuit(st, settings.CircuitBreaker, 0, slog.New(slog.DiscardHandler))
+	open, why, err := c.Open(context.Background())
+	if !open || err != nil || !strings.Contains(why, "bounce rate 4.50%") {
+		t.Fatalf("Open = %v %q %v", open, why, err)
+	}
+	st.err = errors.New("DynamoDB unavailable")
+	if open, _, err := c.Open(context.Background()); !open || err != nil {
+		t.Errorf("after a failed read: %v %v, want the last decision", open, err)
+	}
+	healthy := senderfn.NewCircuit(&stats{got: dynamo.MailStats{Sent: 1000, Bounces: 10, Complaints: 0}}, settings.CircuitBreaker, 0, nil)
+	if open, _, _ := healthy.Open(context.Background()); open {
+		t.Error("open at a 1% bounce rate")
+	}
+	if err := c.CountSent(context.Background(), 7); err != nil || st.add != 7 {
+		t.Errorf("CountSent: %v, added %d", err, st.add)
 	}
 }
