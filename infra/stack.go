@@ -160,9 +160,11 @@ type builder struct {
 	assetDir string
 	removal  awscdk.RemovalPolicy
 
-	table      awsdynamodb.Table
-	queues     map[string]awssqs.Queue
-	dlqs       map[string]awssqs.Queue
+	table  awsdynamodb.Table
+	queues map[string]awssqs.Queue
+	dlqs   map[string]awssqs.Queue
+	// ruleDLQs catch events a rule could not deliver to its function.
+	ruleDLQs   map[string]awssqs.Queue
 	bus        awsevents.EventBus
 	configSet  awsses.ConfigurationSet
 	identity   awsses.EmailIdentity
@@ -243,6 +245,8 @@ func (b *builder) addEmail() {
 	awsses.NewConfigurationSetEventDestination(b.stack, jsii.String("SesEventsToEventBridge"), &awsses.ConfigurationSetEventDestinationProps{
 		ConfigurationSet: b.configSet,
 		Destination:      awsses.EventDestination_EventBus(defaultBus),
+		// No OPEN or CLICK: publishing them makes SES add its own pixel and
+		// rewrite links, doubling Leadflow's own signed tracking.
 		Events: &[]awsses.EmailSendingEvent{
 			awsses.EmailSendingEvent_SEND,
 			awsses.EmailSendingEvent_DELIVERY,
@@ -250,8 +254,6 @@ func (b *builder) addEmail() {
 			awsses.EmailSendingEvent_COMPLAINT,
 			awsses.EmailSendingEvent_REJECT,
 			awsses.EmailSendingEvent_DELIVERY_DELAY,
-			awsses.EmailSendingEvent_OPEN,
-			awsses.EmailSendingEvent_CLICK,
 			awsses.EmailSendingEvent_RENDERING_FAILURE,
 		},
 	})
@@ -528,10 +530,31 @@ func (b *builder) addEventRules(f catalog.Function, fn awslambda.Function) {
 		if len(r.DetailType) > 0 {
 			pattern.DetailType = jsii.Strings(r.DetailType...)
 		}
+		// An event the function keeps failing on (after EventBridge's
+		// retries for up to a day) lands here instead of being dropped: a
+		// lost bounce or complaint would mean mailing a suppressed address.
+		dlq := awssqs.NewQueue(b.stack, jsii.String(camel(f.Name)+camel(r.Name)+"DeadLetterQueue"), &awssqs.QueueProps{
+			RetentionPeriod: awscdk.Duration_Days(jsii.Number(dlqRetentionDays)),
+			Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+			EnforceSSL:      jsii.Bool(true),
+			RemovalPolicy:   b.removal,
+		})
+		if b.ruleDLQs == nil {
+			b.ruleDLQs = map[string]awssqs.Queue{}
+		}
+		b.ruleDLQs[f.Name+" "+r.Name] = dlq
+		cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
+			Id:     jsii.String("AwsSolutions-SQS3"),
+			Reason: jsii.String("This queue is the dead-letter queue of an EventBridge rule target (cdk-nag only recognises SQS redrive DLQs); it has its own alarm."),
+		}}, jsii.Bool(true))
 		awsevents.NewRule(b.stack, jsii.String(camel(f.Name)+camel(r.Name)+"Rule"), &awsevents.RuleProps{
 			Description:  jsii.String(r.Name + ": " + f.Name),
 			EventPattern: pattern, // no EventBus: the default bus, where SES and AWS services publish
-			Targets:      &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn, nil)},
+			Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+				DeadLetterQueue: dlq,
+				RetryAttempts:   jsii.Number(8),
+				MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
+			})},
 		})
 	}
 }
@@ -625,6 +648,20 @@ func (b *builder) addAlarms() {
 			AlarmDescription: jsii.String("Messages in the " + q.DLQName() + " queue: batches that failed " +
 				strconv.Itoa(q.MaxReceiveCount) + " times. Inspect, fix, then redrive."),
 			Metric: b.dlqs[q.Name].MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+				Period:    awscdk.Duration_Minutes(jsii.Number(5)),
+				Statistic: jsii.String("Maximum"),
+			}),
+			Threshold:          jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		alarm.AddAlarmAction(action)
+	}
+	for name, dlq := range b.ruleDLQs {
+		alarm := awscloudwatch.NewAlarm(b.stack, jsii.String(camel(strings.ReplaceAll(name, " ", "-"))+"DeadLetterAlarm"), &awscloudwatch.AlarmProps{
+			AlarmDescription: jsii.String("Events the " + name + " rule could not deliver after a day of retries. Inspect, fix, then replay."),
+			Metric: dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
 				Period:    awscdk.Duration_Minutes(jsii.Number(5)),
 				Statistic: jsii.String("Maximum"),
 			}),

@@ -601,8 +601,8 @@ func TestQueuesHaveDeadLetterQueues(t *testing.T) {
 	s := defaultStack(t)
 	cat := catalog.Load()
 	queues := s.ofType("AWS::SQS::Queue")
-	if len(queues) != 2*len(cat.Queues) {
-		t.Errorf("SQS queues: got %d, want %d (each catalog queue and its DLQ)", len(queues), 2*len(cat.Queues))
+	if want := 2*len(cat.Queues) + eventRuleCount(cat); len(queues) != want {
+		t.Errorf("SQS queues: got %d, want %d (each catalog queue and its DLQ, and a DLQ per event rule target)", len(queues), want)
 	}
 	mainIDs, dlqIDs := s.queuesByName(t, cat)
 	for _, q := range cat.Queues {
@@ -712,9 +712,16 @@ func TestSESConfigurationSetPublishesToDefaultBus(t *testing.T) {
 	}
 	dest := s.resources[onlyID(t, s.ofType("AWS::SES::ConfigurationSetEventDestination"))].Properties
 	types, _ := path(dest, "EventDestination", "MatchingEventTypes").([]any)
-	for _, want := range []string{"send", "delivery", "bounce", "complaint", "reject", "deliveryDelay", "open", "click", "renderingFailure"} {
+	for _, want := range []string{"send", "delivery", "bounce", "complaint", "reject", "deliveryDelay", "renderingFailure"} {
 		if !slices.Contains(types, any(want)) {
 			t.Errorf("event destination misses %q: %v", want, types)
+		}
+	}
+	// SES's own open and click tracking would add a second pixel and rewrite
+	// Leadflow's signed links; Leadflow tracks those itself.
+	for _, unwanted := range []string{"open", "click"} {
+		if slices.Contains(types, any(unwanted)) {
+			t.Errorf("event destination publishes %q: SES would add its own tracking", unwanted)
 		}
 	}
 	if arn := mustJSON(path(dest, "EventDestination", "EventBridgeDestination", "EventBusArn")); !strings.Contains(arn, ":event-bus/default") {
@@ -843,9 +850,10 @@ func TestAlarms(t *testing.T) {
 			t.Errorf("alarm %s actions %v, want the alarm topic", id, actions)
 		}
 	}
-	// (plus the bounce and complaint rate alarms, TestEmailRateAlarms)
-	if len(alarms) != len(cat.Queues)+len(cat.Functions)+1+2 {
-		t.Errorf("alarms: %d, want %d", len(alarms), len(cat.Queues)+len(cat.Functions)+1+2)
+	// (plus the bounce and complaint rate alarms, TestEmailRateAlarms, and
+	// one per event rule's dead-letter queue)
+	if want := len(cat.Queues) + len(cat.Functions) + 1 + 2 + eventRuleCount(cat); len(alarms) != want {
+		t.Errorf("alarms: %d, want %d", len(alarms), want)
 	}
 }
 
@@ -1187,4 +1195,32 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+func eventRuleCount(cat catalog.Catalog) int {
+	n := 0
+	for _, f := range cat.Functions {
+		n += len(f.Events)
+	}
+	return n
+}
+
+func TestEventRuleTargetsDeadLetter(t *testing.T) {
+	// Given the catalog's event rules, when synthesized, then each rule's
+	// Lambda target retries and sends what it cannot deliver to a DLQ, so a
+	// bounce or complaint event is never silently dropped.
+	s := defaultStack(t)
+	rules := s.ofType("AWS::Events::Rule")
+	if len(rules) != eventRuleCount(catalog.Load()) {
+		t.Fatalf("rules %d, want %d", len(rules), eventRuleCount(catalog.Load()))
+	}
+	for id, rule := range rules {
+		targets, _ := rule.Properties["Targets"].([]any)
+		for _, tg := range targets {
+			m := tg.(map[string]any)
+			if path(m, "DeadLetterConfig", "Arn") == nil || path(m, "RetryPolicy", "MaximumRetryAttempts") == nil {
+				t.Errorf("rule %s target without a dead-letter queue or retry policy: %v", id, m)
+			}
+		}
+	}
 }

@@ -212,6 +212,8 @@ func (p *Profile) Fold(o *Profile) {
 	}
 	p.Tags = union(p.Tags, o.Tags)
 	p.Lists = union(p.Lists, o.Lists)
+	// A topic either side switched off stays off, like an unsubscribe.
+	p.UnsubscribedTopics = union(p.UnsubscribedTopics, o.UnsubscribedTopics)
 	p.Consents = append(p.Consents, o.Consents...)
 	sort.SliceStable(p.Consents, func(i, j int) bool { return p.Consents[i].At.Before(p.Consents[j].At) })
 	if over := len(p.Consents) - MaxConsents; over > 0 {

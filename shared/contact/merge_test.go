@@ -186,7 +186,8 @@ func TestFold(t *testing.T) {
 		FirstTouch: &contact.Touch{Source: "(direct)", At: t2}, Tags: []string{"x"}}
 	b := &contact.Profile{ID: "b", PageViews: 3, FirstSeen: t1, LastSeen: t1, Status: "unsubscribed",
 		Traits: map[string]any{"plan": "free", "city": "Lyon"}, TraitTimes: map[string]time.Time{"plan": t1, "city": t2},
-		FirstTouch: &contact.Touch{Source: "google", At: t1}, Tags: []string{"y"}, AnonymousIDs: []string{"anon-b"}}
+		FirstTouch: &contact.Touch{Source: "google", At: t1}, Tags: []string{"y"}, AnonymousIDs: []string{"anon-b"},
+		UnsubscribedTopics: []string{"events"}}
 	a.Fold(b)
 	checks := []struct {
 		name string
@@ -199,6 +200,7 @@ func TestFold(t *testing.T) {
 		{"an unsubscribe wins", a.Status == "unsubscribed"},
 		{"tags and anonymous ids join", slices.Equal(a.Tags, []string{"x", "y"}) && slices.Contains(a.AnonymousIDs, "anon-b")},
 		{"the merged id is recorded", slices.Equal(a.MergedIDs, []string{"b"})},
+		{"topic opt-outs survive", slices.Contains(a.UnsubscribedTopics, "events")},
 	}
 	for _, c := range checks {
 		if !c.ok {
