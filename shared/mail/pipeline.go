@@ -159,6 +159,10 @@ type Pipeline struct {
 	Now         func() time.Time
 }
 
+// ErrHeld: another invocation holds the send's claim; SQS brings the
+// request back after its visibility timeout, when that one has finished.
+var ErrHeld = errors.New("another invocation holds the send")
+
 // MaxAttempts bounds how often one request is re-queued after throttling
 // or a request that never left: beyond it the send fails with the reason,
 // visibly, rather than circling forever.
@@ -218,7 +222,7 @@ func (p *Pipeline) Process(ctx context.Context, reqs []Request) []Result {
 		deadline = d.Add(-p.sendTimeout() - recordMargin)
 	}
 	for len(ready) > 0 {
-		n, err := p.Pacer.Take(ctx, len(ready), deadline)
+		n, sec, err := p.Pacer.Take(ctx, len(ready), deadline)
 		if err != nil {
 			// The rate counter could not be read: nothing was sent, so the
 			// batch comes back in a moment rather than after the queue's
@@ -235,7 +239,7 @@ func (p *Pipeline) Process(ctx context.Context, reqs []Request) []Result {
 			break
 		}
 		for _, i := range ready[:n] {
-			wg.Go(func() { results[i] = p.dispatch(ctx, jobs[i]) })
+			wg.Go(func() { results[i] = p.dispatch(ctx, jobs[i], sec, deadline) })
 		}
 		ready = ready[n:]
 	}
@@ -419,7 +423,7 @@ func (p *Pipeline) settle(ctx context.Context, r Request, prev SendState, now ti
 		if now.Sub(prev.UpdatedAt) < window {
 			// Another invocation is sending it: let SQS bring this copy
 			// back once that one has finished.
-			return p.retry(r, nil), true
+			return p.retry(r, fmt.Errorf("send %s: %w (claimed %s)", r.SendID, ErrHeld, prev.ClaimedAt.Format(time.RFC3339Nano))), true
 		}
 		st := prev
 		st.State, st.Cause, st.UpdatedAt = InDoubt, CauseClaimExpired, now.UTC()
@@ -499,7 +503,8 @@ func (p *Pipeline) countAgainstCaps(ctx context.Context, r Request, rec CapRecor
 }
 
 // dispatch claims the send id, calls SES once and records what happened.
-func (p *Pipeline) dispatch(ctx context.Context, j *job) Result {
+// sec is the second its rate token is for.
+func (p *Pipeline) dispatch(ctx context.Context, j *job, sec, deadline time.Time) Result {
 	r := j.r
 	claim := p.record(r, j.kind, Claimed, "", SendState{})
 	claimed, err := p.Sends.SaveSend(ctx, claim, j.prev.Version)
@@ -510,12 +515,23 @@ func (p *Pipeline) dispatch(ctx context.Context, j *job) Result {
 		case claimed.State == InDoubt:
 			return done(r, OutcomeInDoubt, claimed.Cause)
 		}
-		return p.retry(r, nil) // another invocation holds it
+		return p.retry(r, fmt.Errorf("claim send %s: %w (now %s)", r.SendID, ErrHeld, claimed.State))
 	}
 	if err != nil {
 		return p.retry(r, fmt.Errorf("claim send %s: %w", r.SendID, err))
 	}
 
+	if !p.Pacer.InTime(sec) {
+		// The claim took the token's second: take one of a later second.
+		n, next, err := p.Pacer.Take(ctx, 1, deadline)
+		if err != nil || n == 0 {
+			if err := p.Sends.ReleaseSend(ctx, r.SendID, claimed.Version); err != nil {
+				return p.retry(r, fmt.Errorf("release send %s that ran out of time: %w", r.SendID, err))
+			}
+			return p.requeue(ctx, r, time.Second+rand.N(2*time.Second), OutcomePaced, "")
+		}
+		sec = next
+	}
 	sctx, cancel := context.WithTimeout(ctx, p.sendTimeout())
 	messageID, sendErr := p.Mailer.Send(sctx, j.msg)
 	cancel()

@@ -394,7 +394,7 @@ func TestPacerStopsAtTheDeadline(t *testing.T) {
 	deadline := time.Now().Add(1500 * time.Millisecond)
 	got := 0
 	for {
-		n, err := p.Take(context.Background(), 10, deadline)
+		n, _, err := p.Take(context.Background(), 10, deadline)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -423,5 +423,46 @@ func TestUnreadableRateRequeuesInsteadOfWaitingForTheVisibilityTimeout(t *testin
 	}
 	if _, ok := f.sends.recs[news.SendID]; ok {
 		t.Error("a record was written for a send that never started")
+	}
+}
+
+func TestASlowClaimTakesATokenOfALaterSecond(t *testing.T) {
+	f := newFixture(t)
+	rate := &memRate{count: map[int64]int{}}
+	f.p.Pacer = NewPacer(rate, 5)
+	s := time.Now().Truncate(time.Second) // Process's deadline is on the real clock
+	// Take reads the clock once (0.2 s into second s); the claim then takes
+	// until 1.3 s, past the token's second; the second Take runs then.
+	clock := []time.Time{s.Add(200 * time.Millisecond), s.Add(1300 * time.Millisecond)}
+	f.p.Pacer.now = func() time.Time {
+		t := clock[0]
+		if len(clock) > 1 {
+			clock = clock[1:]
+		}
+		return t
+	}
+	f.p.Pacer.sleep = func(context.Context, time.Duration) error { return nil }
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Hour))
+	defer cancel()
+	res := f.p.Process(ctx, []Request{news})
+	if res[0].Outcome != OutcomeSent {
+		t.Fatalf("%+v", res[0])
+	}
+	if rate.count[s.Unix()] != 1 || rate.count[s.Unix()+1] != 1 {
+		t.Errorf("tokens %v: one wasted in the first second, the send's in the next", rate.count)
+	}
+}
+
+func TestPacerInTime(t *testing.T) {
+	s := time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)
+	p := NewPacer(&memRate{count: map[int64]int{}}, 5)
+	for _, tc := range []struct {
+		at   time.Duration
+		want bool
+	}{{0, true}, {850 * time.Millisecond, true}, {950 * time.Millisecond, false}, {1200 * time.Millisecond, false}} {
+		p.now = func() time.Time { return s.Add(tc.at) }
+		if got := p.InTime(s); got != tc.want {
+			t.Errorf("InTime at +%s = %v", tc.at, got)
+		}
 	}
 }
