@@ -13,7 +13,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,6 +46,7 @@ import (
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/localaws"
 	"github.com/leadflow/leadflow/shared/site"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
 )
 
 const (
@@ -1094,15 +1094,9 @@ func scan(ctx context.Context, ddb *dynamodb.Client, table string, w workload) (
 					EventCount   int      `json:"event_count"`
 					MergedInto   string   `json:"merged_into"`
 				}
-				raw := []byte(attrS(it, "d"))
-				if z, ok := it["dz"].(*ddbtypes.AttributeValueMemberB); ok {
-					zr, err := gzip.NewReader(bytes.NewReader(z.Value))
-					if err != nil {
-						return v, fmt.Errorf("decompress profile %s: %w", pk, err)
-					}
-					if raw, err = io.ReadAll(zr); err != nil {
-						return v, fmt.Errorf("decompress profile %s: %w", pk, err)
-					}
+				raw, err := dynamo.ProfileJSON(it)
+				if err != nil {
+					return v, fmt.Errorf("decompress profile %s: %w", pk, err)
 				}
 				if err := json.Unmarshal(raw, &prof); err != nil {
 					return v, fmt.Errorf("decode profile %s: %w", pk, err)
@@ -1137,14 +1131,8 @@ func scan(ctx context.Context, ddb *dynamodb.Client, table string, w workload) (
 				if b == nil {
 					return v, fmt.Errorf("timeline chunk %s %s has no events", pk, sk)
 				}
-				zr, err := gzip.NewReader(bytes.NewReader(b.Value))
+				msgs, err := dynamo.DecodeEvents(b.Value)
 				if err != nil {
-					return v, fmt.Errorf("timeline chunk %s %s: %w", pk, sk, err)
-				}
-				var msgs []struct {
-					MessageID string `json:"messageId"`
-				}
-				if err := json.NewDecoder(zr).Decode(&msgs); err != nil {
 					return v, fmt.Errorf("timeline chunk %s %s: %w", pk, sk, err)
 				}
 				v.Chunks++
