@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -33,6 +34,7 @@ import (
 
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/catalog"
+	"github.com/leadflow/leadflow/shared/fn/senderfn"
 	"github.com/leadflow/leadflow/shared/sesevent"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/webhook"
@@ -60,6 +62,11 @@ const (
 	// ctxPublicBaseURL is where email links point (a custom domain for the
 	// API); the API's own endpoint when unset.
 	ctxPublicBaseURL = "publicBaseUrl"
+	// ctxSESMaxSendRate caps the sender below the account's SES maximum
+	// send rate (messages per second), e.g. to leave room for another
+	// application on the same account. Unset: the account's rate, read
+	// from SES at each cold start.
+	ctxSESMaxSendRate = "sesMaxSendRate"
 )
 
 // Names shared with the functions and the tests.
@@ -98,6 +105,9 @@ type settings struct {
 	webhookURLs string
 	// publicBaseURL is where email links point; "" uses the API endpoint.
 	publicBaseURL string
+	// sesMaxSendRate is SES_MAX_SEND_RATE for functions that send email
+	// ("" leaves it unset).
+	sesMaxSendRate string
 }
 
 // NewLeadflowStack builds every resource from catalog.Load(): one Lambda per
@@ -399,6 +409,9 @@ func (b *builder) environment(f catalog.Function) *map[string]*string {
 	}
 	if f.Access.SendsEmail {
 		env[catalog.EnvSESConfigSet] = b.configSet.ConfigurationSetName()
+		if b.cfg.sesMaxSendRate != "" {
+			env[senderfn.EnvMaxSendRate] = jsii.String(b.cfg.sesMaxSendRate)
+		}
 	}
 	if servesRoute(f, catalog.Admin) {
 		env[catalog.EnvAdminTokenSHA256] = b.adminToken.ValueAsString()
@@ -481,6 +494,17 @@ func (b *builder) grant(f catalog.Function, fn awslambda.Function, role awsiam.R
 			Actions:   jsii.Strings("ses:SendEmail", "ses:SendRawEmail"),
 			Resources: &[]*string{b.identity.EmailIdentityArn(), configSetArn},
 		}))
+		// The sender paces to the account's maximum send rate, which it
+		// reads from the sending quota at cold start.
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("ses:GetAccount"),
+			Resources: jsii.Strings("*"),
+		}))
+		cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String("ses:GetAccount only (read the sending quota): the account has no ARN and the action supports no resource-level permission."),
+			AppliesTo: &[]interface{}{"Resource::*"},
+		}}, jsii.Bool(true))
 	}
 }
 
@@ -892,6 +916,15 @@ func readSettings(node constructs.Node) (settings, error) {
 			return cfg, fmt.Errorf("context %s: want the https URL email links point to, got %q", ctxPublicBaseURL, v)
 		}
 		cfg.publicBaseURL = strings.TrimRight(v, "/")
+	}
+	if v := contextString(node, ctxSESMaxSendRate, ""); v != "" {
+		// The sender refuses a bad value at cold start; refusing it at synth
+		// keeps it from stopping every send.
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 || math.IsInf(r, 0) {
+			return cfg, fmt.Errorf("context %s: want a positive number of messages per second, got %q", ctxSESMaxSendRate, v)
+		}
+		cfg.sesMaxSendRate = strconv.FormatFloat(r, 'f', -1, 64)
 	}
 	dp, err := strconv.ParseBool(contextString(node, ctxDeletionProtection, "true"))
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/leadflow/leadflow/shared/catalog"
+	"github.com/leadflow/leadflow/shared/fn/senderfn"
 )
 
 // workDir holds the test assets and every app's output. It outlives single
@@ -768,7 +769,8 @@ func TestLogGroupsHaveRetention(t *testing.T) {
 
 func TestBadContextIsRejected(t *testing.T) {
 	for key, value := range map[string]string{ctxLogRetentionDays: "8", ctxDeletionProtection: "maybe",
-		ctxWebhookURLs: "https://crm.example.com/a,http://crm.example.com/clear-text", ctxPublicBaseURL: "http://links.example.com"} {
+		ctxWebhookURLs: "https://crm.example.com/a,http://crm.example.com/clear-text", ctxPublicBaseURL: "http://links.example.com",
+		ctxSESMaxSendRate: "fast"} {
 		t.Run(key+"="+value, func(t *testing.T) {
 			// Given a context value CDK cannot use, when the stack is built,
 			// then it stops with a message naming the key.
@@ -1221,6 +1223,53 @@ func TestEventRuleTargetsDeadLetter(t *testing.T) {
 			if path(m, "DeadLetterConfig", "Arn") == nil || path(m, "RetryPolicy", "MaximumRetryAttempts") == nil {
 				t.Errorf("rule %s target without a dead-letter queue or retry policy: %v", id, m)
 			}
+		}
+	}
+}
+
+func TestSenderPacesToTheAccountsRate(t *testing.T) {
+	// Given the catalog's sender and an SES identity,
+	cat := catalog.Load()
+	s := synth(t, map[string]any{ctxSESIdentity: "example.com"}, nil)
+	fns := s.functionsByName(t, cat)
+	sender, ok := fns["sender"]
+	if !ok {
+		t.Fatal("no sender function")
+	}
+	// when synthesized without a rate, then the sender reads the account's
+	// rate from SES (no SES_MAX_SEND_RATE) and may read nothing else of the
+	// account: ses:GetAccount alone, in its own statement,
+	vars, _ := path(s.resources[sender].Properties, "Environment", "Variables").(map[string]any)
+	if _, set := vars[senderfn.EnvMaxSendRate]; set {
+		t.Errorf("%s set without the %s context", senderfn.EnvMaxSendRate, ctxSESMaxSendRate)
+	}
+	for _, v := range []string{catalog.EnvSESConfigSet, catalog.EnvSigningSecrets, catalog.EnvPublicBaseURL, catalog.QueueURLEnv(catalog.SendsQueue), catalog.EnvTableName} {
+		if vars[v] == nil {
+			t.Errorf("sender environment lacks %s", v)
+		}
+	}
+	for name, id := range fns {
+		role := refID(s.resources[id].Properties["Role"])
+		if got := policyOfRoleContains(s, role, "ses:GetAccount"); got != (name == "sender") {
+			t.Errorf("%s: ses:GetAccount %v", name, got)
+		}
+		if got := policyOfRoleContains(s, role, "ses:SendEmail"); got != (name == "sender") {
+			t.Errorf("%s: ses:SendEmail %v", name, got)
+		}
+	}
+	walkStatements(s.ofType("AWS::IAM::Policy"), func(where string, st map[string]any) {
+		if strings.Contains(mustJSON(st["Action"]), "ses:GetAccount") && mustJSON(st["Action"]) != `"ses:GetAccount"` {
+			t.Errorf("%s: the quota statement carries other actions: %s", where, mustJSON(st))
+		}
+	})
+	assertNagClean(t, s)
+	// and with the sesMaxSendRate context the sender, and only it, is
+	// capped.
+	capped := synth(t, map[string]any{ctxSESMaxSendRate: 20}, nil)
+	for name, id := range capped.functionsByName(t, cat) {
+		v := path(capped.resources[id].Properties, "Environment", "Variables", senderfn.EnvMaxSendRate)
+		if (v == "20") != (name == "sender") {
+			t.Errorf("%s: %s = %v", name, senderfn.EnvMaxSendRate, v)
 		}
 	}
 }
