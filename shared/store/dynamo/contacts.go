@@ -1,12 +1,9 @@
 package dynamo
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"sort"
 	"time"
 
@@ -262,12 +259,10 @@ func describe(m tracking.Message) string {
 	return m.Type
 }
 
+// decodeGzipJSON reads a compressed JSON attribute in any format this
+// package has written (gzip, or a dictionary codec).
 func decodeGzipJSON(z []byte, v any) error {
-	zr, err := gzip.NewReader(bytes.NewReader(z))
-	if err != nil {
-		return err
-	}
-	raw, err := io.ReadAll(zr)
+	raw, err := inflate(eventCodecs, z)
 	if err != nil {
 		return err
 	}
