@@ -11,3 +11,9 @@ func TestRepoInterestsAreValid(t *testing.T) {
 		t.Fatal("no interest rules in definitions/interests.json")
 	}
 }
+
+func TestEveryRepoDefinitionIsValid(t *testing.T) {
+	if err := Validate(); err != nil {
+		t.Fatal(err)
+	}
+}

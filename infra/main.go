@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/leadflow/leadflow/definitions"
 )
 
 const defaultAssetDir = ".build/functions"
@@ -31,6 +33,12 @@ func run() (err error) {
 			err = fmt.Errorf("%v", r)
 		}
 	}()
+	// The marketing definitions compiled into the functions (scoring rules,
+	// forms, templates...) are validated here too, so a broken one stops the
+	// deploy rather than every cold start.
+	if err := definitions.Validate(); err != nil {
+		return fmt.Errorf("definitions: %w", err)
+	}
 	app := awscdk.NewApp(nil)
 	assetDir, err := resolveAssetDir(contextString(app.Node(), ctxAssetDir, defaultAssetDir))
 	if err != nil {
