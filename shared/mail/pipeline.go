@@ -207,7 +207,16 @@ func (p *Pipeline) Process(ctx context.Context, reqs []Request) []Result {
 	results := make([]Result, len(reqs))
 	jobs := make([]*job, len(reqs))
 	var wg sync.WaitGroup
+	first := map[string]bool{}
 	for i, r := range reqs {
+		if first[r.SendID] {
+			// Another copy in this batch decides for both: whatever becomes
+			// of it (sent, deferred, or back on the queue), this one adds
+			// nothing.
+			results[i] = done(r, OutcomeDuplicate, "in the same batch twice")
+			continue
+		}
+		first[r.SendID] = true
 		wg.Go(func() { jobs[i], results[i] = p.prepare(ctx, r) })
 	}
 	wg.Wait()

@@ -208,7 +208,7 @@ func TestPipelineSendsOnce(t *testing.T) {
 		switch r.Outcome {
 		case OutcomeSent:
 			sent++
-		case OutcomeDuplicate, OutcomeRetry:
+		case OutcomeDuplicate:
 			dup++
 		}
 	}
