@@ -35,3 +35,6 @@ go run ./bench/pipeline -events 5000 -batch 20 -visitors 500 -single-events 500
 
 section "pipeline, sensitivity: 5000 events in batches of 20, every visitor new"
 go run ./bench/pipeline -events 5000 -batch 20 -visitors 1000 -single-events 0
+
+section "sender: 420 emails paced at 14 per second through the local SES (see BENCHMARKS.md)"
+go run ./bench/sender -rate 14 -n 420
