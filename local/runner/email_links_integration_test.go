@@ -232,8 +232,14 @@ func TestConfirmLinkSubscribesAPendingContact(t *testing.T) {
 		t.Errorf("expired link: %d", code)
 	}
 	link := "/v1/confirm/" + s.Sign(token.Token{Purpose: token.Confirm, ContactID: id, SendID: "d-1", Expires: time.Now().Add(72 * time.Hour).Unix()})
+	if code, _, page := e.linksFetch("GET", link, "", ""); code != 200 || !strings.Contains(page, "Confirm my subscription") {
+		t.Fatalf("confirm page: %d\n%s", code, page)
+	}
+	if c := e.linksProfile(id); c["status"] != "pending" {
+		t.Fatalf("the GET (a scanner) confirmed: status %v", c["status"])
+	}
 	for i := 0; i < 2; i++ { // a second click changes nothing
-		code, _, page := e.linksFetch("GET", link, "", "")
+		code, _, page := e.linksFetch("POST", link, "", "")
 		if code != 200 || !strings.Contains(page, "You&#39;re subscribed") {
 			t.Fatalf("click %d: %d\n%s", i, code, page)
 		}

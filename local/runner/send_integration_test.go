@@ -404,8 +404,12 @@ func TestDoubleOptInSendsOneConfirmation(t *testing.T) {
 	}
 	// The link (served by the links function) confirms the subscription.
 	c := e.formsContact(email, 1)
+	// The emailed link opens a page; its button (a POST) confirms.
 	if code, _, _ := e.linksFetch("GET", localPath(t, link[1]), "", ""); code >= 400 {
 		t.Fatalf("confirm link = %d", code)
+	}
+	if code, _, _ := e.linksFetch("POST", localPath(t, link[1]), "", ""); code >= 400 {
+		t.Fatalf("confirm button = %d", code)
 	}
 	deadline = time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) && e.linksProfile(c["id"].(string))["status"] != "subscribed" {

@@ -224,6 +224,7 @@ func Load() Catalog {
 					{Method: "GET", Path: "/v1/preferences/{token}", Auth: Public},
 					{Method: "POST", Path: "/v1/preferences/{token}", Auth: Public},
 					{Method: "GET", Path: "/v1/confirm/{token}", Auth: Public},
+					{Method: "POST", Path: "/v1/confirm/{token}", Auth: Public},
 				},
 				Access: Access{Table: ReadWrite, SendsTo: []string{EventsQueue}, SignsLinks: true},
 			},

@@ -170,6 +170,8 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 	case "POST /v1/preferences/{token}":
 		return h.savePreferences(ctx, req, raw, now), nil
 	case "GET /v1/confirm/{token}":
+		return h.confirmPage(raw, now), nil
+	case "POST /v1/confirm/{token}":
 		return h.confirm(ctx, req, raw, now), nil
 	}
 	return httpapi.Fail(http.StatusNotFound, "not_found", "no route "+req.RouteKey, nil), nil
@@ -391,16 +393,37 @@ func (h *Handler) preferencesPage(p *contact.Profile, notice string) page {
 	return page{Title: "Email preferences", Notice: notice, Lines: lines, Form: "preferences", Topics: preference.States(p, h.d.Topics)}
 }
 
-// confirm is the double opt-in link. It is a GET because it is clicked
-// from an email; a scanner that follows it only confirms an address that
-// did ask to sign up, which the token proves.
+// confirmPage answers the double opt-in link. Like unsubscribe, a GET
+// changes nothing: mail security scanners and prefetchers follow every link
+// in a message, and a confirmation they trigger would not be the person's
+// consent. The page's button posts to the same URL.
+func (h *Handler) confirmPage(raw string, now time.Time) httpapi.Response {
+	_, err := h.d.Signer.Verify(token.Confirm, raw, now)
+	if errors.Is(err, token.ErrExpired) {
+		return expiredConfirmation()
+	}
+	if err != nil {
+		return brokenLink()
+	}
+	return page{
+		Title: "Confirm your subscription",
+		Lines: []string{"One click and you're in. If you didn't sign up, close this page and nothing happens."},
+		Form:  "confirm", Button: "Confirm my subscription",
+	}.render(http.StatusOK)
+}
+
+func expiredConfirmation() httpapi.Response {
+	return page{
+		Title: "This link has expired",
+		Lines: []string{"Confirmation links work for a limited time. Sign up again and we'll send you a new one."},
+	}.render(http.StatusGone)
+}
+
+// confirm records the double opt-in: the POST from the confirmation page.
 func (h *Handler) confirm(ctx context.Context, req httpapi.Request, raw string, now time.Time) httpapi.Response {
 	tok, err := h.d.Signer.Verify(token.Confirm, raw, now)
 	if errors.Is(err, token.ErrExpired) {
-		return page{
-			Title: "This link has expired",
-			Lines: []string{"Confirmation links work for a limited time. Sign up again and we'll send you a new one."},
-		}.render(http.StatusGone)
+		return expiredConfirmation()
 	}
 	if err != nil {
 		return brokenLink()

@@ -525,7 +525,7 @@ func TestConfirm(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, tc.start...)
 			raw := f.signer.Sign(tc.tok)
-			resp := f.do(t, request("GET", "/v1/confirm/{token}", raw, "", nil))
+			resp := f.do(t, request("POST", "/v1/confirm/{token}", raw, "", nil))
 			if resp.StatusCode != tc.wantCode || !strings.Contains(resp.Body, tc.wantTitle) {
 				t.Fatalf("%d %s", resp.StatusCode, resp.Body)
 			}
@@ -539,11 +539,31 @@ func TestConfirm(t *testing.T) {
 	}
 }
 
+func TestConfirmLinkGETChangesNothing(t *testing.T) {
+	// A scanner following the emailed link must not confirm anything.
+	f := newFixture(t, contact.Profile{ID: "c_1", Email: "ada@example.com", Status: "pending"})
+	raw := f.signer.Sign(token.Token{Purpose: token.Confirm, ContactID: "c_1", SendID: "d-1"})
+	resp := f.do(t, request("GET", "/v1/confirm/{token}", raw, "", nil))
+	if resp.StatusCode != 200 || !strings.Contains(resp.Body, `<form method="post">`) || !strings.Contains(resp.Body, "Confirm my subscription") {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+	}
+	if p := f.store.profiles["c_1"]; p.Status != "pending" || len(p.Consents) != 0 || f.store.saves != 0 {
+		t.Errorf("a GET changed the contact: %+v", p)
+	}
+	if msgs := f.queue.messages(t); len(msgs) != 0 {
+		t.Errorf("a GET recorded events: %+v", msgs)
+	}
+	expired := f.signer.Sign(token.Token{Purpose: token.Confirm, ContactID: "c_1", Expires: now.Add(-time.Minute).Unix()})
+	if resp := f.do(t, request("GET", "/v1/confirm/{token}", expired, "", nil)); resp.StatusCode != 410 {
+		t.Errorf("expired link page: %d", resp.StatusCode)
+	}
+}
+
 func TestConfirmTwiceRecordsOneConsent(t *testing.T) {
 	f := newFixture(t, contact.Profile{ID: "c_1", Email: "ada@example.com", Status: "pending"})
 	raw := f.signer.Sign(token.Token{Purpose: token.Confirm, ContactID: "c_1", SendID: "d-1"})
 	for i := 0; i < 2; i++ {
-		if resp := f.do(t, request("GET", "/v1/confirm/{token}", raw, "", nil)); resp.StatusCode != 200 {
+		if resp := f.do(t, request("POST", "/v1/confirm/{token}", raw, "", nil)); resp.StatusCode != 200 {
 			t.Fatalf("%d", resp.StatusCode)
 		}
 	}

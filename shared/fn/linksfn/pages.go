@@ -81,6 +81,10 @@ var pages = template.Must(template.New("layout").Parse(`<!doctype html>
 <input type="hidden" name="List-Unsubscribe" value="One-Click">
 <div class="actions"><button type="submit">{{.Button}}</button></div>
 </form>
+{{- else if eq .Form "confirm"}}
+<form method="post">
+<div class="actions"><button type="submit">{{.Button}}</button></div>
+</form>
 {{- else if eq .Form "preferences"}}
 <form method="post">
 <fieldset>
@@ -104,7 +108,7 @@ type page struct {
 	Title  string
 	Notice string
 	Lines  []string
-	// Form is "", "unsubscribe" or "preferences".
+	// Form is "", "unsubscribe", "confirm" or "preferences".
 	Form   string
 	Button string
 	Topics []preference.TopicState
