@@ -7,38 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/leadflow/leadflow/shared/form"
-	"github.com/leadflow/leadflow/shared/localaws"
-	"github.com/leadflow/leadflow/shared/store/dynamo"
 )
 
 // TestFormStoreDynamoDB runs the form and rate-limit adapter against
 // DynamoDB Local. A missing install fails the test rather than skipping it.
 func TestFormStoreDynamoDB(t *testing.T) {
-	root, err := localaws.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	proc, err := localaws.StartDynamoDB(t.Context(), localaws.Options{Root: root, Port: 0})
-	if err != nil {
-		t.Fatalf("DynamoDB Local: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := proc.Stop(); err != nil {
-			t.Errorf("stop DynamoDB Local: %v", err)
-		}
-	})
-	cfg, err := localaws.AWSConfig(t.Context(), proc.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := dynamodb.NewFromConfig(cfg)
-	if err := dynamo.CreateTable(t.Context(), db, "forms"); err != nil {
-		t.Fatal(err)
-	}
-	st := dynamo.New(db, "forms")
+	_, st := localTable(t, "forms")
 
 	t.Run("put, get, list, delete", func(t *testing.T) {
 		ctx := t.Context()

@@ -5,37 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/leadflow/leadflow/shared/localaws"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 )
 
 // TestRouteClaimsAndCountersDynamoDB runs the routing adapter against
 // DynamoDB Local. A missing install fails the test rather than skipping it.
 func TestRouteClaimsAndCountersDynamoDB(t *testing.T) {
-	root, err := localaws.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	proc, err := localaws.StartDynamoDB(t.Context(), localaws.Options{Root: root, Port: 0})
-	if err != nil {
-		t.Fatalf("DynamoDB Local: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := proc.Stop(); err != nil {
-			t.Errorf("stop DynamoDB Local: %v", err)
-		}
-	})
-	cfg, err := localaws.AWSConfig(t.Context(), proc.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
-	if err := dynamo.CreateTable(t.Context(), db, "routes"); err != nil {
-		t.Fatal(err)
-	}
-	st := dynamo.New(db, "routes")
+	_, st := localTable(t, "routes")
 	ctx := t.Context()
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 

@@ -5,9 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/leadflow/leadflow/shared/localaws"
 	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/sesevent"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
@@ -16,28 +13,7 @@ import (
 // TestSESEventItemsDynamoDB runs the SES events handler's items (counting
 // an event once, soft bounces, delivery-delay notes) against DynamoDB Local.
 func TestSESEventItemsDynamoDB(t *testing.T) {
-	root, err := localaws.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	proc, err := localaws.StartDynamoDB(t.Context(), localaws.Options{Root: root, Port: 0})
-	if err != nil {
-		t.Fatalf("DynamoDB Local: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := proc.Stop(); err != nil {
-			t.Errorf("stop DynamoDB Local: %v", err)
-		}
-	})
-	cfg, err := localaws.AWSConfig(t.Context(), proc.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
-	if err := dynamo.CreateTable(t.Context(), db, "sesevents"); err != nil {
-		t.Fatal(err)
-	}
-	st := dynamo.New(db, "sesevents")
+	_, st := localTable(t, "sesevents")
 	ctx := t.Context()
 	now := time.Now().UTC()
 
@@ -77,6 +53,7 @@ func TestSESEventItemsDynamoDB(t *testing.T) {
 	t.Run("soft bounces accumulate per address", func(t *testing.T) {
 		policy := sesevent.DefaultSoftBounces
 		var list []sesevent.SoftBounce
+		var err error
 		for i, id := range []string{"f1", "f1", "f2", "f3"} { // f1 redelivered
 			list, err = st.AddSoftBounce(ctx, " Full@Example.com ", sesevent.SoftBounce{At: now.Add(time.Duration(i) * time.Hour), ID: id}, policy.Window)
 			if err != nil {

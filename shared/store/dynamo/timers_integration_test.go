@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/leadflow/leadflow/shared/fn/timersfn"
-	"github.com/leadflow/leadflow/shared/localaws"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/timer"
 	"github.com/leadflow/leadflow/shared/tracking"
@@ -25,24 +24,7 @@ import (
 // server for all subtests and a fresh table for each. A missing install
 // fails the test: skipping would let the adapter go untested unnoticed.
 func TestTimerStoreDynamoDB(t *testing.T) {
-	root, err := localaws.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	proc, err := localaws.StartDynamoDB(t.Context(), localaws.Options{Root: root, Port: 0})
-	if err != nil {
-		t.Fatalf("DynamoDB Local: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := proc.Stop(); err != nil {
-			t.Errorf("stop DynamoDB Local: %v", err)
-		}
-	})
-	cfg, err := localaws.AWSConfig(t.Context(), proc.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := dynamodb.NewFromConfig(cfg)
+	db := localDB
 	tables := 0
 	newStore := func(t *testing.T) (*dynamo.Store, string) {
 		t.Helper()
