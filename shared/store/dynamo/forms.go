@@ -70,15 +70,11 @@ func (st *Store) PutForm(ctx context.Context, f form.Form) error {
 // DeleteForm implements form.Store. The old item comes back with the
 // delete, so telling "deleted" from "was not there" costs no extra read.
 func (st *Store) DeleteForm(ctx context.Context, id string) error {
-	res, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:    aws.String(st.table),
-		Key:          key(formPK(id), skForm),
-		ReturnValues: types.ReturnValueAllOld,
-	})
+	existed, err := st.deleteExisting(ctx, formPK(id), skForm)
 	if err != nil {
 		return fmt.Errorf("delete form %s: %w", id, err)
 	}
-	if len(res.Attributes) == 0 {
+	if !existed {
 		return fmt.Errorf("form %s: %w", id, form.ErrNotFound)
 	}
 	return nil
@@ -87,29 +83,9 @@ func (st *Store) DeleteForm(ctx context.Context, id string) error {
 // ListForms implements form.Store: the keys-only index lists the ids, one
 // BatchGetItem reads the forms (there are few).
 func (st *Store) ListForms(ctx context.Context) ([]form.Form, error) {
-	var keys []map[string]types.AttributeValue
-	var startKey map[string]types.AttributeValue
-	for {
-		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(st.table),
-			IndexName:                 aws.String(gsi1),
-			KeyConditionExpression:    aws.String("gsi1pk = :p"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":p": s(gsiForms)},
-			ExclusiveStartKey:         startKey,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("list forms: %w", err)
-		}
-		for _, it := range res.Items {
-			keys = append(keys, key(str(it, attrPK), skForm))
-		}
-		if startKey = res.LastEvaluatedKey; startKey == nil {
-			break
-		}
-	}
-	items, err := st.batchGet(ctx, keys, false)
+	items, err := st.listIndexed(ctx, gsiForms, skForm)
 	if err != nil {
-		return nil, fmt.Errorf("read forms: %w", err)
+		return nil, err
 	}
 	out := make([]form.Form, 0, len(items))
 	for _, it := range items {

@@ -509,25 +509,20 @@ func (st *Store) PutSite(ctx context.Context, x site.Site) error {
 	return nil
 }
 
-// ListSites implements site.Store. The index is keys-only, so each site is
-// then read; there are few sites.
+// ListSites implements site.Store.
 func (st *Store) ListSites(ctx context.Context) ([]site.Site, error) {
-	res, err := st.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(st.table),
-		IndexName:                 aws.String(gsi1),
-		KeyConditionExpression:    aws.String("gsi1pk = :p"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": s(gsiSites)},
-	})
+	items, err := st.listIndexed(ctx, gsiSites, skSite)
 	if err != nil {
-		return nil, fmt.Errorf("list sites: %w", err)
+		return nil, err
 	}
-	out := make([]site.Site, 0, len(res.Items))
-	for _, it := range res.Items {
-		x, err := st.GetSite(ctx, str(it, attrGSI1SK))
-		if err != nil {
-			return nil, err
+	out := make([]site.Site, 0, len(items))
+	for _, it := range items {
+		var x site.Site
+		if err := json.Unmarshal([]byte(str(it, "d")), &x); err != nil {
+			return nil, fmt.Errorf("decode site %s: %w", str(it, attrPK), err)
 		}
 		out = append(out, x)
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
 }

@@ -73,13 +73,11 @@ func (st *Store) PutTemplate(ctx context.Context, e mail.TemplateEntry) error {
 // DeleteTemplate removes a saved template (mail.ErrTemplateNotFound when
 // there was none; the old item comes back with the delete, no extra read).
 func (st *Store) DeleteTemplate(ctx context.Context, id string) error {
-	res, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(st.table), Key: key(templatePK(id), skTemplate), ReturnValues: types.ReturnValueAllOld,
-	})
+	existed, err := st.deleteExisting(ctx, templatePK(id), skTemplate)
 	if err != nil {
 		return fmt.Errorf("delete template %s: %w", id, err)
 	}
-	if len(res.Attributes) == 0 {
+	if !existed {
 		return fmt.Errorf("template %s: %w", id, mail.ErrTemplateNotFound)
 	}
 	return nil
@@ -88,29 +86,9 @@ func (st *Store) DeleteTemplate(ctx context.Context, id string) error {
 // ListTemplates returns every saved template: the keys-only index lists the
 // ids, one BatchGetItem reads them.
 func (st *Store) ListTemplates(ctx context.Context) ([]mail.TemplateEntry, error) {
-	var keys []map[string]types.AttributeValue
-	var startKey map[string]types.AttributeValue
-	for {
-		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(st.table),
-			IndexName:                 aws.String(gsi1),
-			KeyConditionExpression:    aws.String("gsi1pk = :p"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":p": s(gsiTemplates)},
-			ExclusiveStartKey:         startKey,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("list templates: %w", err)
-		}
-		for _, it := range res.Items {
-			keys = append(keys, key(str(it, attrPK), skTemplate))
-		}
-		if startKey = res.LastEvaluatedKey; startKey == nil {
-			break
-		}
-	}
-	items, err := st.batchGet(ctx, keys, false)
+	items, err := st.listIndexed(ctx, gsiTemplates, skTemplate)
 	if err != nil {
-		return nil, fmt.Errorf("read templates: %w", err)
+		return nil, err
 	}
 	out := make([]mail.TemplateEntry, 0, len(items))
 	for _, it := range items {
