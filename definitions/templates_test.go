@@ -127,3 +127,27 @@ func TestTemplatesFromRejectsBrokenDirectories(t *testing.T) {
 		})
 	}
 }
+
+func TestNoRepoTemplateRendersAnEmptyLink(t *testing.T) {
+	// No page serves "view in browser" yet, so its URL is empty: a template
+	// must then leave the link out rather than render href="".
+	tps, err := Templates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range tps {
+		c, _, err := template.Compile(tp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := template.Sample()
+		d.Links.ViewInBrowser = ""
+		r, err := c.Render(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(r.HTML, `href=""`) {
+			t.Errorf("%s renders an empty link", tp.ID)
+		}
+	}
+}
