@@ -78,7 +78,7 @@ type FormResult struct {
 // cache, queue and clock.
 type FormService struct {
 	svc     *Service
-	forms   *formCache
+	forms   *cache[form.Form]
 	limiter Limiter
 	limits  FormLimits
 	log     *slog.Logger
@@ -92,8 +92,11 @@ type FormService struct {
 // tenth of it), like sites: an admin change reaches ingest within ttl.
 func NewForms(svc *Service, forms Forms, limiter Limiter, limits FormLimits, ttl time.Duration, log *slog.Logger) *FormService {
 	return &FormService{
-		svc:     svc,
-		forms:   &formCache{src: forms, ttl: ttl, now: svc.now, m: map[string]cachedForm{}},
+		svc: svc,
+		forms: &cache[form.Form]{
+			what: "form", load: forms.GetForm, notFound: form.ErrNotFound, unknown: ErrUnknownForm,
+			ttl: ttl, max: 1000, now: svc.now,
+		},
 		limiter: limiter, limits: limits, log: log,
 		refused: map[string]time.Time{},
 	}
@@ -268,43 +271,4 @@ func redirectURL(f form.Form, status string) string {
 		return u[:i] + sep + "status=pending" + u[i:]
 	}
 	return u + sep + "status=pending"
-}
-
-type cachedForm struct {
-	form    form.Form
-	err     error
-	expires time.Time
-}
-
-type formCache struct {
-	src Forms
-	ttl time.Duration
-	now func() time.Time
-	mu  sync.Mutex
-	m   map[string]cachedForm
-}
-
-func (c *formCache) get(ctx context.Context, id string) (form.Form, error) {
-	now := c.now()
-	c.mu.Lock()
-	e, ok := c.m[id]
-	c.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		return e.form, e.err
-	}
-	f, err := c.src.GetForm(ctx, id)
-	ttl := c.ttl
-	switch {
-	case errors.Is(err, form.ErrNotFound):
-		err, ttl = ErrUnknownForm, c.ttl/10
-	case err != nil:
-		return form.Form{}, fmt.Errorf("look up form %s: %w", id, err) // not cached: a transient failure
-	}
-	c.mu.Lock()
-	if len(c.m) > 1000 { // bound memory against random ids
-		c.m = map[string]cachedForm{}
-	}
-	c.m[id] = cachedForm{form: f, err: err, expires: now.Add(ttl)}
-	c.mu.Unlock()
-	return f, err
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/leadflow/leadflow/shared/site"
@@ -51,7 +50,7 @@ type Accepted struct {
 
 // Service accepts tracking calls.
 type Service struct {
-	sites *siteCache
+	sites *cache[site.Site]
 	queue Queue
 	now   func() time.Time
 }
@@ -62,7 +61,10 @@ func New(sites Sites, queue Queue, ttl time.Duration, now func() time.Time) *Ser
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{sites: &siteCache{src: sites, ttl: ttl, now: now, m: map[string]cached{}}, queue: queue, now: now}
+	return &Service{sites: &cache[site.Site]{
+		what: "site", load: sites.GetSite, notFound: site.ErrNotFound, unknown: ErrUnknownKey,
+		ttl: ttl, max: 10000, now: now,
+	}, queue: queue, now: now}
 }
 
 // Site returns the site for a key, through the cache.
@@ -114,45 +116,6 @@ func (s *Service) Accept(ctx context.Context, c Call) (Accepted, error) {
 }
 
 var errUnknownPath = errors.New("not a tracking endpoint")
-
-type cached struct {
-	site    site.Site
-	err     error
-	expires time.Time
-}
-
-type siteCache struct {
-	src Sites
-	ttl time.Duration
-	now func() time.Time
-	mu  sync.Mutex
-	m   map[string]cached
-}
-
-func (c *siteCache) get(ctx context.Context, key string) (site.Site, error) {
-	now := c.now()
-	c.mu.Lock()
-	e, ok := c.m[key]
-	c.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		return e.site, e.err
-	}
-	st, err := c.src.GetSite(ctx, key)
-	ttl := c.ttl
-	switch {
-	case errors.Is(err, site.ErrNotFound):
-		err, ttl = ErrUnknownKey, c.ttl/10
-	case err != nil:
-		return site.Site{}, fmt.Errorf("look up site: %w", err) // not cached: a transient failure
-	}
-	c.mu.Lock()
-	if len(c.m) > 10000 { // bound memory against random keys
-		c.m = map[string]cached{}
-	}
-	c.m[key] = cached{site: st, err: err, expires: now.Add(ttl)}
-	c.mu.Unlock()
-	return st, err
-}
 
 func firstNonEmpty(xs ...string) string {
 	for _, x := range xs {
