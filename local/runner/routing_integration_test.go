@@ -24,7 +24,6 @@ import (
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/routing"
 	"github.com/leadflow/leadflow/shared/scoring"
-	"github.com/leadflow/leadflow/shared/site"
 	"github.com/leadflow/leadflow/shared/webhook"
 )
 
@@ -44,34 +43,10 @@ const testBackoff = "200ms,200ms,200ms"
 func newEnvWith(t *testing.T, urls ...string) *env {
 	t.Helper()
 	t.Setenv(webhooksfn.EnvBackoff, testBackoff)
-	ctx, cancel := context.WithCancel(context.Background())
-	n := platformSeq.Add(1)
-	prefix := fmt.Sprintf("t%d-%d-", time.Now().UnixNano()%1e9, n)
-	p, err := runner.New(ctx, runner.Options{
-		Endpoints:         servers.Endpoints(),
-		Table:             prefix + "leadflow",
-		QueuePrefix:       prefix,
-		AdminToken:        adminToken,
-		Site:              site.Site{Key: siteKey, Name: "Test site", AllowedOrigins: []string{"https://allowed.example"}},
-		VisibilityTimeout: time.Second,
-		BatchWindow:       100 * time.Millisecond,
-		NoSchedules:       true,
-		Log:               testLog(),
-		WebhookURLs:       strings.Join(urls, ","),
-		WebhookSecret:     webhookSecret,
+	return newEnv(t, func(o *runner.Options) {
+		o.WebhookURLs = strings.Join(urls, ",")
+		o.WebhookSecret = webhookSecret
 	})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	p.Start(ctx)
-	api := httptest.NewServer(p)
-	t.Cleanup(func() {
-		api.Close()
-		cancel()
-		p.Wait()
-	})
-	return &env{t: t, platform: p, api: api, table: prefix + "leadflow"}
 }
 
 // receiver is a webhook endpoint that answers each call with the status

@@ -72,12 +72,14 @@ type env struct {
 	table    string
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts a platform with its own table and queues on the shared
+// servers; tweaks adjust its options (webhook endpoints, say).
+func newEnv(t *testing.T, tweaks ...func(*runner.Options)) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	n := platformSeq.Add(1)
 	prefix := fmt.Sprintf("t%d-%d-", time.Now().UnixNano()%1e9, n)
-	p, err := runner.New(ctx, runner.Options{
+	opts := runner.Options{
 		Endpoints:         servers.Endpoints(),
 		Table:             prefix + "leadflow",
 		QueuePrefix:       prefix,
@@ -87,7 +89,11 @@ func newEnv(t *testing.T) *env {
 		BatchWindow:       100 * time.Millisecond,
 		NoSchedules:       true,
 		Log:               testLog(),
-	})
+	}
+	for _, tweak := range tweaks {
+		tweak(&opts)
+	}
+	p, err := runner.New(ctx, opts)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
