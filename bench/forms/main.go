@@ -41,6 +41,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
+	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/form"
 
 	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/catalog"
@@ -122,6 +124,27 @@ func main() {
 	}
 	settle(ctx, p, queue)
 
+	// Bind the shipped form to the bench's site, as a deployer would: only a
+	// fill from the site's own page subscribes without a confirmation mail.
+	repo, err := definitions.Forms()
+	if err != nil {
+		fatalf("%v", err)
+	}
+	var demo form.Form
+	for _, f := range repo {
+		if f.ID == "demo-request" {
+			demo = f
+		}
+	}
+	bind, err := json.Marshal(map[string]any{"name": "Demo request (bench)", "site_key": siteKey, "fields": demo.Fields,
+		"thank_you_url": demo.ThankYouURL, "consent": demo.Consent, "tags": demo.Tags, "lists": demo.Lists})
+	if err != nil {
+		fatalf("%v", err)
+	}
+	if code, raw := do(api.URL, "PUT", "/v1/forms/demo-request", "application/json", string(bind), map[string]string{"Authorization": "Bearer " + adminToken}, ""); code != 200 && code != 201 {
+		fatalf("bind the form: %d %s", code, raw)
+	}
+
 	m.reset()
 	inv0, _, busy0 := p.Stats().SnapshotBusy()
 	start := time.Now()
@@ -147,7 +170,7 @@ func main() {
 				// limit (5 a minute) would refuse one client's 300 fills.
 				ip := fmt.Sprintf("127.1.%d.%d", i/250, i%250+1)
 				code, raw := do(api.URL, "POST", "/v1/forms/demo-request", "application/x-www-form-urlencoded", v.Encode(),
-					map[string]string{"Accept": "text/html", "Referer": origin + "/demo"}, ip)
+					map[string]string{"Accept": "text/html", "Referer": origin + "/demo", "Origin": origin}, ip)
 				if code != http.StatusSeeOther {
 					failed.Store(fmt.Sprintf("fill %d: %d %s", i, code, raw))
 					return

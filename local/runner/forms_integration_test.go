@@ -146,15 +146,50 @@ func TestHTMLFormFillBecomesAPendingLead(t *testing.T) {
 	}
 }
 
+// The shipped demo-request form is bound to no site, so nothing tells its own
+// pages from a forged post: a fill from anywhere (here the attack of issue 8,
+// a cross-origin script) runs as a double opt-in. The contact stays pending,
+// with no marketing, and the script cannot read the answer.
+func TestForgedFormFillCannotSubscribe(t *testing.T) {
+	e := newEnv(t)
+	code, body, h := e.formsJSON("demo-request", `{"email":"victim@example.com","first_name":"V","company":"C","marketing":"on"}`,
+		map[string]string{"Origin": "https://evil.example"})
+	if code != 200 || body["status"] != "pending" {
+		t.Fatalf("POST = %d %v", code, body)
+	}
+	if got := h.Get("Access-Control-Allow-Origin"); got != "" {
+		t.Errorf("a page elsewhere got a CORS grant: %q", got)
+	}
+	if c := e.formsContact("victim@example.com", 2); c["status"] != "pending" {
+		t.Errorf("status %v, want pending until the address's owner confirms", c["status"])
+	}
+}
+
+// bindForm ties a repo form to the test site through the admin API, as a
+// deployer binds a shipped form to their website.
+func (e *env) bindForm(id string) {
+	e.t.Helper()
+	_, f := e.admin("/v1/forms/" + id)
+	f["site_key"] = siteKey
+	for _, k := range []string{"source", "created_at", "updated_at"} {
+		delete(f, k)
+	}
+	raw, _ := json.Marshal(f)
+	if code, body := e.adminDo("PUT", "/v1/forms/"+id, string(raw)); code != 200 && code != 201 {
+		e.t.Fatalf("bind form %s = %d %v", id, code, body)
+	}
+}
+
 func TestScriptFormFillSubscribes(t *testing.T) {
 	e := newEnv(t)
+	e.bindForm("demo-request")
 	code, body, h := e.formsJSON("demo-request", `{"email":"grace@navy.example","first_name":"Grace","last_name":"Hopper",
 		"company":"Navy","team_size":"51-200","phone":"+1 202 555 0100","message":"<b>COBOL</b> please","marketing":true,
-		"page_url":"https://www.example.com/demo"}`, map[string]string{"Origin": "https://www.example.com"})
+		"page_url":"https://www.example.com/demo"}`, map[string]string{"Origin": "https://allowed.example"})
 	if code != 200 || body["success"] != true || body["status"] != "subscribed" || body["redirect"] != "https://example.com/demo/thanks" {
 		t.Fatalf("POST = %d %v", code, body)
 	}
-	if h.Get("Access-Control-Allow-Origin") != "https://www.example.com" {
+	if h.Get("Access-Control-Allow-Origin") != "https://allowed.example" {
 		t.Errorf("a script on an allowed page must read the answer: ACAO %q", h.Get("Access-Control-Allow-Origin"))
 	}
 	c := e.formsContact("grace@navy.example", 2)
@@ -330,7 +365,8 @@ func TestAdminManagesForms(t *testing.T) {
 	}
 
 	// An API form takes submissions at once.
-	if code, body, _ := e.formsJSON("webinar", `{"email":"web@example.com","name":"Wen"}`, nil); code != 200 || body["status"] != "subscribed" {
+	// (Bound to no site, its consent is confirmed by mail first.)
+	if code, body, _ := e.formsJSON("webinar", `{"email":"web@example.com","name":"Wen"}`, nil); code != 200 || body["status"] != "pending" {
 		t.Fatalf("submit to the API form = %d %v", code, body)
 	}
 	if c := e.formsContact("web@example.com", 2); strings.Join(formsStrs(c["tags"]), ",") != "webinar" || c["traits"].(map[string]any)["first_name"] != "Wen" {

@@ -384,6 +384,37 @@ func (f Form) AllowsOrigin(origin string, siteOrigins []string) bool {
 	return site.Site{AllowedOrigins: origins}.AllowsOrigin(origin)
 }
 
+// Bound reports whether the form names the pages allowed to post it: a site
+// of its own, or origins that are not the wildcard. Only a bound form can
+// tell a fill from its own pages from a forged one.
+func (f Form) Bound() bool {
+	if len(f.AllowedOrigins) == 0 {
+		return f.SiteKey != ""
+	}
+	return !slices.Contains(f.AllowedOrigins, "*")
+}
+
+// TrustsOrigin reports whether a fill sent with this Origin came from the
+// form's own pages: the form is bound and the origin is one of its (or its
+// site's) origins. An empty Origin (a server, curl) is never trusted: anyone
+// can send one.
+func (f Form) TrustsOrigin(origin string, siteOrigins []string) bool {
+	return origin != "" && f.Bound() && f.AllowsOrigin(origin, siteOrigins)
+}
+
+// ForFill is the form as it applies to one fill. Consent given through a
+// fill that did not come from the form's own pages (TrustsOrigin false) is
+// unverified: anyone can post any address, so it must be confirmed by the
+// address's owner. Such a fill runs as a double opt-in whatever the
+// definition says: the contact stays pending, with no marketing, until the
+// confirmation link is used.
+func (f Form) ForFill(trusted bool) Form {
+	if !trusted && f.Consent != nil {
+		f.DoubleOptIn = true
+	}
+	return f
+}
+
 // Status is what a submission that gives consent does to the contact:
 // "pending" until a double opt-in is confirmed, else "subscribed"; a
 // submission without consent leaves the subscription as it was ("received").

@@ -72,6 +72,9 @@ type FormResult struct {
 	// answer exactly as for a success.
 	Spam       bool
 	RetryAfter time.Duration
+	// Trusted is set when the fill came from the form's own pages: only then
+	// may a script there read the answer (a CORS grant).
+	Trusted bool
 }
 
 // FormService accepts form fills. It shares the tracking Service's site
@@ -107,23 +110,32 @@ func (s *FormService) Form(ctx context.Context, id string) (form.Form, error) {
 	return s.forms.get(ctx, id)
 }
 
-// AllowsOrigin checks a browser origin against the form's origins, or its
+// OriginCheck is what a fill's Origin header is to its form.
+type OriginCheck struct {
+	// Allowed: the form accepts fills from this origin at all.
+	Allowed bool
+	// Trusted: the fill came from the form's own pages (form.Form.TrustsOrigin),
+	// so its consent needs no confirmation and its page may read the answer.
+	Trusted bool
+}
+
+// CheckOrigin checks a browser origin against the form's origins, or its
 // site's when it names a site and no origins of its own.
-func (s *FormService) AllowsOrigin(ctx context.Context, f form.Form, origin string) (bool, error) {
+func (s *FormService) CheckOrigin(ctx context.Context, f form.Form, origin string) (OriginCheck, error) {
 	if origin == "" || len(f.AllowedOrigins) > 0 || f.SiteKey == "" {
-		return f.AllowsOrigin(origin, nil), nil
+		return OriginCheck{Allowed: f.AllowsOrigin(origin, nil), Trusted: f.TrustsOrigin(origin, nil)}, nil
 	}
 	st, err := s.svc.Site(ctx, f.SiteKey)
 	if errors.Is(err, ErrUnknownKey) {
 		// A form tied to a site that is not registered is misconfigured;
 		// refusing is safer than opening it to every origin.
 		s.log.WarnContext(ctx, "form names an unknown site", "form_id", f.ID, "site", f.SiteKey)
-		return false, nil
+		return OriginCheck{}, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("origins of form %s: %w", f.ID, err)
+		return OriginCheck{}, fmt.Errorf("origins of form %s: %w", f.ID, err)
 	}
-	return f.AllowsOrigin(origin, st.AllowedOrigins), nil
+	return OriginCheck{Allowed: f.AllowsOrigin(origin, st.AllowedOrigins), Trusted: f.TrustsOrigin(origin, st.AllowedOrigins)}, nil
 }
 
 // Submit checks, parses and queues one form fill. Checks run cheapest
@@ -136,13 +148,17 @@ func (s *FormService) Submit(ctx context.Context, c FormCall) (FormResult, error
 		return FormResult{}, err
 	}
 	res := FormResult{Form: f}
-	ok, err := s.AllowsOrigin(ctx, f, c.Origin)
+	oc, err := s.CheckOrigin(ctx, f, c.Origin)
 	if err != nil {
 		return res, err
 	}
-	if !ok {
+	if !oc.Allowed {
 		return res, ErrOriginRejected
 	}
+	res.Trusted = oc.Trusted
+	// Consent from anywhere but the form's own pages is confirmed by mail
+	// before it counts (form.Form.ForFill).
+	f = f.ForFill(oc.Trusted)
 	now := s.svc.now().UTC()
 	sub, err := form.Parse(f, c.ContentType, c.Body, now, c.Referer, c.SourceIP, c.UserAgent)
 	if err != nil {

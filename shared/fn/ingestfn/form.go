@@ -76,9 +76,10 @@ func (h *Handler) submitForm(ctx context.Context, req httpapi.Request) (httpapi.
 		UserAgent:   req.RequestContext.HTTP.UserAgent,
 		RequestID:   req.RequestContext.RequestID,
 	})
-	if origin != "" && !errors.Is(err, ingest.ErrOriginRejected) {
-		// Scripts on allowed pages may read the answer, errors included; an
-		// unknown form's 404 is readable too, since it reveals nothing.
+	if origin != "" && (res.Trusted || errors.Is(err, ingest.ErrUnknownForm)) {
+		// Scripts on the form's own pages may read the answer, errors
+		// included; an unknown form's 404 is readable too, since it reveals
+		// nothing. Any other page gets no grant: its script learns nothing.
 		headers["Access-Control-Allow-Origin"] = origin
 	}
 	if err != nil {
@@ -125,16 +126,17 @@ func (h *Handler) formError(ctx context.Context, id string, html bool, err error
 }
 
 // formPreflight answers a CORS preflight. Unlike the tracking routes, the
-// form's id is in the path, so the origin is checked here already; when the
-// form cannot be read the answer is permissive, as for tracking, because
-// the POST that follows is checked.
+// form's id is in the path, so the origin is checked here already.
 func (h *Handler) formPreflight(ctx context.Context, id, origin string) httpapi.Response {
 	headers := map[string]string{"Vary": "Origin"}
-	allowed := origin != ""
-	if allowed && h.forms != nil {
+	// Only the form's own pages get a grant: a script elsewhere cannot send
+	// the JSON or headers that need a preflight. A form that cannot be read
+	// gets none either; plain HTML posts need no preflight anyway.
+	allowed := false
+	if origin != "" && h.forms != nil {
 		if f, err := h.forms.Form(ctx, id); err == nil {
-			if ok, err := h.forms.AllowsOrigin(ctx, f, origin); err == nil {
-				allowed = ok
+			if oc, err := h.forms.CheckOrigin(ctx, f, origin); err == nil {
+				allowed = oc.Trusted
 			}
 		}
 	}

@@ -76,6 +76,14 @@ func formHandler(t *testing.T, limit int) (*ingestfn.Handler, *formTestQueue) {
 		"news": {ID: "news", Name: "News", SiteKey: "site_key_1", ThankYouURL: "https://www.example.com/thanks",
 			Fields:      []form.Field{{Name: "email", Type: form.TypeEmail, Label: "Email", Required: true}, {Name: "name", Type: form.TypeText, Label: "Name", Required: true, Trait: "first_name"}},
 			DoubleOptIn: true, Consent: &form.Consent{Purpose: "news", Text: "Yes please"}},
+		// Single opt-in, as the shipped demo-request form: open to any page
+		// ("demo"), or bound to the site ("demo-site").
+		"demo": {ID: "demo", Name: "Demo", ThankYouURL: "https://www.example.com/thanks",
+			Fields:  []form.Field{{Name: "email", Type: form.TypeEmail, Label: "Email", Required: true}, {Name: "marketing", Type: form.TypeCheckbox, Label: "News"}},
+			Consent: &form.Consent{Purpose: "marketing", Text: "Send me news", Field: "marketing"}},
+		"demo-site": {ID: "demo-site", Name: "Demo", SiteKey: "site_key_1", ThankYouURL: "https://www.example.com/thanks",
+			Fields:  []form.Field{{Name: "email", Type: form.TypeEmail, Label: "Email", Required: true}, {Name: "marketing", Type: form.TypeCheckbox, Label: "News"}},
+			Consent: &form.Consent{Purpose: "marketing", Text: "Send me news", Field: "marketing"}},
 	}
 	log := slog.New(slog.DiscardHandler)
 	fs := ingest.NewForms(svc, forms, &formTestLimiter{n: limit, m: map[string]int{}}, ingest.DefaultFormLimits, time.Minute, log)
@@ -222,6 +230,72 @@ func TestFormPreflight(t *testing.T) {
 		}
 		if allowed && !strings.Contains(resp.Headers["Access-Control-Allow-Headers"], "Content-Type") {
 			t.Errorf("allow headers %v", resp.Headers)
+		}
+	}
+}
+
+// A fill that does not come from the form's own pages cannot grant consent:
+// it runs as a double opt-in (the address's owner confirms by mail), and the
+// page that sent it gets no CORS grant, so its script cannot read the answer.
+// Only a form bound to a site, posted from one of the site's origins, may
+// subscribe without confirmation.
+func TestFormConsentOnlyFromOwnPages(t *testing.T) {
+	body := `{"email":"victim@example.com","marketing":"on"}`
+	for _, tc := range []struct {
+		name, form, origin string
+		status             int
+		want               string // answered status; "" for a refusal
+		grant              bool
+	}{
+		{"forged cross-origin post to an open form", "demo", "https://evil.example", 200, "pending", false},
+		{"server post to an open form", "demo", "", 200, "pending", false},
+		{"own page of an open form", "demo", "https://www.example.com", 200, "pending", false},
+		{"bound form from its site", "demo-site", "https://www.example.com", 200, "subscribed", true},
+		{"bound form from a server", "demo-site", "", 200, "pending", false},
+		{"bound form from elsewhere", "demo-site", "https://evil.example", 403, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, q := formHandler(t, 5)
+			headers := map[string]string{}
+			if tc.origin != "" {
+				headers["Origin"] = tc.origin
+			}
+			resp, _ := h.Handle(context.Background(), formEvent("POST", tc.form, "application/json", body, headers))
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, resp.Body)
+			}
+			if got := resp.Headers["Access-Control-Allow-Origin"] != ""; got != tc.grant {
+				t.Errorf("CORS grant %v, want %v (%v)", got, tc.grant, resp.Headers)
+			}
+			if tc.want == "" {
+				if len(q.bodies) != 0 {
+					t.Errorf("a refused fill was queued")
+				}
+				return
+			}
+			var ans map[string]any
+			json.Unmarshal([]byte(resp.Body), &ans)
+			if ans["status"] != tc.want {
+				t.Errorf("answered %v, want %s", ans["status"], tc.want)
+			}
+			if len(q.bodies) != 1 {
+				t.Fatalf("queued %d bodies", len(q.bodies))
+			}
+			// What the pipeline is told decides the contact's subscription.
+			doi := strings.Contains(q.bodies[0], `"doubleOptIn":true`)
+			if doi != (tc.want == "pending") {
+				t.Errorf("queued double opt-in %v, want %v: %s", doi, tc.want == "pending", q.bodies[0])
+			}
+		})
+	}
+}
+
+func TestFormPreflightOnlyForOwnPages(t *testing.T) {
+	h, _ := formHandler(t, 5)
+	for _, id := range []string{"demo", "missing"} {
+		resp, _ := h.Handle(context.Background(), formEvent("OPTIONS", id, "", "", map[string]string{"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}))
+		if resp.Headers["Access-Control-Allow-Origin"] != "" {
+			t.Errorf("%s: preflight granted %v", id, resp.Headers)
 		}
 	}
 }
