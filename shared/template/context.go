@@ -45,6 +45,9 @@ type hstate struct {
 	// value has passed a ? or #.
 	start, query bool
 	dashes       uint8 // trailing '-' in a comment, to find -->
+	// lt: the text so far ends with "<" or "</", so an output here would
+	// write a tag's name (and whatever markup its value holds).
+	lt bool
 }
 
 func (a hstate) sameShape(b hstate) bool {
@@ -110,6 +113,11 @@ func (w *htmlWalk) nodes(ns []node, st hstate, depth int) hstate {
 func (w *htmlWalk) output(n *outputNode, st hstate, depth int) hstate {
 	switch st.s {
 	case sText, sComment:
+		if st.lt {
+			w.p.problem(n.off, "a field cannot write markup: it would name a tag here (<{{ … }}); write the tag in the template")
+			st.lt = false
+			return st
+		}
 		n.esc = escHTML
 		if n.v.f == fSenderAddress && depth == 0 && st.s == sText {
 			w.address = true
@@ -122,6 +130,12 @@ func (w *htmlWalk) output(n *outputNode, st hstate, depth int) hstate {
 			w.p.problem(n.off, "a field cannot be used inside a style attribute: keep styles in the template, data in text")
 		case urlAttrs[st.attr]:
 			switch {
+			case st.start && st.attr == "href" && !n.v.isLit && !linkField(n.v.f):
+				// The address a link leads to must be written in the template
+				// (or be one of Leadflow's own links): a URL taken from
+				// contact data, which browsers may set, would make the
+				// signed click link an open redirect.
+				w.p.problem(n.off, "a link's address cannot come from contact data (%s): write its scheme and host in the template, e.g. https://example.com/page?ref={{ … }}", n.v.path)
 			case st.start:
 				n.esc = escURL
 				if n.v.f == fUnsubscribeURL && len(n.filters) == 0 && depth == 0 && st.tag == "a" && st.attr == "href" {
@@ -146,8 +160,21 @@ func (w *htmlWalk) output(n *outputNode, st hstate, depth int) hstate {
 	return st
 }
 
+// linkField reports whether a field is one of Leadflow's own URLs, which may
+// stand for a whole link address.
+func linkField(f field) bool {
+	switch f {
+	case fUnsubscribeURL, fPreferencesURL, fViewInBrowserURL, fConfirmURL:
+		return true
+	}
+	return false
+}
+
 // scanHTML advances the state over literal template text.
 func scanHTML(st hstate, text string) hstate {
+	if text != "" {
+		st.lt = false
+	}
 	for i := 0; i < len(text); i++ {
 		c := text[i]
 		switch st.s {
@@ -173,6 +200,10 @@ func scanHTML(st hstate, text string) hstate {
 				i++
 			case len(rest) > 0 && isLetter(rest[0]):
 				st = hstate{s: sTagName}
+			case rest == "" || rest == "/":
+				// "<" or "</" ends this text: what follows names the tag.
+				st.lt = true
+				return st
 			}
 		case sTagName:
 			switch {

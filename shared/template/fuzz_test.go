@@ -24,7 +24,8 @@ func FuzzCompile(f *testing.F) {
 		`{{ contact.first_seen | date: "Jan 2, 2006" }} {{ "now" | date: "2006" }}`,
 		`{%- raw -%}{{ x }}{%- endraw -%}{% comment %}{{{% endcomment %}`,
 		`<!--[if mso]><v:rect href="{{ traits.u }}"></v:rect><![endif]--><script>x</script>`,
-		`{{ traits.a`, `{% if %}`, `{% endif %}`, `{{ a b }}`, `{{ "x }}`, `<div {{ traits.a }}>`,
+		`{{ traits.a`, `{% if %}`, `{% endif %}`, `{{ a b }}`, `{{ "x }}`, `<div {{ traits.a }}>`, `<{{ traits.first_name }}>hello`, `</{{ traits.a }}>`,
+		`<a href="{{ traits.website }}">x</a>`,
 		strings.Repeat("{% if traits.a %}", 40),
 	}
 	for _, s := range seeds {
@@ -36,6 +37,14 @@ func FuzzCompile(f *testing.F) {
 		hostile.Traits[k] = "\"'><script>alert(1)</script>\r\nBcc: x@evil.example"
 	}
 	hostile.Contact.Timezone = "Not/AZone"
+	// Markup made of names no template writes: if one appears as a tag or an
+	// attribute in the rendered HTML, contact data wrote markup.
+	injecting := []Data{Sample(), Sample()}
+	injecting[0].Traits, injecting[1].Traits = map[string]any{}, map[string]any{}
+	for _, k := range []string{"a", "b", "x", "u", "n", "first_name", "plan", "name", "website"} {
+		injecting[0].Traits[k] = `"'><leadflowxss onleadflowxss=1>`
+		injecting[1].Traits[k] = "leadflowxss onleadflowxss=1 "
+	}
 
 	f.Fuzz(func(t *testing.T, body, subject string) {
 		// The tokenizer-based helpers take any HTML.
@@ -67,6 +76,26 @@ func FuzzCompile(f *testing.F) {
 				if strings.ContainsAny(r.Subject, "\r\n") || strings.ContainsAny(r.Preheader, "\r\n") {
 					t.Fatalf("multi-line subject %q / preheader %q", r.Subject, r.Preheader)
 				}
+			}
+			if tpl.HTML == "" || strings.Contains(strings.ToLower(body), "leadflowxss") {
+				continue
+			}
+			for _, d := range injecting {
+				r, err := c.Render(d)
+				if err != nil {
+					t.Fatalf("accepted template failed to render: %v", err)
+				}
+				walkHTML(r.HTML, func(tk *htmlTok) bool {
+					if tk.typ == htStart && tk.name == "leadflowxss" {
+						t.Fatalf("contact data opened a tag: %q", r.HTML)
+					}
+					for _, a := range tk.attrs {
+						if a.name == "onleadflowxss" {
+							t.Fatalf("contact data wrote an attribute: %q", r.HTML)
+						}
+					}
+					return true
+				})
 			}
 		}
 	})

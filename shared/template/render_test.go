@@ -239,11 +239,11 @@ var xssPayloads = []string{
 
 func TestHTMLEscaping(t *testing.T) {
 	src := `<html><body><p>Hi {{ traits.x }}</p>` +
-		`<a href="{{ traits.x }}" title='{{ traits.x }}'>a</a>` +
+		`<img src="{{ traits.x }}" title='{{ traits.x }}'>` +
 		`<a href="https://shop.example/{{ traits.x }}">b</a>` +
 		`<a href="https://shop.example/?ref={{ traits.x }}#{{ traits.x }}">c</a>` +
 		`<!-- {{ traits.x }} --><img alt="{{ traits.x | upcase }}" src="https://x.example/i.png">` +
-		`<!--[if mso]><v:roundrect href="{{ traits.x }}"></v:roundrect><![endif]-->` +
+		`<!--[if mso]><v:roundrect href="https://x.example/{{ traits.x }}"></v:roundrect><![endif]-->` +
 		`</body></html>`
 	c, _, err := Compile(htmlTemplate(src))
 	if err != nil {
@@ -304,12 +304,12 @@ func TestEscapingByContext(t *testing.T) {
 	}{
 		{"text", `<p>{{ traits.x }}</p>`, `Tom & Jerry <3 "quoted" 'single'`, `<p>Tom &amp; Jerry &lt;3 &#34;quoted&#34; &#39;single&#39;</p>`},
 		{"attribute", `<img alt="{{ traits.x }}">`, `a"b`, `<img alt="a&#34;b">`},
-		{"url start allowed", `<a href="{{ traits.x }}">`, `https://x.example/?a=1&b=2`, `<a href="https://x.example/?a=1&amp;b=2">`},
-		{"url start mailto", `<a href="{{ traits.x }}">`, `mailto:a@b.example`, `<a href="mailto:a@b.example">`},
-		{"url start relative", `<a href="{{ traits.x }}">`, `/pricing`, `<a href="/pricing">`},
-		{"url start blocked", `<a href="{{ traits.x }}">`, `javascript:alert(1)`, `<a href="#blocked-url">`},
-		{"url start blocked with tabs", `<a href="{{ traits.x }}">`, "jav\tascript:alert(1)", `<a href="#blocked-url">`},
-		{"url start blocked after spaces", `<a href="{{ traits.x }}">`, "  data:text/html,x", `<a href="#blocked-url">`},
+		{"url start allowed", `<img src="{{ traits.x }}">`, `https://x.example/?a=1&b=2`, `<img src="https://x.example/?a=1&amp;b=2">`},
+		{"url start mailto", `<img src="{{ traits.x }}">`, `mailto:a@b.example`, `<img src="mailto:a@b.example">`},
+		{"url start relative", `<img src="{{ traits.x }}">`, `/pricing`, `<img src="/pricing">`},
+		{"url start blocked", `<img src="{{ traits.x }}">`, `javascript:alert(1)`, `<img src="#blocked-url">`},
+		{"url start blocked with tabs", `<img src="{{ traits.x }}">`, "jav\tascript:alert(1)", `<img src="#blocked-url">`},
+		{"url start blocked after spaces", `<img src="{{ traits.x }}">`, "  data:text/html,x", `<img src="#blocked-url">`},
 		{"url path", `<a href="https://x.example/u/{{ traits.x }}">`, `a b/c?d`, `<a href="https://x.example/u/a%20b%2Fc%3Fd">`},
 		{"url query", `<a href="https://x.example/?e={{ contact.email }}&n={{ traits.x }}">`, `Ann & Bob`, `<a href="https://x.example/?e=alex.morgan%40northwind.example&n=Ann+%26+Bob">`},
 		{"mailto body", `<a href="mailto:{{ contact.email }}">`, ``, `<a href="mailto:alex.morgan@northwind.example">`},
