@@ -64,6 +64,17 @@ func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Q
 			MessageAttributeNames:       []string{"All"},
 		})
 		if err != nil {
+			if len(msgs) > 0 {
+				// Messages already received are in flight: handing them to
+				// the function now beats leaving them invisible for a whole
+				// visibility timeout (or releasing them, below, on shutdown).
+				if ctx.Err() != nil {
+					p.release(url, msgs)
+					return nil
+				}
+				p.log.WarnContext(ctx, "receive failed; invoking with the messages gathered so far", "queue", q.Name, "messages", len(msgs), "error", err)
+				break
+			}
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -134,6 +145,20 @@ func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Q
 		}
 	}
 	return nil
+}
+
+// release makes received messages visible again at once, for a poller that
+// stops before invoking its function with them: Lambda's pollers do not
+// hold messages they never delivered for a whole visibility timeout.
+func (p *Platform) release(url string, msgs []sqstypes.Message) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// One call per message: goaws has no ChangeMessageVisibilityBatch.
+	for _, m := range msgs {
+		if _, err := p.sqs.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0}); err != nil {
+			p.log.WarnContext(ctx, "release a received message", "message_id", aws.ToString(m.MessageId), "error", err)
+		}
+	}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {
