@@ -313,12 +313,25 @@ func (m *Message) setTimes(w wireMessage, batchSentAt *time.Time) error {
 	default:
 		m.Timestamp = m.ReceivedAt
 	}
-	// A clock far in the future would pin "last seen" there for good.
-	if m.Timestamp.After(m.ReceivedAt.Add(24 * time.Hour)) {
+	// A clock far in the future would pin "last seen" there for good, and one
+	// far in the past would let anyone holding the public write key backdate
+	// a contact's first seen and first touch: outside the window the event
+	// happened when it was received (the client's time stays in
+	// originalTimestamp).
+	if m.Timestamp.After(m.ReceivedAt.Add(MaxClockAhead)) || m.Timestamp.Before(m.ReceivedAt.Add(-MaxClockBehind)) {
 		m.Timestamp = m.ReceivedAt
 	}
 	return nil
 }
+
+// The window an event's timestamp may lie in around the time it is received;
+// outside it the receive time is used.
+const (
+	MaxClockAhead = 24 * time.Hour
+	// MaxClockBehind covers clients that queue events offline (the Segment
+	// libraries retry for days) and SQS's retention, not history imports.
+	MaxClockBehind = 7 * 24 * time.Hour
+)
 
 var timeLayouts = []string{
 	time.RFC3339Nano,

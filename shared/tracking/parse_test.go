@@ -261,6 +261,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("", `{"batch":[{"type":"track","event":"e","anonymousId":"a"}]}`)
 	f.Add("track", `{"userId":"u","event":"x","timestamp":"2026-01-01T00:00:00Z","context":{"ip":"1.2.3.4"}}`)
 	f.Add("", `{"sentAt":"2026-01-01","batch":[{"type":"identify","userId":1,"traits":{"email":"a@b.c"}}]}`)
+	f.Add("page", `{"anonymousId":"a","timestamp":"0001-01-01T00:00:00Z","sentAt":"9999-12-31T23:59:59Z"}`)
 	f.Fuzz(func(t *testing.T, typ, body string) {
 		p, err := Parse(Request{Type: typ, Body: []byte(body), ReceivedAt: received})
 		if err != nil {
@@ -282,4 +283,31 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// An event's time is bounded around its receipt, so the public write key
+// cannot backdate a contact's first seen or first touch (issue 8.2), nor pin
+// last seen in the future.
+func TestTimestampBounds(t *testing.T) {
+	for _, tc := range []struct {
+		name, fields string
+		want         time.Time
+	}{
+		{"year 1", `"timestamp":"0001-01-01T00:00:00Z"`, received},
+		{"year 1 with sentAt", `"originalTimestamp":"0001-01-01T00:00:00Z","sentAt":"2026-01-01T00:00:00Z"`, received},
+		{"eight days ago", `"timestamp":"` + received.Add(-8*24*time.Hour).Format(time.RFC3339) + `"`, received},
+		{"six days ago (an offline client's queue)", `"timestamp":"` + received.Add(-6*24*time.Hour).Format(time.RFC3339) + `"`, received.Add(-6 * 24 * time.Hour)},
+		{"two days ahead", `"timestamp":"` + received.Add(48*time.Hour).Format(time.RFC3339) + `"`, received},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := `{"type":"page","anonymousId":"a-1","context":{"page":{"url":"https://x.example/?utm_source=attacker"}},` + tc.fields + `}`
+			p, err := Parse(Request{Type: "page", Body: []byte(body), ReceivedAt: received})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Messages[0].Timestamp; !got.Equal(tc.want) {
+				t.Errorf("timestamp %v, want %v", got, tc.want)
+			}
+		})
+	}
 }
