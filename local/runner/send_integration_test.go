@@ -666,3 +666,48 @@ func jsonMarshal(v any) (string, error) {
 	b, err := json.Marshal(v)
 	return string(b), err
 }
+
+// One idempotency key, one request body, one outcome (issue 8.8): calls with
+// the same key for two templates, sent at once, used to both get 202 with
+// the same send id while only the last template was kept. Now exactly one
+// wins; every other body is refused with 409, and the winner's body sent
+// again is the same 202.
+func TestIdempotencyKeyRaceHasOneOutcome(t *testing.T) {
+	e := sendEnv(t, 20, 0)
+	ada := e.subscribed("c_send_race", "ada")
+	e.seedContacts(ada)
+
+	templates := []string{"welcome", "lead-nurture-1"}
+	const rounds = 4
+	codes := make([]int, rounds*len(templates))
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], _ = e.postMessage(fmt.Sprintf(`{"contact_id":"c_send_race","template_id":%q,"idempotency_key":"race-1"}`, templates[i%len(templates)]))
+		}()
+	}
+	wg.Wait()
+	won := map[string]bool{}
+	for i, c := range codes {
+		switch c {
+		case 202:
+			won[templates[i%len(templates)]] = true
+		case 409:
+		default:
+			t.Fatalf("call %d answered %d", i, c)
+		}
+	}
+	if len(won) != 1 {
+		t.Fatalf("templates accepted for one key: %v (codes %v)", won, codes)
+	}
+	var winner string
+	for w := range won {
+		winner = w
+	}
+	rec := e.waitSend(mail.APISendID("race-1"), inState(mail.Sent, mail.Delivered))
+	if rec["template_id"] != winner {
+		t.Errorf("sent template %v, but %s was the accepted one", rec["template_id"], winner)
+	}
+}

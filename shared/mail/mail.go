@@ -113,6 +113,11 @@ func CampaignSendID(campaign, contact string) string { return "c-" + digest(camp
 // JourneySendID identifies one journey run's step for a contact.
 func JourneySendID(run, step string) string { return "j-" + digest(run, step) }
 
+// KeyOwner is the request a send API idempotency key was first used with.
+type KeyOwner struct {
+	ContactID, TemplateID string
+}
+
 // APISendID identifies a send API call by its idempotency key.
 func APISendID(idempotencyKey string) string { return "a-" + digest(idempotencyKey) }
 

@@ -107,15 +107,25 @@ func (h *Handler) postMessage(ctx context.Context, ms MessageStore, reg *lfmail.
 		return h.enqueueSend(ctx, r)
 	}
 	r.SendID = lfmail.APISendID(in.IdempotencyKey)
+	owner, claimed, err := ms.ClaimIdempotencyKey(ctx, r.SendID, r.ContactID, r.TemplateID)
+	switch {
+	case err != nil:
+		return httpapi.Response{}, err
+	case owner.ContactID != r.ContactID || owner.TemplateID != r.TemplateID:
+		return httpapi.Fail(http.StatusConflict, "idempotency_key_reused",
+			"this idempotency key was used for another send (contact "+owner.ContactID+", template "+owner.TemplateID+")", nil), nil
+	case claimed:
+		return h.enqueueSend(ctx, r)
+	}
 	rec, err := ms.GetSend(ctx, r.SendID)
 	switch {
 	case errors.Is(err, lfmail.ErrSendNotFound):
+		// Claimed by an earlier call that may have failed before queueing,
+		// or whose send the sender has not reached yet: queue it (again).
+		// The sender's claim of the send id lets only one through.
 		return h.enqueueSend(ctx, r)
 	case err != nil:
 		return httpapi.Response{}, err
-	case rec.ContactID != r.ContactID || rec.TemplateID != r.TemplateID:
-		return httpapi.Fail(http.StatusConflict, "idempotency_key_reused",
-			"this idempotency key was used for another send (contact "+rec.ContactID+", template "+rec.TemplateID+")", nil), nil
 	}
 	// The same call again: nothing new to do.
 	return httpapi.JSON(http.StatusAccepted, map[string]any{"send_id": r.SendID, "status": rec.State, "duplicate": true},

@@ -24,6 +24,7 @@ import (
 type MessageStore interface {
 	lfmail.TemplateStore
 	GetSend(ctx context.Context, sendID string) (lfmail.SendState, error)
+	ClaimIdempotencyKey(ctx context.Context, sendID, contactID, templateID string) (lfmail.KeyOwner, bool, error)
 }
 
 var _ MessageStore = (*dynamo.Store)(nil)

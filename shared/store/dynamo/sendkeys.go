@@ -11,6 +11,7 @@ import (
 // these keys.
 const (
 	skSend        = "SEND"
+	skIdemKey     = "IK"
 	skSuppression = "SUP"
 	skRate        = "RATE"
 	skCap         = "CAP"
@@ -32,6 +33,9 @@ const (
 )
 
 func sendPK(id string) string { return "SEND#" + id }
+
+// idemKeyPK is the send API's claim of an idempotency key (by its send id).
+func idemKeyPK(sendID string) string { return "IK#" + sendID }
 
 // suppressionPK is one address; addresses are compared lower-cased and
 // trimmed, as SES's own suppression list does.

@@ -249,3 +249,27 @@ func (st *Store) moveSend(ctx context.Context, sendID, state, messageID, reason 
 	}
 	return nil
 }
+
+// ClaimIdempotencyKey binds a send API idempotency key (by the send id derived
+// from it) to the request it first came with, in one conditional write: two
+// concurrent calls cannot both believe they were first. When the key is
+// already bound, the request it is bound to comes back with claimed false.
+func (st *Store) ClaimIdempotencyKey(ctx context.Context, sendID, contactID, templateID string) (mail.KeyOwner, bool, error) {
+	item := key(idemKeyPK(sendID), skIdemKey)
+	item["c"], item["tp"] = s(contactID), s(templateID)
+	item[attrTTL] = n(time.Now().Add(sendTTL).Unix())
+	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(st.table), Item: item,
+		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		ReturnConsumedCapacity:              capacity,
+	})
+	if err == nil {
+		return mail.KeyOwner{ContactID: contactID, TemplateID: templateID}, true, nil
+	}
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		return mail.KeyOwner{}, false, fmt.Errorf("claim idempotency key of send %s: %w", sendID, err)
+	}
+	return mail.KeyOwner{ContactID: str(ccf.Item, "c"), TemplateID: str(ccf.Item, "tp")}, false, nil
+}
