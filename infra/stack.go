@@ -645,6 +645,17 @@ func (b *builder) addAPI() {
 				ScopePermissionToRoute: jsii.Bool(false),
 			})
 		for _, r := range f.Routes {
+			if r == catalog.DefaultRoute {
+				// Unmatched requests reach the function, which answers 404 in
+				// the API's error shape (and is public, like the tracking routes).
+				route := awsapigatewayv2.NewHttpRoute(b.stack, jsii.String("DefaultRoute"), &awsapigatewayv2.HttpRouteProps{
+					HttpApi: b.api, RouteKey: awsapigatewayv2.HttpRouteKey_DEFAULT(), Integration: integration,
+				})
+				cdknag.NagSuppressions_AddResourceSuppressions(route, &[]*cdknag.NagPackSuppression{
+					{Id: jsii.String("AwsSolutions-APIG4"), Reason: jsii.String("Catch-all route: it only answers 404 in the API's error shape; no data is read or written.")},
+				}, jsii.Bool(true))
+				continue
+			}
 			routes := b.api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 				Path:        jsii.String(r.Path),
 				Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},

@@ -27,8 +27,19 @@ type Route struct {
 	Auth   Auth
 }
 
-// Key is the API Gateway route key, "POST /v1/batch".
-func (r Route) Key() string { return r.Method + " " + r.Path }
+// DefaultRoute is API Gateway's catch-all route: it takes every request no
+// other route matches, so unmatched paths answer in the API's own error
+// shape instead of API Gateway's {"message":"Not Found"}.
+var DefaultRoute = Route{Method: "ANY", Path: "$default", Auth: Public}
+
+// Key is the API Gateway route key, "POST /v1/batch" ("$default" for the
+// catch-all).
+func (r Route) Key() string {
+	if r.Path == DefaultRoute.Path {
+		return DefaultRoute.Path
+	}
+	return r.Method + " " + r.Path
+}
 
 // Queue is an SQS queue with its dead-letter queue.
 type Queue struct {
@@ -167,6 +178,7 @@ func Load() Catalog {
 		Route{Method: "GET", Path: "/v1/sdk.js", Auth: Public},
 		Route{Method: "POST", Path: "/v1/forms/{formId}", Auth: Public},
 		Route{Method: "OPTIONS", Path: "/v1/forms/{formId}", Auth: Public},
+		DefaultRoute,
 	)
 	return Catalog{
 		Queues: []Queue{
@@ -398,8 +410,13 @@ func (c Catalog) Validate() error {
 // RouteMatch finds the function and route for a request method and path,
 // returning the path parameters, the way API Gateway matches route keys.
 func (c Catalog) RouteMatch(method, path string) (Function, Route, map[string]string, bool) {
-	for _, f := range c.Functions {
+	var fallback *Function
+	for i, f := range c.Functions {
 		for _, r := range f.Routes {
+			if r == DefaultRoute {
+				fallback = &c.Functions[i]
+				continue
+			}
 			if r.Method != method {
 				continue
 			}
@@ -407,6 +424,9 @@ func (c Catalog) RouteMatch(method, path string) (Function, Route, map[string]st
 				return f, r, params, true
 			}
 		}
+	}
+	if fallback != nil {
+		return *fallback, DefaultRoute, nil, true
 	}
 	return Function{}, Route{}, nil, false
 }

@@ -68,8 +68,9 @@ func TestRouteMatch(t *testing.T) {
 		{"POST", "/v1/batch", "ingest", "POST /v1/batch", nil},
 		{"GET", "/v1/contacts/c_123", "admin", "GET /v1/contacts/{id}", map[string]string{"id": "c_123"}},
 		{"GET", "/v1/contacts", "admin", "GET /v1/contacts", nil},
-		{"GET", "/v1/batch", "", "", nil},
-		{"GET", "/v1/contacts/a/b", "", "", nil},
+		// Unmatched requests go to the catch-all route, as in API Gateway.
+		{"GET", "/v1/batch", "ingest", "$default", nil},
+		{"GET", "/v1/contacts/a/b", "ingest", "$default", nil},
 	}
 	for _, tc := range tests {
 		f, r, params, ok := c.RouteMatch(tc.method, tc.path)

@@ -299,3 +299,21 @@ func TestFormPreflightOnlyForOwnPages(t *testing.T) {
 		}
 	}
 }
+
+// Unmatched routes answer in the API's error shape, not API Gateway's own
+// {"message":"Not Found"} (issue 8.11).
+func TestUnmatchedRouteAnswersTheErrorShape(t *testing.T) {
+	h, _ := formHandler(t, 5)
+	ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: "$default", RawPath: "/v1/nope",
+		RequestContext: events.APIGatewayV2HTTPRequestContext{RouteKey: "$default", HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/v1/nope"}}}
+	resp, err := h.Handle(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if resp.StatusCode != 404 || json.Unmarshal([]byte(resp.Body), &body) != nil || body.Error.Code != "not_found" || !strings.Contains(body.Error.Message, "/v1/nope") {
+		t.Errorf("%d %s", resp.StatusCode, resp.Body)
+	}
+}

@@ -71,6 +71,9 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 		return h.serveSDK(ctx, req)
 	case "POST /v1/forms/{formId}", "OPTIONS /v1/forms/{formId}":
 		return h.submitForm(ctx, req)
+	case catalog.DefaultRoute.Key():
+		// No route matched: answer in the API's error shape.
+		return httpapi.Fail(http.StatusNotFound, "not_found", "no route "+req.RequestContext.HTTP.Method+" "+clip(req.RawPath), nil), nil
 	}
 	origin := httpapi.Header(req, "Origin")
 	method := req.RequestContext.HTTP.Method
