@@ -116,6 +116,9 @@ func Parse(r Request) (Parsed, error) {
 	if !json.Valid(body) {
 		return Parsed{}, errorf("invalid_json", "request body is not valid JSON")
 	}
+	if d := nesting(body); d > MaxNesting {
+		return Parsed{}, errorf("too_deep", "request body nests %d levels deep; the limit is %d", d, MaxNesting)
+	}
 
 	var raws []json.RawMessage
 	var writeKey string
@@ -238,6 +241,7 @@ func parseMessage(raw json.RawMessage, r Request, batchSentAt *time.Time, batchC
 	if err := ValidateTraits(m.Traits); err != nil {
 		return Message{}, "", errorf("invalid_traits", "traits: %v", err)
 	}
+	m.Traits = CleanTraits(m.Traits)
 	ctxRaw := w.Context
 	if len(bytes.TrimSpace(ctxRaw)) == 0 || string(bytes.TrimSpace(ctxRaw)) == "null" {
 		ctxRaw = batchContext
@@ -248,6 +252,7 @@ func parseMessage(raw json.RawMessage, r Request, batchSentAt *time.Time, batchC
 	if err := ValidateTraits(m.Context.Traits); err != nil {
 		return Message{}, "", errorf("invalid_traits", "context.traits: %v", err)
 	}
+	m.Context.Traits = CleanTraits(m.Context.Traits)
 	if m.Context.IP == "" {
 		m.Context.IP = r.SourceIP
 	}

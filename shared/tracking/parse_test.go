@@ -311,3 +311,31 @@ func TestTimestampBounds(t *testing.T) {
 		})
 	}
 }
+
+// Input hygiene on the public tracking path (issue 8.11): deep nesting is
+// refused, and control, bidi and line-break characters never reach a stored
+// trait (forms already cleaned theirs).
+func TestHygiene(t *testing.T) {
+	deep := strings.Repeat(`{"a":`, 5000) + `1` + strings.Repeat(`}`, 5000)
+	_, err := Parse(Request{Type: "track", Body: []byte(`{"event":"e","anonymousId":"a","properties":` + deep + `}`), ReceivedAt: received})
+	var te *Error
+	if !errors.As(err, &te) || te.Code != "too_deep" {
+		t.Errorf("depth 5000: %v", err)
+	}
+	// A string that looks deep is not.
+	if _, err := Parse(Request{Type: "track", Body: []byte(`{"event":"e","anonymousId":"a","properties":{"q":"` + strings.Repeat(`{[`, 100) + `\""}}`), ReceivedAt: received}); err != nil {
+		t.Errorf("braces in a string: %v", err)
+	}
+	p, err := Parse(Request{Body: []byte(`{"batch":[{"type":"identify","userId":"u","traits":{"first_name":"Ad\u0000a\u202e","last\u200b_name":"Love\r\nBcc: x@evil.example","address":{"city":"Lon\u0007don"}},` +
+		`"context":{"traits":{"title":"C\u202eEO"}}}]}`), ReceivedAt: received})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := p.Messages[0]
+	if m.Traits["first_name"] != "Ada" || m.Traits["last_name"] != "Love  Bcc: x@evil.example" || m.Traits["address"].(map[string]any)["city"] != "London" {
+		t.Errorf("traits %q", m.Traits)
+	}
+	if m.Context.Traits["title"] != "CEO" {
+		t.Errorf("context traits %q", m.Context.Traits)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 const (
@@ -95,4 +97,89 @@ func NormalizeEmail(s string) string {
 		return ""
 	}
 	return s
+}
+
+// MaxNesting bounds how deep a request's JSON may nest (objects and arrays):
+// deeper documents are no real client's and break readers of what is stored.
+const MaxNesting = 32
+
+// nesting is the deepest object or array nesting of valid JSON.
+func nesting(b []byte) int {
+	depth, deepest, inString := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			deepest = max(deepest, depth)
+		case '}', ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
+// CleanTraits removes control characters, bidi overrides and other invisible
+// format characters from trait keys and string values, at any depth, and
+// turns line breaks into spaces: a trait is one line of display text, merged
+// into emails and shown to marketers, where such characters only mislead
+// (an RTL override that reverses a name) or break headers. Forms clean their
+// values the same way.
+func CleanTraits(traits map[string]any) map[string]any {
+	if traits == nil {
+		return nil
+	}
+	out := make(map[string]any, len(traits))
+	for k, v := range traits {
+		if k = cleanTraitText(k); k != "" {
+			out[k] = cleanTraitValue(v)
+		}
+	}
+	return out
+}
+
+func cleanTraitValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		return cleanTraitText(x)
+	case map[string]any:
+		return CleanTraits(x)
+	case []any:
+		for i := range x {
+			x[i] = cleanTraitValue(x[i])
+		}
+	}
+	return v
+}
+
+func cleanTraitText(s string) string {
+	if strings.IndexFunc(s, isInvisible) < 0 {
+		return s
+	}
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			return ' '
+		case isInvisible(r):
+			return -1
+		}
+		return r
+	}, s))
+}
+
+// isInvisible covers C0/C1 controls, DEL, the format characters (bidi
+// overrides and isolates, zero-width marks) and the replacement character.
+func isInvisible(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
 }
