@@ -265,6 +265,11 @@ func start(ctx context.Context, o Options, s spec) (*Process, error) {
 			if port, err = FreePort(); err != nil {
 				return nil, fmt.Errorf("start %s: %w", s.name, err)
 			}
+		} else if err := portFree(port); err != nil {
+			// Checked before starting, because a readiness check would be
+			// answered by whoever holds the port (another `make dev`), and
+			// this run would then write into their data.
+			return nil, fmt.Errorf("start %s: %w", s.name, err)
 		}
 		p, err := launch(ctx, o, s, port)
 		if err == nil {
@@ -279,6 +284,25 @@ func start(ctx context.Context, o Options, s spec) (*Process, error) {
 }
 
 var errPortInUse = errors.New("port already in use")
+
+// ErrPortTaken is returned (wrapped, with the port) when a fixed port is held
+// by another program before the server starts.
+var ErrPortTaken = errors.New("is already in use by another program (another `make dev`?): stop it or choose another port")
+
+// portFree reports ErrPortTaken when anything accepts connections on the port
+// (on loopback or on every interface) or it cannot be bound on loopback.
+func portFree(port int) error {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if c, err := net.DialTimeout("tcp", addr, 300*time.Millisecond); err == nil {
+		c.Close()
+		return fmt.Errorf("port %d %w", port, ErrPortTaken)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("port %d %w (%v)", port, ErrPortTaken, err)
+	}
+	return l.Close()
+}
 
 func launch(ctx context.Context, o Options, s spec, port int) (*Process, error) {
 	cmd, cleanups, err := s.build(port)

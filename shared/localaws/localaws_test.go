@@ -473,7 +473,31 @@ func TestTakenPortIsReported(t *testing.T) {
 		_ = p.Stop()
 		t.Fatalf("StartSQS on taken port %d succeeded", port)
 	}
-	if !strings.Contains(err.Error(), "address already in use") {
-		t.Errorf("error does not show the server's complaint: %v", err)
+	if !errors.Is(err, localaws.ErrPortTaken) {
+		t.Errorf("error does not say the port is taken: %v", err)
+	}
+}
+
+// A port held by another run's server, which answers the readiness check,
+// must not pass for this run's own server (issue 8.7): make dev would print
+// "running" and write into someone else's data.
+func TestPortHeldByAnotherServerIsNotShared(t *testing.T) {
+	t.Parallel()
+	port, err := localaws.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := localaws.StartSQS(t.Context(), localaws.Options{Port: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Stop()
+	second, err := localaws.StartSQS(t.Context(), localaws.Options{Port: port})
+	if err == nil {
+		_ = second.Stop()
+		t.Fatalf("a second SQS server 'started' on port %d, held by the first", port)
+	}
+	if !errors.Is(err, localaws.ErrPortTaken) {
+		t.Errorf("error does not say the port is taken: %v", err)
 	}
 }
