@@ -205,7 +205,8 @@ func (e *Engine) ScoreEvent(s State, f Facts, msg tracking.Message) (State, []Ch
 // ScoreEvents scores the new messages of one batch for one contact, in
 // timestamp order (then message id), so the result does not depend on the
 // order inside the batch; repeated message ids score once. Fit is
-// recomputed once, after all of them, and attributed to the last message.
+// recomputed once, after all of them, and attributed to the last message
+// that carried traits (the one that set the facts fit reads), else the last.
 func (e *Engine) ScoreEvents(s State, f Facts, msgs []tracking.Message) (State, []Change) {
 	sorted := canonical(msgs)
 	w := e.writer(s)
@@ -214,10 +215,22 @@ func (e *Engine) ScoreEvents(s State, f Facts, msgs []tracking.Message) (State, 
 		changes = e.engage(&w, &sorted[i], changes)
 	}
 	if len(sorted) > 0 {
-		last := sorted[len(sorted)-1]
-		changes = e.refit(&w, &f, last.MessageID, last.Timestamp.UTC(), changes)
+		src := factSource(sorted)
+		changes = e.refit(&w, &f, src.MessageID, src.Timestamp.UTC(), changes)
 	}
 	return w.s, changes
+}
+
+// factSource is the message a batch's fit changes are credited to: the last
+// one that set traits (an identify, a group, a form fill), because fit is
+// computed from traits; without any, the last message.
+func factSource(sorted []tracking.Message) tracking.Message {
+	for i := len(sorted) - 1; i >= 0; i-- {
+		if m := sorted[i]; len(m.Traits) > 0 || len(m.Context.Traits) > 0 {
+			return m
+		}
+	}
+	return sorted[len(sorted)-1]
 }
 
 // Refit recomputes fit alone, for a profile change that came with no

@@ -407,11 +407,35 @@ func TestScoreEventsIsOrderIndependentWithinABatch(t *testing.T) {
 				t.Errorf("the latest view should be the capped one: %+v", c)
 			}
 		} else if c.MessageID != "c" {
+			// No message in the batch carries traits: the last one is credited.
 			t.Errorf("fit change not attributed to the batch's last message: %+v", c)
 		}
 	}
 	if eng != 3 {
 		t.Errorf("%d engagement changes, want 3 (the repeated id scores once)", eng)
+	}
+}
+
+// Fit is credited to the message that set the traits it reads (issue 8.9):
+// a batch [identify with title and company size, page /pricing, page /docs]
+// credited the fit rules to the page view of /docs.
+func TestFitIsCreditedToTheMessageThatSetTheTraits(t *testing.T) {
+	e := testEngine(t)
+	id := tracking.Message{Type: "identify", MessageID: "id-1", Timestamp: t0, Traits: map[string]any{"title": "VP", "employees": 300.0}}
+	batch := []tracking.Message{id, page("p-1", "/pricing", t0.Add(time.Second)), page("p-2", "/docs", t0.Add(2*time.Second))}
+	_, changes := e.ScoreEvents(State{}, corporateVP(), batch)
+	fit := 0
+	for _, c := range changes {
+		if c.Kind != KindFit {
+			continue
+		}
+		fit++
+		if c.MessageID != "id-1" || !c.At.Equal(t0) {
+			t.Errorf("fit change credited to %s at %v, want the identify id-1 at %v: %+v", c.MessageID, c.At, t0, c)
+		}
+	}
+	if fit == 0 {
+		t.Fatal("no fit changes")
 	}
 }
 
