@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/leadflow/leadflow/shared/contact"
@@ -461,19 +460,9 @@ func email(v string) string {
 }
 
 // cleanLine trims a one-line value and removes control characters; line
-// breaks become spaces (a text input cannot contain them).
-func cleanLine(s string) string {
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			return ' '
-		case isControl(r):
-			return -1
-		}
-		return r
-	}, s)
-	return strings.TrimSpace(s)
-}
+// breaks become spaces (a text input cannot contain them). The same rule as
+// for traits sent through the tracking API.
+func cleanLine(s string) string { return tracking.CleanLine(s) }
 
 // cleanText is cleanLine for multi-line text: it keeps line breaks (as \n)
 // and tabs.
@@ -495,9 +484,7 @@ func cleanText(s string) string {
 
 // isControl covers C0/C1 controls, DEL, and the invisible format characters
 // (bidi overrides, zero-width) that make stored text display misleadingly.
-func isControl(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
-}
+func isControl(r rune) bool { return tracking.IsInvisible(r) }
 
 func hasControl(s string) bool { return strings.IndexFunc(s, isControl) >= 0 }
 

@@ -142,7 +142,7 @@ func CleanTraits(traits map[string]any) map[string]any {
 	}
 	out := make(map[string]any, len(traits))
 	for k, v := range traits {
-		if k = cleanTraitText(k); k != "" {
+		if k = CleanLine(k); k != "" {
 			out[k] = cleanTraitValue(v)
 		}
 	}
@@ -152,7 +152,7 @@ func CleanTraits(traits map[string]any) map[string]any {
 func cleanTraitValue(v any) any {
 	switch x := v.(type) {
 	case string:
-		return cleanTraitText(x)
+		return CleanLine(x)
 	case map[string]any:
 		return CleanTraits(x)
 	case []any:
@@ -163,23 +163,26 @@ func cleanTraitValue(v any) any {
 	return v
 }
 
-func cleanTraitText(s string) string {
-	if strings.IndexFunc(s, isInvisible) < 0 {
+// CleanLine makes s one line of display text: it removes invisible
+// characters (IsInvisible), turns line breaks and tabs into spaces and trims.
+// Trait values and form fields both go through it.
+func CleanLine(s string) string {
+	if strings.IndexFunc(s, IsInvisible) < 0 {
 		return s
 	}
 	return strings.TrimSpace(strings.Map(func(r rune) rune {
 		switch {
 		case r == '\n' || r == '\r' || r == '\t':
 			return ' '
-		case isInvisible(r):
+		case IsInvisible(r):
 			return -1
 		}
 		return r
 	}, s))
 }
 
-// isInvisible covers C0/C1 controls, DEL, the format characters (bidi
+// IsInvisible covers C0/C1 controls, DEL, the format characters (bidi
 // overrides and isolates, zero-width marks) and the replacement character.
-func isInvisible(r rune) bool {
+func IsInvisible(r rune) bool {
 	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
 }
