@@ -162,7 +162,8 @@ Try it:
     -d '{"batch":[{"type":"page","anonymousId":"visitor-1","name":"Pricing","context":{"page":{"url":"https://example.com/pricing?utm_source=newsletter&utm_medium=email&utm_campaign=launch","title":"Pricing"}}}]}'
   curl -s -H 'Authorization: Bearer %s' '%s/v1/contacts?anonymous_id=visitor-1'
 
-Press Ctrl-C to stop. Data persists in .local/ across restarts.
+Press Ctrl-C to stop. Contacts and events (DynamoDB) persist in .local/ across
+restarts; queued messages not yet processed do not (the SQS server is in memory).
 `, base, base, srv.SES.Endpoint, srv.DynamoDB.Endpoint, srv.SQS.Endpoint, adminToken, siteKey, webhooksLine(), webhookSecretFile, logDir,
 		base, adminToken, base, siteKey, base, adminToken, base)
 
