@@ -99,8 +99,13 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// The servers and pollers live on life, which outlives the signal: the
+	// API stops accepting first, then the queues drain (bounded), so an
+	// accepted event is not lost with the in-memory queue server.
+	life, endLife := context.WithCancel(context.Background())
+	defer endLife()
 	fmt.Println("Starting DynamoDB Local, the SQS server and the SES server...")
-	srv, err := runner.StartServers(ctx, runner.ServerOptions{
+	srv, err := runner.StartServers(life, runner.ServerOptions{
 		Root: root, DynamoDBPort: ddbPort, SQSPort: sqsPort, SESPort: sesPort,
 		DataDir: state, LogDir: logDir,
 	})
@@ -109,7 +114,7 @@ func run() error {
 	}
 	defer srv.Stop()
 
-	platform, err := runner.New(ctx, runner.Options{
+	platform, err := runner.New(life, runner.Options{
 		Endpoints:  srv.Endpoints(),
 		Table:      "leadflow",
 		AdminToken: adminToken,
@@ -130,10 +135,14 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	platform.Start(ctx)
+	pollCtx, stopPolling := context.WithCancel(life)
+	defer stopPolling()
+	platform.Start(pollCtx)
 
 	api := &http.Server{Handler: platform, ReadHeaderTimeout: 10 * time.Second}
+	shutDown := make(chan struct{})
 	go func() {
+		defer close(shutDown)
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -168,6 +177,16 @@ restarts; queued messages not yet processed do not (the SQS server is in memory)
 		base, adminToken, base, siteKey, base, adminToken, base)
 
 	err = api.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		<-shutDown // in-flight requests have been answered (or given up)
+	}
+	fmt.Println("\nStopped accepting; processing what is queued (up to 30 s)...")
+	drain, cancelDrain := context.WithTimeout(context.Background(), 30*time.Second)
+	if derr := platform.Drain(drain); derr != nil {
+		fmt.Fprintln(os.Stderr, "leadflow local:", derr)
+	}
+	cancelDrain()
+	stopPolling()
 	platform.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		fmt.Println("\nStopped.")

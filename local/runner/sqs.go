@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -167,5 +168,41 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	select {
 	case <-ctx.Done():
 	case <-t.C:
+	}
+}
+
+// Drain waits until every queue is empty (none visible, none in flight) or
+// ctx ends. `make dev` calls it after the API stopped accepting, so events
+// already accepted are processed before the in-memory queue server stops.
+func (p *Platform) Drain(ctx context.Context) error {
+	for {
+		left := 0
+		for name, url := range p.queueURLs {
+			res, err := p.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+				QueueUrl: aws.String(url),
+				AttributeNames: []sqstypes.QueueAttributeName{
+					sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+					sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+				},
+			})
+			if err != nil {
+				return fmt.Errorf("count messages in %s: %w", name, err)
+			}
+			for _, k := range []sqstypes.QueueAttributeName{
+				sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+				sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+			} {
+				n, _ := strconv.Atoi(res.Attributes[string(k)])
+				left += n
+			}
+		}
+		if left == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("drain queues: %d messages left: %w", left, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }
