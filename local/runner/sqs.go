@@ -171,7 +171,7 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-// Drain waits until every queue is empty (none visible, none in flight) or
+// Drain waits until every queue is empty (none visible, in flight or delayed) or
 // ctx ends. `make dev` calls it after the API stopped accepting, so events
 // already accepted are processed before the in-memory queue server stops.
 func (p *Platform) Drain(ctx context.Context) error {
@@ -183,6 +183,7 @@ func (p *Platform) Drain(ctx context.Context) error {
 				AttributeNames: []sqstypes.QueueAttributeName{
 					sqstypes.QueueAttributeNameApproximateNumberOfMessages,
 					sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+					sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
 				},
 			})
 			if err != nil {
@@ -191,6 +192,7 @@ func (p *Platform) Drain(ctx context.Context) error {
 			for _, k := range []sqstypes.QueueAttributeName{
 				sqstypes.QueueAttributeNameApproximateNumberOfMessages,
 				sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+				sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
 			} {
 				n, _ := strconv.Atoi(res.Attributes[string(k)])
 				left += n
