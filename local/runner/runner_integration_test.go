@@ -457,3 +457,30 @@ func TestEventsWithoutTimestampsListNewestFirst(t *testing.T) {
 		t.Errorf("events %v, want the last sent first", order)
 	}
 }
+
+// Drain returns only once accepted events are processed: right after it,
+// with no waiting, the contact carries every event (what `make dev` relies
+// on to lose nothing on Ctrl-C).
+func TestDrainProcessesEverythingAccepted(t *testing.T) {
+	e := newEnv(t)
+	const n = 5
+	for i := 0; i < n; i++ {
+		if code, _, _ := e.do("POST", "/v1/batch", fmt.Sprintf(`{"batch":[{"type":"page","anonymousId":"drain-1","name":"P%d"}]}`, i), map[string]string{"X-Site-Key": siteKey}); code != 200 {
+			t.Fatalf("batch %d: status %d", i, code)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.platform.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	code, body := e.admin("/v1/contacts?anonymous_id=drain-1")
+	list, _ := body["contacts"].([]any)
+	if code != 200 || len(list) != 1 {
+		t.Fatalf("after Drain: status %d, contacts %v", code, body)
+	}
+	id := list[0].(map[string]any)["id"].(string)
+	if _, c := e.admin("/v1/contacts/" + id); len(c["events"].([]any)) != n {
+		t.Fatalf("after Drain: %d events, want %d", len(c["events"].([]any)), n)
+	}
+}
