@@ -116,8 +116,12 @@ func Parse(r Request) (Parsed, error) {
 	if !json.Valid(body) {
 		return Parsed{}, errorf("invalid_json", "request body is not valid JSON")
 	}
-	if d := nesting(body); d > MaxNesting {
+	d, lone := scanJSON(body)
+	if d > MaxNesting {
 		return Parsed{}, errorf("too_deep", "request body nests %d levels deep; the limit is %d", d, MaxNesting)
+	}
+	if lone {
+		return Parsed{}, errorf("invalid_json", "request body escapes half a UTF-16 surrogate pair (\\ud800-\\udfff): not valid Unicode")
 	}
 
 	var raws []json.RawMessage

@@ -339,3 +339,38 @@ func TestHygiene(t *testing.T) {
 		t.Errorf("context traits %q", m.Context.Traits)
 	}
 }
+
+// Half a surrogate pair is not Unicode: encoding/json would store U+FFFD in
+// its place, so it is refused like invalid UTF-8 (issue 8.11).
+func TestLoneSurrogatesAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		ok          bool
+	}{
+		{"a pair (an emoji)", `\ud83d\ude00`, true},
+		{"an ordinary escape", `\u00e9\n`, true},
+		{"an escaped backslash before u", `\\ud800`, true},
+		{"a lone high half", `x\ud800y`, false},
+		{"a lone low half", `\udc00`, false},
+		{"halves reversed", `\ude00\ud83d`, false},
+		{"a high half at the end", `\ud83d`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := `{"event":"e","anonymousId":"a","properties":{"q":"` + tc.value + `"}}`
+			p, err := Parse(Request{Type: "track", Body: []byte(body), ReceivedAt: received})
+			if tc.ok {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if q, _ := p.Messages[0].Properties["q"].(string); strings.ContainsRune(q, '\uFFFD') {
+					t.Errorf("replaced: %q", q)
+				}
+				return
+			}
+			var te *Error
+			if !errors.As(err, &te) || te.Code != "invalid_json" {
+				t.Errorf("got %v, want invalid_json", err)
+			}
+		})
+	}
+}

@@ -103,14 +103,36 @@ func NormalizeEmail(s string) string {
 // deeper documents are no real client's and break readers of what is stored.
 const MaxNesting = 32
 
-// nesting is the deepest object or array nesting of valid JSON.
-func nesting(b []byte) int {
-	depth, deepest, inString := 0, 0, false
+// scanJSON reads valid JSON once for what json.Valid does not check: how
+// deep objects and arrays nest, and whether a string escapes half a
+// surrogate pair ("\ud800" alone), which encoding/json would silently
+// replace with U+FFFD: such text is not valid Unicode, so it is refused, as
+// invalid UTF-8 is.
+func scanJSON(b []byte) (deepest int, loneSurrogate bool) {
+	depth, inString := 0, false
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		if inString {
 			switch c {
 			case '\\':
+				if i+1 < len(b) && b[i+1] == 'u' {
+					r := hex4(b, i+2)
+					switch {
+					case r >= 0xd800 && r < 0xdc00:
+						// A high half must be followed by a low half.
+						if i+11 < len(b) && b[i+6] == '\\' && b[i+7] == 'u' {
+							if lo := hex4(b, i+8); lo >= 0xdc00 && lo < 0xe000 {
+								i += 11
+								continue
+							}
+						}
+						loneSurrogate = true
+					case r >= 0xdc00 && r < 0xe000:
+						loneSurrogate = true
+					}
+					i += 5
+					continue
+				}
 				i++
 			case '"':
 				inString = false
@@ -127,7 +149,28 @@ func nesting(b []byte) int {
 			depth--
 		}
 	}
-	return deepest
+	return deepest, loneSurrogate
+}
+
+// hex4 reads the four hex digits at b[i:], or -1.
+func hex4(b []byte, i int) int {
+	if i+4 > len(b) {
+		return -1
+	}
+	v := 0
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			v = v<<4 | int(c-'0')
+		case c >= 'a' && c <= 'f':
+			v = v<<4 | int(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			v = v<<4 | int(c-'A'+10)
+		default:
+			return -1
+		}
+	}
+	return v
 }
 
 // CleanTraits removes control characters, bidi overrides and other invisible
