@@ -171,6 +171,14 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
+// queuedCounts are the attributes that together count every message a queue
+// still holds: visible, in flight and delayed.
+var queuedCounts = []sqstypes.QueueAttributeName{
+	sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+	sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+	sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
+}
+
 // Drain waits until every queue is empty (none visible, in flight or delayed) or
 // ctx ends. `make dev` calls it after the API stopped accepting, so events
 // already accepted are processed before the in-memory queue server stops.
@@ -179,21 +187,13 @@ func (p *Platform) Drain(ctx context.Context) error {
 		left := 0
 		for name, url := range p.queueURLs {
 			res, err := p.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-				QueueUrl: aws.String(url),
-				AttributeNames: []sqstypes.QueueAttributeName{
-					sqstypes.QueueAttributeNameApproximateNumberOfMessages,
-					sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-					sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
-				},
+				QueueUrl:       aws.String(url),
+				AttributeNames: queuedCounts,
 			})
 			if err != nil {
 				return fmt.Errorf("count messages in %s: %w", name, err)
 			}
-			for _, k := range []sqstypes.QueueAttributeName{
-				sqstypes.QueueAttributeNameApproximateNumberOfMessages,
-				sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-				sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
-			} {
+			for _, k := range queuedCounts {
 				n, _ := strconv.Atoi(res.Attributes[string(k)])
 				left += n
 			}
