@@ -60,6 +60,9 @@ type Options struct {
 	SigningSecret string
 	// PublicBaseURL is where email links point (the local API).
 	PublicBaseURL string
+	// RateLimitSecret keys the form rate-limit counters (RATE_LIMIT_SECRET,
+	// 32 characters or more); empty gets a random one for this run.
+	RateLimitSecret string
 }
 
 // Platform is a running local Leadflow.
@@ -186,11 +189,17 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	if opts.WebhookSecret == "" {
 		opts.WebhookSecret = rand.Text() + rand.Text()
 	}
+	if opts.RateLimitSecret == "" {
+		// Counters keyed with it live an hour or a day; a new secret per
+		// run only starts them afresh.
+		opts.RateLimitSecret = rand.Text() + rand.Text()
+	}
 	res := catalog.Resources{
 		Table: opts.Table, QueueURLs: p.queueURLs, AdminTokenHash: adminfn.HashToken(opts.AdminToken),
 		EventBusName: "leadflow", SESConfigSet: "leadflow", LogLevel: "INFO",
 		WebhookURLs: opts.WebhookURLs, WebhookSecret: opts.WebhookSecret,
 		SigningSecrets: opts.SigningSecret, PublicBaseURL: opts.PublicBaseURL,
+		RateLimitSecret: opts.RateLimitSecret,
 	}
 	for _, f := range cat.Functions {
 		env := f.Env(res)

@@ -98,6 +98,9 @@ type Access struct {
 	// ManagesSuppression: the function may add addresses to SES's account
 	// suppression list.
 	ManagesSuppression bool
+	// KeysRateLimits: the function counts rate limits and holds the secret
+	// that keys the counters' hashes of addresses and emails.
+	KeysRateLimits bool
 }
 
 // TableAccess is the level of DynamoDB access.
@@ -159,6 +162,9 @@ const (
 	EnvSigningSecrets = "LINK_SIGNING_SECRETS"
 	// EnvPublicBaseURL is the API's public URL, for links in email.
 	EnvPublicBaseURL = "PUBLIC_BASE_URL"
+	// EnvRateLimitSecret keys the HMACs that name rate-limit counters (an
+	// IP address or an email never appears in a key in clear).
+	EnvRateLimitSecret = "RATE_LIMIT_SECRET"
 )
 
 // QueueURLEnv is the variable holding a queue's URL, e.g. QUEUE_URL_EVENTS.
@@ -202,7 +208,7 @@ func Load() Catalog {
 				TimeoutSec:  10,
 				Routes:      ingestRoutes,
 				// ReadWrite: form fills count against rate limits (counter items).
-				Access: Access{Table: ReadWrite, SendsTo: []string{EventsQueue}},
+				Access: Access{Table: ReadWrite, SendsTo: []string{EventsQueue}, KeysRateLimits: true},
 			},
 			{
 				Name:        "processor",
