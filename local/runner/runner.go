@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -203,7 +204,16 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	}
 	for _, f := range cat.Functions {
 		env := f.Env(res)
-		h, err := build(f.Name, awsCfg, func(k string) string { return env[k] }, opts.Log.With("function", f.Name))
+		// Each function's clients refuse what its IAM policy in the stack
+		// would refuse: DynamoDB Local enforces no IAM, and a catalog
+		// declaration too narrow for the code must fail here, not in AWS.
+		policy, err := dynamo.PolicyFor(f.Access.Items)
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", f.Name, err)
+		}
+		fnCfg := awsCfg.Copy()
+		fnCfg.APIOptions = append(slices.Clone(awsCfg.APIOptions), policy.Enforce(f.Name))
+		h, err := build(f.Name, fnCfg, func(k string) string { return env[k] }, opts.Log.With("function", f.Name))
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", f.Name, err)
 		}

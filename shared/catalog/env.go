@@ -26,7 +26,7 @@ func (f Function) Env(r Resources) map[string]string {
 	if r.LogLevel != "" {
 		env[EnvLogLevel] = r.LogLevel
 	}
-	if f.Access.Table != NoTable {
+	if f.Access.UsesTable() {
 		env[EnvTableName] = r.Table
 	}
 	for _, q := range f.Access.SendsTo {
