@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -188,5 +189,40 @@ func TestEnforceRefusesUndeclaredRequestsBeforeSending(t *testing.T) {
 		ExpressionAttributeValues: map[string]types.AttributeValue{":p": s("SITES"), ":s": s("a")}}
 	if _, err := db.Query(ctx, q); !denied(err) || !strings.Contains(err.Error(), "SITES") {
 		t.Errorf("ingest querying the sites index: %v", err)
+	}
+}
+
+// accessTable renders who touches which item kinds, as KEYS.md lists it.
+func accessTable() string {
+	var sb strings.Builder
+	sb.WriteString("| function | item kind | partition keys | actions |\n|---|---|---|---|\n")
+	for _, f := range catalog.Load().Functions {
+		if !f.Access.UsesTable() {
+			sb.WriteString("| " + f.Name + " | — | — | no table access |\n")
+			continue
+		}
+		for _, it := range f.Access.Items {
+			pats, _ := KindPatterns(it.Kind)
+			var ops []string
+			for _, op := range it.Ops {
+				ops = append(ops, string(op))
+			}
+			where := "`" + strings.Join(pats, "`, `") + "`"
+			if it.Kind.IsIndex() {
+				where = "gsi1 " + where
+			}
+			sb.WriteString("| " + f.Name + " | " + string(it.Kind) + " | " + where + " | " + strings.Join(ops, ", ") + " |\n")
+		}
+	}
+	return sb.String()
+}
+
+func TestKEYSmdListsEachFunctionsAccess(t *testing.T) {
+	raw, err := os.ReadFile("KEYS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := accessTable(); !strings.Contains(string(raw), want) {
+		t.Errorf("KEYS.md's \"Access by function\" table is not the catalog's; want:\n%s", want)
 	}
 }
