@@ -117,3 +117,37 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+func TestSiteIdentitySecretIsShownOnlyWhenSet(t *testing.T) {
+	e := newEnv(t)
+	admin := map[string]string{"Authorization": "Bearer " + adminToken}
+	put := func(body string) (int, map[string]any) {
+		t.Helper()
+		code, resp, _ := e.do("PUT", "/v1/sites/secret_site", body, admin)
+		return code, resp
+	}
+	code, created := put(`{"name":"Shop"}`)
+	first, _ := created["identity_secret"].(string)
+	if code != 201 || !strings.HasPrefix(first, "lfis_") || len(first) < 32 || created["identity_verification"] != true {
+		t.Fatalf("a new site gets a generated secret, shown once: %d %v", code, created)
+	}
+	code, updated := put(`{"name":"Shop","allowed_origins":["https://shop.example"]}`)
+	if _, shown := updated["identity_secret"]; code != 200 || shown || updated["identity_verification"] != true {
+		t.Errorf("an update keeps the secret and does not show it: %d %v", code, updated)
+	}
+	code, rotated := put(`{"name":"Shop","generate_identity_secret":true}`)
+	if s, _ := rotated["identity_secret"].(string); code != 200 || s == "" || s == first {
+		t.Errorf("rotation: %d %v", code, rotated)
+	}
+	if _, list := e.admin("/v1/sites"); strings.Contains(mustJSON(t, list), "lfis_") || !strings.Contains(mustJSON(t, list), `"identity_verification":true`) {
+		t.Errorf("GET /v1/sites must say verification is on and never show the secret: %v", list)
+	}
+	for _, bad := range []string{`{"name":"Shop","identity_secret":"short"}`, `{"name":"Shop","identity_secret":"` + strings.Repeat("x", 40) + `","generate_identity_secret":true}`} {
+		if code, resp := put(bad); code != 400 {
+			t.Errorf("%s: %d %v", bad, code, resp)
+		}
+	}
+	if code, off := put(`{"name":"Shop","identity_secret":""}`); code != 200 || off["identity_verification"] != false {
+		t.Errorf("turning verification off: %d %v", code, off)
+	}
+}
