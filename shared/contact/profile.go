@@ -323,10 +323,12 @@ func (p *Profile) MergeTraits(traits map[string]any, ts time.Time) {
 
 // AddTraits sets only the traits the contact never had: the most an
 // unverified call may do to a known contact. A trait once set (even if later
-// removed with a null) is the contact's; a null here removes nothing.
+// removed with a null) is the contact's; a null here removes nothing. The
+// email trait is an identity, not a fact to fill in: it is never added here,
+// so traits.email cannot name someone other than the contact's address.
 func (p *Profile) AddTraits(traits map[string]any, ts time.Time) {
 	for k, v := range traits {
-		if v == nil {
+		if v == nil || k == "email" {
 			continue
 		}
 		if _, set := p.TraitTimes[k]; set {

@@ -84,6 +84,23 @@ func TestApplyVerifiedAndUnverified(t *testing.T) {
 			},
 		},
 		{
+			name: "unverified identify cannot add an email trait to a contact known by user id",
+			start: func() *Profile {
+				p := known()
+				p.Email = ""
+				delete(p.Traits, "email")
+				delete(p.TraitTimes, "email")
+				return p
+			},
+			msgs: []tracking.Message{{Type: tracking.TypeIdentify, MessageID: "i1", UserID: "user-ada", AnonymousID: "attacker",
+				Traits: map[string]any{"email": "evil@attacker.test"}, Timestamp: t0}},
+			check: func(t *testing.T, p *Profile) {
+				if p.Email != "" || p.Traits["email"] != nil {
+					t.Errorf("email %q traits %v", p.Email, p.Traits)
+				}
+			},
+		},
+		{
 			name:  "verified identify can change the email",
 			start: known,
 			msgs: []tracking.Message{verified(tracking.Message{Type: tracking.TypeIdentify, MessageID: "i1", UserID: "user-ada",
