@@ -204,7 +204,7 @@ func eventCases(t testing.TB) map[string][]tracking.Message {
 func putEvents(t testing.TB, msgs []tracking.Message, changes []scoring.Change) []map[string]types.AttributeValue {
 	t.Helper()
 	db := &putRecorder{}
-	if err := New(db, "t").PutEvents(context.Background(), "c_1", msgs, changes); err != nil {
+	if err := New(db, "t").PutEvents(context.Background(), "c_1", contact.Commit{}, msgs, changes); err != nil {
 		t.Fatal(err)
 	}
 	return db.items
