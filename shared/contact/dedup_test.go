@@ -191,3 +191,21 @@ func TestAppliedInIgnoresChunksOfFailedWrites(t *testing.T) {
 		t.Errorf("applied %v, want %v", got, want)
 	}
 }
+
+func TestRetriesInABatchLargerThanTheWindowCountOnce(t *testing.T) {
+	st := contacttest.New()
+	proc := contact.NewProcessor(st, quiet(), func() time.Time { return now.Add(30 * 24 * time.Hour) })
+	batches := pages(t, proc, "v3", 0, 200)
+	// Old retries (from the timeline) sort before the recent ones still in
+	// the window: checking the window must not see it already moved on.
+	var again []tracking.Message
+	for _, b := range batches[:3] {
+		again = append(again, b...)
+	}
+	again = append(again, batches[len(batches)-1]...)
+	again = append(again, clientPage("v3-new", "v3", 300*time.Minute))
+	run(t, proc, again)
+	if p := st.Profile(owner(st, contact.AnonymousID, "v3")); p.PageViews != 201 {
+		t.Errorf("page views %d, want 201", p.PageViews)
+	}
+}

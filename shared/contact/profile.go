@@ -152,7 +152,7 @@ func (p *Profile) ApplyChecked(msgs []tracking.Message, now time.Time, rules int
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Timestamp.Before(sorted[j].Timestamp) })
 
 	batch := map[uint64]bool{}
-	var fresh []tracking.Message
+	var fresh, remembered []tracking.Message
 	for _, m := range sorted {
 		h := Hash(m.MessageID)
 		if batch[h] || slices.Contains(p.Applied, h) {
@@ -161,12 +161,17 @@ func (p *Profile) ApplyChecked(msgs []tracking.Message, now time.Time, rules int
 		batch[h] = true
 		// A late retry found in the timeline goes back into the window
 		// too (when the batch has new events, so the profile is written).
-		p.remember(h, rememberKey(m))
+		remembered = append(remembered, m)
 		if seen[m.MessageID] {
 			continue
 		}
 		fresh = append(fresh, m)
 		p.applyOne(m, rules)
+	}
+	// Only now: a batch larger than the window must not push out entries
+	// it is still checked against.
+	for _, m := range remembered {
+		p.remember(Hash(m.MessageID), rememberKey(m))
 	}
 	// The group hash goes last so it is the last to fall out of the window.
 	p.remember(group, 0)

@@ -46,7 +46,7 @@ func New() *MemStore {
 	return &MemStore{
 		identities: map[contact.Identity]string{}, profiles: map[string][]byte{}, versions: map[string]int64{},
 		events: map[string]map[string]tracking.Message{}, Calls: map[string]int{}, FailSave: map[string]error{},
-		chunks: map[string]map[string]memChunk{},
+		chunks:  map[string]map[string]memChunk{},
 		Changes: map[string][]scoring.Change{},
 	}
 }
