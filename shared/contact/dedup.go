@@ -115,33 +115,26 @@ func unixKey(t time.Time) uint32 {
 	return uint32(s)
 }
 
-// remember adds a hash to the window with its key, evicting the oldest
-// entries beyond AppliedWindow into the horizon.
-func (p *Profile) remember(h uint64, key uint32) {
+// remember adds hashes to the window with their keys (keys[i] for
+// hashes[i]), evicting the oldest entries beyond AppliedWindow into the
+// horizon.
+func (p *Profile) remember(hashes []uint64, keys []uint32) {
 	// A window stored before keys existed has none: pad, so entries and keys
 	// stay aligned (a 0 key never raises the horizon).
 	for len(p.AppliedKeys) < len(p.Applied) {
 		p.AppliedKeys = append(p.AppliedKeys, 0)
 	}
-	p.Applied = append(p.Applied, h)
-	p.AppliedKeys = append(p.AppliedKeys, key)
-	p.trimWindow()
-}
-
-func (p *Profile) trimWindow() {
+	p.Applied = append(p.Applied, hashes...)
+	p.AppliedKeys = append(p.AppliedKeys, keys...)
 	over := len(p.Applied) - AppliedWindow
 	if over <= 0 {
 		return
 	}
-	for _, k := range p.AppliedKeys[:min(over, len(p.AppliedKeys))] {
+	for _, k := range p.AppliedKeys[:over] {
 		p.AppliedHorizon = max(p.AppliedHorizon, k)
 	}
 	p.Applied = slices.Clone(p.Applied[over:])
-	if len(p.AppliedKeys) > over {
-		p.AppliedKeys = slices.Clone(p.AppliedKeys[over:])
-	} else {
-		p.AppliedKeys = nil
-	}
+	p.AppliedKeys = slices.Clone(p.AppliedKeys[over:])
 }
 
 // Doubtful returns the messages the window cannot vouch for: not in it, and
@@ -170,20 +163,11 @@ func (p *Profile) Doubtful(msgs []tracking.Message) []tracking.Message {
 // its events is recognised here; its horizon joins this one.
 func (p *Profile) foldWindow(o *Profile) {
 	ownHashes, ownKeys := p.Applied, p.AppliedKeys
-	p.Applied, p.AppliedKeys = nil, nil
+	p.Applied, p.AppliedKeys = slices.Clone(o.Applied), slices.Clone(o.AppliedKeys)
 	p.AppliedHorizon = max(p.AppliedHorizon, o.AppliedHorizon)
-	for _, w := range []struct {
-		hashes []uint64
-		keys   []uint32
-	}{{o.Applied, o.AppliedKeys}, {ownHashes, ownKeys}} {
-		for i, h := range w.hashes {
-			var k uint32
-			if i < len(w.keys) {
-				k = w.keys[i]
-			}
-			p.remember(h, k)
-		}
-	}
+	keys := make([]uint32, len(ownHashes))
+	copy(keys, ownKeys)
+	p.remember(slices.Clone(ownHashes), keys)
 }
 
 // AppliedIn returns which of ids the given chunks show as applied: ids in a

@@ -169,12 +169,13 @@ func (p *Profile) ApplyChecked(msgs []tracking.Message, now time.Time, rules int
 		p.applyOne(m, rules)
 	}
 	// Only now: a batch larger than the window must not push out entries
-	// it is still checked against.
+	// it is still checked against. The group hash goes last so it is the
+	// last to fall out of the window.
+	hashes, keys := make([]uint64, 0, len(remembered)+1), make([]uint32, 0, len(remembered)+1)
 	for _, m := range remembered {
-		p.remember(Hash(m.MessageID), rememberKey(m))
+		hashes, keys = append(hashes, Hash(m.MessageID)), append(keys, rememberKey(m))
 	}
-	// The group hash goes last so it is the last to fall out of the window.
-	p.remember(group, 0)
+	p.remember(append(hashes, group), append(keys, 0))
 	if len(fresh) > 0 {
 		p.UpdatedAt = now.UTC()
 		if p.CreatedAt.IsZero() {
