@@ -166,7 +166,7 @@ func (w *htmlWalk) output(n *outputNode, st hstate, depth int) hstate {
 			w.p.problem(n.off, "a field cannot be used inside a style attribute: keep styles in the template, data in text")
 		case urlAttrs[st.attr]:
 			switch {
-			case st.start && st.attr == "href" && !n.constant() && !linkField(n.v.f):
+			case st.start && st.attr == "href" && !(n.literalArgs() && (n.v.isLit || linkField(n.v.f))):
 				// The address a link leads to must be written in the template
 				// (or be one of Leadflow's own links): a URL taken from
 				// contact data, which browsers may set, would make the
@@ -192,7 +192,7 @@ func (w *htmlWalk) output(n *outputNode, st hstate, depth int) hstate {
 		}
 		if st.attr == "href" && !st.fixed && !st.opaque {
 			switch {
-			case st.start && linkField(n.v.f):
+			case st.start && linkField(n.v.f) && n.literalArgs():
 				st.fixed = true // Leadflow's own host
 			case n.constant():
 				// Template text written as a literal: it counts as written.
@@ -225,12 +225,13 @@ func linkField(f field) bool {
 }
 
 // constant reports whether an output renders the same for every contact:
-// a literal whose filters take only literals (default: traits.x would
-// bring contact data in).
-func (n *outputNode) constant() bool {
-	if !n.v.isLit {
-		return false
-	}
+// a literal whose filters take only literals.
+func (n *outputNode) constant() bool { return n.v.isLit && n.literalArgs() }
+
+// literalArgs reports whether the output's filters take only literals:
+// default: traits.x would bring contact data in (after a literal, or after
+// a Leadflow link that is empty in this message, such as view_in_browser_url).
+func (n *outputNode) literalArgs() bool {
 	for _, fc := range n.filters {
 		for _, a := range fc.args {
 			if !a.isLit {

@@ -30,6 +30,7 @@ func FuzzCompile(f *testing.F) {
 		`<a href="https://x.example{{ traits.path }}">x</a><a href="https://{{ traits.host }}/">y</a>`,
 		`<a href="{% if traits.a %}https://x.example/{% else %}https://x.example{% endif %}{{ traits.path }}">x</a>`,
 		`<a href="{{ "https://x.example" }}{{ traits.path }}">x</a><a href="{{ "" | default: traits.website }}">y</a>`,
+		`<a href="{{ view_in_browser_url | default: traits.website }}">x</a><a href="{{ confirm_url | default: traits.u }}">y</a>`,
 		strings.Repeat("{% if traits.a %}", 40),
 	}
 	for _, s := range seeds {

@@ -351,6 +351,7 @@ func TestHTMLContextErrors(t *testing.T) {
 		{"link with a fixed host", `<a href="https://x.example/p?ref={{ traits.website }}">site</a>`, ""},
 		{"image from contact data", `<img src="{{ traits.avatar }}">`, ""},
 		{"link address from a default", `<a href="{{ "" | default: traits.website }}">site</a>`, "1:10: a link's address cannot come from contact data"},
+		{"an empty Leadflow link defaulting to contact data", `<a href="{{ view_in_browser_url | default: traits.website }}">site</a>`, "1:10: a link's address cannot come from contact data"},
 		{"a field right after the host", `<a href="https://x.example{{ traits.path }}">x</a>`, "1:27: a field in a link's address must come after its scheme and host"},
 		{"a field as the host", `<a href="https://{{ traits.host }}/p">x</a>`, "1:18: a field in a link's address must come after its scheme and host"},
 		{"a field after a scheme-relative host", `<a href="//x.example/{{ traits.path }}">x</a>`, "1:22: a field in a link's address must come after its scheme and host"},
