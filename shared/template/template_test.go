@@ -2,6 +2,7 @@ package template
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -303,6 +304,28 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
+// TestLinkHosts lists the hosts a template's links are written with, the
+// hosts its click links may redirect to.
+func TestLinkHosts(t *testing.T) {
+	src := `<a href="https://Shop.Example./p/{{ traits.path }}">a</a>
+<a href='http://user@docs.example:8080'>b</a>
+<a href="{% if traits.a %}https://a.example{% else %}https://b.example/x{% endif %}">c</a>
+<a href="{{ "https://lit.example/" }}{{ contact.id }}">d</a>
+<a href="mailto:x@mail.example">e</a><a href="/relative">f</a><img src="https://img.example/x.png">
+<a href="https://bad%2eexample/">g</a><a href="{{ unsubscribe_url }}">u</a>`
+	c, _, err := Compile(htmlTemplate(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"a.example", "b.example", "docs.example", "lit.example", "shop.example"}
+	if got := c.LinkHosts(); !slices.Equal(got, want) {
+		t.Errorf("LinkHosts %q, want %q", got, want)
+	}
+	if !c.LinksTo("shop.example") || c.LinksTo("img.example") || c.LinksTo("evil.example") {
+		t.Error("LinksTo disagrees with LinkHosts")
+	}
+}
+
 // TestHTMLContextErrors checks the places where no escaping makes data
 // safe, which are refused when the template is saved.
 func TestHTMLContextErrors(t *testing.T) {
@@ -327,6 +350,20 @@ func TestHTMLContextErrors(t *testing.T) {
 		{"link address from a filtered trait", `<a href="{{ traits.website | default: "https://x.example" }}">site</a>`, "1:10: a link's address cannot come from contact data"},
 		{"link with a fixed host", `<a href="https://x.example/p?ref={{ traits.website }}">site</a>`, ""},
 		{"image from contact data", `<img src="{{ traits.avatar }}">`, ""},
+		{"link address from a default", `<a href="{{ "" | default: traits.website }}">site</a>`, "1:10: a link's address cannot come from contact data"},
+		{"an empty Leadflow link defaulting to contact data", `<a href="{{ view_in_browser_url | default: traits.website }}">site</a>`, "1:10: a link's address cannot come from contact data"},
+		{"a field right after the host", `<a href="https://x.example{{ traits.path }}">x</a>`, "1:27: a field in a link's address must come after its scheme and host"},
+		{"a field as the host", `<a href="https://{{ traits.host }}/p">x</a>`, "1:18: a field in a link's address must come after its scheme and host"},
+		{"a field after a scheme-relative host", `<a href="//x.example/{{ traits.path }}">x</a>`, "1:22: a field in a link's address must come after its scheme and host"},
+		{"a field after a bare scheme", `<a href="https:{{ traits.path }}">x</a>`, "1:16: a field in a link's address must come after its scheme and host"},
+		{"a field after a relative path", `<a href="/p/{{ traits.path }}">x</a>`, "1:13: a field in a link's address must come after its scheme and host"},
+		{"a field after a fixed host", `<a href="https://x.example/{{ traits.path }}">x</a>`, ""},
+		{"a field after a host with a port", `<a href="https://x.example:8443?p={{ traits.path }}">x</a>`, ""},
+		{"a field after a literal host", `<a href="{{ "https://x.example/" }}{{ traits.path }}">x</a>`, ""},
+		{"a field after a Leadflow link", `<a href="{{ preferences_url }}&from={{ contact.id }}">x</a>`, ""},
+		{"a mailto link", `<a href="mailto:{{ contact.email }}">x</a>`, ""},
+		{"a field after a host only some branches end", `<a href="{% if traits.a %}https://x.example/{% else %}https://x.example{% endif %}{{ traits.path }}">x</a>`, "1:83: a field in a link's address must come after"},
+		{"a field after a host every branch ends", `<a href="{% if traits.a %}https://x.example/a/{% else %}https://y.example/{% endif %}{{ traits.path }}">x</a>`, ""},
 		{"as a tag name after letters", "<b{{ traits.a }}>", "1:3: a field cannot write markup"},
 		{"as an attribute name", `<div class="x" {{ traits.a }}="y">`, "1:16: a field cannot write markup"},
 		{"unquoted attribute", "<a href={{ unsubscribe_url }}>x</a>", `1:9: an attribute value with a field must be in quotes: href="{{ … }}"`},
