@@ -273,7 +273,10 @@ func Load() Catalog {
 						// Unsubscribe, preferences and confirmation: read the
 						// contact (following merges), conditional put.
 						Items(ItemContact, GetItem, PutItem),
-						Items(ItemSend, GetItem), // when a linked mail was sent
+						// When a linked mail was sent, and which template it
+						// came from: a click's host is re-checked against it.
+						Items(ItemSend, GetItem),
+						Items(ItemTemplate, GetItem),
 					},
 					SendsTo: []string{EventsQueue}, SignsLinks: true,
 				},
