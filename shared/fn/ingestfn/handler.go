@@ -58,7 +58,6 @@ func NewWith(svc *ingest.Service, log *slog.Logger) *Handler {
 	return &Handler{svc: svc, log: log}
 }
 
-
 // Handle serves one request.
 func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 	switch req.RouteKey {
