@@ -78,6 +78,12 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 	if err != nil {
 		return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
 	}
+	if body, err = decodeContent(httpapi.Header(req, "Content-Encoding"), body); err != nil {
+		if errors.Is(err, errUnsupportedEncoding) {
+			return httpapi.Fail(http.StatusUnsupportedMediaType, "unsupported_encoding", err.Error(), map[string]string{"Accept-Encoding": "gzip"}), nil
+		}
+		return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
+	}
 	acc, err := h.svc.Accept(ctx, ingest.Call{
 		Path:      req.RawPath,
 		Body:      body,
