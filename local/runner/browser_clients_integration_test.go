@@ -66,6 +66,8 @@ type netRequest struct {
 	Method, Path string
 	Header       http.Header
 	Status       int // 0 for a dropped request
+	// AllowOrigin is the answer's Access-Control-Allow-Origin.
+	AllowOrigin string
 }
 
 // statusRecorder remembers the status the platform answered with.
@@ -102,6 +104,7 @@ func (e *env) flakyNetwork() *flakyNetwork {
 		e.platform.ServeHTTP(rec, r)
 		n.mu.Lock()
 		n.reqs[i].Status = rec.status
+		n.reqs[i].AllowOrigin = rec.Header().Get("Access-Control-Allow-Origin")
 		n.mu.Unlock()
 	}))
 	e.t.Cleanup(srv.Close)
@@ -136,9 +139,9 @@ func (n *flakyNetwork) String() string {
 }
 
 // clientPages serves the test pages and the libraries' files on a second
-// loopback address, so the page's origin is not the API's, and lets that
-// origin post with the site key.
-func (e *env) clientPages(libs, api string) string {
+// loopback address, so the page's origin is not the API's, and (allow)
+// lets that origin post with the site key.
+func (e *env) clientPages(libs, api string, allow bool) string {
 	e.t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.2:0")
 	if err != nil {
@@ -199,6 +202,9 @@ ra.load(LF.key, LF.api, {
 	srv.Listener = ln
 	srv.Start()
 	e.t.Cleanup(srv.Close)
+	if !allow {
+		return srv.URL
+	}
 	body := `{"name":"Test site","allowed_origins":["` + srv.URL + `"]}`
 	if code, resp, _ := e.do("PUT", "/v1/sites/"+siteKey, body, map[string]string{"Authorization": "Bearer " + adminToken}); code != 200 && code != 201 {
 		e.t.Fatalf("allow the page origin: %d %v", code, resp)
@@ -361,7 +367,7 @@ func testBrowserClient(t *testing.T, cc clientCase) {
 	libs := clientLibs(t)
 	e := newEnv(t)
 	nw := e.flakyNetwork()
-	pages := e.clientPages(libs, nw.URL)
+	pages := e.clientPages(libs, nw.URL, true)
 	b := newClosedNetworkBrowser(t)
 
 	b.run(chromedp.Navigate(pages + cc.page))
@@ -481,7 +487,7 @@ func TestSnippetDeliversEveryCallAcrossADrop(t *testing.T) {
 	libs := clientLibs(t)
 	e := newEnv(t)
 	nw := e.flakyNetwork()
-	pages := e.clientPages(libs, nw.URL)
+	pages := e.clientPages(libs, nw.URL, true)
 	b := newClosedNetworkBrowser(t)
 
 	b.run(chromedp.Navigate(pages + "/snippet.html"))
@@ -583,4 +589,48 @@ func TestRudderStackNodeLibraryDeliversAcrossADrop(t *testing.T) {
 	if dropped != 1 || accepted == 0 {
 		t.Errorf("%d dropped, %d accepted; requests:\n%s", dropped, accepted, nw)
 	}
+}
+
+// The preflight allows any origin's headers, but the origin check stays on
+// the POST: the same library on a page the site does not list delivers
+// nothing, and its script gets no CORS grant to read the refusal.
+func TestClientLibraryOnAnOriginTheSiteDoesNotListIsRefused(t *testing.T) {
+	libs := clientLibs(t)
+	e := newEnv(t)
+	nw := e.flakyNetwork()
+	pages := e.clientPages(libs, nw.URL, false)
+	b := newClosedNetworkBrowser(t)
+
+	b.run(chromedp.Navigate(pages + "/segment.html"))
+	b.poll(`document.readyState === "complete" && window.loaded === true`, nil)
+	var anon string
+	b.poll(`window.anon`, &anon)
+	b.eval(`seg.track("Refused Call"); true`, nil)
+
+	// The refusal itself is the marker: a 403 comes before anything is queued.
+	deadline := time.Now().Add(20 * time.Second)
+	var refused []netRequest
+	for len(refused) == 0 && time.Now().Before(deadline) {
+		for _, r := range nw.requests() {
+			if r.Method == http.MethodPost && r.Status == http.StatusForbidden {
+				refused = append(refused, r)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(refused) == 0 {
+		t.Fatalf("no POST was refused; requests:\n%s", nw)
+	}
+	for _, r := range nw.requests() {
+		if r.Method == http.MethodPost && (r.Status != http.StatusForbidden || r.AllowOrigin != "") {
+			t.Errorf("POST %s from a refused origin: %d, Access-Control-Allow-Origin %q", r.Path, r.Status, r.AllowOrigin)
+		}
+	}
+	e.settle()
+	if _, body := e.admin("/v1/contacts?anonymous_id=" + url.QueryEscape(anon)); len(body["contacts"].([]any)) != 0 {
+		t.Errorf("a refused origin's call made a contact: %v", body["contacts"])
+	}
+	b.assertLoopbackOnly()
+	// The browser reports the refused request (no CORS grant) as it should.
+	b.assertQuietBut("CORS policy", "status of 403", "ERR_FAILED")
 }
