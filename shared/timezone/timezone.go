@@ -22,6 +22,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	// The zone database, embedded: Lambda's provided.al2023 image has no
+	// /usr/share/zoneinfo, and without it every IANA name would fail to load
+	// (and be dropped at ingest). The system's copy is still preferred where
+	// one exists. About 450 KB per binary.
+	_ "time/tzdata"
 )
 
 // maxName bounds a zone name (the longest IANA name has 32 characters).

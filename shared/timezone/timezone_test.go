@@ -95,3 +95,15 @@ func TestLoadReadsEveryStoredForm(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkNormalize is the cost ingest adds per message with a time zone
+// (see BENCHMARKS.md).
+func BenchmarkNormalize(b *testing.B) {
+	for _, in := range []string{"Europe/Berlin", "GMT+0530", "NA"} {
+		b.Run(in, func(b *testing.B) {
+			for b.Loop() {
+				Normalize(in)
+			}
+		})
+	}
+}
