@@ -6,9 +6,9 @@
 #                            taken from the npm package amplify-dynamodb-simulator, because
 #                            AWS's own download site is not reachable from our machines.
 #   .local/tools/goaws       SQS-compatible server, built from the tool dependency pinned in go.mod.
-#   node_modules/            aws-ses-v2-local (SES v2), aws-cdk and @segment/analytics-node (the
-#                            browser tests' Segment client), pinned in package.json /
-#                            package-lock.json.
+#   node_modules/            aws-ses-v2-local (SES v2), cognito-local (the console's sign-in),
+#                            aws-cdk and @segment/analytics-node (the browser tests' Segment
+#                            client), pinned in package.json / package-lock.json.
 #   chromium                 Debian's package, for the browser tests (installed with apt when
 #                            missing and running as root; otherwise they fail and say so).
 #
@@ -150,7 +150,7 @@ install_node_modules() {
 	local key=""
 	if [[ -f "$ROOT/package-lock.json" ]]; then
 		key="$(hash_files "$ROOT/package.json" "$ROOT/package-lock.json")"
-		if stamp_ok npm "$key" && [[ -x "$ROOT/node_modules/.bin/aws-ses-v2-local" ]]; then
+		if stamp_ok npm "$key" && [[ -x "$ROOT/node_modules/.bin/aws-ses-v2-local" && -f "$ROOT/node_modules/cognito-local/lib/bin/start.js" ]]; then
 			return
 		fi
 		log "npm ci (node_modules missing or older than package-lock.json)"

@@ -60,6 +60,12 @@ type Options struct {
 	SigningSecret string
 	// PublicBaseURL is where email links point (the local API).
 	PublicBaseURL string
+	// UserPool is the console's pool on the local Cognito server
+	// (ProvisionUserPool); nil accepts only the admin token.
+	UserPool *UserPool
+	// ConsoleDir is the built console (console/dist) served at /console/;
+	// "" serves only its config.json.
+	ConsoleDir string
 }
 
 // Platform is a running local Leadflow.
@@ -191,6 +197,9 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		EventBusName: "leadflow", SESConfigSet: "leadflow", LogLevel: "INFO",
 		WebhookURLs: opts.WebhookURLs, WebhookSecret: opts.WebhookSecret,
 		SigningSecrets: opts.SigningSecret, PublicBaseURL: opts.PublicBaseURL,
+	}
+	if up := opts.UserPool; up != nil {
+		res.UserPoolID, res.UserPoolIssuer, res.UserPoolClientID = up.ID, up.Issuer, up.ClientID
 	}
 	for _, f := range cat.Functions {
 		env := f.Env(res)

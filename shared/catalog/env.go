@@ -15,6 +15,9 @@ type Resources struct {
 	// SigningSecrets sign email links; PublicBaseURL is where they point.
 	SigningSecrets string
 	PublicBaseURL  string
+	// UserPoolID, UserPoolIssuer and UserPoolClientID: the console's user
+	// pool; empty means only the machine admin token is accepted.
+	UserPoolID, UserPoolIssuer, UserPoolClientID string
 }
 
 // Env is the environment a function gets, in the stack and locally alike:
@@ -48,6 +51,11 @@ func (f Function) Env(r Resources) map[string]string {
 	}
 	if f.ServesAdmin() {
 		env[EnvAdminTokenSHA256] = r.AdminTokenHash
+		env[EnvUserPoolIssuer] = r.UserPoolIssuer
+		env[EnvUserPoolClientID] = r.UserPoolClientID
+	}
+	if f.Access.ManagesUsers {
+		env[EnvUserPoolID] = r.UserPoolID
 	}
 	return env
 }
