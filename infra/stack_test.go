@@ -305,13 +305,17 @@ func TestLambdaPerCatalogFunction(t *testing.T) {
 			}
 		}
 		if servesRoute(f, catalog.Admin) {
-			want = append(want, catalog.EnvAdminTokenSHA256)
+			// Console users' tokens are checked against the stack's pool.
+			want = append(want, catalog.EnvAdminTokenSHA256, catalog.EnvUserPoolIssuer, catalog.EnvUserPoolClientID)
 			if refID(vars[catalog.EnvAdminTokenSHA256]) != adminTokenParameter {
 				t.Errorf("%s: admin token env = %v, want a Ref to the %s parameter", f.Name, vars[catalog.EnvAdminTokenSHA256], adminTokenParameter)
 			}
 		}
 		if f.Access.PutsEvents {
 			want = append(want, catalog.EnvEventBusName)
+		}
+		if f.Access.ManagesUsers {
+			want = append(want, catalog.EnvUserPoolID)
 		}
 		if f.Access.SendsEmail {
 			want = append(want, catalog.EnvSESConfigSet)
@@ -1270,6 +1274,42 @@ func TestSenderPacesToTheAccountsRate(t *testing.T) {
 		v := path(capped.resources[id].Properties, "Environment", "Variables", senderfn.EnvMaxSendRate)
 		if (v == "20") != (name == "sender") {
 			t.Errorf("%s: %s = %v", name, senderfn.EnvMaxSendRate, v)
+		}
+	}
+}
+
+// TestConsoleUserPool: invited users only, a group per catalog role, a
+// browser client without a secret, and the admin function told the
+// issuer and client and allowed exactly the users API's calls on the pool.
+func TestConsoleUserPool(t *testing.T) {
+	s := defaultStack(t)
+	tpl := assertions.Template_FromStack(s.stack, nil)
+	tpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), map[string]any{
+		"AdminCreateUserConfig": map[string]any{"AllowAdminCreateUserOnly": true},
+		"UsernameAttributes":    []any{"email"},
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), map[string]any{
+		"GenerateSecret":    false,
+		"ExplicitAuthFlows": assertions.Match_ArrayWith(&[]any{"ALLOW_USER_PASSWORD_AUTH"}),
+	})
+	for _, r := range catalog.Roles() {
+		tpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolGroup"), map[string]any{"GroupName": string(r)})
+	}
+	tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
+			catalog.EnvUserPoolIssuer:   assertions.Match_AnyValue(),
+			catalog.EnvUserPoolClientID: assertions.Match_AnyValue(),
+			catalog.EnvUserPoolID:       assertions.Match_AnyValue(),
+		})},
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
+		"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+			"Action": assertions.Match_ArrayWith(&[]any{"cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUser"}),
+		})})},
+	})
+	for _, id := range []string{"UserPoolId", "UserPoolClientId"} {
+		if s.outputs[id] == nil {
+			t.Errorf("output %s missing", id)
 		}
 	}
 }

@@ -164,9 +164,26 @@ install_node_modules() {
 	write_stamp npm "$key"
 }
 
+# --- the console (console/: its own package.json and lockfile) ----------------------
+install_console() {
+	local dir="$ROOT/console"
+	[[ -f "$dir/package-lock.json" ]] || return 0
+	local key
+	key="$(hash_files "$dir/package.json" "$dir/package-lock.json")"
+	if stamp_ok console "$key" && [[ -x "$dir/node_modules/.bin/vite" ]]; then
+		return
+	fi
+	log "npm ci in console/ (the console's packages)"
+	(cd "$dir" && npm ci --no-audit --no-fund) || die "npm ci in console/ failed"
+	# Keep Go tooling (go vet ./...) out of the console's packages too.
+	printf 'module ignore_node_modules\n' >"$dir/node_modules/go.mod"
+	write_stamp console "$key"
+}
+
 ensure_java
 ensure_chromium
 install_node_modules # first: the DynamoDB step uses node to check the tarball
+install_console
 install_dynamodb
 install_goaws
 # aws-cdk ships Go init templates; a module marker keeps node_modules out of
