@@ -1,5 +1,7 @@
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { useAudit } from '../api/audit';
+import { describeAction } from '../components/describe';
 import { EmptyState, ErrorMessage, Loading, PageHeader, formatDate } from '@/components/ui';
 
 const KINDS = ['', 'contacts', 'templates', 'forms', 'scoring', 'interests', 'sites', 'messages', 'users'];
@@ -56,10 +58,14 @@ export function AuditPage() {
                     </button>{' '}
                     <span className="muted small">{e.role}</span>
                   </td>
+                  <td title={e.action}>{describeAction(e.action)}</td>
                   <td>
-                    <code>{e.action}</code>
+                    {e.kind === 'contacts' && e.target ? (
+                      <Link to={`/contacts/${encodeURIComponent(e.target)}`}>{e.target}</Link>
+                    ) : (
+                      e.target ?? <span className="muted">—</span>
+                    )}
                   </td>
-                  <td>{e.target ?? <span className="muted">—</span>}</td>
                 </tr>
               ))}
             </tbody>

@@ -25,15 +25,15 @@ export function ContactsPage() {
     <>
       <PageHeader title="Contacts" />
       <form className="toolbar" role="search" onSubmit={submit}>
-        <label>
-          Search by
-          <select value={by} onChange={(e) => setBy(e.target.value as SearchBy)}>
+        <div className="field">
+          <label htmlFor="search-by">Search by</label>
+          <select id="search-by" value={by} onChange={(e) => setBy(e.target.value as SearchBy)}>
             <option value="recent">Newest contacts</option>
             <option value="email">Email</option>
             <option value="tag">Tag</option>
             <option value="trait">Trait (name=value)</option>
           </select>
-        </label>
+        </div>
         {by !== 'recent' && (
           <label className="grow">
             {by === 'trait' ? 'Trait' : by === 'tag' ? 'Tag' : 'Email'}

@@ -30,14 +30,15 @@ export function UsersPage() {
             Email
             <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} required placeholder="colleague@company.com" />
           </label>
-          <label>
-            Role
-            <select value={role} onChange={(e) => setNewRole(e.target.value as Role)}>
+          {/* A label beside (not around) the select: wrapped, its name would include the chosen option. */}
+          <div className="field">
+            <label htmlFor="invite-role">Role</label>
+            <select id="invite-role" value={role} onChange={(e) => setNewRole(e.target.value as Role)}>
               {ROLES.map((r) => (
                 <option key={r}>{r}</option>
               ))}
             </select>
-          </label>
+          </div>
           <button type="submit" className="primary" disabled={invite.isPending}>
             {invite.isPending ? 'Inviting…' : 'Invite'}
           </button>
