@@ -56,7 +56,7 @@ $(BUILD_DIR)/%/bootstrap: FORCE
 
 FORCE:
 
-synth: tools build
+synth: tools build console
 	npx --no-install cdk synth --quiet
 	@echo "Template: cdk.out/Leadflow.template.json"
 

@@ -50,6 +50,8 @@ type LeadflowStackProps struct {
 	// Catalog replaces catalog.Load(). The app leaves it nil; tests set it to
 	// cover access kinds (email, events) no current function uses yet.
 	Catalog *catalog.Catalog
+	// ConsoleDir is the built console (console/dist); "" deploys none.
+	ConsoleDir string
 }
 
 // Context keys read by the stack (cdk.json "context" or `cdk -c key=value`).
@@ -159,6 +161,7 @@ func NewLeadflowStack(scope constructs.Construct, id string, props *LeadflowStac
 		b.addFunction(f)
 	}
 	b.addAPI()
+	b.addConsole(props.ConsoleDir)
 	b.addAlarms()
 	b.addOutputs()
 	return stack
