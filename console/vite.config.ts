@@ -15,5 +15,7 @@ export default defineConfig({
     environment: 'happy-dom',
     setupFiles: ['./test/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
+    // Bounds on waiting, not speed targets: the test machine is shared and often busy.
+    testTimeout: 30_000,
   },
 });

@@ -109,6 +109,22 @@ try {
     await audit(page, '04-audit');
     check(!(await page.getByRole('link', { name: 'Users' }).isVisible()), 'a marketer has no Users page');
 
+    // Templates: a broken HTML edit is refused with the problem at its line,
+    // and the preview renders (the saved version, unchanged by the refusal).
+    await page.getByRole('link', { name: 'Templates' }).click();
+    await page.getByRole('link', { name: 'Newsletter welcome' }).click();
+    await page.getByRole('heading', { name: 'Newsletter welcome' }).waitFor();
+    await page.getByLabel('HTML', { exact: true }).fill('<p>Hello</p>\n<p>{{ contact.first_name </p>');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const problem = page.locator('#tpl-html-problems li').first();
+    await problem.waitFor();
+    const problemText = await problem.innerText();
+    check(/^html, line 2, column \d+:/.test(problemText), `the template's problem is shown at its line (${problemText})`);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByTitle('Email preview').waitFor();
+    check((await page.locator('.preview p').first().innerText()).includes('Welcome'), 'the preview shows the rendered subject');
+    await audit(page, '04b-template');
+
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
     check(true, 'sign-out returns to the sign-in page');

@@ -6,6 +6,8 @@ import type { Role } from '@/types/api';
 const ContactsPage = lazy(() => import('@/features/contacts').then((m) => ({ default: m.ContactsPage })));
 const ContactPage = lazy(() => import('@/features/contacts').then((m) => ({ default: m.ContactPage })));
 const UsersPage = lazy(() => import('@/features/users').then((m) => ({ default: m.UsersPage })));
+const TemplatesPage = lazy(() => import('@/features/templates').then((m) => ({ default: m.TemplatesPage })));
+const TemplatePage = lazy(() => import('@/features/templates').then((m) => ({ default: m.TemplatePage })));
 const AuditPage = lazy(() => import('@/features/audit').then((m) => ({ default: m.AuditPage })));
 
 export interface PageRoute {
@@ -19,6 +21,8 @@ export interface PageRoute {
 export const PAGES: PageRoute[] = [
   { path: '/contacts', element: <ContactsPage />, label: 'Contacts', minRole: 'viewer' },
   { path: '/contacts/:id', element: <ContactPage />, minRole: 'viewer' },
+  { path: '/templates', element: <TemplatesPage />, label: 'Templates', minRole: 'viewer' },
+  { path: '/templates/:id', element: <TemplatePage />, minRole: 'viewer' },
   { path: '/audit', element: <AuditPage />, label: 'Audit log', minRole: 'viewer' },
   { path: '/users', element: <UsersPage />, label: 'Users', minRole: 'admin' },
 ];

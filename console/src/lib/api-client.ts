@@ -8,6 +8,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Anything else the error body carries (a template's problems, say). */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -52,7 +54,8 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
     if (!res.ok) {
       const e = (body as ApiErrorBody | undefined)?.error;
       if (res.status === 401) opts.onUnauthorized?.();
-      throw new ApiError(res.status, e?.code ?? 'http_' + res.status, e?.message ?? `The API answered ${res.status} ${res.statusText}.`);
+      const { code, message, ...details } = e ?? { code: undefined, message: undefined };
+      throw new ApiError(res.status, code ?? 'http_' + res.status, message ?? `The API answered ${res.status} ${res.statusText}.`, details);
     }
     return body as T;
   };

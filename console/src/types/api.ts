@@ -5,7 +5,7 @@
 export type Role = 'viewer' | 'marketer' | 'admin';
 
 export interface ApiErrorBody {
-  error: { code: string; message: string };
+  error: { code: string; message: string } & Record<string, unknown>;
 }
 
 export type Stage = 'subscriber' | 'lead' | 'mql' | 'sql' | 'opportunity' | 'customer' | 'disqualified';
@@ -127,4 +127,51 @@ export interface AuditEntry {
 export interface AuditPage {
   entries: AuditEntry[];
   next?: string;
+}
+
+export interface TemplateAddress {
+  name?: string;
+  address: string;
+}
+
+export interface Template {
+  id: string;
+  name: string;
+  kind: string;
+  topic?: string;
+  from: TemplateAddress;
+  reply_to?: string[];
+  subject: string;
+  preheader?: string;
+  html: string;
+  text?: string;
+}
+
+export interface TemplateEntry extends Template {
+  source: string;
+  overrides_repo?: boolean;
+  created_at?: string;
+  updated_at?: string;
+}
+
+export interface TemplateView extends TemplateEntry {
+  warnings: string[];
+}
+
+export interface TemplateProblem {
+  field: string;
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+export interface TemplatePreview {
+  template_id: string;
+  contact_id: string;
+  sample: boolean;
+  subject: string;
+  preheader: string;
+  html: string;
+  text: string;
+  warnings: string[];
 }
