@@ -112,8 +112,8 @@ func principal(ctx context.Context) auth.Principal {
 // record writes the audit entry of a change that succeeded. The change has
 // been made, so a failure to record is logged loudly rather than turned
 // into an error the caller would retry.
-func (h *Handler) record(ctx context.Context, req httpapi.Request, who auth.Principal, status int) {
-	path := strings.TrimPrefix(req.RouteKey, strings.SplitN(req.RouteKey, " ", 2)[0]+" ")
+func (h *Handler) record(ctx context.Context, req httpapi.Request, route catalog.Route, who auth.Principal, status int) {
+	path := route.Path
 	e := audit.Entry{
 		ID: rand.Text()[:16], At: h.now().UTC(),
 		ActorID: who.Subject, Actor: who.Name(), Role: string(who.Role),

@@ -198,7 +198,7 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 		resp = h.fail(ctx, req, err)
 	}
 	if route.Audited() && resp.StatusCode < 400 {
-		h.record(ctx, req, who, resp.StatusCode)
+		h.record(ctx, req, route, who, resp.StatusCode)
 	}
 	return resp, nil
 }
