@@ -58,12 +58,6 @@ func NewWith(svc *ingest.Service, log *slog.Logger) *Handler {
 	return &Handler{svc: svc, log: log}
 }
 
-var corsHeaders = map[string]string{
-	"Access-Control-Allow-Methods": "POST, OPTIONS",
-	"Access-Control-Allow-Headers": "Content-Type, Authorization, X-Site-Key",
-	"Access-Control-Max-Age":       "86400",
-}
-
 // Handle serves one request.
 func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 	switch req.RouteKey {
@@ -78,19 +72,16 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 	origin := httpapi.Header(req, "Origin")
 	method := req.RequestContext.HTTP.Method
 	if method == http.MethodOptions {
-		// A preflight carries no write key, so it cannot be checked against a
-		// site; the POST that follows is, and is refused for other origins.
-		headers := map[string]string{"Vary": "Origin"}
-		if origin != "" {
-			headers["Access-Control-Allow-Origin"] = origin
-			for k, v := range corsHeaders {
-				headers[k] = v
-			}
-		}
-		return httpapi.Response{StatusCode: http.StatusNoContent, Headers: headers}, nil
+		return trackingPreflight(origin, httpapi.Header(req, "Access-Control-Request-Headers")), nil
 	}
 	body, err := httpapi.Body(req)
 	if err != nil {
+		return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
+	}
+	if body, err = decodeContent(httpapi.Header(req, "Content-Encoding"), body); err != nil {
+		if errors.Is(err, errUnsupportedEncoding) {
+			return httpapi.Fail(http.StatusUnsupportedMediaType, "unsupported_encoding", err.Error(), map[string]string{"Accept-Encoding": "gzip"}), nil
+		}
 		return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
 	}
 	acc, err := h.svc.Accept(ctx, ingest.Call{
