@@ -143,6 +143,10 @@ func (b *builder) addConsole(dir string) {
 		if strings.HasPrefix(*c.Node().Id(), "Custom::CDKBucketDeployment") {
 			cdknag.NagSuppressions_AddResourceSuppressions(c, &[]*cdknag.NagPackSuppression{
 				{Id: jsii.String("AwsSolutions-L1"), Reason: jsii.String("CDK's own deploy-time handler: its runtime is chosen and updated by the CDK version.")},
+				{Id: jsii.String("Serverless-LambdaLatestVersion"), Reason: jsii.String("CDK's own deploy-time handler: its runtime is chosen and updated by the CDK version.")},
+				{Id: jsii.String("Serverless-LambdaDLQ"), Reason: jsii.String("Invoked only by CloudFormation as a custom resource, synchronously from the deploy's view: " +
+					"a failure fails (and rolls back) the deploy and is shown in its events, so there is no event to keep in a dead-letter queue.")},
+				{Id: jsii.String("Serverless-LambdaTracing"), Reason: jsii.String("Runs once per deploy to copy static files; X-Ray would trace nothing a deploy's events and its log group do not show.")},
 			}, jsii.Bool(true))
 		}
 	}
