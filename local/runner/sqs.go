@@ -57,27 +57,27 @@ func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Q
 			}
 			wait = 0
 		}
-		res, err := p.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl:                    aws.String(url),
-			MaxNumberOfMessages:         int32(min(10, f.Queue.BatchSize-len(msgs))),
-			WaitTimeSeconds:             wait,
-			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
-			MessageAttributeNames:       []string{"All"},
-		})
+		res, err := p.receive(ctx, url, int32(min(10, f.Queue.BatchSize-len(msgs))), wait)
+		if err == nil {
+			if len(res.Messages) > 0 && len(msgs) == 0 {
+				deadline = time.Now().Add(window)
+			}
+			msgs = append(msgs, res.Messages...)
+		}
+		if ctx.Err() != nil {
+			// Stopping: what this poller holds goes back on the queue now,
+			// not after a visibility timeout (Lambda's pollers do the same
+			// with messages they never delivered).
+			p.release(url, msgs)
+			return nil
+		}
 		if err != nil {
 			if len(msgs) > 0 {
 				// Messages already received are in flight: handing them to
 				// the function now beats leaving them invisible for a whole
-				// visibility timeout (or releasing them, below, on shutdown).
-				if ctx.Err() != nil {
-					p.release(url, msgs)
-					return nil
-				}
+				// visibility timeout.
 				p.log.WarnContext(ctx, "receive failed; invoking with the messages gathered so far", "queue", q.Name, "messages", len(msgs), "error", err)
 				break
-			}
-			if ctx.Err() != nil {
-				return nil
 			}
 			return fmt.Errorf("receive from %s: %w", q.Name, err)
 		}
@@ -86,12 +86,7 @@ func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Q
 				return nil
 			}
 			sleepCtx(ctx, 50*time.Millisecond)
-			continue
 		}
-		if len(msgs) == 0 {
-			deadline = time.Now().Add(window)
-		}
-		msgs = append(msgs, res.Messages...)
 	}
 	if len(msgs) == 0 {
 		return nil
@@ -110,6 +105,10 @@ func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Q
 		}
 	}
 	var resp events.SQSEventResponse
+	// Once handed over, a batch runs to its end (or the function's
+	// timeout) even if the poller is stopping, as on Lambda: cancelling it
+	// half-way would strand the batch in flight. Its deletes likewise.
+	ctx = context.WithoutCancel(ctx)
 	if err := p.invoke(ctx, f, ev, &resp); err != nil {
 		// A failed invocation deletes nothing: the whole batch comes back.
 		p.log.WarnContext(ctx, "invocation failed; batch will be redelivered", "function", f.Name, "error", err)
@@ -141,17 +140,49 @@ func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Q
 	}
 	for start := 0; start < len(del); start += 10 {
 		end := min(start+10, len(del))
-		if _, err := p.sqs.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: del[start:end]}); err != nil {
+		res, err := p.sqs.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: del[start:end]})
+		if err != nil {
 			return fmt.Errorf("delete processed messages from %s: %w", q.Name, err)
+		}
+		for _, e := range res.Failed {
+			// Processed but still queued: it comes back after the
+			// visibility timeout and the function must see it as a repeat.
+			p.log.WarnContext(ctx, "delete a processed message", "queue", q.Name, "entry", aws.ToString(e.Id), "code", aws.ToString(e.Code), "error", aws.ToString(e.Message))
 		}
 	}
 	return nil
+}
+
+// receiveGrace bounds a receive beyond its long poll, for a server that
+// never answers.
+const receiveGrace = 10 * time.Second
+
+// receive asks for up to max messages, long-polling wait seconds. Stopping
+// the poller does not cancel the request: goaws marks the messages it picks
+// as in flight before it writes its answer, so a request cancelled in
+// between leaves them invisible for a whole visibility timeout with nobody
+// holding their receipt handles (issue 8.10). The caller, back with the
+// answer, sees the stop and releases what it got; a stop therefore waits for
+// at most one long poll (1 s).
+func (p *Platform) receive(ctx context.Context, url string, max, wait int32) (*sqs.ReceiveMessageOutput, error) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(wait)*time.Second+receiveGrace)
+	defer cancel()
+	return p.sqs.ReceiveMessage(rctx, &sqs.ReceiveMessageInput{
+		QueueUrl:                    aws.String(url),
+		MaxNumberOfMessages:         max,
+		WaitTimeSeconds:             wait,
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+		MessageAttributeNames:       []string{"All"},
+	})
 }
 
 // release makes received messages visible again at once, for a poller that
 // stops before invoking its function with them: Lambda's pollers do not
 // hold messages they never delivered for a whole visibility timeout.
 func (p *Platform) release(url string, msgs []sqstypes.Message) {
+	if len(msgs) == 0 {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	// One call per message: goaws has no ChangeMessageVisibilityBatch.

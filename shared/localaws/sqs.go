@@ -8,7 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
+
+	"github.com/leadflow/leadflow/shared/localaws/sqsd"
 )
 
 // StartSQS starts goaws with a generated config and waits until it answers.
@@ -38,7 +39,7 @@ func StartSQS(ctx context.Context, o Options) (*Process, error) {
 				return nil, nil, fmt.Errorf("start sqs: %w", err)
 			}
 			conf := filepath.Join(dir, "goaws.yaml")
-			if err := os.WriteFile(conf, []byte(goawsConfig(port)), 0o644); err != nil {
+			if err := os.WriteFile(conf, []byte(sqsd.Config(port)), 0o644); err != nil {
 				runCleanups(cleanups)
 				return nil, nil, fmt.Errorf("start sqs: write %s: %w", conf, err)
 			}
@@ -53,26 +54,6 @@ func StartSQS(ctx context.Context, o Options) (*Process, error) {
 			return httpOK(ctx, endpoint+"/health")
 		},
 	})
-}
-
-// goawsConfig is goaws's YAML (read through ghodss/yaml, so Port must be a string).
-// The defaults mirror SQS's: 30 s visibility, 256 KiB messages, 4 days retention.
-func goawsConfig(port int) string {
-	return `Local:
-  Host: 127.0.0.1
-  Port: "` + strconv.Itoa(port) + `"
-  Region: ""
-  AccountID: "000000000000"
-  LogToFile: false
-  EnableDuplicates: false
-  QueueAttributeDefaults:
-    VisibilityTimeout: 30
-    ReceiveMessageWaitTimeSeconds: 0
-    MaximumMessageSize: 262144
-    MessageRetentionPeriod: 345600
-  Queues: []
-  Topics: []
-`
 }
 
 // configDir returns dataDir (created if needed) or a fresh temp dir removed on cleanup.
