@@ -30,6 +30,8 @@ func Configure(configFile string, stop chan bool) (http.Handler, error) {
 		return nil, fmt.Errorf("goaws config: %w", err)
 	}
 	log.SetFormatter(&log.JSONFormatter{})
+	// Warnings and errors only: goaws logs every message body at info.
+	log.SetLevel(log.WarnLevel)
 	conf.LoadYamlConfig(configFile, "Local")
 	go gosqs.PeriodicTasks(time.Second, stop)
 	return router.New(), nil
