@@ -5,6 +5,7 @@
 #   .local/tools/dynamodb/   DynamoDB Local 1.25.1 (DynamoDBLocal.jar + DynamoDBLocal_lib),
 #                            taken from the npm package amplify-dynamodb-simulator, because
 #                            AWS's own download site is not reachable from our machines.
+#   .local/tools/dynamodb-loopback/  LoopbackDynamoDB.class: starts DynamoDB Local on 127.0.0.1.
 #   .local/tools/sqsd        SQS-compatible server: goaws (pinned in go.mod) served by our own
 #                            main (shared/localaws/cmd/sqsd) on 127.0.0.1, with a journal.
 #   node_modules/            aws-ses-v2-local (SES v2), aws-cdk and @segment/analytics-node (the
@@ -127,6 +128,27 @@ install_dynamodb() {
 	log "DynamoDB Local installed in .local/tools/dynamodb"
 }
 
+# --- DynamoDB Local on loopback ---------------------------------------------------
+# DynamoDB Local has no bind-address option; shared/localaws/java/LoopbackDynamoDB.java
+# starts it on 127.0.0.1. Compiled once here with the JRE's own compiler module
+# (a JRE has no javac command), so each start does not pay for compiling it.
+install_dynamodb_loopback() {
+	local src="$ROOT/shared/localaws/java/LoopbackDynamoDB.java" out="$TOOLS/dynamodb-loopback" key
+	key="$(cat "$src" "$STAMPS/dynamodb" | hash_files /dev/stdin)"
+	if stamp_ok dynamodb-loopback "$key" && [[ -f "$out/LoopbackDynamoDB.class" ]]; then
+		return
+	fi
+	log "compiling the DynamoDB Local loopback launcher"
+	rm -rf "$TMP/dynamodb-loopback"
+	java -m jdk.compiler/com.sun.tools.javac.Main -d "$TMP/dynamodb-loopback" \
+		-cp "$TOOLS/dynamodb/DynamoDBLocal.jar:$TOOLS/dynamodb/DynamoDBLocal_lib/*" "$src" ||
+		die "compiling $src failed (the JRE needs its jdk.compiler module: openjdk-17-jre-headless has it)"
+	rm -rf "$out"
+	mv "$TMP/dynamodb-loopback" "$out"
+	write_stamp dynamodb-loopback "$key"
+	log "DynamoDB Local loopback launcher installed in .local/tools/dynamodb-loopback"
+}
+
 # --- sqsd (SQS: goaws's handlers behind our own main) --------------------------------
 install_sqsd() {
 	local key
@@ -168,6 +190,7 @@ ensure_java
 ensure_chromium
 install_node_modules # first: the DynamoDB step uses node to check the tarball
 install_dynamodb
+install_dynamodb_loopback
 install_sqsd
 # aws-cdk ships Go init templates; a module marker keeps node_modules out of
 # `go vet ./...` and `go test ./...`, as a nested module always is.
