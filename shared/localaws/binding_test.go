@@ -81,8 +81,10 @@ func TestServersListenOnLoopbackOnly(t *testing.T) {
 
 	for name, fn := range map[string]func(t *testing.T) *localaws.Process{
 		"dynamodb": func(t *testing.T) *localaws.Process { return start(t, localaws.StartDynamoDB, localaws.Options{}) },
-		"sqs":      func(t *testing.T) *localaws.Process { return start(t, localaws.StartSQS, localaws.Options{DataDir: t.TempDir()}) },
-		"ses":      func(t *testing.T) *localaws.Process { return start(t, localaws.StartSES, localaws.Options{}) },
+		"sqs": func(t *testing.T) *localaws.Process {
+			return start(t, localaws.StartSQS, localaws.Options{DataDir: t.TempDir()})
+		},
+		"ses": func(t *testing.T) *localaws.Process { return start(t, localaws.StartSES, localaws.Options{}) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
