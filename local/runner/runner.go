@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -76,6 +77,8 @@ type Platform struct {
 	bus       *eventBus
 	ses       *sesProxy
 	wg        sync.WaitGroup
+	// held counts the batches pollers have received and not yet finished.
+	held atomic.Int64
 }
 
 // Stats counts what the local platform did, for tests and the bench.

@@ -61,6 +61,10 @@ func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Q
 		if err == nil {
 			if len(res.Messages) > 0 && len(msgs) == 0 {
 				deadline = time.Now().Add(window)
+				// Held until deleted, released or left to time out: Drain
+				// waits for it.
+				p.held.Add(1)
+				defer p.held.Add(-1)
 			}
 			msgs = append(msgs, res.Messages...)
 		}
@@ -202,40 +206,63 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-// queuedCounts are the attributes that together count every message a queue
-// still holds: visible, in flight and delayed.
-var queuedCounts = []sqstypes.QueueAttributeName{
-	sqstypes.QueueAttributeNameApproximateNumberOfMessages,
-	sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-	sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
-}
-
-// Drain waits until every queue is empty (none visible, in flight or delayed) or
-// ctx ends. `make dev` calls it after the API stopped accepting, so events
-// already accepted are processed before the in-memory queue server stops.
+// Drain waits until no queue holds a message a poller could take now and no
+// poller holds a batch, or ctx ends. `make dev` calls it after the API
+// stopped accepting, so what was accepted is processed before it stops.
+//
+// It does not wait for what it cannot process now: delayed messages
+// (deferred sends, paced retries) and messages in flight that no poller
+// holds (a failed batch waiting out its visibility timeout, on its way to
+// the dead-letter queue). Those stay in the SQS server, whose journal keeps
+// them for the next start when it has a data dir (make dev's does).
+//
+// Two quiet looks in a row are required: between a receive's answer and
+// the poller counting its batch as held, a message is briefly neither
+// visible nor held.
 func (p *Platform) Drain(ctx context.Context) error {
+	quiet := 0
 	for {
-		left := 0
-		for name, url := range p.queueURLs {
-			res, err := p.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-				QueueUrl:       aws.String(url),
-				AttributeNames: queuedCounts,
-			})
-			if err != nil {
-				return fmt.Errorf("count messages in %s: %w", name, err)
-			}
-			for _, k := range queuedCounts {
-				n, _ := strconv.Atoi(res.Attributes[string(k)])
-				left += n
-			}
+		visible, err := p.visibleMessages(ctx)
+		if err != nil {
+			return err
 		}
-		if left == 0 {
-			return nil
+		held := p.held.Load()
+		if visible == 0 && held == 0 {
+			quiet++
+			if quiet == 2 {
+				return nil
+			}
+		} else {
+			quiet = 0
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("drain queues: %d messages left: %w", left, ctx.Err())
+			return fmt.Errorf("drain queues: %d messages ready, %d batches being processed: %w", visible, held, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// visibleMessages counts the messages the pollers could receive now, over
+// every queue. goaws counts every message it holds in
+// ApproximateNumberOfMessages (SQS counts only visible ones there) and the
+// received or still delayed ones in ApproximateNumberOfMessagesNotVisible.
+func (p *Platform) visibleMessages(ctx context.Context) (int, error) {
+	n := 0
+	for name, url := range p.queueURLs {
+		res, err := p.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+			QueueUrl: aws.String(url),
+			AttributeNames: []sqstypes.QueueAttributeName{
+				sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+				sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+			},
+		})
+		if err != nil {
+			return 0, fmt.Errorf("count messages in %s: %w", name, err)
+		}
+		all, _ := strconv.Atoi(res.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
+		hidden, _ := strconv.Atoi(res.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
+		n += max(all-hidden, 0)
+	}
+	return n, nil
 }
