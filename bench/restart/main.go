@@ -40,7 +40,8 @@ func main() {
 	batch := flag.Int("batch", 10, "events per /v1/batch request")
 	visitors := flag.Int("visitors", 200, "anonymous visitors the events are spread over")
 	workers := flag.Int("workers", 8, "concurrent posters")
-	settle := flag.Duration("settle", 3*time.Minute, "how long to wait for the counts to reach what was accepted")
+	settle := flag.Duration("settle", 5*time.Minute, "how long to wait for the counts to reach what was accepted")
+	keep := flag.Bool("keep", false, "keep the runner's state and output (printed) for a look afterwards")
 	flag.Parse()
 	signal := map[string]syscall.Signal{"KILL": syscall.SIGKILL, "TERM": syscall.SIGTERM}[*sig]
 	if signal == 0 {
@@ -50,7 +51,11 @@ func main() {
 	check(err)
 	work, err := os.MkdirTemp("", "leadflow-restart-")
 	check(err)
-	defer os.RemoveAll(work)
+	if *keep {
+		fmt.Println("state and runner output kept in", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
 	bin := filepath.Join(work, "leadflow-local")
 	build := exec.Command("go", "build", "-o", bin, "./local")
 	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
@@ -103,24 +108,26 @@ func main() {
 	}
 	close(jobs)
 	wg.Wait()
+	posting := time.Since(start)
 	down := <-stopped
 	fmt.Printf("posted %d events in %d batches of %d over %d visitors in %s; SIG%s after %d batches; the runner took %s to stop; %d posts failed and were retried\n",
 		*events, n, *batch, *visitors, time.Since(start).Round(time.Millisecond), *sig, n/2, down.Round(time.Millisecond), failedPosts.Load())
 
 	// Count until everything accepted is on a contact, or nothing moves.
-	var counted, timeline int
+	var counted, timeline, split int
 	deadline := time.Now().Add(*settle)
 	last, lastChange := -1, time.Now()
 	for time.Now().Before(deadline) {
-		counted, timeline = r.count(*visitors)
+		counted, timeline, split = r.count(*visitors)
 		if counted >= *events && timeline >= *events {
 			break
 		}
 		if counted+timeline != last {
 			last, lastChange = counted+timeline, time.Now()
-		} else if time.Since(lastChange) > 45*time.Second {
-			// Past any visibility timeout a retry could be waiting on
-			// (the events queue's is 180 s; a restart releases them).
+		} else if time.Since(lastChange) > 45*time.Second && r.queued() == 0 {
+			// Nothing moves and nothing is left in the SQS server. While
+			// something is (in flight, say, for up to the events queue's
+			// 180 s visibility timeout), keep waiting: that is late, not lost.
 			break
 		}
 		time.Sleep(2 * time.Second)
@@ -131,6 +138,9 @@ func main() {
 	fmt.Printf("lost (accepted, never counted)     %d\n", max(*events-counted, 0))
 	fmt.Printf("counted twice                      %d\n", max(counted-*events, 0))
 	fmt.Printf("on a timeline but not counted      %d\n", max(timeline-counted, 0))
+	fmt.Printf("visitors without exactly 1 contact %d\n", split)
+	fmt.Printf("messages still in the events queue %d (each one request of %d events)\n", r.queued(), *batch)
+	fmt.Printf("last count changed %s after the posting ended\n", lastChange.Sub(start.Add(posting)).Round(time.Second))
 }
 
 // batchBody is batch b: events b*size .. (b+1)*size-1, each with a fixed
@@ -245,25 +255,52 @@ func (r *runnerProc) get(path string) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
-// count sums every visitor's event_count and timeline rows.
-func (r *runnerProc) count(visitors int) (counted, timeline int) {
+// count sums event_count and timeline rows over every contact of every
+// visitor; split says how many visitors have other than one contact.
+func (r *runnerProc) count(visitors int) (counted, timeline, split int) {
 	for v := range visitors {
 		code, body := r.get(fmt.Sprintf("/v1/contacts?anonymous_id=rb-visitor-%04d", v))
 		list, _ := body["contacts"].([]any)
-		if code != 200 || len(list) != 1 {
-			continue
-		}
-		id, _ := list[0].(map[string]any)["id"].(string)
-		code, c := r.get("/v1/contacts/" + id + "?events=500")
 		if code != 200 {
 			continue
 		}
-		n, _ := c["event_count"].(float64)
-		evs, _ := c["events"].([]any)
-		counted += int(n)
-		timeline += len(evs)
+		if len(list) != 1 {
+			split++
+		}
+		for _, c := range list {
+			id, _ := c.(map[string]any)["id"].(string)
+			code, c := r.get("/v1/contacts/" + id + "?events=500")
+			if code != 200 {
+				continue
+			}
+			n, _ := c["event_count"].(float64)
+			evs, _ := c["events"].([]any)
+			counted += int(n)
+			timeline += len(evs)
+		}
 	}
-	return counted, timeline
+	return counted, timeline, split
+}
+
+// queued is every message the SQS server holds in the events queue
+// (visible, in flight or delayed), read with the JSON protocol.
+func (r *runnerProc) queued() int {
+	body := fmt.Sprintf(`{"QueueUrl":"http://127.0.0.1:%d/000000000000/events","AttributeNames":["ApproximateNumberOfMessages"]}`, r.sqs)
+	req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("http://127.0.0.1:%d/", r.sqs), bytes.NewReader([]byte(body)))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	req.Header.Set("X-Amz-Target", "AmazonSQS.GetQueueAttributes")
+	resp, err := client.Do(req)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	var out struct{ Attributes map[string]string }
+	json.NewDecoder(resp.Body).Decode(&out)
+	n, err := strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 func freePort() int {
