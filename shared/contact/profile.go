@@ -74,8 +74,17 @@ type Profile struct {
 	// Applied is the de-duplication window: hashes of the most recent message
 	// ids and event groups applied to this profile. A redelivered queue
 	// message or a retried HTTP batch finds its hashes here and changes
-	// nothing, at no extra write per event.
+	// nothing, at no extra write per event. See dedup.go for the rest.
 	Applied []uint64 `json:"-"`
+	// AppliedKeys[i] is the client's time of the event of Applied[i], in
+	// Unix seconds (0 for a group, or a window stored before keys existed).
+	AppliedKeys []uint32 `json:"-"`
+	// AppliedHorizon is the latest AppliedKeys entry that has left the
+	// window (0: none has): a message with a later time is new.
+	AppliedHorizon uint32 `json:"-"`
+	// LastCommit is the Commit.ID of the last profile write that applied
+	// events; the timeline chunks it wrote carry it.
+	LastCommit uint64 `json:"-"`
 	// UnsubscribedTopics are the subscription topics (definitions/topics.json)
 	// the contact switched off in the preference centre or with a topic's
 	// unsubscribe link, while staying subscribed to the others.
@@ -102,10 +111,11 @@ type Touch struct {
 	At       time.Time `json:"at"`
 }
 
-// AppliedWindow is how many hashes a profile remembers. 48 x 8 bytes keeps the
-// profile item well under 1 KB of overhead while covering a client's retry of
-// its last batches.
-const AppliedWindow = 48
+// AppliedWindow is how many hashes a profile remembers. 32 x (8 + 4) bytes is
+// what 48 bare hashes took, keeping the profile item at one write unit, and
+// covers a client's retry of its last batches; older retries are found in
+// the timeline (dedup.go).
+const AppliedWindow = 32
 
 // SessionGap is the inactivity that starts a new session, as in web analytics.
 const SessionGap = 30 * time.Minute
@@ -124,8 +134,16 @@ func (p *Profile) Apply(msgs []tracking.Message, now time.Time) []tracking.Messa
 	return p.ApplyWith(msgs, now, interest.Rules{})
 }
 
-// ApplyWith is Apply with interest rules.
+// ApplyWith is Apply with interest rules. On its own it recognises only
+// retries still in the window; the Processor also checks the timeline
+// (ApplyChecked).
 func (p *Profile) ApplyWith(msgs []tracking.Message, now time.Time, rules interest.Rules) []tracking.Message {
+	return p.ApplyChecked(msgs, now, rules, nil)
+}
+
+// ApplyChecked is ApplyWith for a batch whose Doubtful messages were looked
+// up in the timeline: seen holds the ids found applied before.
+func (p *Profile) ApplyChecked(msgs []tracking.Message, now time.Time, rules interest.Rules, seen map[string]bool) []tracking.Message {
 	group := GroupHash(msgs)
 	if slices.Contains(p.Applied, group) {
 		return nil
@@ -133,25 +151,31 @@ func (p *Profile) ApplyWith(msgs []tracking.Message, now time.Time, rules intere
 	sorted := slices.Clone(msgs)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Timestamp.Before(sorted[j].Timestamp) })
 
-	seen := map[uint64]bool{}
-	var fresh []tracking.Message
-	var hashes []uint64
+	batch := map[uint64]bool{}
+	var fresh, remembered []tracking.Message
 	for _, m := range sorted {
 		h := Hash(m.MessageID)
-		if seen[h] || slices.Contains(p.Applied, h) {
+		if batch[h] || slices.Contains(p.Applied, h) {
 			continue
 		}
-		seen[h] = true
-		hashes = append(hashes, h)
+		batch[h] = true
+		// A late retry found in the timeline goes back into the window
+		// too (when the batch has new events, so the profile is written).
+		remembered = append(remembered, m)
+		if seen[m.MessageID] {
+			continue
+		}
 		fresh = append(fresh, m)
 		p.applyOne(m, rules)
 	}
-	// The group hash goes last so it is the last to fall out of the window.
-	hashes = append(hashes, group)
-	p.Applied = append(p.Applied, hashes...)
-	if over := len(p.Applied) - AppliedWindow; over > 0 {
-		p.Applied = slices.Clone(p.Applied[over:])
+	// Only now: a batch larger than the window must not push out entries
+	// it is still checked against. The group hash goes last so it is the
+	// last to fall out of the window.
+	hashes, keys := make([]uint64, 0, len(remembered)+1), make([]uint32, 0, len(remembered)+1)
+	for _, m := range remembered {
+		hashes, keys = append(hashes, Hash(m.MessageID)), append(keys, rememberKey(m))
 	}
+	p.remember(append(hashes, group), append(keys, 0))
 	if len(fresh) > 0 {
 		p.UpdatedAt = now.UTC()
 		if p.CreatedAt.IsZero() {
@@ -163,11 +187,17 @@ func (p *Profile) ApplyWith(msgs []tracking.Message, now time.Time, rules intere
 
 func (p *Profile) applyOne(m tracking.Message, rules interest.Rules) {
 	ts := m.Timestamp.UTC()
+	// Anyone holding the public write key can send a known contact's email
+	// or user id. Such a call still adds behaviour (counts, pages, interests,
+	// scoring), attaches its device and fills traits not set yet, but it
+	// never overwrites what the contact has: traits, identities, first seen
+	// and first touch. A verified call (see tracking.Message.Verified) can.
+	guarded := !m.Verified && p.Known()
 	p.EventCount++
 	if p.LastSeen.IsZero() || ts.Sub(p.LastSeen) > SessionGap {
 		p.Sessions++
 	}
-	earliest := p.FirstSeen.IsZero() || ts.Before(p.FirstSeen)
+	earliest := p.FirstSeen.IsZero() || (ts.Before(p.FirstSeen) && !guarded)
 	if earliest {
 		p.FirstSeen = ts
 	}
@@ -178,7 +208,7 @@ func (p *Profile) applyOne(m tracking.Message, rules interest.Rules) {
 	if m.AnonymousID != "" {
 		p.AddAnonymousID(m.AnonymousID)
 	}
-	if m.UserID != "" {
+	if m.UserID != "" && !guarded {
 		p.UserID = m.UserID
 	}
 	if m.Type == tracking.TypePage || m.Type == tracking.TypeScreen {
@@ -188,9 +218,13 @@ func (p *Profile) applyOne(m tracking.Message, rules interest.Rules) {
 		}
 	}
 	if m.Type == tracking.TypeIdentify {
-		p.MergeTraits(m.Traits, ts)
+		if guarded {
+			p.AddTraits(m.Traits, ts)
+		} else {
+			p.MergeTraits(m.Traits, ts)
+		}
 	}
-	if email := NormalizeEmail(m.Email()); email != "" && (m.Type == tracking.TypeIdentify || p.Email == "") {
+	if email := NormalizeEmail(m.Email()); email != "" && !guarded && (m.Type == tracking.TypeIdentify || p.Email == "") {
 		p.Email = email
 		p.Company = enrich.CompanyFromEmail(email)
 	}
@@ -308,6 +342,33 @@ func (p *Profile) MergeTraits(traits map[string]any, ts time.Time) {
 			continue
 		}
 		p.Traits[k] = v
+	}
+}
+
+// AddTraits sets only the traits the contact never had: the most an
+// unverified call may do to a known contact. A trait once set (even if later
+// removed with a null) is the contact's; a null here removes nothing. The
+// email trait is an identity, not a fact to fill in: it is never added here,
+// so traits.email cannot name someone other than the contact's address.
+func (p *Profile) AddTraits(traits map[string]any, ts time.Time) {
+	for k, v := range traits {
+		if v == nil || k == "email" {
+			continue
+		}
+		if _, set := p.TraitTimes[k]; set {
+			continue
+		}
+		if _, set := p.Traits[k]; set {
+			continue
+		}
+		if p.Traits == nil {
+			p.Traits = map[string]any{}
+		}
+		if p.TraitTimes == nil {
+			p.TraitTimes = map[string]time.Time{}
+		}
+		p.Traits[k] = v
+		p.TraitTimes[k] = ts
 	}
 }
 

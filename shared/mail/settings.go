@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/shared/template"
+	"github.com/leadflow/leadflow/shared/timezone"
 )
 
 // Settings are the account's sending rules: who mail comes from, the
@@ -44,6 +45,12 @@ type Settings struct {
 	// outcome before it is treated as in doubt (a crash between the claim
 	// and the SES call's result).
 	InDoubtAfterMinutes int `json:"in_doubt_after_minutes"`
+	// LinkHosts are hosts a tracked click may redirect to whatever the
+	// template: "example.com", or "*.example.com" for every name below it
+	// (not example.com itself). A click also redirects to the hosts its
+	// template's links are written with and to Leadflow's own host; see
+	// ClickGuard.
+	LinkHosts []string `json:"link_hosts,omitempty"`
 }
 
 // Sender is the default sender identity; a template's own from and
@@ -136,13 +143,11 @@ func (s Settings) InDoubtAfter() time.Duration {
 	return time.Duration(max(s.InDoubtAfterMinutes, 1)) * time.Minute
 }
 
-// Location is the time zone quiet hours are read in for a contact.
+// Location is the time zone quiet hours are read in for a contact: its own
+// (an IANA name or a fixed offset, see package timezone), else the default.
 func (s Settings) Location(tz string) *time.Location {
 	for _, name := range []string{tz, s.DefaultTimezone} {
-		if name == "" {
-			continue
-		}
-		if loc, err := time.LoadLocation(name); err == nil {
+		if loc, ok := timezone.Load(name); ok {
 			return loc
 		}
 	}
@@ -208,6 +213,14 @@ func (s Settings) Validate() error {
 	if s.InDoubtAfterMinutes < 1 || s.InDoubtAfterMinutes > 14 {
 		// The re-check of an in-doubt send rides on an SQS delay, at most 15 minutes.
 		bad("in_doubt_after_minutes must be from 1 to 14")
+	}
+	if len(s.LinkHosts) > maxLinkHosts {
+		bad("link_hosts: at most %d hosts", maxLinkHosts)
+	}
+	for i, h := range s.LinkHosts {
+		if err := checkLinkHost(h); err != nil {
+			bad("link_hosts[%d] %q: %v", i, h, err)
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("sending settings: %w", errors.Join(errs...))

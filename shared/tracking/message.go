@@ -48,6 +48,26 @@ type Message struct {
 	// ContactID addresses a contact directly. Only internal producers (timers,
 	// email events) set it; Parse never does, so a website cannot.
 	ContactID string `json:"contactId,omitempty"`
+	// Verified is true when the site proved who sent the call: a valid
+	// user hash (UserHash) or the site's identity secret itself. Only ingest
+	// sets it, after checking the HMAC; Parse never does, so no client field
+	// can. It travels in the queue message to the contact processor, which
+	// lets unverified calls add to a known contact but never overwrite it.
+	Verified bool `json:"verified,omitempty"`
+	// UserHash is the HMAC the client sent with the call
+	// (integrations.Leadflow.user_hash, or user_hash in traits or
+	// context.traits). Ingest checks it and sets Verified; it is never
+	// queued or stored.
+	UserHash string `json:"-"`
+}
+
+// VerifiedIdentity is what a user hash signs: the user id, or the email
+// when the call has no user id (as Intercom's identity verification).
+func (m *Message) VerifiedIdentity() string {
+	if m.UserID != "" {
+		return m.UserID
+	}
+	return m.Email()
 }
 
 // Context is the spec's context object, limited to what Leadflow uses; other
@@ -83,9 +103,13 @@ type Internal struct {
 	// Consent is what the person agreed to, when, where.
 	Consent *Consent `json:"consent,omitempty"`
 	// DoubleOptIn leaves a new subscriber pending until they confirm.
-	DoubleOptIn bool     `json:"doubleOptIn,omitempty"`
-	Tags        []string `json:"tags,omitempty"`
-	Lists       []string `json:"lists,omitempty"`
+	DoubleOptIn bool `json:"doubleOptIn,omitempty"`
+	// NoConfirmMail: the address has had its share of double opt-in mails
+	// for now (ingest's per-address limit), so this fill mails nothing;
+	// its consent still waits for a confirmation from an earlier mail.
+	NoConfirmMail bool     `json:"noConfirmMail,omitempty"`
+	Tags          []string `json:"tags,omitempty"`
+	Lists         []string `json:"lists,omitempty"`
 }
 
 // Consent is a record of agreement, kept as evidence.

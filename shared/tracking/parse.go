@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/leadflow/leadflow/shared/timezone"
 )
 
 // Error is a problem with a request that the client must fix. Code is
@@ -92,6 +94,7 @@ type wireMessage struct {
 	Timestamp         json.RawMessage `json:"timestamp"`
 	OriginalTimestamp json.RawMessage `json:"originalTimestamp"`
 	SentAt            json.RawMessage `json:"sentAt"`
+	Integrations      json.RawMessage `json:"integrations"`
 	WriteKey          string          `json:"writeKey"`
 }
 
@@ -257,6 +260,13 @@ func parseMessage(raw json.RawMessage, r Request, batchSentAt *time.Time, batchC
 		return Message{}, "", errorf("invalid_traits", "context.traits: %v", err)
 	}
 	m.Context.Traits = CleanTraits(m.Context.Traits)
+	// The hash leaves both trait maps first, so the merge below cannot copy it.
+	m.UserHash = userHash(w.Integrations, m.Traits, m.Context.Traits)
+	if m.Type == TypeIdentify {
+		if m.Traits, err = identifyTraits(m.Traits, m.Context.Traits); err != nil {
+			return Message{}, "", errorf("invalid_traits", "traits and context.traits: %v", err)
+		}
+	}
 	if m.Context.IP == "" {
 		m.Context.IP = r.SourceIP
 	}
@@ -280,6 +290,43 @@ func parseMessage(raw json.RawMessage, r Request, batchSentAt *time.Time, batchC
 		m.MessageID = "lf-" + hex.EncodeToString(sum[:16])
 	}
 	return m, w.WriteKey, nil
+}
+
+// UserHashKey is the field that carries a user hash: in
+// integrations.Leadflow (how analytics.js and RudderStack pass options to
+// one destination, as Segment's Intercom destination takes its user_hash),
+// or in traits or context.traits (what the Leadflow snippet and libraries
+// that only pass traits can send).
+const UserHashKey = "user_hash"
+
+// userHash takes the call's user hash and removes it from the traits: it is
+// a credential of the call, not a fact about the person, so it is never
+// stored. A non-string value counts as no hash.
+func userHash(integrations json.RawMessage, traits ...map[string]any) string {
+	var hash string
+	var opts map[string]json.RawMessage
+	if json.Unmarshal(integrations, &opts) == nil {
+		for k, v := range opts {
+			if !strings.EqualFold(k, "leadflow") {
+				continue
+			}
+			var dest map[string]any
+			if json.Unmarshal(v, &dest) == nil {
+				if s, ok := dest[UserHashKey].(string); ok && hash == "" {
+					hash = s
+				}
+			}
+		}
+	}
+	for _, t := range traits {
+		if v, ok := t[UserHashKey]; ok {
+			if s, ok := v.(string); ok && hash == "" {
+				hash = s
+			}
+			delete(t, UserHashKey)
+		}
+	}
+	return truncate(strings.TrimSpace(hash), 128)
 }
 
 func pageFromProperties(props map[string]any) *Page {
@@ -443,7 +490,11 @@ func parseContext(raw json.RawMessage) (Context, error) {
 		case "locale":
 			err = json.Unmarshal(v, &c.Locale)
 		case "timezone":
-			err = json.Unmarshal(v, &c.Timezone)
+			// Only a zone or a fixed offset is kept, in the form quiet hours
+			// read (see package timezone); anything else ("NA") is dropped.
+			if err = json.Unmarshal(v, &c.Timezone); err == nil {
+				c.Timezone, _ = timezone.Normalize(c.Timezone)
+			}
 		case "traits":
 			c.Traits, err = object(v)
 		case "library":

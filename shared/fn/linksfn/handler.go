@@ -36,6 +36,7 @@ import (
 	"github.com/leadflow/leadflow/shared/preference"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
+	"github.com/leadflow/leadflow/shared/template"
 	"github.com/leadflow/leadflow/shared/token"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
@@ -51,6 +52,10 @@ type Config struct {
 	PublicBaseURL string
 	// Topics are the subscription topics the preference centre lists.
 	Topics []preference.Topic
+	// Sending holds link_hosts; Templates are the repo's templates, whose
+	// link hosts click redirects are checked against.
+	Sending   mail.Settings
+	Templates []template.Template
 }
 
 // ConfigFromEnv reads the function's settings.
@@ -75,6 +80,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("links: %w", err)
 	}
 	c.Topics = topics
+	if c.Sending, err = definitions.Sending(); err != nil {
+		return c, fmt.Errorf("links: %w", err)
+	}
+	if c.Templates, err = definitions.Templates(); err != nil {
+		return c, fmt.Errorf("links: %w", err)
+	}
 	return c, nil
 }
 
@@ -117,6 +128,9 @@ type Deps struct {
 	Signer  *token.Signer
 	BaseURL string
 	Topics  []preference.Topic
+	// Clicks re-checks where a click link may redirect; its OwnHost
+	// defaults to BaseURL's host.
+	Clicks mail.ClickGuard
 	// Now may be nil (time.Now).
 	Now func() time.Time
 }
@@ -138,6 +152,13 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		Signer:  signer,
 		BaseURL: cfg.PublicBaseURL,
 		Topics:  cfg.Topics,
+		Clicks: mail.ClickGuard{
+			Settings: cfg.Sending,
+			// Cached a minute, as the sender does: a click costs a
+			// template read at most once a minute per template.
+			Templates: mail.NewTemplates(store, cfg.Templates, time.Minute),
+			Sends:     store,
+		},
 	}, log)
 }
 
@@ -147,6 +168,9 @@ func NewWith(d Deps, log *slog.Logger) *Handler {
 		d.Now = time.Now
 	}
 	d.BaseURL = strings.TrimRight(d.BaseURL, "/")
+	if u, err := url.Parse(d.BaseURL); err == nil && d.Clicks.OwnHost == "" {
+		d.Clicks.OwnHost = u.Hostname()
+	}
 	return &Handler{d: d, log: log}
 }
 
@@ -202,18 +226,26 @@ func (h *Handler) open(ctx context.Context, req httpapi.Request, raw string, now
 	}
 }
 
-// click redirects only to the URL its token was signed for, and only to
-// http(s): an unsigned or altered link gets a 400 page, never a redirect,
-// so the endpoint cannot serve as an open redirect for phishing.
+// click redirects only to the URL its token was signed for, and only when
+// that URL is http(s) to a host the link's template is written with, one
+// on link_hosts or Leadflow's own (mail.ClickGuard): an unsigned or
+// altered link gets a 400 page and a signed one to any other host a 403
+// page, never a redirect, so the endpoint cannot serve as an open redirect
+// for phishing, whatever a template stored before the save-time checks
+// put in its links.
 func (h *Handler) click(ctx context.Context, req httpapi.Request, raw string, now time.Time) httpapi.Response {
 	tok, err := h.d.Signer.Verify(token.Click, raw, now)
 	if err != nil {
 		return brokenLink()
 	}
-	dest, ok := redirectTarget(tok.URL)
-	if !ok {
-		h.log.WarnContext(ctx, "signed click link with an unusable URL", "contact_id", tok.ContactID, "send_id", tok.SendID)
-		return brokenLink()
+	dest, err := h.d.Clicks.Destination(ctx, tok)
+	if errors.Is(err, mail.ErrClickRefused) {
+		h.log.WarnContext(ctx, "signed click link to a destination not allowed", "contact_id", tok.ContactID, "send_id", tok.SendID, "template_id", tok.TemplateID, "error", err)
+		return refusedLink()
+	}
+	if err != nil {
+		h.log.ErrorContext(ctx, "check click destination", "contact_id", tok.ContactID, "send_id", tok.SendID, "error", err)
+		return unavailable()
 	}
 	v := h.classify(ctx, engagement.Click, tok, req, now)
 	h.record(ctx, req, engagement.Clicked(target(tok), dest, v, now))
@@ -221,16 +253,6 @@ func (h *Handler) click(ctx context.Context, req httpapi.Request, raw string, no
 		StatusCode: http.StatusFound,
 		Headers:    map[string]string{"Location": dest, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
 	}
-}
-
-// redirectTarget accepts absolute http(s) URLs with a host. url.Parse
-// refuses control characters, so the value is safe in a header.
-func redirectTarget(s string) (string, bool) {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || (!strings.EqualFold(u.Scheme, "https") && !strings.EqualFold(u.Scheme, "http")) {
-		return "", false
-	}
-	return s, true
 }
 
 func (h *Handler) classify(ctx context.Context, kind string, tok token.Token, req httpapi.Request, now time.Time) engagement.Verdict {
