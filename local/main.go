@@ -51,7 +51,14 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// LEADFLOW_STATE_DIR moves the data (DynamoDB, the SQS journal, keys,
+	// logs) elsewhere: the restart bench runs its own platform beside yours.
 	state := filepath.Join(root, ".local")
+	if v := os.Getenv("LEADFLOW_STATE_DIR"); v != "" {
+		if state, err = filepath.Abs(v); err != nil {
+			return err
+		}
+	}
 	logDir := filepath.Join(state, "logs")
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return err
@@ -121,8 +128,8 @@ func run() error {
 	defer stop()
 
 	// The servers and pollers live on life, which outlives the signal: the
-	// API stops accepting first, then the queues drain (bounded), so an
-	// accepted event is not lost with the in-memory queue server.
+	// API stops accepting first, then what can be processed now is (bounded
+	// by 30 s); the rest stays in the SQS server's journal for next time.
 	life, endLife := context.WithCancel(context.Background())
 	defer endLife()
 	fmt.Println("Starting DynamoDB Local, the SQS server, the SES server and the Cognito server...")
@@ -213,8 +220,9 @@ Try it:
     -d '{"batch":[{"type":"page","anonymousId":"visitor-1","name":"Pricing","context":{"page":{"url":"https://example.com/pricing?utm_source=newsletter&utm_medium=email&utm_campaign=launch","title":"Pricing"}}}]}'
   curl -s -H 'Authorization: Bearer %s' '%s/v1/contacts?anonymous_id=visitor-1'
 
-Press Ctrl-C to stop. Contacts and events (DynamoDB) persist in .local/ across
-restarts; queued messages not yet processed do not (the SQS server is in memory).
+Press Ctrl-C to stop. Contacts and events (DynamoDB) and queued messages (the
+SQS server's journal) are kept in .local/ across restarts. Ctrl-C loses nothing
+accepted; so far a kill -9 lost nothing accepted either (README, "Local data").
 `, base, consoleEmail, consolePassword, consolePasswordFile, base, base, srv.SES.Endpoint, srv.DynamoDB.Endpoint, srv.SQS.Endpoint, pool.Endpoint, pool.ID, adminToken, siteKey, webhooksLine(), webhookSecretFile, logDir,
 		base, adminToken, base, siteKey, base, adminToken, base)
 
@@ -222,7 +230,7 @@ restarts; queued messages not yet processed do not (the SQS server is in memory)
 	if errors.Is(err, http.ErrServerClosed) {
 		<-shutDown // in-flight requests have been answered (or given up)
 	}
-	fmt.Println("\nStopped accepting; processing what is queued (up to 30 s)...")
+	fmt.Println("\nStopped accepting; processing what is ready (up to 30 s; the rest stays queued in .local/sqs)...")
 	drain, cancelDrain := context.WithTimeout(context.Background(), 30*time.Second)
 	if derr := platform.Drain(drain); derr != nil {
 		fmt.Fprintln(os.Stderr, "leadflow local:", derr)

@@ -5,7 +5,9 @@
 #   .local/tools/dynamodb/   DynamoDB Local 1.25.1 (DynamoDBLocal.jar + DynamoDBLocal_lib),
 #                            taken from the npm package amplify-dynamodb-simulator, because
 #                            AWS's own download site is not reachable from our machines.
-#   .local/tools/goaws       SQS-compatible server, built from the tool dependency pinned in go.mod.
+#   .local/tools/dynamodb-loopback/  LoopbackDynamoDB.class: starts DynamoDB Local on 127.0.0.1.
+#   .local/tools/sqsd        SQS-compatible server: goaws (pinned in go.mod) served by our own
+#                            main (shared/localaws/cmd/sqsd) on 127.0.0.1, with a journal.
 #   node_modules/            aws-ses-v2-local (SES v2), cognito-local (the console's sign-in),
 #                            aws-cdk and @segment/analytics-node (the browser tests' Segment
 #                            client), pinned in package.json / package-lock.json.
@@ -31,7 +33,7 @@ STAMPS="$TOOLS/stamps"
 # slip in silently under the same version.
 DDB_PKG="amplify-dynamodb-simulator@2.9.30"
 DDB_INTEGRITY="sha512-xTeeRLvzEfqyd5lh3bH4c0kHvSHHmmhD5ZDsHFKAQ5g2Zl6JqlFdutaQhCLHzxEp6Ry1o7TB6niIoXuQAnSewQ=="
-GOAWS_PKG="github.com/Admiral-Piett/goaws/app/cmd"
+SQSD_PKG="./shared/localaws/cmd/sqsd"
 
 log() { printf 'install-local-tools: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -131,21 +133,41 @@ install_dynamodb() {
 	log "DynamoDB Local installed in .local/tools/dynamodb"
 }
 
-# --- goaws (SQS) ---------------------------------------------------------------------
-install_goaws() {
-	command -v go >/dev/null 2>&1 || die "go not found on PATH"
-	# The stamp follows the goaws line of go.mod and its go.sum hashes, so bumping the
-	# pinned version rebuilds the binary.
-	local key
-	key="$(grep -h 'Admiral-Piett/goaws ' "$ROOT/go.mod" "$ROOT/go.sum" | hash_files /dev/stdin)"
-	if stamp_ok goaws "$key" && [[ -x "$TOOLS/goaws" ]]; then
+# --- DynamoDB Local on loopback ---------------------------------------------------
+# DynamoDB Local has no bind-address option; shared/localaws/java/LoopbackDynamoDB.java
+# starts it on 127.0.0.1. Compiled once here with the JRE's own compiler module
+# (a JRE has no javac command), so each start does not pay for compiling it.
+install_dynamodb_loopback() {
+	local src="$ROOT/shared/localaws/java/LoopbackDynamoDB.java" out="$TOOLS/dynamodb-loopback" key
+	key="$(cat "$src" "$STAMPS/dynamodb" | hash_files /dev/stdin)"
+	if stamp_ok dynamodb-loopback "$key" && [[ -f "$out/LoopbackDynamoDB.class" ]]; then
 		return
 	fi
-	log "building goaws from the tool dependency pinned in go.mod"
-	(cd "$ROOT" && go build -o "$TMP/goaws" "$GOAWS_PKG") || die "go build $GOAWS_PKG failed"
-	mv -f "$TMP/goaws" "$TOOLS/goaws"
-	write_stamp goaws "$key"
-	log "goaws installed as .local/tools/goaws"
+	log "compiling the DynamoDB Local loopback launcher"
+	rm -rf "$TMP/dynamodb-loopback"
+	java -m jdk.compiler/com.sun.tools.javac.Main -d "$TMP/dynamodb-loopback" \
+		-cp "$TOOLS/dynamodb/DynamoDBLocal.jar:$TOOLS/dynamodb/DynamoDBLocal_lib/*" "$src" ||
+		die "compiling $src failed (the JRE needs its jdk.compiler module: openjdk-17-jre-headless has it)"
+	rm -rf "$out"
+	mv "$TMP/dynamodb-loopback" "$out"
+	write_stamp dynamodb-loopback "$key"
+	log "DynamoDB Local loopback launcher installed in .local/tools/dynamodb-loopback"
+}
+
+# --- sqsd (SQS: goaws's handlers behind our own main) --------------------------------
+install_sqsd() {
+	local key
+	# The stamp follows the goaws line of go.mod, go.sum and our sources, so a bump or
+	# an edit rebuilds it.
+	key="$(cat <(grep -h 'Admiral-Piett/goaws ' "$ROOT/go.mod" "$ROOT/go.sum") "$ROOT"/shared/localaws/sqsd/*.go "$ROOT"/shared/localaws/cmd/sqsd/*.go | hash_files /dev/stdin)"
+	if stamp_ok sqsd "$key" && [[ -x "$TOOLS/sqsd" ]]; then
+		return
+	fi
+	log "building sqsd (goaws pinned in go.mod, listening on 127.0.0.1)"
+	(cd "$ROOT" && go build -o "$TMP/sqsd" "$SQSD_PKG") || die "go build $SQSD_PKG failed"
+	mv -f "$TMP/sqsd" "$TOOLS/sqsd"
+	write_stamp sqsd "$key"
+	log "sqsd installed as .local/tools/sqsd"
 }
 
 # --- npm packages (aws-ses-v2-local, aws-cdk) ----------------------------------------
@@ -207,7 +229,8 @@ install_node_modules # first: the DynamoDB step uses node to check the tarball
 install_console
 install_client_libs
 install_dynamodb
-install_goaws
+install_dynamodb_loopback
+install_sqsd
 # aws-cdk ships Go init templates; a module marker keeps node_modules out of
 # `go vet ./...` and `go test ./...`, as a nested module always is.
 [[ -f "$ROOT/node_modules/go.mod" ]] || printf 'module ignore_node_modules\n' >"$ROOT/node_modules/go.mod"

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -86,6 +87,8 @@ type Platform struct {
 	bus       *eventBus
 	ses       *sesProxy
 	wg        sync.WaitGroup
+	// held counts the batches pollers have received and not yet finished.
+	held atomic.Int64
 }
 
 // Stats counts what the local platform did, for tests and the bench.

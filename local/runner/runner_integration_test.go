@@ -500,3 +500,34 @@ func TestDrainProcessesEverythingAccepted(t *testing.T) {
 		t.Fatalf("after Drain: %d events, want %d", len(c["events"].([]any)), n)
 	}
 }
+
+// Drain waits for what the platform can process now, not for a deferred
+// send due in 15 minutes: that one stays queued (the SQS server's journal
+// keeps it across the restart when it has a data dir).
+func TestDrainDoesNotWaitForDeferredMessages(t *testing.T) {
+	e := newEnv(t)
+	client := sqs.NewFromConfig(e.platform.AWS())
+	if _, err := client.SendMessage(context.Background(), &sqs.SendMessageInput{
+		QueueUrl: aws.String(e.platform.QueueURL(catalog.SendsQueue)), MessageBody: aws.String(`{"deferred":true}`), DelaySeconds: 900,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := e.do("POST", "/v1/batch", `{"batch":[{"type":"page","anonymousId":"drain-deferred"}]}`, map[string]string{"X-Site-Key": siteKey}); code != 200 {
+		t.Fatal("batch rejected")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := e.platform.Drain(ctx); err != nil {
+		t.Fatalf("Drain with a message deferred 15 minutes: %v", err)
+	}
+	code, body := e.admin("/v1/contacts?anonymous_id=drain-deferred")
+	if list, _ := body["contacts"].([]any); code != 200 || len(list) != 1 {
+		t.Fatalf("after Drain the accepted event is not on a contact: %d %v", code, body)
+	}
+	res, err := client.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(e.platform.QueueURL(catalog.SendsQueue)), AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages"},
+	})
+	if err != nil || res.Attributes["ApproximateNumberOfMessages"] != "1" {
+		t.Fatalf("the deferred send is no longer queued: %v %v", res, err)
+	}
+}

@@ -20,7 +20,8 @@ type ServerOptions struct {
 	Root string
 	// DynamoDBPort, SQSPort, SESPort: 0 picks a free loopback port.
 	DynamoDBPort, SQSPort, SESPort int
-	// DataDir keeps DynamoDB's data between runs; "" runs it in memory.
+	// DataDir keeps DynamoDB's data and the SQS server's journal between
+	// runs (and across a crash); "" runs both in memory.
 	DataDir string
 	// LogDir receives each server's log; "" discards them.
 	LogDir string
@@ -51,12 +52,12 @@ func StartServers(ctx context.Context, o ServerOptions) (*Servers, error) {
 		}()
 		return ch
 	}
-	ddbDir := ""
+	ddbDir, sqsDir := "", ""
 	if o.DataDir != "" {
-		ddbDir = filepath.Join(o.DataDir, "dynamodb")
+		ddbDir, sqsDir = filepath.Join(o.DataDir, "dynamodb"), filepath.Join(o.DataDir, "sqs")
 	}
 	dc := start(localaws.StartDynamoDB, localaws.Options{Root: o.Root, Port: o.DynamoDBPort, DataDir: ddbDir, LogFile: logFile("dynamodb")})
-	qc := start(localaws.StartSQS, localaws.Options{Root: o.Root, Port: o.SQSPort, LogFile: logFile("sqs")})
+	qc := start(localaws.StartSQS, localaws.Options{Root: o.Root, Port: o.SQSPort, DataDir: sqsDir, LogFile: logFile("sqs")})
 	sc := start(localaws.StartSES, localaws.Options{Root: o.Root, Port: o.SESPort, LogFile: logFile("ses")})
 	cc := make(chan result, 1)
 	if o.Cognito {

@@ -57,27 +57,31 @@ func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Q
 			}
 			wait = 0
 		}
-		res, err := p.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl:                    aws.String(url),
-			MaxNumberOfMessages:         int32(min(10, f.Queue.BatchSize-len(msgs))),
-			WaitTimeSeconds:             wait,
-			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
-			MessageAttributeNames:       []string{"All"},
-		})
+		res, err := p.receive(ctx, url, int32(min(10, f.Queue.BatchSize-len(msgs))), wait)
+		if err == nil {
+			if len(res.Messages) > 0 && len(msgs) == 0 {
+				deadline = time.Now().Add(window)
+				// Held until deleted, released or left to time out: Drain
+				// waits for it.
+				p.held.Add(1)
+				defer p.held.Add(-1)
+			}
+			msgs = append(msgs, res.Messages...)
+		}
+		if ctx.Err() != nil {
+			// Stopping: what this poller holds goes back on the queue now,
+			// not after a visibility timeout (Lambda's pollers do the same
+			// with messages they never delivered).
+			p.release(url, msgs)
+			return nil
+		}
 		if err != nil {
 			if len(msgs) > 0 {
 				// Messages already received are in flight: handing them to
 				// the function now beats leaving them invisible for a whole
-				// visibility timeout (or releasing them, below, on shutdown).
-				if ctx.Err() != nil {
-					p.release(url, msgs)
-					return nil
-				}
+				// visibility timeout.
 				p.log.WarnContext(ctx, "receive failed; invoking with the messages gathered so far", "queue", q.Name, "messages", len(msgs), "error", err)
 				break
-			}
-			if ctx.Err() != nil {
-				return nil
 			}
 			return fmt.Errorf("receive from %s: %w", q.Name, err)
 		}
@@ -86,12 +90,7 @@ func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Q
 				return nil
 			}
 			sleepCtx(ctx, 50*time.Millisecond)
-			continue
 		}
-		if len(msgs) == 0 {
-			deadline = time.Now().Add(window)
-		}
-		msgs = append(msgs, res.Messages...)
 	}
 	if len(msgs) == 0 {
 		return nil
@@ -110,6 +109,10 @@ func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Q
 		}
 	}
 	var resp events.SQSEventResponse
+	// Once handed over, a batch runs to its end (or the function's
+	// timeout) even if the poller is stopping, as on Lambda: cancelling it
+	// half-way would strand the batch in flight. Its deletes likewise.
+	ctx = context.WithoutCancel(ctx)
 	if err := p.invoke(ctx, f, ev, &resp); err != nil {
 		// A failed invocation deletes nothing: the whole batch comes back.
 		p.log.WarnContext(ctx, "invocation failed; batch will be redelivered", "function", f.Name, "error", err)
@@ -141,17 +144,49 @@ func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Q
 	}
 	for start := 0; start < len(del); start += 10 {
 		end := min(start+10, len(del))
-		if _, err := p.sqs.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: del[start:end]}); err != nil {
+		res, err := p.sqs.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: del[start:end]})
+		if err != nil {
 			return fmt.Errorf("delete processed messages from %s: %w", q.Name, err)
+		}
+		for _, e := range res.Failed {
+			// Processed but still queued: it comes back after the
+			// visibility timeout and the function must see it as a repeat.
+			p.log.WarnContext(ctx, "delete a processed message", "queue", q.Name, "entry", aws.ToString(e.Id), "code", aws.ToString(e.Code), "error", aws.ToString(e.Message))
 		}
 	}
 	return nil
+}
+
+// receiveGrace bounds a receive beyond its long poll, for a server that
+// never answers.
+const receiveGrace = 10 * time.Second
+
+// receive asks for up to max messages, long-polling wait seconds. Stopping
+// the poller does not cancel the request: goaws marks the messages it picks
+// as in flight before it writes its answer, so a request cancelled in
+// between leaves them invisible for a whole visibility timeout with nobody
+// holding their receipt handles (issue 8.10). The caller, back with the
+// answer, sees the stop and releases what it got; a stop therefore waits for
+// at most one long poll (1 s).
+func (p *Platform) receive(ctx context.Context, url string, max, wait int32) (*sqs.ReceiveMessageOutput, error) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(wait)*time.Second+receiveGrace)
+	defer cancel()
+	return p.sqs.ReceiveMessage(rctx, &sqs.ReceiveMessageInput{
+		QueueUrl:                    aws.String(url),
+		MaxNumberOfMessages:         max,
+		WaitTimeSeconds:             wait,
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+		MessageAttributeNames:       []string{"All"},
+	})
 }
 
 // release makes received messages visible again at once, for a poller that
 // stops before invoking its function with them: Lambda's pollers do not
 // hold messages they never delivered for a whole visibility timeout.
 func (p *Platform) release(url string, msgs []sqstypes.Message) {
+	if len(msgs) == 0 {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	// One call per message: goaws has no ChangeMessageVisibilityBatch.
@@ -171,40 +206,63 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-// queuedCounts are the attributes that together count every message a queue
-// still holds: visible, in flight and delayed.
-var queuedCounts = []sqstypes.QueueAttributeName{
-	sqstypes.QueueAttributeNameApproximateNumberOfMessages,
-	sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-	sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
-}
-
-// Drain waits until every queue is empty (none visible, in flight or delayed) or
-// ctx ends. `make dev` calls it after the API stopped accepting, so events
-// already accepted are processed before the in-memory queue server stops.
+// Drain waits until no queue holds a message a poller could take now and no
+// poller holds a batch, or ctx ends. `make dev` calls it after the API
+// stopped accepting, so what was accepted is processed before it stops.
+//
+// It does not wait for what it cannot process now: delayed messages
+// (deferred sends, paced retries) and messages in flight that no poller
+// holds (a failed batch waiting out its visibility timeout, on its way to
+// the dead-letter queue). Those stay in the SQS server, whose journal keeps
+// them for the next start when it has a data dir (make dev's does).
+//
+// Two quiet looks in a row are required: between a receive's answer and
+// the poller counting its batch as held, a message is briefly neither
+// visible nor held.
 func (p *Platform) Drain(ctx context.Context) error {
+	quiet := 0
 	for {
-		left := 0
-		for name, url := range p.queueURLs {
-			res, err := p.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-				QueueUrl:       aws.String(url),
-				AttributeNames: queuedCounts,
-			})
-			if err != nil {
-				return fmt.Errorf("count messages in %s: %w", name, err)
-			}
-			for _, k := range queuedCounts {
-				n, _ := strconv.Atoi(res.Attributes[string(k)])
-				left += n
-			}
+		visible, err := p.visibleMessages(ctx)
+		if err != nil {
+			return err
 		}
-		if left == 0 {
-			return nil
+		held := p.held.Load()
+		if visible == 0 && held == 0 {
+			quiet++
+			if quiet == 2 {
+				return nil
+			}
+		} else {
+			quiet = 0
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("drain queues: %d messages left: %w", left, ctx.Err())
+			return fmt.Errorf("drain queues: %d messages ready, %d batches being processed: %w", visible, held, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// visibleMessages counts the messages the pollers could receive now, over
+// every queue. goaws counts every message it holds in
+// ApproximateNumberOfMessages (SQS counts only visible ones there) and the
+// received or still delayed ones in ApproximateNumberOfMessagesNotVisible.
+func (p *Platform) visibleMessages(ctx context.Context) (int, error) {
+	n := 0
+	for name, url := range p.queueURLs {
+		res, err := p.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+			QueueUrl: aws.String(url),
+			AttributeNames: []sqstypes.QueueAttributeName{
+				sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+				sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+			},
+		})
+		if err != nil {
+			return 0, fmt.Errorf("count messages in %s: %w", name, err)
+		}
+		all, _ := strconv.Atoi(res.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
+		hidden, _ := strconv.Atoi(res.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
+		n += max(all-hidden, 0)
+	}
+	return n, nil
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -15,8 +16,11 @@ import (
 // StartDynamoDB starts DynamoDB Local with -sharedDb, so every client sees the same
 // tables whatever its credentials and region, and waits until ListTables answers.
 //
-// DynamoDB Local has no bind-address option: it listens on all interfaces. The
-// endpoint handed out is loopback, and the port is a fresh one per run.
+// DynamoDB Local has no bind-address option (it listens on every interface), so
+// it is started through java/LoopbackDynamoDB.java (compiled by `make tools`
+// into .local/tools/dynamodb-loopback), which builds DynamoDB Local's own
+// server from the usual arguments and sets its Jetty connector's host to
+// 127.0.0.1 before starting it.
 func StartDynamoDB(ctx context.Context, o Options) (*Process, error) {
 	o, err := prepare(o)
 	if err != nil {
@@ -26,6 +30,10 @@ func StartDynamoDB(ctx context.Context, o Options) (*Process, error) {
 	emulator := filepath.Join(toolsDir(root), "dynamodb")
 	jar := filepath.Join(emulator, "DynamoDBLocal.jar")
 	if err := requireFile(jar); err != nil {
+		return nil, fmt.Errorf("start dynamodb: %w", err)
+	}
+	launcher := filepath.Join(toolsDir(root), "dynamodb-loopback")
+	if err := requireFile(filepath.Join(launcher, "LoopbackDynamoDB.class")); err != nil {
 		return nil, fmt.Errorf("start dynamodb: %w", err)
 	}
 	java, err := findJava()
@@ -38,7 +46,8 @@ func StartDynamoDB(ctx context.Context, o Options) (*Process, error) {
 		build: func(port int) (*exec.Cmd, []func() error, error) {
 			args := []string{
 				"-Djava.library.path=" + filepath.Join(emulator, "DynamoDBLocal_lib"),
-				"-jar", jar,
+				"-cp", strings.Join([]string{launcher, jar, filepath.Join(emulator, "DynamoDBLocal_lib", "*")}, string(os.PathListSeparator)),
+				"LoopbackDynamoDB",
 				"-port", strconv.Itoa(port),
 				"-sharedDb",
 				// Our machines have no internet; telemetry would only add start-up noise.

@@ -39,8 +39,9 @@ import (
 var ErrToolsMissing = errors.New("local AWS servers are not installed: run `make tools` (bash scripts/install-local-tools.sh) from the repo root")
 
 // DefaultStartTimeout bounds the wait for a server to answer. DynamoDB Local is a JVM:
-// a cold start on a loaded 2-core machine can take tens of seconds.
-const DefaultStartTimeout = 60 * time.Second
+// a cold start on a loaded 2-core machine can take tens of seconds, and over a
+// minute while other test runs share it.
+const DefaultStartTimeout = 3 * time.Minute
 
 const (
 	// stopGrace is how long a server gets to exit on SIGTERM before SIGKILL.

@@ -9,13 +9,19 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+
+	"github.com/leadflow/leadflow/shared/localaws/sqsd"
 )
 
-// StartSQS starts goaws with a generated config and waits until it answers.
-// Queues are created by the caller (CreateQueue), as the stack's code does.
+// StartSQS starts the local SQS server (goaws's handlers in our own main,
+// .local/tools/sqsd, see package sqsd) with a generated config and waits until
+// it answers. Queues are created by the caller (CreateQueue), as the stack's
+// code does.
 //
-// goaws listens on 0.0.0.0 with no option to change it; the endpoint handed out is
-// loopback. Queue URLs come back as http://127.0.0.1:PORT/000000000000/NAME and ARNs as
+// It listens on 127.0.0.1 only. With DataDir set it journals to
+// DataDir/journal.jsonl: every message it acknowledged and nobody deleted is
+// back after a crash or a restart (see sqsd.Journal for what is not kept).
+// Without DataDir the queues live in memory only. Queue URLs come back as http://127.0.0.1:PORT/000000000000/NAME and ARNs as
 // arn:aws:sqs::000000000000:NAME (no region: with a region goaws would put it in front
 // of the host, giving URLs that do not resolve). Read ARNs with GetQueueAttributes
 // rather than formatting them.
@@ -25,7 +31,7 @@ func StartSQS(ctx context.Context, o Options) (*Process, error) {
 		return nil, fmt.Errorf("start sqs: %w", err)
 	}
 	root := o.Root
-	bin := filepath.Join(toolsDir(root), "goaws")
+	bin := filepath.Join(toolsDir(root), "sqsd")
 	if err := requireFile(bin); err != nil {
 		return nil, fmt.Errorf("start sqs: %w", err)
 	}
@@ -33,19 +39,20 @@ func StartSQS(ctx context.Context, o Options) (*Process, error) {
 	return start(ctx, o, spec{
 		name: "sqs",
 		build: func(port int) (*exec.Cmd, []func() error, error) {
-			dir, cleanups, err := configDir(o.DataDir, "localaws-goaws-")
+			dir, cleanups, err := configDir(o.DataDir, "localaws-sqsd-")
 			if err != nil {
 				return nil, nil, fmt.Errorf("start sqs: %w", err)
 			}
 			conf := filepath.Join(dir, "goaws.yaml")
-			if err := os.WriteFile(conf, []byte(goawsConfig(port)), 0o644); err != nil {
+			if err := os.WriteFile(conf, []byte(sqsd.Config(port)), 0o644); err != nil {
 				runCleanups(cleanups)
 				return nil, nil, fmt.Errorf("start sqs: write %s: %w", conf, err)
 			}
-			// -config is required: without it goaws walks its whole working
-			// directory tree looking for any goaws.yaml. warn keeps message bodies
-			// out of the log while still showing errors.
-			cmd := exec.Command(bin, "-config", conf, "-loglevel", "warn", "Local")
+			args := []string{"-config", conf, "-port", strconv.Itoa(port)}
+			if o.DataDir != "" {
+				args = append(args, "-journal", filepath.Join(dir, "journal.jsonl"))
+			}
+			cmd := exec.Command(bin, args...)
 			cmd.Dir = dir
 			return cmd, cleanups, nil
 		},
@@ -53,26 +60,6 @@ func StartSQS(ctx context.Context, o Options) (*Process, error) {
 			return httpOK(ctx, endpoint+"/health")
 		},
 	})
-}
-
-// goawsConfig is goaws's YAML (read through ghodss/yaml, so Port must be a string).
-// The defaults mirror SQS's: 30 s visibility, 256 KiB messages, 4 days retention.
-func goawsConfig(port int) string {
-	return `Local:
-  Host: 127.0.0.1
-  Port: "` + strconv.Itoa(port) + `"
-  Region: ""
-  AccountID: "000000000000"
-  LogToFile: false
-  EnableDuplicates: false
-  QueueAttributeDefaults:
-    VisibilityTimeout: 30
-    ReceiveMessageWaitTimeSeconds: 0
-    MaximumMessageSize: 262144
-    MessageRetentionPeriod: 345600
-  Queues: []
-  Topics: []
-`
 }
 
 // configDir returns dataDir (created if needed) or a fresh temp dir removed on cleanup.
