@@ -90,7 +90,7 @@ func newRig(t *testing.T) *rig {
 		now: time.Date(2026, 11, 24, 10, 0, 10, 0, time.UTC)}
 	sites := fakeSites{"site_key_1": {Key: "site_key_1", Name: "s", AllowedOrigins: []string{"https://www.example.com"}}}
 	svc := New(sites, r.queue, time.Minute, func() time.Time { return r.now })
-	r.svc = NewForms(svc, r.forms, r.limiter, FormLimits{PerIP: 2, PerSite: 4, Window: time.Minute}, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r.svc = NewForms(svc, r.forms, r.limiter, FormLimits{PerIP: 2, PerSite: 4, Window: time.Minute}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return r
 }
 
@@ -225,24 +225,6 @@ func TestSubmitLimiterFailureLetsTheFillThrough(t *testing.T) {
 	r.limiter.err = errors.New("throttled")
 	if _, err := r.svc.Submit(context.Background(), call("news", "email=a@example.com")); err != nil || len(r.queue.bodies) != 1 {
 		t.Fatalf("%v, queued %d", err, len(r.queue.bodies))
-	}
-}
-
-func TestFormCache(t *testing.T) {
-	r := newRig(t)
-	ctx := context.Background()
-	for i := 0; i < 3; i++ {
-		r.svc.Form(ctx, "news")
-		r.svc.Form(ctx, "nope")
-	}
-	if r.forms.calls != 2 {
-		t.Errorf("%d lookups for 6 reads of 2 ids", r.forms.calls)
-	}
-	r.now = r.now.Add(7 * time.Second) // unknown ids are cached for a tenth of the ttl
-	r.svc.Form(ctx, "news")
-	r.svc.Form(ctx, "nope")
-	if r.forms.calls != 3 {
-		t.Errorf("%d lookups; only the unknown id should be read again", r.forms.calls)
 	}
 }
 

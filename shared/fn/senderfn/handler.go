@@ -5,6 +5,7 @@ package senderfn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/mail/mailcontact"
 	"github.com/leadflow/leadflow/shared/mailer/sesmailer"
@@ -129,6 +131,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	}
 	log.Info("send rate", attrs...)
 	signer, _ := token.NewSigner(cfg.Secrets...) // checked by ConfigFromEnv
+	reg, _ := definitions.Registry(store)        // checked in ConfigFromEnv
 	p := &mail.Pipeline{
 		Settings:        cfg.Settings,
 		Links:           mail.Links{Signer: signer, BaseURL: cfg.BaseURL},
@@ -137,7 +140,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		Suppressions:    store,
 		Caps:            store,
 		Recipients:      mailcontact.Recipients{Profiles: store},
-		Templates:       mail.NewTemplates(store, cfg.Templates, time.Minute),
+		Templates:       Templates{definitions.TemplateCache(reg)},
 		Mailer:          sesmailer.New(ses),
 		Requeue:         sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL),
 		Pacer:           mail.NewPacer(store, rate),
@@ -273,4 +276,19 @@ func (c *Circuit) Open(ctx context.Context) (bool, string, error) {
 // CountSent implements mail.Circuit.
 func (c *Circuit) CountSent(ctx context.Context, n int) error {
 	return c.store.CountMail(ctx, c.now(), dynamo.MailStats{Sent: int64(n)})
+}
+
+// Templates gives the pipeline compiled templates through the definition
+// cache (a change is in effect within a minute).
+type Templates struct {
+	C *definition.Cache[*template.Compiled]
+}
+
+// Compiled implements mail.TemplateSource.
+func (s Templates) Compiled(ctx context.Context, id string) (*template.Compiled, error) {
+	c, err := s.C.Get(ctx, id)
+	if errors.Is(err, definition.ErrNotFound) {
+		return nil, fmt.Errorf("template %s: %w", id, mail.ErrTemplateNotFound)
+	}
+	return c, err
 }
