@@ -116,7 +116,11 @@ type Deps struct {
 	Events  engagement.Queue
 	Signer  *token.Signer
 	BaseURL string
-	Topics  []preference.Topic
+	// Topics are the repo's topics; TopicSource, when set, gives the ones
+	// in force (an admin override, cached for a minute), falling back to
+	// Topics when the store cannot be read.
+	Topics      []preference.Topic
+	TopicSource func(context.Context) ([]preference.Topic, error)
 	// Now may be nil (time.Now).
 	Now func() time.Time
 }
@@ -131,13 +135,15 @@ type Handler struct {
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	signer, _ := token.NewSigner(cfg.Secrets...) // checked by ConfigFromEnv
+	reg, _ := definitions.Registry(store)        // checked by ConfigFromEnv
 	return NewWith(Deps{
-		Store:   store,
-		Sends:   sendTimes{store},
-		Events:  sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.EventsQueueURL),
-		Signer:  signer,
-		BaseURL: cfg.PublicBaseURL,
-		Topics:  cfg.Topics,
+		Store:       store,
+		Sends:       sendTimes{store},
+		Events:      sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.EventsQueueURL),
+		Signer:      signer,
+		BaseURL:     cfg.PublicBaseURL,
+		Topics:      cfg.Topics,
+		TopicSource: definitions.TopicCache(reg).Default,
 	}, log)
 }
 
@@ -162,7 +168,7 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 	case "GET /v1/t/c/{token}":
 		return h.click(ctx, req, raw, now), nil
 	case "GET /v1/unsubscribe/{token}":
-		return h.unsubscribePage(raw, now), nil
+		return h.unsubscribePage(ctx, raw, now), nil
 	case "POST /v1/unsubscribe/{token}":
 		return h.unsubscribe(ctx, req, raw, now), nil
 	case "GET /v1/preferences/{token}":
@@ -254,7 +260,7 @@ func (h *Handler) record(ctx context.Context, req httpapi.Request, msgs ...track
 	}
 }
 
-func (h *Handler) unsubscribePage(raw string, now time.Time) httpapi.Response {
+func (h *Handler) unsubscribePage(ctx context.Context, raw string, now time.Time) httpapi.Response {
 	tok, err := h.d.Signer.Verify(token.Unsubscribe, raw, now)
 	if err != nil {
 		return brokenLink()
@@ -262,7 +268,7 @@ func (h *Handler) unsubscribePage(raw string, now time.Time) httpapi.Response {
 	// A GET never unsubscribes: link scanners and prefetchers follow every
 	// link in a mail. The button posts to this same URL.
 	what := "You will get no more marketing email from us. Emails you ask for, such as receipts, still come."
-	if t := h.topicName(tok.Topic); t != "" {
+	if t := h.topicName(ctx, tok.Topic); t != "" {
 		what = "You will get no more emails about " + t + ". Your other subscriptions stay as they are."
 	}
 	return page{
@@ -297,7 +303,7 @@ func (h *Handler) unsubscribe(ctx context.Context, req httpapi.Request, raw stri
 		h.record(ctx, req, engagement.Unsubscribed(t, tok.Topic, "one-click", now))
 	}
 	line := "You will get no more marketing email from us. It can take a moment for an email already on its way to arrive."
-	if t := h.topicName(tok.Topic); t != "" {
+	if t := h.topicName(ctx, tok.Topic); t != "" {
 		line = "You will get no more emails about " + t + "."
 	}
 	return page{
@@ -319,7 +325,7 @@ func (h *Handler) preferences(ctx context.Context, raw string, now time.Time) ht
 		h.log.ErrorContext(ctx, "read preferences", "contact_id", tok.ContactID, "error", err)
 		return failure()
 	}
-	return h.preferencesPage(p, "").render(http.StatusOK)
+	return h.preferencesPage(ctx, p, "").render(http.StatusOK)
 }
 
 // savePreferences needs no CSRF token: there is no cookie or session to
@@ -339,7 +345,8 @@ func (h *Handler) savePreferences(ctx context.Context, req httpapi.Request, raw 
 	if err != nil {
 		return badForm()
 	}
-	choice := preference.ParseChoice(form, h.d.Topics)
+	topics := h.topics(ctx)
+	choice := preference.ParseChoice(form, topics)
 	consent := tracking.Consent{
 		At: now, Page: h.d.BaseURL + "/v1/preferences", IP: tracking.TruncateIP(req.RequestContext.HTTP.SourceIP),
 		Source: "preferences:" + now.Format(time.RFC3339Nano),
@@ -348,7 +355,7 @@ func (h *Handler) savePreferences(ctx context.Context, req httpapi.Request, raw 
 	var version int64
 	p, _, err := preference.Update(ctx, h.d.Store, tok.ContactID, now, func(p *contact.Profile) bool {
 		version = p.Version
-		res = preference.Apply(p, choice, h.d.Topics, consent)
+		res = preference.Apply(p, choice, topics, consent)
 		return res.Changed
 	})
 	if errors.Is(err, contact.ErrNotFound) {
@@ -376,10 +383,10 @@ func (h *Handler) savePreferences(ctx context.Context, req httpapi.Request, raw 
 	if p.Status == preference.StatusUnsubscribed {
 		notice = "You're unsubscribed from all marketing email."
 	}
-	return h.preferencesPage(p, notice).render(http.StatusOK)
+	return h.preferencesPage(ctx, p, notice).render(http.StatusOK)
 }
 
-func (h *Handler) preferencesPage(p *contact.Profile, notice string) page {
+func (h *Handler) preferencesPage(ctx context.Context, p *contact.Profile, notice string) page {
 	lines := []string{"Choose the emails you want from us."}
 	if name, _ := p.Traits["first_name"].(string); strings.TrimSpace(name) != "" {
 		lines[0] = "Hi " + strings.TrimSpace(name) + ", choose the emails you want from us."
@@ -390,7 +397,7 @@ func (h *Handler) preferencesPage(p *contact.Profile, notice string) page {
 	if notice == "" && p.Status != preference.StatusSubscribed {
 		notice = "You're not subscribed to our marketing email. Tick what you'd like and save to subscribe."
 	}
-	return page{Title: "Email preferences", Notice: notice, Lines: lines, Form: "preferences", Topics: preference.States(p, h.d.Topics)}
+	return page{Title: "Email preferences", Notice: notice, Lines: lines, Form: "preferences", Topics: preference.States(p, h.topics(ctx))}
 }
 
 // confirmPage answers the double opt-in link. Like unsubscribe, a GET
@@ -478,11 +485,24 @@ func confirmedBy(p *contact.Profile, source string) bool {
 	return false
 }
 
-func (h *Handler) topicName(id string) string {
+// topics are the subscription topics in force.
+func (h *Handler) topics(ctx context.Context) []preference.Topic {
+	if h.d.TopicSource == nil {
+		return h.d.Topics
+	}
+	ts, err := h.d.TopicSource(ctx)
+	if err != nil {
+		h.log.ErrorContext(ctx, "read topics; using the repo's", "error", err)
+		return h.d.Topics
+	}
+	return ts
+}
+
+func (h *Handler) topicName(ctx context.Context, id string) string {
 	if id == "" {
 		return ""
 	}
-	for _, t := range h.d.Topics {
+	for _, t := range h.topics(ctx) {
 		if t.ID == id {
 			return t.Name
 		}

@@ -134,6 +134,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	reg, _ := definitions.Registry(store)        // checked in ConfigFromEnv
 	p := &mail.Pipeline{
 		Settings:        cfg.Settings,
+		SettingsSource:  definitions.SendingCache(reg).Default,
 		Links:           mail.Links{Signer: signer, BaseURL: cfg.BaseURL},
 		ConfigSet:       cfg.ConfigSet,
 		Sends:           store,
