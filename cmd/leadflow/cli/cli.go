@@ -205,9 +205,9 @@ func fileDiff(out io.Writer, s definition.Spec, id string, repo, deployed []byte
 }
 
 func pull(ctx context.Context, c *client, dir string, args []string, out io.Writer) (int, error) {
-	want := map[string]bool{}
+	want, unmatched := map[string]bool{}, map[string]bool{}
 	for _, a := range args {
-		want[a] = true
+		want[a], unmatched[a] = true, true
 	}
 	wrote := 0
 	for _, s := range definitions.Specs() {
@@ -231,7 +231,8 @@ func pull(ctx context.Context, c *client, dir string, args []string, out io.Writ
 			if r.Source != string(definition.SourceAPI) {
 				continue // the repo's own: nothing to pull
 			}
-			delete(want, name)
+			delete(unmatched, name)
+			delete(unmatched, string(s.Kind))
 			if err := s.WriteFiles(dir, id, r.Body); err != nil {
 				return 0, err
 			}
@@ -245,8 +246,8 @@ func pull(ctx context.Context, c *client, dir string, args []string, out io.Writ
 			wrote++
 		}
 	}
-	for name := range want {
-		if strings.Contains(name, "/") {
+	for _, name := range args {
+		if unmatched[name] {
 			fmt.Fprintf(out, "%s: no runtime override to pull\n", name)
 		}
 	}
