@@ -164,6 +164,10 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		now := time.Now().UTC()
 		if old, err := st.GetSite(ctx, s.Key); err == nil {
 			s.CreatedAt = old.CreatedAt
+			if s.IdentitySecret == "" {
+				// A secret set through the admin API survives a restart.
+				s.IdentitySecret = old.IdentitySecret
+			}
 		} else {
 			s.CreatedAt = now
 		}

@@ -34,8 +34,10 @@ type errRedirect struct{ to string }
 
 func (e errRedirect) Error() string { return "contact merged into " + e.to }
 
-// Merge folds contact from into contact into. It is idempotent.
-func (p *Processor) Merge(ctx context.Context, from, into string) (string, error) {
+// Merge folds contact from into contact into. It is idempotent. verified
+// says whether the call that asked for the merge proved who sent it: an
+// unverified merge into a known contact only adds (see Fold).
+func (p *Processor) Merge(ctx context.Context, from, into string, verified bool) (string, error) {
 	for hop := 0; hop < maxMergeHops; hop++ {
 		if from == into {
 			return into, nil
@@ -81,7 +83,7 @@ func (p *Processor) Merge(ctx context.Context, from, into string) (string, error
 			}
 			src = tomb
 		}
-		if err := p.fold(ctx, src, into); err != nil {
+		if err := p.fold(ctx, src, into, verified); err != nil {
 			if errors.Is(err, ErrConflict) {
 				continue
 			}
@@ -93,7 +95,7 @@ func (p *Processor) Merge(ctx context.Context, from, into string) (string, error
 	return "", fmt.Errorf("merge %s into %s: gave up after %d hops", from, into, maxMergeHops)
 }
 
-func (p *Processor) fold(ctx context.Context, src *Profile, into string) error {
+func (p *Processor) fold(ctx context.Context, src *Profile, into string, verified bool) error {
 	for attempt := 0; attempt <= maxConflictRetries; attempt++ {
 		profs, err := p.store.GetProfiles(ctx, []string{into})
 		if err != nil {
@@ -110,7 +112,7 @@ func (p *Processor) fold(ctx context.Context, src *Profile, into string) error {
 			return nil // folded already
 		}
 		next := dst.clone()
-		next.Fold(src)
+		next.Fold(src, verified)
 		next.UpdatedAt = p.now().UTC()
 		err = p.store.SaveProfile(ctx, next)
 		if err == nil {
@@ -147,7 +149,16 @@ func (p *Processor) relink(ctx context.Context, src *Profile, into string) {
 // the latest; each trait keeps its most recently set value; an unsubscribe on
 // either side wins, because mailing someone who opted out is the one
 // mistake a merge must not make.
-func (p *Profile) Fold(o *Profile) {
+//
+// An unverified fold into a known contact (an identify with only the public
+// write key named this contact's email or user id) is the attacker's case:
+// whoever sent it may have prepared the other profile. Its behaviour still
+// joins (counts, interests, last seen and touch, device), but it only adds
+// traits and identities this contact does not have, keeps this contact's
+// first seen and first touch when it has them, and brings no consent or
+// subscription (an unsubscribe still carries over: it can only stop mail).
+func (p *Profile) Fold(o *Profile, verified bool) {
+	guarded := !verified && p.Known()
 	p.PageViews += o.PageViews
 	p.EventCount += o.EventCount
 	p.Sessions += o.Sessions
@@ -157,7 +168,7 @@ func (p *Profile) Fold(o *Profile) {
 		}
 		p.Interests[k] += v
 	}
-	if !o.FirstSeen.IsZero() && (p.FirstSeen.IsZero() || o.FirstSeen.Before(p.FirstSeen)) {
+	if !o.FirstSeen.IsZero() && (p.FirstSeen.IsZero() || (o.FirstSeen.Before(p.FirstSeen) && !guarded)) {
 		p.FirstSeen = o.FirstSeen
 		if o.FirstTouch != nil {
 			p.FirstTouch = o.FirstTouch
@@ -183,7 +194,10 @@ func (p *Profile) Fold(o *Profile) {
 	}
 	for k, v := range o.Traits {
 		ot := o.TraitTimes[k]
-		if pt, ok := p.TraitTimes[k]; ok && !ot.After(pt) {
+		if pt, ok := p.TraitTimes[k]; ok && (!ot.After(pt) || guarded) {
+			continue
+		}
+		if _, ok := p.Traits[k]; ok && guarded {
 			continue
 		}
 		if p.Traits == nil {
@@ -195,10 +209,10 @@ func (p *Profile) Fold(o *Profile) {
 		p.Traits[k] = v
 		p.TraitTimes[k] = ot
 	}
-	if p.Email == "" {
+	if p.Email == "" && !guarded {
 		p.Email, p.Company = o.Email, o.Company
 	}
-	if p.UserID == "" {
+	if p.UserID == "" && !guarded {
 		p.UserID = o.UserID
 	}
 	if p.Location == nil {
@@ -214,12 +228,18 @@ func (p *Profile) Fold(o *Profile) {
 	p.Lists = union(p.Lists, o.Lists)
 	// A topic either side switched off stays off, like an unsubscribe.
 	p.UnsubscribedTopics = union(p.UnsubscribedTopics, o.UnsubscribedTopics)
-	p.Consents = append(p.Consents, o.Consents...)
-	sort.SliceStable(p.Consents, func(i, j int) bool { return p.Consents[i].At.Before(p.Consents[j].At) })
-	if over := len(p.Consents) - MaxConsents; over > 0 {
-		p.Consents = slices.Clone(p.Consents[over:])
+	if guarded {
+		if o.Status == "unsubscribed" {
+			p.Status = o.Status
+		}
+	} else {
+		p.Consents = append(p.Consents, o.Consents...)
+		sort.SliceStable(p.Consents, func(i, j int) bool { return p.Consents[i].At.Before(p.Consents[j].At) })
+		if over := len(p.Consents) - MaxConsents; over > 0 {
+			p.Consents = slices.Clone(p.Consents[over:])
+		}
+		p.Status = strongerStatus(p.Status, o.Status)
 	}
-	p.Status = strongerStatus(p.Status, o.Status)
 	// Keep the merged contact's recent message hashes too, so a late
 	// redelivery of its events is recognised here.
 	p.Applied = append(slices.Clone(o.Applied), p.Applied...)

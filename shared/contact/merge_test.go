@@ -156,7 +156,7 @@ func TestConcurrentMergesFoldOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := proc.Merge(context.Background(), b, a); err != nil {
+			if _, err := proc.Merge(context.Background(), b, a, true); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -188,7 +188,7 @@ func TestFold(t *testing.T) {
 		Traits: map[string]any{"plan": "free", "city": "Lyon"}, TraitTimes: map[string]time.Time{"plan": t1, "city": t2},
 		FirstTouch: &contact.Touch{Source: "google", At: t1}, Tags: []string{"y"}, AnonymousIDs: []string{"anon-b"},
 		UnsubscribedTopics: []string{"events"}}
-	a.Fold(b)
+	a.Fold(b, true)
 	checks := []struct {
 		name string
 		ok   bool
@@ -220,7 +220,7 @@ func TestMergeOfAContactStillBeingCreatedLeavesNoOrphan(t *testing.T) {
 	if _, err := st.LinkIdentity(ctx, contact.Identity{Kind: contact.AnonymousID, Value: "phone"}, "c_inflight", now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := proc.Merge(ctx, "c_inflight", a); err != nil {
+	if _, err := proc.Merge(ctx, "c_inflight", a, true); err != nil {
 		t.Fatal(err)
 	}
 	// The late creation now conflicts...

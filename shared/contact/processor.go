@@ -108,6 +108,7 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 	failed := map[string]bool{}
 	redirect := map[string]string{}
 	fresh := map[string]bool{}
+	known := map[string]bool{} // contacts identified by an earlier message of this batch
 	type routed struct {
 		cid   string
 		msg   tracking.Message
@@ -115,7 +116,7 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 	}
 	var routes []routed
 	for _, it := range items {
-		cid, created, err := p.resolve(ctx, it.msg, owners, redirect, fresh)
+		cid, created, err := p.resolve(ctx, it.msg, owners, redirect, fresh, known)
 		if err != nil {
 			p.log.ErrorContext(ctx, "resolve contact", "input", it.input, "message_id", it.msg.MessageID, "error", err)
 			failed[it.input] = true
@@ -282,11 +283,27 @@ func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile,
 //     time): its contact adopts the new identity, unless it already belongs
 //     to a different known person, in which case the new identity gets a new
 //     contact and the device moves to it.
-func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[Identity]string, redirect map[string]string, fresh map[string]bool) (cid string, created bool, err error) {
+//
+// An unverified message (see tracking.Message.Verified) never gives a known
+// contact a new user id or email: anyone can send one, and an email linked
+// to someone else's contact would receive their mail. It still reaches the
+// contact its identities name and attaches its device (anonymous id) there,
+// the accepted limit of every Segment-spec tool; merges it causes are
+// unverified folds (see Profile.Fold).
+func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[Identity]string, redirect map[string]string, fresh, known map[string]bool) (cid string, created bool, err error) {
 	if m.ContactID != "" {
 		return m.ContactID, false, nil
 	}
 	ids := messageIdentities(m)
+	defer func() {
+		if err == nil && cid != "" {
+			for _, id := range ids {
+				if id.Kind != AnonymousID && owners[id] == cid {
+					known[cid] = true
+				}
+			}
+		}
+	}()
 	top := -1
 	for i, id := range ids {
 		if c, ok := owners[id]; ok {
@@ -294,6 +311,9 @@ func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[
 			break
 		}
 	}
+	// guarded: this message may not add identities to cid, a known contact
+	// (found by the message's user id or email, or identified before).
+	guarded := !m.Verified && top == 0 && ids[0].Kind != AnonymousID
 	switch {
 	case top == -1:
 		cid, created = NewID(), true
@@ -303,6 +323,7 @@ func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[
 		}
 		if owner != cid {
 			cid, created = owner, false // another invocation created this visitor first
+			guarded = !m.Verified && ids[0].Kind != AnonymousID
 		}
 		owners[ids[0]] = cid
 		top = 0
@@ -337,6 +358,11 @@ func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[
 			}
 			return cid, created, nil
 		}
+		if !m.Verified && (known[cid] || (held != nil && held.Known())) {
+			// Route the events to the known contact, link nothing new.
+			guarded = true
+			break
+		}
 		top = 0
 		for _, id := range ids[:1] {
 			owner, err := p.store.LinkIdentity(ctx, id, cid, p.now())
@@ -354,6 +380,9 @@ func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[
 		if ok {
 			other = follow(redirect, other)
 		} else {
+			if guarded && id.Kind != AnonymousID {
+				continue
+			}
 			owner, err := p.store.LinkIdentity(ctx, id, cid, p.now())
 			if err != nil {
 				return "", false, fmt.Errorf("link %s: %w", id.Kind, err)
@@ -364,7 +393,7 @@ func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[
 		if other == cid {
 			continue
 		}
-		if err := p.reconcile(ctx, id, other, cid, owners, redirect); err != nil {
+		if err := p.reconcile(ctx, id, other, cid, m.Verified, owners, redirect); err != nil {
 			return "", false, err
 		}
 	}
@@ -372,13 +401,13 @@ func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[
 }
 
 // reconcile handles a lower identity of the message held by another contact.
-func (p *Processor) reconcile(ctx context.Context, id Identity, other, cid string, owners map[Identity]string, redirect map[string]string) error {
+func (p *Processor) reconcile(ctx context.Context, id Identity, other, cid string, verified bool, owners map[Identity]string, redirect map[string]string) error {
 	held, err := p.profile(ctx, other)
 	if err != nil {
 		return err
 	}
 	if held == nil || !held.Known() {
-		survivor, err := p.Merge(ctx, other, cid)
+		survivor, err := p.Merge(ctx, other, cid, verified)
 		if err != nil {
 			return err
 		}

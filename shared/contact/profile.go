@@ -163,11 +163,17 @@ func (p *Profile) ApplyWith(msgs []tracking.Message, now time.Time, rules intere
 
 func (p *Profile) applyOne(m tracking.Message, rules interest.Rules) {
 	ts := m.Timestamp.UTC()
+	// Anyone holding the public write key can send a known contact's email
+	// or user id. Such a call still adds behaviour (counts, pages, interests,
+	// scoring), attaches its device and fills traits not set yet, but it
+	// never overwrites what the contact has: traits, identities, first seen
+	// and first touch. A verified call (see tracking.Message.Verified) can.
+	guarded := !m.Verified && p.Known()
 	p.EventCount++
 	if p.LastSeen.IsZero() || ts.Sub(p.LastSeen) > SessionGap {
 		p.Sessions++
 	}
-	earliest := p.FirstSeen.IsZero() || ts.Before(p.FirstSeen)
+	earliest := p.FirstSeen.IsZero() || (ts.Before(p.FirstSeen) && !guarded)
 	if earliest {
 		p.FirstSeen = ts
 	}
@@ -178,7 +184,7 @@ func (p *Profile) applyOne(m tracking.Message, rules interest.Rules) {
 	if m.AnonymousID != "" {
 		p.AddAnonymousID(m.AnonymousID)
 	}
-	if m.UserID != "" {
+	if m.UserID != "" && !guarded {
 		p.UserID = m.UserID
 	}
 	if m.Type == tracking.TypePage || m.Type == tracking.TypeScreen {
@@ -188,9 +194,13 @@ func (p *Profile) applyOne(m tracking.Message, rules interest.Rules) {
 		}
 	}
 	if m.Type == tracking.TypeIdentify {
-		p.MergeTraits(m.Traits, ts)
+		if guarded {
+			p.AddTraits(m.Traits, ts)
+		} else {
+			p.MergeTraits(m.Traits, ts)
+		}
 	}
-	if email := NormalizeEmail(m.Email()); email != "" && (m.Type == tracking.TypeIdentify || p.Email == "") {
+	if email := NormalizeEmail(m.Email()); email != "" && !guarded && (m.Type == tracking.TypeIdentify || p.Email == "") {
 		p.Email = email
 		p.Company = enrich.CompanyFromEmail(email)
 	}
@@ -308,6 +318,33 @@ func (p *Profile) MergeTraits(traits map[string]any, ts time.Time) {
 			continue
 		}
 		p.Traits[k] = v
+	}
+}
+
+// AddTraits sets only the traits the contact never had: the most an
+// unverified call may do to a known contact. A trait once set (even if later
+// removed with a null) is the contact's; a null here removes nothing. The
+// email trait is an identity, not a fact to fill in: it is never added here,
+// so traits.email cannot name someone other than the contact's address.
+func (p *Profile) AddTraits(traits map[string]any, ts time.Time) {
+	for k, v := range traits {
+		if v == nil || k == "email" {
+			continue
+		}
+		if _, set := p.TraitTimes[k]; set {
+			continue
+		}
+		if _, set := p.Traits[k]; set {
+			continue
+		}
+		if p.Traits == nil {
+			p.Traits = map[string]any{}
+		}
+		if p.TraitTimes == nil {
+			p.TraitTimes = map[string]time.Time{}
+		}
+		p.Traits[k] = v
+		p.TraitTimes[k] = ts
 	}
 }
 

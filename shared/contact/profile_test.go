@@ -24,6 +24,12 @@ func identify(id string, at time.Duration, traits map[string]any) tracking.Messa
 	return tracking.Message{Type: tracking.TypeIdentify, MessageID: id, AnonymousID: "a1", UserID: "u1", Traits: traits, Timestamp: t0.Add(at)}
 }
 
+// verified marks a message as ingest does after checking its user hash.
+func verified(m tracking.Message) tracking.Message {
+	m.Verified = true
+	return m
+}
+
 func TestApply(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -84,10 +90,10 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
-			name: "identify merges traits, null removes, email normalised",
+			name: "a verified identify merges traits, null removes, email normalised",
 			batches: [][]tracking.Message{
 				{identify("m1", 0, map[string]any{"email": " Ann@Example.COM ", "plan": "free", "title": "VP"})},
-				{identify("m2", time.Minute, map[string]any{"plan": "pro", "title": nil})},
+				{verified(identify("m2", time.Minute, map[string]any{"plan": "pro", "title": nil}))},
 			},
 			check: func(t *testing.T, p *Profile, _ int) {
 				if p.Email != "ann@example.com" || p.UserID != "u1" {

@@ -45,16 +45,28 @@ func Header(r Request, name string) string {
 
 // BasicUser returns the username of an HTTP Basic Authorization header.
 func BasicUser(r Request) string {
+	user, _ := basic(r)
+	return user
+}
+
+// BasicPassword returns the password of an HTTP Basic Authorization header
+// ("" when there is none: Segment's libraries send the write key alone).
+func BasicPassword(r Request) string {
+	_, pass := basic(r)
+	return pass
+}
+
+func basic(r Request) (user, pass string) {
 	auth := Header(r, "Authorization")
 	if len(auth) < 6 || !strings.EqualFold(auth[:6], "basic ") {
-		return ""
+		return "", ""
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(auth[6:]))
 	if err != nil {
-		return ""
+		return "", ""
 	}
-	user, _, _ := strings.Cut(string(raw), ":")
-	return user
+	user, pass, _ = strings.Cut(string(raw), ":")
+	return user, pass
 }
 
 // BearerToken returns the token of an Authorization: Bearer header.

@@ -27,6 +27,10 @@ var (
 	ErrMissingKey     = errors.New("a write key is required: HTTP Basic username, \"writeKey\" in the body, or the X-Site-Key header")
 	ErrUnknownKey     = errors.New("unknown write key")
 	ErrOriginRejected = errors.New("this origin is not allowed to send with this write key")
+	// ErrWrongSecret: a caller sent a password with the write key and it is
+	// not the site's identity secret. Only a server holds the secret, so this
+	// is a misconfiguration to fix, and is refused rather than downgraded.
+	ErrWrongSecret = errors.New("the HTTP Basic password is not this site's identity secret (send the write key alone, or the current secret)")
 )
 
 // Call is one request to a tracking endpoint.
@@ -35,10 +39,13 @@ type Call struct {
 	Body      []byte
 	HeaderKey string // X-Site-Key
 	BasicKey  string // HTTP Basic username
-	Origin    string
-	SourceIP  string
-	UserAgent string
-	RequestID string
+	// BasicSecret is the HTTP Basic password: a server may send the site's
+	// identity secret there, which makes every message of the call verified.
+	BasicSecret string
+	Origin      string
+	SourceIP    string
+	UserAgent   string
+	RequestID   string
 }
 
 // Accepted describes a queued request.
@@ -46,6 +53,10 @@ type Accepted struct {
 	Site     site.Site
 	Messages int
 	Queued   int
+	// Verified counts messages whose sender was proven (user hash or
+	// secret); BadHashes those that carried a user hash that did not match,
+	// which are queued as unverified.
+	Verified, BadHashes int
 }
 
 // Service accepts tracking calls.
@@ -101,6 +112,19 @@ func (s *Service) Accept(ctx context.Context, c Call) (Accepted, error) {
 	if err != nil {
 		return Accepted{Site: st}, err
 	}
+	if c.BasicSecret != "" && !st.VerifiesSecret(c.BasicSecret) {
+		return Accepted{Site: st}, ErrWrongSecret
+	}
+	acc := Accepted{Site: st, Messages: len(parsed.Messages)}
+	for i := range parsed.Messages {
+		m := &parsed.Messages[i]
+		m.Verified = c.BasicSecret != "" || verifies(st, m)
+		if m.Verified {
+			acc.Verified++
+		} else if m.UserHash != "" {
+			acc.BadHashes++
+		}
+	}
 	bodies, err := tracking.EncodeBatches(tracking.Batch{RequestID: c.RequestID, SiteKey: st.Key, ReceivedAt: received, Messages: parsed.Messages})
 	if err != nil {
 		return Accepted{Site: st}, err
@@ -109,10 +133,34 @@ func (s *Service) Accept(ctx context.Context, c Call) (Accepted, error) {
 		if err := s.queue.Enqueue(ctx, b); err != nil {
 			// Earlier parts are already queued; the client's retry repeats
 			// them with the same messageIds, which the processor drops.
-			return Accepted{Site: st, Messages: len(parsed.Messages), Queued: i}, fmt.Errorf("queue part %d of %d: %w", i+1, len(bodies), err)
+			acc.Queued = i
+			return acc, fmt.Errorf("queue part %d of %d: %w", i+1, len(bodies), err)
 		}
 	}
-	return Accepted{Site: st, Messages: len(parsed.Messages), Queued: len(bodies)}, nil
+	acc.Queued = len(bodies)
+	return acc, nil
+}
+
+// verifies reports whether a message's user hash signs its identity: the
+// user id, or else the email, as sent or normalised (a site's server may
+// hash either form; both name the same contact). A hash that does not match
+// leaves the message unverified rather than refusing the call: a rotated
+// secret or a page cached with an old hash must not lose the visitor's
+// behaviour, and unverified data cannot take over anyone.
+func verifies(st site.Site, m *tracking.Message) bool {
+	if m.UserHash == "" {
+		return false
+	}
+	id := m.VerifiedIdentity()
+	if st.VerifiesUserHash(id, m.UserHash) {
+		return true
+	}
+	if m.UserID == "" {
+		if e := tracking.NormalizeEmail(id); e != "" && e != id {
+			return st.VerifiesUserHash(e, m.UserHash)
+		}
+	}
+	return false
 }
 
 var errUnknownPath = errors.New("not a tracking endpoint")

@@ -14,9 +14,14 @@ import (
 
 // Site is a website registered with Leadflow.
 type Site struct {
-	Key            string    `json:"key"`
-	Name           string    `json:"name"`
-	AllowedOrigins []string  `json:"allowed_origins"`
+	Key            string   `json:"key"`
+	Name           string   `json:"name"`
+	AllowedOrigins []string `json:"allowed_origins"`
+	// IdentitySecret keys the HMAC a site's server computes over a visitor's
+	// user id or email (see identity.go). It stays server-side: the admin API
+	// shows it only in the answer that set or generated it, and no public
+	// route ever reads it out.
+	IdentitySecret string    `json:"identity_secret,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
 }
@@ -41,6 +46,11 @@ func (s Site) Validate() error {
 	}
 	if strings.TrimSpace(s.Name) == "" || len(s.Name) > 200 {
 		problems = append(problems, "name is required (at most 200 characters)")
+	}
+	if s.IdentitySecret != "" {
+		if err := ValidateIdentitySecret(s.IdentitySecret); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	for _, o := range s.AllowedOrigins {
 		if o == "*" {

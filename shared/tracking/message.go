@@ -48,6 +48,26 @@ type Message struct {
 	// ContactID addresses a contact directly. Only internal producers (timers,
 	// email events) set it; Parse never does, so a website cannot.
 	ContactID string `json:"contactId,omitempty"`
+	// Verified is true when the site proved who sent the call: a valid
+	// user hash (UserHash) or the site's identity secret itself. Only ingest
+	// sets it, after checking the HMAC; Parse never does, so no client field
+	// can. It travels in the queue message to the contact processor, which
+	// lets unverified calls add to a known contact but never overwrite it.
+	Verified bool `json:"verified,omitempty"`
+	// UserHash is the HMAC the client sent with the call
+	// (integrations.Leadflow.user_hash, or user_hash in traits or
+	// context.traits). Ingest checks it and sets Verified; it is never
+	// queued or stored.
+	UserHash string `json:"-"`
+}
+
+// VerifiedIdentity is what a user hash signs: the user id, or the email
+// when the call has no user id (as Intercom's identity verification).
+func (m *Message) VerifiedIdentity() string {
+	if m.UserID != "" {
+		return m.UserID
+	}
+	return m.Email()
 }
 
 // Context is the spec's context object, limited to what Leadflow uses; other

@@ -92,6 +92,7 @@ type wireMessage struct {
 	Timestamp         json.RawMessage `json:"timestamp"`
 	OriginalTimestamp json.RawMessage `json:"originalTimestamp"`
 	SentAt            json.RawMessage `json:"sentAt"`
+	Integrations      json.RawMessage `json:"integrations"`
 	WriteKey          string          `json:"writeKey"`
 }
 
@@ -257,6 +258,7 @@ func parseMessage(raw json.RawMessage, r Request, batchSentAt *time.Time, batchC
 		return Message{}, "", errorf("invalid_traits", "context.traits: %v", err)
 	}
 	m.Context.Traits = CleanTraits(m.Context.Traits)
+	m.UserHash = userHash(w.Integrations, m.Traits, m.Context.Traits)
 	if m.Context.IP == "" {
 		m.Context.IP = r.SourceIP
 	}
@@ -280,6 +282,43 @@ func parseMessage(raw json.RawMessage, r Request, batchSentAt *time.Time, batchC
 		m.MessageID = "lf-" + hex.EncodeToString(sum[:16])
 	}
 	return m, w.WriteKey, nil
+}
+
+// UserHashKey is the field that carries a user hash: in
+// integrations.Leadflow (how analytics.js and RudderStack pass options to
+// one destination, as Segment's Intercom destination takes its user_hash),
+// or in traits or context.traits (what the Leadflow snippet and libraries
+// that only pass traits can send).
+const UserHashKey = "user_hash"
+
+// userHash takes the call's user hash and removes it from the traits: it is
+// a credential of the call, not a fact about the person, so it is never
+// stored. A non-string value counts as no hash.
+func userHash(integrations json.RawMessage, traits ...map[string]any) string {
+	var hash string
+	var opts map[string]json.RawMessage
+	if json.Unmarshal(integrations, &opts) == nil {
+		for k, v := range opts {
+			if !strings.EqualFold(k, "leadflow") {
+				continue
+			}
+			var dest map[string]any
+			if json.Unmarshal(v, &dest) == nil {
+				if s, ok := dest[UserHashKey].(string); ok && hash == "" {
+					hash = s
+				}
+			}
+		}
+	}
+	for _, t := range traits {
+		if v, ok := t[UserHashKey]; ok {
+			if s, ok := v.(string); ok && hash == "" {
+				hash = s
+			}
+			delete(t, UserHashKey)
+		}
+	}
+	return truncate(strings.TrimSpace(hash), 128)
 }
 
 func pageFromProperties(props map[string]any) *Page {

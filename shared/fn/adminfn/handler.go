@@ -200,7 +200,11 @@ func (h *Handler) siteRoutes() map[string]routeFunc {
 			if err != nil {
 				return httpapi.Response{}, err
 			}
-			return httpapi.JSON(http.StatusOK, map[string]any{"sites": sites}, nil), nil
+			views := make([]siteView, len(sites))
+			for i, s := range sites {
+				views[i] = viewOf(s, false)
+			}
+			return httpapi.JSON(http.StatusOK, map[string]any{"sites": views}, nil), nil
 		},
 		"PUT /v1/sites/{key}": h.putSite,
 	}
@@ -214,11 +218,19 @@ func (h *Handler) putSite(ctx context.Context, req httpapi.Request) (httpapi.Res
 	var in struct {
 		Name           string   `json:"name"`
 		AllowedOrigins []string `json:"allowed_origins"`
+		// IdentitySecret sets the secret (absent: keep it; "": remove it,
+		// which makes every browser call unverified).
+		IdentitySecret *string `json:"identity_secret"`
+		// GenerateIdentitySecret replaces the secret with a random one.
+		GenerateIdentitySecret bool `json:"generate_identity_secret"`
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
 		return httpapi.Response{}, errBadRequest{"invalid_json", "site: " + err.Error()}
+	}
+	if in.GenerateIdentitySecret && in.IdentitySecret != nil {
+		return httpapi.Response{}, errBadRequest{"invalid_site", "send identity_secret or generate_identity_secret, not both"}
 	}
 	key := req.PathParameters["key"]
 	now := h.now().UTC()
@@ -226,19 +238,47 @@ func (h *Handler) putSite(ctx context.Context, req httpapi.Request) (httpapi.Res
 	if s.AllowedOrigins == nil {
 		s.AllowedOrigins = []string{}
 	}
+	status := http.StatusCreated
+	old, err := h.store.GetSite(ctx, key)
+	switch {
+	case err == nil:
+		s.CreatedAt, s.IdentitySecret, status = old.CreatedAt, old.IdentitySecret, http.StatusOK
+	case errors.Is(err, site.ErrNotFound):
+		// A new site gets a secret at once, so its server can verify
+		// visitors without a second call.
+		in.GenerateIdentitySecret = in.GenerateIdentitySecret || in.IdentitySecret == nil
+	default:
+		return httpapi.Response{}, err
+	}
+	if in.IdentitySecret != nil {
+		s.IdentitySecret = *in.IdentitySecret
+	}
+	if in.GenerateIdentitySecret {
+		s.IdentitySecret = site.NewIdentitySecret()
+	}
 	if err := s.Validate(); err != nil {
 		return httpapi.Response{}, errBadRequest{"invalid_site", err.Error()}
-	}
-	status := http.StatusCreated
-	if old, err := h.store.GetSite(ctx, key); err == nil {
-		s.CreatedAt, status = old.CreatedAt, http.StatusOK
-	} else if !errors.Is(err, site.ErrNotFound) {
-		return httpapi.Response{}, err
 	}
 	if err := h.store.PutSite(ctx, s); err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(status, s, nil), nil
+	// The secret is shown once, to the caller who set or generated it.
+	return httpapi.JSON(status, viewOf(s, in.GenerateIdentitySecret || in.IdentitySecret != nil), nil), nil
+}
+
+// siteView is a site as the admin API shows it: whether identity
+// verification is on, and the secret only in the answer that set it.
+type siteView struct {
+	site.Site
+	IdentityVerification bool `json:"identity_verification"`
+}
+
+func viewOf(s site.Site, showSecret bool) siteView {
+	v := siteView{Site: s, IdentityVerification: s.IdentitySecret != ""}
+	if !showSecret {
+		v.IdentitySecret = ""
+	}
+	return v
 }
 
 func (h *Handler) fail(ctx context.Context, req httpapi.Request, err error) httpapi.Response {

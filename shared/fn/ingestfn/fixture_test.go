@@ -228,6 +228,9 @@ func TestModifiedFixturesAreRejected(t *testing.T) {
 		{"base64 flag lost", "batch-base64.json", func(ev *events.APIGatewayV2HTTPRequest) { ev.IsBase64Encoded = false }, http.StatusBadRequest, "invalid_json"},
 		{"unknown key", "batch.json", func(ev *events.APIGatewayV2HTTPRequest) { ev.Headers["authorization"] = basic("wk_live_unknown01") }, http.StatusUnauthorized, "unknown_write_key"},
 		{"no key", "batch.json", func(ev *events.APIGatewayV2HTTPRequest) { delete(ev.Headers, "authorization") }, http.StatusUnauthorized, "missing_write_key"},
+		{"wrong identity secret as the Basic password", "batch.json", func(ev *events.APIGatewayV2HTTPRequest) {
+			ev.Headers["authorization"] = "Basic " + base64.StdEncoding.EncodeToString([]byte(fixtureKey+":not-the-secret"))
+		}, http.StatusUnauthorized, "invalid_secret"},
 		{"unknown key in body", "track-beacon.json", func(ev *events.APIGatewayV2HTTPRequest) {
 			ev.Body = replaceInFixture(t, ev.Body, `"writeKey":"`+fixtureKey+`"`, `"writeKey":"wk_live_unknown01"`)
 		}, http.StatusUnauthorized, "unknown_write_key"},

@@ -94,14 +94,15 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 		return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
 	}
 	acc, err := h.svc.Accept(ctx, ingest.Call{
-		Path:      req.RawPath,
-		Body:      body,
-		HeaderKey: httpapi.Header(req, "X-Site-Key"),
-		BasicKey:  httpapi.BasicUser(req),
-		Origin:    origin,
-		SourceIP:  req.RequestContext.HTTP.SourceIP,
-		UserAgent: req.RequestContext.HTTP.UserAgent,
-		RequestID: req.RequestContext.RequestID,
+		Path:        req.RawPath,
+		Body:        body,
+		HeaderKey:   httpapi.Header(req, "X-Site-Key"),
+		BasicKey:    httpapi.BasicUser(req),
+		BasicSecret: httpapi.BasicPassword(req),
+		Origin:      origin,
+		SourceIP:    req.RequestContext.HTTP.SourceIP,
+		UserAgent:   req.RequestContext.HTTP.UserAgent,
+		RequestID:   req.RequestContext.RequestID,
 	})
 	headers := map[string]string{"Vary": "Origin"}
 	if origin != "" && acc.Site.Key != "" && acc.Site.AllowsOrigin(origin) {
@@ -110,7 +111,8 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 	if err != nil {
 		return h.fail(ctx, err, acc, headers), nil
 	}
-	h.log.InfoContext(ctx, "batch accepted", "site", acc.Site.Key, "messages", acc.Messages, "queue_messages", acc.Queued)
+	h.log.InfoContext(ctx, "batch accepted", "site", acc.Site.Key, "messages", acc.Messages, "queue_messages", acc.Queued,
+		"verified", acc.Verified, "bad_user_hashes", acc.BadHashes)
 	return httpapi.JSON(http.StatusOK, map[string]bool{"success": true}, headers), nil
 }
 
@@ -124,6 +126,9 @@ func (h *Handler) fail(ctx context.Context, err error, acc ingest.Accepted, head
 		return httpapi.Fail(http.StatusUnauthorized, "missing_write_key", err.Error(), headers)
 	case errors.Is(err, ingest.ErrUnknownKey):
 		return httpapi.Fail(http.StatusUnauthorized, "unknown_write_key", err.Error(), headers)
+	case errors.Is(err, ingest.ErrWrongSecret):
+		h.log.WarnContext(ctx, "batch rejected: wrong identity secret", "site", acc.Site.Key)
+		return httpapi.Fail(http.StatusUnauthorized, "invalid_secret", err.Error(), headers)
 	case errors.Is(err, ingest.ErrOriginRejected):
 		return httpapi.Fail(http.StatusForbidden, "origin_not_allowed", err.Error(), headers)
 	default:
