@@ -107,4 +107,3 @@ func TestDefsDiffAndPull(t *testing.T) {
 		t.Errorf("diff after pull = %d\n%s", code, out)
 	}
 }
-
