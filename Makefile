@@ -59,11 +59,19 @@ synth: tools build
 bench: tools
 	bash scripts/bench.sh
 
+## fuzz: every fuzz target for FUZZTIME each (their seeds also run in `go test`).
+FUZZTIME ?= 15s
+FUZZ_TARGETS := \
+	tracking:FuzzParse tracking:FuzzDecodeBatch form:FuzzParseSubmission template:FuzzCompile \
+	token:FuzzVerify enrich:FuzzParseUserAgent engagement:FuzzClassify preference:FuzzParseChoice \
+	mail:FuzzDecode job:FuzzDecode routing:FuzzDecode timer:FuzzTimer \
+	webhook:FuzzDecode webhook:FuzzSignature sesevent:FuzzParse
+
 fuzz:
-	go test ./shared/tracking/ -run '^$$' -fuzz FuzzParse -fuzztime 30s
-	go test ./shared/form/ -run '^$$' -fuzz FuzzParseSubmission -fuzztime 30s
-	go test ./shared/template/ -run '^$$' -fuzz FuzzCompile -fuzztime 30s
-	go test ./shared/token/ -run '^$$' -fuzz FuzzVerify -fuzztime 30s
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $$t"; \
+		go test ./shared/$${t%%:*}/ -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME); \
+	done
 
 ## admin-token: a new admin token and the hash to deploy with.
 admin-token:

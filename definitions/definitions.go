@@ -10,8 +10,10 @@
 package definitions
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -219,4 +221,24 @@ func TopicCache(g definition.Getter) *definition.Cache[[]preference.Topic] {
 // SendingCache gives the sending settings.
 func SendingCache(g definition.Getter) *definition.Cache[mail.Settings] {
 	return definition.NewCache(g, KindSending, definition.DecodeAs[mail.Settings])
+}
+
+// Compiled gives compiled templates to the mail package (its
+// TemplateSource and CompiledTemplates ports) through the cache.
+type Compiled struct {
+	C *definition.Cache[*template.Compiled]
+}
+
+// CompiledTemplates reads compiled templates through a TemplateCache.
+func CompiledTemplates(g definition.Getter) Compiled { return Compiled{TemplateCache(g)} }
+
+// Compiled returns the compiled template in effect; mail.ErrTemplateNotFound
+// for an unknown id, an error wrapping template.ErrInvalid for one that no
+// longer compiles.
+func (s Compiled) Compiled(ctx context.Context, id string) (*template.Compiled, error) {
+	c, err := s.C.Get(ctx, id)
+	if errors.Is(err, definition.ErrNotFound) {
+		return nil, fmt.Errorf("template %s: %w", id, mail.ErrTemplateNotFound)
+	}
+	return c, err
 }

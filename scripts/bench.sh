@@ -9,7 +9,9 @@
 #      bench/prices.json, for batches of 20 and, for comparison, one event per
 #      request;
 #   3. the same with every visitor new (no returning visitors), because the
-#      per-visitor writes are a large part of the bill.
+#      per-visitor writes are a large part of the bill;
+#   4. de-duplication (bench/dedup): the processor on DynamoDB Local, pricing
+#      the normal path and late retries and counting what is counted twice.
 #
 # About a minute on a 2-core machine once `make tools` has run. Exits non-zero
 # if a benchmark fails or the pipeline loses or double counts an event.
@@ -38,6 +40,9 @@ go run ./bench/pipeline -events 5000 -batch 20 -visitors 500 -single-events 500
 
 section "pipeline, sensitivity: 5000 events in batches of 20, every visitor new"
 go run ./bench/pipeline -events 5000 -batch 20 -visitors 1000 -single-events 0
+
+section "de-duplication: late retries and what they cost (bench/dedup, DynamoDB Local)"
+go run ./bench/dedup -later 1000 -batch 20 -visitors 100
 
 section "sender: 420 emails paced at 14 per second through the local SES (see BENCHMARKS.md)"
 go run ./bench/sender -rate 14 -n 420

@@ -153,7 +153,13 @@ func (e *env) waitContact(anon string, n int) map[string]any {
 				id := list[0].(map[string]any)["id"].(string)
 				if code, c := e.admin("/v1/contacts/" + id); code == 200 {
 					if evs, _ := c["events"].([]any); len(evs) >= n {
-						return c
+						// The timeline chunk is written before the profile:
+						// the profile is whole only once the message that
+						// carried these events is done (deleted from the queue).
+						e.settle()
+						if code, c := e.admin("/v1/contacts/" + id); code == 200 {
+							return c
+						}
 					}
 				}
 			}

@@ -240,12 +240,7 @@ func (p *Profile) Fold(o *Profile, verified bool) {
 		}
 		p.Status = strongerStatus(p.Status, o.Status)
 	}
-	// Keep the merged contact's recent message hashes too, so a late
-	// redelivery of its events is recognised here.
-	p.Applied = append(slices.Clone(o.Applied), p.Applied...)
-	if over := len(p.Applied) - AppliedWindow; over > 0 {
-		p.Applied = p.Applied[over:]
-	}
+	p.foldWindow(o)
 	p.MergedIDs = union(p.MergedIDs, append([]string{o.ID}, o.MergedIDs...))
 	if !o.CreatedAt.IsZero() && (p.CreatedAt.IsZero() || o.CreatedAt.Before(p.CreatedAt)) {
 		p.CreatedAt = o.CreatedAt

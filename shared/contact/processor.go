@@ -212,7 +212,11 @@ func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile,
 			prof = &Profile{ID: cid}
 		}
 		working := prof.clone()
-		fresh := working.ApplyWith(msgs, p.now(), env.rules)
+		seen, err := p.history(ctx, working, msgs)
+		if err != nil {
+			return 0, 0, conflicts, err
+		}
+		fresh := working.ApplyChecked(msgs, p.now(), env.rules, seen)
 		if len(fresh) == 0 {
 			return 0, len(msgs), conflicts, nil
 		}
@@ -223,7 +227,11 @@ func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile,
 		if err != nil {
 			return 0, 0, conflicts, err
 		}
-		if err := p.store.PutEvents(ctx, cid, fresh, changes); err != nil {
+		// The chunk names this commit and the last one, so de-duplication
+		// can tell it from a chunk whose profile write never happened.
+		commit := Commit{ID: commitID(fresh), Parent: working.LastCommit}
+		working.LastCommit = commit.ID
+		if err := p.store.PutEvents(ctx, cid, commit, fresh, changes); err != nil {
 			return 0, 0, conflicts, fmt.Errorf("store %d events of %s: %w", len(fresh), cid, err)
 		}
 		// Routing requests go out before the profile write commits the stage
@@ -530,6 +538,7 @@ func (p *Profile) clone() *Profile {
 	c := *p
 	c.AnonymousIDs = slices.Clone(p.AnonymousIDs)
 	c.Applied = slices.Clone(p.Applied)
+	c.AppliedKeys = slices.Clone(p.AppliedKeys)
 	c.Tags = slices.Clone(p.Tags)
 	c.Lists = slices.Clone(p.Lists)
 	c.Consents = slices.Clone(p.Consents)

@@ -74,8 +74,17 @@ type Profile struct {
 	// Applied is the de-duplication window: hashes of the most recent message
 	// ids and event groups applied to this profile. A redelivered queue
 	// message or a retried HTTP batch finds its hashes here and changes
-	// nothing, at no extra write per event.
+	// nothing, at no extra write per event. See dedup.go for the rest.
 	Applied []uint64 `json:"-"`
+	// AppliedKeys[i] is the client's time of the event of Applied[i], in
+	// Unix seconds (0 for a group, or a window stored before keys existed).
+	AppliedKeys []uint32 `json:"-"`
+	// AppliedHorizon is the latest AppliedKeys entry that has left the
+	// window (0: none has): a message with a later time is new.
+	AppliedHorizon uint32 `json:"-"`
+	// LastCommit is the Commit.ID of the last profile write that applied
+	// events; the timeline chunks it wrote carry it.
+	LastCommit uint64 `json:"-"`
 	// UnsubscribedTopics are the subscription topics (definitions/topics.json)
 	// the contact switched off in the preference centre or with a topic's
 	// unsubscribe link, while staying subscribed to the others.
@@ -102,10 +111,11 @@ type Touch struct {
 	At       time.Time `json:"at"`
 }
 
-// AppliedWindow is how many hashes a profile remembers. 48 x 8 bytes keeps the
-// profile item well under 1 KB of overhead while covering a client's retry of
-// its last batches.
-const AppliedWindow = 48
+// AppliedWindow is how many hashes a profile remembers. 32 x (8 + 4) bytes is
+// what 48 bare hashes took, keeping the profile item at one write unit, and
+// covers a client's retry of its last batches; older retries are found in
+// the timeline (dedup.go).
+const AppliedWindow = 32
 
 // SessionGap is the inactivity that starts a new session, as in web analytics.
 const SessionGap = 30 * time.Minute
@@ -124,8 +134,16 @@ func (p *Profile) Apply(msgs []tracking.Message, now time.Time) []tracking.Messa
 	return p.ApplyWith(msgs, now, interest.Rules{})
 }
 
-// ApplyWith is Apply with interest rules.
+// ApplyWith is Apply with interest rules. On its own it recognises only
+// retries still in the window; the Processor also checks the timeline
+// (ApplyChecked).
 func (p *Profile) ApplyWith(msgs []tracking.Message, now time.Time, rules interest.Rules) []tracking.Message {
+	return p.ApplyChecked(msgs, now, rules, nil)
+}
+
+// ApplyChecked is ApplyWith for a batch whose Doubtful messages were looked
+// up in the timeline: seen holds the ids found applied before.
+func (p *Profile) ApplyChecked(msgs []tracking.Message, now time.Time, rules interest.Rules, seen map[string]bool) []tracking.Message {
 	group := GroupHash(msgs)
 	if slices.Contains(p.Applied, group) {
 		return nil
@@ -133,25 +151,31 @@ func (p *Profile) ApplyWith(msgs []tracking.Message, now time.Time, rules intere
 	sorted := slices.Clone(msgs)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Timestamp.Before(sorted[j].Timestamp) })
 
-	seen := map[uint64]bool{}
-	var fresh []tracking.Message
-	var hashes []uint64
+	batch := map[uint64]bool{}
+	var fresh, remembered []tracking.Message
 	for _, m := range sorted {
 		h := Hash(m.MessageID)
-		if seen[h] || slices.Contains(p.Applied, h) {
+		if batch[h] || slices.Contains(p.Applied, h) {
 			continue
 		}
-		seen[h] = true
-		hashes = append(hashes, h)
+		batch[h] = true
+		// A late retry found in the timeline goes back into the window
+		// too (when the batch has new events, so the profile is written).
+		remembered = append(remembered, m)
+		if seen[m.MessageID] {
+			continue
+		}
 		fresh = append(fresh, m)
 		p.applyOne(m, rules)
 	}
-	// The group hash goes last so it is the last to fall out of the window.
-	hashes = append(hashes, group)
-	p.Applied = append(p.Applied, hashes...)
-	if over := len(p.Applied) - AppliedWindow; over > 0 {
-		p.Applied = slices.Clone(p.Applied[over:])
+	// Only now: a batch larger than the window must not push out entries
+	// it is still checked against. The group hash goes last so it is the
+	// last to fall out of the window.
+	hashes, keys := make([]uint64, 0, len(remembered)+1), make([]uint32, 0, len(remembered)+1)
+	for _, m := range remembered {
+		hashes, keys = append(hashes, Hash(m.MessageID)), append(keys, rememberKey(m))
 	}
+	p.remember(append(hashes, group), append(keys, 0))
 	if len(fresh) > 0 {
 		p.UpdatedAt = now.UTC()
 		if p.CreatedAt.IsZero() {

@@ -49,9 +49,14 @@ type Store interface {
 	// not exist) and bumps p.Version; ErrConflict otherwise.
 	SaveProfile(ctx context.Context, p *Profile) error
 	// PutEvents adds messages to a contact's timeline, with the score
-	// changes they caused (the score history rides in the same write).
-	// Writing the same messages again overwrites rather than duplicates.
-	PutEvents(ctx context.Context, contactID string, msgs []tracking.Message, changes []scoring.Change) error
+	// changes they caused (the score history rides in the same write) and
+	// the profile commit they belong to. Writing the same messages again
+	// overwrites rather than duplicates.
+	PutEvents(ctx context.Context, contactID string, commit Commit, msgs []tracking.Message, changes []scoring.Change) error
+	// Chunks returns, for de-duplication, the timeline chunks of the given
+	// contact partitions that hold an event at or after since (strongly
+	// consistent: a chunk written just before is seen).
+	Chunks(ctx context.Context, contactIDs []string, since time.Time) ([]Chunk, error)
 	// RecentEvents returns up to limit events, most recent first.
 	RecentEvents(ctx context.Context, contactID string, limit int) ([]tracking.Message, error)
 	// Timeline returns up to limit events of the given contact partitions (a

@@ -111,7 +111,7 @@ func (s Settings) Compose(d Draft, l Links, configSet string) (Message, error) {
 	}
 	if d.Kind == Marketing {
 		m.HTML = out.RewriteLinks(func(u string) string {
-			return l.url(ClickPath, token.Token{Purpose: token.Click, ContactID: r.ContactID, SendID: r.SendID, URL: u})
+			return l.url(ClickPath, token.Token{Purpose: token.Click, ContactID: r.ContactID, SendID: r.SendID, TemplateID: t.ID, URL: u})
 		})
 		m.HTML = template.InsertOpenPixel(m.HTML, l.url(OpenPath, with(token.Token{ContactID: r.ContactID, SendID: r.SendID}, token.Open)))
 		m.Headers = append(m.Headers,

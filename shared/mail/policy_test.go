@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ func testSettings() Settings {
 		CircuitBreaker:      CircuitBreaker{WindowHours: 24, MinSends: 100, BounceRate: 0.04, ComplaintRate: 0.0008, PauseMinutes: 60},
 		ConfirmLinkDays:     7,
 		InDoubtAfterMinutes: 10,
+		LinkHosts:           []string{"example.com", "*.example.org"},
 	}
 }
 
@@ -41,6 +43,23 @@ func TestSettingsValidate(t *testing.T) {
 		{"time zone", func(s *Settings) { s.DefaultTimezone = "Mars/Olympus" }},
 		{"bounce threshold at SES's review rate", func(s *Settings) { s.CircuitBreaker.BounceRate = 0.05 }},
 		{"in-doubt window past an SQS delay", func(s *Settings) { s.InDoubtAfterMinutes = 20 }},
+		{"link host with a scheme", func(s *Settings) { s.LinkHosts = []string{"https://example.com"} }},
+		{"link host with a path", func(s *Settings) { s.LinkHosts = []string{"example.com/x"} }},
+		{"link host with a port", func(s *Settings) { s.LinkHosts = []string{"example.com:443"} }},
+		{"link host in upper case", func(s *Settings) { s.LinkHosts = []string{"Example.com"} }},
+		{"link host with a trailing dot", func(s *Settings) { s.LinkHosts = []string{"example.com."} }},
+		{"link host with a backslash", func(s *Settings) { s.LinkHosts = []string{`evil.example\.example.com`} }},
+		{"empty link host", func(s *Settings) { s.LinkHosts = []string{""} }},
+		{"wildcard over a top-level domain", func(s *Settings) { s.LinkHosts = []string{"*.com"} }},
+		{"wildcard alone", func(s *Settings) { s.LinkHosts = []string{"*"} }},
+		{"wildcard inside a name", func(s *Settings) { s.LinkHosts = []string{"shop.*.example.com"} }},
+		{"two wildcards", func(s *Settings) { s.LinkHosts = []string{"*.*.example.com"} }},
+		{"too many link hosts", func(s *Settings) {
+			s.LinkHosts = nil
+			for i := range maxLinkHosts + 1 {
+				s.LinkHosts = append(s.LinkHosts, fmt.Sprintf("h%d.example.com", i))
+			}
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -50,6 +69,19 @@ func TestSettingsValidate(t *testing.T) {
 				t.Error("accepted")
 			}
 		})
+	}
+}
+
+func TestLinkHostAllowed(t *testing.T) {
+	s := testSettings()
+	for host, want := range map[string]bool{
+		"example.com": true, "www.example.com": false, "example.org": false,
+		"shop.example.org": true, "a.b.example.org": true, "evilexample.org": false,
+		"example.org.evil.example": false, "": false,
+	} {
+		if got := s.LinkHostAllowed(host); got != want {
+			t.Errorf("LinkHostAllowed(%q) = %v, want %v", host, got, want)
+		}
 	}
 }
 

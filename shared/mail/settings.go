@@ -44,6 +44,12 @@ type Settings struct {
 	// outcome before it is treated as in doubt (a crash between the claim
 	// and the SES call's result).
 	InDoubtAfterMinutes int `json:"in_doubt_after_minutes"`
+	// LinkHosts are hosts a tracked click may redirect to whatever the
+	// template: "example.com", or "*.example.com" for every name below it
+	// (not example.com itself). A click also redirects to the hosts its
+	// template's links are written with and to Leadflow's own host; see
+	// ClickGuard.
+	LinkHosts []string `json:"link_hosts,omitempty"`
 }
 
 // Sender is the default sender identity; a template's own from and
@@ -208,6 +214,14 @@ func (s Settings) Validate() error {
 	if s.InDoubtAfterMinutes < 1 || s.InDoubtAfterMinutes > 14 {
 		// The re-check of an in-doubt send rides on an SQS delay, at most 15 minutes.
 		bad("in_doubt_after_minutes must be from 1 to 14")
+	}
+	if len(s.LinkHosts) > maxLinkHosts {
+		bad("link_hosts: at most %d hosts", maxLinkHosts)
+	}
+	for i, h := range s.LinkHosts {
+		if err := checkLinkHost(h); err != nil {
+			bad("link_hosts[%d] %q: %v", i, h, err)
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("sending settings: %w", errors.Join(errs...))

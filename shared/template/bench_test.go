@@ -100,3 +100,52 @@ func TestTypicalEmailIsTypical(t *testing.T) {
 		t.Fatalf("%v %v", warns, err)
 	}
 }
+
+// hostileSources are the admin API's worst cases, MaxBodyBytes each, shaped
+// to hit every loop of the compiler, renderer and link rewriter.
+func hostileSources() map[string]string {
+	fill := func(prefix, unit, suffix string) string {
+		n := (MaxBodyBytes - len(prefix) - len(suffix)) / len(unit)
+		return prefix + strings.Repeat(unit, n) + suffix
+	}
+	return map[string]string{
+		"tag name":           fill("<", "a", ">"),
+		"attribute name":     fill("<a ", "b", ">"),
+		"attribute values":   fill("<a ", `href="x" `, ">"),
+		"raw with openers":   fill("{% raw %}", "{%", "%}"),
+		"raw with near ends": fill("{% raw %}", "{% endra %}", ""),
+		"warnings":           fill("", "{{ traits.x }}", ""),
+		"problems":           fill("", "{{ nope }}", ""),
+		"and chain":          fill("{% if ", "traits.a and ", "traits.b %}{{ traits.a }}{% endif %}"),
+		"or chain":           fill("{% if ", "traits.a or ", "traits.b %}{{ traits.a }}{% endif %}"),
+		"comment dashes":     fill("<!--", "-", ""),
+		"script":             fill("<script>", "<", ""),
+		"unclosed outputs":   fill("", "{{ x", ""),
+		"many ifs":           fill("", "{% if traits.a %}<b>{{ traits.a }}</b>{% endif %}", ""),
+		"lines":              fill("", "\n", "{{ nope"),
+		"entities":           fill("<p>", "&amp;", "</p>"),
+		"links":              fill("<body>", `<a href="https://x.example/">x</a>`, "</body>"),
+	}
+}
+
+// BenchmarkHostileSources is the save path's worst case: each must stay
+// linear (well under a second for 256 KB), so a save cannot burn a Lambda's time.
+func BenchmarkHostileSources(b *testing.B) {
+	for name, src := range hostileSources() {
+		tpl := htmlTemplate(src)
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				c, _, err := Compile(tpl)
+				if err != nil {
+					continue
+				}
+				r, err := c.Render(Sample())
+				if err != nil {
+					b.Fatal(err)
+				}
+				RewriteLinks(r.HTML, func(u string) string { return u + "?t" })
+				InsertOpenPixel(r.HTML, "https://t.example/o")
+			}
+		})
+	}
+}

@@ -48,7 +48,18 @@ type hstate struct {
 	// lt: the text so far ends with "<" or "</", so an output here would
 	// write a tag's name (and whatever markup its value holds).
 	lt bool
+	// In an href value: val is its literal text so far; fixed says its
+	// scheme and host are settled (by val, or by one of Leadflow's own
+	// links at its start), so a field from here on cannot move the link to
+	// another host; opaque says val cannot tell (branches wrote different
+	// text, or it grew past maxURLPrefix), so nothing can settle it.
+	val           string
+	fixed, opaque bool
 }
+
+// maxURLPrefix bounds the literal text kept to find a link's host: a
+// scheme and a host fit many times over.
+const maxURLPrefix = 1024
 
 func (a hstate) sameShape(b hstate) bool {
 	if a.s != b.s || a.tag != b.tag || a.closing != b.closing {
@@ -75,13 +86,22 @@ type htmlWalk struct {
 	// unsubscribe: an unconditional <a href="{{ unsubscribe_url }}">;
 	// address: an unconditional {{ sender.address }} in text.
 	unsubscribe, address bool
+	// hosts are the hosts the template's links are written with.
+	hosts map[string]bool
+}
+
+func (w *htmlWalk) host(h string) {
+	if w.hosts == nil {
+		w.hosts = map[string]bool{}
+	}
+	w.hosts[h] = true
 }
 
 func (w *htmlWalk) nodes(ns []node, st hstate, depth int) hstate {
 	for _, n := range ns {
 		switch n := n.(type) {
 		case textNode:
-			st = scanHTML(st, n.s)
+			st = scanHTML(st, n.s, w.host)
 		case *outputNode:
 			st = w.output(n, st, depth)
 		case *ifNode:
@@ -102,6 +122,22 @@ func (w *htmlWalk) nodes(ns []node, st hstate, depth int) hstate {
 				merged.query = merged.query || e.query
 				if merged.dashes != e.dashes {
 					merged.dashes = 0
+				}
+				// A link's host is settled after the block only if every
+				// branch settled it; text the branches wrote differently
+				// can no longer settle it.
+				merged.fixed = merged.fixed && e.fixed
+				if merged.val != e.val || e.opaque {
+					merged.opaque = true
+				}
+			}
+			if merged.opaque && !merged.fixed {
+				// A branch may end the link (its closing quote is after the
+				// block): a host it wrote in full still counts as written.
+				for _, e := range ends {
+					if h, ok := endedHost(e.val); ok && !e.opaque && !e.fixed {
+						w.host(h)
+					}
 				}
 			}
 			st = merged
@@ -130,12 +166,17 @@ func (w *htmlWalk) output(n *outputNode, st hstate, depth int) hstate {
 			w.p.problem(n.off, "a field cannot be used inside a style attribute: keep styles in the template, data in text")
 		case urlAttrs[st.attr]:
 			switch {
-			case st.start && st.attr == "href" && !n.v.isLit && !linkField(n.v.f):
+			case st.start && st.attr == "href" && !(n.literalArgs() && (n.v.isLit || linkField(n.v.f))):
 				// The address a link leads to must be written in the template
 				// (or be one of Leadflow's own links): a URL taken from
 				// contact data, which browsers may set, would make the
 				// signed click link an open redirect.
 				w.p.problem(n.off, "a link's address cannot come from contact data (%s): write its scheme and host in the template, e.g. https://example.com/page?ref={{ … }}", n.v.path)
+			case st.attr == "href" && !st.start && !st.fixed && !n.constant():
+				// "https://example.com{{ x }}" with x = "@evil.example" or
+				// ".evil.example" is a link to evil.example: a field may only
+				// follow a host the template has ended with / ? or #.
+				w.p.problem(n.off, "a field in a link's address must come after its scheme and host, ended by / ? or # (https://example.com/{{ … }}), or in a mailto: or tel: link (%s)", n.v.path)
 			case st.start:
 				n.esc = escURL
 				if n.v.f == fUnsubscribeURL && len(n.filters) == 0 && depth == 0 && st.tag == "a" && st.attr == "href" {
@@ -148,6 +189,19 @@ func (w *htmlWalk) output(n *outputNode, st hstate, depth int) hstate {
 			}
 		default:
 			n.esc = escHTML
+		}
+		if st.attr == "href" && !st.fixed && !st.opaque {
+			switch {
+			case st.start && linkField(n.v.f) && n.literalArgs():
+				st.fixed = true // Leadflow's own host
+			case n.constant():
+				// Template text written as a literal: it counts as written.
+				if lit, ok := n.v.lit.(string); ok && len(n.filters) == 0 {
+					st = st.urlText(lit, w.host)
+				} else {
+					st.opaque = true
+				}
+			}
 		}
 		st.start = false
 	case sBeforeValue, sValueUnquoted:
@@ -170,8 +224,132 @@ func linkField(f field) bool {
 	return false
 }
 
-// scanHTML advances the state over literal template text.
-func scanHTML(st hstate, text string) hstate {
+// constant reports whether an output renders the same for every contact:
+// a literal whose filters take only literals.
+func (n *outputNode) constant() bool { return n.v.isLit && n.literalArgs() }
+
+// literalArgs reports whether the output's filters take only literals:
+// default: traits.x would bring contact data in (after a literal, or after
+// a Leadflow link that is empty in this message, such as view_in_browser_url).
+func (n *outputNode) literalArgs() bool {
+	for _, fc := range n.filters {
+		for _, a := range fc.args {
+			if !a.isLit {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// urlText adds literal text to an href value and reports the link's host to
+// onHost once the text settles it.
+func (st hstate) urlText(s string, onHost func(string)) hstate {
+	if st.fixed || st.opaque || s == "" {
+		return st
+	}
+	if len(st.val)+len(s) > maxURLPrefix {
+		st.opaque = true
+		return st
+	}
+	st.val += s
+	if h, ok := fixedHost(st.val); ok {
+		st.fixed = true
+		if h != "" {
+			onHost(h)
+		}
+	}
+	return st
+}
+
+// fixedHost reports whether the start of a link's address settles where it
+// leads: an http(s) scheme and a host ended by / ? # (or \, which browsers
+// read as /), or a mailto: or tel: scheme, which no click redirect follows
+// (host "").
+func fixedHost(val string) (string, bool) {
+	low := strings.ToLower(val)
+	if strings.HasPrefix(low, "mailto:") || strings.HasPrefix(low, "tel:") {
+		return "", true
+	}
+	rest, ok := cutHTTPScheme(val)
+	if !ok {
+		return "", false
+	}
+	end := strings.IndexAny(rest, "/?#\\")
+	if end < 0 {
+		return "", false
+	}
+	return CanonicalHost(authorityHost(rest[:end]))
+}
+
+// endedHost is the host of a whole literal http(s) address ("https://x.example").
+func endedHost(val string) (string, bool) {
+	rest, ok := cutHTTPScheme(val)
+	if !ok {
+		return "", false
+	}
+	if end := strings.IndexAny(rest, "/?#\\"); end >= 0 {
+		rest = rest[:end]
+	}
+	h, ok := CanonicalHost(authorityHost(rest))
+	return h, ok && h != ""
+}
+
+func cutHTTPScheme(val string) (string, bool) {
+	val = strings.TrimLeft(val, " \t\n\r\f")
+	for _, p := range []string{"https://", "http://"} {
+		if len(val) >= len(p) && strings.EqualFold(val[:len(p)], p) {
+			return val[len(p):], true
+		}
+	}
+	return "", false
+}
+
+// authorityHost drops the user information and port of an authority.
+func authorityHost(a string) string {
+	if i := strings.LastIndexByte(a, '@'); i >= 0 {
+		a = a[i+1:]
+	}
+	if i := strings.LastIndexByte(a, ':'); i >= 0 && !strings.Contains(a[i:], "]") {
+		a = a[:i]
+	}
+	return a
+}
+
+// CanonicalHost is a host name as links are compared by: lower case,
+// without a trailing dot. It refuses what is not a plain DNS name or IP
+// address (percent escapes, backslashes, empty labels), so the host Go
+// reads and the host a browser goes to cannot differ.
+func CanonicalHost(h string) (string, bool) {
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	if h == "" || len(h) > 253 {
+		return "", false
+	}
+	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+		for _, c := range h[1 : len(h)-1] {
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c == ':' || c == '.') {
+				return "", false
+			}
+		}
+		return h, len(h) > 2
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return "", false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return "", false
+			}
+		}
+	}
+	return h, true
+}
+
+// scanHTML advances the state over literal template text, reporting the
+// hosts links are written with to onHost.
+func scanHTML(st hstate, text string, onHost func(string)) hstate {
 	if text != "" {
 		st.lt = false
 	}
@@ -255,9 +433,9 @@ func scanHTML(st hstate, text string) hstate {
 			switch {
 			case isSpace(c):
 			case c == '"':
-				st.s, st.start, st.query = sValueDQ, true, false
+				st.s, st.start, st.query, st.val, st.fixed, st.opaque = sValueDQ, true, false, "", false, false
 			case c == '\'':
-				st.s, st.start, st.query = sValueSQ, true, false
+				st.s, st.start, st.query, st.val, st.fixed, st.opaque = sValueSQ, true, false, "", false, false
 			case c == '>':
 				st = endTag(st)
 			default:
@@ -273,6 +451,9 @@ func scanHTML(st hstate, text string) hstate {
 			if j >= 0 {
 				value = text[i : i+j]
 			}
+			if st.attr == "href" {
+				st = st.urlText(value, onHost)
+			}
 			if value != "" {
 				st.start = false
 			}
@@ -282,8 +463,13 @@ func scanHTML(st hstate, text string) hstate {
 			if j < 0 {
 				return st
 			}
+			if st.attr == "href" && !st.fixed && !st.opaque {
+				if h, ok := endedHost(st.val); ok {
+					onHost(h)
+				}
+			}
 			i += j
-			st.s = sInTag
+			st.s, st.val, st.fixed, st.opaque = sInTag, "", false, false
 		case sValueUnquoted:
 			switch {
 			case isSpace(c):

@@ -2,6 +2,7 @@ package template
 
 import (
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -26,6 +27,10 @@ func FuzzCompile(f *testing.F) {
 		`<!--[if mso]><v:rect href="{{ traits.u }}"></v:rect><![endif]--><script>x</script>`,
 		`{{ traits.a`, `{% if %}`, `{% endif %}`, `{{ a b }}`, `{{ "x }}`, `<div {{ traits.a }}>`, `<{{ traits.first_name }}>hello`, `</{{ traits.a }}>`,
 		`<a href="{{ traits.website }}">x</a>`,
+		`<a href="https://x.example{{ traits.path }}">x</a><a href="https://{{ traits.host }}/">y</a>`,
+		`<a href="{% if traits.a %}https://x.example/{% else %}https://x.example{% endif %}{{ traits.path }}">x</a>`,
+		`<a href="{{ "https://x.example" }}{{ traits.path }}">x</a><a href="{{ "" | default: traits.website }}">y</a>`,
+		`<a href="{{ view_in_browser_url | default: traits.website }}">x</a><a href="{{ confirm_url | default: traits.u }}">y</a>`,
 		strings.Repeat("{% if traits.a %}", 40),
 	}
 	for _, s := range seeds {
@@ -44,6 +49,22 @@ func FuzzCompile(f *testing.F) {
 	for _, k := range []string{"a", "b", "x", "u", "n", "first_name", "plan", "name", "website"} {
 		injecting[0].Traits[k] = `"'><leadflowxss onleadflowxss=1>`
 		injecting[1].Traits[k] = "leadflowxss onleadflowxss=1 "
+	}
+
+	// Values that would move a link to another host if a field could write
+	// any part of it: no rendered link may lead to leadflowevil.
+	redirecting := make([]Data, 0, 6)
+	for _, v := range []string{"@leadflowevil.example", ".leadflowevil.example", "@leadflowevil.example/", "//leadflowevil.example", "https://leadflowevil.example/"} {
+		d := Sample()
+		d.Traits = map[string]any{}
+		for _, k := range []string{"a", "b", "x", "u", "n", "path", "host", "website"} {
+			d.Traits[k] = v
+		}
+		d.Contact.Email, d.Contact.ID, d.Company.Domain = v, v, v
+		// As in the messages the pipeline sends: no view-in-browser page,
+		// and a confirmation link only in double opt-in mail.
+		d.Links.ViewInBrowser, d.Links.Confirm = "", ""
+		redirecting = append(redirecting, d)
 	}
 
 	f.Fuzz(func(t *testing.T, body, subject string) {
@@ -75,6 +96,20 @@ func FuzzCompile(f *testing.F) {
 				}
 				if strings.ContainsAny(r.Subject, "\r\n") || strings.ContainsAny(r.Preheader, "\r\n") {
 					t.Fatalf("multi-line subject %q / preheader %q", r.Subject, r.Preheader)
+				}
+			}
+			if tpl.HTML != "" && !strings.Contains(strings.ToLower(body), "leadflowevil") {
+				for _, d := range redirecting {
+					r, err := c.Render(d)
+					if err != nil {
+						t.Fatalf("accepted template failed to render: %v", err)
+					}
+					RewriteLinks(r.HTML, func(link string) string {
+						if u, err := url.Parse(link); err == nil && strings.Contains(strings.ToLower(u.Host), "leadflowevil") {
+							t.Fatalf("contact data chose a link's host: %q in %q", link, r.HTML)
+						}
+						return link
+					})
 				}
 			}
 			if tpl.HTML == "" || strings.Contains(strings.ToLower(body), "leadflowxss") {

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +19,8 @@ import (
 type Compiled struct {
 	t                             Template
 	subject, preheader, html, txt []node
+	// linkHosts are the hosts the HTML's links are written with.
+	linkHosts []string
 }
 
 // Rendered is one message's content.
@@ -74,6 +78,7 @@ func Compile(t Template) (*Compiled, []Warning, error) {
 	if hp != nil {
 		w := &htmlWalk{p: hp}
 		w.nodes(c.html, hstate{}, 0)
+		c.linkHosts = slices.Sorted(maps.Keys(w.hosts))
 		if t.Kind == KindMarketing {
 			if !w.unsubscribe {
 				ps.add("html", 0, 0, "a marketing template must have an unsubscribe link outside any {%% if %%} block: <a href=\"%s\">Unsubscribe</a>", UnsubscribePlaceholder)
@@ -111,6 +116,20 @@ func plainMarks(ns []node) (unsub, addr bool) {
 		}
 	}
 	return unsub, addr
+}
+
+// LinkHosts are the hosts the template's links are written with (the
+// literal scheme and host of every href), sorted. Contact data can never
+// change a link's host (Compile refuses a field before the host is ended),
+// so these are all the hosts its tracked links can lead to, besides
+// Leadflow's own.
+func (c *Compiled) LinkHosts() []string { return slices.Clone(c.linkHosts) }
+
+// LinksTo reports whether one of the template's links is written with
+// host (as CanonicalHost gives it).
+func (c *Compiled) LinksTo(host string) bool {
+	_, ok := slices.BinarySearch(c.linkHosts, host)
+	return ok
 }
 
 // Template returns the definition the template was compiled from.

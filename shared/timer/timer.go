@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leadflow/leadflow/shared/tracking"
 )
@@ -95,8 +96,18 @@ func (t Timer) Validate() error {
 	} else if len(t.Event) > maxEventLen {
 		problems = append(problems, fmt.Sprintf("event is over %d bytes", maxEventLen))
 	}
+	if !utf8.ValidString(t.ID) || !utf8.ValidString(t.ContactID) || !utf8.ValidString(t.Event) {
+		// JSON would turn the bad bytes into U+FFFD on the way to the
+		// processor: the event would go to another contact id, under
+		// another name.
+		problems = append(problems, "id, contact id and event must be valid UTF-8")
+	}
 	if t.Due.IsZero() {
 		problems = append(problems, "due time is required")
+	} else if _, err := t.Due.MarshalJSON(); err != nil {
+		// The fired event carries the due time as its timestamp: one JSON
+		// cannot write (past year 9999) would fail every tick.
+		problems = append(problems, "due time must be before the year 10000")
 	}
 	if len(t.Properties) > 0 {
 		// Checked here rather than at fire time: a timer that cannot be

@@ -504,6 +504,8 @@ func TestSchedule(t *testing.T) {
 		{name: "zero due", timer: Timer{ID: "x", ContactID: "c", Event: "e"}, wantErr: "due time is required"},
 		{name: "all missing at once", timer: Timer{}, wantErr: "id is required; contact id is required; event is required; due time is required"},
 		{name: "long id", timer: tm(strings.Repeat("x", 201), now), wantErr: "id is over 200 bytes"},
+		{name: "contact id not UTF-8", timer: Timer{ID: "x", ContactID: "c\x9d", Event: "e", Due: now}, wantErr: "must be valid UTF-8"},
+		{name: "due past what JSON can write", timer: tm("x", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)), wantErr: "due time must be before the year 10000"},
 		{name: "properties not JSON", timer: withProps(valid, map[string]any{"f": func() {}}), wantErr: "properties are not JSON"},
 		{name: "properties too large", timer: withProps(valid, map[string]any{"big": strings.Repeat("x", MaxPropertiesBytes)}), wantErr: "properties are"},
 	}

@@ -32,6 +32,10 @@ type Token struct {
 	SendID string `json:"s,omitempty"`
 	// URL is the click destination.
 	URL string `json:"u,omitempty"`
+	// TemplateID names the template a click link was rendered from, so the
+	// redirect can re-check the destination against the hosts the template
+	// links to. Links signed before it existed have none.
+	TemplateID string `json:"m,omitempty"`
 	// Topic scopes an unsubscribe to one subscription topic ("" = all).
 	Topic string `json:"t,omitempty"`
 	// Expires is unix seconds; 0 never expires (unsubscribe links must keep

@@ -8,7 +8,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +26,9 @@ type MemStore struct {
 	profiles   map[string][]byte
 	versions   map[string]int64
 	events     map[string]map[string]tracking.Message
+	// chunks are the timeline writes by contact, keyed like the DynamoDB
+	// adapter's (newest event and message ids), so a rewrite overwrites.
+	chunks map[string]map[string]memChunk
 	// Calls counts calls by method name.
 	Calls map[string]int
 	// FailSave makes SaveProfile fail for these contact ids.
@@ -41,6 +46,7 @@ func New() *MemStore {
 	return &MemStore{
 		identities: map[contact.Identity]string{}, profiles: map[string][]byte{}, versions: map[string]int64{},
 		events: map[string]map[string]tracking.Message{}, Calls: map[string]int{}, FailSave: map[string]error{},
+		chunks:  map[string]map[string]memChunk{},
 		Changes: map[string][]scoring.Change{},
 	}
 }
@@ -107,9 +113,13 @@ func (m *MemStore) GetProfiles(_ context.Context, ids []string) (map[string]*con
 	return out, nil
 }
 
+// stored adds the de-duplication state, which the profile's JSON leaves out.
 type stored struct {
 	*contact.Profile
-	Applied []uint64 `json:"applied"`
+	Applied     []uint64 `json:"applied"`
+	AppliedKeys []uint32 `json:"applied_keys"`
+	Horizon     uint32   `json:"horizon"`
+	LastCommit  uint64   `json:"last_commit"`
 }
 
 func decode(raw []byte) (*contact.Profile, error) {
@@ -117,7 +127,8 @@ func decode(raw []byte) (*contact.Profile, error) {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return nil, fmt.Errorf("decode profile: %w", err)
 	}
-	s.Profile.Applied = s.Applied
+	s.Profile.Applied, s.Profile.AppliedKeys = s.Applied, s.AppliedKeys
+	s.Profile.AppliedHorizon, s.Profile.LastCommit = s.Horizon, s.LastCommit
 	return s.Profile, nil
 }
 
@@ -135,7 +146,7 @@ func (m *MemStore) SaveProfile(_ context.Context, p *contact.Profile) error {
 	if m.versions[p.ID] != p.Version {
 		return fmt.Errorf("save %s: %w", p.ID, contact.ErrConflict)
 	}
-	raw, err := json.Marshal(stored{p, p.Applied})
+	raw, err := json.Marshal(stored{p, p.Applied, p.AppliedKeys, p.AppliedHorizon, p.LastCommit})
 	if err != nil {
 		return err
 	}
@@ -151,19 +162,48 @@ func (m *MemStore) Profile(id string) *contact.Profile {
 	return got[id]
 }
 
+type memChunk struct {
+	newest time.Time
+	chunk  contact.Chunk
+}
+
 // PutEvents implements contact.Store.
-func (m *MemStore) PutEvents(_ context.Context, cid string, msgs []tracking.Message, changes []scoring.Change) error {
+func (m *MemStore) PutEvents(_ context.Context, cid string, commit contact.Commit, msgs []tracking.Message, changes []scoring.Change) error {
 	m.count("PutEvents")
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.Changes[cid] = append(m.Changes[cid], changes...)
 	if m.events[cid] == nil {
 		m.events[cid] = map[string]tracking.Message{}
+		m.chunks[cid] = map[string]memChunk{}
 	}
+	c := memChunk{chunk: contact.Chunk{ContactID: cid, Commit: commit}}
 	for _, e := range msgs {
 		m.events[cid][e.MessageID] = e
+		c.chunk.MessageIDs = append(c.chunk.MessageIDs, e.MessageID)
+		if e.Timestamp.After(c.newest) {
+			c.newest = e.Timestamp
+		}
 	}
+	ids := slices.Sorted(slices.Values(c.chunk.MessageIDs))
+	m.chunks[cid][c.newest.Format(time.RFC3339Nano)+"#"+strings.Join(ids, "\x00")] = c
 	return nil
+}
+
+// Chunks implements contact.Store.
+func (m *MemStore) Chunks(_ context.Context, cids []string, since time.Time) ([]contact.Chunk, error) {
+	m.count("Chunks")
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []contact.Chunk
+	for _, cid := range cids {
+		for _, c := range m.chunks[cid] {
+			if !c.newest.Before(since) {
+				out = append(out, c.chunk)
+			}
+		}
+	}
+	return out, nil
 }
 
 // RecentEvents implements contact.Store.

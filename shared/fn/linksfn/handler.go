@@ -51,6 +51,9 @@ type Config struct {
 	PublicBaseURL string
 	// Topics are the subscription topics the preference centre lists.
 	Topics []preference.Topic
+	// Sending is the repo's sending settings (link_hosts), the fallback
+	// when the definition store cannot be read.
+	Sending mail.Settings
 }
 
 // ConfigFromEnv reads the function's settings.
@@ -75,6 +78,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("links: %w", err)
 	}
 	c.Topics = topics
+	if c.Sending, err = definitions.Sending(); err != nil {
+		return c, fmt.Errorf("links: %w", err)
+	}
+	// Templates are read through the registry; a broken repo fails here.
+	if err := definitions.Validate(); err != nil {
+		return c, fmt.Errorf("links: %w", err)
+	}
 	return c, nil
 }
 
@@ -121,6 +131,11 @@ type Deps struct {
 	// Topics when the store cannot be read.
 	Topics      []preference.Topic
 	TopicSource func(context.Context) ([]preference.Topic, error)
+	// Clicks re-checks where a click link may redirect; its OwnHost
+	// defaults to BaseURL's host. SendingSource, when set, gives the
+	// sending settings in force (link_hosts) for each click.
+	Clicks        mail.ClickGuard
+	SendingSource func(context.Context) (mail.Settings, error)
 	// Now may be nil (time.Now).
 	Now func() time.Time
 }
@@ -137,13 +152,21 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	signer, _ := token.NewSigner(cfg.Secrets...) // checked by ConfigFromEnv
 	reg, _ := definitions.Registry(store)        // checked by ConfigFromEnv
 	return NewWith(Deps{
-		Store:       store,
-		Sends:       sendTimes{store},
-		Events:      sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.EventsQueueURL),
-		Signer:      signer,
-		BaseURL:     cfg.PublicBaseURL,
-		Topics:      cfg.Topics,
-		TopicSource: definitions.TopicCache(reg).Default,
+		Store:         store,
+		Sends:         sendTimes{store},
+		Events:        sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.EventsQueueURL),
+		Signer:        signer,
+		BaseURL:       cfg.PublicBaseURL,
+		Topics:        cfg.Topics,
+		TopicSource:   definitions.TopicCache(reg).Default,
+		SendingSource: definitions.SendingCache(reg).Default,
+		Clicks: mail.ClickGuard{
+			Settings: cfg.Sending,
+			// Through the definition cache, as the sender: a click costs a
+			// template read at most once a minute per template.
+			Templates: definitions.CompiledTemplates(reg),
+			Sends:     store,
+		},
 	}, log)
 }
 
@@ -153,6 +176,9 @@ func NewWith(d Deps, log *slog.Logger) *Handler {
 		d.Now = time.Now
 	}
 	d.BaseURL = strings.TrimRight(d.BaseURL, "/")
+	if u, err := url.Parse(d.BaseURL); err == nil && d.Clicks.OwnHost == "" {
+		d.Clicks.OwnHost = u.Hostname()
+	}
 	return &Handler{d: d, log: log}
 }
 
@@ -208,18 +234,26 @@ func (h *Handler) open(ctx context.Context, req httpapi.Request, raw string, now
 	}
 }
 
-// click redirects only to the URL its token was signed for, and only to
-// http(s): an unsigned or altered link gets a 400 page, never a redirect,
-// so the endpoint cannot serve as an open redirect for phishing.
+// click redirects only to the URL its token was signed for, and only when
+// that URL is http(s) to a host the link's template is written with, one
+// on link_hosts or Leadflow's own (mail.ClickGuard): an unsigned or
+// altered link gets a 400 page and a signed one to any other host a 403
+// page, never a redirect, so the endpoint cannot serve as an open redirect
+// for phishing, whatever a template stored before the save-time checks
+// put in its links.
 func (h *Handler) click(ctx context.Context, req httpapi.Request, raw string, now time.Time) httpapi.Response {
 	tok, err := h.d.Signer.Verify(token.Click, raw, now)
 	if err != nil {
 		return brokenLink()
 	}
-	dest, ok := redirectTarget(tok.URL)
-	if !ok {
-		h.log.WarnContext(ctx, "signed click link with an unusable URL", "contact_id", tok.ContactID, "send_id", tok.SendID)
-		return brokenLink()
+	dest, err := h.clicks(ctx).Destination(ctx, tok)
+	if errors.Is(err, mail.ErrClickRefused) {
+		h.log.WarnContext(ctx, "signed click link to a destination not allowed", "contact_id", tok.ContactID, "send_id", tok.SendID, "template_id", tok.TemplateID, "error", err)
+		return refusedLink()
+	}
+	if err != nil {
+		h.log.ErrorContext(ctx, "check click destination", "contact_id", tok.ContactID, "send_id", tok.SendID, "error", err)
+		return unavailable()
 	}
 	v := h.classify(ctx, engagement.Click, tok, req, now)
 	h.record(ctx, req, engagement.Clicked(target(tok), dest, v, now))
@@ -227,16 +261,6 @@ func (h *Handler) click(ctx context.Context, req httpapi.Request, raw string, no
 		StatusCode: http.StatusFound,
 		Headers:    map[string]string{"Location": dest, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
 	}
-}
-
-// redirectTarget accepts absolute http(s) URLs with a host. url.Parse
-// refuses control characters, so the value is safe in a header.
-func redirectTarget(s string) (string, bool) {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || (!strings.EqualFold(u.Scheme, "https") && !strings.EqualFold(u.Scheme, "http")) {
-		return "", false
-	}
-	return s, true
 }
 
 func (h *Handler) classify(ctx context.Context, kind string, tok token.Token, req httpapi.Request, now time.Time) engagement.Verdict {
@@ -483,6 +507,19 @@ func confirmedBy(p *contact.Profile, source string) bool {
 		}
 	}
 	return false
+}
+
+// clicks is the click guard with the link_hosts in force.
+func (h *Handler) clicks(ctx context.Context) mail.ClickGuard {
+	g := h.d.Clicks
+	if h.d.SendingSource != nil {
+		if s, err := h.d.SendingSource(ctx); err == nil {
+			g.Settings = s
+		} else {
+			h.log.ErrorContext(ctx, "read sending settings; using the repo's", "error", err)
+		}
+	}
+	return g
 }
 
 // topics are the subscription topics in force.

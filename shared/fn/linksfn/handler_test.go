@@ -18,9 +18,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/httpapi"
+	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/preference"
+	"github.com/leadflow/leadflow/shared/template"
 	"github.com/leadflow/leadflow/shared/token"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
@@ -114,6 +117,27 @@ type sendClock map[string]time.Time
 
 func (c sendClock) SentAt(_ context.Context, id string) (time.Time, error) { return c[id], nil }
 
+// repoTemplates are the fixture's templates, compiled as the definition
+// cache's reader compiles them.
+type repoTemplates map[string]template.Template
+
+func (r repoTemplates) Compiled(_ context.Context, id string) (*template.Compiled, error) {
+	t, ok := r[id]
+	if !ok {
+		return nil, mail.ErrTemplateNotFound
+	}
+	c, _, err := template.Compile(t)
+	return c, err
+}
+
+// promoTemplate links to shop.example with a path from contact data.
+var promoTemplate = template.Template{
+	ID: "promo", Name: "Promo", Kind: template.KindMarketing, Topic: "newsletter",
+	From: template.Address{Address: "news@example.com"}, Subject: "Hi",
+	HTML: `<html><body><p><a href="https://shop.example/p/{{ traits.path | default: "home" }}">Shop</a></p>` +
+		`<p>{{ sender.address }} <a href="{{ unsubscribe_url }}">Unsubscribe</a></p></body></html>`,
+}
+
 type fixture struct {
 	h      *Handler
 	store  *memStore
@@ -137,6 +161,10 @@ func newFixture(t *testing.T, profiles ...contact.Profile) *fixture {
 		Store: st, Events: q, Signer: signer, BaseURL: "https://api.example.com/", Topics: topics,
 		Sends: sendClock{"s-fresh": now.Add(-3 * time.Second), "s-old": now.Add(-2 * time.Hour)},
 		Now:   func() time.Time { return now },
+		Clicks: mail.ClickGuard{
+			Settings:  mail.Settings{LinkHosts: []string{"example.com"}},
+			Templates: repoTemplates{promoTemplate.ID: promoTemplate},
+		},
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return &fixture{h: h, store: st, queue: q, signer: signer}
 }
@@ -275,8 +303,17 @@ func TestClickRedirect(t *testing.T) {
 		{"an open token", func(f *fixture) string {
 			return f.signer.Sign(token.Token{Purpose: token.Open, ContactID: "c_1", URL: "https://example.com/"})
 		}, 400, ""},
-		{"a javascript: URL, even signed", func(f *fixture) string { return click(f, "javascript:alert(1)") }, 400, ""},
-		{"a relative URL", func(f *fixture) string { return click(f, "/pricing") }, 400, ""},
+		{"a javascript: URL, even signed", func(f *fixture) string { return click(f, "javascript:alert(1)") }, 403, ""},
+		{"a relative URL", func(f *fixture) string { return click(f, "/pricing") }, 403, ""},
+		{"signed, to a host neither on link_hosts nor in a template", func(f *fixture) string { return click(f, "https://evil.example/login") }, 403, ""},
+		{"signed, to a subdomain of a link_hosts host", func(f *fixture) string { return click(f, "https://evil.example.com/") }, 403, ""},
+		{"signed, with the allowed host as user info", func(f *fixture) string { return click(f, "https://example.com@evil.example/") }, 403, ""},
+		{"signed, to its template's host", func(f *fixture) string {
+			return f.signer.Sign(token.Token{Purpose: token.Click, ContactID: "c_1", SendID: "s-old", TemplateID: "promo", URL: "https://shop.example/p/x"})
+		}, 302, "https://shop.example/p/x"},
+		{"signed, naming a template that does not link there", func(f *fixture) string {
+			return f.signer.Sign(token.Token{Purpose: token.Click, ContactID: "c_1", SendID: "s-old", TemplateID: "promo", URL: "https://evil.example/"})
+		}, 403, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -290,8 +327,12 @@ func TestClickRedirect(t *testing.T) {
 				if len(msgs) != 0 {
 					t.Errorf("recorded %v", msgs)
 				}
-				if !strings.Contains(resp.Body, "This link doesn") {
+				want := map[int]string{400: "This link doesn", 403: "This link can&#39;t be opened"}[tc.wantCode]
+				if !strings.Contains(resp.Body, want) || strings.Contains(resp.Body, "evil.example") {
 					t.Errorf("body %s", resp.Body)
+				}
+				if ct := resp.Headers["Content-Type"]; !strings.HasPrefix(ct, "text/html") {
+					t.Errorf("Content-Type %q", ct)
 				}
 				return
 			}
@@ -299,6 +340,45 @@ func TestClickRedirect(t *testing.T) {
 				t.Errorf("events %+v", msgs)
 			}
 		})
+	}
+}
+
+// TestClickThroughAComposedMessage follows a click link the sending
+// pipeline made from a template that puts contact data after a fixed host:
+// it redirects to that host, and a hostile value cannot move it elsewhere.
+func TestClickThroughAComposedMessage(t *testing.T) {
+	f := newFixture(t)
+	// No link_hosts: only the template's own host may be redirected to.
+	f.h.d.Clicks.Settings = mail.Settings{}
+	c, _, err := template.Compile(promoTemplate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, err := definitions.Sending()
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := mail.Links{Signer: f.signer, BaseURL: "https://api.example.com"}
+	for path, want := range map[string]string{
+		"spring sale":    "https://shop.example/p/spring%20sale",
+		"@evil.example/": "https://shop.example/p/@evil.example%2F",
+	} {
+		m, err := settings.Compose(mail.Draft{
+			Request: mail.Request{SendID: "s-old", ContactID: "c_1", TemplateID: "promo"},
+			Kind:    mail.Marketing, Template: c, To: "ada@example.com", Now: now,
+			Data: template.Data{Contact: template.Contact{ID: "c_1"}, Traits: map[string]any{"path": path}},
+		}, links, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := regexp.MustCompile(`href="https://api\.example\.com/v1/t/c/([^"]+)"`).FindStringSubmatch(m.HTML)
+		if found == nil {
+			t.Fatalf("no click link in %s", m.HTML)
+		}
+		resp := f.do(t, request("GET", "/v1/t/c/{token}", found[1], "", nil))
+		if resp.StatusCode != 302 || resp.Headers["Location"] != want {
+			t.Errorf("path %q: answer %d Location %q, want %s", path, resp.StatusCode, resp.Headers["Location"], want)
+		}
 	}
 }
 

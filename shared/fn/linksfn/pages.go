@@ -137,3 +137,20 @@ func brokenLink() httpapi.Response {
 		Lines: []string{"The link may have been cut short or changed. Try clicking it again in the email, or copy the whole link into your browser."},
 	}.render(http.StatusBadRequest)
 }
+
+// refusedLink answers a signed click link whose destination is not one the
+// sender links to. It names no destination: the page must not become a
+// trampoline to it either.
+func refusedLink() httpapi.Response {
+	return page{
+		Title: "This link can't be opened",
+		Lines: []string{"It leads to a site this sender's emails don't link to, so we stopped here to keep you safe. If you expected it to work, reply to the email and let the sender know."},
+	}.render(http.StatusForbidden)
+}
+
+func unavailable() httpapi.Response {
+	return page{
+		Title: "This link isn't working right now",
+		Lines: []string{"Please try again in a minute."},
+	}.render(http.StatusServiceUnavailable)
+}

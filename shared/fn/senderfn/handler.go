@@ -5,7 +5,6 @@ package senderfn
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -21,7 +20,6 @@ import (
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
-	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/mail/mailcontact"
 	"github.com/leadflow/leadflow/shared/mailer/sesmailer"
@@ -141,7 +139,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		Suppressions:    store,
 		Caps:            store,
 		Recipients:      mailcontact.Recipients{Profiles: store},
-		Templates:       Templates{definitions.TemplateCache(reg)},
+		Templates:       definitions.CompiledTemplates(reg),
 		Mailer:          sesmailer.New(ses),
 		Requeue:         sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL),
 		Pacer:           mail.NewPacer(store, rate),
@@ -277,19 +275,4 @@ func (c *Circuit) Open(ctx context.Context) (bool, string, error) {
 // CountSent implements mail.Circuit.
 func (c *Circuit) CountSent(ctx context.Context, n int) error {
 	return c.store.CountMail(ctx, c.now(), dynamo.MailStats{Sent: int64(n)})
-}
-
-// Templates gives the pipeline compiled templates through the definition
-// cache (a change is in effect within a minute).
-type Templates struct {
-	C *definition.Cache[*template.Compiled]
-}
-
-// Compiled implements mail.TemplateSource.
-func (s Templates) Compiled(ctx context.Context, id string) (*template.Compiled, error) {
-	c, err := s.C.Get(ctx, id)
-	if errors.Is(err, definition.ErrNotFound) {
-		return nil, fmt.Errorf("template %s: %w", id, mail.ErrTemplateNotFound)
-	}
-	return c, err
 }

@@ -119,7 +119,7 @@ func TestHandlerOnTheFixture(t *testing.T) {
 			"c_01JDXK7Q3M8V2N4P6R8T0W2Y4A": {Email: "ada@acme-widgets.com", Status: "subscribed", Timezone: "Pacific/Kiritimati"},
 			"c_01JDXM2B5C7D9F1G3H5J7K9L1M": {Email: "bo@example.org", Status: "pending"},
 		},
-		Templates: senderfn.Templates{C: definitions.TemplateCache(reg)},
+		Templates: definitions.CompiledTemplates(reg),
 		Mailer:    m, Requeue: nothingStored{}, Pacer: mail.NewPacer(nothingStored{}, 14),
 		ConfirmTemplate: "double-opt-in", Log: log,
 		// 12:00 in Kiritimati (UTC+14): no quiet hours for Ada.

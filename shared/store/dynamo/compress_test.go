@@ -204,7 +204,7 @@ func eventCases(t testing.TB) map[string][]tracking.Message {
 func putEvents(t testing.TB, msgs []tracking.Message, changes []scoring.Change) []map[string]types.AttributeValue {
 	t.Helper()
 	db := &putRecorder{}
-	if err := New(db, "t").PutEvents(context.Background(), "c_1", msgs, changes); err != nil {
+	if err := New(db, "t").PutEvents(context.Background(), "c_1", contact.Commit{}, msgs, changes); err != nil {
 		t.Fatal(err)
 	}
 	return db.items
@@ -339,7 +339,7 @@ func TestProfileRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 24, 9, 30, 0, 123_456_789, time.UTC)
 	cases := map[string]*contact.Profile{
 		"big profile":            bigProfile(at),
-		"new anonymous visitor":  {ID: "c_1", AnonymousIDs: []string{"6f1c2b9e-0d4e-4b7a-9c3e-2f8a7d6b5c41"}, FirstSeen: at, LastSeen: at, PageViews: 1, EventCount: 1, Sessions: 1, CreatedAt: at, UpdatedAt: at, Applied: []uint64{42}},
+		"new anonymous visitor":  {ID: "c_1", AnonymousIDs: []string{"6f1c2b9e-0d4e-4b7a-9c3e-2f8a7d6b5c41"}, FirstSeen: at, LastSeen: at, PageViews: 1, EventCount: 1, Sessions: 1, CreatedAt: at, UpdatedAt: at, Applied: []uint64{42, 7}, AppliedKeys: []uint32{1764000000, 0}, AppliedHorizon: 1763990000, LastCommit: 1<<63 | 5},
 		"tombstone of a merge":   {ID: "c_2", MergedInto: "c_1", Version: 1},
 		"profile with no window": {ID: "c_3", Email: "x@example.org", Traits: map[string]any{"email": "x@example.org"}, Version: 2},
 	}
@@ -347,6 +347,7 @@ func TestProfileRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			want := roundTrip(t, p)
 			want.Version, want.Applied = p.Version+1, p.Applied
+			want.AppliedKeys, want.AppliedHorizon, want.LastCommit = p.AppliedKeys, p.AppliedHorizon, p.LastCommit
 			db := &putRecorder{}
 			if err := New(db, "t").SaveProfile(context.Background(), p); err != nil {
 				t.Fatal(err)

@@ -41,6 +41,15 @@ func eventSK(newest time.Time, hash uint64) string {
 	return fmt.Sprintf("%s%s#%016x", prefixEvt, newest.UTC().Format("2006-01-02T15:04:05.000Z"), hash)
 }
 
+// eventSKFrom is the least sort key of a chunk whose newest event is at or
+// after t, and eventSKEnd one above every chunk key: a range of chunks by
+// newest event is BETWEEN the two.
+func eventSKFrom(t time.Time) string {
+	return prefixEvt + t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+const eventSKEnd = prefixEvt + "~"
+
 func contactShard(id string) string {
 	h := fnv.New32a()
 	h.Write([]byte(id))

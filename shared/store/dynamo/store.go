@@ -262,6 +262,14 @@ func decodeProfile(it map[string]types.AttributeValue) (*contact.Profile, error)
 	for i := 0; i+8 <= len(w); i += 8 {
 		p.Applied = append(p.Applied, binary.LittleEndian.Uint64(w[i:]))
 	}
+	wk := bin(it, "wk")
+	for i := 0; i+4 <= len(wk); i += 4 {
+		p.AppliedKeys = append(p.AppliedKeys, binary.LittleEndian.Uint32(wk[i:]))
+	}
+	p.AppliedHorizon = uint32(num(it, "wh"))
+	if lc := bin(it, "lc"); len(lc) == 8 {
+		p.LastCommit = binary.LittleEndian.Uint64(lc)
+	}
 	return p, nil
 }
 
@@ -292,6 +300,19 @@ func (st *Store) SaveProfile(ctx context.Context, p *contact.Profile) error {
 	item["v"] = n(p.Version + 1)
 	if len(w) > 0 {
 		item["w"] = &types.AttributeValueMemberB{Value: w}
+	}
+	if len(p.AppliedKeys) > 0 {
+		wk := make([]byte, 4*len(p.AppliedKeys))
+		for i, k := range p.AppliedKeys {
+			binary.LittleEndian.PutUint32(wk[4*i:], k)
+		}
+		item["wk"] = &types.AttributeValueMemberB{Value: wk}
+	}
+	if p.AppliedHorizon > 0 {
+		item["wh"] = n(int64(p.AppliedHorizon))
+	}
+	if p.LastCommit != 0 {
+		item["lc"] = &types.AttributeValueMemberB{Value: binary.LittleEndian.AppendUint64(nil, p.LastCommit)}
 	}
 	created := p.CreatedAt
 	if created.IsZero() {
@@ -337,7 +358,7 @@ const maxChunkRaw = 256 * 1024
 // PutEvents implements contact.Store: one compressed chunk per call (split
 // only if very large), keyed by the newest event time and a hash of the
 // message ids.
-func (st *Store) PutEvents(ctx context.Context, contactID string, msgs []tracking.Message, changes []scoring.Change) error {
+func (st *Store) PutEvents(ctx context.Context, contactID string, commit contact.Commit, msgs []tracking.Message, changes []scoring.Change) error {
 	var chunk []json.RawMessage
 	var size int
 	var newest time.Time
@@ -346,7 +367,7 @@ func (st *Store) PutEvents(ctx context.Context, contactID string, msgs []trackin
 		if len(chunk) == 0 {
 			return nil
 		}
-		err := st.putChunk(ctx, contactID, chunk, newest, ids, changesFor(changes, ids))
+		err := st.putChunk(ctx, contactID, commit, chunk, newest, ids, changesFor(changes, ids))
 		chunk, size, newest, ids = nil, 0, time.Time{}, nil
 		return err
 	}
@@ -400,7 +421,7 @@ func gzipJSON(parts ...[]byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func (st *Store) putChunk(ctx context.Context, contactID string, events []json.RawMessage, newest time.Time, ids []string, changes []scoring.Change) error {
+func (st *Store) putChunk(ctx context.Context, contactID string, commit contact.Commit, events []json.RawMessage, newest time.Time, ids []string, changes []scoring.Change) error {
 	parts := [][]byte{[]byte("[")}
 	for i, e := range events {
 		if i > 0 {
@@ -422,6 +443,12 @@ func (st *Store) putChunk(ctx context.Context, contactID string, events []json.R
 	item := key(contactPK(contactID), eventSK(newest, contact.Hash(string(all))))
 	item["z"] = &types.AttributeValueMemberB{Value: z}
 	item["n"] = n(int64(len(events)))
+	if commit.ID != 0 {
+		item["ci"] = &types.AttributeValueMemberB{Value: binary.LittleEndian.AppendUint64(nil, commit.ID)}
+	}
+	if commit.Parent != 0 {
+		item["cp"] = &types.AttributeValueMemberB{Value: binary.LittleEndian.AppendUint64(nil, commit.Parent)}
+	}
 	if len(changes) > 0 {
 		raw, err := json.Marshal(changes)
 		if err != nil {
@@ -436,12 +463,66 @@ func (st *Store) putChunk(ctx context.Context, contactID string, events []json.R
 		item["sc"] = &types.AttributeValueMemberB{Value: sc}
 	}
 	if st.EventTTL > 0 {
-		item[attrTTL] = n(newest.Add(st.EventTTL).Unix())
+		// De-duplication reads chunks back to contact.DedupPeriod plus
+		// tracking.MaxClockBehind before a retry: keep them that long.
+		item[attrTTL] = n(newest.Add(max(st.EventTTL, minEventTTL)).Unix())
 	}
 	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item, ReturnConsumedCapacity: capacity}); err != nil {
 		return fmt.Errorf("put %d events for %s: %w", len(events), contactID, err)
 	}
 	return nil
+}
+
+// minEventTTL is the least time a chunk is kept after its newest event.
+const minEventTTL = contact.DedupPeriod + tracking.MaxClockBehind + 24*time.Hour
+
+// Chunks implements contact.Store: a strongly consistent Query of each
+// partition's chunks by newest event, reading the events (for their ids) and
+// the commit. Read units are billed by whole item size whatever the
+// projection, so the ids come from the events rather than from a hash list
+// every chunk would have to store.
+func (st *Store) Chunks(ctx context.Context, contactIDs []string, since time.Time) ([]contact.Chunk, error) {
+	var out []contact.Chunk
+	for _, id := range contactIDs {
+		var startKey map[string]types.AttributeValue
+		for {
+			res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+				TableName:              aws.String(st.table),
+				KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":pk": s(contactPK(id)), ":from": s(eventSKFrom(since)), ":to": s(eventSKEnd),
+				},
+				ProjectionExpression:   aws.String("sk, z, ci, cp"),
+				ConsistentRead:         aws.Bool(true),
+				ExclusiveStartKey:      startKey,
+				ReturnConsumedCapacity: capacity,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("query recent chunks of %s: %w", id, err)
+			}
+			for _, it := range res.Items {
+				msgs, err := decodeChunk(bin(it, "z"))
+				if err != nil {
+					return nil, fmt.Errorf("decode events of %s (%s): %w", id, str(it, attrSK), err)
+				}
+				c := contact.Chunk{ContactID: id, MessageIDs: make([]string, len(msgs))}
+				for i, m := range msgs {
+					c.MessageIDs[i] = m.MessageID
+				}
+				if ci := bin(it, "ci"); len(ci) == 8 {
+					c.Commit.ID = binary.LittleEndian.Uint64(ci)
+				}
+				if cp := bin(it, "cp"); len(cp) == 8 {
+					c.Commit.Parent = binary.LittleEndian.Uint64(cp)
+				}
+				out = append(out, c)
+			}
+			if startKey = res.LastEvaluatedKey; startKey == nil {
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 // RecentEvents implements contact.Store.
