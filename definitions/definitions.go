@@ -169,6 +169,14 @@ func Registry(store definition.Store) (*definition.Registry, error) {
 	return definition.New(store, Specs(), repo), err
 }
 
+// Reader is the registry the functions that only read definitions use:
+// an override saved in an old layout is read as it is; the admin API
+// migrates it.
+func Reader(store definition.Store) (*definition.Registry, error) {
+	reg, err := Registry(store)
+	return reg.ReadOnly(), err
+}
+
 // The caches each function reads definitions through, one per kind, all
 // with definition.CacheTTL. Each decodes (compiles, builds an engine) only
 // when the definition changed.

@@ -55,10 +55,12 @@ func run() (err error) {
 	return nil
 }
 
-// addSecurityChecks runs cdk-nag's AWS Solutions pack on every stack; its
-// findings are synth errors unless a resource carries a reasoned suppression.
+// addSecurityChecks runs cdk-nag's AWS Solutions and Serverless packs on
+// every stack; their findings are synth errors unless a resource carries a
+// suppression whose reason holds for every resource it covers.
 func addSecurityChecks(app awscdk.App) {
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewServerlessChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 }
 
 // resolveAssetDir makes a relative asset dir relative to the repository root

@@ -89,6 +89,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// Form rate-limit counters key their hashes of addresses with it.
+	rateLimitSecret, err := secret("LEADFLOW_RATE_LIMIT_SECRET", filepath.Join(state, "rate-limit-secret"), "rl_")
+	if err != nil {
+		return err
+	}
 	// Bind the API first, so a busy port fails before the slow servers start.
 	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
@@ -127,10 +132,11 @@ func run() error {
 		Log: log,
 		// Receivers (a local request bin, a CRM's test endpoint) verify
 		// the signature with the secret kept in .local/webhook-secret.
-		WebhookURLs:   os.Getenv("LEADFLOW_WEBHOOK_URLS"),
-		WebhookSecret: webhookSecret,
-		SigningSecret: linkSecret,
-		PublicBaseURL: fmt.Sprintf("http://localhost:%d", port),
+		WebhookURLs:     os.Getenv("LEADFLOW_WEBHOOK_URLS"),
+		WebhookSecret:   webhookSecret,
+		SigningSecret:   linkSecret,
+		RateLimitSecret: rateLimitSecret,
+		PublicBaseURL:   fmt.Sprintf("http://localhost:%d", port),
 	})
 	if err != nil {
 		return err

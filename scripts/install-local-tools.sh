@@ -9,6 +9,10 @@
 #   node_modules/            aws-ses-v2-local (SES v2), aws-cdk and @segment/analytics-node (the
 #                            browser tests' Segment client), pinned in package.json /
 #                            package-lock.json.
+#   local/runner/testdata/clients/node_modules/
+#                            the third-party tracking libraries the client-compatibility tests
+#                            drive unmodified (analytics.js 2.0, RudderStack's browser and Node
+#                            SDKs), pinned in that folder's package.json / package-lock.json.
 #   chromium                 Debian's package, for the browser tests (installed with apt when
 #                            missing and running as root; otherwise they fail and say so).
 #
@@ -164,9 +168,26 @@ install_node_modules() {
 	write_stamp npm "$key"
 }
 
+# --- client libraries under test (local/runner/testdata/clients) ---------------------
+# Kept out of the root package.json: they are what the tests exercise, not tooling, and
+# their versions move with the issue that names them.
+install_client_libs() {
+	local dir="$ROOT/local/runner/testdata/clients"
+	[[ -f "$dir/package-lock.json" ]] || die "$dir/package-lock.json missing"
+	local key
+	key="$(hash_files "$dir/package.json" "$dir/package-lock.json")"
+	if stamp_ok clients "$key" && [[ -f "$dir/node_modules/@segment/analytics-next/package.json" ]]; then
+		return
+	fi
+	log "npm ci in local/runner/testdata/clients (client libraries under test)"
+	(cd "$dir" && npm ci --no-audit --no-fund) || die "npm ci in $dir failed"
+	write_stamp clients "$key"
+}
+
 ensure_java
 ensure_chromium
 install_node_modules # first: the DynamoDB step uses node to check the tarball
+install_client_libs
 install_dynamodb
 install_goaws
 # aws-cdk ships Go init templates; a module marker keeps node_modules out of

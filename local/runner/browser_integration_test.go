@@ -65,7 +65,9 @@ type browser struct {
 // the site's business, not the platform's.
 const thankYouPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Thanks</title></head><body><p>Thanks!</p></body></html>`
 
-func newBrowser(t *testing.T) *browser {
+// newBrowser starts the browser; extra options add to (or override) the
+// defaults, as the client-library tests' closed network does.
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	// A profile of its own, removed by hand: t.TempDir fails the test when
 	// Chromium's helper processes are still writing to it at cleanup.
@@ -90,6 +92,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1280, 900),
 	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	// The bound only keeps a stuck browser from hanging the suite.

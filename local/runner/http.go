@@ -81,7 +81,8 @@ func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(body) > 0 {
-		if isText(r.Header.Get("Content-Type")) {
+		// A compressed body is bytes whatever its type, and travels base64-encoded.
+		if ce := r.Header.Get("Content-Encoding"); isText(r.Header.Get("Content-Type")) && (ce == "" || strings.EqualFold(ce, "identity")) {
 			ev.Body = string(body)
 		} else {
 			ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true

@@ -84,7 +84,9 @@ type EventRule struct {
 
 // Access lists what a function may touch; the stack turns it into IAM grants.
 type Access struct {
-	Table      TableAccess
+	// Items are the kinds of table items the function touches and the
+	// actions it runs on each (data.go); none: no table access at all.
+	Items      []ItemAccess
 	SendsTo    []string // queue names
 	SendsEmail bool
 	PutsEvents bool // EventBridge PutEvents on the Leadflow bus
@@ -98,16 +100,10 @@ type Access struct {
 	// ManagesSuppression: the function may add addresses to SES's account
 	// suppression list.
 	ManagesSuppression bool
+	// KeysRateLimits: the function counts rate limits and holds the secret
+	// that keys the counters' hashes of addresses and emails.
+	KeysRateLimits bool
 }
-
-// TableAccess is the level of DynamoDB access.
-type TableAccess string
-
-const (
-	NoTable   TableAccess = ""
-	ReadTable TableAccess = "read"
-	ReadWrite TableAccess = "readwrite"
-)
 
 // Function is one Lambda function.
 type Function struct {
@@ -159,6 +155,9 @@ const (
 	EnvSigningSecrets = "LINK_SIGNING_SECRETS"
 	// EnvPublicBaseURL is the API's public URL, for links in email.
 	EnvPublicBaseURL = "PUBLIC_BASE_URL"
+	// EnvRateLimitSecret keys the HMACs that name rate-limit counters (an
+	// IP address or an email never appears in a key in clear).
+	EnvRateLimitSecret = "RATE_LIMIT_SECRET"
 )
 
 // QueueURLEnv is the variable holding a queue's URL, e.g. QUEUE_URL_EVENTS.
@@ -201,8 +200,16 @@ func Load() Catalog {
 				MemoryMB:    256,
 				TimeoutSec:  10,
 				Routes:      ingestRoutes,
-				// ReadWrite: form fills count against rate limits (counter items).
-				Access: Access{Table: ReadWrite, SendsTo: []string{EventsQueue}},
+				Access: Access{
+					Items: []ItemAccess{
+						Items(ItemSite, GetItem),       // the write key's site (cached)
+						Items(ItemDefinition, GetItem), // forms (cached)
+						Items(ItemForm, GetItem),       // forms saved before the registry
+						// Form fills count against rate limits (counter items).
+						Items(ItemRateLimit, UpdateItem),
+					},
+					SendsTo: []string{EventsQueue}, KeysRateLimits: true,
+				},
 			},
 			{
 				Name:        "processor",
@@ -210,7 +217,18 @@ func Load() Catalog {
 				MemoryMB:    512,
 				TimeoutSec:  30,
 				Queue:       &QueueTrigger{Queue: EventsQueue, BatchSize: 10, MaxBatchingWindowSeconds: 2},
-				Access:      Access{Table: ReadWrite, SendsTo: []string{RoutingQueue, SendsQueue}},
+				Access: Access{
+					Items: []ItemAccess{
+						// Resolve, link and re-link identities (a Get after a lost link race).
+						Items(ItemIdentity, BatchGetItem, GetItem, PutItem),
+						// Profiles (batch read, conditional put), timeline chunks
+						// (put), recent history for scoring (query).
+						Items(ItemContact, BatchGetItem, PutItem, Query),
+						Items(ItemDefinition, GetItem), // scoring model, interest rules (cached)
+						Items(ItemConfig, GetItem),     // the same, saved before the registry
+					},
+					SendsTo: []string{RoutingQueue, SendsQueue},
+				},
 			},
 			{
 				Name:        "sesevents",
@@ -221,7 +239,21 @@ func Load() Catalog {
 					"Email Sent", "Email Delivered", "Email Bounced", "Email Complaint Received", "Email Rejected",
 					"Email Delivery Delayed", "Email Opened", "Email Clicked", "Email Rendering Failed",
 				}}},
-				Access: Access{Table: ReadWrite, SendsTo: []string{EventsQueue}, ManagesSuppression: true},
+				Access: Access{
+					Items: []ItemAccess{
+						// Settle sends: read, then conditional updates.
+						Items(ItemSend, GetItem, UpdateItem),
+						Items(ItemSuppression, PutItem),
+						Items(ItemSoftBounce, UpdateItem),
+						// A bounce or complaint is counted once: a transaction of a
+						// marker put and the hour's counter update.
+						Items(ItemSESEvent, PutItem),
+						Items(ItemMailStats, UpdateItem),
+						// A complaint unsubscribes the contact (read, conditional put).
+						Items(ItemContact, GetItem, PutItem),
+					},
+					SendsTo: []string{EventsQueue}, ManagesSuppression: true,
+				},
 			},
 			{
 				Name:        "links",
@@ -238,7 +270,21 @@ func Load() Catalog {
 					{Method: "GET", Path: "/v1/confirm/{token}", Auth: Public},
 					{Method: "POST", Path: "/v1/confirm/{token}", Auth: Public},
 				},
-				Access: Access{Table: ReadWrite, SendsTo: []string{EventsQueue}, SignsLinks: true},
+				Access: Access{
+					Items: []ItemAccess{
+						// Unsubscribe, preferences and confirmation: read the
+						// contact (following merges), conditional put.
+						Items(ItemContact, GetItem, PutItem),
+						// When a linked mail was sent, and which template it
+						// came from: a click's host is re-checked against it.
+						Items(ItemSend, GetItem),
+						// Templates, topics, sending settings (cached), and
+						// templates saved before the registry.
+						Items(ItemDefinition, GetItem),
+						Items(ItemTemplate, GetItem),
+					},
+					SendsTo: []string{EventsQueue}, SignsLinks: true,
+				},
 			},
 			{
 				Name:        "sender",
@@ -246,7 +292,23 @@ func Load() Catalog {
 				MemoryMB:    512,
 				TimeoutSec:  30,
 				Queue:       &QueueTrigger{Queue: SendsQueue, BatchSize: 10, MaxBatchingWindowSeconds: 1},
-				Access:      Access{Table: ReadWrite, SendsEmail: true, SendsTo: []string{SendsQueue}, SignsLinks: true},
+				Access: Access{
+					Items: []ItemAccess{
+						// Claim, record and (when throttled) give back a send id.
+						Items(ItemSend, GetItem, PutItem, DeleteItem),
+						Items(ItemSuppression, GetItem),
+						Items(ItemCap, GetItem, PutItem),
+						Items(ItemContact, GetItem), // the recipient
+						// Templates and sending settings (cached), and
+						// templates saved before the registry.
+						Items(ItemDefinition, GetItem),
+						Items(ItemTemplate, GetItem),
+						Items(ItemSendRate, UpdateItem),
+						// The circuit breaker: count sends, read the window.
+						Items(ItemMailStats, UpdateItem, BatchGetItem),
+					},
+					SendsEmail: true, SendsTo: []string{SendsQueue}, SignsLinks: true,
+				},
 			},
 			{
 				Name:        "router",
@@ -254,7 +316,16 @@ func Load() Catalog {
 				MemoryMB:    256,
 				TimeoutSec:  30,
 				Queue:       &QueueTrigger{Queue: RoutingQueue, BatchSize: 10},
-				Access:      Access{Table: ReadWrite, PutsEvents: true, SendsTo: []string{WebhooksQueue}, WebhookTargets: true},
+				Access: Access{
+					Items: []ItemAccess{
+						Items(ItemRoute, PutItem, UpdateItem),
+						Items(ItemRoundRobin, UpdateItem),
+						Items(ItemContact, BatchGetItem, PutItem), // the lead and its owner
+						Items(ItemDefinition, GetItem),            // the scoring model's stages
+						Items(ItemConfig, GetItem),                // the same, saved before the registry
+					},
+					PutsEvents: true, SendsTo: []string{WebhooksQueue}, WebhookTargets: true,
+				},
 			},
 			{
 				Name:        "webhooks",
@@ -270,7 +341,16 @@ func Load() Catalog {
 				MemoryMB:    512,
 				TimeoutSec:  120,
 				Queue:       &QueueTrigger{Queue: JobsQueue, BatchSize: 1},
-				Access:      Access{Table: ReadWrite, SendsTo: []string{JobsQueue}},
+				Access: Access{
+					Items: []ItemAccess{
+						Items(IndexContacts, Query), // page through the contacts
+						// Re-score: read the profile and its timeline, conditional put.
+						Items(ItemContact, BatchGetItem, Query, PutItem),
+						Items(ItemDefinition, GetItem), // the scoring model
+						Items(ItemConfig, GetItem),
+					},
+					SendsTo: []string{JobsQueue},
+				},
 			},
 			{
 				Name:        "admin",
@@ -295,7 +375,26 @@ func Load() Catalog {
 					{Method: "POST", Path: "/v1/messages", Auth: Admin},
 					{Method: "GET", Path: "/v1/messages/{sendId}", Auth: Admin},
 				}, DefinitionRoutes()...),
-				Access: Access{Table: ReadWrite, SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true},
+				Access: Access{
+					Items: []ItemAccess{
+						// Contacts: read, edit, timeline; erase deletes in batches.
+						Items(ItemContact, GetItem, BatchGetItem, Query, PutItem, BatchWriteItem),
+						// Look up by email, link a changed email, erase the links.
+						Items(ItemIdentity, GetItem, BatchGetItem, PutItem, BatchWriteItem),
+						Items(ItemSite, GetItem, BatchGetItem, PutItem),
+						// Definitions: read, save (a transaction of two puts), history.
+						Items(ItemDefinition, GetItem, BatchGetItem, PutItem, Query),
+						// Overrides saved before the registry: read, then migrated.
+						Items(ItemForm, GetItem, DeleteItem),
+						Items(ItemTemplate, GetItem, DeleteItem),
+						Items(ItemConfig, GetItem, DeleteItem),
+						Items(ItemSend, GetItem),
+						Items(ItemIdemKey, PutItem),
+						Items(IndexContacts, Query), Items(IndexSites, Query),
+						Items(IndexDefinitions, Query), Items(IndexForms, Query), Items(IndexTemplates, Query),
+					},
+					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true,
+				},
 			},
 			{
 				Name:        "timers",
@@ -303,7 +402,14 @@ func Load() Catalog {
 				MemoryMB:    256,
 				TimeoutSec:  50,
 				Schedules:   []Schedule{{Name: "timers-tick", Expression: "rate(1 minute)", EverySeconds: 60}},
-				Access:      Access{Table: ReadWrite, SendsTo: []string{EventsQueue}},
+				Access: Access{
+					Items: []ItemAccess{
+						// Read due buckets, delete fired timers.
+						Items(ItemTimer, Query, BatchWriteItem),
+						Items(ItemTimerCursor, GetItem, PutItem),
+					},
+					SendsTo: []string{EventsQueue},
+				},
 			},
 		},
 	}
@@ -377,6 +483,7 @@ func (c Catalog) Validate() error {
 				problems = append(problems, fmt.Sprintf("function %q batch size %d out of range", f.Name, f.Queue.BatchSize))
 			}
 		}
+		problems = append(problems, f.Access.validateItems(f.Name)...)
 		for _, q := range f.Access.SendsTo {
 			if _, ok := c.QueueByName(q); !ok {
 				problems = append(problems, fmt.Sprintf("function %q sends to unknown queue %q", f.Name, q))

@@ -101,3 +101,30 @@ func TestEnvGivesOnlyWhatAccessNames(t *testing.T) {
 		t.Errorf("processor env = %v", env)
 	}
 }
+
+func TestValidateRefusesUnboundedItemAccess(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		item ItemAccess
+		want string
+	}{
+		{"scan", Items(ItemContact, Query, Scan), "Scan cannot be limited"},
+		{"write to an index", Items(IndexContacts, PutItem), "only Query applies"},
+		{"unknown action", Items(ItemSite, Op("DeleteTable")), "unknown DynamoDB action"},
+		{"no actions", Items(ItemSite), "no actions"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Load()
+			c.Functions[0].Access.Items = append(c.Functions[0].Access.Items, tc.item)
+			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Validate = %v, want %q", err, tc.want)
+			}
+		})
+	}
+	// Declaring a kind twice is refused too.
+	c := Load()
+	c.Functions[0].Access.Items = append(c.Functions[0].Access.Items, c.Functions[0].Access.Items[0])
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("duplicate kind: %v", err)
+	}
+}

@@ -159,6 +159,21 @@ func TestDecide(t *testing.T) {
 			nil, Decision{Verdict: VerdictDefer, Reason: ReasonQuietHours, NotBefore: at("2026-11-24T13:00:00Z")},
 		},
 		{
+			"a half-hour offset (RudderStack's GMT+0530, stored as UTC+05:30): 22:00 there waits for 08:00",
+			sub(Facts{Timezone: "UTC+05:30", Now: at("2026-11-24T16:30:00Z")}),
+			nil, Decision{Verdict: VerdictDefer, Reason: ReasonQuietHours, NotBefore: at("2026-11-25T02:30:00Z")},
+		},
+		{
+			"an Etc zone's inverted sign: Etc/GMT-2 is two hours east",
+			sub(Facts{Timezone: "Etc/GMT-2", Now: at("2026-11-24T20:00:00Z")}),
+			nil, Decision{Verdict: VerdictDefer, Reason: ReasonQuietHours, NotBefore: at("2026-11-25T06:00:00Z")},
+		},
+		{
+			"an offset stored before normalisation is read by its offset",
+			sub(Facts{Timezone: "GMT-0500", Now: at("2026-11-24T08:30:00Z")}),
+			nil, Decision{Verdict: VerdictDefer, Reason: ReasonQuietHours, NotBefore: at("2026-11-24T13:00:00Z")},
+		},
+		{
 			"unknown zone uses the default",
 			sub(Facts{Timezone: "Nowhere/Special", Now: at("2026-11-24T22:00:00Z")}),
 			nil, Decision{Verdict: VerdictDefer, Reason: ReasonQuietHours, NotBefore: at("2026-11-25T08:00:00Z")},

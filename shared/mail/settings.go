@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/shared/template"
+	"github.com/leadflow/leadflow/shared/timezone"
 )
 
 // Settings are the account's sending rules: who mail comes from, the
@@ -142,13 +143,11 @@ func (s Settings) InDoubtAfter() time.Duration {
 	return time.Duration(max(s.InDoubtAfterMinutes, 1)) * time.Minute
 }
 
-// Location is the time zone quiet hours are read in for a contact.
+// Location is the time zone quiet hours are read in for a contact: its own
+// (an IANA name or a fixed offset, see package timezone), else the default.
 func (s Settings) Location(tz string) *time.Location {
 	for _, name := range []string{tz, s.DefaultTimezone} {
-		if name == "" {
-			continue
-		}
-		if loc, err := time.LoadLocation(name); err == nil {
+		if loc, ok := timezone.Load(name); ok {
 			return loc
 		}
 	}

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/leadflow/leadflow/shared/timezone"
 )
 
 // Compiled is a template that passed every check and is ready to render.
@@ -595,8 +597,8 @@ func zone(name string) *time.Location {
 	if l, ok := zones.Load(name); ok {
 		return l.(*time.Location)
 	}
-	l, err := time.LoadLocation(name)
-	if err != nil {
+	l, ok := timezone.Load(name)
+	if !ok {
 		l = time.UTC
 	}
 	zones.Store(name, l)

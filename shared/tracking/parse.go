@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/leadflow/leadflow/shared/timezone"
 )
 
 // Error is a problem with a request that the client must fix. Code is
@@ -258,7 +260,13 @@ func parseMessage(raw json.RawMessage, r Request, batchSentAt *time.Time, batchC
 		return Message{}, "", errorf("invalid_traits", "context.traits: %v", err)
 	}
 	m.Context.Traits = CleanTraits(m.Context.Traits)
+	// The hash leaves both trait maps first, so the merge below cannot copy it.
 	m.UserHash = userHash(w.Integrations, m.Traits, m.Context.Traits)
+	if m.Type == TypeIdentify {
+		if m.Traits, err = identifyTraits(m.Traits, m.Context.Traits); err != nil {
+			return Message{}, "", errorf("invalid_traits", "traits and context.traits: %v", err)
+		}
+	}
 	if m.Context.IP == "" {
 		m.Context.IP = r.SourceIP
 	}
@@ -482,7 +490,11 @@ func parseContext(raw json.RawMessage) (Context, error) {
 		case "locale":
 			err = json.Unmarshal(v, &c.Locale)
 		case "timezone":
-			err = json.Unmarshal(v, &c.Timezone)
+			// Only a zone or a fixed offset is kept, in the form quiet hours
+			// read (see package timezone); anything else ("NA") is dropped.
+			if err = json.Unmarshal(v, &c.Timezone); err == nil {
+				c.Timezone, _ = timezone.Normalize(c.Timezone)
+			}
 		case "traits":
 			c.Traits, err = object(v)
 		case "library":

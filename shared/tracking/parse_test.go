@@ -2,6 +2,8 @@ package tracking
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -372,5 +374,82 @@ func TestLoneSurrogatesAreRefused(t *testing.T) {
 				t.Errorf("got %v, want invalid_json", err)
 			}
 		})
+	}
+}
+
+// RudderStack's browser SDK sends an identify's traits only in
+// context.traits (issue 9); the spec's place is the top level.
+func TestIdentifyReadsTraitsWhereClientsPutThem(t *testing.T) {
+	tests := []struct {
+		name, body string
+		want       map[string]any
+	}{
+		{"top level (spec, analytics.js)", `{"userId":"u","traits":{"email":"a@example.com","first_name":"Ada"}}`,
+			map[string]any{"email": "a@example.com", "first_name": "Ada"}},
+		{"context.traits only (RudderStack)", `{"userId":"u-r","anonymousId":"a-r","context":{"traits":{"email":"r@example.com","first_name":"Ada"}}}`,
+			map[string]any{"email": "r@example.com", "first_name": "Ada"}},
+		{"both: top level wins per key", `{"userId":"u","traits":{"first_name":"Ada","plan":"pro"},"context":{"traits":{"first_name":"Old","company":"Acme"}}}`,
+			map[string]any{"first_name": "Ada", "plan": "pro", "company": "Acme"}},
+		{"a null on top removes, even over the context", `{"userId":"u","traits":{"plan":null},"context":{"traits":{"plan":"free"}}}`,
+			map[string]any{"plan": nil}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Parse(Request{Type: "identify", Body: []byte(tc.body), ReceivedAt: received})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := p.Messages[0]
+			if !reflect.DeepEqual(m.Traits, tc.want) {
+				t.Errorf("traits %v, want %v", m.Traits, tc.want)
+			}
+		})
+	}
+	// Other calls keep context.traits as context: a track does not set traits.
+	p, err := Parse(Request{Type: "track", Body: []byte(`{"userId":"u","event":"e","context":{"traits":{"first_name":"Ada"}}}`), ReceivedAt: received})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := p.Messages[0]; m.Traits != nil || m.Context.Traits["first_name"] != "Ada" {
+		t.Errorf("track: traits %v context.traits %v", m.Traits, m.Context.Traits)
+	}
+	// Context traits are checked like top-level ones, alone and together.
+	for _, body := range []string{
+		`{"userId":"u","context":{"traits":{"first_name":"<b>x</b>"}}}`,
+		`{"userId":"u","context":{"traits":{"email":"not an email"}}}`,
+		`{"userId":"u","traits":` + manyTraits("a", 150) + `,"context":{"traits":` + manyTraits("b", 150) + `}}`,
+	} {
+		if _, err := Parse(Request{Type: "identify", Body: []byte(body), ReceivedAt: received}); err == nil || !strings.Contains(err.Error(), "invalid_traits") {
+			t.Errorf("%.80s: err %v, want invalid_traits", body, err)
+		}
+	}
+}
+
+func manyTraits(prefix string, n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf(`"%s%d":1`, prefix, i)
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+// Time zones are kept when they are zones, normalised when they are fixed
+// offsets (RudderStack's "GMT+0000"), and dropped otherwise (issue 9).
+func TestContextTimezoneIsNormalised(t *testing.T) {
+	for in, want := range map[string]string{
+		`"Europe/Berlin"`: "Europe/Berlin",
+		`"GMT+0000"`:      "UTC",
+		`"GMT+0200"`:      "Etc/GMT-2",
+		`"GMT+0530"`:      "UTC+05:30",
+		`"NA"`:            "",
+		`"Mars/Base"`:     "",
+	} {
+		p, err := Parse(Request{Type: "page", Body: []byte(`{"anonymousId":"a","context":{"timezone":` + in + `}}`), ReceivedAt: received})
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if got := p.Messages[0].Context.Timezone; got != want {
+			t.Errorf("timezone %s stored as %q, want %q", in, got, want)
+		}
 	}
 }

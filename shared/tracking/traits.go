@@ -85,6 +85,29 @@ func validateTrait(k string, v any, depth int) error {
 	return nil
 }
 
+// identifyTraits returns the traits an identify call sets. The spec puts
+// them at the top level; RudderStack's browser SDK (and some server
+// libraries) send them only in context.traits. Both are read: a key in
+// both takes the top-level value, the identify's own payload, over the
+// context's copy. Only identify calls set traits; on other calls
+// context.traits stays context (the email fallback in Message.Email aside).
+func identifyTraits(top, ctx map[string]any) (map[string]any, error) {
+	if len(ctx) == 0 {
+		return top, nil
+	}
+	out := make(map[string]any, len(top)+len(ctx))
+	for k, v := range ctx {
+		out[k] = v
+	}
+	for k, v := range top {
+		out[k] = v
+	}
+	if len(out) > maxTraits {
+		return nil, fmt.Errorf("have %d keys together; the limit is %d", len(out), maxTraits)
+	}
+	return out, nil
+}
+
 // NormalizeEmail lower-cases and trims an address; "" if it is not one.
 func NormalizeEmail(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))

@@ -25,14 +25,20 @@ import (
 // newFormService wires form fills: forms from the definition registry
 // (an admin-API override, else the repo's, cached for a minute), rate
 // limits counted in the table.
-func newFormService(svc *ingest.Service, store *dynamo.Store, log *slog.Logger) *ingest.FormService {
-	reg, err := definitions.Registry(store)
+func newFormService(svc *ingest.Service, store *dynamo.Store, limitSecret []byte, log *slog.Logger) *ingest.FormService {
+	reg, err := definitions.Reader(store)
 	if err != nil {
 		// CI validates every repo form, so this means a broken build; serve
 		// what loads rather than none.
 		log.Error("repo definitions are invalid", "error", err)
 	}
-	return ingest.NewForms(svc, formSource{definitions.FormCache(reg)}, store, ingest.DefaultFormLimits, log)
+	forms, err := ingest.NewForms(svc, formSource{definitions.FormCache(reg)}, store, ingest.DefaultFormLimits, limitSecret, log)
+	if err != nil {
+		// ConfigFromEnv checked the secret; without one, forms answer 503.
+		log.Error("forms are not configured", "error", err)
+		return nil
+	}
+	return forms
 }
 
 // formSource reads forms through the definition cache.

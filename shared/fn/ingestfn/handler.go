@@ -26,13 +26,20 @@ import (
 type Config struct {
 	Table    string
 	QueueURL string
+	// RateLimitSecret keys the form rate-limit counters' hashes of IP
+	// addresses and emails.
+	RateLimitSecret []byte
 }
 
 // ConfigFromEnv reads the function's settings.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{Table: getenv(catalog.EnvTableName), QueueURL: getenv(catalog.QueueURLEnv(catalog.EventsQueue))}
+	c := Config{Table: getenv(catalog.EnvTableName), QueueURL: getenv(catalog.QueueURLEnv(catalog.EventsQueue)),
+		RateLimitSecret: []byte(getenv(catalog.EnvRateLimitSecret))}
 	if c.Table == "" || c.QueueURL == "" {
 		return c, fmt.Errorf("ingest: %s and %s must be set", catalog.EnvTableName, catalog.QueueURLEnv(catalog.EventsQueue))
+	}
+	if len(c.RateLimitSecret) < ingest.MinLimitSecret {
+		return c, fmt.Errorf("ingest: %s must hold at least %d characters", catalog.EnvRateLimitSecret, ingest.MinLimitSecret)
 	}
 	return c, nil
 }
@@ -50,18 +57,12 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	queue := sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL)
 	svc := ingest.New(store, queue, time.Minute, nil)
-	return NewWith(svc, log).WithForms(newFormService(svc, store, log))
+	return NewWith(svc, log).WithForms(newFormService(svc, store, cfg.RateLimitSecret, log))
 }
 
 // NewWith builds a handler around a service (tests, benchmarks).
 func NewWith(svc *ingest.Service, log *slog.Logger) *Handler {
 	return &Handler{svc: svc, log: log}
-}
-
-var corsHeaders = map[string]string{
-	"Access-Control-Allow-Methods": "POST, OPTIONS",
-	"Access-Control-Allow-Headers": "Content-Type, Authorization, X-Site-Key",
-	"Access-Control-Max-Age":       "86400",
 }
 
 // Handle serves one request.
@@ -78,19 +79,16 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 	origin := httpapi.Header(req, "Origin")
 	method := req.RequestContext.HTTP.Method
 	if method == http.MethodOptions {
-		// A preflight carries no write key, so it cannot be checked against a
-		// site; the POST that follows is, and is refused for other origins.
-		headers := map[string]string{"Vary": "Origin"}
-		if origin != "" {
-			headers["Access-Control-Allow-Origin"] = origin
-			for k, v := range corsHeaders {
-				headers[k] = v
-			}
-		}
-		return httpapi.Response{StatusCode: http.StatusNoContent, Headers: headers}, nil
+		return trackingPreflight(origin, httpapi.Header(req, "Access-Control-Request-Headers")), nil
 	}
 	body, err := httpapi.Body(req)
 	if err != nil {
+		return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
+	}
+	if body, err = decodeContent(httpapi.Header(req, "Content-Encoding"), body); err != nil {
+		if errors.Is(err, errUnsupportedEncoding) {
+			return httpapi.Fail(http.StatusUnsupportedMediaType, "unsupported_encoding", err.Error(), map[string]string{"Accept-Encoding": "gzip"}), nil
+		}
 		return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
 	}
 	acc, err := h.svc.Accept(ctx, ingest.Call{

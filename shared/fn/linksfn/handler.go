@@ -150,7 +150,7 @@ type Handler struct {
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	signer, _ := token.NewSigner(cfg.Secrets...) // checked by ConfigFromEnv
-	reg, _ := definitions.Registry(store)        // checked by ConfigFromEnv
+	reg, _ := definitions.Reader(store)          // checked by ConfigFromEnv
 	return NewWith(Deps{
 		Store:         store,
 		Sends:         sendTimes{store},

@@ -84,7 +84,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	store.EventTTL = cfg.EventRetention
 	q := sqs.NewFromConfig(awsCfg)
-	reg, _ := definitions.Registry(store) // checked in ConfigFromEnv
+	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
 	proc := contact.NewProcessor(store, log, nil).
 		WithInterests(definitions.InterestCache(reg).Default).
 		WithScoring(definitions.ScoringCache(reg).Default, sqsqueue.New(q, cfg.RoutingQueueURL)).

@@ -129,7 +129,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	}
 	log.Info("send rate", attrs...)
 	signer, _ := token.NewSigner(cfg.Secrets...) // checked by ConfigFromEnv
-	reg, _ := definitions.Registry(store)        // checked in ConfigFromEnv
+	reg, _ := definitions.Reader(store)          // checked in ConfigFromEnv
 	p := &mail.Pipeline{
 		Settings:        cfg.Settings,
 		SettingsSource:  definitions.SendingCache(reg).Default,
