@@ -91,6 +91,14 @@ func TestDefinitionStoreDynamoDB(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// A function that only reads sees the old override and leaves it.
+		reader, _ := definitions.Reader(old)
+		if d, err := reader.Get(ctx, definitions.KindInterests, "default"); err != nil || d.Source != definition.SourceAPI || !strings.Contains(string(d.Body), "widgets") {
+			t.Fatalf("reader: %+v %v", d, err)
+		}
+		if _, _, found, _ := old.LegacyDefinition(ctx, definitions.KindInterests, "default"); !found {
+			t.Fatal("a reader migrated the old item")
+		}
 		oreg, _ := definitions.Registry(old)
 		forms, err := oreg.List(ctx, definitions.KindForms)
 		if err != nil || len(forms) != 3 {
