@@ -44,11 +44,19 @@ func run() (err error) {
 	if err != nil {
 		return err
 	}
+	consoleDir, err := resolveAssetDir("console/dist")
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(consoleDir, "index.html")); err != nil {
+		consoleDir = "" // the stack warns: `make synth` builds it first
+	}
 	NewLeadflowStack(app, "Leadflow", &LeadflowStackProps{
 		StackProps: awscdk.StackProps{
 			Description: jsii.String("Leadflow: serverless marketing automation"),
 		},
-		AssetDir: assetDir,
+		AssetDir:   assetDir,
+		ConsoleDir: consoleDir,
 	})
 	addSecurityChecks(app)
 	app.Synth(nil)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
@@ -50,6 +51,8 @@ type LeadflowStackProps struct {
 	// Catalog replaces catalog.Load(). The app leaves it nil; tests set it to
 	// cover access kinds (email, events) no current function uses yet.
 	Catalog *catalog.Catalog
+	// ConsoleDir is the built console (console/dist); "" deploys none.
+	ConsoleDir string
 }
 
 // Context keys read by the stack (cdk.json "context" or `cdk -c key=value`).
@@ -151,6 +154,7 @@ func NewLeadflowStack(scope constructs.Construct, id string, props *LeadflowStac
 	b.addEventBus()
 	b.addEmail()
 	b.addAdminToken()
+	b.addUserPool()
 	b.addWebhookSecret()
 	b.addLinkSecrets()
 	b.addRateLimitSecret()
@@ -162,6 +166,7 @@ func NewLeadflowStack(scope constructs.Construct, id string, props *LeadflowStac
 		b.addFunction(f)
 	}
 	b.addAPI()
+	b.addConsole(props.ConsoleDir)
 	b.addAlarms()
 	b.addOutputs()
 	return stack
@@ -184,10 +189,14 @@ type builder struct {
 	configSet  awsses.ConfigurationSet
 	identity   awsses.EmailIdentity
 	adminToken awscdk.CfnParameter
-	topic      awssns.Topic
-	functions  map[string]awslambda.Function
-	stage      awsapigatewayv2.HttpStage
-	api        awsapigatewayv2.HttpApi
+	// userPool and userPoolClient sign console users in (nil without
+	// admin routes).
+	userPool       awscognito.UserPool
+	userPoolClient awscognito.UserPoolClient
+	topic          awssns.Topic
+	functions      map[string]awslambda.Function
+	stage          awsapigatewayv2.HttpStage
+	api            awsapigatewayv2.HttpApi
 
 	// webhookSecret is nil when no function signs webhooks.
 	webhookSecret awscdk.CfnParameter
@@ -306,6 +315,60 @@ func (b *builder) addAdminToken() {
 		ConstraintDescription: jsii.String("64 lowercase hex characters: the SHA-256 of the admin token"),
 		Description:           jsii.String("SHA-256 (lowercase hex) of the admin bearer token, e.g. printf %s \"$TOKEN\" | sha256sum"),
 	})
+}
+
+// addUserPool makes the console's user pool: invited users only (no
+// self sign-up), email as the user name, one group per role, and the
+// console's app client (a browser app: no secret).
+func (b *builder) addUserPool() {
+	if !b.anyRoute(catalog.Admin) {
+		return
+	}
+	b.userPool = awscognito.NewUserPool(b.stack, jsii.String("ConsoleUsers"), &awscognito.UserPoolProps{
+		SelfSignUpEnabled: jsii.Bool(false),
+		SignInAliases:     &awscognito.SignInAliases{Email: jsii.Bool(true)},
+		AutoVerify:        &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)},
+		AccountRecovery:   awscognito.AccountRecovery_EMAIL_ONLY,
+		PasswordPolicy: &awscognito.PasswordPolicy{
+			MinLength: jsii.Number(12), RequireDigits: jsii.Bool(true), RequireLowercase: jsii.Bool(true),
+			RequireUppercase: jsii.Bool(true), RequireSymbols: jsii.Bool(true),
+			TempPasswordValidity: awscdk.Duration_Days(jsii.Number(7)),
+		},
+		Mfa:             awscognito.Mfa_OPTIONAL,
+		MfaSecondFactor: &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
+		UserInvitation: &awscognito.UserInvitationConfig{
+			EmailSubject: jsii.String("Your Leadflow console account"),
+			EmailBody:    jsii.String("You have been invited to the Leadflow console. Sign in with {username} and the temporary password {####}; you will choose your own password."),
+		},
+		DeletionProtection: jsii.Bool(b.cfg.deletionProtection),
+		RemovalPolicy:      b.removal,
+	})
+	b.userPoolClient = b.userPool.AddClient(jsii.String("ConsoleClient"), &awscognito.UserPoolClientOptions{
+		UserPoolClientName:         jsii.String("console"),
+		GenerateSecret:             jsii.Bool(false),
+		AuthFlows:                  &awscognito.AuthFlow{UserPassword: jsii.Bool(true), UserSrp: jsii.Bool(true)},
+		PreventUserExistenceErrors: jsii.Bool(true),
+		EnableTokenRevocation:      jsii.Bool(true),
+		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)),
+		AccessTokenValidity:        awscdk.Duration_Hours(jsii.Number(1)),
+		RefreshTokenValidity:       awscdk.Duration_Hours(jsii.Number(12)),
+		DisableOAuth:               jsii.Bool(true),
+	})
+	for i, r := range catalog.Roles() {
+		awscognito.NewUserPoolGroup(b.stack, jsii.String("Role"+camel(string(r))), &awscognito.UserPoolGroupProps{
+			UserPool: b.userPool, GroupName: jsii.String(string(r)),
+			Description: jsii.String("Console role " + string(r) + " (see shared/catalog/roles.go)"),
+			// Lower precedence wins in Cognito: admin is the most allowed.
+			Precedence: jsii.Number(float64(len(catalog.Roles()) - i)),
+		})
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(b.userPool, &[]*cdknag.NagPackSuppression{
+		{Id: jsii.String("AwsSolutions-COG2"), Reason: jsii.String("MFA is optional (TOTP) rather than required: accounts are invited by an admin, " +
+			"the password policy is 12+ characters with all classes, and tokens last an hour. Set Mfa to REQUIRED for teams that must.")},
+		{Id: jsii.String("AwsSolutions-COG3"), Reason: jsii.String("Threat protection (advanced security) needs the Plus feature plan, billed per active user; " +
+			"a small invited team gets the optional MFA and strict password policy instead.")},
+		{Id: jsii.String("AwsSolutions-COG8"), Reason: jsii.String("Plus feature plan not used: its threat protection is priced per user for an invite-only console; see COG3.")},
+	}, jsii.Bool(true))
 }
 
 func (b *builder) addWebhookSecret() {
@@ -524,6 +587,11 @@ func (b *builder) environment(f catalog.Function) *map[string]*string {
 	}
 	if servesRoute(f, catalog.Admin) {
 		env[catalog.EnvAdminTokenSHA256] = b.adminToken.ValueAsString()
+		env[catalog.EnvUserPoolIssuer] = b.userPool.UserPoolProviderUrl()
+		env[catalog.EnvUserPoolClientID] = b.userPoolClient.UserPoolClientId()
+	}
+	if f.Access.ManagesUsers && b.userPool != nil {
+		env[catalog.EnvUserPoolID] = b.userPool.UserPoolId()
 	}
 	if f.Access.WebhookTargets {
 		env[catalog.EnvWebhookURLs] = jsii.String(b.cfg.webhookURLs)
@@ -564,6 +632,12 @@ func (b *builder) grant(f catalog.Function, fn awslambda.Function, role awsiam.R
 	}
 	if f.Access.PutsEvents {
 		b.bus.GrantPutEventsTo(fn, nil)
+	}
+	if f.Access.ManagesUsers && b.userPool != nil {
+		// Exactly what the users API calls, on this pool only.
+		b.userPool.Grant(fn, *jsii.Strings("cognito-idp:ListUsers", "cognito-idp:ListUsersInGroup", "cognito-idp:AdminCreateUser",
+			"cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser", "cognito-idp:AdminAddUserToGroup",
+			"cognito-idp:AdminRemoveUserFromGroup", "cognito-idp:AdminDisableUser")...)
 	}
 	if f.Access.ManagesSuppression && b.identity != nil {
 		// Like sending, only once the stack sends mail (an SES identity).
@@ -782,8 +856,9 @@ func (b *builder) addAPI() {
 			reason := "Public tracking route: called by websites with a site write key, which the function checks; " +
 				"an authorizer would add a call and cost per event."
 			if r.Auth == catalog.Admin {
-				reason = "Admin route: the function checks the admin bearer token against ADMIN_TOKEN_SHA256 " +
-					"(constant-time); no user pool to authorize against."
+				reason = "Admin route: the function checks the bearer token itself, either the machine admin token against " +
+					"ADMIN_TOKEN_SHA256 (constant-time) or a console user's Cognito token (RS256 against the pool's JWKS, issuer, " +
+					"client, token_use, expiry), then the route's role from the catalog. A JWT authorizer would refuse the machine token."
 			}
 			for _, route := range *routes {
 				cdknag.NagSuppressions_AddResourceSuppressions(route, &[]*cdknag.NagPackSuppression{
@@ -930,6 +1005,10 @@ func (b *builder) addOutputs() {
 		output("ApiUrl", b.stage.Url(), "HTTP API base URL (tracking and admin routes)")
 	}
 	output("TableName", b.table.TableName(), "DynamoDB table")
+	if b.userPool != nil {
+		output("UserPoolId", b.userPool.UserPoolId(), "Cognito user pool of the console's users (groups admin, marketer, viewer)")
+		output("UserPoolClientId", b.userPoolClient.UserPoolClientId(), "App client the console signs in with")
+	}
 	for _, q := range b.cat.Queues {
 		output("QueueUrl"+camel(q.Name), b.queues[q.Name].QueueUrl(), "SQS queue "+q.Name)
 	}

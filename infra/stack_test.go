@@ -25,7 +25,7 @@ import (
 
 // workDir holds the test assets and every app's output. It outlives single
 // tests because the shared default stack re-synthesizes into its outdir.
-var workDir, assetDir string
+var workDir, assetDir, consoleDir string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "leadflow-infra-test-")
@@ -43,6 +43,14 @@ func TestMain(m *testing.M) {
 		if err := os.WriteFile(filepath.Join(assetDir, f.Name, "bootstrap"), nil, 0o755); err != nil {
 			panic(err)
 		}
+	}
+	// A stand-in for the built console: the stack needs an index.html.
+	consoleDir = filepath.Join(dir, "console")
+	if err := os.MkdirAll(consoleDir, 0o755); err != nil {
+		panic(err)
+	}
+	if err := os.WriteFile(filepath.Join(consoleDir, "index.html"), []byte("<!doctype html><title>console</title>"), 0o644); err != nil {
+		panic(err)
 	}
 	code := m.Run()
 	jsii.Close()
@@ -84,7 +92,7 @@ func synth(t *testing.T, context map[string]any, cat *catalog.Catalog) *synthesi
 	}
 	out := outDir(t)
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: out})
-	stack := NewLeadflowStack(app, "Leadflow", &LeadflowStackProps{AssetDir: assetDir, Catalog: cat})
+	stack := NewLeadflowStack(app, "Leadflow", &LeadflowStackProps{AssetDir: assetDir, Catalog: cat, ConsoleDir: consoleDir})
 	addSecurityChecks(app)
 
 	tpl := templateOf(t, stack, *out)
@@ -270,8 +278,15 @@ func TestLambdaPerCatalogFunction(t *testing.T) {
 	cat := catalog.Load()
 	fns := s.functionsByName(t, cat)
 
-	// then there is exactly one Lambda per catalog function,
-	if got := len(s.ofType("AWS::Lambda::Function")); got != len(cat.Functions) {
+	// then there is exactly one Lambda per catalog function (besides CDK's
+	// deploy-time handler that copies the console's files),
+	got := 0
+	for id := range s.ofType("AWS::Lambda::Function") {
+		if !strings.HasPrefix(id, "CustomCDKBucketDeployment") {
+			got++
+		}
+	}
+	if got != len(cat.Functions) {
 		t.Errorf("Lambda functions: got %d, want %d (one per catalog function)", got, len(cat.Functions))
 	}
 	queueIDs, _ := s.queuesByName(t, cat)
@@ -307,13 +322,17 @@ func TestLambdaPerCatalogFunction(t *testing.T) {
 			}
 		}
 		if servesRoute(f, catalog.Admin) {
-			want = append(want, catalog.EnvAdminTokenSHA256)
+			// Console users' tokens are checked against the stack's pool.
+			want = append(want, catalog.EnvAdminTokenSHA256, catalog.EnvUserPoolIssuer, catalog.EnvUserPoolClientID)
 			if refID(vars[catalog.EnvAdminTokenSHA256]) != adminTokenParameter {
 				t.Errorf("%s: admin token env = %v, want a Ref to the %s parameter", f.Name, vars[catalog.EnvAdminTokenSHA256], adminTokenParameter)
 			}
 		}
 		if f.Access.PutsEvents {
 			want = append(want, catalog.EnvEventBusName)
+		}
+		if f.Access.ManagesUsers {
+			want = append(want, catalog.EnvUserPoolID)
 		}
 		if f.Access.SendsEmail {
 			want = append(want, catalog.EnvSESConfigSet)
@@ -1450,6 +1469,42 @@ func TestTableAccessIsLimitedToDeclaredItemKinds(t *testing.T) {
 	}
 }
 
+// TestConsoleUserPool: invited users only, a group per catalog role, a
+// browser client without a secret, and the admin function told the
+// issuer and client and allowed exactly the users API's calls on the pool.
+func TestConsoleUserPool(t *testing.T) {
+	s := defaultStack(t)
+	tpl := assertions.Template_FromStack(s.stack, nil)
+	tpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), map[string]any{
+		"AdminCreateUserConfig": map[string]any{"AllowAdminCreateUserOnly": true},
+		"UsernameAttributes":    []any{"email"},
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), map[string]any{
+		"GenerateSecret":    false,
+		"ExplicitAuthFlows": assertions.Match_ArrayWith(&[]any{"ALLOW_USER_PASSWORD_AUTH"}),
+	})
+	for _, r := range catalog.Roles() {
+		tpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolGroup"), map[string]any{"GroupName": string(r)})
+	}
+	tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
+			catalog.EnvUserPoolIssuer:   assertions.Match_AnyValue(),
+			catalog.EnvUserPoolClientID: assertions.Match_AnyValue(),
+			catalog.EnvUserPoolID:       assertions.Match_AnyValue(),
+		})},
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
+		"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+			"Action": assertions.Match_ArrayWith(&[]any{"cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUser"}),
+		})})},
+	})
+	for _, id := range []string{"UserPoolId", "UserPoolClientId"} {
+		if s.outputs[id] == nil {
+			t.Errorf("output %s missing", id)
+		}
+	}
+}
+
 func TestSecurityChecksIncludeTheServerlessPack(t *testing.T) {
 	// Given a stack with a bare SQS queue (no dead-letter queue) under the
 	// app's security checks,
@@ -1464,5 +1519,37 @@ func TestSecurityChecksIncludeTheServerlessPack(t *testing.T) {
 		if len(*found) == 0 {
 			t.Errorf("no %s finding on a queue without a dead-letter queue", rule)
 		}
+	}
+}
+
+// TestConsoleDistribution: the console's files in a private bucket read
+// only through CloudFront's origin access control, HTTPS only, security
+// headers, the SPA fallback at the edge, the API on the same origin, and
+// the console's URL as an output.
+func TestConsoleDistribution(t *testing.T) {
+	s := defaultStack(t)
+	tpl := assertions.Template_FromStack(s.stack, nil)
+	tpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
+		"PublicAccessBlockConfiguration": map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
+	})
+	tpl.ResourceCountIs(jsii.String("AWS::CloudFront::OriginAccessControl"), jsii.Number(1))
+	tpl.HasResourceProperties(jsii.String("AWS::CloudFront::Distribution"), map[string]any{
+		"DistributionConfig": assertions.Match_ObjectLike(&map[string]any{
+			"DefaultCacheBehavior": assertions.Match_ObjectLike(&map[string]any{
+				"ViewerProtocolPolicy":    "redirect-to-https",
+				"ResponseHeadersPolicyId": assertions.Match_AnyValue(),
+				"FunctionAssociations":    assertions.Match_AnyValue(),
+			}),
+			"CacheBehaviors": []any{assertions.Match_ObjectLike(&map[string]any{
+				"PathPattern": "/v1/*", "ViewerProtocolPolicy": "https-only",
+			})},
+		}),
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::CloudFront::Function"), map[string]any{
+		"FunctionCode": assertions.Match_StringLikeRegexp(jsii.String("/console/index.html")),
+	})
+	tpl.HasResourceProperties(jsii.String("Custom::CDKBucketDeployment"), map[string]any{"DestinationBucketKeyPrefix": "console/"})
+	if s.outputs["ConsoleUrl"] == nil {
+		t.Errorf("output ConsoleUrl missing; have %v", keys(s.outputs))
 	}
 }

@@ -64,6 +64,12 @@ type Options struct {
 	// RateLimitSecret keys the form rate-limit counters (RATE_LIMIT_SECRET,
 	// 32 characters or more); empty gets a random one for this run.
 	RateLimitSecret string
+	// UserPool is the console's pool on the local Cognito server
+	// (ProvisionUserPool); nil accepts only the admin token.
+	UserPool *UserPool
+	// ConsoleDir is the built console (console/dist) served at /console/;
+	// "" serves only its config.json.
+	ConsoleDir string
 }
 
 // Platform is a running local Leadflow.
@@ -205,6 +211,9 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		WebhookURLs: opts.WebhookURLs, WebhookSecret: opts.WebhookSecret,
 		SigningSecrets: opts.SigningSecret, PublicBaseURL: opts.PublicBaseURL,
 		RateLimitSecret: opts.RateLimitSecret,
+	}
+	if up := opts.UserPool; up != nil {
+		res.UserPoolID, res.UserPoolIssuer, res.UserPoolClientID = up.ID, up.Issuer, up.ClientID
 	}
 	for _, f := range cat.Functions {
 		env := f.Env(res)

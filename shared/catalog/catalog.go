@@ -25,6 +25,9 @@ type Route struct {
 	Method string
 	Path   string
 	Auth   Auth
+	// Action is an admin route's class (read, write, ...), which decides
+	// the least role that may call it (roles.go); public routes have none.
+	Action Action
 }
 
 // DefaultRoute is API Gateway's catch-all route: it takes every request no
@@ -103,6 +106,9 @@ type Access struct {
 	// KeysRateLimits: the function counts rate limits and holds the secret
 	// that keys the counters' hashes of addresses and emails.
 	KeysRateLimits bool
+	// ManagesUsers: the function lists, invites, re-roles and disables the
+	// console's users in the user pool.
+	ManagesUsers bool
 }
 
 // Function is one Lambda function.
@@ -158,6 +164,12 @@ const (
 	// EnvRateLimitSecret keys the HMACs that name rate-limit counters (an
 	// IP address or an email never appears in a key in clear).
 	EnvRateLimitSecret = "RATE_LIMIT_SECRET"
+	// EnvUserPoolID, EnvUserPoolIssuer and EnvUserPoolClientID name the
+	// console's Cognito user pool: the admin API accepts its tokens (issued
+	// by the issuer to the client) and manages its users.
+	EnvUserPoolID       = "USER_POOL_ID"
+	EnvUserPoolIssuer   = "USER_POOL_ISSUER"
+	EnvUserPoolClientID = "USER_POOL_CLIENT_ID"
 )
 
 // QueueURLEnv is the variable holding a queue's URL, e.g. QUEUE_URL_EVENTS.
@@ -354,26 +366,31 @@ func Load() Catalog {
 			},
 			{
 				Name:        "admin",
-				Description: "Admin API: contacts, sites and marketing definitions, behind the admin bearer token.",
+				Description: "Admin API: contacts, definitions, sends, users and the audit log, for the admin token and console users by role.",
 				MemoryMB:    256,
 				TimeoutSec:  15,
 				Routes: append([]Route{
-					{Method: "GET", Path: "/v1/contacts", Auth: Admin},
-					{Method: "GET", Path: "/v1/contacts/{id}", Auth: Admin},
-					{Method: "PATCH", Path: "/v1/contacts/{id}", Auth: Admin},
-					{Method: "DELETE", Path: "/v1/contacts/{id}", Auth: Admin},
-					{Method: "GET", Path: "/v1/contacts/{id}/timeline", Auth: Admin},
-					{Method: "GET", Path: "/v1/contacts/{id}/export", Auth: Admin},
-					{Method: "POST", Path: "/v1/contacts/{id}/tags", Auth: Admin},
-					{Method: "DELETE", Path: "/v1/contacts/{id}/tags/{tag}", Auth: Admin},
-					{Method: "GET", Path: "/v1/sites", Auth: Admin},
-					{Method: "PUT", Path: "/v1/sites/{key}", Auth: Admin},
-					{Method: "GET", Path: "/v1/contacts/{id}/score", Auth: Admin},
-					{Method: "PUT", Path: "/v1/contacts/{id}/stage", Auth: Admin},
-					{Method: "POST", Path: "/v1/templates/{id}/preview", Auth: Admin},
-					{Method: "POST", Path: "/v1/templates/{id}/test", Auth: Admin},
-					{Method: "POST", Path: "/v1/messages", Auth: Admin},
-					{Method: "GET", Path: "/v1/messages/{sendId}", Auth: Admin},
+					{Method: "GET", Path: "/v1/contacts", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/contacts/{id}", Auth: Admin, Action: ActRead},
+					{Method: "PATCH", Path: "/v1/contacts/{id}", Auth: Admin, Action: ActWrite},
+					{Method: "DELETE", Path: "/v1/contacts/{id}", Auth: Admin, Action: ActWrite},
+					{Method: "GET", Path: "/v1/contacts/{id}/timeline", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/contacts/{id}/export", Auth: Admin, Action: ActReadPersonalData},
+					{Method: "POST", Path: "/v1/contacts/{id}/tags", Auth: Admin, Action: ActWrite},
+					{Method: "DELETE", Path: "/v1/contacts/{id}/tags/{tag}", Auth: Admin, Action: ActWrite},
+					{Method: "GET", Path: "/v1/sites", Auth: Admin, Action: ActRead},
+					{Method: "PUT", Path: "/v1/sites/{key}", Auth: Admin, Action: ActWrite},
+					{Method: "GET", Path: "/v1/contacts/{id}/score", Auth: Admin, Action: ActRead},
+					{Method: "PUT", Path: "/v1/contacts/{id}/stage", Auth: Admin, Action: ActWrite},
+					{Method: "POST", Path: "/v1/templates/{id}/preview", Auth: Admin, Action: ActRead},
+					{Method: "POST", Path: "/v1/templates/{id}/test", Auth: Admin, Action: ActWrite},
+					{Method: "POST", Path: "/v1/messages", Auth: Admin, Action: ActWrite},
+					{Method: "GET", Path: "/v1/messages/{sendId}", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/users", Auth: Admin, Action: ActAdminOnly},
+					{Method: "POST", Path: "/v1/users", Auth: Admin, Action: ActAdminOnly},
+					{Method: "PATCH", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
+					{Method: "DELETE", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
+					{Method: "GET", Path: "/v1/audit", Auth: Admin, Action: ActRead},
 				}, DefinitionRoutes()...),
 				Access: Access{
 					Items: []ItemAccess{
@@ -390,10 +407,12 @@ func Load() Catalog {
 						Items(ItemConfig, GetItem, DeleteItem),
 						Items(ItemSend, GetItem),
 						Items(ItemIdemKey, PutItem),
+						// The audit log: each change is written under three partitions.
+						Items(ItemAudit, BatchWriteItem, Query),
 						Items(IndexContacts, Query), Items(IndexSites, Query),
 						Items(IndexDefinitions, Query), Items(IndexForms, Query), Items(IndexTemplates, Query),
 					},
-					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true,
+					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true, ManagesUsers: true,
 				},
 			},
 			{
@@ -470,6 +489,11 @@ func (c Catalog) Validate() error {
 			routes[r.Key()] = f.Name
 			if r.Auth != Public && r.Auth != Admin {
 				problems = append(problems, fmt.Sprintf("route %q has unknown auth %q", r.Key(), r.Auth))
+			}
+			if _, ok := r.Action.MinRole(); r.Auth == Admin && !ok {
+				// An admin route without a class would be callable by no
+				// one, or (worse, in a careless check) by anyone signed in.
+				problems = append(problems, fmt.Sprintf("admin route %q has no known action class (%q)", r.Key(), r.Action))
 			}
 		}
 		if f.Queue != nil {

@@ -36,6 +36,7 @@ const (
 	ItemMailStats   ItemKind = "mail-stats"   // MSTAT#: hourly sent/bounce/complaint counters
 	ItemSESEvent    ItemKind = "ses-event"    // SESEVT#: counted SES events
 	ItemSoftBounce  ItemKind = "soft-bounce"  // SOFTB#
+	ItemAudit       ItemKind = "audit"        // AUDIT, AUDIT#: the admin API's audit log
 
 	// Index kinds are partitions of gsi1; the only action on them is Query.
 	IndexContacts    ItemKind = "index:contacts"    // CONTACTS#<shard>

@@ -39,23 +39,23 @@ func DefinitionRoutes() []Route {
 	var rs []Route
 	for _, k := range DefinitionKinds() {
 		if k.Param == "" {
-			rs = append(rs, Route{Method: "GET", Path: k.Path, Auth: Admin}, Route{Method: "PUT", Path: k.Path, Auth: Admin})
+			rs = append(rs, Route{Method: "GET", Path: k.Path, Auth: Admin, Action: ActRead}, Route{Method: "PUT", Path: k.Path, Auth: Admin, Action: ActWrite})
 			continue
 		}
 		item := k.Path + "/{" + k.Param + "}"
 		rs = append(rs,
-			Route{Method: "GET", Path: k.Path, Auth: Admin},
-			Route{Method: "GET", Path: item, Auth: Admin},
-			Route{Method: "PUT", Path: item, Auth: Admin},
-			Route{Method: "DELETE", Path: item, Auth: Admin})
+			Route{Method: "GET", Path: k.Path, Auth: Admin, Action: ActRead},
+			Route{Method: "GET", Path: item, Auth: Admin, Action: ActRead},
+			Route{Method: "PUT", Path: item, Auth: Admin, Action: ActWrite},
+			Route{Method: "DELETE", Path: item, Auth: Admin, Action: ActWrite})
 	}
 	return append(rs,
-		Route{Method: "GET", Path: DefinitionsPath, Auth: Admin},
-		Route{Method: "GET", Path: DefinitionsPath + "/{kind}", Auth: Admin},
-		Route{Method: "GET", Path: DefinitionPath, Auth: Admin},
-		Route{Method: "PUT", Path: DefinitionPath, Auth: Admin},
-		Route{Method: "DELETE", Path: DefinitionPath, Auth: Admin},
-		Route{Method: "GET", Path: DefinitionPath + "/versions", Auth: Admin},
-		Route{Method: "GET", Path: DefinitionPath + "/versions/{n}", Auth: Admin},
+		Route{Method: "GET", Path: DefinitionsPath, Auth: Admin, Action: ActRead},
+		Route{Method: "GET", Path: DefinitionsPath + "/{kind}", Auth: Admin, Action: ActRead},
+		Route{Method: "GET", Path: DefinitionPath, Auth: Admin, Action: ActRead},
+		Route{Method: "PUT", Path: DefinitionPath, Auth: Admin, Action: ActWrite},
+		Route{Method: "DELETE", Path: DefinitionPath, Auth: Admin, Action: ActWrite},
+		Route{Method: "GET", Path: DefinitionPath + "/versions", Auth: Admin, Action: ActRead},
+		Route{Method: "GET", Path: DefinitionPath + "/versions/{n}", Auth: Admin, Action: ActRead},
 	)
 }

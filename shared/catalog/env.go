@@ -17,6 +17,9 @@ type Resources struct {
 	PublicBaseURL  string
 	// RateLimitSecret keys the rate-limit counters' hashes.
 	RateLimitSecret string
+	// UserPoolID, UserPoolIssuer and UserPoolClientID: the console's user
+	// pool; empty means only the machine admin token is accepted.
+	UserPoolID, UserPoolIssuer, UserPoolClientID string
 }
 
 // Env is the environment a function gets, in the stack and locally alike:
@@ -53,6 +56,11 @@ func (f Function) Env(r Resources) map[string]string {
 	}
 	if f.ServesAdmin() {
 		env[EnvAdminTokenSHA256] = r.AdminTokenHash
+		env[EnvUserPoolIssuer] = r.UserPoolIssuer
+		env[EnvUserPoolClientID] = r.UserPoolClientID
+	}
+	if f.Access.ManagesUsers {
+		env[EnvUserPoolID] = r.UserPoolID
 	}
 	return env
 }

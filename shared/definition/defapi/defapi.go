@@ -37,14 +37,14 @@ type Hooks struct {
 // API holds what the routes need.
 type API struct {
 	reg   *definition.Registry
-	by    string
+	by    func(context.Context) string
 	hooks map[definition.Kind]Hooks
 	log   *slog.Logger
 }
 
-// New builds the routes over a registry; by names who saves (the admin
-// token's name).
-func New(reg *definition.Registry, by string, log *slog.Logger) *API {
+// New builds the routes over a registry; by names who is saving (the
+// signed-in user, or the admin token's name).
+func New(reg *definition.Registry, by func(context.Context) string, log *slog.Logger) *API {
 	return &API{reg: reg, by: by, hooks: map[definition.Kind]Hooks{}, log: log}
 }
 
@@ -168,7 +168,7 @@ func (a *API) put(ctx context.Context, req httpapi.Request, k definition.Kind, i
 		return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
 	}
 	h := a.hooks[k]
-	saved, err := a.reg.Put(ctx, k, id, body, definition.Write{IfMatch: httpapi.Header(req, "If-Match"), By: a.by, Check: h.Check})
+	saved, err := a.reg.Put(ctx, k, id, body, definition.Write{IfMatch: httpapi.Header(req, "If-Match"), By: a.by(ctx), Check: h.Check})
 	if err != nil {
 		return a.fail(k, id, err)
 	}
@@ -186,7 +186,7 @@ func (a *API) put(ctx context.Context, req httpapi.Request, k definition.Kind, i
 	if saved.Created && !a.singleton(k) {
 		status = http.StatusCreated
 	}
-	a.log.InfoContext(ctx, "definition saved", "kind", k, "id", id, "version", saved.Version, "by", a.by, "created", saved.Created)
+	a.log.InfoContext(ctx, "definition saved", "kind", k, "id", id, "version", saved.Version, "created", saved.Created)
 	return httpapi.JSON(status, out, map[string]string{"ETag": saved.ETag()}), nil
 }
 
@@ -196,11 +196,11 @@ func (a *API) singleton(k definition.Kind) bool {
 }
 
 func (a *API) delete(ctx context.Context, req httpapi.Request, k definition.Kind, id string, common bool) (httpapi.Response, error) {
-	restored, err := a.reg.Delete(ctx, k, id, definition.Write{IfMatch: httpapi.Header(req, "If-Match"), By: a.by})
+	restored, err := a.reg.Delete(ctx, k, id, definition.Write{IfMatch: httpapi.Header(req, "If-Match"), By: a.by(ctx)})
 	if err != nil {
 		return a.fail(k, id, err)
 	}
-	a.log.InfoContext(ctx, "definition deleted", "kind", k, "id", id, "by", a.by, "repo_restored", restored)
+	a.log.InfoContext(ctx, "definition deleted", "kind", k, "id", id, "repo_restored", restored)
 	s, _ := a.reg.Spec(k)
 	out := map[string]any{"id": id, "deleted": true, "repo_restored": restored}
 	if !common {

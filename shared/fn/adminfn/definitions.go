@@ -22,7 +22,7 @@ import (
 // exist, a template's problems come back with line and column, and a new
 // scoring model re-scores every contact.
 func (h *Handler) definitionRoutes() map[string]routeFunc {
-	api := defapi.New(h.reg, h.tokenName, h.log).
+	api := defapi.New(h.reg, h.savedBy, h.log).
 		With(definitions.KindForms, defapi.Hooks{Check: h.checkFormSite}).
 		With(definitions.KindTemplates, defapi.Hooks{Invalid: func(err error) (httpapi.Response, bool) {
 			return invalidTemplate(err), errors.Is(err, template.ErrInvalid)
@@ -33,6 +33,15 @@ func (h *Handler) definitionRoutes() map[string]routeFunc {
 		out[k] = routeFunc(f)
 	}
 	return out
+}
+
+// savedBy names who saves a definition: the signed-in user, or the admin
+// token's name (ADMIN_TOKEN_NAME).
+func (h *Handler) savedBy(ctx context.Context) string {
+	if p := principal(ctx); !p.Machine && p.Name() != "" {
+		return p.Name()
+	}
+	return h.tokenName
 }
 
 // checkFormSite refuses a form naming a missing site: ingest fails closed,

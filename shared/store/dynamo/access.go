@@ -41,6 +41,7 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemMailStats:   {"MSTAT#*"},
 	catalog.ItemSESEvent:    {"SESEVT#*"},
 	catalog.ItemSoftBounce:  {"SOFTB#*"},
+	catalog.ItemAudit:       {auditAll, prefixAuditBy + "*", prefixAuditOf + "*"},
 
 	catalog.IndexContacts:    {"CONTACTS#*"},
 	catalog.IndexSites:       {gsiSites},

@@ -50,6 +50,7 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.ItemMailStats:   {mailStatsPK(at)},
 		catalog.ItemSESEvent:    {eventSeenPK("Bounce#f1")},
 		catalog.ItemSoftBounce:  {softBouncePK("a@b.example")},
+		catalog.ItemAudit:       {auditAllPK(), auditActorPK("u-1"), auditKindPK("contact")},
 
 		catalog.IndexContacts:    {contactShard("c1"), contactShard("c2")},
 		catalog.IndexSites:       {gsiSites},
