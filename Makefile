@@ -8,7 +8,7 @@ GO_TEST_FLAGS ?=
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export GOFLAGS := -buildvcs=false
 
-.PHONY: dev test tools build synth bench check fmt vet unit integration infra-test fuzz clean admin-token help console console-test
+.PHONY: dev test tools build synth bench check fmt vet defs-validate unit integration infra-test fuzz clean admin-token help console console-test
 
 help:
 	@echo "make dev      run the whole platform locally (API and console on :3000, mail viewer, DynamoDB, SQS, Cognito)"
@@ -37,12 +37,17 @@ console-test: tools
 test: tools check console console-test
 	go test -count=1 -timeout 30m $(GO_TEST_FLAGS) ./...
 
-check: vet
+check: vet defs-validate
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
 vet:
 	go vet ./...
+
+## defs-validate: every file in definitions/ through the same validators as
+## the admin API (offline; what CI runs before the tests).
+defs-validate:
+	go run ./cmd/leadflow defs validate
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -1,38 +1,252 @@
 // Package definitions holds the marketing definitions kept in the repo as
-// code (interest rules, forms, and later scoring rules, segments, journeys,
-// templates). They are compiled into the functions as defaults; the admin
-// API can replace them at runtime. Both paths go through the same
-// validators, and a test validates every file here in CI.
+// code: forms, email templates, interest rules, the scoring model,
+// subscription topics and sending settings. They are compiled into every
+// function as defaults; the admin API can override them at runtime
+// (shared/definition). Both paths go through the same validators, and CI
+// runs `go run ./cmd/leadflow defs validate` over this folder.
+//
+// Adding a kind: its Go type with a Validate method, its files here, and one
+// line in Specs (plus its name in shared/catalog's DefinitionKinds).
 package definitions
 
 import (
-	"bytes"
-	_ "embed"
+	"context"
+	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sync"
 
+	"github.com/leadflow/leadflow/shared/definition"
+	"github.com/leadflow/leadflow/shared/form"
 	"github.com/leadflow/leadflow/shared/interest"
+	"github.com/leadflow/leadflow/shared/mail"
+	"github.com/leadflow/leadflow/shared/preference"
+	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/template"
 )
 
-//go:embed interests.json
-var interestsJSON []byte
+//go:embed forms templates *.json
+var files embed.FS
 
-// Interests returns the repo's interest rules, validated.
-func Interests() (interest.Rules, error) {
-	var rs interest.Rules
-	if err := decodeStrict(interestsJSON, &rs); err != nil {
-		return rs, fmt.Errorf("definitions/interests.json: %w", err)
+// The kinds, one value each; the catalog lists the same names.
+const (
+	KindForms     definition.Kind = "forms"
+	KindTemplates definition.Kind = "templates"
+	KindInterests definition.Kind = "interests"
+	KindScoring   definition.Kind = "scoring"
+	KindTopics    definition.Kind = "topics"
+	KindSending   definition.Kind = "sending"
+)
+
+// Specs are the kinds of definition, in the catalog's order.
+func Specs() []definition.Spec {
+	templates := definition.Keyed[template.Template](KindTemplates, "template", "templates",
+		definition.BodyFile{Field: "html", Ext: ".html", Required: true},
+		definition.BodyFile{Field: "text", Ext: ".txt"})
+	templates.Present = templateWarnings
+	scoringSpec := definition.Singleton[scoring.Model](KindScoring, "scoring model", "scoring.json")
+	scoringSpec.Envelope = "model"
+	scoringSpec.Present = scoringVersion
+	return []definition.Spec{
+		definition.Keyed[form.Form](KindForms, "form", "forms"),
+		templates,
+		definition.Singleton[interest.Rules](KindInterests, "interest rules", "interests.json"),
+		scoringSpec,
+		definition.Singleton[TopicList](KindTopics, "topic list", "topics.json"),
+		definition.Singleton[mail.Settings](KindSending, "sending settings", "sending.json"),
 	}
-	if err := rs.Validate(); err != nil {
-		return rs, fmt.Errorf("definitions/interests.json: %w", err)
-	}
-	return rs, nil
 }
 
-// decodeStrict rejects unknown fields, so a typo in a definition fails CI
-// instead of being silently ignored.
-func decodeStrict(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+// TopicList is definitions/topics.json: the subscription topics the
+// preference centre lists, in its order.
+type TopicList struct {
+	Topics []preference.Topic `json:"topics"`
+}
+
+// Validate implements definition.Validator.
+func (l TopicList) Validate() error { return preference.ValidateTopics(l.Topics) }
+
+// templateWarnings shows a template's compile warnings beside it.
+func templateWarnings(body json.RawMessage) map[string]any {
+	var t template.Template
+	out := []string{}
+	if json.Unmarshal(body, &t) == nil {
+		_, warns, _ := template.Compile(t)
+		for _, w := range warns {
+			out = append(out, w.String())
+		}
+	}
+	return map[string]any{"warnings": out}
+}
+
+// scoringVersion answers the model with its content hash as "version",
+// as /v1/scoring always has (contacts record the model they were scored by).
+func scoringVersion(body json.RawMessage) map[string]any {
+	m, err := ScoringModel(body)
+	if err != nil {
+		return nil
+	}
+	return map[string]any{"model": m}
+}
+
+// ScoringModel decodes a scoring definition with its Version set.
+func ScoringModel(body json.RawMessage) (scoring.Model, error) {
+	m, err := definition.DecodeAs[scoring.Model](body)
+	m.Version = m.Fingerprint()
+	return m, err
+}
+
+var loadRepo = sync.OnceValues(func() (definition.Repo, error) { return definition.LoadRepo(files, Specs()) })
+
+// Repo returns the compiled-in definitions, checked. CI refuses a broken
+// file, so an error here means a broken build.
+func Repo() (definition.Repo, error) { return loadRepo() }
+
+// Validate checks every definition compiled in. The CDK app runs it before
+// synth, so `cdk deploy` refuses a broken definition instead of shipping
+// functions that fail at cold start.
+func Validate() error {
+	_, err := Repo()
+	return err
+}
+
+func repoOne[T any](k definition.Kind, id string) (T, error) {
+	var zero T
+	repo, err := Repo()
+	if err != nil {
+		return zero, err
+	}
+	raw, ok := repo[k][id]
+	if !ok {
+		return zero, fmt.Errorf("definitions: no %s/%s", k, id)
+	}
+	return definition.DecodeAs[T](raw)
+}
+
+func repoAll[T any](k definition.Kind) ([]T, error) {
+	repo, err := Repo()
+	if err != nil {
+		return nil, err
+	}
+	var out []T
+	for _, id := range repo.IDs(k) {
+		v, err := definition.DecodeAs[T](repo[k][id])
+		if err != nil {
+			return nil, fmt.Errorf("definitions/%s/%s: %w", k, id, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// The repo's definitions, typed, for tests and for what runs before any
+// table exists (the stack's synth).
+
+func Forms() ([]form.Form, error)             { return repoAll[form.Form](KindForms) }
+func Templates() ([]template.Template, error) { return repoAll[template.Template](KindTemplates) }
+func Interests() (interest.Rules, error) {
+	return repoOne[interest.Rules](KindInterests, definition.DefaultID)
+}
+func Sending() (mail.Settings, error) {
+	return repoOne[mail.Settings](KindSending, definition.DefaultID)
+}
+func Topics() ([]preference.Topic, error) {
+	l, err := repoOne[TopicList](KindTopics, definition.DefaultID)
+	return l.Topics, err
+}
+func Scoring() (scoring.Model, error) {
+	repo, err := Repo()
+	if err != nil {
+		return scoring.Model{}, err
+	}
+	return ScoringModel(repo[KindScoring][definition.DefaultID])
+}
+
+// Registry is the registry over a store with the compiled-in definitions.
+func Registry(store definition.Store) (*definition.Registry, error) {
+	repo, err := Repo()
+	return definition.New(store, Specs(), repo), err
+}
+
+// Reader is the registry the functions that only read definitions use:
+// an override saved in an old layout is read as it is; the admin API
+// migrates it.
+func Reader(store definition.Store) (*definition.Registry, error) {
+	reg, err := Registry(store)
+	return reg.ReadOnly(), err
+}
+
+// The caches each function reads definitions through, one per kind, all
+// with definition.CacheTTL. Each decodes (compiles, builds an engine) only
+// when the definition changed.
+
+// FormCache gives forms.
+func FormCache(g definition.Getter) *definition.Cache[form.Form] {
+	return definition.NewCache(g, KindForms, definition.DecodeAs[form.Form])
+}
+
+// TemplateCache gives compiled templates; a stored template that no longer
+// compiles is an error, remembered like a template.
+func TemplateCache(g definition.Getter) *definition.Cache[*template.Compiled] {
+	return definition.NewCache(g, KindTemplates, func(raw json.RawMessage) (*template.Compiled, error) {
+		t, err := definition.DecodeAs[template.Template](raw)
+		if err != nil {
+			return nil, err
+		}
+		c, _, err := template.Compile(t)
+		if err != nil {
+			return nil, fmt.Errorf("template %s no longer compiles: %w", t.ID, err)
+		}
+		return c, nil
+	})
+}
+
+// ScoringCache gives the engine of the scoring model in force.
+func ScoringCache(g definition.Getter) *definition.Cache[*scoring.Engine] {
+	return definition.NewCache(g, KindScoring, func(raw json.RawMessage) (*scoring.Engine, error) {
+		m, err := ScoringModel(raw)
+		if err != nil {
+			return nil, err
+		}
+		return scoring.NewEngine(m)
+	})
+}
+
+// InterestCache gives the interest rules.
+func InterestCache(g definition.Getter) *definition.Cache[interest.Rules] {
+	return definition.NewCache(g, KindInterests, definition.DecodeAs[interest.Rules])
+}
+
+// TopicCache gives the subscription topics.
+func TopicCache(g definition.Getter) *definition.Cache[[]preference.Topic] {
+	return definition.NewCache(g, KindTopics, func(raw json.RawMessage) ([]preference.Topic, error) {
+		l, err := definition.DecodeAs[TopicList](raw)
+		return l.Topics, err
+	})
+}
+
+// SendingCache gives the sending settings.
+func SendingCache(g definition.Getter) *definition.Cache[mail.Settings] {
+	return definition.NewCache(g, KindSending, definition.DecodeAs[mail.Settings])
+}
+
+// Compiled gives compiled templates to the mail package (its
+// TemplateSource and CompiledTemplates ports) through the cache.
+type Compiled struct {
+	C *definition.Cache[*template.Compiled]
+}
+
+// CompiledTemplates reads compiled templates through a TemplateCache.
+func CompiledTemplates(g definition.Getter) Compiled { return Compiled{TemplateCache(g)} }
+
+// Compiled returns the compiled template in effect; mail.ErrTemplateNotFound
+// for an unknown id, an error wrapping template.ErrInvalid for one that no
+// longer compiles.
+func (s Compiled) Compiled(ctx context.Context, id string) (*template.Compiled, error) {
+	c, err := s.C.Get(ctx, id)
+	if errors.Is(err, definition.ErrNotFound) {
+		return nil, fmt.Errorf("template %s: %w", id, mail.ErrTemplateNotFound)
+	}
+	return c, err
 }

@@ -90,14 +90,14 @@ func TestFormDefinitionsAreChecked(t *testing.T) {
 			for k, v := range tc.files {
 				fsys[k] = &fstest.MapFile{Data: []byte(v)}
 			}
-			_, err := formsFrom(fsys)
+			_, err := loadKind(KindForms, fsys)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err %v, want it to mention %q", err, tc.want)
 			}
 		})
 	}
 	fsys := fstest.MapFS{"forms/a.json": &fstest.MapFile{Data: []byte(good)}}
-	if forms, err := formsFrom(fsys); err != nil || len(forms) != 1 {
+	if forms, err := loadKind(KindForms, fsys); err != nil || len(forms) != 1 {
 		t.Fatalf("a good file: %v %v", forms, err)
 	}
 }

@@ -106,12 +106,12 @@ func TestTemplatesFromRejectsBrokenDirectories(t *testing.T) {
 		{"stray file", fstest.MapFS{"t1.json": file(meta), "t1.html": file("x"), "notes.md": file("x")}, "notes.md: unexpected file"},
 		{"id differs from file name", fstest.MapFS{"t2.json": file(meta), "t2.html": file("x")}, `must match the file name "t2"`},
 		{"unknown json field", fstest.MapFS{"t1.json": file(strings.Replace(meta, `"name"`, `"nmae"`, 1)), "t1.html": file("x")}, `unknown field "nmae"`},
-		{"body inline in json", fstest.MapFS{"t1.json": file(strings.Replace(meta, `"subject"`, `"html":"<p>x</p>","subject"`, 1)), "t1.html": file("x")}, "belong in t1.html"},
+		{"body inline in json", fstest.MapFS{"t1.json": file(strings.Replace(meta, `"subject"`, `"html":"<p>x</p>","subject"`, 1)), "t1.html": file("x")}, "belongs in t1.html"},
 		{"template does not compile", fstest.MapFS{"t1.json": file(meta), "t1.html": file("{{ contact.name }}")}, "unknown field contact.name"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ts, err := templatesFrom(tc.dir)
+			ts, err := loadKind(KindTemplates, under("templates", tc.dir))
 			if tc.wantErr == "" {
 				if err != nil || len(ts) != 1 {
 					t.Fatalf("got %d templates, %v", len(ts), err)

@@ -1436,14 +1436,16 @@ func TestTableAccessIsLimitedToDeclaredItemKinds(t *testing.T) {
 		}
 	}
 	// and the public functions, which anyone on the internet can call, hold
-	// only what they serve: ingest reads sites and forms and counts fills,
-	// links reads and updates contacts and reads sends and templates (the
-	// click check); webhooks has no table at all, and only admin and jobs
-	// read the index.
+	// only what they serve: ingest reads sites and forms (definitions, and
+	// forms saved before the registry) and counts fills, links reads and
+	// updates contacts and reads sends and definitions (templates for the
+	// click check, topics, sending settings; templates saved before the
+	// registry); webhooks has no table at all, and only admin and jobs read
+	// the index.
 	exact := map[string][]grant{
-		"ingest": {{false, "GetItem", "S#*"}, {false, "GetItem", "F#*"}, {false, "UpdateItem", "RL#*"}},
+		"ingest": {{false, "GetItem", "S#*"}, {false, "GetItem", "DEF#*"}, {false, "GetItem", "F#*"}, {false, "UpdateItem", "RL#*"}},
 		"links": {{false, "GetItem", "C#*"}, {false, "PutItem", "C#*"}, {false, "GetItem", "SEND#*"},
-			{false, "GetItem", "TPL#*"}},
+			{false, "GetItem", "DEF#*"}, {false, "GetItem", "TPL#*"}},
 	}
 	for name, gs := range exact {
 		if len(all[name]) != len(gs) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/template"
@@ -60,7 +61,8 @@ func TestClickLinksGoOnlyToTheTemplatesHosts(t *testing.T) {
 	// A template stored before the change, and a link signed from it.
 	legacy := promo
 	legacy.ID, legacy.HTML = "legacy-promo", `<a href="{{ traits.website }}">site</a>`
-	if err := e.linksStore().PutTemplate(context.Background(), mail.TemplateEntry{Template: legacy, Source: mail.TemplateAPI}); err != nil {
+	raw, _ = json.Marshal(legacy)
+	if err := e.linksStore().SaveLegacyDefinition(context.Background(), "templates", legacy.ID, raw, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	s := e.linksSigner()

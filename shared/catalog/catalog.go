@@ -214,8 +214,9 @@ func Load() Catalog {
 				Routes:      ingestRoutes,
 				Access: Access{
 					Items: []ItemAccess{
-						Items(ItemSite, GetItem), // the write key's site (cached)
-						Items(ItemForm, GetItem), // admin-API forms (cached)
+						Items(ItemSite, GetItem),       // the write key's site (cached)
+						Items(ItemDefinition, GetItem), // forms (cached)
+						Items(ItemForm, GetItem),       // forms saved before the registry
 						// Form fills count against rate limits (counter items).
 						Items(ItemRateLimit, UpdateItem),
 					},
@@ -235,7 +236,8 @@ func Load() Catalog {
 						// Profiles (batch read, conditional put), timeline chunks
 						// (put), recent history for scoring (query).
 						Items(ItemContact, BatchGetItem, PutItem, Query),
-						Items(ItemConfig, GetItem), // scoring model, interest rules
+						Items(ItemDefinition, GetItem), // scoring model, interest rules (cached)
+						Items(ItemConfig, GetItem),     // the same, saved before the registry
 					},
 					SendsTo: []string{RoutingQueue, SendsQueue},
 				},
@@ -288,6 +290,9 @@ func Load() Catalog {
 						// When a linked mail was sent, and which template it
 						// came from: a click's host is re-checked against it.
 						Items(ItemSend, GetItem),
+						// Templates, topics, sending settings (cached), and
+						// templates saved before the registry.
+						Items(ItemDefinition, GetItem),
 						Items(ItemTemplate, GetItem),
 					},
 					SendsTo: []string{EventsQueue}, SignsLinks: true,
@@ -306,6 +311,9 @@ func Load() Catalog {
 						Items(ItemSuppression, GetItem),
 						Items(ItemCap, GetItem, PutItem),
 						Items(ItemContact, GetItem), // the recipient
+						// Templates and sending settings (cached), and
+						// templates saved before the registry.
+						Items(ItemDefinition, GetItem),
 						Items(ItemTemplate, GetItem),
 						Items(ItemSendRate, UpdateItem),
 						// The circuit breaker: count sends, read the window.
@@ -325,7 +333,8 @@ func Load() Catalog {
 						Items(ItemRoute, PutItem, UpdateItem),
 						Items(ItemRoundRobin, UpdateItem),
 						Items(ItemContact, BatchGetItem, PutItem), // the lead and its owner
-						Items(ItemConfig, GetItem),                // the scoring model's stages
+						Items(ItemDefinition, GetItem),            // the scoring model's stages
+						Items(ItemConfig, GetItem),                // the same, saved before the registry
 					},
 					PutsEvents: true, SendsTo: []string{WebhooksQueue}, WebhookTargets: true,
 				},
@@ -349,6 +358,7 @@ func Load() Catalog {
 						Items(IndexContacts, Query), // page through the contacts
 						// Re-score: read the profile and its timeline, conditional put.
 						Items(ItemContact, BatchGetItem, Query, PutItem),
+						Items(ItemDefinition, GetItem), // the scoring model
 						Items(ItemConfig, GetItem),
 					},
 					SendsTo: []string{JobsQueue},
@@ -359,7 +369,7 @@ func Load() Catalog {
 				Description: "Admin API: contacts, definitions, sends, users and the audit log, for the admin token and console users by role.",
 				MemoryMB:    256,
 				TimeoutSec:  15,
-				Routes: []Route{
+				Routes: append([]Route{
 					{Method: "GET", Path: "/v1/contacts", Auth: Admin, Action: ActRead},
 					{Method: "GET", Path: "/v1/contacts/{id}", Auth: Admin, Action: ActRead},
 					{Method: "PATCH", Path: "/v1/contacts/{id}", Auth: Admin, Action: ActWrite},
@@ -370,20 +380,8 @@ func Load() Catalog {
 					{Method: "DELETE", Path: "/v1/contacts/{id}/tags/{tag}", Auth: Admin, Action: ActWrite},
 					{Method: "GET", Path: "/v1/sites", Auth: Admin, Action: ActRead},
 					{Method: "PUT", Path: "/v1/sites/{key}", Auth: Admin, Action: ActWrite},
-					{Method: "GET", Path: "/v1/forms", Auth: Admin, Action: ActRead},
-					{Method: "GET", Path: "/v1/forms/{formId}", Auth: Admin, Action: ActRead},
-					{Method: "PUT", Path: "/v1/forms/{formId}", Auth: Admin, Action: ActWrite},
-					{Method: "DELETE", Path: "/v1/forms/{formId}", Auth: Admin, Action: ActWrite},
-					{Method: "GET", Path: "/v1/interests", Auth: Admin, Action: ActRead},
-					{Method: "PUT", Path: "/v1/interests", Auth: Admin, Action: ActWrite},
-					{Method: "GET", Path: "/v1/scoring", Auth: Admin, Action: ActRead},
-					{Method: "PUT", Path: "/v1/scoring", Auth: Admin, Action: ActWrite},
 					{Method: "GET", Path: "/v1/contacts/{id}/score", Auth: Admin, Action: ActRead},
 					{Method: "PUT", Path: "/v1/contacts/{id}/stage", Auth: Admin, Action: ActWrite},
-					{Method: "GET", Path: "/v1/templates", Auth: Admin, Action: ActRead},
-					{Method: "GET", Path: "/v1/templates/{id}", Auth: Admin, Action: ActRead},
-					{Method: "PUT", Path: "/v1/templates/{id}", Auth: Admin, Action: ActWrite},
-					{Method: "DELETE", Path: "/v1/templates/{id}", Auth: Admin, Action: ActWrite},
 					{Method: "POST", Path: "/v1/templates/{id}/preview", Auth: Admin, Action: ActRead},
 					{Method: "POST", Path: "/v1/templates/{id}/test", Auth: Admin, Action: ActWrite},
 					{Method: "POST", Path: "/v1/messages", Auth: Admin, Action: ActWrite},
@@ -393,7 +391,7 @@ func Load() Catalog {
 					{Method: "PATCH", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "DELETE", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "GET", Path: "/v1/audit", Auth: Admin, Action: ActRead},
-				},
+				}, DefinitionRoutes()...),
 				Access: Access{
 					Items: []ItemAccess{
 						// Contacts: read, edit, timeline; erase deletes in batches.
@@ -401,15 +399,18 @@ func Load() Catalog {
 						// Look up by email, link a changed email, erase the links.
 						Items(ItemIdentity, GetItem, BatchGetItem, PutItem, BatchWriteItem),
 						Items(ItemSite, GetItem, BatchGetItem, PutItem),
-						Items(ItemForm, GetItem, BatchGetItem, PutItem, DeleteItem),
-						Items(ItemTemplate, GetItem, BatchGetItem, PutItem, DeleteItem),
-						Items(ItemConfig, GetItem, PutItem),
+						// Definitions: read, save (a transaction of two puts), history.
+						Items(ItemDefinition, GetItem, BatchGetItem, PutItem, Query),
+						// Overrides saved before the registry: read, then migrated.
+						Items(ItemForm, GetItem, DeleteItem),
+						Items(ItemTemplate, GetItem, DeleteItem),
+						Items(ItemConfig, GetItem, DeleteItem),
 						Items(ItemSend, GetItem),
 						Items(ItemIdemKey, PutItem),
 						// The audit log: each change is written under three partitions.
 						Items(ItemAudit, BatchWriteItem, Query),
 						Items(IndexContacts, Query), Items(IndexSites, Query),
-						Items(IndexForms, Query), Items(IndexTemplates, Query),
+						Items(IndexDefinitions, Query), Items(IndexForms, Query), Items(IndexTemplates, Query),
 					},
 					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true, ManagesUsers: true,
 				},

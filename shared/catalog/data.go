@@ -19,9 +19,10 @@ const (
 	ItemContact     ItemKind = "contact"      // C#: profiles and timeline chunks
 	ItemIdentity    ItemKind = "identity"     // I#: user id, anonymous id, email → contact
 	ItemSite        ItemKind = "site"         // S#
-	ItemForm        ItemKind = "form"         // F#: forms set through the admin API
+	ItemDefinition  ItemKind = "definition"   // DEF#: definitions saved through the admin API, and their versions
+	ItemForm        ItemKind = "form"         // F#: forms saved before the registry (read, migrated by admin)
 	ItemRateLimit   ItemKind = "rate-limit"   // RL#: form-fill counters
-	ItemConfig      ItemKind = "config"       // CFG#: runtime definitions (scoring, interests)
+	ItemConfig      ItemKind = "config"       // CFG#: scoring, interests saved before the registry
 	ItemTimer       ItemKind = "timer"        // T#
 	ItemTimerCursor ItemKind = "timer-cursor" // TIMERCURSOR
 	ItemRoute       ItemKind = "route"        // ROUTE#: routing claims
@@ -31,17 +32,18 @@ const (
 	ItemSuppression ItemKind = "suppression"  // SUP#
 	ItemSendRate    ItemKind = "send-rate"    // RATE#
 	ItemCap         ItemKind = "cap"          // CAP#: frequency caps
-	ItemTemplate    ItemKind = "template"     // TPL#
+	ItemTemplate    ItemKind = "template"     // TPL#: templates saved before the registry
 	ItemMailStats   ItemKind = "mail-stats"   // MSTAT#: hourly sent/bounce/complaint counters
 	ItemSESEvent    ItemKind = "ses-event"    // SESEVT#: counted SES events
 	ItemSoftBounce  ItemKind = "soft-bounce"  // SOFTB#
 	ItemAudit       ItemKind = "audit"        // AUDIT, AUDIT#: the admin API's audit log
 
 	// Index kinds are partitions of gsi1; the only action on them is Query.
-	IndexContacts  ItemKind = "index:contacts"  // CONTACTS#<shard>
-	IndexSites     ItemKind = "index:sites"     // SITES
-	IndexForms     ItemKind = "index:forms"     // FORMS
-	IndexTemplates ItemKind = "index:templates" // TEMPLATES
+	IndexContacts    ItemKind = "index:contacts"    // CONTACTS#<shard>
+	IndexSites       ItemKind = "index:sites"       // SITES
+	IndexDefinitions ItemKind = "index:definitions" // DEFS#<kind>
+	IndexForms       ItemKind = "index:forms"       // FORMS
+	IndexTemplates   ItemKind = "index:templates"   // TEMPLATES
 )
 
 // IsIndex reports whether the kind is a gsi1 partition.

@@ -15,7 +15,6 @@
 package form
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -138,22 +137,8 @@ type Consent struct {
 	Field string `json:"field,omitempty"`
 }
 
-// Sentinel errors the adapters return and the handlers translate.
-var (
-	ErrNotFound = errors.New("form not found")
-	// ErrRepoForm refuses to delete a form defined in the repo: only an
-	// admin-API override of it can be deleted.
-	ErrRepoForm = errors.New("form is defined in the repo (definitions/forms) and cannot be deleted; change or remove its file instead")
-)
-
-// Store persists the forms defined through the admin API.
-type Store interface {
-	GetForm(ctx context.Context, id string) (Form, error)
-	PutForm(ctx context.Context, f Form) error
-	// DeleteForm removes a form; ErrNotFound when there was none.
-	DeleteForm(ctx context.Context, id string) error
-	ListForms(ctx context.Context) ([]Form, error)
-}
+// ErrNotFound: no form with that id (the registry's readers return it).
+var ErrNotFound = errors.New("form not found")
 
 var (
 	idPattern        = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)

@@ -17,8 +17,9 @@ import (
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
-// Forms finds the form in effect for an id (form.Registry: the admin API's
-// definition, else the repo's).
+// Forms finds the form in effect for an id (the definition registry's
+// cache: the admin API's definition, else the repo's, re-read once a
+// minute); form.ErrNotFound for an unknown id.
 type Forms interface {
 	GetForm(ctx context.Context, id string) (form.Form, error)
 }
@@ -96,7 +97,7 @@ type FormResult struct {
 // cache, queue and clock.
 type FormService struct {
 	svc     *Service
-	forms   *cache[form.Form]
+	forms   Forms
 	limiter Limiter
 	limits  FormLimits
 	// secret keys the counters' hashes of addresses and emails (HMAC), so
@@ -110,28 +111,31 @@ type FormService struct {
 	refused map[string]time.Time
 }
 
-// NewForms builds a FormService. Forms are cached for ttl (unknown ids for a
-// tenth of it), like sites: an admin change reaches ingest within ttl.
-// limitSecret (at least MinLimitSecret bytes) keys the counters' hashes.
-func NewForms(svc *Service, forms Forms, limiter Limiter, limits FormLimits, limitSecret []byte, ttl time.Duration, log *slog.Logger) (*FormService, error) {
+// NewForms builds a FormService. limitSecret (at least MinLimitSecret
+// bytes) keys the counters' hashes.
+func NewForms(svc *Service, forms Forms, limiter Limiter, limits FormLimits, limitSecret []byte, log *slog.Logger) (*FormService, error) {
 	if len(limitSecret) < MinLimitSecret {
 		return nil, fmt.Errorf("forms: the rate-limit secret has %d bytes, want at least %d", len(limitSecret), MinLimitSecret)
 	}
 	return &FormService{
-		svc: svc,
-		forms: &cache[form.Form]{
-			what: "form", load: forms.GetForm, notFound: form.ErrNotFound, unknown: ErrUnknownForm,
-			ttl: ttl, max: 1000, now: svc.now,
-		},
+		svc:     svc,
+		forms:   forms,
 		limiter: limiter, limits: limits, log: log,
 		secret:  append([]byte(nil), limitSecret...),
 		refused: map[string]time.Time{},
 	}, nil
 }
 
-// Form returns the form in effect for an id, through the cache.
+// Form returns the form in effect for an id; ErrUnknownForm when none is.
 func (s *FormService) Form(ctx context.Context, id string) (form.Form, error) {
-	return s.forms.get(ctx, id)
+	f, err := s.forms.GetForm(ctx, id)
+	if errors.Is(err, form.ErrNotFound) {
+		return f, ErrUnknownForm
+	}
+	if err != nil {
+		return f, fmt.Errorf("look up form %s: %w", id, err)
+	}
+	return f, nil
 }
 
 // OriginCheck is what a fill's Origin header is to its form.
@@ -167,7 +171,7 @@ func (s *FormService) CheckOrigin(ctx context.Context, f form.Form, origin strin
 // write; only a valid, non-spam fill is counted against the rate limits and
 // queued as one message.
 func (s *FormService) Submit(ctx context.Context, c FormCall) (FormResult, error) {
-	f, err := s.forms.get(ctx, c.FormID)
+	f, err := s.Form(ctx, c.FormID)
 	if err != nil {
 		return FormResult{}, err
 	}

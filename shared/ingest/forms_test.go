@@ -96,7 +96,7 @@ func newRig(t *testing.T) *rig {
 	svc := New(sites, r.queue, time.Minute, func() time.Time { return r.now })
 	var err error
 	r.svc, err = NewForms(svc, r.forms, r.limiter, FormLimits{PerIP: 2, PerSite: 4, Window: time.Minute, ConfirmPerAddress: 2, ConfirmWindow: 24 * time.Hour},
-		[]byte(testLimitSecret), time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		[]byte(testLimitSecret), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,24 +237,6 @@ func TestSubmitLimiterFailureLetsTheFillThrough(t *testing.T) {
 	}
 }
 
-func TestFormCache(t *testing.T) {
-	r := newRig(t)
-	ctx := context.Background()
-	for i := 0; i < 3; i++ {
-		r.svc.Form(ctx, "news")
-		r.svc.Form(ctx, "nope")
-	}
-	if r.forms.calls != 2 {
-		t.Errorf("%d lookups for 6 reads of 2 ids", r.forms.calls)
-	}
-	r.now = r.now.Add(7 * time.Second) // unknown ids are cached for a tenth of the ttl
-	r.svc.Form(ctx, "news")
-	r.svc.Form(ctx, "nope")
-	if r.forms.calls != 3 {
-		t.Errorf("%d lookups; only the unknown id should be read again", r.forms.calls)
-	}
-}
-
 const testLimitSecret = "0123456789abcdef0123456789abcdef-test"
 
 func TestRateLimitKeysAreKeyedHashes(t *testing.T) {
@@ -262,7 +244,7 @@ func TestRateLimitKeysAreKeyedHashes(t *testing.T) {
 	// the same address,
 	keysOf := func(secret string) []string {
 		r := newRig(t)
-		svc, err := NewForms(r.svc.svc, r.forms, r.limiter, r.svc.limits, []byte(secret), time.Minute, r.svc.log)
+		svc, err := NewForms(r.svc.svc, r.forms, r.limiter, r.svc.limits, []byte(secret), r.svc.log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,7 +281,7 @@ func TestRateLimitKeysAreKeyedHashes(t *testing.T) {
 	}
 	// A short secret is refused.
 	r := newRig(t)
-	if _, err := NewForms(r.svc.svc, r.forms, r.limiter, r.svc.limits, []byte("short"), time.Minute, r.svc.log); err == nil {
+	if _, err := NewForms(r.svc.svc, r.forms, r.limiter, r.svc.limits, []byte("short"), r.svc.log); err == nil {
 		t.Error("a 5-byte secret was accepted")
 	}
 }
@@ -374,7 +356,7 @@ func TestFloodFromOneIPLeavesTheFormOpen(t *testing.T) {
 	// Given the deployed limits and one IP posting a form 200 times in a minute,
 	r := newRig(t)
 	var err error
-	r.svc, err = NewForms(r.svc.svc, r.forms, r.limiter, DefaultFormLimits, []byte(testLimitSecret), time.Minute, r.svc.log)
+	r.svc, err = NewForms(r.svc.svc, r.forms, r.limiter, DefaultFormLimits, []byte(testLimitSecret), r.svc.log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,9 @@
 package interest
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/leadflow/leadflow/shared/tracking"
 )
@@ -64,34 +62,5 @@ func TestValidate(t *testing.T) {
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s: Validate() = %v, want %q", tc.name, err, tc.want)
 		}
-	}
-}
-
-type fakeConfig struct {
-	raw   []byte
-	reads int
-}
-
-func (f *fakeConfig) GetConfig(context.Context, string) ([]byte, bool, error) {
-	f.reads++
-	return f.raw, f.raw != nil, nil
-}
-
-func TestSourcePrefersStoredRulesAndCaches(t *testing.T) {
-	now := time.Unix(0, 0)
-	cfg := &fakeConfig{}
-	src := NewSource(cfg, Rules{Rules: []Rule{{Interest: "repo", PathPrefix: "/"}}}, time.Minute, func() time.Time { return now })
-	r, _ := src.Rules(context.Background())
-	if r.Rules[0].Interest != "repo" {
-		t.Fatalf("defaults not used: %+v", r)
-	}
-	cfg.raw = []byte(`{"rules":[{"interest":"api","path_prefix":"/"}]}`)
-	r, _ = src.Rules(context.Background())
-	if r.Rules[0].Interest != "repo" || cfg.reads != 1 {
-		t.Errorf("cache not used: %+v reads %d", r, cfg.reads)
-	}
-	now = now.Add(2 * time.Minute)
-	if r, _ = src.Rules(context.Background()); r.Rules[0].Interest != "api" {
-		t.Errorf("stored rules not used after expiry: %+v", r)
 	}
 }

@@ -21,18 +21,17 @@ func (s sendRecords) GetSend(_ context.Context, id string) (SendState, error) {
 	return SendState{}, ErrSendNotFound
 }
 
-type memTemplates map[string]TemplateEntry
+// memTemplates compiles on each read, as the definition cache's reader
+// does: a stored template that no longer compiles is an ErrInvalid error.
+type memTemplates map[string]template.Template
 
-func (m memTemplates) GetTemplate(_ context.Context, id string) (TemplateEntry, error) {
-	if e, ok := m[id]; ok {
-		return e, nil
+func (m memTemplates) Compiled(_ context.Context, id string) (*template.Compiled, error) {
+	t, ok := m[id]
+	if !ok {
+		return nil, ErrTemplateNotFound
 	}
-	return TemplateEntry{}, ErrTemplateNotFound
-}
-func (m memTemplates) PutTemplate(context.Context, TemplateEntry) error { return nil }
-func (m memTemplates) DeleteTemplate(context.Context, string) error     { return nil }
-func (m memTemplates) ListTemplates(context.Context) ([]TemplateEntry, error) {
-	return nil, nil
+	c, _, err := template.Compile(t)
+	return c, err
 }
 
 func linkTemplate(id, html string) template.Template {
@@ -44,12 +43,14 @@ func TestClickGuard(t *testing.T) {
 	settings.LinkHosts = []string{"docs.example.net", "*.example.org"}
 	// "legacy" was stored through the API before the compiler refused
 	// addresses from contact data: it no longer compiles.
-	stored := memTemplates{"legacy": {Template: linkTemplate("legacy", `<a href="{{ traits.website }}">x</a>`)}}
-	repo := []template.Template{linkTemplate("promo", `<a href="https://shop.example/p/{{ traits.path }}">x</a>`)}
+	templates := memTemplates{
+		"legacy": linkTemplate("legacy", `<a href="{{ traits.website }}">x</a>`),
+		"promo":  linkTemplate("promo", `<a href="https://shop.example/p/{{ traits.path }}">x</a>`),
+	}
 	g := ClickGuard{
 		OwnHost:   "api.example.com",
 		Settings:  settings,
-		Templates: NewTemplates(stored, repo, 0),
+		Templates: templates,
 		Sends:     sendRecords{"s-promo": {Record: Record{TemplateID: "promo"}}, "s-legacy": {Record: Record{TemplateID: "legacy"}}},
 	}
 	tests := []struct {

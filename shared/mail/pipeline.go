@@ -132,17 +132,21 @@ type Result struct {
 // renders the message, takes a token of the shared send rate, claims the
 // send id, calls SES once and records the outcome.
 type Pipeline struct {
-	Settings     Settings
-	Links        Links
-	ConfigSet    string
-	Sends        SendStore
-	Suppressions Suppressions
-	Caps         CapStore
-	Recipients   Recipients
-	Templates    TemplateSource
-	Mailer       Mailer
-	Requeue      Requeue
-	Pacer        *Pacer
+	Settings Settings
+	// SettingsSource, when set, gives the settings in force for each batch
+	// (an admin override, cached for a minute); Settings is the fallback
+	// when it cannot be read.
+	SettingsSource func(context.Context) (Settings, error)
+	Links          Links
+	ConfigSet      string
+	Sends          SendStore
+	Suppressions   Suppressions
+	Caps           CapStore
+	Recipients     Recipients
+	Templates      TemplateSource
+	Mailer         Mailer
+	Requeue        Requeue
+	Pacer          *Pacer
 	// Circuit is optional: without it bulk mail never pauses.
 	Circuit Circuit
 	// ConfirmTemplate is the double opt-in template: its sends get a
@@ -204,6 +208,17 @@ func (p *Pipeline) sendTimeout() time.Duration {
 // concurrently; the sends start as the pacer hands out tokens, each
 // second's share at once.
 func (p *Pipeline) Process(ctx context.Context, reqs []Request) []Result {
+	if p.SettingsSource != nil {
+		settings, err := p.SettingsSource(ctx)
+		if err == nil {
+			// One batch, one set of rules: a copy, so a change never lands
+			// halfway through a batch.
+			q := *p
+			q.Settings, q.SettingsSource = settings, nil
+			return q.Process(ctx, reqs)
+		}
+		p.Log.ErrorContext(ctx, "read sending settings; using the repo's", "error", err)
+	}
 	results := make([]Result, len(reqs))
 	jobs := make([]*job, len(reqs))
 	var wg sync.WaitGroup

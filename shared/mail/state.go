@@ -67,8 +67,6 @@ var (
 	ErrCapConflict = errors.New("frequency cap record changed since it was read")
 	// ErrTemplateNotFound: no template with that id.
 	ErrTemplateNotFound = errors.New("template not found")
-	// ErrRepoTemplate: a repo template cannot be deleted through the API.
-	ErrRepoTemplate = errors.New("template is defined in the repo (definitions/templates) and cannot be deleted; change or remove its files instead")
 	// ErrContactNotFound: the send's contact does not exist.
 	ErrContactNotFound = errors.New("contact not found")
 )

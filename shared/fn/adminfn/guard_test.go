@@ -17,7 +17,7 @@ import (
 // catalog's admin routes, so no handler route escapes the role table and no
 // catalog route lacks a handler.
 func TestHandlerAndCatalogListTheSameRoutes(t *testing.T) {
-	h := NewWith(nil, nil, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	h := NewWith(nil, nil, "admin", slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	for key := range h.table {
 		if _, ok := h.actions[key]; !ok {
 			t.Errorf("handler route %q is not an admin route of the catalog (it would have no role)", key)
@@ -37,7 +37,7 @@ func (v fixedVerifier) Verify(context.Context, string) (auth.Principal, error) {
 // TestRefusalsComeBeforeTheRoute: a refused call answers 403 in the error
 // shape without reaching the route (the nil store would panic if it did).
 func TestRefusalsComeBeforeTheRoute(t *testing.T) {
-	h := NewWith(nil, []byte("x"), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	h := NewWith(nil, []byte("x"), "admin", slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	h.verifier = fixedVerifier{auth.Principal{Subject: "u1", Role: catalog.RoleViewer}}
 	req := httpapi.Request{RouteKey: "PUT /v1/contacts/{id}/stage", Headers: map[string]string{"authorization": "Bearer a.b.c"},
 		PathParameters: map[string]string{"id": "c1"}, Body: `{"stage":"mql","reason":"x"}`}

@@ -30,6 +30,7 @@ import (
 	"github.com/leadflow/leadflow/shared/auth/jwks"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/httpapi"
 	"github.com/leadflow/leadflow/shared/job"
 	"github.com/leadflow/leadflow/shared/mail"
@@ -38,6 +39,7 @@ import (
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/site"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
+	"github.com/leadflow/leadflow/shared/template"
 	"github.com/leadflow/leadflow/shared/tracking"
 	"github.com/leadflow/leadflow/shared/user"
 	"github.com/leadflow/leadflow/shared/user/cognitodir"
@@ -48,8 +50,8 @@ type Config struct {
 	Table string
 	// TokenHash is the SHA-256 of the admin token.
 	TokenHash []byte
-	// Scoring is the repo's default scoring model.
-	Scoring scoring.Model
+	// TokenName names the admin token in a definition's updated_by.
+	TokenName string
 	// JobsQueueURL receives re-scoring jobs; RoutingQueueURL qualified leads
 	// moved by hand.
 	JobsQueueURL, RoutingQueueURL string
@@ -62,6 +64,10 @@ type Config struct {
 	// instead of Cognito emailing it (local runs: nothing sends mail there).
 	ShowTemporaryPasswords bool
 }
+
+// EnvTokenName names the admin token ("admin" when unset): the
+// updated_by of what it saves, until users sign in.
+const EnvTokenName = "ADMIN_TOKEN_NAME"
 
 // EnvShowTemporaryPasswords is set by the local runner only; the stack
 // never sets it, so in AWS Cognito emails the invitation.
@@ -84,6 +90,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.JobsQueueURL == "" || c.RoutingQueueURL == "" {
 		return c, fmt.Errorf("admin: %s and %s must be set", catalog.QueueURLEnv(catalog.JobsQueue), catalog.QueueURLEnv(catalog.RoutingQueue))
 	}
+	if c.TokenName = strings.TrimSpace(getenv(EnvTokenName)); c.TokenName == "" {
+		c.TokenName = "admin"
+	}
 	c.UserPoolID = getenv(catalog.EnvUserPoolID)
 	c.UserPoolIssuer = strings.TrimSuffix(getenv(catalog.EnvUserPoolIssuer), "/")
 	c.UserPoolClientID = getenv(catalog.EnvUserPoolClientID)
@@ -91,7 +100,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("admin: set both %s and %s, or neither", catalog.EnvUserPoolIssuer, catalog.EnvUserPoolClientID)
 	}
 	c.ShowTemporaryPasswords = getenv(EnvShowTemporaryPasswords) == "1"
-	if c.Scoring, err = definitions.Scoring(); err != nil {
+	if err := definitions.Validate(); err != nil {
 		return c, fmt.Errorf("admin: %w", err)
 	}
 	return c, nil
@@ -107,14 +116,12 @@ func HashToken(token string) string {
 type Store interface {
 	contact.Store
 	site.Store
-	FormStore
+	definition.Store
 	audit.Log
 	GetProfile(ctx context.Context, id string) (*contact.Profile, error)
 	ListRecentContacts(ctx context.Context, limit int) ([]string, error)
 	Timeline(ctx context.Context, contactIDs []string, before time.Time, limit int) ([]tracking.Message, error)
 	EraseContact(ctx context.Context, contactIDs []string, ids []contact.Identity) (int, error)
-	GetConfig(ctx context.Context, name string) ([]byte, bool, error)
-	PutConfig(ctx context.Context, name string, raw []byte) error
 	ScoreHistory(ctx context.Context, contactIDs []string, limit int) ([]dynamo.ScoredChange, error)
 }
 
@@ -127,7 +134,10 @@ type Handler struct {
 	log        *slog.Logger
 	now        func() time.Time
 	table      map[string]routeFunc
-	scoring    *scoring.Source
+	tokenName  string
+	reg        *definition.Registry
+	scoring    *definition.Cache[*scoring.Engine]
+	templates  *definition.Cache[*template.Compiled]
 	jobs       job.Queue
 	routeQueue routing.Queue
 	sends      mail.Queue // templates.go
@@ -143,9 +153,7 @@ type Handler struct {
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	q := sqs.NewFromConfig(awsCfg)
-	// No cache for the model: an admin reads back what it just saved.
-	src := scoring.NewSource(store, cfg.Scoring, 0, nil)
-	h := NewWith(store, cfg.TokenHash, log).WithScoring(src, sqsqueue.New(q, cfg.JobsQueueURL), sqsqueue.New(q, cfg.RoutingQueueURL)).
+	h := NewWith(store, cfg.TokenHash, cfg.TokenName, log).WithQueues(sqsqueue.New(q, cfg.JobsQueueURL), sqsqueue.New(q, cfg.RoutingQueueURL)).
 		WithSends(sqsqueue.New(q, cfg.SendsQueueURL))
 	if cfg.UserPoolIssuer != "" {
 		h.verifier = &auth.Verifier{
@@ -159,16 +167,22 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	return h
 }
 
-// WithScoring gives the handler the scoring model, and the queues that
-// re-scoring jobs and hand-moved qualified leads go to.
-func (h *Handler) WithScoring(src *scoring.Source, jobs job.Queue, routes routing.Queue) *Handler {
-	h.scoring, h.jobs, h.routeQueue = src, jobs, routes
+// WithQueues gives the handler the queues that re-scoring jobs and
+// hand-moved qualified leads go to.
+func (h *Handler) WithQueues(jobs job.Queue, routes routing.Queue) *Handler {
+	h.jobs, h.routeQueue = jobs, routes
 	return h
 }
 
-// NewWith builds a handler around a store (tests).
-func NewWith(store Store, tokenHash []byte, log *slog.Logger) *Handler {
-	h := &Handler{store: store, tokenHash: tokenHash, log: log, now: time.Now, actions: adminRoutes(), audit: store}
+// NewWith builds a handler around a store (tests). Definitions are read
+// uncached: an admin reads back what it just saved.
+func NewWith(store Store, tokenHash []byte, tokenName string, log *slog.Logger) *Handler {
+	h := &Handler{store: store, tokenHash: tokenHash, tokenName: tokenName, log: log, now: time.Now, actions: adminRoutes(), audit: store}
+	// The repo's definitions are checked by CI and at cold start
+	// (ConfigFromEnv); a broken build serves what does load.
+	h.reg, _ = definitions.Registry(store)
+	h.scoring = definitions.ScoringCache(h.reg).WithTTL(0, nil)
+	h.templates = definitions.TemplateCache(h.reg).WithTTL(0, nil)
 	h.table = h.routes()
 	return h
 }
@@ -212,10 +226,10 @@ func (e errBadRequest) Error() string { return e.msg }
 type routeFunc func(ctx context.Context, req httpapi.Request) (httpapi.Response, error)
 
 // routes maps API Gateway route keys to their functions; each file of this
-// package adds its own (contacts.go, sites.go, forms.go, interests.go).
+// package adds its own (contacts.go, scoring.go, templates.go, ...).
 func (h *Handler) routes() map[string]routeFunc {
 	all := map[string]routeFunc{}
-	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.formRoutes(), h.interestRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes()} {
+	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.definitionRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes()} {
 		for k, f := range group {
 			all[k] = f
 		}

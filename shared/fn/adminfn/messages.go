@@ -4,11 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
-	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/httpapi"
 	lfmail "github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/mail/mailcontact"
@@ -17,18 +16,10 @@ import (
 // messageRoutes are the send API: one template to one contact, through the
 // sending pipeline with all its guarantees, and the send's record.
 func (h *Handler) messageRoutes() map[string]routeFunc {
-	repo, repoErr := definitions.Templates()
 	ms, ok := h.store.(MessageStore)
-	var reg *lfmail.Templates
-	if ok {
-		reg = lfmail.NewTemplates(ms, repo, 0)
-	}
 	guard := func(f func(ctx context.Context, req httpapi.Request) (httpapi.Response, error)) routeFunc {
 		return func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-			if repoErr != nil {
-				return httpapi.Response{}, fmt.Errorf("repo template definitions: %w", repoErr)
-			}
-			if reg == nil {
+			if !ok {
 				return httpapi.Fail(http.StatusNotImplemented, "not_implemented", "this store keeps no send records", nil), nil
 			}
 			return f(ctx, req)
@@ -36,7 +27,7 @@ func (h *Handler) messageRoutes() map[string]routeFunc {
 	}
 	return map[string]routeFunc{
 		"POST /v1/messages": guard(func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-			return h.postMessage(ctx, ms, reg, req)
+			return h.postMessage(ctx, ms, req)
 		}),
 		"GET /v1/messages/{sendId}": guard(func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 			id := req.PathParameters["sendId"]
@@ -57,7 +48,7 @@ func (h *Handler) messageRoutes() map[string]routeFunc {
 // derived from it: a retried call queues nothing new (or, if it raced the
 // first, the sender's claim lets only one through), and a key reused for a
 // different contact or template is refused.
-func (h *Handler) postMessage(ctx context.Context, ms MessageStore, reg *lfmail.Templates, req httpapi.Request) (httpapi.Response, error) {
+func (h *Handler) postMessage(ctx context.Context, ms MessageStore, req httpapi.Request) (httpapi.Response, error) {
 	var in struct {
 		ContactID      string `json:"contact_id"`
 		TemplateID     string `json:"template_id"`
@@ -86,8 +77,8 @@ func (h *Handler) postMessage(ctx context.Context, ms MessageStore, reg *lfmail.
 	if len(problems) > 0 {
 		return httpapi.Response{}, errBadRequest{"invalid_message", strings.Join(problems, "; ")}
 	}
-	c, err := reg.Compiled(ctx, in.TemplateID)
-	if errors.Is(err, lfmail.ErrTemplateNotFound) {
+	c, err := h.templates.Get(ctx, in.TemplateID)
+	if errors.Is(err, definition.ErrNotFound) {
 		return templateNotFound(in.TemplateID), nil
 	}
 	if err != nil {

@@ -2,14 +2,11 @@ package adminfn
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/httpapi"
-	"github.com/leadflow/leadflow/shared/job"
 	"github.com/leadflow/leadflow/shared/routing"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
@@ -17,68 +14,13 @@ import (
 
 func (h *Handler) scoringRoutes() map[string]routeFunc {
 	return map[string]routeFunc{
-		"GET /v1/scoring":             h.getModel,
-		"PUT /v1/scoring":             h.putModel,
 		"GET /v1/contacts/{id}/score": h.contactScore,
 		"PUT /v1/contacts/{id}/stage": h.moveStage,
 	}
 }
 
 func (h *Handler) engine(ctx context.Context) (*scoring.Engine, error) {
-	if h.scoring == nil {
-		return nil, errors.New("scoring is not configured")
-	}
-	return h.scoring.Engine(ctx)
-}
-
-func (h *Handler) getModel(ctx context.Context, _ httpapi.Request) (httpapi.Response, error) {
-	e, err := h.engine(ctx)
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	_, stored, err := h.store.GetConfig(ctx, scoring.ConfigName)
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	source := "repo"
-	if stored {
-		source = "api"
-	}
-	return httpapi.JSON(http.StatusOK, map[string]any{"model": e.Model(), "source": source}, nil), nil
-}
-
-// putModel replaces the scoring model at runtime. The same validator as
-// the repo file's runs first; then every contact is re-scored in the
-// background, one job chain per contacts shard, and the processor re-scores
-// any contact it touches before the job reaches it.
-func (h *Handler) putModel(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-	var m scoring.Model
-	if err := decodeBody(req, &m); err != nil {
-		return httpapi.Response{}, err
-	}
-	e, err := scoring.NewEngine(m)
-	if err != nil {
-		return httpapi.Response{}, errBadRequest{"invalid_model", err.Error()}
-	}
-	current, err := h.engine(ctx)
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	raw, err := json.Marshal(e.Model())
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	if err := h.store.PutConfig(ctx, scoring.ConfigName, raw); err != nil {
-		return httpapi.Response{}, err
-	}
-	changed := current.Version() != e.Version()
-	if changed {
-		if err := job.StartRescore(ctx, h.jobs, e.Version(), dynamo.ContactShards); err != nil {
-			return httpapi.Response{}, err
-		}
-	}
-	h.log.InfoContext(ctx, "scoring model saved", "version", e.Version(), "rescoring", changed)
-	return httpapi.JSON(http.StatusOK, map[string]any{"model": e.Model(), "source": "api", "rescoring": changed}, nil), nil
+	return h.scoring.Default(ctx)
 }
 
 // ScoreView explains a contact's score: the totals now, each rule's share,

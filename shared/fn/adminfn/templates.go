@@ -8,9 +8,9 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
-	"time"
 
 	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/httpapi"
 	lfmail "github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/mail/mailcontact"
@@ -18,11 +18,9 @@ import (
 	"github.com/leadflow/leadflow/shared/template"
 )
 
-// MessageStore is what the template and message routes need beyond Store.
-// The DynamoDB store has it; a test store without it gets 501 on these
-// routes.
+// MessageStore is what the message routes need beyond Store. The DynamoDB
+// store has it; a test store without it gets 501 on these routes.
 type MessageStore interface {
-	lfmail.TemplateStore
 	GetSend(ctx context.Context, sendID string) (lfmail.SendState, error)
 	ClaimIdempotencyKey(ctx context.Context, sendID, contactID, templateID string) (lfmail.KeyOwner, bool, error)
 }
@@ -36,80 +34,15 @@ func (h *Handler) WithSends(q lfmail.Queue) *Handler {
 	return h
 }
 
-// templateRoutes serve the templates in effect: the repo's
-// definitions/templates and those saved here, which override a repo
-// template of the same id. Saving compiles: a template that references an
-// unknown field or does not parse is refused with every problem and its
-// line:column, never at send time. The sender caches templates for a
-// minute.
+// templateRoutes are what templates have beyond the definition routes
+// (defapi): a preview, and a test send. Saving compiles: a template that
+// references an unknown field or does not parse is refused with every
+// problem and its line:column, never at send time.
 func (h *Handler) templateRoutes() map[string]routeFunc {
-	repo, repoErr := definitions.Templates()
-	ms, ok := h.store.(MessageStore)
-	var reg *lfmail.Templates
-	if ok {
-		reg = lfmail.NewTemplates(ms, repo, 0)
-	}
-	guard := func(f func(ctx context.Context, req httpapi.Request) (httpapi.Response, error)) routeFunc {
-		return func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-			if repoErr != nil {
-				return httpapi.Response{}, fmt.Errorf("repo template definitions: %w", repoErr)
-			}
-			if reg == nil {
-				return httpapi.Fail(http.StatusNotImplemented, "not_implemented", "this store keeps no templates", nil), nil
-			}
-			return f(ctx, req)
-		}
-	}
 	return map[string]routeFunc{
-		"GET /v1/templates": guard(func(ctx context.Context, _ httpapi.Request) (httpapi.Response, error) {
-			list, err := reg.List(ctx)
-			if err != nil {
-				return httpapi.Response{}, err
-			}
-			return httpapi.JSON(http.StatusOK, map[string]any{"templates": list}, nil), nil
-		}),
-		"GET /v1/templates/{id}": guard(func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-			e, err := reg.Get(ctx, req.PathParameters["id"])
-			if errors.Is(err, lfmail.ErrTemplateNotFound) {
-				return templateNotFound(req.PathParameters["id"]), nil
-			}
-			if err != nil {
-				return httpapi.Response{}, err
-			}
-			_, warns, _ := template.Compile(e.Template)
-			return httpapi.JSON(http.StatusOK, templateView{TemplateEntry: e, Warnings: warnings(warns)}, nil), nil
-		}),
-		"PUT /v1/templates/{id}": guard(func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-			return h.putTemplate(ctx, reg, req)
-		}),
-		"DELETE /v1/templates/{id}": guard(func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-			id := req.PathParameters["id"]
-			restored, err := reg.Delete(ctx, id)
-			switch {
-			case errors.Is(err, lfmail.ErrTemplateNotFound):
-				return templateNotFound(id), nil
-			case errors.Is(err, lfmail.ErrRepoTemplate):
-				return httpapi.Fail(http.StatusConflict, "repo_template", fmt.Sprintf(
-					"template %q is defined in the repo (definitions/templates/%s.*) and cannot be deleted here; change or remove those files, or PUT a template to override it", id, id), nil), nil
-			case err != nil:
-				return httpapi.Response{}, err
-			}
-			h.log.InfoContext(ctx, "template deleted", "template_id", id, "repo_template_restored", restored)
-			return httpapi.JSON(http.StatusOK, map[string]any{"id": id, "deleted": true, "repo_template_restored": restored}, nil), nil
-		}),
-		"POST /v1/templates/{id}/preview": guard(func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-			return h.previewTemplate(ctx, reg, req)
-		}),
-		"POST /v1/templates/{id}/test": guard(func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-			return h.testTemplate(ctx, reg, req)
-		}),
+		"POST /v1/templates/{id}/preview": h.previewTemplate,
+		"POST /v1/templates/{id}/test":    h.testTemplate,
 	}
-}
-
-// templateView is a template as the API returns it.
-type templateView struct {
-	lfmail.TemplateEntry
-	Warnings []string `json:"warnings"`
 }
 
 func warnings(ws []template.Warning) []string {
@@ -137,48 +70,10 @@ func invalidTemplate(err error) httpapi.Response {
 	}}, nil)
 }
 
-// putTemplate creates or replaces an API template. The body is the
-// template as GET returns it; "source", "overrides_repo", "warnings" and
-// the timestamps may be sent back and are ignored, so GET, edit, PUT works.
-func (h *Handler) putTemplate(ctx context.Context, reg *lfmail.Templates, req httpapi.Request) (httpapi.Response, error) {
-	id := req.PathParameters["id"]
-	var in struct {
-		template.Template
-		Source        string    `json:"source"`
-		OverridesRepo bool      `json:"overrides_repo"`
-		Warnings      []string  `json:"warnings"`
-		CreatedAt     time.Time `json:"created_at"`
-		UpdatedAt     time.Time `json:"updated_at"`
-	}
-	if err := decodeBody(req, &in); err != nil {
-		return httpapi.Response{}, err
-	}
-	t := in.Template
-	if t.ID == "" {
-		t.ID = id
-	}
-	if t.ID != id {
-		return httpapi.Response{}, errBadRequest{"id_mismatch", fmt.Sprintf("the body's id %q differs from the path's %q", t.ID, id)}
-	}
-	e, warns, created, err := reg.Put(ctx, t, h.now())
-	if errors.Is(err, template.ErrInvalid) {
-		return invalidTemplate(err), nil
-	}
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	h.log.InfoContext(ctx, "template saved", "template_id", id, "created", created, "overrides_repo", e.OverridesRepo)
-	return httpapi.JSON(status, templateView{TemplateEntry: e, Warnings: warnings(warns)}, nil), nil
-}
-
 // previewTemplate renders a template for a contact, or for the sample
 // contact. Its links are the sample's example.com ones: a preview never
 // carries a live unsubscribe link or tracking.
-func (h *Handler) previewTemplate(ctx context.Context, reg *lfmail.Templates, req httpapi.Request) (httpapi.Response, error) {
+func (h *Handler) previewTemplate(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 	var in struct {
 		ContactID string `json:"contact_id"`
 	}
@@ -188,14 +83,18 @@ func (h *Handler) previewTemplate(ctx context.Context, reg *lfmail.Templates, re
 		}
 	}
 	id := req.PathParameters["id"]
-	e, err := reg.Get(ctx, id)
-	if errors.Is(err, lfmail.ErrTemplateNotFound) {
+	d, err := h.reg.Get(ctx, definitions.KindTemplates, id)
+	if errors.Is(err, definition.ErrNotFound) {
 		return templateNotFound(id), nil
 	}
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	c, warns, err := template.Compile(e.Template)
+	t, err := definition.DecodeAs[template.Template](d.Body)
+	if err != nil {
+		return httpapi.Response{}, fmt.Errorf("decode template %s: %w", id, err)
+	}
+	c, warns, err := template.Compile(t)
 	if err != nil {
 		return invalidTemplate(err), nil
 	}
@@ -212,8 +111,8 @@ func (h *Handler) previewTemplate(ctx context.Context, reg *lfmail.Templates, re
 		data = mailcontact.Data(p)
 		data.Sender, data.Links, data.Campaign = sample.Sender, sample.Links, sample.Campaign
 	}
-	if settings, err := definitions.Sending(); err == nil {
-		data.Sender = template.Sender{Name: firstNonEmpty(e.From.Name, settings.Sender.From.Name), Address: settings.Sender.PostalAddress}
+	if settings, err := definitions.SendingCache(h.reg).WithTTL(0, nil).Default(ctx); err == nil {
+		data.Sender = template.Sender{Name: firstNonEmpty(t.From.Name, settings.Sender.From.Name), Address: settings.Sender.PostalAddress}
 	}
 	data.Now = h.now()
 	out, err := c.Render(data)
@@ -239,7 +138,7 @@ func firstNonEmpty(xs ...string) string {
 // testTemplate queues a test send: the template rendered for a contact (or
 // the sample contact) to any address, through the same pipeline, checked
 // only against suppression, with sample links and no tracking.
-func (h *Handler) testTemplate(ctx context.Context, reg *lfmail.Templates, req httpapi.Request) (httpapi.Response, error) {
+func (h *Handler) testTemplate(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 	var in struct {
 		To        string `json:"to"`
 		ContactID string `json:"contact_id"`
@@ -251,7 +150,7 @@ func (h *Handler) testTemplate(ctx context.Context, reg *lfmail.Templates, req h
 		return httpapi.Response{}, errBadRequest{"invalid_to", `"to" must be an email address such as qa@example.com`}
 	}
 	id := req.PathParameters["id"]
-	if _, err := reg.Compiled(ctx, id); errors.Is(err, lfmail.ErrTemplateNotFound) {
+	if _, err := h.templates.Get(ctx, id); errors.Is(err, definition.ErrNotFound) {
 		return templateNotFound(id), nil
 	} else if err != nil {
 		return invalidTemplate(err), nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"math"
@@ -12,32 +13,46 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/form"
 	"github.com/leadflow/leadflow/shared/httpapi"
 	"github.com/leadflow/leadflow/shared/ingest"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 )
 
-// newFormService wires form fills: forms from the table (admin API) over
-// the repo's definitions, rate limits counted in the same table.
+// newFormService wires form fills: forms from the definition registry
+// (an admin-API override, else the repo's, cached for a minute), rate
+// limits counted in the table.
 func newFormService(svc *ingest.Service, store *dynamo.Store, limitSecret []byte, log *slog.Logger) *ingest.FormService {
-	repo, err := definitions.Forms()
+	reg, err := definitions.Reader(store)
 	if err != nil {
 		// CI validates every repo form, so this means a broken build; serve
-		// the admin-API forms rather than none.
-		log.Error("repo form definitions are invalid; serving only admin-API forms", "error", err)
-		repo = nil
+		// what loads rather than none.
+		log.Error("repo definitions are invalid", "error", err)
 	}
-	forms, err := ingest.NewForms(svc, form.NewRegistry(store, repo), store, ingest.DefaultFormLimits, limitSecret, time.Minute, log)
+	forms, err := ingest.NewForms(svc, formSource{definitions.FormCache(reg)}, store, ingest.DefaultFormLimits, limitSecret, log)
 	if err != nil {
 		// ConfigFromEnv checked the secret; without one, forms answer 503.
 		log.Error("forms are not configured", "error", err)
 		return nil
 	}
 	return forms
+}
+
+// formSource reads forms through the definition cache.
+type formSource struct {
+	c *definition.Cache[form.Form]
+}
+
+// GetForm implements ingest.Forms.
+func (s formSource) GetForm(ctx context.Context, id string) (form.Form, error) {
+	f, err := s.c.Get(ctx, id)
+	if errors.Is(err, definition.ErrNotFound) {
+		return f, fmt.Errorf("form %s: %w", id, form.ErrNotFound)
+	}
+	return f, err
 }
 
 // WithForms sets the form service (tests build one around fakes).

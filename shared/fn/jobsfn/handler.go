@@ -63,8 +63,9 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	// No cache: a page must see the model in force now to know whether its
 	// job is still wanted.
-	src := scoring.NewSource(store, cfg.Scoring, 0, nil)
-	return NewWith(store, contact.NewProcessor(store, log, nil), src.Engine, sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.JobsQueueURL), log)
+	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
+	src := definitions.ScoringCache(reg).WithTTL(0, nil)
+	return NewWith(store, contact.NewProcessor(store, log, nil), src.Default, sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.JobsQueueURL), log)
 }
 
 // NewWith builds a handler from its parts (tests).

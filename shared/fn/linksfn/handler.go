@@ -36,7 +36,6 @@ import (
 	"github.com/leadflow/leadflow/shared/preference"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
-	"github.com/leadflow/leadflow/shared/template"
 	"github.com/leadflow/leadflow/shared/token"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
@@ -52,10 +51,9 @@ type Config struct {
 	PublicBaseURL string
 	// Topics are the subscription topics the preference centre lists.
 	Topics []preference.Topic
-	// Sending holds link_hosts; Templates are the repo's templates, whose
-	// link hosts click redirects are checked against.
-	Sending   mail.Settings
-	Templates []template.Template
+	// Sending is the repo's sending settings (link_hosts), the fallback
+	// when the definition store cannot be read.
+	Sending mail.Settings
 }
 
 // ConfigFromEnv reads the function's settings.
@@ -83,7 +81,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.Sending, err = definitions.Sending(); err != nil {
 		return c, fmt.Errorf("links: %w", err)
 	}
-	if c.Templates, err = definitions.Templates(); err != nil {
+	// Templates are read through the registry; a broken repo fails here.
+	if err := definitions.Validate(); err != nil {
 		return c, fmt.Errorf("links: %w", err)
 	}
 	return c, nil
@@ -127,10 +126,16 @@ type Deps struct {
 	Events  engagement.Queue
 	Signer  *token.Signer
 	BaseURL string
-	Topics  []preference.Topic
+	// Topics are the repo's topics; TopicSource, when set, gives the ones
+	// in force (an admin override, cached for a minute), falling back to
+	// Topics when the store cannot be read.
+	Topics      []preference.Topic
+	TopicSource func(context.Context) ([]preference.Topic, error)
 	// Clicks re-checks where a click link may redirect; its OwnHost
-	// defaults to BaseURL's host.
-	Clicks mail.ClickGuard
+	// defaults to BaseURL's host. SendingSource, when set, gives the
+	// sending settings in force (link_hosts) for each click.
+	Clicks        mail.ClickGuard
+	SendingSource func(context.Context) (mail.Settings, error)
 	// Now may be nil (time.Now).
 	Now func() time.Time
 }
@@ -145,18 +150,21 @@ type Handler struct {
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	signer, _ := token.NewSigner(cfg.Secrets...) // checked by ConfigFromEnv
+	reg, _ := definitions.Reader(store)          // checked by ConfigFromEnv
 	return NewWith(Deps{
-		Store:   store,
-		Sends:   sendTimes{store},
-		Events:  sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.EventsQueueURL),
-		Signer:  signer,
-		BaseURL: cfg.PublicBaseURL,
-		Topics:  cfg.Topics,
+		Store:         store,
+		Sends:         sendTimes{store},
+		Events:        sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.EventsQueueURL),
+		Signer:        signer,
+		BaseURL:       cfg.PublicBaseURL,
+		Topics:        cfg.Topics,
+		TopicSource:   definitions.TopicCache(reg).Default,
+		SendingSource: definitions.SendingCache(reg).Default,
 		Clicks: mail.ClickGuard{
 			Settings: cfg.Sending,
-			// Cached a minute, as the sender does: a click costs a
+			// Through the definition cache, as the sender: a click costs a
 			// template read at most once a minute per template.
-			Templates: mail.NewTemplates(store, cfg.Templates, time.Minute),
+			Templates: definitions.CompiledTemplates(reg),
 			Sends:     store,
 		},
 	}, log)
@@ -186,7 +194,7 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 	case "GET /v1/t/c/{token}":
 		return h.click(ctx, req, raw, now), nil
 	case "GET /v1/unsubscribe/{token}":
-		return h.unsubscribePage(raw, now), nil
+		return h.unsubscribePage(ctx, raw, now), nil
 	case "POST /v1/unsubscribe/{token}":
 		return h.unsubscribe(ctx, req, raw, now), nil
 	case "GET /v1/preferences/{token}":
@@ -238,7 +246,7 @@ func (h *Handler) click(ctx context.Context, req httpapi.Request, raw string, no
 	if err != nil {
 		return brokenLink()
 	}
-	dest, err := h.d.Clicks.Destination(ctx, tok)
+	dest, err := h.clicks(ctx).Destination(ctx, tok)
 	if errors.Is(err, mail.ErrClickRefused) {
 		h.log.WarnContext(ctx, "signed click link to a destination not allowed", "contact_id", tok.ContactID, "send_id", tok.SendID, "template_id", tok.TemplateID, "error", err)
 		return refusedLink()
@@ -276,7 +284,7 @@ func (h *Handler) record(ctx context.Context, req httpapi.Request, msgs ...track
 	}
 }
 
-func (h *Handler) unsubscribePage(raw string, now time.Time) httpapi.Response {
+func (h *Handler) unsubscribePage(ctx context.Context, raw string, now time.Time) httpapi.Response {
 	tok, err := h.d.Signer.Verify(token.Unsubscribe, raw, now)
 	if err != nil {
 		return brokenLink()
@@ -284,7 +292,7 @@ func (h *Handler) unsubscribePage(raw string, now time.Time) httpapi.Response {
 	// A GET never unsubscribes: link scanners and prefetchers follow every
 	// link in a mail. The button posts to this same URL.
 	what := "You will get no more marketing email from us. Emails you ask for, such as receipts, still come."
-	if t := h.topicName(tok.Topic); t != "" {
+	if t := h.topicName(ctx, tok.Topic); t != "" {
 		what = "You will get no more emails about " + t + ". Your other subscriptions stay as they are."
 	}
 	return page{
@@ -319,7 +327,7 @@ func (h *Handler) unsubscribe(ctx context.Context, req httpapi.Request, raw stri
 		h.record(ctx, req, engagement.Unsubscribed(t, tok.Topic, "one-click", now))
 	}
 	line := "You will get no more marketing email from us. It can take a moment for an email already on its way to arrive."
-	if t := h.topicName(tok.Topic); t != "" {
+	if t := h.topicName(ctx, tok.Topic); t != "" {
 		line = "You will get no more emails about " + t + "."
 	}
 	return page{
@@ -341,7 +349,7 @@ func (h *Handler) preferences(ctx context.Context, raw string, now time.Time) ht
 		h.log.ErrorContext(ctx, "read preferences", "contact_id", tok.ContactID, "error", err)
 		return failure()
 	}
-	return h.preferencesPage(p, "").render(http.StatusOK)
+	return h.preferencesPage(ctx, p, "").render(http.StatusOK)
 }
 
 // savePreferences needs no CSRF token: there is no cookie or session to
@@ -361,7 +369,8 @@ func (h *Handler) savePreferences(ctx context.Context, req httpapi.Request, raw 
 	if err != nil {
 		return badForm()
 	}
-	choice := preference.ParseChoice(form, h.d.Topics)
+	topics := h.topics(ctx)
+	choice := preference.ParseChoice(form, topics)
 	consent := tracking.Consent{
 		At: now, Page: h.d.BaseURL + "/v1/preferences", IP: tracking.TruncateIP(req.RequestContext.HTTP.SourceIP),
 		Source: "preferences:" + now.Format(time.RFC3339Nano),
@@ -370,7 +379,7 @@ func (h *Handler) savePreferences(ctx context.Context, req httpapi.Request, raw 
 	var version int64
 	p, _, err := preference.Update(ctx, h.d.Store, tok.ContactID, now, func(p *contact.Profile) bool {
 		version = p.Version
-		res = preference.Apply(p, choice, h.d.Topics, consent)
+		res = preference.Apply(p, choice, topics, consent)
 		return res.Changed
 	})
 	if errors.Is(err, contact.ErrNotFound) {
@@ -398,10 +407,10 @@ func (h *Handler) savePreferences(ctx context.Context, req httpapi.Request, raw 
 	if p.Status == preference.StatusUnsubscribed {
 		notice = "You're unsubscribed from all marketing email."
 	}
-	return h.preferencesPage(p, notice).render(http.StatusOK)
+	return h.preferencesPage(ctx, p, notice).render(http.StatusOK)
 }
 
-func (h *Handler) preferencesPage(p *contact.Profile, notice string) page {
+func (h *Handler) preferencesPage(ctx context.Context, p *contact.Profile, notice string) page {
 	lines := []string{"Choose the emails you want from us."}
 	if name, _ := p.Traits["first_name"].(string); strings.TrimSpace(name) != "" {
 		lines[0] = "Hi " + strings.TrimSpace(name) + ", choose the emails you want from us."
@@ -412,7 +421,7 @@ func (h *Handler) preferencesPage(p *contact.Profile, notice string) page {
 	if notice == "" && p.Status != preference.StatusSubscribed {
 		notice = "You're not subscribed to our marketing email. Tick what you'd like and save to subscribe."
 	}
-	return page{Title: "Email preferences", Notice: notice, Lines: lines, Form: "preferences", Topics: preference.States(p, h.d.Topics)}
+	return page{Title: "Email preferences", Notice: notice, Lines: lines, Form: "preferences", Topics: preference.States(p, h.topics(ctx))}
 }
 
 // confirmPage answers the double opt-in link. Like unsubscribe, a GET
@@ -500,11 +509,37 @@ func confirmedBy(p *contact.Profile, source string) bool {
 	return false
 }
 
-func (h *Handler) topicName(id string) string {
+// clicks is the click guard with the link_hosts in force.
+func (h *Handler) clicks(ctx context.Context) mail.ClickGuard {
+	g := h.d.Clicks
+	if h.d.SendingSource != nil {
+		if s, err := h.d.SendingSource(ctx); err == nil {
+			g.Settings = s
+		} else {
+			h.log.ErrorContext(ctx, "read sending settings; using the repo's", "error", err)
+		}
+	}
+	return g
+}
+
+// topics are the subscription topics in force.
+func (h *Handler) topics(ctx context.Context) []preference.Topic {
+	if h.d.TopicSource == nil {
+		return h.d.Topics
+	}
+	ts, err := h.d.TopicSource(ctx)
+	if err != nil {
+		h.log.ErrorContext(ctx, "read topics; using the repo's", "error", err)
+		return h.d.Topics
+	}
+	return ts
+}
+
+func (h *Handler) topicName(ctx context.Context, id string) string {
 	if id == "" {
 		return ""
 	}
-	for _, t := range h.d.Topics {
+	for _, t := range h.topics(ctx) {
 		if t.ID == id {
 			return t.Name
 		}

@@ -117,17 +117,17 @@ type sendClock map[string]time.Time
 
 func (c sendClock) SentAt(_ context.Context, id string) (time.Time, error) { return c[id], nil }
 
-// noTemplates is an empty template store: the fixture's templates are the
-// repo's (clickTemplates).
-type noTemplates struct{}
+// repoTemplates are the fixture's templates, compiled as the definition
+// cache's reader compiles them.
+type repoTemplates map[string]template.Template
 
-func (noTemplates) GetTemplate(context.Context, string) (mail.TemplateEntry, error) {
-	return mail.TemplateEntry{}, mail.ErrTemplateNotFound
-}
-func (noTemplates) PutTemplate(context.Context, mail.TemplateEntry) error { return nil }
-func (noTemplates) DeleteTemplate(context.Context, string) error          { return nil }
-func (noTemplates) ListTemplates(context.Context) ([]mail.TemplateEntry, error) {
-	return nil, nil
+func (r repoTemplates) Compiled(_ context.Context, id string) (*template.Compiled, error) {
+	t, ok := r[id]
+	if !ok {
+		return nil, mail.ErrTemplateNotFound
+	}
+	c, _, err := template.Compile(t)
+	return c, err
 }
 
 // promoTemplate links to shop.example with a path from contact data.
@@ -163,7 +163,7 @@ func newFixture(t *testing.T, profiles ...contact.Profile) *fixture {
 		Now:   func() time.Time { return now },
 		Clicks: mail.ClickGuard{
 			Settings:  mail.Settings{LinkHosts: []string{"example.com"}},
-			Templates: mail.NewTemplates(noTemplates{}, []template.Template{promoTemplate}, time.Minute),
+			Templates: repoTemplates{promoTemplate.ID: promoTemplate},
 		},
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return &fixture{h: h, store: st, queue: q, signer: signer}

@@ -84,9 +84,10 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	store.EventTTL = cfg.EventRetention
 	q := sqs.NewFromConfig(awsCfg)
+	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
 	proc := contact.NewProcessor(store, log, nil).
-		WithInterests(interest.NewSource(store, cfg.Interests, time.Minute, nil).Rules).
-		WithScoring(scoring.NewSource(store, cfg.Scoring, time.Minute, nil).Engine, sqsqueue.New(q, cfg.RoutingQueueURL)).
+		WithInterests(definitions.InterestCache(reg).Default).
+		WithScoring(definitions.ScoringCache(reg).Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
 		WithMail(sqsqueue.New(q, cfg.SendsQueueURL))
 	return NewWith(proc, log)
 }

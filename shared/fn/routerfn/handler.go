@@ -105,17 +105,16 @@ type Handler struct {
 	now      func() time.Time
 }
 
-// modelTTL is how long a stored scoring model is cached: an admin's change
-// reaches every router within a minute, at one read a minute per instance.
-const modelTTL = time.Minute
-
 // New wires the handler with only the clients it uses.
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
-	source := scoring.NewSource(store, cfg.Scoring, modelTTL, nil)
+	// Cached for definition.CacheTTL: an admin's change reaches every
+	// router within a minute, at one read a minute per instance.
+	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
+	source := definitions.ScoringCache(reg)
 	pub := bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName)
 	queue := sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.WebhooksQueueURL)
-	return NewWith(store, source.Engine, pub, queue, cfg.WebhookURLs, log, nil)
+	return NewWith(store, source.Default, pub, queue, cfg.WebhookURLs, log, nil)
 }
 
 // NewWith builds a handler from its parts (tests). now may be nil.

@@ -129,15 +129,17 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	}
 	log.Info("send rate", attrs...)
 	signer, _ := token.NewSigner(cfg.Secrets...) // checked by ConfigFromEnv
+	reg, _ := definitions.Reader(store)          // checked in ConfigFromEnv
 	p := &mail.Pipeline{
 		Settings:        cfg.Settings,
+		SettingsSource:  definitions.SendingCache(reg).Default,
 		Links:           mail.Links{Signer: signer, BaseURL: cfg.BaseURL},
 		ConfigSet:       cfg.ConfigSet,
 		Sends:           store,
 		Suppressions:    store,
 		Caps:            store,
 		Recipients:      mailcontact.Recipients{Profiles: store},
-		Templates:       mail.NewTemplates(store, cfg.Templates, time.Minute),
+		Templates:       definitions.CompiledTemplates(reg),
 		Mailer:          sesmailer.New(ses),
 		Requeue:         sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL),
 		Pacer:           mail.NewPacer(store, rate),

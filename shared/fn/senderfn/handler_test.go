@@ -17,6 +17,7 @@ import (
 
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/catalog"
+	"github.com/leadflow/leadflow/shared/definition/memstore"
 	"github.com/leadflow/leadflow/shared/fn/senderfn"
 	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
@@ -62,14 +63,6 @@ func (nothingStored) SaveMarketingSends(context.Context, string, mail.CapRecord,
 func (nothingStored) TakeRate(_ context.Context, _ int64, want, limit int) (int, error) {
 	return min(want, limit), nil
 }
-func (nothingStored) GetTemplate(context.Context, string) (mail.TemplateEntry, error) {
-	return mail.TemplateEntry{}, mail.ErrTemplateNotFound
-}
-func (nothingStored) PutTemplate(context.Context, mail.TemplateEntry) error { return nil }
-func (nothingStored) DeleteTemplate(context.Context, string) error          { return nil }
-func (nothingStored) ListTemplates(context.Context) ([]mail.TemplateEntry, error) {
-	return nil, nil
-}
 func (nothingStored) EnqueueDelayed(context.Context, string, time.Duration) error { return nil }
 
 type recipients map[string]mail.Recipient
@@ -110,7 +103,7 @@ func TestHandlerOnTheFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	repo, err := definitions.Templates()
+	reg, err := definitions.Registry(memstore.New())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +119,7 @@ func TestHandlerOnTheFixture(t *testing.T) {
 			"c_01JDXK7Q3M8V2N4P6R8T0W2Y4A": {Email: "ada@acme-widgets.com", Status: "subscribed", Timezone: "Pacific/Kiritimati"},
 			"c_01JDXM2B5C7D9F1G3H5J7K9L1M": {Email: "bo@example.org", Status: "pending"},
 		},
-		Templates: mail.NewTemplates(nothingStored{}, repo, time.Minute),
+		Templates: definitions.CompiledTemplates(reg),
 		Mailer:    m, Requeue: nothingStored{}, Pacer: mail.NewPacer(nothingStored{}, 14),
 		ConfirmTemplate: "double-opt-in", Log: log,
 		// 12:00 in Kiritimati (UTC+14): no quiet hours for Ada.

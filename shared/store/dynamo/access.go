@@ -24,6 +24,7 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemContact:     {"C#*"},
 	catalog.ItemIdentity:    {"I#*"},
 	catalog.ItemSite:        {"S#*"},
+	catalog.ItemDefinition:  {"DEF#*"},
 	catalog.ItemForm:        {"F#*"},
 	catalog.ItemRateLimit:   {"RL#*"},
 	catalog.ItemConfig:      {"CFG#*"},
@@ -42,10 +43,11 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemSoftBounce:  {"SOFTB#*"},
 	catalog.ItemAudit:       {auditAll, prefixAuditBy + "*", prefixAuditOf + "*"},
 
-	catalog.IndexContacts:  {"CONTACTS#*"},
-	catalog.IndexSites:     {gsiSites},
-	catalog.IndexForms:     {gsiForms},
-	catalog.IndexTemplates: {gsiTemplates},
+	catalog.IndexContacts:    {"CONTACTS#*"},
+	catalog.IndexSites:       {gsiSites},
+	catalog.IndexDefinitions: {gsiDefinitions + "*"},
+	catalog.IndexForms:       {gsiForms},
+	catalog.IndexTemplates:   {gsiTemplates},
 }
 
 // KindPatterns returns the partition-key patterns of a kind (gsi1's for an

@@ -17,6 +17,7 @@ import (
 
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/definition"
 )
 
 // builtKeys is every partition key the key builders make, by the kind the
@@ -32,6 +33,7 @@ func builtKeys() map[catalog.ItemKind][]string {
 			identityPK(contact.Identity{Kind: contact.AnonymousID, Value: "anon"}),
 		},
 		catalog.ItemSite:        {sitePK("lf_site_x")},
+		catalog.ItemDefinition:  {definitionPK("forms", "demo-request"), definitionPK("scoring", "default")},
 		catalog.ItemForm:        {formPK("demo-request")},
 		catalog.ItemRateLimit:   {rateLimitPK("form-ip:demo:abc", at), rateLimitPK("confirm-email:0123", at)},
 		catalog.ItemConfig:      {configPK("scoring")},
@@ -50,10 +52,11 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.ItemSoftBounce:  {softBouncePK("a@b.example")},
 		catalog.ItemAudit:       {auditAllPK(), auditActorPK("u-1"), auditKindPK("contact")},
 
-		catalog.IndexContacts:  {contactShard("c1"), contactShard("c2")},
-		catalog.IndexSites:     {gsiSites},
-		catalog.IndexForms:     {gsiForms},
-		catalog.IndexTemplates: {gsiTemplates},
+		catalog.IndexContacts:    {contactShard("c1"), contactShard("c2")},
+		catalog.IndexSites:       {gsiSites},
+		catalog.IndexDefinitions: {gsiDefinitions + "forms", gsiDefinitions + "scoring"},
+		catalog.IndexForms:       {gsiForms},
+		catalog.IndexTemplates:   {gsiTemplates},
 	}
 }
 
@@ -180,9 +183,12 @@ func TestEnforceRefusesUndeclaredRequestsBeforeSending(t *testing.T) {
 	}
 	// then the undeclared ones are refused before any network call, and a
 	// declared one goes out (and fails only for want of a server).
-	_, err = st.GetForm(ctx, "demo")
+	_, _, err = st.GetDefinition(ctx, "forms", "demo")
 	if err == nil || denied(err) {
 		t.Errorf("declared GetItem on a form: %v, want a connection error", err)
+	}
+	if err := st.SaveDefinition(ctx, definition.Stored{Kind: "forms", ID: "demo", Version: 1, Body: []byte(`{}`)}, 0); !denied(err) {
+		t.Errorf("ingest saving a form: %v, want AccessDeniedException", err)
 	}
 	q := &dynamodb.QueryInput{TableName: aws.String("t"), IndexName: aws.String(gsi1),
 		KeyConditionExpression:    aws.String("#k = :p AND begins_with(gsi1sk, :s)"),

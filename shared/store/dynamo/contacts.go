@@ -160,30 +160,6 @@ func (st *Store) batchDelete(ctx context.Context, keys []map[string]types.Attrib
 	return nil
 }
 
-// GetConfig reads a runtime definition stored by the admin API (interest
-// rules, forms...). ok is false when none is stored.
-func (st *Store) GetConfig(ctx context.Context, name string) (raw []byte, ok bool, err error) {
-	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table), Key: key(configPK(name), skConfig), ReturnConsumedCapacity: capacity})
-	if err != nil {
-		return nil, false, fmt.Errorf("get config %s: %w", name, err)
-	}
-	if res.Item == nil {
-		return nil, false, nil
-	}
-	return []byte(str(res.Item, "d")), true, nil
-}
-
-// PutConfig stores a runtime definition; the caller validated it.
-func (st *Store) PutConfig(ctx context.Context, name string, raw []byte) error {
-	item := key(configPK(name), skConfig)
-	item["d"] = s(string(raw))
-	item["t"] = s(time.Now().UTC().Format(time.RFC3339))
-	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item}); err != nil {
-		return fmt.Errorf("put config %s: %w", name, err)
-	}
-	return nil
-}
-
 // ScoredChange is a score change with the event that caused it.
 type ScoredChange struct {
 	scoring.Change

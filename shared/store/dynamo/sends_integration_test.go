@@ -2,14 +2,12 @@ package dynamo_test
 
 import (
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
-	"github.com/leadflow/leadflow/shared/template"
 )
 
 // TestSendingItemsDynamoDB runs the sending adapters (send records,
@@ -195,28 +193,6 @@ func TestSendingItemsDynamoDB(t *testing.T) {
 		rec, _ = st.MarketingSends(ctx, "c_ada")
 		if rec.Version != 1 || len(rec.Sends) != 2 || !rec.Sends[1].At.Equal(now.Add(time.Hour)) || rec.Sends[0].SendID != "c-1" {
 			t.Errorf("read back %+v", rec)
-		}
-	})
-
-	t.Run("templates round-trip gzipped, listed through the index", func(t *testing.T) {
-		big := strings.Repeat("<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>\n", 3000) // ~190 KB
-		tp := template.Template{ID: "big", Name: "Big", Kind: template.KindTransactional, From: template.Address{Address: "a@example.com"}, Subject: "S", HTML: big}
-		if err := st.PutTemplate(ctx, mail.TemplateEntry{Template: tp, CreatedAt: now, UpdatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
-		got, err := st.GetTemplate(ctx, "big")
-		if err != nil || got.HTML != big || !got.CreatedAt.Equal(now) {
-			t.Fatalf("GetTemplate: %v (html %d bytes)", err, len(got.HTML))
-		}
-		list, err := st.ListTemplates(ctx)
-		if err != nil || len(list) != 1 || list[0].ID != "big" {
-			t.Errorf("ListTemplates = %d, %v", len(list), err)
-		}
-		if err := st.DeleteTemplate(ctx, "big"); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.DeleteTemplate(ctx, "big"); !errors.Is(err, mail.ErrTemplateNotFound) {
-			t.Errorf("second delete: %v", err)
 		}
 	})
 

@@ -1,0 +1,61 @@
+package catalog
+
+// DefinitionKind is one kind of marketing definition (shared/definition).
+// Its admin routes are generated from this list: the kind's own routes
+// under Path, which outside clients use, and the common ones under
+// /v1/definitions/{kind}.
+type DefinitionKind struct {
+	// Name is the kind's value ("forms"), its {kind} in /v1/definitions.
+	Name string
+	// Path is the kind's own route ("/v1/forms").
+	Path string
+	// Param names a keyed kind's id in Path ("formId"); empty for a
+	// singleton (one definition, id "default").
+	Param string
+}
+
+// DefinitionKinds lists every kind; definitions.Specs has one per name.
+func DefinitionKinds() []DefinitionKind {
+	return []DefinitionKind{
+		{Name: "forms", Path: "/v1/forms", Param: "formId"},
+		{Name: "templates", Path: "/v1/templates", Param: "id"},
+		{Name: "interests", Path: "/v1/interests"},
+		{Name: "scoring", Path: "/v1/scoring"},
+		{Name: "topics", Path: "/v1/topics"},
+		{Name: "sending", Path: "/v1/sending"},
+	}
+}
+
+// Routes of the registry common to every kind.
+const (
+	DefinitionsPath = "/v1/definitions"
+	DefinitionPath  = "/v1/definitions/{kind}/{id}"
+)
+
+// DefinitionRoutes are the admin routes of every kind: its own (a list,
+// get, put and delete for a keyed kind; get and put for a singleton) and
+// the common ones (drift, one definition, its versions).
+func DefinitionRoutes() []Route {
+	var rs []Route
+	for _, k := range DefinitionKinds() {
+		if k.Param == "" {
+			rs = append(rs, Route{Method: "GET", Path: k.Path, Auth: Admin, Action: ActRead}, Route{Method: "PUT", Path: k.Path, Auth: Admin, Action: ActWrite})
+			continue
+		}
+		item := k.Path + "/{" + k.Param + "}"
+		rs = append(rs,
+			Route{Method: "GET", Path: k.Path, Auth: Admin, Action: ActRead},
+			Route{Method: "GET", Path: item, Auth: Admin, Action: ActRead},
+			Route{Method: "PUT", Path: item, Auth: Admin, Action: ActWrite},
+			Route{Method: "DELETE", Path: item, Auth: Admin, Action: ActWrite})
+	}
+	return append(rs,
+		Route{Method: "GET", Path: DefinitionsPath, Auth: Admin, Action: ActRead},
+		Route{Method: "GET", Path: DefinitionsPath + "/{kind}", Auth: Admin, Action: ActRead},
+		Route{Method: "GET", Path: DefinitionPath, Auth: Admin, Action: ActRead},
+		Route{Method: "PUT", Path: DefinitionPath, Auth: Admin, Action: ActWrite},
+		Route{Method: "DELETE", Path: DefinitionPath, Auth: Admin, Action: ActWrite},
+		Route{Method: "GET", Path: DefinitionPath + "/versions", Auth: Admin, Action: ActRead},
+		Route{Method: "GET", Path: DefinitionPath + "/versions/{n}", Auth: Admin, Action: ActRead},
+	)
+}
