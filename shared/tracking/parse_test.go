@@ -286,6 +286,9 @@ func FuzzParse(f *testing.F) {
 			w, _ := json.Marshal(want)
 			t.Fatalf("Parse and parseExact differ:\n%s\n%s\n%+v\n%+v", g, w, p, want)
 		}
+		if err == nil {
+			checkMarshalBatch(t, Batch{RequestID: "r<&>", SiteKey: "k", ReceivedAt: received, Messages: p.Messages})
+		}
 		if err != nil {
 			var te *Error
 			if !errors.As(err, &te) || te.Code == "" || te.Message == "" {
