@@ -286,8 +286,11 @@ func TestLambdaPerCatalogFunction(t *testing.T) {
 		if p["MemorySize"] != float64(f.MemoryMB) || p["Timeout"] != float64(f.TimeoutSec) {
 			t.Errorf("%s: memory %v timeout %v, want %d / %d", f.Name, p["MemorySize"], p["Timeout"], f.MemoryMB, f.TimeoutSec)
 		}
-		if path(p, "LoggingConfig", "LogFormat") != "JSON" || path(p, "LoggingConfig", "ApplicationLogLevel") != "INFO" {
-			t.Errorf("%s: logging config %v, want JSON at INFO", f.Name, p["LoggingConfig"])
+		// SystemLogLevel WARN drops Lambda's START/END/REPORT lines, which
+		// bench/pipeline therefore does not price.
+		if path(p, "LoggingConfig", "LogFormat") != "JSON" || path(p, "LoggingConfig", "ApplicationLogLevel") != "INFO" ||
+			path(p, "LoggingConfig", "SystemLogLevel") != "WARN" {
+			t.Errorf("%s: logging config %v, want JSON at INFO, system WARN", f.Name, p["LoggingConfig"])
 		}
 		// and exactly the environment its Access asks for.
 		vars, _ := path(p, "Environment", "Variables").(map[string]any)
