@@ -42,14 +42,14 @@ type fastDecoder struct {
 // fastMessage is a message as read, before the steps that need the whole
 // batch (its context and sentAt may follow the messages).
 type fastMessage struct {
-	m                Message
-	raw              string
-	writeKey         string
-	hasContext       bool
-	ts, orig, sent   *time.Time
-	hash             string
-	ids              [8]string
-	props, traits    map[string]any
+	m              Message
+	raw            string
+	writeKey       string
+	hasContext     bool
+	ts, orig, sent *time.Time
+	hash           string
+	ids            [8]string
+	props, traits  map[string]any
 }
 
 func parseFast(r Request) (Parsed, bool) {
