@@ -8,10 +8,10 @@ GO_TEST_FLAGS ?=
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export GOFLAGS := -buildvcs=false
 
-.PHONY: dev test tools build synth bench check fmt vet unit integration infra-test fuzz clean admin-token help
+.PHONY: dev test tools build synth bench check fmt vet unit integration infra-test fuzz clean admin-token help console console-test
 
 help:
-	@echo "make dev      run the whole platform locally (API on :3000, mail viewer, DynamoDB, SQS)"
+	@echo "make dev      run the whole platform locally (API and console on :3000, mail viewer, DynamoDB, SQS, Cognito)"
 	@echo "make test     every test: vet, gofmt, unit, integration, CDK assertions + cdk-nag"
 	@echo "make synth    CloudFormation template in cdk.out/ (no AWS credentials needed)"
 	@echo "make bench    pipeline benchmark against the local servers; see BENCHMARKS.md"
@@ -21,11 +21,20 @@ help:
 tools:
 	@bash scripts/install-local-tools.sh
 
-dev: tools
+dev: tools console
 	go run ./local
 
+## console: the console's static files in console/dist (served at /console/).
+console: tools
+	cd console && npx --no-install vite build --logLevel warn
+
+## console-test: type check and component tests of the console. Its end-to-end
+## test runs in the Go suite (TestConsoleEndToEnd), against the built dist/.
+console-test: tools
+	cd console && npx --no-install tsc --noEmit -p . && npx --no-install vitest run
+
 ## test: everything CI runs.
-test: tools check
+test: tools check console console-test
 	go test -count=1 -timeout 30m $(GO_TEST_FLAGS) ./...
 
 check: vet
@@ -47,7 +56,7 @@ $(BUILD_DIR)/%/bootstrap: FORCE
 
 FORCE:
 
-synth: tools build
+synth: tools build console
 	npx --no-install cdk synth --quiet
 	@echo "Template: cdk.out/Leadflow.template.json"
 

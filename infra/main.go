@@ -44,21 +44,31 @@ func run() (err error) {
 	if err != nil {
 		return err
 	}
+	consoleDir, err := resolveAssetDir("console/dist")
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(consoleDir, "index.html")); err != nil {
+		consoleDir = "" // the stack warns: `make synth` builds it first
+	}
 	NewLeadflowStack(app, "Leadflow", &LeadflowStackProps{
 		StackProps: awscdk.StackProps{
 			Description: jsii.String("Leadflow: serverless marketing automation"),
 		},
-		AssetDir: assetDir,
+		AssetDir:   assetDir,
+		ConsoleDir: consoleDir,
 	})
 	addSecurityChecks(app)
 	app.Synth(nil)
 	return nil
 }
 
-// addSecurityChecks runs cdk-nag's AWS Solutions pack on every stack; its
-// findings are synth errors unless a resource carries a reasoned suppression.
+// addSecurityChecks runs cdk-nag's AWS Solutions and Serverless packs on
+// every stack; their findings are synth errors unless a resource carries a
+// suppression whose reason holds for every resource it covers.
 func addSecurityChecks(app awscdk.App) {
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewServerlessChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 }
 
 // resolveAssetDir makes a relative asset dir relative to the repository root

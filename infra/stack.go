@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
@@ -24,6 +25,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsschedulertargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
@@ -49,6 +51,8 @@ type LeadflowStackProps struct {
 	// Catalog replaces catalog.Load(). The app leaves it nil; tests set it to
 	// cover access kinds (email, events) no current function uses yet.
 	Catalog *catalog.Catalog
+	// ConsoleDir is the built console (console/dist); "" deploys none.
+	ConsoleDir string
 }
 
 // Context keys read by the stack (cdk.json "context" or `cdk -c key=value`).
@@ -94,6 +98,9 @@ const (
 // (unsubscribe, preferences, open, click, confirm), newest first. Like the
 // webhook key it reaches the functions as an environment variable.
 const linkSecretsParameter = "LinkSigningSecrets"
+
+// rateLimitSecretID is the construct id of the generated rate-limit key.
+const rateLimitSecretID = "RateLimitSecret"
 
 // settings are the context values, parsed once.
 type settings struct {
@@ -147,8 +154,10 @@ func NewLeadflowStack(scope constructs.Construct, id string, props *LeadflowStac
 	b.addEventBus()
 	b.addEmail()
 	b.addAdminToken()
+	b.addUserPool()
 	b.addWebhookSecret()
 	b.addLinkSecrets()
+	b.addRateLimitSecret()
 	b.addAlarmTopic()
 	// The API exists before the functions: those that sign email links
 	// point them at its endpoint.
@@ -157,6 +166,7 @@ func NewLeadflowStack(scope constructs.Construct, id string, props *LeadflowStac
 		b.addFunction(f)
 	}
 	b.addAPI()
+	b.addConsole(props.ConsoleDir)
 	b.addAlarms()
 	b.addOutputs()
 	return stack
@@ -179,15 +189,21 @@ type builder struct {
 	configSet  awsses.ConfigurationSet
 	identity   awsses.EmailIdentity
 	adminToken awscdk.CfnParameter
-	topic      awssns.Topic
-	functions  map[string]awslambda.Function
-	stage      awsapigatewayv2.HttpStage
-	api        awsapigatewayv2.HttpApi
+	// userPool and userPoolClient sign console users in (nil without
+	// admin routes).
+	userPool       awscognito.UserPool
+	userPoolClient awscognito.UserPoolClient
+	topic          awssns.Topic
+	functions      map[string]awslambda.Function
+	stage          awsapigatewayv2.HttpStage
+	api            awsapigatewayv2.HttpApi
 
 	// webhookSecret is nil when no function signs webhooks.
 	webhookSecret awscdk.CfnParameter
 	// linkSecrets is nil when no function signs email links.
 	linkSecrets awscdk.CfnParameter
+	// rateLimitSecret is nil when no function counts rate limits.
+	rateLimitSecret awssecretsmanager.Secret
 }
 
 func (b *builder) addTable() {
@@ -222,6 +238,11 @@ func (b *builder) addQueues() {
 			EnforceSSL:      jsii.Bool(true),
 			RemovalPolicy:   b.removal,
 		})
+		cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("Serverless-SQSRedrivePolicy"),
+			Reason: jsii.String("This is the dead-letter queue of the " + q.Name + " queue: a DLQ of a DLQ would only move failed messages again; " +
+				"they stay here 14 days for a redrive, and an alarm fires on the first one."),
+		}}, jsii.Bool(true))
 		queue := awssqs.NewQueue(b.stack, jsii.String(id), &awssqs.QueueProps{
 			VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(q.VisibilityTimeoutSeconds)),
 			RetentionPeriod:   awscdk.Duration_Days(jsii.Number(q.RetentionDays)),
@@ -296,6 +317,60 @@ func (b *builder) addAdminToken() {
 	})
 }
 
+// addUserPool makes the console's user pool: invited users only (no
+// self sign-up), email as the user name, one group per role, and the
+// console's app client (a browser app: no secret).
+func (b *builder) addUserPool() {
+	if !b.anyRoute(catalog.Admin) {
+		return
+	}
+	b.userPool = awscognito.NewUserPool(b.stack, jsii.String("ConsoleUsers"), &awscognito.UserPoolProps{
+		SelfSignUpEnabled: jsii.Bool(false),
+		SignInAliases:     &awscognito.SignInAliases{Email: jsii.Bool(true)},
+		AutoVerify:        &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)},
+		AccountRecovery:   awscognito.AccountRecovery_EMAIL_ONLY,
+		PasswordPolicy: &awscognito.PasswordPolicy{
+			MinLength: jsii.Number(12), RequireDigits: jsii.Bool(true), RequireLowercase: jsii.Bool(true),
+			RequireUppercase: jsii.Bool(true), RequireSymbols: jsii.Bool(true),
+			TempPasswordValidity: awscdk.Duration_Days(jsii.Number(7)),
+		},
+		Mfa:             awscognito.Mfa_OPTIONAL,
+		MfaSecondFactor: &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
+		UserInvitation: &awscognito.UserInvitationConfig{
+			EmailSubject: jsii.String("Your Leadflow console account"),
+			EmailBody:    jsii.String("You have been invited to the Leadflow console. Sign in with {username} and the temporary password {####}; you will choose your own password."),
+		},
+		DeletionProtection: jsii.Bool(b.cfg.deletionProtection),
+		RemovalPolicy:      b.removal,
+	})
+	b.userPoolClient = b.userPool.AddClient(jsii.String("ConsoleClient"), &awscognito.UserPoolClientOptions{
+		UserPoolClientName:         jsii.String("console"),
+		GenerateSecret:             jsii.Bool(false),
+		AuthFlows:                  &awscognito.AuthFlow{UserPassword: jsii.Bool(true), UserSrp: jsii.Bool(true)},
+		PreventUserExistenceErrors: jsii.Bool(true),
+		EnableTokenRevocation:      jsii.Bool(true),
+		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)),
+		AccessTokenValidity:        awscdk.Duration_Hours(jsii.Number(1)),
+		RefreshTokenValidity:       awscdk.Duration_Hours(jsii.Number(12)),
+		DisableOAuth:               jsii.Bool(true),
+	})
+	for i, r := range catalog.Roles() {
+		awscognito.NewUserPoolGroup(b.stack, jsii.String("Role"+camel(string(r))), &awscognito.UserPoolGroupProps{
+			UserPool: b.userPool, GroupName: jsii.String(string(r)),
+			Description: jsii.String("Console role " + string(r) + " (see shared/catalog/roles.go)"),
+			// Lower precedence wins in Cognito: admin is the most allowed.
+			Precedence: jsii.Number(float64(len(catalog.Roles()) - i)),
+		})
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(b.userPool, &[]*cdknag.NagPackSuppression{
+		{Id: jsii.String("AwsSolutions-COG2"), Reason: jsii.String("MFA is optional (TOTP) rather than required: accounts are invited by an admin, " +
+			"the password policy is 12+ characters with all classes, and tokens last an hour. Set Mfa to REQUIRED for teams that must.")},
+		{Id: jsii.String("AwsSolutions-COG3"), Reason: jsii.String("Threat protection (advanced security) needs the Plus feature plan, billed per active user; " +
+			"a small invited team gets the optional MFA and strict password policy instead.")},
+		{Id: jsii.String("AwsSolutions-COG8"), Reason: jsii.String("Plus feature plan not used: its threat protection is priced per user for an invite-only console; see COG3.")},
+	}, jsii.Bool(true))
+}
+
 func (b *builder) addWebhookSecret() {
 	signs := false
 	for _, f := range b.cat.Functions {
@@ -335,6 +410,38 @@ func (b *builder) addLinkSecrets() {
 		Description: jsii.String("Secrets that sign email links (unsubscribe, preferences, tracking, confirmation), newest first, comma-separated. " +
 			"To rotate, put a new one first and keep the old ones: unsubscribe links in old mail must keep working. Generate with: openssl rand -hex 32"),
 	})
+}
+
+// addRateLimitSecret generates the key of the rate-limit counters' HMACs
+// (RATE_LIMIT_SECRET). Unlike the other secrets nobody outside needs its
+// value, so the stack makes it: Secrets Manager generates it at the first
+// deploy and CloudFormation resolves it into the function's environment (a
+// dynamic reference), so the function reads it once at cold start with no
+// Secrets Manager call and no SDK client for it. It never appears in the
+// template. Losing or changing it only restarts the counters, which live an
+// hour or a day, so it is destroyed with the stack.
+func (b *builder) addRateLimitSecret() {
+	keys := false
+	for _, f := range b.cat.Functions {
+		keys = keys || f.Access.KeysRateLimits
+	}
+	if !keys {
+		return
+	}
+	b.rateLimitSecret = awssecretsmanager.NewSecret(b.stack, jsii.String(rateLimitSecretID), &awssecretsmanager.SecretProps{
+		Description: jsii.String("Leadflow: key of the HMACs that name form rate-limit counters (IP addresses, emails). Generated; nobody needs to read it."),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength:     jsii.Number(64),
+			ExcludePunctuation: jsii.Bool(true),
+			IncludeSpace:       jsii.Bool(false),
+		},
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(b.rateLimitSecret, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-SMG4"),
+		Reason: jsii.String("Keys only the HMACs of rate-limit counters that expire within a day; rotating it would only restart the counters, " +
+			"and CloudFormation resolves it into the function's environment at deploy, so a rotation Lambda would change nothing until the next deploy."),
+	}}, jsii.Bool(true))
 }
 
 func (b *builder) addAlarmTopic() {
@@ -380,6 +487,16 @@ func (b *builder) addFunction(f catalog.Function) {
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
 		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
 	}
+	var eventsDLQ awssqs.Queue
+	if len(f.Events) > 0 {
+		// EventBridge invokes the function asynchronously: once Lambda has
+		// the event, a function error is retried twice by Lambda, then the
+		// event would be dropped. This queue keeps it, and also takes what
+		// the rules could not deliver (a lost bounce or complaint would
+		// mean mailing a suppressed address).
+		eventsDLQ = b.addEventsDLQ(f)
+		fprops.DeadLetterQueue = eventsDLQ
+	}
 	if len(f.Schedules) > 0 {
 		// A failed tick is redone by the next one; an async retry would
 		// only overlap it.
@@ -392,13 +509,68 @@ func (b *builder) addFunction(f catalog.Function) {
 	b.grant(f, fn, role)
 	b.addQueueTrigger(f, fn)
 	b.addSchedules(f, fn)
-	b.addEventRules(f, fn)
+	b.addEventRules(f, fn, eventsDLQ)
+	b.suppressServerlessFindings(f, fn)
+}
+
+// suppressServerlessFindings answers cdk-nag's Serverless pack for one
+// function, with reasons that hold for this function's trigger.
+func (b *builder) suppressServerlessFindings(f catalog.Function, fn awslambda.Function) {
+	s := []*cdknag.NagPackSuppression{{
+		Id: jsii.String("Serverless-LambdaTracing"),
+		Reason: jsii.String("X-Ray is off on purpose: it bills $5 per million traces, more than the whole pipeline's $0.40 per million events budget; " +
+			"the functions log JSON with the request id, and Lambda's free metrics give duration and errors."),
+	}}
+	switch {
+	case len(f.Routes) > 0:
+		s = append(s, &cdknag.NagPackSuppression{
+			Id:     jsii.String("Serverless-LambdaDLQ"),
+			Reason: jsii.String("Invoked only synchronously, by the HTTP API: a failure answers the caller (5xx, alarmed); a dead-letter queue applies to asynchronous invocations only."),
+		})
+	case f.Queue != nil:
+		s = append(s, &cdknag.NagPackSuppression{
+			Id:     jsii.String("Serverless-LambdaDLQ"),
+			Reason: jsii.String("Invoked only by its SQS event source mapping (synchronously): a failed message returns to the " + f.Queue.Queue + " queue and moves to that queue's dead-letter queue (redrive policy, alarmed)."),
+		}, &cdknag.NagPackSuppression{
+			Id:     jsii.String("Serverless-LambdaEventSourceMappingDestination"),
+			Reason: jsii.String("SQS mapping: Lambda supports on-failure destinations only for stream and Kafka sources; failed messages go to the " + f.Queue.Queue + " queue's dead-letter queue through its redrive policy (alarmed)."),
+		})
+	case len(f.Schedules) > 0:
+		reason := jsii.String("Scheduled every minute with no retries: a failed tick is redone by the next one, which fires every timer bucket after the cursor " +
+			"(shared/timer), so a failed invocation carries nothing to keep.")
+		s = append(s, &cdknag.NagPackSuppression{Id: jsii.String("Serverless-LambdaDLQ"), Reason: reason},
+			&cdknag.NagPackSuppression{Id: jsii.String("Serverless-LambdaAsyncFailureDestination"), Reason: reason})
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(fn, &s, jsii.Bool(true))
+}
+
+// addEventsDLQ is the dead-letter queue of an event-triggered function: its
+// rules' targets and its own asynchronous invocations fail into it.
+func (b *builder) addEventsDLQ(f catalog.Function) awssqs.Queue {
+	dlq := awssqs.NewQueue(b.stack, jsii.String(camel(f.Name)+"EventsDeadLetterQueue"), &awssqs.QueueProps{
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(dlqRetentionDays)),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RemovalPolicy:   b.removal,
+	})
+	if b.ruleDLQs == nil {
+		b.ruleDLQs = map[string]awssqs.Queue{}
+	}
+	b.ruleDLQs[f.Name] = dlq
+	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-SQS3"),
+		Reason: jsii.String("This queue is the dead-letter queue of the " + f.Name + " function and of its EventBridge rule targets (cdk-nag only recognises SQS redrive DLQs); it has its own alarm."),
+	}, {
+		Id:     jsii.String("Serverless-SQSRedrivePolicy"),
+		Reason: jsii.String("This queue is itself a dead-letter queue (of the " + f.Name + " function and its rules): its messages stay 14 days for a replay, and an alarm fires on the first one."),
+	}}, jsii.Bool(true))
+	return dlq
 }
 
 // environment is what a function reads once at cold start.
 func (b *builder) environment(f catalog.Function) *map[string]*string {
 	env := map[string]*string{catalog.EnvLogLevel: jsii.String("INFO")}
-	if f.Access.Table != catalog.NoTable {
+	if f.Access.UsesTable() {
 		env[catalog.EnvTableName] = b.table.TableName()
 	}
 	for _, q := range f.Access.SendsTo {
@@ -415,6 +587,11 @@ func (b *builder) environment(f catalog.Function) *map[string]*string {
 	}
 	if servesRoute(f, catalog.Admin) {
 		env[catalog.EnvAdminTokenSHA256] = b.adminToken.ValueAsString()
+		env[catalog.EnvUserPoolIssuer] = b.userPool.UserPoolProviderUrl()
+		env[catalog.EnvUserPoolClientID] = b.userPoolClient.UserPoolClientId()
+	}
+	if f.Access.ManagesUsers && b.userPool != nil {
+		env[catalog.EnvUserPoolID] = b.userPool.UserPoolId()
 	}
 	if f.Access.WebhookTargets {
 		env[catalog.EnvWebhookURLs] = jsii.String(b.cfg.webhookURLs)
@@ -425,6 +602,11 @@ func (b *builder) environment(f catalog.Function) *map[string]*string {
 	if f.Access.SignsLinks {
 		env[catalog.EnvSigningSecrets] = b.linkSecrets.ValueAsString()
 		env[catalog.EnvPublicBaseURL] = b.publicBaseURL()
+	}
+	if f.Access.KeysRateLimits {
+		// A {{resolve:secretsmanager:...}} reference: CloudFormation puts
+		// the value in at deploy; the template holds only the reference.
+		env[catalog.EnvRateLimitSecret] = b.rateLimitSecret.SecretValue().UnsafeUnwrap()
 	}
 	return &env
 }
@@ -444,24 +626,18 @@ func (b *builder) publicBaseURL() *string {
 }
 
 func (b *builder) grant(f catalog.Function, fn awslambda.Function, role awsiam.Role) {
-	switch f.Access.Table {
-	case catalog.ReadTable:
-		b.table.GrantReadData(fn)
-	case catalog.ReadWrite:
-		b.table.GrantReadWriteData(fn)
-	}
-	if f.Access.Table != catalog.NoTable {
-		cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
-			Id:        jsii.String("AwsSolutions-IAM5"),
-			Reason:    jsii.String("Table grant covers the table's own indexes (gsi1) via <table>/index/*; nothing outside this table."),
-			AppliesTo: &[]interface{}{"Resource::<" + b.logicalID(b.table) + ".Arn>/index/*"},
-		}}, jsii.Bool(true))
-	}
+	b.grantItems(f, role)
 	for _, q := range f.Access.SendsTo {
 		b.queues[q].GrantSendMessages(fn)
 	}
 	if f.Access.PutsEvents {
 		b.bus.GrantPutEventsTo(fn, nil)
+	}
+	if f.Access.ManagesUsers && b.userPool != nil {
+		// Exactly what the users API calls, on this pool only.
+		b.userPool.Grant(fn, *jsii.Strings("cognito-idp:ListUsers", "cognito-idp:ListUsersInGroup", "cognito-idp:AdminCreateUser",
+			"cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser", "cognito-idp:AdminAddUserToGroup",
+			"cognito-idp:AdminRemoveUserFromGroup", "cognito-idp:AdminDisableUser")...)
 	}
 	if f.Access.ManagesSuppression && b.identity != nil {
 		// Like sending, only once the stack sends mail (an SES identity).
@@ -508,6 +684,36 @@ func (b *builder) grant(f catalog.Function, fn awslambda.Function, role awsiam.R
 	}
 }
 
+// grantItems gives the function the DynamoDB actions its catalog entry
+// declares, each limited to the partition keys of the item kinds it names
+// (dynamodb:LeadingKeys): the public ingest function cannot read a contact,
+// the links function cannot delete one, and nothing may Scan. Index queries
+// get their own statement on gsi1, whose partition keys the condition then
+// names. No wildcard resource: the table's ARN, and the one index's.
+func (b *builder) grantItems(f catalog.Function, role awsiam.Role) {
+	policy, err := dynamo.PolicyFor(f.Access.Items)
+	if err != nil {
+		panic(fmt.Errorf("function %s: %w", f.Name, err))
+	}
+	for _, st := range policy.Statements() {
+		resource := b.table.TableArn()
+		if st.Index {
+			resource = awscdk.Fn_Join(jsii.String(""), &[]*string{b.table.TableArn(), jsii.String("/index/" + gsi1Name)})
+		}
+		actions := make([]*string, len(st.Actions))
+		for i, a := range st.Actions {
+			actions[i] = jsii.String("dynamodb:" + string(a))
+		}
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   &actions,
+			Resources: &[]*string{resource},
+			Conditions: &map[string]interface{}{
+				"ForAllValues:StringLike": map[string]interface{}{"dynamodb:LeadingKeys": st.Patterns},
+			},
+		}))
+	}
+}
+
 func (b *builder) addQueueTrigger(f catalog.Function, fn awslambda.Function) {
 	if f.Queue == nil {
 		return
@@ -548,29 +754,15 @@ func (b *builder) addSchedules(f catalog.Function, fn awslambda.Function) {
 	}
 }
 
-func (b *builder) addEventRules(f catalog.Function, fn awslambda.Function) {
+func (b *builder) addEventRules(f catalog.Function, fn awslambda.Function, dlq awssqs.Queue) {
 	for _, r := range f.Events {
 		pattern := &awsevents.EventPattern{Source: jsii.Strings(r.Source)}
 		if len(r.DetailType) > 0 {
 			pattern.DetailType = jsii.Strings(r.DetailType...)
 		}
-		// An event the function keeps failing on (after EventBridge's
-		// retries for up to a day) lands here instead of being dropped: a
-		// lost bounce or complaint would mean mailing a suppressed address.
-		dlq := awssqs.NewQueue(b.stack, jsii.String(camel(f.Name)+camel(r.Name)+"DeadLetterQueue"), &awssqs.QueueProps{
-			RetentionPeriod: awscdk.Duration_Days(jsii.Number(dlqRetentionDays)),
-			Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-			EnforceSSL:      jsii.Bool(true),
-			RemovalPolicy:   b.removal,
-		})
-		if b.ruleDLQs == nil {
-			b.ruleDLQs = map[string]awssqs.Queue{}
-		}
-		b.ruleDLQs[f.Name+" "+r.Name] = dlq
-		cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
-			Id:     jsii.String("AwsSolutions-SQS3"),
-			Reason: jsii.String("This queue is the dead-letter queue of an EventBridge rule target (cdk-nag only recognises SQS redrive DLQs); it has its own alarm."),
-		}}, jsii.Bool(true))
+		// An event the rule cannot deliver to the function (after
+		// EventBridge's retries for up to a day) lands in the function's
+		// dead-letter queue, as do invocations the function failed.
 		awsevents.NewRule(b.stack, jsii.String(camel(f.Name)+camel(r.Name)+"Rule"), &awsevents.RuleProps{
 			Description:  jsii.String(r.Name + ": " + f.Name),
 			EventPattern: pattern, // no EventBus: the default bus, where SES and AWS services publish
@@ -664,8 +856,9 @@ func (b *builder) addAPI() {
 			reason := "Public tracking route: called by websites with a site write key, which the function checks; " +
 				"an authorizer would add a call and cost per event."
 			if r.Auth == catalog.Admin {
-				reason = "Admin route: the function checks the admin bearer token against ADMIN_TOKEN_SHA256 " +
-					"(constant-time); no user pool to authorize against."
+				reason = "Admin route: the function checks the bearer token itself, either the machine admin token against " +
+					"ADMIN_TOKEN_SHA256 (constant-time) or a console user's Cognito token (RS256 against the pool's JWKS, issuer, " +
+					"client, token_use, expiry), then the route's role from the catalog. A JWT authorizer would refuse the machine token."
 			}
 			for _, route := range *routes {
 				cdknag.NagSuppressions_AddResourceSuppressions(route, &[]*cdknag.NagPackSuppression{
@@ -694,8 +887,9 @@ func (b *builder) addAlarms() {
 		alarm.AddAlarmAction(action)
 	}
 	for name, dlq := range b.ruleDLQs {
-		alarm := awscloudwatch.NewAlarm(b.stack, jsii.String(camel(strings.ReplaceAll(name, " ", "-"))+"DeadLetterAlarm"), &awscloudwatch.AlarmProps{
-			AlarmDescription: jsii.String("Events the " + name + " rule could not deliver after a day of retries. Inspect, fix, then replay."),
+		alarm := awscloudwatch.NewAlarm(b.stack, jsii.String(camel(name)+"EventsDeadLetterAlarm"), &awscloudwatch.AlarmProps{
+			AlarmDescription: jsii.String("Events for the " + name + " function that its rules could not deliver after a day of retries, " +
+				"or that it failed on three times. Inspect, fix, then replay."),
 			Metric: dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
 				Period:    awscdk.Duration_Minutes(jsii.Number(5)),
 				Statistic: jsii.String("Maximum"),
@@ -811,6 +1005,10 @@ func (b *builder) addOutputs() {
 		output("ApiUrl", b.stage.Url(), "HTTP API base URL (tracking and admin routes)")
 	}
 	output("TableName", b.table.TableName(), "DynamoDB table")
+	if b.userPool != nil {
+		output("UserPoolId", b.userPool.UserPoolId(), "Cognito user pool of the console's users (groups admin, marketer, viewer)")
+		output("UserPoolClientId", b.userPoolClient.UserPoolClientId(), "App client the console signs in with")
+	}
 	for _, q := range b.cat.Queues {
 		output("QueueUrl"+camel(q.Name), b.queues[q.Name].QueueUrl(), "SQS queue "+q.Name)
 	}

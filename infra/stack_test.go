@@ -14,16 +14,18 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/fn/senderfn"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
 )
 
 // workDir holds the test assets and every app's output. It outlives single
 // tests because the shared default stack re-synthesizes into its outdir.
-var workDir, assetDir string
+var workDir, assetDir, consoleDir string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "leadflow-infra-test-")
@@ -41,6 +43,14 @@ func TestMain(m *testing.M) {
 		if err := os.WriteFile(filepath.Join(assetDir, f.Name, "bootstrap"), nil, 0o755); err != nil {
 			panic(err)
 		}
+	}
+	// A stand-in for the built console: the stack needs an index.html.
+	consoleDir = filepath.Join(dir, "console")
+	if err := os.MkdirAll(consoleDir, 0o755); err != nil {
+		panic(err)
+	}
+	if err := os.WriteFile(filepath.Join(consoleDir, "index.html"), []byte("<!doctype html><title>console</title>"), 0o644); err != nil {
+		panic(err)
 	}
 	code := m.Run()
 	jsii.Close()
@@ -82,7 +92,7 @@ func synth(t *testing.T, context map[string]any, cat *catalog.Catalog) *synthesi
 	}
 	out := outDir(t)
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: out})
-	stack := NewLeadflowStack(app, "Leadflow", &LeadflowStackProps{AssetDir: assetDir, Catalog: cat})
+	stack := NewLeadflowStack(app, "Leadflow", &LeadflowStackProps{AssetDir: assetDir, Catalog: cat, ConsoleDir: consoleDir})
 	addSecurityChecks(app)
 
 	tpl := templateOf(t, stack, *out)
@@ -268,8 +278,15 @@ func TestLambdaPerCatalogFunction(t *testing.T) {
 	cat := catalog.Load()
 	fns := s.functionsByName(t, cat)
 
-	// then there is exactly one Lambda per catalog function,
-	if got := len(s.ofType("AWS::Lambda::Function")); got != len(cat.Functions) {
+	// then there is exactly one Lambda per catalog function (besides CDK's
+	// deploy-time handler that copies the console's files),
+	got := 0
+	for id := range s.ofType("AWS::Lambda::Function") {
+		if !strings.HasPrefix(id, "CustomCDKBucketDeployment") {
+			got++
+		}
+	}
+	if got != len(cat.Functions) {
 		t.Errorf("Lambda functions: got %d, want %d (one per catalog function)", got, len(cat.Functions))
 	}
 	queueIDs, _ := s.queuesByName(t, cat)
@@ -295,7 +312,7 @@ func TestLambdaPerCatalogFunction(t *testing.T) {
 		// and exactly the environment its Access asks for.
 		vars, _ := path(p, "Environment", "Variables").(map[string]any)
 		want := []string{catalog.EnvLogLevel}
-		if f.Access.Table != catalog.NoTable {
+		if f.Access.UsesTable() {
 			want = append(want, catalog.EnvTableName)
 			if refID(vars[catalog.EnvTableName]) != tableID {
 				t.Errorf("%s: %s = %v, want a Ref to the table", f.Name, catalog.EnvTableName, vars[catalog.EnvTableName])
@@ -308,13 +325,17 @@ func TestLambdaPerCatalogFunction(t *testing.T) {
 			}
 		}
 		if servesRoute(f, catalog.Admin) {
-			want = append(want, catalog.EnvAdminTokenSHA256)
+			// Console users' tokens are checked against the stack's pool.
+			want = append(want, catalog.EnvAdminTokenSHA256, catalog.EnvUserPoolIssuer, catalog.EnvUserPoolClientID)
 			if refID(vars[catalog.EnvAdminTokenSHA256]) != adminTokenParameter {
 				t.Errorf("%s: admin token env = %v, want a Ref to the %s parameter", f.Name, vars[catalog.EnvAdminTokenSHA256], adminTokenParameter)
 			}
 		}
 		if f.Access.PutsEvents {
 			want = append(want, catalog.EnvEventBusName)
+		}
+		if f.Access.ManagesUsers {
+			want = append(want, catalog.EnvUserPoolID)
 		}
 		if f.Access.SendsEmail {
 			want = append(want, catalog.EnvSESConfigSet)
@@ -337,6 +358,14 @@ func TestLambdaPerCatalogFunction(t *testing.T) {
 			want = append(want, catalog.EnvSigningSecrets, catalog.EnvPublicBaseURL)
 			if refID(vars[catalog.EnvSigningSecrets]) != linkSecretsParameter {
 				t.Errorf("%s: %s = %v, want a Ref to the %s parameter", f.Name, catalog.EnvSigningSecrets, vars[catalog.EnvSigningSecrets], linkSecretsParameter)
+			}
+		}
+		if f.Access.KeysRateLimits {
+			want = append(want, catalog.EnvRateLimitSecret)
+			// A dynamic reference CloudFormation resolves at deploy: the
+			// value is never in the template.
+			if v := mustJSON(vars[catalog.EnvRateLimitSecret]); !strings.Contains(v, "{{resolve:secretsmanager:") || !strings.Contains(v, rateLimitSecretID) {
+				t.Errorf("%s: %s = %s, want a secretsmanager dynamic reference to %s", f.Name, catalog.EnvRateLimitSecret, v, rateLimitSecretID)
 			}
 		}
 		if vars[catalog.EnvLogLevel] != "INFO" {
@@ -1135,22 +1164,28 @@ func policyOfRoleContains(s *synthesized, role, action string) bool {
 	return false
 }
 
-func TestCdkNagAwsSolutions(t *testing.T) {
-	// Given cdk-nag's AWS Solutions pack on the app, when the stack is
-	// synthesized, then it reports no unsuppressed error or warning.
+func TestCdkNagAwsSolutionsAndServerless(t *testing.T) {
+	// Given cdk-nag's AWS Solutions and Serverless packs on the app, when
+	// the stack is synthesized, then neither reports an unsuppressed error
+	// or warning.
 	assertNagClean(t, defaultStack(t))
 }
+
+// nagPacks are the rule-id prefixes of the packs addSecurityChecks applies.
+var nagPacks = []string{"AwsSolutions", "Serverless"}
 
 func assertNagClean(t *testing.T, s *synthesized) {
 	t.Helper()
 	annotations := assertions.Annotations_FromStack(s.stack)
-	match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
-	for kind, found := range map[string]*[]*cxapi.SynthesisMessage{
-		"error":   annotations.FindError(jsii.String("*"), match),
-		"warning": annotations.FindWarning(jsii.String("*"), match),
-	} {
-		for _, m := range *found {
-			t.Errorf("cdk-nag %s at %s: %v", kind, *m.Id, m.Entry.Data)
+	for _, pack := range nagPacks {
+		match := assertions.Match_StringLikeRegexp(jsii.String(pack + "-.*"))
+		for kind, found := range map[string]*[]*cxapi.SynthesisMessage{
+			"error":   annotations.FindError(jsii.String("*"), match),
+			"warning": annotations.FindWarning(jsii.String("*"), match),
+		} {
+			for _, m := range *found {
+				t.Errorf("cdk-nag %s at %s: %v", kind, *m.Id, m.Entry.Data)
+			}
 		}
 	}
 }
@@ -1164,7 +1199,8 @@ func mailerFunction() catalog.Function {
 		MemoryMB:    128,
 		TimeoutSec:  10,
 		Events:      []catalog.EventRule{{Name: "ses-events", Source: "aws.ses", DetailType: []string{"Email Bounced"}}},
-		Access:      catalog.Access{Table: catalog.ReadWrite, SendsEmail: true, PutsEvents: true},
+		Access: catalog.Access{Items: []catalog.ItemAccess{catalog.Items(catalog.ItemSend, catalog.GetItem, catalog.PutItem)},
+			SendsEmail: true, PutsEvents: true},
 	}
 }
 
@@ -1228,6 +1264,27 @@ func TestEventRuleTargetsDeadLetter(t *testing.T) {
 			}
 		}
 	}
+	// and the function itself, invoked asynchronously by the rule, fails
+	// into the same queue once Lambda's own retries are spent: the rule's
+	// dead-letter queue only sees events it could not hand over.
+	cat := catalog.Load()
+	fns := s.functionsByName(t, cat)
+	for _, f := range cat.Functions {
+		if len(f.Events) == 0 {
+			continue
+		}
+		target := refID(path(s.resources[fns[f.Name]].Properties, "DeadLetterConfig", "TargetArn"))
+		if target == "" || s.resources[target].Type != "AWS::SQS::Queue" {
+			t.Errorf("%s: dead-letter target %q, want its events dead-letter queue", f.Name, target)
+		}
+		for id, rule := range rules {
+			for _, tg := range listOf(rule.Properties["Targets"]) {
+				if refID(path(tg, "Arn")) == fns[f.Name] && refID(path(tg, "DeadLetterConfig", "Arn")) != target {
+					t.Errorf("rule %s: dead-letter queue %v, want the function's %s", id, path(tg, "DeadLetterConfig", "Arn"), target)
+				}
+			}
+		}
+	}
 }
 
 func TestSenderPacesToTheAccountsRate(t *testing.T) {
@@ -1274,5 +1331,226 @@ func TestSenderPacesToTheAccountsRate(t *testing.T) {
 		if (v == "20") != (name == "sender") {
 			t.Errorf("%s: %s = %v", name, senderfn.EnvMaxSendRate, v)
 		}
+	}
+}
+
+// grant is one DynamoDB action a role may take on partition keys matching
+// a pattern, in the table or in gsi1.
+type grant struct {
+	index   bool
+	action  string
+	pattern string
+}
+
+// dynamoGrants expands every DynamoDB statement in the policies attached to
+// a role into grants, failing on a statement without a LeadingKeys
+// condition or on a resource other than the table or its gsi1.
+func (s *synthesized) dynamoGrants(t *testing.T, roleID, tableID string) map[grant]bool {
+	t.Helper()
+	out := map[grant]bool{}
+	for pid, r := range s.ofType("AWS::IAM::Policy") {
+		attached := false
+		for _, ref := range listOf(r.Properties["Roles"]) {
+			attached = attached || refID(ref) == roleID
+		}
+		if !attached {
+			continue
+		}
+		for _, raw := range listOf(path(r.Properties, "PolicyDocument", "Statement")) {
+			st := raw.(map[string]any)
+			var actions []string
+			for _, a := range listOf(st["Action"]) {
+				if strings.HasPrefix(fmt.Sprint(a), "dynamodb:") {
+					actions = append(actions, strings.TrimPrefix(fmt.Sprint(a), "dynamodb:"))
+				}
+			}
+			if len(actions) == 0 {
+				continue
+			}
+			res := listOf(st["Resource"])
+			if len(res) != 1 {
+				t.Errorf("%s: DynamoDB statement on %d resources, want the table or its index: %s", pid, len(res), mustJSON(st))
+				continue
+			}
+			index := false
+			switch {
+			case refID(res[0]) == tableID && path(res[0], "Fn::GetAtt") != nil:
+			case strings.Contains(mustJSON(res[0]), `"/index/`+gsi1Name+`"`) && strings.Contains(mustJSON(res[0]), tableID):
+				index = true
+			default:
+				t.Errorf("%s: DynamoDB statement on %s, want the table's ARN or its %s", pid, mustJSON(res[0]), gsi1Name)
+				continue
+			}
+			pats := listOf(path(st, "Condition", "ForAllValues:StringLike", "dynamodb:LeadingKeys"))
+			if len(pats) == 0 || len(path(st, "Condition").(map[string]any)) != 1 {
+				t.Errorf("%s: DynamoDB statement without (only) a ForAllValues:StringLike dynamodb:LeadingKeys condition: %s", pid, mustJSON(st))
+				continue
+			}
+			for _, a := range actions {
+				for _, p := range pats {
+					out[grant{index, a, fmt.Sprint(p)}] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestTableAccessIsLimitedToDeclaredItemKinds(t *testing.T) {
+	// Given the catalog's item declarations, when the stack is synthesized,
+	s := defaultStack(t)
+	cat := catalog.Load()
+	fns := s.functionsByName(t, cat)
+	tableID := onlyID(t, s.ofType("AWS::DynamoDB::Table"))
+	all := map[string]map[grant]bool{}
+	for _, f := range cat.Functions {
+		roleID := refID(s.resources[fns[f.Name]].Properties["Role"])
+		got := s.dynamoGrants(t, roleID, tableID)
+		all[f.Name] = got
+		// then each function's role may do exactly what it declares, on the
+		// partition keys of the kinds it names (LeadingKeys), nothing more,
+		want := map[grant]bool{}
+		for _, it := range f.Access.Items {
+			pats, ok := dynamo.KindPatterns(it.Kind)
+			if !ok {
+				t.Fatalf("%s: kind %s has no patterns", f.Name, it.Kind)
+			}
+			for _, op := range it.Ops {
+				for _, p := range pats {
+					want[grant{it.Kind.IsIndex(), string(op), p}] = true
+				}
+			}
+		}
+		for g := range got {
+			if !want[g] {
+				t.Errorf("%s: granted %+v, not declared", f.Name, g)
+			}
+			if g.action == string(catalog.Scan) {
+				t.Errorf("%s: may Scan (%+v): LeadingKeys cannot limit a scan", f.Name, g)
+			}
+			if g.pattern == "*" || g.pattern == "" {
+				t.Errorf("%s: grant %+v reaches every item", f.Name, g)
+			}
+		}
+		for g := range want {
+			if !got[g] {
+				t.Errorf("%s: declared %+v, not granted", f.Name, g)
+			}
+		}
+	}
+	// and the public functions, which anyone on the internet can call, hold
+	// only what they serve: ingest reads sites and forms and counts fills,
+	// links reads and updates contacts and reads sends and templates (the
+	// click check); webhooks has no table at all, and only admin and jobs
+	// read the index.
+	exact := map[string][]grant{
+		"ingest": {{false, "GetItem", "S#*"}, {false, "GetItem", "F#*"}, {false, "UpdateItem", "RL#*"}},
+		"links": {{false, "GetItem", "C#*"}, {false, "PutItem", "C#*"}, {false, "GetItem", "SEND#*"},
+			{false, "GetItem", "TPL#*"}},
+	}
+	for name, gs := range exact {
+		if len(all[name]) != len(gs) {
+			t.Errorf("%s: %d grants %v, want exactly %v", name, len(all[name]), all[name], gs)
+		}
+		for _, g := range gs {
+			if !all[name][g] {
+				t.Errorf("%s: missing %+v", name, g)
+			}
+		}
+	}
+	if len(all["webhooks"]) != 0 {
+		t.Errorf("webhooks: %v, want no table access", all["webhooks"])
+	}
+	for name, gs := range all {
+		for g := range gs {
+			if g.index && name != "admin" && name != "jobs" {
+				t.Errorf("%s: index access %+v", name, g)
+			}
+		}
+	}
+}
+
+// TestConsoleUserPool: invited users only, a group per catalog role, a
+// browser client without a secret, and the admin function told the
+// issuer and client and allowed exactly the users API's calls on the pool.
+func TestConsoleUserPool(t *testing.T) {
+	s := defaultStack(t)
+	tpl := assertions.Template_FromStack(s.stack, nil)
+	tpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), map[string]any{
+		"AdminCreateUserConfig": map[string]any{"AllowAdminCreateUserOnly": true},
+		"UsernameAttributes":    []any{"email"},
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), map[string]any{
+		"GenerateSecret":    false,
+		"ExplicitAuthFlows": assertions.Match_ArrayWith(&[]any{"ALLOW_USER_PASSWORD_AUTH"}),
+	})
+	for _, r := range catalog.Roles() {
+		tpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolGroup"), map[string]any{"GroupName": string(r)})
+	}
+	tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
+			catalog.EnvUserPoolIssuer:   assertions.Match_AnyValue(),
+			catalog.EnvUserPoolClientID: assertions.Match_AnyValue(),
+			catalog.EnvUserPoolID:       assertions.Match_AnyValue(),
+		})},
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
+		"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+			"Action": assertions.Match_ArrayWith(&[]any{"cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUser"}),
+		})})},
+	})
+	for _, id := range []string{"UserPoolId", "UserPoolClientId"} {
+		if s.outputs[id] == nil {
+			t.Errorf("output %s missing", id)
+		}
+	}
+}
+
+func TestSecurityChecksIncludeTheServerlessPack(t *testing.T) {
+	// Given a stack with a bare SQS queue (no dead-letter queue) under the
+	// app's security checks,
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: outDir(t)})
+	stack := awscdk.NewStack(app, jsii.String("Bare"), nil)
+	awssqs.NewQueue(stack, jsii.String("Bare"), &awssqs.QueueProps{EnforceSSL: jsii.Bool(true)})
+	addSecurityChecks(app)
+	// when it is synthesized, then both packs report it.
+	annotations := assertions.Annotations_FromStack(stack)
+	for _, rule := range []string{"Serverless-SQSRedrivePolicy", "AwsSolutions-SQS3"} {
+		found := annotations.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String(rule+":.*")))
+		if len(*found) == 0 {
+			t.Errorf("no %s finding on a queue without a dead-letter queue", rule)
+		}
+	}
+}
+
+// TestConsoleDistribution: the console's files in a private bucket read
+// only through CloudFront's origin access control, HTTPS only, security
+// headers, the SPA fallback at the edge, the API on the same origin, and
+// the console's URL as an output.
+func TestConsoleDistribution(t *testing.T) {
+	s := defaultStack(t)
+	tpl := assertions.Template_FromStack(s.stack, nil)
+	tpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
+		"PublicAccessBlockConfiguration": map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
+	})
+	tpl.ResourceCountIs(jsii.String("AWS::CloudFront::OriginAccessControl"), jsii.Number(1))
+	tpl.HasResourceProperties(jsii.String("AWS::CloudFront::Distribution"), map[string]any{
+		"DistributionConfig": assertions.Match_ObjectLike(&map[string]any{
+			"DefaultCacheBehavior": assertions.Match_ObjectLike(&map[string]any{
+				"ViewerProtocolPolicy":    "redirect-to-https",
+				"ResponseHeadersPolicyId": assertions.Match_AnyValue(),
+				"FunctionAssociations":    assertions.Match_AnyValue(),
+			}),
+			"CacheBehaviors": []any{assertions.Match_ObjectLike(&map[string]any{
+				"PathPattern": "/v1/*", "ViewerProtocolPolicy": "https-only",
+			})},
+		}),
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::CloudFront::Function"), map[string]any{
+		"FunctionCode": assertions.Match_StringLikeRegexp(jsii.String("/console/index.html")),
+	})
+	tpl.HasResourceProperties(jsii.String("Custom::CDKBucketDeployment"), map[string]any{"DestinationBucketKeyPrefix": "console/"})
+	if s.outputs["ConsoleUrl"] == nil {
+		t.Errorf("output ConsoleUrl missing; have %v", keys(s.outputs))
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/local/runner"
+	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/localaws"
 	"github.com/leadflow/leadflow/shared/site"
 	"github.com/leadflow/leadflow/shared/webhook"
@@ -71,6 +72,21 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	cognitoPort, err := envInt("LEADFLOW_COGNITO_PORT", 9229)
+	if err != nil {
+		return err
+	}
+	consoleEmail := strings.TrimSpace(os.Getenv("LEADFLOW_CONSOLE_EMAIL"))
+	if consoleEmail == "" {
+		consoleEmail = "admin@leadflow.local"
+	}
+	// The prefix gives the password the upper case letter and symbol
+	// Cognito's default policy asks for; the hex gives digits and lower case.
+	consolePasswordFile := filepath.Join(state, "console-password")
+	consolePassword, err := secret("LEADFLOW_CONSOLE_PASSWORD", consolePasswordFile, "Lf!")
+	if err != nil {
+		return err
+	}
 	adminToken, err := secret("LEADFLOW_ADMIN_TOKEN", filepath.Join(state, "admin-token"), "lf_admin_")
 	if err != nil {
 		return err
@@ -89,6 +105,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// Form rate-limit counters key their hashes of addresses with it.
+	rateLimitSecret, err := secret("LEADFLOW_RATE_LIMIT_SECRET", filepath.Join(state, "rate-limit-secret"), "rl_")
+	if err != nil {
+		return err
+	}
 	// Bind the API first, so a busy port fails before the slow servers start.
 	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
@@ -104,15 +125,28 @@ func run() error {
 	// accepted event is not lost with the in-memory queue server.
 	life, endLife := context.WithCancel(context.Background())
 	defer endLife()
-	fmt.Println("Starting DynamoDB Local, the SQS server and the SES server...")
+	fmt.Println("Starting DynamoDB Local, the SQS server, the SES server and the Cognito server...")
 	srv, err := runner.StartServers(life, runner.ServerOptions{
 		Root: root, DynamoDBPort: ddbPort, SQSPort: sqsPort, SESPort: sesPort,
+		Cognito: true, CognitoPort: cognitoPort,
 		DataDir: state, LogDir: logDir,
 	})
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
+	pool, err := runner.ProvisionUserPool(life, srv.Cognito.Endpoint)
+	if err != nil {
+		return err
+	}
+	if err := runner.EnsureUser(life, pool, consoleEmail, consolePassword, catalog.RoleAdmin); err != nil {
+		return fmt.Errorf("console admin: %w", err)
+	}
+	consoleDir := filepath.Join(root, "console", "dist")
+	if _, err := os.Stat(filepath.Join(consoleDir, "index.html")); err != nil {
+		fmt.Fprintln(os.Stderr, "leadflow local: console/dist is not built (make dev builds it); /console/ will say so")
+		consoleDir = ""
+	}
 
 	platform, err := runner.New(life, runner.Options{
 		Endpoints:  srv.Endpoints(),
@@ -127,10 +161,13 @@ func run() error {
 		Log: log,
 		// Receivers (a local request bin, a CRM's test endpoint) verify
 		// the signature with the secret kept in .local/webhook-secret.
-		WebhookURLs:   os.Getenv("LEADFLOW_WEBHOOK_URLS"),
-		WebhookSecret: webhookSecret,
-		SigningSecret: linkSecret,
-		PublicBaseURL: fmt.Sprintf("http://localhost:%d", port),
+		WebhookURLs:     os.Getenv("LEADFLOW_WEBHOOK_URLS"),
+		WebhookSecret:   webhookSecret,
+		SigningSecret:   linkSecret,
+		RateLimitSecret: rateLimitSecret,
+		PublicBaseURL:   fmt.Sprintf("http://localhost:%d", port),
+		UserPool:        &pool,
+		ConsoleDir:      consoleDir,
 	})
 	if err != nil {
 		return err
@@ -153,11 +190,16 @@ func run() error {
 	fmt.Printf(`
 Leadflow is running locally.
 
+Console: %s/console/
+  email          %s
+  password       %s (kept in %s; set LEADFLOW_CONSOLE_PASSWORD to choose it)
+
   API            %s
   Demo site      %s/demo
   Mail viewer    %s
   DynamoDB Local %s
   SQS (goaws)    %s
+  Cognito        %s (user pool %s)
   Admin token    %s
   Site key       %s
   Webhooks       %s (signing secret in %s)
@@ -173,7 +215,7 @@ Try it:
 
 Press Ctrl-C to stop. Contacts and events (DynamoDB) persist in .local/ across
 restarts; queued messages not yet processed do not (the SQS server is in memory).
-`, base, base, srv.SES.Endpoint, srv.DynamoDB.Endpoint, srv.SQS.Endpoint, adminToken, siteKey, webhooksLine(), webhookSecretFile, logDir,
+`, base, consoleEmail, consolePassword, consolePasswordFile, base, base, srv.SES.Endpoint, srv.DynamoDB.Endpoint, srv.SQS.Endpoint, pool.Endpoint, pool.ID, adminToken, siteKey, webhooksLine(), webhookSecretFile, logDir,
 		base, adminToken, base, siteKey, base, adminToken, base)
 
 	err = api.Serve(ln)

@@ -6,9 +6,10 @@
 #                            taken from the npm package amplify-dynamodb-simulator, because
 #                            AWS's own download site is not reachable from our machines.
 #   .local/tools/goaws       SQS-compatible server, built from the tool dependency pinned in go.mod.
-#   node_modules/            aws-ses-v2-local (SES v2), aws-cdk and @segment/analytics-node (the
-#                            browser tests' Segment client), pinned in package.json /
-#                            package-lock.json.
+#   node_modules/            aws-ses-v2-local (SES v2), cognito-local (the console's sign-in),
+#                            aws-cdk and @segment/analytics-node (the browser tests' Segment
+#                            client), pinned in package.json / package-lock.json.
+#   console/node_modules/    the console's packages (console/package.json and its lockfile).
 #   local/runner/testdata/clients/node_modules/
 #                            the third-party tracking libraries the client-compatibility tests
 #                            drive unmodified (analytics.js 2.0, RudderStack's browser and Node
@@ -154,7 +155,7 @@ install_node_modules() {
 	local key=""
 	if [[ -f "$ROOT/package-lock.json" ]]; then
 		key="$(hash_files "$ROOT/package.json" "$ROOT/package-lock.json")"
-		if stamp_ok npm "$key" && [[ -x "$ROOT/node_modules/.bin/aws-ses-v2-local" ]]; then
+		if stamp_ok npm "$key" && [[ -x "$ROOT/node_modules/.bin/aws-ses-v2-local" && -f "$ROOT/node_modules/cognito-local/lib/bin/start.js" ]]; then
 			return
 		fi
 		log "npm ci (node_modules missing or older than package-lock.json)"
@@ -166,6 +167,22 @@ install_node_modules() {
 	fi
 	[[ -x "$ROOT/node_modules/.bin/aws-ses-v2-local" ]] || die "node_modules/.bin/aws-ses-v2-local missing after npm install"
 	write_stamp npm "$key"
+}
+
+# --- the console (console/: its own package.json and lockfile) ----------------------
+install_console() {
+	local dir="$ROOT/console"
+	[[ -f "$dir/package-lock.json" ]] || return 0
+	local key
+	key="$(hash_files "$dir/package.json" "$dir/package-lock.json")"
+	if stamp_ok console "$key" && [[ -x "$dir/node_modules/.bin/vite" ]]; then
+		return
+	fi
+	log "npm ci in console/ (the console's packages)"
+	(cd "$dir" && npm ci --no-audit --no-fund) || die "npm ci in console/ failed"
+	# Keep Go tooling (go vet ./...) out of the console's packages too.
+	printf 'module ignore_node_modules\n' >"$dir/node_modules/go.mod"
+	write_stamp console "$key"
 }
 
 # --- client libraries under test (local/runner/testdata/clients) ---------------------
@@ -187,6 +204,7 @@ install_client_libs() {
 ensure_java
 ensure_chromium
 install_node_modules # first: the DynamoDB step uses node to check the tarball
+install_console
 install_client_libs
 install_dynamodb
 install_goaws

@@ -12,6 +12,8 @@ type Endpoints struct {
 	DynamoDB string
 	SQS      string
 	SES      string
+	// Cognito is the local Cognito server, when started.
+	Cognito string
 	// EventBridge is filled in by the runner, which serves it itself.
 	EventBridge string
 }
@@ -34,6 +36,7 @@ func AWSConfig(ep Endpoints) aws.Config {
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 		ConfigSources: []any{endpointSource{byService: map[string]string{
 			"DynamoDB": ep.DynamoDB, "SQS": ep.SQS, "SESv2": ep.SES, "EventBridge": ep.EventBridge,
+			"Cognito Identity Provider": ep.Cognito,
 		}}},
 		RetryMaxAttempts: 3,
 	}

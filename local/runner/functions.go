@@ -41,7 +41,14 @@ func build(name string, awsCfg aws.Config, getenv func(string) string, log *slog
 		}
 		return lambda.NewHandler(processorfn.New(awsCfg, cfg, log).Handle), nil
 	case "admin":
-		cfg, err := adminfn.ConfigFromEnv(getenv)
+		// Locally nothing would email an invitation, so the users API
+		// returns the temporary password once instead.
+		cfg, err := adminfn.ConfigFromEnv(func(k string) string {
+			if k == adminfn.EnvShowTemporaryPasswords {
+				return "1"
+			}
+			return getenv(k)
+		})
 		if err != nil {
 			return nil, err
 		}

@@ -26,6 +26,10 @@ func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.serveDemo(w, r)
 		return
 	}
+	if r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, "/console/") {
+		p.serveConsole(w, r)
+		return
+	}
 	fn, route, params, ok := p.cat.RouteMatch(r.Method, r.URL.Path)
 	if !ok {
 		writeGatewayError(w, http.StatusNotFound, "Not Found")

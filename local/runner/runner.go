@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -60,6 +61,15 @@ type Options struct {
 	SigningSecret string
 	// PublicBaseURL is where email links point (the local API).
 	PublicBaseURL string
+	// RateLimitSecret keys the form rate-limit counters (RATE_LIMIT_SECRET,
+	// 32 characters or more); empty gets a random one for this run.
+	RateLimitSecret string
+	// UserPool is the console's pool on the local Cognito server
+	// (ProvisionUserPool); nil accepts only the admin token.
+	UserPool *UserPool
+	// ConsoleDir is the built console (console/dist) served at /console/;
+	// "" serves only its config.json.
+	ConsoleDir string
 }
 
 // Platform is a running local Leadflow.
@@ -190,15 +200,33 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	if opts.WebhookSecret == "" {
 		opts.WebhookSecret = rand.Text() + rand.Text()
 	}
+	if opts.RateLimitSecret == "" {
+		// Counters keyed with it live an hour or a day; a new secret per
+		// run only starts them afresh.
+		opts.RateLimitSecret = rand.Text() + rand.Text()
+	}
 	res := catalog.Resources{
 		Table: opts.Table, QueueURLs: p.queueURLs, AdminTokenHash: adminfn.HashToken(opts.AdminToken),
 		EventBusName: "leadflow", SESConfigSet: "leadflow", LogLevel: "INFO",
 		WebhookURLs: opts.WebhookURLs, WebhookSecret: opts.WebhookSecret,
 		SigningSecrets: opts.SigningSecret, PublicBaseURL: opts.PublicBaseURL,
+		RateLimitSecret: opts.RateLimitSecret,
+	}
+	if up := opts.UserPool; up != nil {
+		res.UserPoolID, res.UserPoolIssuer, res.UserPoolClientID = up.ID, up.Issuer, up.ClientID
 	}
 	for _, f := range cat.Functions {
 		env := f.Env(res)
-		h, err := build(f.Name, awsCfg, func(k string) string { return env[k] }, opts.Log.With("function", f.Name))
+		// Each function's clients refuse what its IAM policy in the stack
+		// would refuse: DynamoDB Local enforces no IAM, and a catalog
+		// declaration too narrow for the code must fail here, not in AWS.
+		policy, err := dynamo.PolicyFor(f.Access.Items)
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", f.Name, err)
+		}
+		fnCfg := awsCfg.Copy()
+		fnCfg.APIOptions = append(slices.Clone(awsCfg.APIOptions), policy.Enforce(f.Name))
+		h, err := build(f.Name, fnCfg, func(k string) string { return env[k] }, opts.Log.With("function", f.Name))
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", f.Name, err)
 		}

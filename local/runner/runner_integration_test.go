@@ -32,16 +32,25 @@ import (
 // start. Each test gets its own table and queues.
 var servers *runner.Servers
 
+// userPool is the console's pool on the shared Cognito server; every test
+// platform accepts its tokens.
+var userPool runner.UserPool
+
 func TestMain(m *testing.M) {
 	// The servers live as long as this context: localaws stops them when it
 	// ends, so it must outlive the tests.
-	srv, err := runner.StartServers(context.Background(), runner.ServerOptions{})
+	srv, err := runner.StartServers(context.Background(), runner.ServerOptions{Cognito: true})
 	if err != nil {
 		// Fail, never skip: a missing server is a broken set-up, not a pass.
 		fmt.Fprintln(os.Stderr, "integration tests need the local servers:", err)
 		os.Exit(1)
 	}
 	servers = srv
+	if userPool, err = runner.ProvisionUserPool(context.Background(), srv.Cognito.Endpoint); err != nil {
+		fmt.Fprintln(os.Stderr, "provision the local user pool:", err)
+		srv.Stop()
+		os.Exit(1)
+	}
 	code := m.Run()
 	if err := srv.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "stop servers:", err)
@@ -89,6 +98,7 @@ func newEnv(t *testing.T, tweaks ...func(*runner.Options)) *env {
 		BatchWindow:       100 * time.Millisecond,
 		NoSchedules:       true,
 		Log:               testLog(),
+		UserPool:          &userPool,
 	}
 	for _, tweak := range tweaks {
 		tweak(&opts)

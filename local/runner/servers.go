@@ -9,9 +9,10 @@ import (
 	"github.com/leadflow/leadflow/shared/localaws"
 )
 
-// Servers are the three local AWS-compatible servers.
+// Servers are the local AWS-compatible servers. Cognito is started only
+// when asked for (the console's sign-in).
 type Servers struct {
-	DynamoDB, SQS, SES *localaws.Process
+	DynamoDB, SQS, SES, Cognito *localaws.Process
 }
 
 // ServerOptions choose ports and where state and logs go.
@@ -23,6 +24,10 @@ type ServerOptions struct {
 	DataDir string
 	// LogDir receives each server's log; "" discards them.
 	LogDir string
+	// Cognito also starts cognito-local on CognitoPort (0: a free port),
+	// keeping its users under DataDir/cognito when DataDir is set.
+	Cognito     bool
+	CognitoPort int
 }
 
 // StartServers starts, for as long as ctx lasts, DynamoDB Local, goaws and aws-ses-v2-local in
@@ -53,9 +58,19 @@ func StartServers(ctx context.Context, o ServerOptions) (*Servers, error) {
 	dc := start(localaws.StartDynamoDB, localaws.Options{Root: o.Root, Port: o.DynamoDBPort, DataDir: ddbDir, LogFile: logFile("dynamodb")})
 	qc := start(localaws.StartSQS, localaws.Options{Root: o.Root, Port: o.SQSPort, LogFile: logFile("sqs")})
 	sc := start(localaws.StartSES, localaws.Options{Root: o.Root, Port: o.SESPort, LogFile: logFile("ses")})
-	d, q, s := <-dc, <-qc, <-sc
-	srv := &Servers{DynamoDB: d.p, SQS: q.p, SES: s.p}
-	if err := errors.Join(d.err, q.err, s.err); err != nil {
+	cc := make(chan result, 1)
+	if o.Cognito {
+		cogDir := ""
+		if o.DataDir != "" {
+			cogDir = filepath.Join(o.DataDir, "cognito")
+		}
+		cc = start(localaws.StartCognito, localaws.Options{Root: o.Root, Port: o.CognitoPort, DataDir: cogDir, LogFile: logFile("cognito")})
+	} else {
+		cc <- result{}
+	}
+	d, q, s, c := <-dc, <-qc, <-sc, <-cc
+	srv := &Servers{DynamoDB: d.p, SQS: q.p, SES: s.p, Cognito: c.p}
+	if err := errors.Join(d.err, q.err, s.err, c.err); err != nil {
 		srv.Stop()
 		return nil, fmt.Errorf("start local servers: %w", err)
 	}
@@ -64,13 +79,17 @@ func StartServers(ctx context.Context, o ServerOptions) (*Servers, error) {
 
 // Endpoints returns where the servers listen.
 func (s *Servers) Endpoints() Endpoints {
-	return Endpoints{DynamoDB: s.DynamoDB.Endpoint, SQS: s.SQS.Endpoint, SES: s.SES.Endpoint}
+	ep := Endpoints{DynamoDB: s.DynamoDB.Endpoint, SQS: s.SQS.Endpoint, SES: s.SES.Endpoint}
+	if s.Cognito != nil {
+		ep.Cognito = s.Cognito.Endpoint
+	}
+	return ep
 }
 
 // Stop stops every server that was started.
 func (s *Servers) Stop() error {
 	var errs []error
-	for _, p := range []*localaws.Process{s.DynamoDB, s.SQS, s.SES} {
+	for _, p := range []*localaws.Process{s.DynamoDB, s.SQS, s.SES, s.Cognito} {
 		if p != nil {
 			errs = append(errs, p.Stop())
 		}

@@ -25,6 +25,9 @@ type Route struct {
 	Method string
 	Path   string
 	Auth   Auth
+	// Action is an admin route's class (read, write, ...), which decides
+	// the least role that may call it (roles.go); public routes have none.
+	Action Action
 }
 
 // DefaultRoute is API Gateway's catch-all route: it takes every request no
@@ -84,7 +87,9 @@ type EventRule struct {
 
 // Access lists what a function may touch; the stack turns it into IAM grants.
 type Access struct {
-	Table      TableAccess
+	// Items are the kinds of table items the function touches and the
+	// actions it runs on each (data.go); none: no table access at all.
+	Items      []ItemAccess
 	SendsTo    []string // queue names
 	SendsEmail bool
 	PutsEvents bool // EventBridge PutEvents on the Leadflow bus
@@ -98,16 +103,13 @@ type Access struct {
 	// ManagesSuppression: the function may add addresses to SES's account
 	// suppression list.
 	ManagesSuppression bool
+	// KeysRateLimits: the function counts rate limits and holds the secret
+	// that keys the counters' hashes of addresses and emails.
+	KeysRateLimits bool
+	// ManagesUsers: the function lists, invites, re-roles and disables the
+	// console's users in the user pool.
+	ManagesUsers bool
 }
-
-// TableAccess is the level of DynamoDB access.
-type TableAccess string
-
-const (
-	NoTable   TableAccess = ""
-	ReadTable TableAccess = "read"
-	ReadWrite TableAccess = "readwrite"
-)
 
 // Function is one Lambda function.
 type Function struct {
@@ -159,6 +161,15 @@ const (
 	EnvSigningSecrets = "LINK_SIGNING_SECRETS"
 	// EnvPublicBaseURL is the API's public URL, for links in email.
 	EnvPublicBaseURL = "PUBLIC_BASE_URL"
+	// EnvRateLimitSecret keys the HMACs that name rate-limit counters (an
+	// IP address or an email never appears in a key in clear).
+	EnvRateLimitSecret = "RATE_LIMIT_SECRET"
+	// EnvUserPoolID, EnvUserPoolIssuer and EnvUserPoolClientID name the
+	// console's Cognito user pool: the admin API accepts its tokens (issued
+	// by the issuer to the client) and manages its users.
+	EnvUserPoolID       = "USER_POOL_ID"
+	EnvUserPoolIssuer   = "USER_POOL_ISSUER"
+	EnvUserPoolClientID = "USER_POOL_CLIENT_ID"
 )
 
 // QueueURLEnv is the variable holding a queue's URL, e.g. QUEUE_URL_EVENTS.
@@ -201,8 +212,15 @@ func Load() Catalog {
 				MemoryMB:    256,
 				TimeoutSec:  10,
 				Routes:      ingestRoutes,
-				// ReadWrite: form fills count against rate limits (counter items).
-				Access: Access{Table: ReadWrite, SendsTo: []string{EventsQueue}},
+				Access: Access{
+					Items: []ItemAccess{
+						Items(ItemSite, GetItem), // the write key's site (cached)
+						Items(ItemForm, GetItem), // admin-API forms (cached)
+						// Form fills count against rate limits (counter items).
+						Items(ItemRateLimit, UpdateItem),
+					},
+					SendsTo: []string{EventsQueue}, KeysRateLimits: true,
+				},
 			},
 			{
 				Name:        "processor",
@@ -210,7 +228,17 @@ func Load() Catalog {
 				MemoryMB:    512,
 				TimeoutSec:  30,
 				Queue:       &QueueTrigger{Queue: EventsQueue, BatchSize: 10, MaxBatchingWindowSeconds: 2},
-				Access:      Access{Table: ReadWrite, SendsTo: []string{RoutingQueue, SendsQueue}},
+				Access: Access{
+					Items: []ItemAccess{
+						// Resolve, link and re-link identities (a Get after a lost link race).
+						Items(ItemIdentity, BatchGetItem, GetItem, PutItem),
+						// Profiles (batch read, conditional put), timeline chunks
+						// (put), recent history for scoring (query).
+						Items(ItemContact, BatchGetItem, PutItem, Query),
+						Items(ItemConfig, GetItem), // scoring model, interest rules
+					},
+					SendsTo: []string{RoutingQueue, SendsQueue},
+				},
 			},
 			{
 				Name:        "sesevents",
@@ -221,7 +249,21 @@ func Load() Catalog {
 					"Email Sent", "Email Delivered", "Email Bounced", "Email Complaint Received", "Email Rejected",
 					"Email Delivery Delayed", "Email Opened", "Email Clicked", "Email Rendering Failed",
 				}}},
-				Access: Access{Table: ReadWrite, SendsTo: []string{EventsQueue}, ManagesSuppression: true},
+				Access: Access{
+					Items: []ItemAccess{
+						// Settle sends: read, then conditional updates.
+						Items(ItemSend, GetItem, UpdateItem),
+						Items(ItemSuppression, PutItem),
+						Items(ItemSoftBounce, UpdateItem),
+						// A bounce or complaint is counted once: a transaction of a
+						// marker put and the hour's counter update.
+						Items(ItemSESEvent, PutItem),
+						Items(ItemMailStats, UpdateItem),
+						// A complaint unsubscribes the contact (read, conditional put).
+						Items(ItemContact, GetItem, PutItem),
+					},
+					SendsTo: []string{EventsQueue}, ManagesSuppression: true,
+				},
 			},
 			{
 				Name:        "links",
@@ -238,7 +280,18 @@ func Load() Catalog {
 					{Method: "GET", Path: "/v1/confirm/{token}", Auth: Public},
 					{Method: "POST", Path: "/v1/confirm/{token}", Auth: Public},
 				},
-				Access: Access{Table: ReadWrite, SendsTo: []string{EventsQueue}, SignsLinks: true},
+				Access: Access{
+					Items: []ItemAccess{
+						// Unsubscribe, preferences and confirmation: read the
+						// contact (following merges), conditional put.
+						Items(ItemContact, GetItem, PutItem),
+						// When a linked mail was sent, and which template it
+						// came from: a click's host is re-checked against it.
+						Items(ItemSend, GetItem),
+						Items(ItemTemplate, GetItem),
+					},
+					SendsTo: []string{EventsQueue}, SignsLinks: true,
+				},
 			},
 			{
 				Name:        "sender",
@@ -246,7 +299,20 @@ func Load() Catalog {
 				MemoryMB:    512,
 				TimeoutSec:  30,
 				Queue:       &QueueTrigger{Queue: SendsQueue, BatchSize: 10, MaxBatchingWindowSeconds: 1},
-				Access:      Access{Table: ReadWrite, SendsEmail: true, SendsTo: []string{SendsQueue}, SignsLinks: true},
+				Access: Access{
+					Items: []ItemAccess{
+						// Claim, record and (when throttled) give back a send id.
+						Items(ItemSend, GetItem, PutItem, DeleteItem),
+						Items(ItemSuppression, GetItem),
+						Items(ItemCap, GetItem, PutItem),
+						Items(ItemContact, GetItem), // the recipient
+						Items(ItemTemplate, GetItem),
+						Items(ItemSendRate, UpdateItem),
+						// The circuit breaker: count sends, read the window.
+						Items(ItemMailStats, UpdateItem, BatchGetItem),
+					},
+					SendsEmail: true, SendsTo: []string{SendsQueue}, SignsLinks: true,
+				},
 			},
 			{
 				Name:        "router",
@@ -254,7 +320,15 @@ func Load() Catalog {
 				MemoryMB:    256,
 				TimeoutSec:  30,
 				Queue:       &QueueTrigger{Queue: RoutingQueue, BatchSize: 10},
-				Access:      Access{Table: ReadWrite, PutsEvents: true, SendsTo: []string{WebhooksQueue}, WebhookTargets: true},
+				Access: Access{
+					Items: []ItemAccess{
+						Items(ItemRoute, PutItem, UpdateItem),
+						Items(ItemRoundRobin, UpdateItem),
+						Items(ItemContact, BatchGetItem, PutItem), // the lead and its owner
+						Items(ItemConfig, GetItem),                // the scoring model's stages
+					},
+					PutsEvents: true, SendsTo: []string{WebhooksQueue}, WebhookTargets: true,
+				},
 			},
 			{
 				Name:        "webhooks",
@@ -270,44 +344,75 @@ func Load() Catalog {
 				MemoryMB:    512,
 				TimeoutSec:  120,
 				Queue:       &QueueTrigger{Queue: JobsQueue, BatchSize: 1},
-				Access:      Access{Table: ReadWrite, SendsTo: []string{JobsQueue}},
+				Access: Access{
+					Items: []ItemAccess{
+						Items(IndexContacts, Query), // page through the contacts
+						// Re-score: read the profile and its timeline, conditional put.
+						Items(ItemContact, BatchGetItem, Query, PutItem),
+						Items(ItemConfig, GetItem),
+					},
+					SendsTo: []string{JobsQueue},
+				},
 			},
 			{
 				Name:        "admin",
-				Description: "Admin API: contacts and sites, behind the admin bearer token.",
+				Description: "Admin API: contacts, definitions, sends, users and the audit log, for the admin token and console users by role.",
 				MemoryMB:    256,
 				TimeoutSec:  15,
 				Routes: []Route{
-					{Method: "GET", Path: "/v1/contacts", Auth: Admin},
-					{Method: "GET", Path: "/v1/contacts/{id}", Auth: Admin},
-					{Method: "PATCH", Path: "/v1/contacts/{id}", Auth: Admin},
-					{Method: "DELETE", Path: "/v1/contacts/{id}", Auth: Admin},
-					{Method: "GET", Path: "/v1/contacts/{id}/timeline", Auth: Admin},
-					{Method: "GET", Path: "/v1/contacts/{id}/export", Auth: Admin},
-					{Method: "POST", Path: "/v1/contacts/{id}/tags", Auth: Admin},
-					{Method: "DELETE", Path: "/v1/contacts/{id}/tags/{tag}", Auth: Admin},
-					{Method: "GET", Path: "/v1/sites", Auth: Admin},
-					{Method: "PUT", Path: "/v1/sites/{key}", Auth: Admin},
-					{Method: "GET", Path: "/v1/forms", Auth: Admin},
-					{Method: "GET", Path: "/v1/forms/{formId}", Auth: Admin},
-					{Method: "PUT", Path: "/v1/forms/{formId}", Auth: Admin},
-					{Method: "DELETE", Path: "/v1/forms/{formId}", Auth: Admin},
-					{Method: "GET", Path: "/v1/interests", Auth: Admin},
-					{Method: "PUT", Path: "/v1/interests", Auth: Admin},
-					{Method: "GET", Path: "/v1/scoring", Auth: Admin},
-					{Method: "PUT", Path: "/v1/scoring", Auth: Admin},
-					{Method: "GET", Path: "/v1/contacts/{id}/score", Auth: Admin},
-					{Method: "PUT", Path: "/v1/contacts/{id}/stage", Auth: Admin},
-					{Method: "GET", Path: "/v1/templates", Auth: Admin},
-					{Method: "GET", Path: "/v1/templates/{id}", Auth: Admin},
-					{Method: "PUT", Path: "/v1/templates/{id}", Auth: Admin},
-					{Method: "DELETE", Path: "/v1/templates/{id}", Auth: Admin},
-					{Method: "POST", Path: "/v1/templates/{id}/preview", Auth: Admin},
-					{Method: "POST", Path: "/v1/templates/{id}/test", Auth: Admin},
-					{Method: "POST", Path: "/v1/messages", Auth: Admin},
-					{Method: "GET", Path: "/v1/messages/{sendId}", Auth: Admin},
+					{Method: "GET", Path: "/v1/contacts", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/contacts/{id}", Auth: Admin, Action: ActRead},
+					{Method: "PATCH", Path: "/v1/contacts/{id}", Auth: Admin, Action: ActWrite},
+					{Method: "DELETE", Path: "/v1/contacts/{id}", Auth: Admin, Action: ActWrite},
+					{Method: "GET", Path: "/v1/contacts/{id}/timeline", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/contacts/{id}/export", Auth: Admin, Action: ActReadPersonalData},
+					{Method: "POST", Path: "/v1/contacts/{id}/tags", Auth: Admin, Action: ActWrite},
+					{Method: "DELETE", Path: "/v1/contacts/{id}/tags/{tag}", Auth: Admin, Action: ActWrite},
+					{Method: "GET", Path: "/v1/sites", Auth: Admin, Action: ActRead},
+					{Method: "PUT", Path: "/v1/sites/{key}", Auth: Admin, Action: ActWrite},
+					{Method: "GET", Path: "/v1/forms", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/forms/{formId}", Auth: Admin, Action: ActRead},
+					{Method: "PUT", Path: "/v1/forms/{formId}", Auth: Admin, Action: ActWrite},
+					{Method: "DELETE", Path: "/v1/forms/{formId}", Auth: Admin, Action: ActWrite},
+					{Method: "GET", Path: "/v1/interests", Auth: Admin, Action: ActRead},
+					{Method: "PUT", Path: "/v1/interests", Auth: Admin, Action: ActWrite},
+					{Method: "GET", Path: "/v1/scoring", Auth: Admin, Action: ActRead},
+					{Method: "PUT", Path: "/v1/scoring", Auth: Admin, Action: ActWrite},
+					{Method: "GET", Path: "/v1/contacts/{id}/score", Auth: Admin, Action: ActRead},
+					{Method: "PUT", Path: "/v1/contacts/{id}/stage", Auth: Admin, Action: ActWrite},
+					{Method: "GET", Path: "/v1/templates", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/templates/{id}", Auth: Admin, Action: ActRead},
+					{Method: "PUT", Path: "/v1/templates/{id}", Auth: Admin, Action: ActWrite},
+					{Method: "DELETE", Path: "/v1/templates/{id}", Auth: Admin, Action: ActWrite},
+					{Method: "POST", Path: "/v1/templates/{id}/preview", Auth: Admin, Action: ActRead},
+					{Method: "POST", Path: "/v1/templates/{id}/test", Auth: Admin, Action: ActWrite},
+					{Method: "POST", Path: "/v1/messages", Auth: Admin, Action: ActWrite},
+					{Method: "GET", Path: "/v1/messages/{sendId}", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/users", Auth: Admin, Action: ActAdminOnly},
+					{Method: "POST", Path: "/v1/users", Auth: Admin, Action: ActAdminOnly},
+					{Method: "PATCH", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
+					{Method: "DELETE", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
+					{Method: "GET", Path: "/v1/audit", Auth: Admin, Action: ActRead},
 				},
-				Access: Access{Table: ReadWrite, SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true},
+				Access: Access{
+					Items: []ItemAccess{
+						// Contacts: read, edit, timeline; erase deletes in batches.
+						Items(ItemContact, GetItem, BatchGetItem, Query, PutItem, BatchWriteItem),
+						// Look up by email, link a changed email, erase the links.
+						Items(ItemIdentity, GetItem, BatchGetItem, PutItem, BatchWriteItem),
+						Items(ItemSite, GetItem, BatchGetItem, PutItem),
+						Items(ItemForm, GetItem, BatchGetItem, PutItem, DeleteItem),
+						Items(ItemTemplate, GetItem, BatchGetItem, PutItem, DeleteItem),
+						Items(ItemConfig, GetItem, PutItem),
+						Items(ItemSend, GetItem),
+						Items(ItemIdemKey, PutItem),
+						// The audit log: each change is written under three partitions.
+						Items(ItemAudit, BatchWriteItem, Query),
+						Items(IndexContacts, Query), Items(IndexSites, Query),
+						Items(IndexForms, Query), Items(IndexTemplates, Query),
+					},
+					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true, ManagesUsers: true,
+				},
 			},
 			{
 				Name:        "timers",
@@ -315,7 +420,14 @@ func Load() Catalog {
 				MemoryMB:    256,
 				TimeoutSec:  50,
 				Schedules:   []Schedule{{Name: "timers-tick", Expression: "rate(1 minute)", EverySeconds: 60}},
-				Access:      Access{Table: ReadWrite, SendsTo: []string{EventsQueue}},
+				Access: Access{
+					Items: []ItemAccess{
+						// Read due buckets, delete fired timers.
+						Items(ItemTimer, Query, BatchWriteItem),
+						Items(ItemTimerCursor, GetItem, PutItem),
+					},
+					SendsTo: []string{EventsQueue},
+				},
 			},
 		},
 	}
@@ -377,6 +489,11 @@ func (c Catalog) Validate() error {
 			if r.Auth != Public && r.Auth != Admin {
 				problems = append(problems, fmt.Sprintf("route %q has unknown auth %q", r.Key(), r.Auth))
 			}
+			if _, ok := r.Action.MinRole(); r.Auth == Admin && !ok {
+				// An admin route without a class would be callable by no
+				// one, or (worse, in a careless check) by anyone signed in.
+				problems = append(problems, fmt.Sprintf("admin route %q has no known action class (%q)", r.Key(), r.Action))
+			}
 		}
 		if f.Queue != nil {
 			q, ok := c.QueueByName(f.Queue.Queue)
@@ -389,6 +506,7 @@ func (c Catalog) Validate() error {
 				problems = append(problems, fmt.Sprintf("function %q batch size %d out of range", f.Name, f.Queue.BatchSize))
 			}
 		}
+		problems = append(problems, f.Access.validateItems(f.Name)...)
 		for _, q := range f.Access.SendsTo {
 			if _, ok := c.QueueByName(q); !ok {
 				problems = append(problems, fmt.Sprintf("function %q sends to unknown queue %q", f.Name, q))

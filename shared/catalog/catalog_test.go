@@ -101,3 +101,89 @@ func TestEnvGivesOnlyWhatAccessNames(t *testing.T) {
 		t.Errorf("processor env = %v", env)
 	}
 }
+
+func TestValidateRefusesUnboundedItemAccess(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		item ItemAccess
+		want string
+	}{
+		{"scan", Items(ItemContact, Query, Scan), "Scan cannot be limited"},
+		{"write to an index", Items(IndexContacts, PutItem), "only Query applies"},
+		{"unknown action", Items(ItemSite, Op("DeleteTable")), "unknown DynamoDB action"},
+		{"no actions", Items(ItemSite), "no actions"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Load()
+			c.Functions[0].Access.Items = append(c.Functions[0].Access.Items, tc.item)
+			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Validate = %v, want %q", err, tc.want)
+			}
+		})
+	}
+	// Declaring a kind twice is refused too.
+	c := Load()
+	c.Functions[0].Access.Items = append(c.Functions[0].Access.Items, c.Functions[0].Access.Items[0])
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("duplicate kind: %v", err)
+	}
+}
+
+func TestEveryAdminRouteHasAnActionClass(t *testing.T) {
+	c := Load()
+	f, _ := c.Function("admin")
+	f.Routes = append(f.Routes, Route{Method: "GET", Path: "/v1/new-thing", Auth: Admin})
+	for i := range c.Functions {
+		if c.Functions[i].Name == "admin" {
+			c.Functions[i] = f
+		}
+	}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "no known action class") {
+		t.Fatalf("Validate() = %v, want a complaint about the route without an action class", err)
+	}
+}
+
+func TestRoleTable(t *testing.T) {
+	// The table: viewers read all but exports, marketers also
+	// write and export, only admins manage users and sending settings.
+	want := map[Role]map[Action]bool{
+		RoleNone:     {ActRead: false, ActReadPersonalData: false, ActWrite: false, ActAdminOnly: false},
+		RoleViewer:   {ActRead: true, ActReadPersonalData: false, ActWrite: false, ActAdminOnly: false},
+		RoleMarketer: {ActRead: true, ActReadPersonalData: true, ActWrite: true, ActAdminOnly: false},
+		RoleAdmin:    {ActRead: true, ActReadPersonalData: true, ActWrite: true, ActAdminOnly: true},
+	}
+	for r, acts := range want {
+		for a, ok := range acts {
+			if got := r.Can(a); got != ok {
+				t.Errorf("%q.Can(%q) = %v, want %v", r, a, got, ok)
+			}
+		}
+		if r.Can(Action("made-up")) {
+			t.Errorf("%q may perform an unknown action", r)
+		}
+	}
+	if got := HighestRole([]string{"viewer", "other", "admin", "marketer"}); got != RoleAdmin {
+		t.Errorf("HighestRole = %q, want admin", got)
+	}
+	if got := HighestRole([]string{"staff"}); got != RoleNone {
+		t.Errorf("HighestRole(unknown group) = %q, want none", got)
+	}
+}
+
+func TestAuditedRoutes(t *testing.T) {
+	for _, tc := range []struct {
+		r    Route
+		want bool
+	}{
+		{Route{Method: "GET", Action: ActRead}, false},
+		{Route{Method: "POST", Action: ActRead}, false}, // previews change nothing
+		{Route{Method: "GET", Action: ActAdminOnly}, false},
+		{Route{Method: "GET", Action: ActReadPersonalData}, true},
+		{Route{Method: "PUT", Action: ActWrite}, true},
+		{Route{Method: "DELETE", Action: ActAdminOnly}, true},
+	} {
+		if got := tc.r.Audited(); got != tc.want {
+			t.Errorf("%s %s Audited() = %v, want %v", tc.r.Method, tc.r.Action, got, tc.want)
+		}
+	}
+}

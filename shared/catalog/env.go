@@ -15,6 +15,11 @@ type Resources struct {
 	// SigningSecrets sign email links; PublicBaseURL is where they point.
 	SigningSecrets string
 	PublicBaseURL  string
+	// RateLimitSecret keys the rate-limit counters' hashes.
+	RateLimitSecret string
+	// UserPoolID, UserPoolIssuer and UserPoolClientID: the console's user
+	// pool; empty means only the machine admin token is accepted.
+	UserPoolID, UserPoolIssuer, UserPoolClientID string
 }
 
 // Env is the environment a function gets, in the stack and locally alike:
@@ -24,7 +29,7 @@ func (f Function) Env(r Resources) map[string]string {
 	if r.LogLevel != "" {
 		env[EnvLogLevel] = r.LogLevel
 	}
-	if f.Access.Table != NoTable {
+	if f.Access.UsesTable() {
 		env[EnvTableName] = r.Table
 	}
 	for _, q := range f.Access.SendsTo {
@@ -46,8 +51,16 @@ func (f Function) Env(r Resources) map[string]string {
 	if f.Access.SignsWebhooks {
 		env[EnvWebhookSecret] = r.WebhookSecret
 	}
+	if f.Access.KeysRateLimits {
+		env[EnvRateLimitSecret] = r.RateLimitSecret
+	}
 	if f.ServesAdmin() {
 		env[EnvAdminTokenSHA256] = r.AdminTokenHash
+		env[EnvUserPoolIssuer] = r.UserPoolIssuer
+		env[EnvUserPoolClientID] = r.UserPoolClientID
+	}
+	if f.Access.ManagesUsers {
+		env[EnvUserPoolID] = r.UserPoolID
 	}
 	return env
 }

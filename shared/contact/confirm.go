@@ -17,7 +17,8 @@ func (p *Processor) WithMail(q mail.Queue) *Processor {
 }
 
 // confirmations returns the double opt-in mails a batch calls for: one per
-// form fill that asked for double opt-in while the contact is still pending.
+// form fill that asked for double opt-in while the contact is still pending,
+// unless ingest marked the fill as past its address's daily allowance.
 // The send id is derived from the consent, so a redelivered fill (which the
 // de-dup window drops anyway) or a retried write cannot mail twice.
 func confirmations(working *Profile, fresh []tracking.Message) []mail.Request {
@@ -27,7 +28,7 @@ func confirmations(working *Profile, fresh []tracking.Message) []mail.Request {
 	var out []mail.Request
 	for _, m := range fresh {
 		in := m.Context.Leadflow
-		if in == nil || !in.DoubleOptIn || in.Consent == nil {
+		if in == nil || !in.DoubleOptIn || in.Consent == nil || in.NoConfirmMail {
 			continue
 		}
 		out = append(out, mail.Request{

@@ -149,3 +149,22 @@ func TestDoubleOptInRequestsOneConfirmation(t *testing.T) {
 		t.Errorf("single opt-in sent a confirmation")
 	}
 }
+
+func TestFillPastTheAddressAllowanceMailsNothing(t *testing.T) {
+	// Given a double opt-in fill that ingest marked as past its address's
+	// daily allowance of confirmation mails,
+	st, q, mq := contacttest.New(), &routeQueue{}, &mailQueue{}
+	proc := scoredProcessor(t, st, q).WithMail(mq)
+	consentAt := now.Add(time.Minute)
+	in := &tracking.Internal{FormID: "newsletter", DoubleOptIn: true, NoConfirmMail: true, Consent: &tracking.Consent{Purpose: "newsletter", At: consentAt}}
+	run(t, proc, []tracking.Message{{Type: tracking.TypeIdentify, MessageID: "f1", AnonymousID: "v", Traits: map[string]any{"email": "victim@x.example"}, Timestamp: consentAt,
+		Context: tracking.Context{Leadflow: in}}})
+	// when it is processed, then no mail is requested, and the contact
+	// still waits for a confirmation (the consent is not granted).
+	if len(mq.bodies) != 0 {
+		t.Errorf("confirmation requests %d, want 0", len(mq.bodies))
+	}
+	if p := st.Profile(owner(st, contact.Email, "victim@x.example")); p.Status != "pending" {
+		t.Errorf("status %q, want pending", p.Status)
+	}
+}

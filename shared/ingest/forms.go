@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -27,17 +28,31 @@ type Limiter interface {
 	Allow(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (bool, error)
 }
 
-// FormLimits bound form fills. Per IP stops one sender hammering a form;
-// per site caps what a botnet can push through one form, whatever its IPs.
+// FormLimits bound form fills. Per IP stops one sender hammering a form,
+// and stays far below per site, so one source can never use up a form's
+// budget and lock its real visitors out; per site caps what a botnet can push
+// through one form, whatever its IPs. Per address bounds the double opt-in
+// mails one address gets, whoever posts it and through whichever form, so
+// nobody can use the forms to bomb an inbox (or SES's reputation).
 type FormLimits struct {
 	PerIP   int
 	PerSite int
 	Window  time.Duration
+	// ConfirmPerAddress is how many fills asking for a double opt-in mail an
+	// address may make per ConfirmWindow; later fills are accepted (same
+	// answer) and recorded, but mail nothing. A zero window sets no limit.
+	ConfirmPerAddress int
+	ConfirmWindow     time.Duration
 }
 
-// DefaultFormLimits allow a person a few retries a minute and a busy site
-// five fills a second on one form.
-var DefaultFormLimits = FormLimits{PerIP: 5, PerSite: 300, Window: time.Minute}
+// DefaultFormLimits allow a person a few retries a minute, a busy site five
+// fills a second on one form, and an address three confirmation mails a
+// day (a typo'd first try, a lost mail, one more).
+var DefaultFormLimits = FormLimits{PerIP: 5, PerSite: 300, Window: time.Minute, ConfirmPerAddress: 3, ConfirmWindow: 24 * time.Hour}
+
+// MinLimitSecret is the shortest secret NewForms accepts for keying the
+// rate-limit counters.
+const MinLimitSecret = 32
 
 // FormSiteKey is the queue batch's site key for forms tied to no site.
 const FormSiteKey = "form"
@@ -84,7 +99,11 @@ type FormService struct {
 	forms   *cache[form.Form]
 	limiter Limiter
 	limits  FormLimits
-	log     *slog.Logger
+	// secret keys the counters' hashes of addresses and emails (HMAC), so
+	// the table holds nothing that can be reversed by trying every IPv4
+	// address or a list of emails.
+	secret []byte
+	log    *slog.Logger
 	// refused remembers keys refused in their current window, so a flood
 	// costs this instance no further writes until the window ends.
 	mu      sync.Mutex
@@ -93,7 +112,11 @@ type FormService struct {
 
 // NewForms builds a FormService. Forms are cached for ttl (unknown ids for a
 // tenth of it), like sites: an admin change reaches ingest within ttl.
-func NewForms(svc *Service, forms Forms, limiter Limiter, limits FormLimits, ttl time.Duration, log *slog.Logger) *FormService {
+// limitSecret (at least MinLimitSecret bytes) keys the counters' hashes.
+func NewForms(svc *Service, forms Forms, limiter Limiter, limits FormLimits, limitSecret []byte, ttl time.Duration, log *slog.Logger) (*FormService, error) {
+	if len(limitSecret) < MinLimitSecret {
+		return nil, fmt.Errorf("forms: the rate-limit secret has %d bytes, want at least %d", len(limitSecret), MinLimitSecret)
+	}
 	return &FormService{
 		svc: svc,
 		forms: &cache[form.Form]{
@@ -101,8 +124,9 @@ func NewForms(svc *Service, forms Forms, limiter Limiter, limits FormLimits, ttl
 			ttl: ttl, max: 1000, now: svc.now,
 		},
 		limiter: limiter, limits: limits, log: log,
+		secret:  append([]byte(nil), limitSecret...),
 		refused: map[string]time.Time{},
-	}
+	}, nil
 }
 
 // Form returns the form in effect for an id, through the cache.
@@ -182,6 +206,7 @@ func (s *FormService) Submit(ctx context.Context, c FormCall) (FormResult, error
 		siteKey = FormSiteKey
 	}
 	msgs := sub.Messages()
+	s.limitConfirmations(ctx, f, sub.Email, msgs, now)
 	bodies, err := tracking.EncodeBatches(tracking.Batch{RequestID: c.RequestID, SiteKey: siteKey, ReceivedAt: now, Messages: msgs})
 	if err != nil {
 		return res, fmt.Errorf("encode form %s fill: %w", f.ID, err)
@@ -213,29 +238,85 @@ func (s *FormService) allow(ctx context.Context, f form.Form, ip string, now tim
 	if site == "" {
 		site = FormSiteKey
 	}
+	// Per IP first: a refused source never reaches (and never spends) the
+	// form's own budget.
 	checks := []struct {
 		key   string
 		limit int
 	}{
-		{"form-ip:" + f.ID + ":" + ipKey(ip), s.limits.PerIP},
+		{"form-ip:" + f.ID + ":" + s.keyed("ip", ipKey(ip)), s.limits.PerIP},
 		{"form-site:" + site + ":" + f.ID, s.limits.PerSite},
 	}
 	for _, c := range checks {
-		if s.knownRefused(c.key, now) {
-			return retry, nil
-		}
-		ok, err := s.limiter.Allow(ctx, c.key, c.limit, w, now)
+		ok, err := s.count(ctx, c.key, c.limit, w, now)
 		if err != nil {
 			s.log.ErrorContext(ctx, "rate limiter unavailable; letting the form fill through", "form_id", f.ID, "error", err)
 			return 0, nil
 		}
 		if !ok {
-			s.remember(c.key, windowEnd)
 			s.log.InfoContext(ctx, "form fill rate limited", "form_id", f.ID, "limit", strings.SplitN(c.key, ":", 2)[0])
 			return retry, nil
 		}
 	}
 	return 0, nil
+}
+
+// count counts one hit of key against limit in the window holding now,
+// without a write when this instance already saw the key refused there.
+func (s *FormService) count(ctx context.Context, key string, limit int, w time.Duration, now time.Time) (bool, error) {
+	if s.knownRefused(key, now) {
+		return false, nil
+	}
+	ok, err := s.limiter.Allow(ctx, key, limit, w, now)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		s.remember(key, now.Truncate(w).Add(w))
+	}
+	return ok, nil
+}
+
+// limitConfirmations counts a fill that asks for a double opt-in mail
+// against the address's daily allowance; past it, the fill is still queued
+// (the answer does not change, so a list bomber learns nothing, and the
+// answers are kept) but marked so the contact pipeline sends no mail. The
+// counter is per address across every form: bombing one inbox through many
+// forms costs the same. A limiter failure lets the mail go, as the other
+// limits let the fill through.
+func (s *FormService) limitConfirmations(ctx context.Context, f form.Form, email string, msgs []tracking.Message, now time.Time) {
+	if s.limiter == nil || email == "" || s.limits.ConfirmWindow <= 0 {
+		return
+	}
+	for i := range msgs {
+		in := msgs[i].Context.Leadflow
+		if in == nil || !in.DoubleOptIn || in.Consent == nil {
+			continue
+		}
+		key := "confirm-email:" + s.keyed("email", strings.ToLower(strings.TrimSpace(email)))
+		ok, err := s.count(ctx, key, s.limits.ConfirmPerAddress, s.limits.ConfirmWindow, now)
+		if err != nil {
+			s.log.ErrorContext(ctx, "rate limiter unavailable; letting the confirmation mail go", "form_id", f.ID, "error", err)
+			return
+		}
+		if !ok {
+			in.NoConfirmMail = true
+			s.log.InfoContext(ctx, "confirmation mails to this address used up for today; fill recorded without mail", "form_id", f.ID)
+		}
+		return
+	}
+}
+
+// keyed is a counter's identity for a value (an address, an email): HMAC-
+// SHA256 under the deployment's secret, truncated to 128 bits. Without the
+// secret, a stored key cannot be matched to its value, not even by trying
+// all 2^32 IPv4 addresses. kind separates the uses.
+func (s *FormService) keyed(kind, v string) string {
+	m := hmac.New(sha256.New, s.secret)
+	m.Write([]byte(kind))
+	m.Write([]byte{0})
+	m.Write([]byte(v))
+	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 func (s *FormService) knownRefused(key string, now time.Time) bool {
@@ -256,7 +337,7 @@ func (s *FormService) remember(key string, until time.Time) {
 
 // ipKey is the rate-limit identity of an address: IPv4 whole, IPv6 by its
 // /64 (one host usually holds a whole /64, so a full address would be
-// trivially rotated). It is hashed so no address is stored in clear.
+// trivially rotated). keyed hashes it, so no address is stored in clear.
 func ipKey(ip string) string {
 	parsed := net.ParseIP(strings.TrimSpace(ip))
 	norm := "unknown"
@@ -267,8 +348,7 @@ func ipKey(ip string) string {
 	default:
 		norm = parsed.Mask(net.CIDRMask(64, 128)).String()
 	}
-	sum := sha256.Sum256([]byte(norm))
-	return hex.EncodeToString(sum[:16])
+	return norm
 }
 
 // redirectURL is the thank-you URL, telling a double opt-in page that the

@@ -2,9 +2,13 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +94,12 @@ func newRig(t *testing.T) *rig {
 		now: time.Date(2026, 11, 24, 10, 0, 10, 0, time.UTC)}
 	sites := fakeSites{"site_key_1": {Key: "site_key_1", Name: "s", AllowedOrigins: []string{"https://www.example.com"}}}
 	svc := New(sites, r.queue, time.Minute, func() time.Time { return r.now })
-	r.svc = NewForms(svc, r.forms, r.limiter, FormLimits{PerIP: 2, PerSite: 4, Window: time.Minute}, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var err error
+	r.svc, err = NewForms(svc, r.forms, r.limiter, FormLimits{PerIP: 2, PerSite: 4, Window: time.Minute, ConfirmPerAddress: 2, ConfirmWindow: 24 * time.Hour},
+		[]byte(testLimitSecret), time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return r
 }
 
@@ -114,8 +123,8 @@ func TestSubmitQueuesOneMessage(t *testing.T) {
 	if err != nil || b.SiteKey != FormSiteKey || len(b.Messages) != 2 || b.RequestID != "req-1" {
 		t.Fatalf("batch %+v %v", b, err)
 	}
-	if r.limiter.writes != 2 {
-		t.Errorf("%d limiter writes per fill, want 2 (per IP, per site)", r.limiter.writes)
+	if r.limiter.writes != 3 {
+		t.Errorf("%d limiter writes for a double opt-in fill, want 3 (per IP, per site, per address)", r.limiter.writes)
 	}
 
 	res, err = r.svc.Submit(context.Background(), FormCall{FormID: "bound", ContentType: "application/json", Body: []byte(`{"email":"b@example.com","ok":true}`), Origin: "https://www.example.com"})
@@ -246,6 +255,157 @@ func TestFormCache(t *testing.T) {
 	}
 }
 
+const testLimitSecret = "0123456789abcdef0123456789abcdef-test"
+
+func TestRateLimitKeysAreKeyedHashes(t *testing.T) {
+	// Given two deployments with different secrets and one fill each from
+	// the same address,
+	keysOf := func(secret string) []string {
+		r := newRig(t)
+		svc, err := NewForms(r.svc.svc, r.forms, r.limiter, r.svc.limits, []byte(secret), time.Minute, r.svc.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Submit(context.Background(), call("news", "email=ada@example.com&ok=on")); err != nil {
+			t.Fatal(err)
+		}
+		return keys(r.limiter.counts)
+	}
+	a, b := keysOf(testLimitSecret), keysOf(strings.Repeat("x", MinLimitSecret))
+	// then no key holds the address or email, or their plain SHA-256 (which
+	// anyone can compute for every IPv4 address),
+	plainIP := sha256.Sum256([]byte("198.51.100.7"))
+	plainEmail := sha256.Sum256([]byte("ada@example.com"))
+	for _, k := range a {
+		for _, leak := range []string{"198.51.100", "ada@", hex.EncodeToString(plainIP[:16]), hex.EncodeToString(plainEmail[:16])} {
+			if strings.Contains(k, leak) {
+				t.Errorf("key %q contains %q", k, leak)
+			}
+		}
+	}
+	// and the hashed keys differ between the secrets (the site's does not
+	// hash anything, so it is the same).
+	if len(a) != 3 || len(b) != 3 {
+		t.Fatalf("keys %v and %v: want 3 each (ip, site, address)", a, b)
+	}
+	same := 0
+	for i := range a {
+		if a[i] == b[i] {
+			same++
+		}
+	}
+	if same != 1 {
+		t.Errorf("keys under two secrets %v / %v: want only the per-site key shared", a, b)
+	}
+	// A short secret is refused.
+	r := newRig(t)
+	if _, err := NewForms(r.svc.svc, r.forms, r.limiter, r.svc.limits, []byte("short"), time.Minute, r.svc.log); err == nil {
+		t.Error("a 5-byte secret was accepted")
+	}
+}
+
+func keys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestConfirmationMailsPerAddressPerDay(t *testing.T) {
+	// Given a double opt-in form (2 confirmation mails per address a day in
+	// the rig) and a list bomber posting one victim's address from ever new
+	// IPs, a minute apart (under the per-IP and per-site limits),
+	r := newRig(t)
+	ctx := context.Background()
+	fill := func(i int, email string) tracking.Message {
+		t.Helper()
+		c := call("news", "email="+email+"&ok=on")
+		c.SourceIP = fmt.Sprintf("203.0.113.%d", i)
+		res, err := r.svc.Submit(ctx, c)
+		// then every fill gets the same answer,
+		if err != nil || res.Status != form.StatusPending {
+			t.Fatalf("fill %d: %+v %v", i, res, err)
+		}
+		b, err := tracking.DecodeBatch(r.queue.bodies[len(r.queue.bodies)-1])
+		if err != nil || len(b.Messages) != 2 {
+			t.Fatalf("fill %d: %+v %v", i, b, err)
+		}
+		r.now = r.now.Add(time.Minute)
+		return b.Messages[1]
+	}
+	mailed := 0
+	for i := range 6 {
+		email := "victim@example.com"
+		if i%2 == 1 {
+			email = " Victim@Example.COM" // one address however it is written
+		}
+		in := fill(i, email).Context.Leadflow
+		if in == nil || !in.DoubleOptIn || in.Consent == nil {
+			t.Fatalf("fill %d lost its consent: %+v", i, in)
+		}
+		if !in.NoConfirmMail {
+			mailed++
+		}
+	}
+	// but only the first two ask for a mail,
+	if mailed != 2 {
+		t.Errorf("%d of 6 fills ask for a confirmation mail, want 2", mailed)
+	}
+	// another address is not held back,
+	if in := fill(50, "someone@example.com").Context.Leadflow; in.NoConfirmMail {
+		t.Error("another address was limited")
+	}
+	// a fill without consent asks for no mail and is not counted,
+	before := r.limiter.writes
+	r.svc.Submit(ctx, call("news", "email=victim@example.com"))
+	if r.limiter.writes-before != 2 {
+		t.Errorf("a fill without consent made %d limiter writes, want 2 (per IP, per site)", r.limiter.writes-before)
+	}
+	// and the next day the address gets mail again.
+	r.now = r.now.Add(24 * time.Hour)
+	if in := fill(60, "victim@example.com").Context.Leadflow; in.NoConfirmMail {
+		t.Error("next day: still limited")
+	}
+}
+
+func TestFloodFromOneIPLeavesTheFormOpen(t *testing.T) {
+	// Given the deployed limits and one IP posting a form 200 times in a minute,
+	r := newRig(t)
+	var err error
+	r.svc, err = NewForms(r.svc.svc, r.forms, r.limiter, DefaultFormLimits, []byte(testLimitSecret), time.Minute, r.svc.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	refused := 0
+	for range 200 {
+		if _, err := r.svc.Submit(ctx, call("news", "email=flood@example.com")); errors.Is(err, ErrRateLimited) {
+			refused++
+		}
+	}
+	// then all but the per-IP allowance are refused,
+	if refused != 200-DefaultFormLimits.PerIP {
+		t.Errorf("%d refused, want %d", refused, 200-DefaultFormLimits.PerIP)
+	}
+	// the form's own budget is spent only by the allowed ones,
+	for k, n := range r.limiter.counts {
+		if strings.HasPrefix(k, "form-site:") && n != DefaultFormLimits.PerIP {
+			t.Errorf("site counter %s at %d, want %d", k, n, DefaultFormLimits.PerIP)
+		}
+	}
+	// and a visitor from another address gets through in the same minute.
+	other := call("news", "email=real@example.com&ok=on")
+	other.SourceIP = "192.0.2.44"
+	if res, err := r.svc.Submit(ctx, other); err != nil || res.Status != form.StatusPending {
+		t.Errorf("another IP during the flood: %+v %v", res, err)
+	}
+	if DefaultFormLimits.PerIP*20 > DefaultFormLimits.PerSite {
+		t.Errorf("per IP %d is not far below per site %d: 20 sources could lock a form", DefaultFormLimits.PerIP, DefaultFormLimits.PerSite)
+	}
+}
+
 func TestIPKey(t *testing.T) {
 	if ipKey("2001:db8:0:1::5") != ipKey("2001:db8:0:1:ffff::9") {
 		t.Error("one /64 must share a key")
@@ -253,7 +413,7 @@ func TestIPKey(t *testing.T) {
 	if ipKey("2001:db8:0:1::5") == ipKey("2001:db8:0:2::5") {
 		t.Error("different /64s must not")
 	}
-	if ipKey("192.0.2.1") == ipKey("192.0.2.2") || strings.Contains(ipKey("192.0.2.1"), "192") {
-		t.Error("IPv4 addresses are keyed whole and hashed")
+	if ipKey("192.0.2.1") == ipKey("192.0.2.2") {
+		t.Error("IPv4 addresses are keyed whole")
 	}
 }

@@ -103,9 +103,13 @@ type Internal struct {
 	// Consent is what the person agreed to, when, where.
 	Consent *Consent `json:"consent,omitempty"`
 	// DoubleOptIn leaves a new subscriber pending until they confirm.
-	DoubleOptIn bool     `json:"doubleOptIn,omitempty"`
-	Tags        []string `json:"tags,omitempty"`
-	Lists       []string `json:"lists,omitempty"`
+	DoubleOptIn bool `json:"doubleOptIn,omitempty"`
+	// NoConfirmMail: the address has had its share of double opt-in mails
+	// for now (ingest's per-address limit), so this fill mails nothing;
+	// its consent still waits for a confirmation from an earlier mail.
+	NoConfirmMail bool     `json:"noConfirmMail,omitempty"`
+	Tags          []string `json:"tags,omitempty"`
+	Lists         []string `json:"lists,omitempty"`
 }
 
 // Consent is a record of agreement, kept as evidence.

@@ -1,11 +1,14 @@
 // Package adminfn is the Lambda handler of the admin API. Every route needs
-// the admin bearer token; the function holds only its SHA-256.
+// a bearer token: the machine admin token (the function holds only its
+// SHA-256), which counts as an admin, or a console user's Cognito token,
+// whose groups give the role. Handle checks the role against the catalog's
+// action class of the route, and records every change in the audit log,
+// for all routes in one place (guard.go).
 package adminfn
 
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -17,10 +20,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/audit"
+	"github.com/leadflow/leadflow/shared/auth"
+	"github.com/leadflow/leadflow/shared/auth/jwks"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/httpapi"
@@ -32,6 +39,8 @@ import (
 	"github.com/leadflow/leadflow/shared/site"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/tracking"
+	"github.com/leadflow/leadflow/shared/user"
+	"github.com/leadflow/leadflow/shared/user/cognitodir"
 )
 
 // Config is read from the environment once, at cold start.
@@ -46,7 +55,17 @@ type Config struct {
 	JobsQueueURL, RoutingQueueURL string
 	// SendsQueueURL receives sends from the send API and test sends.
 	SendsQueueURL string
+	// UserPoolID, UserPoolIssuer, UserPoolClientID: the console's user
+	// pool. Without an issuer only the admin token is accepted.
+	UserPoolID, UserPoolIssuer, UserPoolClientID string
+	// ShowTemporaryPasswords returns an invited user's temporary password
+	// instead of Cognito emailing it (local runs: nothing sends mail there).
+	ShowTemporaryPasswords bool
 }
+
+// EnvShowTemporaryPasswords is set by the local runner only; the stack
+// never sets it, so in AWS Cognito emails the invitation.
+const EnvShowTemporaryPasswords = "USERS_SHOW_TEMPORARY_PASSWORD"
 
 // ConfigFromEnv reads the function's settings.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
@@ -65,6 +84,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.JobsQueueURL == "" || c.RoutingQueueURL == "" {
 		return c, fmt.Errorf("admin: %s and %s must be set", catalog.QueueURLEnv(catalog.JobsQueue), catalog.QueueURLEnv(catalog.RoutingQueue))
 	}
+	c.UserPoolID = getenv(catalog.EnvUserPoolID)
+	c.UserPoolIssuer = strings.TrimSuffix(getenv(catalog.EnvUserPoolIssuer), "/")
+	c.UserPoolClientID = getenv(catalog.EnvUserPoolClientID)
+	if (c.UserPoolIssuer == "") != (c.UserPoolClientID == "") {
+		return c, fmt.Errorf("admin: set both %s and %s, or neither", catalog.EnvUserPoolIssuer, catalog.EnvUserPoolClientID)
+	}
+	c.ShowTemporaryPasswords = getenv(EnvShowTemporaryPasswords) == "1"
 	if c.Scoring, err = definitions.Scoring(); err != nil {
 		return c, fmt.Errorf("admin: %w", err)
 	}
@@ -82,6 +108,7 @@ type Store interface {
 	contact.Store
 	site.Store
 	FormStore
+	audit.Log
 	GetProfile(ctx context.Context, id string) (*contact.Profile, error)
 	ListRecentContacts(ctx context.Context, limit int) ([]string, error)
 	Timeline(ctx context.Context, contactIDs []string, before time.Time, limit int) ([]tracking.Message, error)
@@ -104,6 +131,12 @@ type Handler struct {
 	jobs       job.Queue
 	routeQueue routing.Queue
 	sends      mail.Queue // templates.go
+	// verifier checks console users' tokens; nil accepts only the admin token.
+	verifier TokenVerifier
+	// actions are the catalog's admin routes with their action classes (guard.go).
+	actions map[string]catalog.Route
+	audit   audit.Log
+	users   user.Directory // nil: no user pool configured
 }
 
 // New wires the handler with only the clients it uses.
@@ -112,8 +145,18 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	q := sqs.NewFromConfig(awsCfg)
 	// No cache for the model: an admin reads back what it just saved.
 	src := scoring.NewSource(store, cfg.Scoring, 0, nil)
-	return NewWith(store, cfg.TokenHash, log).WithScoring(src, sqsqueue.New(q, cfg.JobsQueueURL), sqsqueue.New(q, cfg.RoutingQueueURL)).
+	h := NewWith(store, cfg.TokenHash, log).WithScoring(src, sqsqueue.New(q, cfg.JobsQueueURL), sqsqueue.New(q, cfg.RoutingQueueURL)).
 		WithSends(sqsqueue.New(q, cfg.SendsQueueURL))
+	if cfg.UserPoolIssuer != "" {
+		h.verifier = &auth.Verifier{
+			Issuer: cfg.UserPoolIssuer, ClientID: cfg.UserPoolClientID,
+			Keys: jwks.New(cfg.UserPoolIssuer+"/.well-known/jwks.json", nil), Leeway: 30 * time.Second,
+		}
+	}
+	if cfg.UserPoolID != "" {
+		h.users = cognitodir.New(cognitoidentityprovider.NewFromConfig(awsCfg), cfg.UserPoolID, cfg.ShowTemporaryPasswords)
+	}
+	return h
 }
 
 // WithScoring gives the handler the scoring model, and the queues that
@@ -125,7 +168,7 @@ func (h *Handler) WithScoring(src *scoring.Source, jobs job.Queue, routes routin
 
 // NewWith builds a handler around a store (tests).
 func NewWith(store Store, tokenHash []byte, log *slog.Logger) *Handler {
-	h := &Handler{store: store, tokenHash: tokenHash, log: log, now: time.Now}
+	h := &Handler{store: store, tokenHash: tokenHash, log: log, now: time.Now, actions: adminRoutes(), audit: store}
 	h.table = h.routes()
 	return h
 }
@@ -138,16 +181,24 @@ type ContactView struct {
 	Events []tracking.Message `json:"events"`
 }
 
-// Handle serves one request.
+// Handle serves one request: who is calling, may their role call this
+// route, the route itself, and the audit record of a change.
 func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-	got := sha256.Sum256([]byte(httpapi.BearerToken(req)))
-	if httpapi.BearerToken(req) == "" || subtle.ConstantTimeCompare(got[:], h.tokenHash) != 1 {
-		return httpapi.Fail(http.StatusUnauthorized, "unauthorized", "admin routes need Authorization: Bearer <admin token>",
-			map[string]string{"WWW-Authenticate": `Bearer realm="leadflow-admin"`}), nil
+	who, denied := h.authenticate(ctx, req)
+	if denied != nil {
+		return *denied, nil
 	}
+	route, denied := h.authorize(who, req.RouteKey)
+	if denied != nil {
+		return *denied, nil
+	}
+	ctx = withPrincipal(ctx, who)
 	resp, err := h.route(ctx, req)
 	if err != nil {
-		return h.fail(ctx, req, err), nil
+		resp = h.fail(ctx, req, err)
+	}
+	if route.Audited() && resp.StatusCode < 400 {
+		h.record(ctx, req, route, who, resp.StatusCode)
 	}
 	return resp, nil
 }
@@ -164,7 +215,7 @@ type routeFunc func(ctx context.Context, req httpapi.Request) (httpapi.Response,
 // package adds its own (contacts.go, sites.go, forms.go, interests.go).
 func (h *Handler) routes() map[string]routeFunc {
 	all := map[string]routeFunc{}
-	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.formRoutes(), h.interestRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes()} {
+	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.formRoutes(), h.interestRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes()} {
 		for k, f := range group {
 			all[k] = f
 		}

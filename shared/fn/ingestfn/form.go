@@ -23,7 +23,7 @@ import (
 
 // newFormService wires form fills: forms from the table (admin API) over
 // the repo's definitions, rate limits counted in the same table.
-func newFormService(svc *ingest.Service, store *dynamo.Store, log *slog.Logger) *ingest.FormService {
+func newFormService(svc *ingest.Service, store *dynamo.Store, limitSecret []byte, log *slog.Logger) *ingest.FormService {
 	repo, err := definitions.Forms()
 	if err != nil {
 		// CI validates every repo form, so this means a broken build; serve
@@ -31,7 +31,13 @@ func newFormService(svc *ingest.Service, store *dynamo.Store, log *slog.Logger) 
 		log.Error("repo form definitions are invalid; serving only admin-API forms", "error", err)
 		repo = nil
 	}
-	return ingest.NewForms(svc, form.NewRegistry(store, repo), store, ingest.DefaultFormLimits, time.Minute, log)
+	forms, err := ingest.NewForms(svc, form.NewRegistry(store, repo), store, ingest.DefaultFormLimits, limitSecret, time.Minute, log)
+	if err != nil {
+		// ConfigFromEnv checked the secret; without one, forms answer 503.
+		log.Error("forms are not configured", "error", err)
+		return nil
+	}
+	return forms
 }
 
 // WithForms sets the form service (tests build one around fakes).

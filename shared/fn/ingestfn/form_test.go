@@ -86,7 +86,10 @@ func formHandler(t *testing.T, limit int) (*ingestfn.Handler, *formTestQueue) {
 			Consent: &form.Consent{Purpose: "marketing", Text: "Send me news", Field: "marketing"}},
 	}
 	log := slog.New(slog.DiscardHandler)
-	fs := ingest.NewForms(svc, forms, &formTestLimiter{n: limit, m: map[string]int{}}, ingest.DefaultFormLimits, time.Minute, log)
+	fs, err := ingest.NewForms(svc, forms, &formTestLimiter{n: limit, m: map[string]int{}}, ingest.DefaultFormLimits, []byte(strings.Repeat("k", ingest.MinLimitSecret)), time.Minute, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return ingestfn.NewWith(svc, log).WithForms(fs), q
 }
 

@@ -26,13 +26,20 @@ import (
 type Config struct {
 	Table    string
 	QueueURL string
+	// RateLimitSecret keys the form rate-limit counters' hashes of IP
+	// addresses and emails.
+	RateLimitSecret []byte
 }
 
 // ConfigFromEnv reads the function's settings.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{Table: getenv(catalog.EnvTableName), QueueURL: getenv(catalog.QueueURLEnv(catalog.EventsQueue))}
+	c := Config{Table: getenv(catalog.EnvTableName), QueueURL: getenv(catalog.QueueURLEnv(catalog.EventsQueue)),
+		RateLimitSecret: []byte(getenv(catalog.EnvRateLimitSecret))}
 	if c.Table == "" || c.QueueURL == "" {
 		return c, fmt.Errorf("ingest: %s and %s must be set", catalog.EnvTableName, catalog.QueueURLEnv(catalog.EventsQueue))
+	}
+	if len(c.RateLimitSecret) < ingest.MinLimitSecret {
+		return c, fmt.Errorf("ingest: %s must hold at least %d characters", catalog.EnvRateLimitSecret, ingest.MinLimitSecret)
 	}
 	return c, nil
 }
@@ -50,7 +57,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	queue := sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL)
 	svc := ingest.New(store, queue, time.Minute, nil)
-	return NewWith(svc, log).WithForms(newFormService(svc, store, log))
+	return NewWith(svc, log).WithForms(newFormService(svc, store, cfg.RateLimitSecret, log))
 }
 
 // NewWith builds a handler around a service (tests, benchmarks).

@@ -1,0 +1,184 @@
+// End-to-end test of the console against the real local stack, driving
+// Debian's Chromium with playwright-core. The Go test TestConsoleEndToEnd
+// (local/runner) starts the stack, makes the users and sends the contact
+// through the tracking API, then runs this with:
+//   CONSOLE_URL       http://127.0.0.1:PORT/console/
+//   MARKETER, VIEWER, ADMIN   "email:password" of a user of each role
+//   CONTACT_EMAIL     a contact the test sent through the tracking API
+//   CHROMIUM          the browser (default /usr/bin/chromium)
+//   ARTIFACTS         where screenshots go (default console/e2e-artifacts)
+// It checks every page with axe-core (no serious or critical violations)
+// and saves a screenshot of each. Exit status 0 only if every step passed.
+import { chromium } from 'playwright-core';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const env = (k, d) => {
+  const v = process.env[k] ?? d;
+  if (v === undefined) throw new Error(`${k} must be set`);
+  return v;
+};
+const base = env('CONSOLE_URL');
+const artifacts = env('ARTIFACTS', join(here, '..', 'e2e-artifacts'));
+mkdirSync(artifacts, { recursive: true });
+const cred = (k) => {
+  const v = env(k);
+  const i = v.indexOf(':');
+  return { email: v.slice(0, i), password: v.slice(i + 1) };
+};
+const contactEmail = env('CONTACT_EMAIL');
+const failures = [];
+const check = (ok, what) => {
+  if (!ok) failures.push(what);
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+};
+
+const browser = await chromium.launch({
+  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+});
+
+async function audit(page, name) {
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  });
+  check(result.length === 0, `axe: no serious violations on ${name}${result.length ? ': ' + result.join('; ') : ''}`);
+}
+
+async function signIn(context, who) {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
+  await page.goto(base);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  return page;
+}
+
+try {
+  // --- marketer: sign in, find the contact, read the score, change the stage.
+  {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page0 = await context.newPage();
+    await page0.goto(base);
+    await page0.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
+    await audit(page0, '01-sign-in');
+    await page0.close();
+
+    const m = cred('MARKETER');
+    const page = await signIn(context, m);
+    check(await page.getByText(m.email).isVisible(), 'the signed-in user is shown');
+    await page.getByRole('heading', { name: 'Contacts' }).waitFor();
+    await page.getByRole('link', { name: contactEmail }).waitFor();
+    await audit(page, '02-contacts');
+
+    await page.getByLabel('Search by').selectOption('email');
+    await page.getByLabel('Email').fill(contactEmail);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: contactEmail }).click();
+    await page.getByRole('heading', { name: contactEmail }).waitFor();
+    await page.getByRole('heading', { name: 'Score explanation' }).waitFor();
+    await page.getByText(/^Total \d+/).waitFor();
+    check(await page.getByRole('heading', { name: 'Timeline' }).isVisible(), 'the contact page shows the timeline');
+    await audit(page, '03-contact');
+
+    await page.getByLabel('New stage').selectOption('mql');
+    await page.getByLabel('Reason').fill('Asked for a demo on the phone');
+    await page.getByRole('button', { name: 'Change stage' }).click();
+    await page.getByText('Stage changed to mql.').waitFor();
+    await page.getByText('Asked for a demo on the phone').first().waitFor();
+    check(true, 'a marketer changes the stage with a reason');
+
+    // The session survives a reload.
+    await page.reload();
+    await page.getByRole('heading', { name: contactEmail }).waitFor();
+    check(true, 'the session survives a reload');
+
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByText('Changed a contact’s stage').first().waitFor();
+    await audit(page, '04-audit');
+    check(!(await page.getByRole('link', { name: 'Users' }).isVisible()), 'a marketer has no Users page');
+
+    // Templates: a broken HTML edit is refused with the problem at its line,
+    // and the preview renders (the saved version, unchanged by the refusal).
+    await page.getByRole('link', { name: 'Templates' }).click();
+    await page.getByRole('link', { name: 'Newsletter welcome' }).click();
+    await page.getByRole('heading', { name: 'Newsletter welcome' }).waitFor();
+    await page.getByLabel('HTML', { exact: true }).fill('<p>Hello</p>\n<p>{{ contact.first_name </p>');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const problem = page.locator('#tpl-html-problems li').first();
+    await problem.waitFor();
+    const problemText = await problem.innerText();
+    check(/^html, line 2, column \d+:/.test(problemText), `the template's problem is shown at its line (${problemText})`);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByTitle('Email preview').waitFor();
+    check((await page.locator('.preview p').first().innerText()).includes('Welcome'), 'the preview shows the rendered subject');
+    await audit(page, '04b-template');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
+    check(true, 'sign-out returns to the sign-in page');
+    await context.close();
+  }
+
+  // --- viewer: no stage form, and the API refuses the change.
+  {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await signIn(context, cred('VIEWER'));
+    await page.getByRole('link', { name: contactEmail }).click();
+    await page.getByRole('heading', { name: contactEmail }).waitFor();
+    check(await page.getByText('Viewers cannot change stages.').isVisible(), 'a viewer is offered no stage change');
+    check(!(await page.getByRole('button', { name: 'Change stage' }).isVisible()), 'a viewer has no Change stage button');
+    const id = decodeURIComponent(page.url().split('/contacts/')[1]);
+    const refused = await page.evaluate(async (contactId) => {
+      const key = Object.keys(localStorage).find((k) => k.endsWith('.idToken'));
+      const res = await fetch(`/v1/contacts/${encodeURIComponent(contactId)}/stage`, {
+        method: 'PUT',
+        headers: { Authorization: `Bearer ${localStorage.getItem(key)}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ stage: 'customer', reason: 'sneaky' }),
+      });
+      return { status: res.status, body: await res.json() };
+    }, id);
+    check(refused.status === 403 && refused.body.error?.code === 'forbidden', `the API refuses a viewer's stage change (got ${refused.status} ${JSON.stringify(refused.body)})`);
+    await audit(page, '05-contact-as-viewer');
+    await context.close();
+  }
+
+  // --- admin: invite a user; the temporary password is shown once.
+  {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await signIn(context, cred('ADMIN'));
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Invite someone' }).waitFor();
+    const invitee = `invited-${Date.now()}@example.test`;
+    await page.getByLabel('Email', { exact: true }).fill(invitee);
+    await page.getByLabel('Role', { exact: true }).selectOption('viewer');
+    await page.getByRole('button', { name: 'Invite' }).click();
+    await page.getByText(`Invited ${invitee} as viewer.`).waitFor();
+    check(await page.locator('code.secret').isVisible(), 'the temporary password is shown');
+    await page.getByRole('cell', { name: invitee }).waitFor();
+    await audit(page, '06-users');
+    await context.close();
+  }
+} catch (err) {
+  failures.push(`step failed: ${err.message.split('\n')[0]}`);
+  console.error(err);
+} finally {
+  await browser.close();
+}
+
+if (failures.length) {
+  console.error(`\n${failures.length} failure(s):\n- ${failures.join('\n- ')}`);
+  process.exit(1);
+}
+console.log('\nconsole end-to-end: all passed');

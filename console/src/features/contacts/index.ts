@@ -1,0 +1,2 @@
+export { ContactsPage } from './routes/ContactsPage';
+export { ContactPage } from './routes/ContactPage';

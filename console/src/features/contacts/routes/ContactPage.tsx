@@ -1,0 +1,162 @@
+import { Link, useParams } from 'react-router';
+import { useContact, useContactScore } from '../api/contacts';
+import { StageForm } from '../components/StageForm';
+import { TagForm } from '../components/TagForm';
+import { ErrorMessage, Loading, PageHeader, StageBadge, formatDate, EmptyState } from '@/components/ui';
+import { useCan } from '@/lib/session';
+import type { TrackedEvent } from '@/types/api';
+
+export function ContactPage() {
+  const { id = '' } = useParams();
+  const c = useContact(id);
+  const score = useContactScore(id);
+  const canWrite = useCan('marketer');
+
+  if (c.isPending) return <Loading />;
+  if (c.error) return <ErrorMessage error={c.error} />;
+  const p = c.data;
+  const traits = Object.entries(p.traits).filter(([k]) => k !== 'email');
+
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <Link to="/contacts">Contacts</Link> / <span>{p.email || p.id}</span>
+      </nav>
+      <PageHeader title={p.email || 'Anonymous visitor'}>
+        <div className="header-facts">
+          <StageBadge stage={p.stage} />
+          {p.score && (
+            <span className="score-pill" aria-label={`Score ${p.score.total}`}>
+              Score <strong>{p.score.total}</strong>
+            </span>
+          )}
+          {p.status && <span className="badge">{p.status}</span>}
+        </div>
+      </PageHeader>
+
+      <div className="grid-2">
+        <section className="card" aria-labelledby="traits-h">
+          <h2 id="traits-h">Profile</h2>
+          <dl className="facts">
+            <dt>First seen</dt>
+            <dd>{formatDate(p.first_seen)}</dd>
+            <dt>Last seen</dt>
+            <dd>{formatDate(p.last_seen)}</dd>
+            <dt>Page views</dt>
+            <dd>{p.page_views}</dd>
+            <dt>Sessions</dt>
+            <dd>{p.sessions}</dd>
+            {p.owner && (
+              <>
+                <dt>Owner</dt>
+                <dd>{p.owner}</dd>
+              </>
+            )}
+            <dt>Tags</dt>
+            <dd>{(p.tags ?? []).length ? (p.tags ?? []).map((t) => <span key={t} className="tag">{t}</span>) : <span className="muted">none</span>}</dd>
+          </dl>
+          <h3>Traits</h3>
+          {traits.length === 0 ? (
+            <p className="muted">No traits yet.</p>
+          ) : (
+            <dl className="facts">
+              {traits.map(([k, v]) => (
+                <div key={k} className="fact-row">
+                  <dt>{k}</dt>
+                  <dd>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd>
+                </div>
+              ))}
+            </dl>
+          )}
+          {canWrite && <TagForm contactId={p.id} />}
+        </section>
+
+        <section className="card" aria-labelledby="score-h">
+          <h2 id="score-h">Score explanation</h2>
+          {score.isPending && <Loading />}
+          <ErrorMessage error={score.error} />
+          {score.data && (
+            <>
+              <p className="score-line">
+                Total <strong>{score.data.score.total}</strong> = fit {score.data.score.fit} + engagement {score.data.score.engagement}
+              </p>
+              {score.data.breakdown.length === 0 ? (
+                <p className="muted">No scoring rule has matched this contact yet.</p>
+              ) : (
+                <table>
+                  <caption className="sr-only">Points by rule</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Rule</th>
+                      <th scope="col">Kind</th>
+                      <th scope="col" className="num">
+                        Points now
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {score.data.breakdown.map((r) => (
+                      <tr key={r.rule_id}>
+                        <td>{r.description || r.rule_id}</td>
+                        <td>{r.kind}</td>
+                        <td className="num">{r.points.toFixed(1)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+              {score.data.history.length > 0 && (
+                <details>
+                  <summary>Every change ({score.data.history.length})</summary>
+                  <ul className="history">
+                    {score.data.history.map((h, i) => (
+                      <li key={i}>
+                        {formatDate(h.at)}: <strong>{h.points > 0 ? `+${h.points}` : h.points}</strong> from {h.rule_id} ({h.event})
+                        {h.capped && ' — capped'}, worth {h.current_points.toFixed(1)} now
+                      </li>
+                    ))}
+                  </ul>
+                </details>
+              )}
+            </>
+          )}
+          <h3>Stage history</h3>
+          {(p.stage_history ?? []).length === 0 ? (
+            <p className="muted">No stage changes yet.</p>
+          ) : (
+            <ul className="history">
+              {[...(p.stage_history ?? [])].reverse().map((s, i) => (
+                <li key={i}>
+                  {formatDate(s.at)}: {s.from || 'none'} → <strong>{s.to}</strong> — {s.reason} <span className="muted">({s.by})</span>
+                </li>
+              ))}
+            </ul>
+          )}
+          {canWrite ? <StageForm contactId={p.id} current={p.stage} /> : <p className="muted small">Viewers cannot change stages.</p>}
+        </section>
+      </div>
+
+      <section className="card" aria-labelledby="timeline-h">
+        <h2 id="timeline-h">Timeline</h2>
+        {p.events.length === 0 ? (
+          <EmptyState title="No events yet">Events appear as the snippet or the tracking API reports what this person does.</EmptyState>
+        ) : (
+          <ol className="timeline">
+            {p.events.map((e) => (
+              <li key={e.messageId}>
+                <time dateTime={e.timestamp}>{formatDate(e.timestamp)}</time> <span className="event-type">{e.type}</span> {describe(e)}
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+    </>
+  );
+}
+
+function describe(e: TrackedEvent): string {
+  if (e.type === 'track') return e.event ?? '';
+  if (e.type === 'page') return e.name || e.context?.page?.title || e.context?.page?.path || e.context?.page?.url || '';
+  if (e.type === 'identify') return Object.keys(e.traits ?? {}).join(', ');
+  return '';
+}

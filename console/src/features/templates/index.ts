@@ -1,0 +1,2 @@
+export { TemplatesPage } from './routes/TemplatesPage';
+export { TemplatePage } from './routes/TemplatePage';

@@ -1,0 +1,177 @@
+// Bodies of the admin API as the Go handlers encode them (shared/fn/adminfn,
+// shared/contact, shared/scoring, shared/user, shared/audit). Written once
+// here; every feature imports them, so a renamed field breaks the build.
+
+export type Role = 'viewer' | 'marketer' | 'admin';
+
+export interface ApiErrorBody {
+  error: { code: string; message: string } & Record<string, unknown>;
+}
+
+export type Stage = 'subscriber' | 'lead' | 'mql' | 'sql' | 'opportunity' | 'customer' | 'disqualified';
+export const STAGES: Stage[] = ['subscriber', 'lead', 'mql', 'sql', 'opportunity', 'customer', 'disqualified'];
+
+export interface StageChange {
+  from: Stage | '';
+  to: Stage;
+  at: string;
+  reason: string;
+  by: string;
+}
+
+export interface Contact {
+  id: string;
+  email?: string;
+  user_id?: string;
+  anonymous_ids: string[];
+  traits: Record<string, unknown>;
+  first_seen: string;
+  last_seen: string;
+  page_views: number;
+  event_count: number;
+  sessions: number;
+  status?: string;
+  tags?: string[];
+  stage?: Stage;
+  stage_history?: StageChange[];
+  owner?: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Score {
+  total: number;
+  fit: number;
+  engagement: number;
+}
+
+export interface TrackedEvent {
+  type: string;
+  messageId: string;
+  event?: string;
+  name?: string;
+  timestamp: string;
+  properties?: Record<string, unknown>;
+  traits?: Record<string, unknown>;
+  context?: { page?: { url?: string; path?: string; title?: string } };
+}
+
+export interface ContactView extends Contact {
+  score?: Score;
+  events: TrackedEvent[];
+}
+
+export interface ContactList {
+  contacts: Contact[];
+  scanned?: number;
+  truncated?: boolean;
+}
+
+export interface RuleScore {
+  rule_id: string;
+  kind: 'fit' | 'engagement';
+  description?: string;
+  points: number;
+}
+
+export interface ScoreHistoryEntry {
+  message_id?: string;
+  rule_id: string;
+  kind: 'fit' | 'engagement';
+  points: number;
+  capped?: boolean;
+  at: string;
+  event: string;
+  current_points: number;
+}
+
+export interface ScoreView {
+  contact_id: string;
+  score: Score;
+  model_version: string;
+  stale: boolean;
+  breakdown: RuleScore[];
+  history: ScoreHistoryEntry[];
+  stage: Stage | '';
+  stage_history: StageChange[] | null;
+  owner?: string;
+  at: string;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  role: Role | '';
+  enabled: boolean;
+  status: string;
+  created_at: string;
+}
+
+export interface Invitation extends User {
+  temporary_password?: string;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actor_id: string;
+  actor: string;
+  role: string;
+  kind: string;
+  action: string;
+  target?: string;
+  status: number;
+  request_id?: string;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  next?: string;
+}
+
+export interface TemplateAddress {
+  name?: string;
+  address: string;
+}
+
+export interface Template {
+  id: string;
+  name: string;
+  kind: string;
+  topic?: string;
+  from: TemplateAddress;
+  reply_to?: string[];
+  subject: string;
+  preheader?: string;
+  html: string;
+  text?: string;
+}
+
+export interface TemplateEntry extends Template {
+  source: string;
+  overrides_repo?: boolean;
+  created_at?: string;
+  updated_at?: string;
+}
+
+export interface TemplateView extends TemplateEntry {
+  warnings: string[];
+}
+
+export interface TemplateProblem {
+  field: string;
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+export interface TemplatePreview {
+  template_id: string;
+  contact_id: string;
+  sample: boolean;
+  subject: string;
+  preheader: string;
+  html: string;
+  text: string;
+  warnings: string[];
+}

@@ -1,0 +1,106 @@
+package catalog
+
+import (
+	"fmt"
+	"slices"
+)
+
+// ItemKind names one kind of item in the table (KEYS.md). A function's
+// Access.Items lists the kinds it touches; shared/store/dynamo maps each
+// kind to its partition-key prefixes, and the stack turns the pair into IAM
+// statements with a dynamodb:LeadingKeys condition, so a function reaches
+// only the items it has a use for. The local runner enforces the same
+// policy, so a declaration that is too narrow fails the local tests rather
+// than production.
+type ItemKind string
+
+// Kinds of items in the table.
+const (
+	ItemContact     ItemKind = "contact"      // C#: profiles and timeline chunks
+	ItemIdentity    ItemKind = "identity"     // I#: user id, anonymous id, email → contact
+	ItemSite        ItemKind = "site"         // S#
+	ItemForm        ItemKind = "form"         // F#: forms set through the admin API
+	ItemRateLimit   ItemKind = "rate-limit"   // RL#: form-fill counters
+	ItemConfig      ItemKind = "config"       // CFG#: runtime definitions (scoring, interests)
+	ItemTimer       ItemKind = "timer"        // T#
+	ItemTimerCursor ItemKind = "timer-cursor" // TIMERCURSOR
+	ItemRoute       ItemKind = "route"        // ROUTE#: routing claims
+	ItemRoundRobin  ItemKind = "round-robin"  // RR#: a team's draw counter
+	ItemSend        ItemKind = "send"         // SEND#
+	ItemIdemKey     ItemKind = "idempotency"  // IK#: send API idempotency keys
+	ItemSuppression ItemKind = "suppression"  // SUP#
+	ItemSendRate    ItemKind = "send-rate"    // RATE#
+	ItemCap         ItemKind = "cap"          // CAP#: frequency caps
+	ItemTemplate    ItemKind = "template"     // TPL#
+	ItemMailStats   ItemKind = "mail-stats"   // MSTAT#: hourly sent/bounce/complaint counters
+	ItemSESEvent    ItemKind = "ses-event"    // SESEVT#: counted SES events
+	ItemSoftBounce  ItemKind = "soft-bounce"  // SOFTB#
+	ItemAudit       ItemKind = "audit"        // AUDIT, AUDIT#: the admin API's audit log
+
+	// Index kinds are partitions of gsi1; the only action on them is Query.
+	IndexContacts  ItemKind = "index:contacts"  // CONTACTS#<shard>
+	IndexSites     ItemKind = "index:sites"     // SITES
+	IndexForms     ItemKind = "index:forms"     // FORMS
+	IndexTemplates ItemKind = "index:templates" // TEMPLATES
+)
+
+// IsIndex reports whether the kind is a gsi1 partition.
+func (k ItemKind) IsIndex() bool { return len(k) > 6 && k[:6] == "index:" }
+
+// Op is a DynamoDB action on items, named as IAM names it. Transactions are
+// authorized per item as their Put, Update, Delete or ConditionCheck.
+type Op string
+
+// The item actions a declaration may name.
+const (
+	GetItem            Op = "GetItem"
+	BatchGetItem       Op = "BatchGetItem"
+	Query              Op = "Query"
+	PutItem            Op = "PutItem"
+	UpdateItem         Op = "UpdateItem"
+	DeleteItem         Op = "DeleteItem"
+	BatchWriteItem     Op = "BatchWriteItem"
+	ConditionCheckItem Op = "ConditionCheckItem"
+	// Scan reads every item whatever its key: IAM's LeadingKeys cannot limit
+	// it, so nothing declares it (nothing scans the table to find work).
+	Scan Op = "Scan"
+)
+
+var itemOps = []Op{GetItem, BatchGetItem, Query, PutItem, UpdateItem, DeleteItem, BatchWriteItem, ConditionCheckItem, Scan}
+
+// ItemAccess lets a function run Ops on the items of one kind.
+type ItemAccess struct {
+	Kind ItemKind
+	Ops  []Op
+}
+
+// Items is shorthand for one declaration.
+func Items(kind ItemKind, ops ...Op) ItemAccess { return ItemAccess{Kind: kind, Ops: ops} }
+
+// UsesTable reports whether the function touches the table at all.
+func (a Access) UsesTable() bool { return len(a.Items) > 0 }
+
+func (a Access) validateItems(fn string) []string {
+	var problems []string
+	seen := map[ItemKind]bool{}
+	for _, it := range a.Items {
+		if seen[it.Kind] {
+			problems = append(problems, fmt.Sprintf("function %q declares %s twice", fn, it.Kind))
+		}
+		seen[it.Kind] = true
+		if len(it.Ops) == 0 {
+			problems = append(problems, fmt.Sprintf("function %q declares %s with no actions", fn, it.Kind))
+		}
+		for _, op := range it.Ops {
+			switch {
+			case !slices.Contains(itemOps, op):
+				problems = append(problems, fmt.Sprintf("function %q: unknown DynamoDB action %q on %s", fn, op, it.Kind))
+			case it.Kind.IsIndex() && op != Query:
+				problems = append(problems, fmt.Sprintf("function %q: %s is an index partition, only Query applies, not %s", fn, it.Kind, op))
+			case op == Scan:
+				problems = append(problems, fmt.Sprintf("function %q: Scan cannot be limited to %s (nothing scans the table)", fn, it.Kind))
+			}
+		}
+	}
+	return problems
+}
