@@ -71,6 +71,21 @@ const (
 	// application on the same account. Unset: the account's rate, read
 	// from SES at each cold start.
 	ctxSESMaxSendRate = "sesMaxSendRate"
+	// ctxTableBilling is "on-demand" (the default) or "provisioned":
+	// provisioned capacity with target-tracking auto-scaling, cheaper than
+	// on-demand above about 29% average utilisation (BENCHMARKS.md,
+	// "Provisioned capacity").
+	ctxTableBilling = "tableBilling"
+)
+
+// Provisioned capacity (-c tableBilling=provisioned): the table and its
+// index each scale reads and writes between these bounds, keeping
+// utilisation near the target; the headroom absorbs bursts while scaling
+// catches up (it reacts in minutes).
+const (
+	provisionedMinCapacity       = 5
+	provisionedMaxCapacity       = 4000
+	provisionedTargetUtilization = 70
 )
 
 // Names shared with the functions and the tests.
@@ -115,6 +130,8 @@ type settings struct {
 	// sesMaxSendRate is SES_MAX_SEND_RATE for functions that send email
 	// ("" leaves it unset).
 	sesMaxSendRate string
+	// provisionedTable bills the table by provisioned, auto-scaled capacity.
+	provisionedTable bool
 }
 
 // NewLeadflowStack builds every resource from catalog.Load(): one Lambda per
@@ -207,10 +224,16 @@ type builder struct {
 }
 
 func (b *builder) addTable() {
+	billing, capacity := awsdynamodb.BillingMode_PAY_PER_REQUEST, (*float64)(nil)
+	if b.cfg.provisionedTable {
+		billing, capacity = awsdynamodb.BillingMode_PROVISIONED, jsii.Number(provisionedMinCapacity)
+	}
 	b.table = awsdynamodb.NewTable(b.stack, jsii.String("Table"), &awsdynamodb.TableProps{
 		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(dynamo.PartitionKey), Type: awsdynamodb.AttributeType_STRING},
 		SortKey:             &awsdynamodb.Attribute{Name: jsii.String(dynamo.SortKey), Type: awsdynamodb.AttributeType_STRING},
-		BillingMode:         awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		BillingMode:         billing,
+		ReadCapacity:        capacity,
+		WriteCapacity:       capacity,
 		TimeToLiveAttribute: jsii.String(ttlAttribute),
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
@@ -226,7 +249,17 @@ func (b *builder) addTable() {
 		// Keys only: profiles are rewritten on every batch, and a projected
 		// copy would double each write; readers fetch items by key instead.
 		ProjectionType: awsdynamodb.ProjectionType_KEYS_ONLY,
+		ReadCapacity:   capacity,
+		WriteCapacity:  capacity,
 	})
+	if b.cfg.provisionedTable {
+		limits := &awsdynamodb.EnableScalingProps{MinCapacity: jsii.Number(provisionedMinCapacity), MaxCapacity: jsii.Number(provisionedMaxCapacity)}
+		target := &awsdynamodb.UtilizationScalingProps{TargetUtilizationPercent: jsii.Number(provisionedTargetUtilization)}
+		b.table.AutoScaleReadCapacity(limits).ScaleOnUtilization(target)
+		b.table.AutoScaleWriteCapacity(limits).ScaleOnUtilization(target)
+		b.table.AutoScaleGlobalSecondaryIndexReadCapacity(jsii.String(gsi1Name), limits).ScaleOnUtilization(target)
+		b.table.AutoScaleGlobalSecondaryIndexWriteCapacity(jsii.String(gsi1Name), limits).ScaleOnUtilization(target)
+	}
 }
 
 func (b *builder) addQueues() {
@@ -1134,6 +1167,13 @@ func readSettings(node constructs.Node) (settings, error) {
 			return cfg, fmt.Errorf("context %s: want a positive number of messages per second, got %q", ctxSESMaxSendRate, v)
 		}
 		cfg.sesMaxSendRate = strconv.FormatFloat(r, 'f', -1, 64)
+	}
+	switch v := contextString(node, ctxTableBilling, "on-demand"); v {
+	case "on-demand":
+	case "provisioned":
+		cfg.provisionedTable = true
+	default:
+		return cfg, fmt.Errorf("context %s: want on-demand or provisioned, got %q", ctxTableBilling, v)
 	}
 	dp, err := strconv.ParseBool(contextString(node, ctxDeletionProtection, "true"))
 	if err != nil {

@@ -303,8 +303,11 @@ func TestLambdaPerCatalogFunction(t *testing.T) {
 		if p["MemorySize"] != float64(f.MemoryMB) || p["Timeout"] != float64(f.TimeoutSec) {
 			t.Errorf("%s: memory %v timeout %v, want %d / %d", f.Name, p["MemorySize"], p["Timeout"], f.MemoryMB, f.TimeoutSec)
 		}
-		if path(p, "LoggingConfig", "LogFormat") != "JSON" || path(p, "LoggingConfig", "ApplicationLogLevel") != "INFO" {
-			t.Errorf("%s: logging config %v, want JSON at INFO", f.Name, p["LoggingConfig"])
+		// SystemLogLevel WARN drops Lambda's START/END/REPORT lines, which
+		// bench/pipeline therefore does not price.
+		if path(p, "LoggingConfig", "LogFormat") != "JSON" || path(p, "LoggingConfig", "ApplicationLogLevel") != "INFO" ||
+			path(p, "LoggingConfig", "SystemLogLevel") != "WARN" {
+			t.Errorf("%s: logging config %v, want JSON at INFO, system WARN", f.Name, p["LoggingConfig"])
 		}
 		// and exactly the environment its Access asks for.
 		vars, _ := path(p, "Environment", "Variables").(map[string]any)
@@ -1551,5 +1554,61 @@ func TestConsoleDistribution(t *testing.T) {
 	tpl.HasResourceProperties(jsii.String("Custom::CDKBucketDeployment"), map[string]any{"DestinationBucketKeyPrefix": "console/"})
 	if s.outputs["ConsoleUrl"] == nil {
 		t.Errorf("output ConsoleUrl missing; have %v", keys(s.outputs))
+	}
+}
+
+func TestTableBilling(t *testing.T) {
+	// Given no context, the table is on-demand with nothing to scale.
+	def := defaultStack(t)
+	for _, tbl := range def.ofType("AWS::DynamoDB::Table") {
+		if tbl.Properties["BillingMode"] != "PAY_PER_REQUEST" {
+			t.Errorf("default billing mode %v, want PAY_PER_REQUEST", tbl.Properties["BillingMode"])
+		}
+	}
+	if n := len(def.ofType("AWS::ApplicationAutoScaling::ScalableTarget")); n != 0 {
+		t.Errorf("on-demand table with %d scalable targets", n)
+	}
+
+	// Given tableBilling=provisioned, the table and its index start at the
+	// minimum capacity, and reads and writes of each scale on utilisation.
+	s := synth(t, map[string]any{ctxTableBilling: "provisioned"}, nil)
+	tables := s.ofType("AWS::DynamoDB::Table")
+	if len(tables) != 1 {
+		t.Fatalf("%d tables", len(tables))
+	}
+	for _, tbl := range tables {
+		if m := tbl.Properties["BillingMode"]; m != nil && m != "PROVISIONED" {
+			t.Errorf("billing mode %v, want PROVISIONED", m)
+		}
+		want := fmt.Sprintf(`{"ReadCapacityUnits":%d,"WriteCapacityUnits":%d}`, provisionedMinCapacity, provisionedMinCapacity)
+		if got := mustJSON(tbl.Properties["ProvisionedThroughput"]); got != want {
+			t.Errorf("table throughput %s, want %s", got, want)
+		}
+		gsis, _ := tbl.Properties["GlobalSecondaryIndexes"].([]any)
+		if len(gsis) != 1 || mustJSON(path(gsis[0], "ProvisionedThroughput")) != want {
+			t.Errorf("index throughput: %s", mustJSON(gsis))
+		}
+	}
+	dims := map[string]bool{}
+	for _, st := range s.ofType("AWS::ApplicationAutoScaling::ScalableTarget") {
+		p := st.Properties
+		if p["MinCapacity"] != float64(provisionedMinCapacity) || p["MaxCapacity"] != float64(provisionedMaxCapacity) {
+			t.Errorf("scalable target %s: min %v max %v", p["ScalableDimension"], p["MinCapacity"], p["MaxCapacity"])
+		}
+		dims[fmt.Sprint(p["ScalableDimension"])] = true
+	}
+	for _, d := range []string{"dynamodb:table:ReadCapacityUnits", "dynamodb:table:WriteCapacityUnits", "dynamodb:index:ReadCapacityUnits", "dynamodb:index:WriteCapacityUnits"} {
+		if !dims[d] {
+			t.Errorf("no scalable target for %s (have %v)", d, dims)
+		}
+	}
+	policies := s.ofType("AWS::ApplicationAutoScaling::ScalingPolicy")
+	if len(policies) != 4 {
+		t.Errorf("%d scaling policies, want 4", len(policies))
+	}
+	for _, p := range policies {
+		if v := path(p.Properties, "TargetTrackingScalingPolicyConfiguration", "TargetValue"); v != float64(provisionedTargetUtilization) {
+			t.Errorf("target utilisation %v, want %d", v, provisionedTargetUtilization)
+		}
 	}
 }

@@ -56,9 +56,14 @@ const (
 	goal = 0.40
 	// platformLogBytes estimates the START, END and REPORT lines Lambda
 	// itself writes per invocation in the text log format (about 75 + 55 +
-	// 170 bytes). They are billed as log ingestion like our own lines but
-	// cannot be measured locally.
+	// 170 bytes). The stack sets every function's system log level to WARN
+	// (infra/stack.go; TestLambdaPerCatalogFunction checks it), which drops
+	// them, so they are priced only with -system-logs.
 	platformLogBytes = 300
+	// espPollsPerMonth is what an idle SQS event source mapping receives in a
+	// month: Lambda's pollers long-poll (20 s), about 5 of them per queue, so
+	// some 3 empty receives a minute each: 5 * 3 * 60 * 24 * 30.
+	espPollsPerMonth = 5 * 3 * 60 * 24 * 30
 	// sqsChunk: SQS bills each 64 KB of a payload as one request.
 	sqsChunk = 64 * 1024
 	// apiChunk: HTTP API meters each 512 KB of a request as one request.
@@ -79,6 +84,7 @@ func main() {
 	flag.StringVar(&pricesPath, "prices", "", "price list (default bench/prices.json in the repo)")
 	flag.DurationVar(&timeout, "timeout", 3*time.Minute, "how long to wait for the processor to apply every event")
 	seed := flag.Uint64("seed", 1, "workload seed")
+	flag.BoolVar(&systemLogs, "system-logs", false, "price Lambda's START/END/REPORT lines (a stack without SystemLogLevel WARN)")
 	strict := flag.Bool("strict", false, "fail when a visitor ends up split over several contacts")
 	flag.Parse()
 	sc.Seed, sc.Timeout = *seed, timeout
@@ -1241,6 +1247,9 @@ type line struct {
 }
 
 // bill prices a run, item by item.
+// systemLogs prices Lambda's own log lines (-system-logs).
+var systemLogs bool
+
 func bill(r *result, pb priceBook) []line {
 	n := float64(r.Events)
 	var lines []line
@@ -1256,14 +1265,13 @@ func bill(r *result, pb priceBook) []line {
 		gbs := r.Busy[fn].Seconds() * float64(r.MemoryMB[fn]) / 1024
 		addLine(fmt.Sprintf("Lambda %s duration (%d MB)", fn, r.MemoryMB[fn]), gbs, "GB-s", "lambda_gb_second", "upper bound: local x86 wall time")
 	}
-	var send, recv, empty, del, other float64
+	var send, recv, del, other float64
 	var wcuR, wcuE, rcuR, rcuE float64
 	for k, o := range r.Ops {
 		switch {
 		case k.Service == "SQS" && k.Operation == "SendMessage":
 			send += float64(o.SQSBilled)
 		case k.Service == "SQS" && k.Operation == "ReceiveMessage":
-			empty += float64(o.EmptyReceives)
 			recv += float64(o.SQSBilled - o.EmptyReceives)
 		case k.Service == "SQS" && strings.HasPrefix(k.Operation, "DeleteMessage"):
 			del += float64(o.SQSBilled)
@@ -1275,7 +1283,8 @@ func bill(r *result, pb priceBook) []line {
 	}
 	addLine("SQS SendMessage (64 KB chunks)", send, "request", "sqs_request", "measured")
 	addLine("SQS ReceiveMessage with messages (64 KB chunks)", recv, "request", "sqs_request", "measured")
-	addLine("SQS ReceiveMessage, empty polls", empty, "request", "sqs_request", "local poller; Lambda's ESM differs")
+	// Empty receives are not per event: Lambda's pollers make them whether
+	// events flow or not (a fixed cost per queue, printed apart by report).
 	addLine("SQS DeleteMessageBatch", del, "request", "sqs_request", "measured")
 	if other > 0 {
 		addLine("SQS other", other, "request", "sqs_request", "measured")
@@ -1296,7 +1305,9 @@ func bill(r *result, pb priceBook) []line {
 		invocations += float64(v)
 	}
 	addLine("CloudWatch Logs, handler lines", logBytes, "byte", "cloudwatch_logs_ingested_gb", "measured (slog bytes)")
-	addLine("CloudWatch Logs, Lambda START/END/REPORT", invocations*platformLogBytes, "byte", "cloudwatch_logs_ingested_gb", fmt.Sprintf("estimate: %d B per invocation", platformLogBytes))
+	if systemLogs {
+		addLine("CloudWatch Logs, Lambda START/END/REPORT", invocations*platformLogBytes, "byte", "cloudwatch_logs_ingested_gb", fmt.Sprintf("estimate: %d B per invocation", platformLogBytes))
+	}
 	addLine("SES emails", 0, "email", "ses_email", "none sent by this pipeline")
 	return lines
 }
@@ -1398,13 +1409,19 @@ func report(out io.Writer, r *result, pb priceBook) {
 		verdict = fmt.Sprintf("OVER by $%.4f", t-goal)
 	}
 	fmt.Fprintf(out, "TOTAL $%.4f per million events; goal $%.2f: %s\n", t, goal, verdict)
-	without := t
-	for _, l := range lines {
-		if strings.HasPrefix(l.Item, "SQS ReceiveMessage, empty") {
-			without -= l.PerM
+	var empty int64
+	for k, o := range r.Ops {
+		if k.Service == "SQS" && k.Operation == "ReceiveMessage" {
+			empty += o.EmptyReceives
 		}
 	}
-	fmt.Fprintf(out, "      $%.4f without the local poller's empty receives\n", without)
+	fmt.Fprintf(out, "Not per event, so not in the total: the queue's empty receives, a fixed cost per queue. Lambda's\n"+
+		"event source mapping makes about %d a month per queue (%.2f $ a month per queue at $%.2f per million\n"+
+		"requests), whatever the traffic; the local poller made %d during this run, which it polls differently.\n",
+		espPollsPerMonth, float64(espPollsPerMonth)*pb.unit("sqs_request"), pb.unit("sqs_request")*1e6, empty)
+	if !systemLogs {
+		fmt.Fprintln(out, "Lambda's START/END/REPORT lines are not priced: the stack sets the system log level to WARN (-system-logs prices them).")
+	}
 }
 
 func printBill(out io.Writer, lines []line) {
@@ -1498,7 +1515,8 @@ What these figures are, and are not:
   not a per-event one.
 - HTTP API: requests are metered in 512 KB units; CORS preflights are not sent here
   (analytics.js posts text/plain), and a browser that sends them adds requests.
-- Lambda's own START/END/REPORT log lines are estimated, not measured.
+- Lambda's own START/END/REPORT log lines are dropped by the stack's system log level
+  (WARN); with -system-logs they are estimated (300 B per invocation), not measured.
 `)
 }
 

@@ -18,12 +18,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 	"github.com/leadflow/leadflow/shared/site"
 )
 
@@ -141,11 +141,11 @@ type Consent struct {
 var ErrNotFound = errors.New("form not found")
 
 var (
-	idPattern        = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-	fieldNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,63}$`)
-	traitPattern     = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
-	tagPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9_:.-]{0,63}$`)
-	purposePattern   = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)
+	idPattern        = lazyregexp.New(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	fieldNamePattern = lazyregexp.New(`^[A-Za-z][A-Za-z0-9_-]{0,63}$`)
+	traitPattern     = lazyregexp.New(`^[a-z][a-z0-9_]{0,63}$`)
+	tagPattern       = lazyregexp.New(`^[a-z0-9][a-z0-9_:.-]{0,63}$`)
+	purposePattern   = lazyregexp.New(`^[a-z][a-z0-9_-]{0,63}$`)
 )
 
 // reservedField reports whether a name is one of the extra keys every

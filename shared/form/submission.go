@@ -13,7 +13,6 @@ import (
 	"mime/multipart"
 	"net/mail"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -426,9 +426,9 @@ func checkbox(vs []string) (bool, error) {
 
 // numberPattern is a plain decimal: no hex, exponents, Inf or NaN, which
 // ParseFloat would accept but no person types into a number field.
-var numberPattern = regexp.MustCompile(`^[-+]?[0-9]{1,30}(?:\.[0-9]{1,30})?$`)
+var numberPattern = lazyregexp.New(`^[-+]?[0-9]{1,30}(?:\.[0-9]{1,30})?$`)
 
-var telPattern = regexp.MustCompile(`^\+?[0-9 ()./-]+(?:\s*(?:x|ext\.?)\s*[0-9]+)?$`)
+var telPattern = lazyregexp.New(`^\+?[0-9 ()./-]+(?:\s*(?:x|ext\.?)\s*[0-9]+)?$`)
 
 func digits(s string) int {
 	n := 0

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -35,7 +35,7 @@ type Rules struct {
 	Rules []Rule `json:"rules"`
 }
 
-var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+var namePattern = lazyregexp.New(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 // Validate reports every problem with a rule set; the admin API and the
 // repo's definitions both go through it.

@@ -11,9 +11,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 )
 
 // Kinds of mail. Transactional mail (double opt-in confirmations, receipts)
@@ -173,7 +174,7 @@ const (
 )
 
 // SES allows tag values of letters, digits and _-.@ only.
-var tagUnsafe = regexp.MustCompile(`[^A-Za-z0-9_.@-]`)
+var tagUnsafe = lazyregexp.New(`[^A-Za-z0-9_.@-]`)
 
 // TagValue makes a value SES will accept in a message tag.
 func TagValue(v string) string {

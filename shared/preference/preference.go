@@ -9,11 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -43,7 +43,7 @@ type Topic struct {
 
 // topicID is the template package's topic rule, so any topic a template can
 // name can be listed here.
-var topicID = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)
+var topicID = lazyregexp.New(`^[a-z][a-z0-9_-]{0,63}$`)
 
 // ValidateTopics reports every problem of a topic list at once.
 func ValidateTopics(ts []Topic) error {

@@ -16,9 +16,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -92,7 +92,7 @@ const (
 	maxEventLen        = 200
 )
 
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+var idPattern = lazyregexp.New(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 // ValidationError lists every problem with a model, so one round trip through
 // the admin API (or one CI run) shows them all.

@@ -3,9 +3,10 @@ package scoring
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 )
 
 // Routing assigns an owner when a contact reaches a stage (MQL by default):
@@ -144,7 +145,7 @@ func (r Routing) Assign(f Facts, next func(team string) (int64, error)) (Assignm
 	return a, nil
 }
 
-var countryPattern = regexp.MustCompile(`^[A-Za-z]{2}$`)
+var countryPattern = lazyregexp.New(`^[A-Za-z]{2}$`)
 
 const maxTeamMembers = 200
 

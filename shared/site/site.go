@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 )
 
 // Site is a website registered with Leadflow.
@@ -36,7 +37,7 @@ type Store interface {
 	ListSites(ctx context.Context) ([]Site, error)
 }
 
-var keyPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
+var keyPattern = lazyregexp.New(`^[A-Za-z0-9_-]{8,64}$`)
 
 // Validate reports what is wrong with a site definition, or nil.
 func (s Site) Validate() error {

@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 )
 
 // Kinds of template. Marketing mail needs consent and carries the
@@ -43,8 +44,8 @@ const (
 )
 
 var (
-	idPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-	topicPattern = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)
+	idPattern    = lazyregexp.New(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	topicPattern = lazyregexp.New(`^[a-z][a-z0-9_-]{0,63}$`)
 )
 
 // Template is one email template. Its JSON is the format of the repo's

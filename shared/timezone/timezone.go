@@ -18,7 +18,6 @@ package timezone
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +27,8 @@ import (
 	// (and be dropped at ingest). The system's copy is still preferred where
 	// one exists. About 450 KB per binary.
 	_ "time/tzdata"
+
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 )
 
 // maxName bounds a zone name (the longest IANA name has 32 characters).
@@ -35,14 +36,14 @@ const maxName = 64
 
 // offset is a fixed offset as clients write it: an optional GMT/UTC/UT
 // prefix, a sign, hours, and optional minutes with or without a colon.
-var offset = regexp.MustCompile(`^(?i:GMT|UTC|UT)?\s?([+-])(\d{1,2})(?::?(\d{2}))?$`)
+var offset = lazyregexp.New(`^(?i:GMT|UTC|UT)?\s?([+-])(\d{1,2})(?::?(\d{2}))?$`)
 
 // canonicalOffset is the stored form of an offset with no Etc zone.
-var canonicalOffset = regexp.MustCompile(`^UTC[+-]\d{2}:\d{2}$`)
+var canonicalOffset = lazyregexp.New(`^UTC[+-]\d{2}:\d{2}$`)
 
 // ianaName is the shape of a tz database name; it keeps file paths
 // ("../x") and odd input away from time.LoadLocation.
-var ianaName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$`)
+var ianaName = lazyregexp.New(`^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$`)
 
 // notZones are names time.LoadLocation accepts that name no place: the
 // machine's own zone, and files of the tz database that are not zones.

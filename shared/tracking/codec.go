@@ -48,7 +48,7 @@ func EncodeBatches(b Batch) ([]string, error) {
 }
 
 func encodeBatch(b Batch) (string, error) {
-	raw, err := json.Marshal(b)
+	raw, err := marshalBatch(b)
 	if err != nil {
 		return "", fmt.Errorf("encode batch: %w", err)
 	}

@@ -39,6 +39,7 @@ func FuzzDecodeBatch(f *testing.F) {
 		if err != nil {
 			return
 		}
+		checkMarshalBatch(t, b)
 		bodies, err := EncodeBatches(b)
 		if err != nil {
 			t.Fatalf("a decoded batch does not encode: %v", err)
@@ -63,4 +64,14 @@ func FuzzDecodeBatch(f *testing.F) {
 			t.Fatalf("messages changed on the way:\n%s\n%s", want, have)
 		}
 	})
+}
+
+// checkMarshalBatch checks that marshalBatch writes b exactly as json.Marshal.
+func checkMarshalBatch(t *testing.T, b Batch) {
+	t.Helper()
+	want, wantErr := json.Marshal(b)
+	got, err := marshalBatch(b)
+	if (err == nil) != (wantErr == nil) || string(got) != string(want) {
+		t.Fatalf("marshalBatch differs from json.Marshal:\n%s (%v)\n%s (%v)", got, err, want, wantErr)
+	}
 }

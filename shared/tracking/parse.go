@@ -102,7 +102,23 @@ type wireMessage struct {
 // every message has a messageId, a corrected timestamp, receivedAt, and a
 // truncated IP. Any invalid message rejects the whole request, so nothing of
 // a bad batch is ever stored.
+//
+// A well-formed request is decoded in one pass over its bytes (decode.go).
+// Anything that pass is not sure of, every invalid request among it, is
+// parsed again by parseExact, the encoding/json reading that defines
+// Parse's results and error messages: errors are rare, and one definition
+// of them is easier to keep right than two.
 func Parse(r Request) (Parsed, error) {
+	if p, ok := parseFast(r); ok {
+		return p, nil
+	}
+	return parseExact(r)
+}
+
+// parseExact is Parse by encoding/json: the reference the single-pass
+// decoder must agree with (FuzzParse checks it does), and the path of every
+// request it declines.
+func parseExact(r Request) (Parsed, error) {
 	if len(r.Body) == 0 {
 		return Parsed{}, errorf("invalid_body", "request body is empty")
 	}
@@ -303,6 +319,11 @@ const UserHashKey = "user_hash"
 // a credential of the call, not a fact about the person, so it is never
 // stored. A non-string value counts as no hash.
 func userHash(integrations json.RawMessage, traits ...map[string]any) string {
+	return takeUserHash(integrationsHash(integrations), traits...)
+}
+
+// integrationsHash is the user hash in integrations.Leadflow, or "".
+func integrationsHash(integrations json.RawMessage) string {
 	var hash string
 	var opts map[string]json.RawMessage
 	if json.Unmarshal(integrations, &opts) == nil {
@@ -318,6 +339,12 @@ func userHash(integrations json.RawMessage, traits ...map[string]any) string {
 			}
 		}
 	}
+	return hash
+}
+
+// takeUserHash removes the hash from the trait maps and returns the call's
+// hash: the one from integrations when given, else the first in traits.
+func takeUserHash(hash string, traits ...map[string]any) string {
 	for _, t := range traits {
 		if v, ok := t[UserHashKey]; ok {
 			if s, ok := v.(string); ok && hash == "" {
@@ -353,6 +380,12 @@ func (m *Message) setTimes(w wireMessage, batchSentAt *time.Time) error {
 	if err != nil {
 		return errorf("invalid_timestamp", "sentAt: %v", err)
 	}
+	m.applyTimes(ts, orig, sent, batchSentAt)
+	return nil
+}
+
+// applyTimes sets the message's times from the client's (nil when absent).
+func (m *Message) applyTimes(ts, orig, sent, batchSentAt *time.Time) {
 	if sent == nil {
 		sent = batchSentAt
 	}
@@ -377,7 +410,6 @@ func (m *Message) setTimes(w wireMessage, batchSentAt *time.Time) error {
 	if m.Timestamp.After(m.ReceivedAt.Add(MaxClockAhead)) || m.Timestamp.Before(m.ReceivedAt.Add(-MaxClockBehind)) {
 		m.Timestamp = m.ReceivedAt
 	}
-	return nil
 }
 
 // The window an event's timestamp may lie in around the time it is received;
@@ -407,6 +439,11 @@ func parseOptionalTime(raw json.RawMessage) (*time.Time, error) {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return nil, fmt.Errorf("must be an ISO-8601 string")
 	}
+	return parseTimeString(s)
+}
+
+// parseTimeString reads a client's time; "" is none.
+func parseTimeString(s string) (*time.Time, error) {
 	if s == "" {
 		return nil, nil
 	}

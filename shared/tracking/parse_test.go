@@ -1,6 +1,7 @@
 package tracking
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -257,15 +258,37 @@ func TestReferrerHost(t *testing.T) {
 	}
 }
 
-// FuzzParse checks that no input panics, and that whatever is accepted
-// satisfies the invariants the processor relies on.
+// FuzzParse checks that no input panics, that whatever is accepted
+// satisfies the invariants the processor relies on, and that Parse (the
+// single-pass decoder, falling back to encoding/json) answers exactly as
+// parseExact does: the same messages, or the same error.
+//
+//	go test ./shared/tracking/ -run '^$' -fuzz FuzzParse -fuzztime 60s
 func FuzzParse(f *testing.F) {
+	for _, typ := range []string{"", "track", "page", "identify"} {
+		for _, body := range parseSeeds {
+			f.Add(typ, body)
+		}
+	}
 	f.Add("", `{"batch":[{"type":"track","event":"e","anonymousId":"a"}]}`)
 	f.Add("track", `{"userId":"u","event":"x","timestamp":"2026-01-01T00:00:00Z","context":{"ip":"1.2.3.4"}}`)
 	f.Add("", `{"sentAt":"2026-01-01","batch":[{"type":"identify","userId":1,"traits":{"email":"a@b.c"}}]}`)
 	f.Add("page", `{"anonymousId":"a","timestamp":"0001-01-01T00:00:00Z","sentAt":"9999-12-31T23:59:59Z"}`)
 	f.Fuzz(func(t *testing.T, typ, body string) {
-		p, err := Parse(Request{Type: typ, Body: []byte(body), ReceivedAt: received})
+		req := Request{Type: typ, Body: []byte(body), ReceivedAt: received, SourceIP: "198.51.100.7"}
+		p, err := Parse(req)
+		want, wantErr := parseExact(req)
+		if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Fatalf("Parse error %v, parseExact error %v", err, wantErr)
+		}
+		if !reflect.DeepEqual(p, want) {
+			g, _ := json.Marshal(p)
+			w, _ := json.Marshal(want)
+			t.Fatalf("Parse and parseExact differ:\n%s\n%s\n%+v\n%+v", g, w, p, want)
+		}
+		if err == nil {
+			checkMarshalBatch(t, Batch{RequestID: "r<&>", SiteKey: "k", ReceivedAt: received, Messages: p.Messages})
+		}
 		if err != nil {
 			var te *Error
 			if !errors.As(err, &te) || te.Code == "" || te.Message == "" {

@@ -2,11 +2,12 @@ package tracking
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 )
 
 const (
@@ -21,7 +22,7 @@ const (
 // but a tag in a name or job title is an injection attempt, not data, so it
 // is refused at the door. Event properties are not checked: search queries
 // and page content legitimately carry such text.
-var markup = regexp.MustCompile(`(?i)<\s*[a-z/!?]|javascript\s*:`)
+var markup = lazyregexp.New(`(?i)<\s*[a-z/!?]|javascript\s*:`)
 
 // ValidateTraits reports the first problem with a traits object: too many
 // keys, long keys or values, markup, too deep, or an invalid email.

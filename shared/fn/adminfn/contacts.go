@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/httpapi"
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -317,7 +317,7 @@ func (h *Handler) patchContact(ctx context.Context, req httpapi.Request) (httpap
 	return httpapi.JSON(http.StatusOK, normalize(p), nil), nil
 }
 
-var tagPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 _:.-]{0,63}$`)
+var tagPattern = lazyregexp.New(`^[A-Za-z0-9][A-Za-z0-9 _:.-]{0,63}$`)
 
 func (h *Handler) addTags(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 	var in struct {

@@ -1,0 +1,171 @@
+// Command coldstart measures each function's cold start against a
+// hello-world Go Lambda built the same way, side by side in one run.
+//
+//	go run ./bench/coldstart [-runs 40] [-only ingest,processor]
+//
+// Every function is built as the stack builds it (linux, CGO off, -tags
+// lambda.norpc, -trimpath, -ldflags '-s -w'; for this machine's arch), with
+// the environment the catalog gives it. A stub Lambda Runtime API on
+// loopback answers the first /next with an error, so the runtime exits
+// right after init: the time from exec to exit is the process start, the
+// Go runtime and package initialisation, and the function's own init
+// (configuration, AWS clients). AWS calls go to the same stub (it answers
+// 400 at once), so an init that calls AWS shows as one loopback round trip,
+// less than it costs on Lambda. Runs are interleaved (hello, f1, f2, ...,
+// hello, f1, ...) so the machine's load hits all alike; the median of each
+// and its ratio to hello world are printed.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/leadflow/leadflow/shared/catalog"
+)
+
+func main() {
+	runs := flag.Int("runs", 40, "starts per function")
+	only := flag.String("only", "", "comma-separated functions (default: all in the catalog)")
+	flag.Parse()
+	if err := run(*runs, *only); err != nil {
+		fmt.Fprintln(os.Stderr, "coldstart:", err)
+		os.Exit(1)
+	}
+}
+
+type binary struct {
+	name, path string
+	env        []string
+	size       int64
+	times      []time.Duration
+}
+
+func run(runs int, only string) error {
+	dir, err := os.MkdirTemp("", "coldstart")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	// The stub: the Runtime API's /next fails (the runtime exits); anything
+	// else, AWS API calls included, gets a 400 at once.
+	var nexts atomic.Int64
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/runtime/invocation/next") {
+			nexts.Add(1)
+			http.Error(w, `{"errorMessage":"coldstart bench: exit"}`, http.StatusInternalServerError)
+			return
+		}
+		http.Error(w, `{"__type":"ValidationException","message":"coldstart bench"}`, http.StatusBadRequest)
+	}))
+	addr := ln.Addr().String()
+
+	res := catalog.Resources{
+		Table: "leadflow", QueueURLs: map[string]string{}, AdminTokenHash: strings.Repeat("a", 64),
+		EventBusName: "leadflow", SESConfigSet: "leadflow", LogLevel: "INFO",
+		WebhookURLs: "https://example.test/hook", WebhookSecret: strings.Repeat("w", 32),
+		SigningSecrets: strings.Repeat("s", 32), PublicBaseURL: "https://example.test",
+	}
+	cat := catalog.Load()
+	for _, q := range cat.Queues {
+		res.QueueURLs[q.Name] = "http://" + addr + "/000000000000/" + q.Name
+	}
+	common := []string{
+		"AWS_LAMBDA_RUNTIME_API=" + addr, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDCOLDSTART",
+		"AWS_SECRET_ACCESS_KEY=coldstart", "AWS_ENDPOINT_URL=http://" + addr, "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_LAMBDA_FUNCTION_NAME=coldstart", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256", "HOME=" + dir, "PATH=" + os.Getenv("PATH"),
+	}
+	bins := []*binary{{name: "hello world", env: common}}
+	if err := build(dir, "./bench/coldstart/hello", bins[0]); err != nil {
+		return err
+	}
+	var want []string
+	if only != "" {
+		want = strings.Split(only, ",")
+	}
+	for _, f := range cat.Functions {
+		if want != nil && !slices.Contains(want, f.Name) {
+			continue
+		}
+		b := &binary{name: f.Name, env: slices.Clone(common)}
+		for k, v := range f.Env(res) {
+			b.env = append(b.env, k+"="+v)
+		}
+		if err := build(dir, "./functions/"+f.Name, b); err != nil {
+			return err
+		}
+		bins = append(bins, b)
+	}
+
+	fmt.Printf("%d starts each, interleaved, %s/%s, %d cores, load average %s\n", runs, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadavg())
+	for i := 0; i < runs; i++ {
+		for _, b := range bins {
+			before := nexts.Load()
+			cmd := exec.Command(b.path)
+			cmd.Env = b.env
+			start := time.Now()
+			out, _ := cmd.CombinedOutput() // exits non-zero by design
+			took := time.Since(start)
+			if nexts.Load() == before {
+				return fmt.Errorf("%s exited before asking for an event: %s", b.name, out)
+			}
+			b.times = append(b.times, took)
+		}
+	}
+	base := median(bins[0].times)
+	fmt.Printf("%-12s %10s %10s %10s %8s %10s\n", "function", "median", "p10", "p90", "× hello", "binary")
+	for _, b := range bins {
+		m := median(b.times)
+		fmt.Printf("%-12s %10s %10s %10s %7.2f× %8.1f MB\n", b.name, round(m), round(pct(b.times, 10)), round(pct(b.times, 90)),
+			float64(m)/float64(base), float64(b.size)/1e6)
+	}
+	fmt.Printf("load average after: %s\n", loadavg())
+	return nil
+}
+
+func build(dir, pkg string, b *binary) error {
+	b.path = filepath.Join(dir, strings.ReplaceAll(b.name, " ", "-"))
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", b.path, pkg)
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build %s: %v\n%s", pkg, err, out)
+	}
+	st, err := os.Stat(b.path)
+	if err != nil {
+		return err
+	}
+	b.size = st.Size()
+	return nil
+}
+
+func median(ts []time.Duration) time.Duration { return pct(ts, 50) }
+
+func pct(ts []time.Duration, p int) time.Duration {
+	s := slices.Clone(ts)
+	slices.Sort(s)
+	return s[(len(s)-1)*p/100]
+}
+
+func round(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
