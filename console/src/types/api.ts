@@ -31,6 +31,8 @@ export interface Contact {
   event_count: number;
   sessions: number;
   status?: string;
+  consents?: Consent[];
+  unsubscribed_topics?: string[];
   tags?: string[];
   stage?: Stage;
   stage_history?: StageChange[];
@@ -54,6 +56,32 @@ export interface TrackedEvent {
   properties?: Record<string, unknown>;
   traits?: Record<string, unknown>;
   context?: { page?: { url?: string; path?: string; title?: string } };
+}
+
+/** A record of consent given (shared/tracking Consent). */
+export interface Consent {
+  purpose: string;
+  text?: string;
+  at: string;
+  page?: string;
+  ip?: string;
+  source?: string;
+}
+
+/** One page of GET /v1/contacts/{id}/timeline, newest first. */
+export interface TimelinePage {
+  contact_id: string;
+  events: TrackedEvent[];
+  /** Pass as ?before= for the next (older) page; absent on the last page. */
+  next_before?: string;
+}
+
+/** DELETE /v1/contacts/{id}. */
+export interface Erasure {
+  erased: boolean;
+  contact_id: string;
+  contact_ids: string[];
+  items_deleted: number;
 }
 
 export interface ContactView extends Contact {

@@ -1,6 +1,6 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useApi } from '@/lib/session';
-import type { ContactList, ContactView, ScoreView, Stage, Contact } from '@/types/api';
+import type { ContactList, ContactView, ScoreView, Stage, Contact, TimelinePage, Erasure } from '@/types/api';
 
 export type SearchBy = 'email' | 'tag' | 'trait' | 'recent';
 
@@ -34,7 +34,7 @@ export function useContactSearch(s: ContactSearch) {
 
 export function useContact(id: string) {
   const api = useApi();
-  return useQuery({ queryKey: ['contact', id], queryFn: () => api<ContactView>(`/v1/contacts/${encodeURIComponent(id)}`, { query: { events: '25' } }) });
+  return useQuery({ queryKey: ['contact', id], queryFn: () => api<ContactView>(`/v1/contacts/${encodeURIComponent(id)}`, { query: { events: '1' } }) });
 }
 
 export function useContactScore(id: string) {
@@ -57,5 +57,61 @@ export function useAddTag(id: string) {
   return useMutation({
     mutationFn: (tag: string) => api<Contact>(`/v1/contacts/${encodeURIComponent(id)}/tags`, { method: 'POST', body: { tags: [tag] } }),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['contact', id] }),
+  });
+}
+
+export const TIMELINE_PAGE = 25;
+
+/** The contact's timeline, newest first, a page at a time (cursor: next_before). */
+export function useTimeline(id: string) {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: ['contact', id, 'timeline'],
+    queryFn: ({ pageParam }) =>
+      api<TimelinePage>(`/v1/contacts/${encodeURIComponent(id)}/timeline`, { query: { limit: String(TIMELINE_PAGE), before: pageParam } }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_before,
+  });
+}
+
+/** Unsubscribes from all marketing: the admin API only sets status to "unsubscribed". */
+export function useUnsubscribe(id: string) {
+  const api = useApi();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api<Contact>(`/v1/contacts/${encodeURIComponent(id)}`, { method: 'PATCH', body: { status: 'unsubscribed' } }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: ['contact', id] }),
+  });
+}
+
+/** Fetches the contact's export and hands it to the browser as a JSON file. */
+export function useExport(id: string) {
+  const api = useApi();
+  return useMutation({
+    mutationFn: async () => {
+      const data = await api<unknown>(`/v1/contacts/${encodeURIComponent(id)}/export`);
+      const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `contact-${id}.json`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      // Revoke later: some browsers start the download after click returns.
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    },
+  });
+}
+
+/** Erases the contact and everything merged into it; the cached copies go too. */
+export function useErase(id: string) {
+  const api = useApi();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api<Erasure>(`/v1/contacts/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+    onSuccess: () => {
+      qc.removeQueries({ queryKey: ['contact', id] });
+      return qc.invalidateQueries({ queryKey: ['contacts'] });
+    },
   });
 }

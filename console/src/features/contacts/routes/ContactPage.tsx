@@ -2,9 +2,10 @@ import { Link, useParams } from 'react-router';
 import { useContact, useContactScore } from '../api/contacts';
 import { StageForm } from '../components/StageForm';
 import { TagForm } from '../components/TagForm';
-import { ErrorMessage, Loading, PageHeader, StageBadge, formatDate, EmptyState } from '@/components/ui';
+import { Timeline } from '../components/Timeline';
+import { ContactActions } from '../components/ContactActions';
+import { ErrorMessage, Loading, PageHeader, StageBadge, formatDate } from '@/components/ui';
 import { useCan } from '@/lib/session';
-import type { TrackedEvent } from '@/types/api';
 
 export function ContactPage() {
   const { id = '' } = useParams();
@@ -136,27 +137,52 @@ export function ContactPage() {
         </section>
       </div>
 
+      <div className="grid-2">
+        <section className="card" aria-labelledby="consent-h">
+          <h2 id="consent-h">Consent</h2>
+          {(p.consents ?? []).length === 0 ? (
+            <p className="muted">No consent recorded. Consent comes from the person: a form or a confirmation link.</p>
+          ) : (
+            <table>
+              <caption className="sr-only">Consent records</caption>
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Purpose</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">Wording</th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...(p.consents ?? [])].reverse().map((k, i) => (
+                  <tr key={i}>
+                    <td>
+                      <time dateTime={k.at}>{formatDate(k.at)}</time>
+                    </td>
+                    <td>{k.purpose}</td>
+                    <td>
+                      {k.source || '—'}
+                      {k.page && <div className="muted small">{k.page}</div>}
+                    </td>
+                    <td>{k.text || '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          {(p.unsubscribed_topics ?? []).length > 0 && <p className="small">Unsubscribed from topics: {(p.unsubscribed_topics ?? []).join(', ')}</p>}
+        </section>
+
+        <section className="card" aria-labelledby="actions-h">
+          <h2 id="actions-h">Actions</h2>
+          <ContactActions contact={p} />
+        </section>
+      </div>
+
       <section className="card" aria-labelledby="timeline-h">
         <h2 id="timeline-h">Timeline</h2>
-        {p.events.length === 0 ? (
-          <EmptyState title="No events yet">Events appear as the snippet or the tracking API reports what this person does.</EmptyState>
-        ) : (
-          <ol className="timeline">
-            {p.events.map((e) => (
-              <li key={e.messageId}>
-                <time dateTime={e.timestamp}>{formatDate(e.timestamp)}</time> <span className="event-type">{e.type}</span> {describe(e)}
-              </li>
-            ))}
-          </ol>
-        )}
+        <Timeline contactId={p.id} />
       </section>
     </>
   );
-}
-
-function describe(e: TrackedEvent): string {
-  if (e.type === 'track') return e.event ?? '';
-  if (e.type === 'page') return e.name || e.context?.page?.title || e.context?.page?.path || e.context?.page?.url || '';
-  if (e.type === 'identify') return Object.keys(e.traits ?? {}).join(', ');
-  return '';
 }
