@@ -168,6 +168,27 @@ try {
     check(await page.locator('code.secret').isVisible(), 'the temporary password is shown');
     await page.getByRole('cell', { name: invitee }).waitFor();
     await audit(page, '06-users');
+
+    // Export downloads the contact's JSON; erase needs the email typed,
+    // then the contact is gone from the API.
+    await page.getByRole('link', { name: 'Contacts' }).click();
+    await page.getByRole('link', { name: contactEmail }).click();
+    await page.getByRole('heading', { name: contactEmail }).waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export as JSON' }).click()]);
+    const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    check(exported.contact?.email === contactEmail && exported.events.length > 0, `the export downloads the contact's JSON (${download.suggestedFilename()})`);
+    const erase = page.getByRole('button', { name: 'Erase contact' });
+    check(await erase.isDisabled(), 'erase is disabled before the email is typed');
+    await page.getByLabel(`Type ${contactEmail} to confirm`).fill(contactEmail);
+    await audit(page, '07-contact-as-admin');
+    await erase.click();
+    await page.getByRole('heading', { name: 'Contacts' }).waitFor();
+    const left = await page.evaluate(async (email) => {
+      const key = Object.keys(localStorage).find((k) => k.endsWith('.idToken'));
+      const res = await fetch(`/v1/contacts?email=${encodeURIComponent(email)}`, { headers: { Authorization: `Bearer ${localStorage.getItem(key)}` } });
+      return (await res.json()).contacts?.length;
+    }, contactEmail);
+    check(left === 0, `an admin erases the contact after typing its email (found ${left} after)`);
     await context.close();
   }
 } catch (err) {

@@ -19,8 +19,8 @@ import (
 // console.e2e.mjs signs in per role, finds the contact sent here through
 // the tracking API, reads its score explanation, changes its stage as a
 // marketer, is refused as a viewer in the UI and at the API, invites a
-// user as an admin, runs axe-core on every page and saves screenshots in
-// console/e2e-artifacts/.
+// user, exports and then erases the contact as an admin, runs axe-core on
+// every page and saves screenshots in console/e2e-artifacts/.
 func TestConsoleEndToEnd(t *testing.T) {
 	root, err := localaws.RepoRoot()
 	if err != nil {
