@@ -79,6 +79,7 @@ func run(runs int, only string) error {
 		EventBusName: "leadflow", SESConfigSet: "leadflow", LogLevel: "INFO",
 		WebhookURLs: "https://example.test/hook", WebhookSecret: strings.Repeat("w", 32),
 		SigningSecrets: strings.Repeat("s", 32), PublicBaseURL: "https://example.test",
+		RateLimitSecret: strings.Repeat("r", 32),
 	}
 	cat := catalog.Load()
 	for _, q := range cat.Queues {

@@ -389,23 +389,59 @@ func TestPacingKeepsToTheRate(t *testing.T) {
 }
 
 func TestPacerStopsAtTheDeadline(t *testing.T) {
-	rate := &memRate{count: map[int64]int{}}
-	p := NewPacer(rate, 2)
-	deadline := time.Now().Add(1500 * time.Millisecond)
-	got := 0
-	for {
-		n, _, err := p.Take(context.Background(), 10, deadline)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-		got += n
+	// The deadline is the last moment a send may start: a second that
+	// begins before it still gives its tokens. On the wall clock the count
+	// depended on where in a second the test began, so the clock here moves
+	// only when the pacer sleeps.
+	for _, tc := range []struct {
+		name  string
+		start time.Duration // into the second
+		want  int
+	}{
+		{"from a second's start", 0, 4},                    // seconds 0 and 1; 2 begins after the deadline
+		{"from mid-second", 600 * time.Millisecond, 6},     // seconds 0, 1 and 2 (2.0 < 2.1)
+		{"near a second's end", 950 * time.Millisecond, 4}, // 0 is past its edge: 1 and 2
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rate := &memRate{count: map[int64]int{}}
+			p := NewPacer(rate, 2)
+			clock := &steppedClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC).Add(tc.start)}
+			p.now, p.sleep = clock.now, clock.sleep
+			deadline := clock.t.Add(1500 * time.Millisecond)
+			got := 0
+			for {
+				n, _, err := p.Take(context.Background(), 10, deadline)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n == 0 {
+					break
+				}
+				got += n
+			}
+			if got != tc.want {
+				t.Errorf("took %d tokens before a deadline 1.5 s away at 2/s, want %d", got, tc.want)
+			}
+			for sec, n := range rate.count {
+				if n > 2 {
+					t.Errorf("second %d gave %d tokens, limit 2", sec, n)
+				}
+			}
+		})
 	}
-	if got < 2 || got > 4 {
-		t.Errorf("took %d tokens in 1.5 s at 2/s", got)
+}
+
+// steppedClock stands still until the one goroutine using it sleeps, so
+// pacing is tested by what it decides, not by how busy the machine is.
+type steppedClock struct{ t time.Time }
+
+func (c *steppedClock) now() time.Time { return c.t }
+
+func (c *steppedClock) sleep(ctx context.Context, d time.Duration) error {
+	if d > 0 {
+		c.t = c.t.Add(d)
 	}
+	return ctx.Err()
 }
 
 type brokenRate struct{}

@@ -320,3 +320,18 @@ func TestUnmatchedRouteAnswersTheErrorShape(t *testing.T) {
 		t.Errorf("%d %s", resp.StatusCode, resp.Body)
 	}
 }
+
+// The error page's back link is the browser's Referer, which a hostile page
+// controls: a quote in it must not end the href attribute.
+func TestFormErrorPageEscapesTheBackLink(t *testing.T) {
+	h, _ := formHandler(t, 5)
+	ev := formEvent("POST", "news", "application/x-www-form-urlencoded", "email=ada@example.com",
+		map[string]string{"Accept": "text/html", "Referer": `https://www.example.com/x?a="><script>alert(1)</script>`})
+	resp, err := h.Handle(context.Background(), ev)
+	if err != nil || resp.StatusCode != 400 {
+		t.Fatalf("%d %v %s", resp.StatusCode, err, resp.Body)
+	}
+	if strings.Contains(resp.Body, `"><script>`) || !strings.Contains(resp.Body, `href="https://www.example.com/x?a=&#34;&gt;&lt;script&gt;`) {
+		t.Errorf("back link not escaped:\n%s", resp.Body)
+	}
+}

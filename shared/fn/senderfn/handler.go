@@ -5,6 +5,7 @@ package senderfn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -115,19 +116,13 @@ type Handler struct {
 }
 
 // New wires the handler with only the clients it uses: DynamoDB, SQS (for
-// re-queued sends) and SES. The send rate is read from SES once, here.
+// re-queued sends) and SES. It makes no AWS call: the send rate is read
+// from SES by the pacer on the first batch (see accountRate), so a cold
+// start does not wait on GetAccount.
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	ses := sesmailer.NewClient(awsCfg)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	account, accountErr := sesmailer.AccountRate(ctx, ses)
-	rate, source := SendRate(account, accountErr, cfg.MaxSendRate, cfg.Settings.MaxSendRate)
-	attrs := []any{"max_send_rate", rate, "source", source}
-	if accountErr != nil {
-		attrs = append(attrs, "get_account_error", accountErr.Error())
-	}
-	log.Info("send rate", attrs...)
+	fallback, _ := SendRate(0, errAccountNotRead, cfg.MaxSendRate, cfg.Settings.MaxSendRate)
 	signer, _ := token.NewSigner(cfg.Secrets...) // checked by ConfigFromEnv
 	reg, _ := definitions.Reader(store)          // checked in ConfigFromEnv
 	p := &mail.Pipeline{
@@ -142,13 +137,37 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		Templates:       definitions.CompiledTemplates(reg),
 		Mailer:          sesmailer.New(ses),
 		Requeue:         sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL),
-		Pacer:           mail.NewPacer(store, rate),
+		Pacer:           mail.NewReadingPacer(store, fallback, accountRate(ses, cfg, log)),
 		Circuit:         NewCircuit(store, cfg.Settings.CircuitBreaker, time.Minute, log),
 		ConfirmTemplate: contact.ConfirmTemplate,
 		InDoubtAfter:    cfg.InDoubtAfter,
 		Log:             log,
 	}
 	return NewWith(p, log)
+}
+
+// accountReadTimeout bounds the quota read on the first batch; the SDK
+// retries within it (its standard retryer: 3 attempts with back-off).
+const accountReadTimeout = 5 * time.Second
+
+var errAccountNotRead = errors.New("SES GetAccount not read yet")
+
+// accountRate reads the account's SES maximum send rate for the pacer and
+// applies the configured caps (SendRate). A failed read is logged and
+// returned: the pacer stays on the fallback rate and asks again later.
+func accountRate(ses sesmailer.AccountAPI, cfg Config, log *slog.Logger) mail.RateReader {
+	return func(ctx context.Context) (float64, error) {
+		ctx, cancel := context.WithTimeout(ctx, accountReadTimeout)
+		defer cancel()
+		account, err := sesmailer.AccountRate(ctx, ses)
+		rate, source := SendRate(account, err, cfg.MaxSendRate, cfg.Settings.MaxSendRate)
+		if err != nil {
+			log.WarnContext(ctx, "send rate", "max_send_rate", rate, "source", source, "get_account_error", err.Error())
+			return 0, err
+		}
+		log.InfoContext(ctx, "send rate", "max_send_rate", rate, "source", source)
+		return rate, nil
+	}
 }
 
 // NewWith builds a handler around a pipeline (tests).
