@@ -844,7 +844,7 @@ func (d *fastDecoder) unescape(start, j int) (string, bool) {
 		case 't':
 			buf = append(buf, '\t')
 		case 'u':
-			r := hex4s(s, j+2)
+			r := hex4(s, j+2)
 			if r < 0 {
 				return "", false
 			}
@@ -854,7 +854,7 @@ func (d *fastDecoder) unescape(start, j int) (string, bool) {
 				if j+6 > len(s) || s[j] != '\\' || s[j+1] != 'u' {
 					return "", false
 				}
-				lo := hex4s(s, j+2)
+				lo := hex4(s, j+2)
 				if lo < 0xdc00 || lo >= 0xe000 {
 					return "", false
 				}
@@ -871,26 +871,6 @@ func (d *fastDecoder) unescape(start, j int) (string, bool) {
 		j += 2
 	}
 	return "", false
-}
-
-func hex4s(s string, i int) int {
-	if i+4 > len(s) {
-		return -1
-	}
-	v := 0
-	for _, c := range []byte(s[i : i+4]) {
-		switch {
-		case c >= '0' && c <= '9':
-			v = v<<4 | int(c-'0')
-		case c >= 'a' && c <= 'f':
-			v = v<<4 | int(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			v = v<<4 | int(c-'A'+10)
-		default:
-			return -1
-		}
-	}
-	return v
 }
 
 // foldsTo reports whether key matches one of names only up to case, as

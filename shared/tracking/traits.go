@@ -176,13 +176,14 @@ func scanJSON(b []byte) (deepest int, loneSurrogate bool) {
 	return deepest, loneSurrogate
 }
 
-// hex4 reads the four hex digits at b[i:], or -1.
-func hex4(b []byte, i int) int {
+// hex4 reads the four hex digits at b[i:], or -1; the raw body and the
+// single-pass decoder's strings share it.
+func hex4[T string | []byte](b T, i int) int {
 	if i+4 > len(b) {
 		return -1
 	}
 	v := 0
-	for _, c := range b[i : i+4] {
+	for _, c := range []byte(b[i : i+4]) {
 		switch {
 		case c >= '0' && c <= '9':
 			v = v<<4 | int(c-'0')
