@@ -46,6 +46,7 @@ type Processor struct {
 	engine    func(context.Context) (*scoring.Engine, error)
 	routes    routing.Queue
 	mail      mail.Queue
+	reactors  []Reactor
 }
 
 // WithInterests sets where interest rules come from (read once per batch).
@@ -195,6 +196,12 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 		}(cid)
 	}
 	wg.Wait()
+	if err := p.flush(ctx); err != nil {
+		// The profiles are committed: a retry would find only duplicates
+		// and not react again, so failing the batch cannot restore buffered
+		// counts. Flushed reactors are at most once; say so loudly.
+		p.log.ErrorContext(ctx, "flush reactors", "error", err)
+	}
 	for _, in := range inputs {
 		if failed[in.ID] {
 			out.Failed = append(out.Failed, in.ID)
@@ -249,6 +256,16 @@ func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile,
 		// the sender never delivers a send id twice.
 		if err := p.requestConfirmations(ctx, working, fresh); err != nil {
 			return 0, 0, conflicts, err
+		}
+		if len(p.reactors) > 0 {
+			var before *Profile
+			if prof.Version > 0 {
+				before = prof
+			}
+			c := &Change{Before: before, After: working, Events: fresh, Scores: changes, Commit: commit, Now: p.now()}
+			if err := p.react(ctx, c); err != nil {
+				return 0, 0, conflicts, err
+			}
 		}
 		err = p.store.SaveProfile(ctx, working)
 		if err == nil {

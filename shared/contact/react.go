@@ -1,0 +1,83 @@
+package contact
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// Change is one contact's update in one processor pass, shown to reactors
+// before it commits.
+type Change struct {
+	// Before is the profile as read (nil for a new contact); reactors must
+	// not modify it.
+	Before *Profile
+	// After is the working profile about to be saved. A reactor may set the
+	// fields it owns (segment memberships, active journey runs, windowed
+	// counters): they are saved in the same profile write, at no extra cost.
+	After *Profile
+	// Events are the messages applied in this pass (duplicates removed).
+	Events []tracking.Message
+	// Scores are the score changes the events caused.
+	Scores []scoring.Change
+	// Commit names this write; side effects keyed by it stay idempotent when
+	// a failed profile write runs the reactors again.
+	Commit Commit
+	Now    time.Time
+}
+
+// A Reactor reacts to contact changes in the pass that made them (segment
+// membership, journey triggers and goals, report counters), so nothing has to
+// scan contacts later. React runs before the profile write, which is the
+// commit point: a reactor's side effects must be idempotent by Change.Commit
+// (or by ids derived from the change), because a conflict or a crash runs it
+// again with the same change. An error fails the contact's inputs, which are
+// retried.
+type Reactor interface {
+	React(ctx context.Context, c *Change) error
+}
+
+// ReactorFunc adapts a function to Reactor.
+type ReactorFunc func(ctx context.Context, c *Change) error
+
+// React calls f.
+func (f ReactorFunc) React(ctx context.Context, c *Change) error { return f(ctx, c) }
+
+// A Flusher is a Reactor that buffers per invocation (report counters
+// summed over a whole batch, so many events cost one write) and writes once
+// after every contact of the batch was processed. Flush runs after the
+// profiles committed, so what it writes is at most once: a failed flush is
+// logged, not retried (a redelivered batch holds only duplicates).
+type Flusher interface {
+	Reactor
+	Flush(ctx context.Context) error
+}
+
+// WithReactors adds reactors, called in order for every contact change.
+func (p *Processor) WithReactors(rs ...Reactor) *Processor {
+	p.reactors = append(p.reactors, rs...)
+	return p
+}
+
+func (p *Processor) react(ctx context.Context, c *Change) error {
+	for _, r := range p.reactors {
+		if err := r.React(ctx, c); err != nil {
+			return fmt.Errorf("react to %s: %w", c.After.ID, err)
+		}
+	}
+	return nil
+}
+
+func (p *Processor) flush(ctx context.Context) error {
+	for _, r := range p.reactors {
+		if f, ok := r.(Flusher); ok {
+			if err := f.Flush(ctx); err != nil {
+				return fmt.Errorf("flush: %w", err)
+			}
+		}
+	}
+	return nil
+}

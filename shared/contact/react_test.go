@@ -1,0 +1,83 @@
+package contact_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/contact/contacttest"
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// recorder keeps every change it sees and counts flushes.
+type recorder struct {
+	mu      sync.Mutex
+	changes []contact.Change
+	flushes int
+	fail    error
+}
+
+func (r *recorder) React(_ context.Context, c *contact.Change) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changes = append(r.changes, *c)
+	// A reactor may set fields of the working profile: they are saved.
+	c.After.Tags = append(c.After.Tags, "reacted")
+	return r.fail
+}
+
+func (r *recorder) Flush(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.flushes++
+	return nil
+}
+
+func TestReactorsSeeEachChangeBeforeItCommits(t *testing.T) {
+	st := contacttest.New()
+	rec := &recorder{}
+	proc := contact.NewProcessor(st, quiet(), func() time.Time { return now }).WithReactors(rec)
+	in := input("sqs-1", msg(tracking.TypePage, "m1", "anon-1", ""), msg(tracking.TypeTrack, "m2", "anon-1", ""))
+	if _, err := proc.Process(context.Background(), []contact.Input{in}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.changes) != 1 || rec.flushes != 1 {
+		t.Fatalf("changes %d flushes %d, want one change (one contact) and one flush", len(rec.changes), rec.flushes)
+	}
+	c := rec.changes[0]
+	if c.Before != nil || len(c.Events) != 2 || c.Commit.ID == 0 || !c.Now.Equal(now) {
+		t.Fatalf("change %+v", c)
+	}
+	cid := contact.AnonymousContactID("anon-1")
+	if p := st.Profile(cid); p == nil || len(p.Tags) != 1 || p.Tags[0] != "reacted" {
+		t.Fatalf("the reactor's edit to the working profile was not saved: %+v", p)
+	}
+
+	// The next pass sees the saved profile as Before; a redelivery of the
+	// same batch applies nothing and so reacts to nothing.
+	if _, err := proc.Process(context.Background(), []contact.Input{in, input("sqs-2", msg(tracking.TypePage, "m3", "anon-1", ""))}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.changes) != 2 || rec.changes[1].Before == nil || len(rec.changes[1].Events) != 1 || rec.changes[1].Events[0].MessageID != "m3" {
+		t.Fatalf("second pass: %d changes, last %+v", len(rec.changes), rec.changes[len(rec.changes)-1])
+	}
+}
+
+func TestAFailingReactorFailsOnlyItsContactsInputs(t *testing.T) {
+	st := contacttest.New()
+	rec := &recorder{fail: errors.New("membership store down")}
+	proc := contact.NewProcessor(st, quiet(), func() time.Time { return now }).WithReactors(rec)
+	out, err := proc.Process(context.Background(), []contact.Input{input("sqs-1", msg(tracking.TypePage, "m1", "anon-1", ""))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Failed) != 1 || out.Failed[0] != "sqs-1" {
+		t.Fatalf("failed %v, want the input retried", out.Failed)
+	}
+	if p := st.Profile(contact.AnonymousContactID("anon-1")); p != nil {
+		t.Fatalf("profile committed although its reactor failed: %+v", p)
+	}
+}
