@@ -263,7 +263,7 @@ func BenchmarkIngestHandler(b *testing.B) {
 	h := ingestfn.NewWith(
 		ingest.New(sites{writeKey: {Key: writeKey, Name: "Acme", AllowedOrigins: []string{origin}}}, q, time.Minute, nil),
 		slog.New(slog.NewJSONHandler(logs, nil)))
-	invoke := lambda.NewHandler(h.Handle)
+	invoke := lambda.NewHandler(h)
 	ctx := context.Background()
 	check := func(out []byte) {
 		var resp events.APIGatewayV2HTTPResponse
