@@ -12,8 +12,8 @@ import (
 func sampleEvent() []byte {
 	ev := events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: "POST /v1/batch", RawPath: "/v1/batch", RawQueryString: "a=1&b=%C3%A9",
-		Cookies: []string{"s=1", "t=2"},
-		Headers: map[string]string{"content-type": "text/plain", "origin": "https://x.test", "user-agent": "Mozilla/5.0 \"quoted\" é"},
+		Cookies:               []string{"s=1", "t=2"},
+		Headers:               map[string]string{"content-type": "text/plain", "origin": "https://x.test", "user-agent": "Mozilla/5.0 \"quoted\" é"},
 		QueryStringParameters: map[string]string{"a": "1", "b": "é"},
 		PathParameters:        map[string]string{"formId": "demo"},
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
