@@ -566,6 +566,8 @@ func (p *Profile) clone() *Profile {
 	c.Interests = maps.Clone(p.Interests)
 	c.StageHistory = slices.Clone(p.StageHistory)
 	c.Score = p.Score.Clone()
+	c.Segments = slices.Clone(p.Segments)
+	c.SegmentCounters = p.SegmentCounters.Clone()
 	return &c
 }
 

@@ -265,3 +265,15 @@ func (c Counters) oldestIn(key string, today int32, days int) (int32, bool) {
 	}
 	return 0, false
 }
+
+// Clone copies the counters deeply.
+func (c Counters) Clone() Counters {
+	if c == nil {
+		return nil
+	}
+	out := make(Counters, len(c))
+	for k, v := range c {
+		out[k] = slices.Clone(v)
+	}
+	return out
+}

@@ -667,3 +667,22 @@ func containsFold(s, sub string) bool {
 	}
 	return false
 }
+
+// List is a static list's definition (definitions/lists/<id>.json): its
+// members are added through the API, by import, or by a form.
+type List struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// Validate implements definition.Validator.
+func (l List) Validate() error {
+	if !ValidID(l.ID) {
+		return fmt.Errorf("%w: list id %q: lowercase letters, digits, - and _, up to %d", ErrInvalid, l.ID, maxIDLen)
+	}
+	if strings.TrimSpace(l.Name) == "" || len(l.Name) > 200 {
+		return fmt.Errorf("%w: list name is required (up to 200 bytes)", ErrInvalid)
+	}
+	return nil
+}
