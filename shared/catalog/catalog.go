@@ -236,10 +236,20 @@ func Load() Catalog {
 						// Profiles (batch read, conditional put), timeline chunks
 						// (put), recent history for scoring (query).
 						Items(ItemContact, BatchGetItem, PutItem, Query),
-						Items(ItemDefinition, GetItem), // scoring model, interest rules (cached)
-						Items(ItemConfig, GetItem),     // the same, saved before the registry
+						// Scoring model, interest rules, segments (cached; the
+						// segments are listed: gsi1 query and batch get).
+						Items(ItemDefinition, GetItem, BatchGetItem),
+						Items(ItemConfig, GetItem), // the same, saved before the registry
+						// Segments: the live set (listed once a minute), the
+						// member index and its exact counts (transactions of
+						// a conditional put or delete and a counter update),
+						// and recheck timers for time-based exits.
+						Items(IndexDefinitions, Query),
+						Items(ItemMember, PutItem, DeleteItem),
+						Items(ItemMemberCount, UpdateItem),
+						Items(ItemTimer, PutItem),
 					},
-					SendsTo: []string{RoutingQueue, SendsQueue},
+					SendsTo: []string{RoutingQueue, SendsQueue}, PutsEvents: true,
 				},
 			},
 			{

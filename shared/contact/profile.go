@@ -196,6 +196,12 @@ func (p *Profile) ApplyChecked(msgs []tracking.Message, now time.Time, rules int
 }
 
 func (p *Profile) applyOne(m tracking.Message, rules interest.Rules) {
+	if m.Type == tracking.TypeTrack && m.Event == segment.RecheckEvent {
+		// A segment timer asks for re-evaluation only: the contact did
+		// nothing, so last seen, sessions and counts stay as they are
+		// (a "not seen in 30 days" segment would otherwise never match).
+		return
+	}
 	ts := m.Timestamp.UTC()
 	// Anyone holding the public write key can send a known contact's email
 	// or user id. Such a call still adds behaviour (counts, pages, interests,
