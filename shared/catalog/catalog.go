@@ -368,10 +368,17 @@ func Load() Catalog {
 						Items(IndexContacts, Query), // page through the contacts
 						// Re-score: read the profile and its timeline, conditional put.
 						Items(ItemContact, BatchGetItem, Query, PutItem),
-						Items(ItemDefinition, GetItem), // the scoring model
+						// The scoring model; segments (listed: gsi1 query, batch get).
+						Items(ItemDefinition, GetItem, BatchGetItem),
 						Items(ItemConfig, GetItem),
+						// Segment rebuilds and re-scoring: the member index and
+						// its counts and build state, recheck timers.
+						Items(IndexDefinitions, Query),
+						Items(ItemMember, PutItem, DeleteItem),
+						Items(ItemMemberCount, UpdateItem, Query),
+						Items(ItemTimer, PutItem),
 					},
-					SendsTo: []string{JobsQueue},
+					SendsTo: []string{JobsQueue}, PutsEvents: true,
 				},
 			},
 			{

@@ -551,6 +551,10 @@ func dedupe(ids []string) []string {
 	return out
 }
 
+// Clone copies a profile deeply (a path outside the processor keeps the
+// profile as read beside the one it changes, for reactors).
+func (p *Profile) Clone() *Profile { return p.clone() }
+
 func (p *Profile) clone() *Profile {
 	c := *p
 	c.AnonymousIDs = slices.Clone(p.AnonymousIDs)

@@ -20,6 +20,7 @@ import (
 	"github.com/leadflow/leadflow/shared/bus"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/fn/segmentfn"
 	"github.com/leadflow/leadflow/shared/interest"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/scoring"
@@ -97,7 +98,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		WithInterests(definitions.InterestCache(reg).Default).
 		WithScoring(scores.Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
 		WithMail(sqsqueue.New(q, cfg.SendsQueueURL)).
-		WithReactors(SegmentReactor(store, reg, scores, bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName), log))
+		WithReactors(segmentfn.Reactor(store, reg, scores, bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName), log))
 	return NewWith(proc, log)
 }
 

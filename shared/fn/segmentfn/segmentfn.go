@@ -1,4 +1,7 @@
-package processorfn
+// Package segmentfn wires segment membership (shared/membership) the same
+// way for every function that changes contacts: the processor, the jobs
+// function (rebuilds, re-scoring) and the admin API (edits, lists).
+package segmentfn
 
 import (
 	"context"
@@ -14,11 +17,11 @@ import (
 	"github.com/leadflow/leadflow/shared/timer"
 )
 
-// SegmentReactor wires the segment membership reactor: live segments from
+// Reactor wires the segment membership reactor: live segments from
 // the registry, scores from the model in force, the member index and the
 // timeline in the table, transitions on the bus, recheck timers on the
 // wheel (a timer is only written here; the timers function fires it).
-func SegmentReactor(store *dynamo.Store, reg *definition.Registry, scores *definition.Cache[*scoring.Engine], pub bus.Publisher, log *slog.Logger) *membership.Reactor {
+func Reactor(store *dynamo.Store, reg *definition.Registry, scores *definition.Cache[*scoring.Engine], pub bus.Publisher, log *slog.Logger) *membership.Reactor {
 	scorer := func(ctx context.Context, s scoring.State, at time.Time) (scoring.Score, error) {
 		e, err := scores.Default(ctx)
 		if err != nil {
