@@ -408,6 +408,12 @@ func Load() Catalog {
 					{Method: "PATCH", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "DELETE", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "GET", Path: "/v1/audit", Auth: Admin, Action: ActRead},
+					// Segments and lists (their definitions are DefinitionRoutes).
+					{Method: "GET", Path: "/v1/segments/{id}/members", Auth: Admin, Action: ActRead},
+					{Method: "POST", Path: "/v1/segments/preview", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/lists/{id}/members", Auth: Admin, Action: ActRead},
+					{Method: "POST", Path: "/v1/lists/{id}/members", Auth: Admin, Action: ActWrite},
+					{Method: "DELETE", Path: "/v1/lists/{id}/members", Auth: Admin, Action: ActWrite},
 				}, DefinitionRoutes()...),
 				Access: Access{
 					Items: []ItemAccess{
@@ -428,8 +434,14 @@ func Load() Catalog {
 						Items(ItemAudit, BatchWriteItem, Query),
 						Items(IndexContacts, Query), Items(IndexSites, Query),
 						Items(IndexDefinitions, Query), Items(IndexForms, Query), Items(IndexTemplates, Query),
+						// Segments and lists: members (transactions of a conditional
+						// put or delete and a counter update), counts, build state,
+						// recheck timers after an edit.
+						Items(ItemMember, PutItem, DeleteItem, Query, GetItem),
+						Items(ItemMemberCount, UpdateItem, Query, PutItem),
+						Items(ItemTimer, PutItem),
 					},
-					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true, ManagesUsers: true,
+					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true, ManagesUsers: true, PutsEvents: true,
 				},
 			},
 			{
