@@ -238,6 +238,8 @@ func Load() Catalog {
 						Items(ItemContact, BatchGetItem, PutItem, Query),
 						Items(ItemDefinition, GetItem), // scoring model, interest rules (cached)
 						Items(ItemConfig, GetItem),     // the same, saved before the registry
+						// The dashboard's counters: one ADD per day and batch.
+						Items(ItemReport, UpdateItem),
 					},
 					SendsTo: []string{RoutingQueue, SendsQueue},
 				},
@@ -263,6 +265,8 @@ func Load() Catalog {
 						Items(ItemMailStats, UpdateItem),
 						// A complaint unsubscribes the contact (read, conditional put).
 						Items(ItemContact, GetItem, PutItem),
+						// The dashboard's delivered count.
+						Items(ItemReport, UpdateItem),
 					},
 					SendsTo: []string{EventsQueue}, ManagesSuppression: true,
 				},
@@ -318,6 +322,8 @@ func Load() Catalog {
 						Items(ItemSendRate, UpdateItem),
 						// The circuit breaker: count sends, read the window.
 						Items(ItemMailStats, UpdateItem, BatchGetItem),
+						// The dashboard's sent count, once per batch.
+						Items(ItemReport, UpdateItem),
 					},
 					SendsEmail: true, SendsTo: []string{SendsQueue}, SignsLinks: true,
 				},
@@ -391,6 +397,8 @@ func Load() Catalog {
 					{Method: "PATCH", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "DELETE", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "GET", Path: "/v1/audit", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/reports/overview", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/reports/funnel", Auth: Admin, Action: ActRead},
 				}, DefinitionRoutes()...),
 				Access: Access{
 					Items: []ItemAccess{
@@ -409,6 +417,10 @@ func Load() Catalog {
 						Items(ItemIdemKey, PutItem),
 						// The audit log: each change is written under three partitions.
 						Items(ItemAudit, BatchWriteItem, Query),
+						// Reports: read the daily counters and the circuit
+						// breaker's window; count stage moves made by hand.
+						Items(ItemReport, BatchGetItem, UpdateItem),
+						Items(ItemMailStats, BatchGetItem),
 						Items(IndexContacts, Query), Items(IndexSites, Query),
 						Items(IndexDefinitions, Query), Items(IndexForms, Query), Items(IndexTemplates, Query),
 					},
