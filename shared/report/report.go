@@ -129,9 +129,11 @@ func BucketBounds(k int) (lo, hi float64) {
 	return math.Pow(2, float64(k-1)/2), math.Pow(2, float64(k)/2)
 }
 
-// Median reads the median from bucket counts: the bucket holding the
-// middle sample, interpolated inside it (linearly in the first bucket,
-// geometrically in the log-scale ones). ok is false with no samples.
+// Median reads the median from bucket counts: the middle sample (the mean
+// of the two middle ones for an even count), each placed inside its bucket
+// as if the bucket's samples were spread evenly (linearly in the first
+// bucket, geometrically in the log-scale ones). ok is false with no
+// samples.
 func Median(buckets []int64) (hours float64, ok bool) {
 	var total int64
 	for _, n := range buckets {
@@ -140,24 +142,24 @@ func Median(buckets []int64) (hours float64, ok bool) {
 	if total == 0 {
 		return 0, false
 	}
-	// The median's rank, 0-based and possibly between two samples.
-	rank := float64(total-1) / 2
+	lo, hi := (total-1)/2, total/2
+	return (sampleAt(buckets, lo) + sampleAt(buckets, hi)) / 2, true
+}
+
+// sampleAt estimates the i-th smallest sample (0-based, i < total).
+func sampleAt(buckets []int64, i int64) float64 {
 	var before int64
 	for k, n := range buckets {
-		if n == 0 {
-			continue
-		}
-		if float64(before+n) > rank {
-			// Samples of the bucket are taken as spread evenly: sample i
-			// (0-based) sits at (i + 0.5) / n of the way through it.
-			frac := (rank - float64(before) + 0.5) / float64(n)
+		if before+n > i {
+			// Sample j of the bucket sits (j + 0.5) / n of the way through.
+			frac := (float64(i-before) + 0.5) / float64(n)
 			lo, hi := BucketBounds(k)
 			if k == 0 {
-				return lo + (hi-lo)*frac, true
+				return lo + (hi-lo)*frac
 			}
-			return lo * math.Pow(hi/lo, frac), true
+			return lo * math.Pow(hi/lo, frac)
 		}
 		before += n
 	}
-	return 0, false // unreachable: rank < total
+	return 0 // unreachable for i < total
 }

@@ -167,7 +167,11 @@ func (h *Handler) countDelivery(ctx context.Context, e sesevent.Event) {
 	if h.reports == nil || e.Type != sesevent.TypeDelivery {
 		return
 	}
-	h.reports.Add(report.Tally{report.DayOf(e.At): {report.Delivered: 1}})
+	at := e.At
+	if at.IsZero() {
+		at = h.d.Now()
+	}
+	h.reports.Add(report.Tally{report.DayOf(at): {report.Delivered: 1}})
 	if err := h.reports.Flush(ctx); err != nil {
 		h.log.WarnContext(ctx, "dashboard delivered count lost", "send_id", e.SendID(), "error", err)
 	}
