@@ -4,6 +4,12 @@
 import type { FunnelReport } from '@/types/api';
 import { hours, pct } from './period';
 
+const LABELS: Record<string, string> = { mql: 'MQL', sql: 'SQL' };
+
+function stageLabel(stage: string): string {
+  return LABELS[stage] ?? stage.charAt(0).toUpperCase() + stage.slice(1);
+}
+
 export function FunnelChart({ funnel }: { funnel: FunnelReport }) {
   const max = Math.max(1, ...funnel.stages.map((s) => s.reached));
   return (
@@ -26,7 +32,7 @@ export function FunnelChart({ funnel }: { funnel: FunnelReport }) {
             : `${s.stage}: ${s.reached} reached`;
           return (
             <li key={s.stage} className="funnel-row" tabIndex={0} title={tip} aria-label={tip}>
-              <span className="funnel-stage">{s.stage}</span>
+              <span className="funnel-stage">{stageLabel(s.stage)}</span>
               <span className="funnel-track" aria-hidden="true">
                 <span className={`funnel-bar funnel-${s.stage}`} style={{ width: `${(100 * s.reached) / max}%` }} />
               </span>

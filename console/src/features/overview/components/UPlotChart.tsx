@@ -29,7 +29,14 @@ export default function UPlotChart({ title, days, series, unit }: Pick<TimeChart
       },
       axes: [
         { stroke: '#667085', grid: { stroke: '#eef0f4' } },
-        { stroke: '#667085', grid: { stroke: '#eef0f4' }, values: (_u, splits) => splits.map((v) => formatValue(v, unit)) },
+        {
+          stroke: '#667085',
+          grid: { stroke: '#eef0f4' },
+          size: unit === '%' ? 64 : 50,
+          // Counts are whole numbers: no 0.5 contacts on the axis.
+          incrs: unit === '%' ? undefined : [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 1e7, 1e8],
+          values: (_u, splits) => splits.map((v) => formatValue(v, unit)),
+        },
       ],
       series: [
         { label: 'Day', value: (_u, v) => (v == null ? '—' : new Date(v * 1000).toISOString().slice(0, 10)) },
