@@ -13,6 +13,9 @@ import (
 const (
 	// Rescore recomputes scores made under an older scoring model.
 	Rescore = "rescore"
+	// Import reads one page of a CSV import (shared/imports); Pages is the
+	// page number, ID the import.
+	Import = "import"
 )
 
 // Job is one page of background work.
@@ -26,6 +29,8 @@ type Job struct {
 	Cursor       string `json:"cursor,omitempty"`
 	// Pages counts the pages done so far, for logs.
 	Pages int `json:"pages,omitempty"`
+	// ID names what the job works on (an import).
+	ID string `json:"id,omitempty"`
 }
 
 // Queue is where jobs go.
@@ -51,7 +56,13 @@ func Decode(body string) (Job, error) {
 	if err := json.Unmarshal([]byte(body), &j); err != nil {
 		return j, fmt.Errorf("decode job: %w", err)
 	}
-	if j.Kind != Rescore {
+	switch j.Kind {
+	case Rescore:
+	case Import:
+		if j.ID == "" {
+			return j, fmt.Errorf("%s job without an id", j.Kind)
+		}
+	default:
 		return j, fmt.Errorf("unknown job kind %q", j.Kind)
 	}
 	return j, nil

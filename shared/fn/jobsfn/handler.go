@@ -14,8 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/bucket"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/imports"
 	"github.com/leadflow/leadflow/shared/job"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/scoring"
@@ -27,6 +29,8 @@ type Config struct {
 	Table        string
 	JobsQueueURL string
 	Scoring      scoring.Model
+	// EventsQueueURL takes imported rows; Bucket holds the files.
+	EventsQueueURL, Bucket string
 }
 
 // ConfigFromEnv reads the function's settings.
@@ -35,11 +39,26 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.Table == "" || c.JobsQueueURL == "" {
 		return c, fmt.Errorf("jobs: %s and %s must be set", catalog.EnvTableName, catalog.QueueURLEnv(catalog.JobsQueue))
 	}
+	c.EventsQueueURL, c.Bucket = getenv(catalog.QueueURLEnv(catalog.EventsQueue)), getenv(catalog.EnvBucketName)
+	if c.EventsQueueURL == "" || c.Bucket == "" {
+		return c, fmt.Errorf("jobs: %s and %s must be set", catalog.QueueURLEnv(catalog.EventsQueue), catalog.EnvBucketName)
+	}
 	var err error
 	if c.Scoring, err = definitions.Scoring(); err != nil {
 		return c, fmt.Errorf("jobs: %w", err)
 	}
 	return c, nil
+}
+
+// EnvImportPageSize sets the rows per import page. The stack never sets it
+// (imports.DefaultPageSize); the local runner's tests do.
+const EnvImportPageSize = "IMPORT_PAGE_SIZE"
+
+// ImportPageSize sets the rows per import page.
+func (h *Handler) ImportPageSize(n int) {
+	if h.imports != nil {
+		h.imports.PageSize = n
+	}
 }
 
 // Pages reads contacts of a shard.
@@ -56,6 +75,8 @@ type Handler struct {
 	log    *slog.Logger
 	// PageSize is how many contacts one page visits.
 	PageSize int
+	// imports runs import pages (nil: import jobs fail).
+	imports *imports.Runner
 }
 
 // New wires the handler with only the clients it uses.
@@ -65,7 +86,16 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	// job is still wanted.
 	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
 	src := definitions.ScoringCache(reg).WithTTL(0, nil)
-	return NewWith(store, contact.NewProcessor(store, log, nil), src.Default, sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.JobsQueueURL), log)
+	q := sqs.NewFromConfig(awsCfg)
+	jobs := sqsqueue.New(q, cfg.JobsQueueURL)
+	h := NewWith(store, contact.NewProcessor(store, log, nil), src.Default, jobs, log)
+	h.imports = &imports.Runner{
+		Store: store, Blobs: bucket.New(awsCfg, cfg.Bucket), Events: sqsqueue.New(q, cfg.EventsQueueURL), Log: log,
+		Next: func(ctx context.Context, id string, page int) error {
+			return job.Send(ctx, jobs, job.Job{Kind: job.Import, ID: id, Pages: page})
+		},
+	}
+	return h
 }
 
 // NewWith builds a handler from its parts (tests).
@@ -90,6 +120,12 @@ func (h *Handler) run(ctx context.Context, body string) error {
 	j, err := job.Decode(body)
 	if err != nil {
 		return err
+	}
+	if j.Kind == job.Import {
+		if h.imports == nil {
+			return fmt.Errorf("import %s: no import runner", j.ID)
+		}
+		return h.imports.RunPage(ctx, j.ID, j.Pages)
 	}
 	e, err := h.engine(ctx)
 	if err != nil {

@@ -42,12 +42,14 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemSESEvent:    {"SESEVT#*"},
 	catalog.ItemSoftBounce:  {"SOFTB#*"},
 	catalog.ItemAudit:       {auditAll, prefixAuditBy + "*", prefixAuditOf + "*"},
+	catalog.ItemImport:      {prefixImport + "*"},
 
 	catalog.IndexContacts:    {"CONTACTS#*"},
 	catalog.IndexSites:       {gsiSites},
 	catalog.IndexDefinitions: {gsiDefinitions + "*"},
 	catalog.IndexForms:       {gsiForms},
 	catalog.IndexTemplates:   {gsiTemplates},
+	catalog.IndexImports:     {gsiImports},
 }
 
 // KindPatterns returns the partition-key patterns of a kind (gsi1's for an

@@ -51,12 +51,14 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.ItemSESEvent:    {eventSeenPK("Bounce#f1")},
 		catalog.ItemSoftBounce:  {softBouncePK("a@b.example")},
 		catalog.ItemAudit:       {auditAllPK(), auditActorPK("u-1"), auditKindPK("contact")},
+		catalog.ItemImport:      {importPK("imp_x"), importClaimPK("imp_x", "a@b.example")},
 
 		catalog.IndexContacts:    {contactShard("c1"), contactShard("c2")},
 		catalog.IndexSites:       {gsiSites},
 		catalog.IndexDefinitions: {gsiDefinitions + "forms", gsiDefinitions + "scoring"},
 		catalog.IndexForms:       {gsiForms},
 		catalog.IndexTemplates:   {gsiTemplates},
+		catalog.IndexImports:     {gsiImports},
 	}
 }
 
