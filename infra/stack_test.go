@@ -368,6 +368,9 @@ func TestLambdaPerCatalogFunction(t *testing.T) {
 				t.Errorf("%s: %s = %s, want a secretsmanager dynamic reference to %s", f.Name, catalog.EnvRateLimitSecret, v, rateLimitSecretID)
 			}
 		}
+		if f.Access.UsesBucket {
+			want = append(want, catalog.EnvBucketName)
+		}
 		if vars[catalog.EnvLogLevel] != "INFO" {
 			t.Errorf("%s: LOG_LEVEL = %v, want INFO", f.Name, vars[catalog.EnvLogLevel])
 		}
