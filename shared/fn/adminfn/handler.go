@@ -210,6 +210,9 @@ type ContactView struct {
 	// Score is the lead score as of the request (engagement decays).
 	Score  *scoring.Score     `json:"score,omitempty"`
 	Events []tracking.Message `json:"events"`
+	// Segments and Lists are the contact's memberships, always a list.
+	Segments []string `json:"segments"`
+	Lists    []string `json:"lists"`
 	// The segment reactor's working fields are not part of the answer
 	// (these shadow the profile's).
 	SegmentCounters *struct{} `json:"segment_counters,omitempty"`
