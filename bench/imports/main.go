@@ -86,7 +86,7 @@ func main() {
 		Endpoints: srv.Endpoints(), Table: prefix + "leadflow", QueuePrefix: prefix, AdminToken: adminToken,
 		Site:              site.Site{Key: siteKey, Name: "Imports bench", AllowedOrigins: []string{"*"}},
 		VisibilityTimeout: 30 * time.Second, NoSchedules: true,
-		Log:        slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Log:        benchLog(),
 		APIOptions: []func(*middleware.Stack) error{m.register},
 	})
 	if err != nil {
@@ -245,6 +245,14 @@ func main() {
 	}
 	fmt.Fprintf(tw, "TOTAL (CloudWatch Logs and S3 storage for a week not counted)\t\t%.4f\t\n", total*1e6)
 	tw.Flush()
+}
+
+// benchLog discards the functions' logs unless LEADFLOW_BENCH_LOG is set.
+func benchLog() *slog.Logger {
+	if os.Getenv("LEADFLOW_BENCH_LOG") != "" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewJSONHandler(io.Discard, nil))
 }
 
 func fatalf(format string, args ...any) {

@@ -16,6 +16,9 @@ const (
 	// Import reads one page of a CSV import (shared/imports); Pages is the
 	// page number, ID the import.
 	Import = "import"
+	// SegmentRebuild evaluates a new or changed segment over every
+	// identified contact, one chain of pages per contacts shard.
+	SegmentRebuild = "segment-rebuild"
 )
 
 // Job is one page of background work.
@@ -25,8 +28,12 @@ type Job struct {
 	// that finds a newer model in force stops, since that model's own
 	// change started its own jobs.
 	ModelVersion string `json:"model_version,omitempty"`
-	Shard        int    `json:"shard"`
-	Cursor       string `json:"cursor,omitempty"`
+	// Segment and Build name a segment rebuild (Build: the definition
+	// version it evaluates); a page of an older build stops.
+	Segment string `json:"segment,omitempty"`
+	Build   string `json:"build,omitempty"`
+	Shard   int    `json:"shard"`
+	Cursor  string `json:"cursor,omitempty"`
 	// Pages counts the pages done so far, for logs.
 	Pages int `json:"pages,omitempty"`
 	// ID names what the job works on (an import).
@@ -57,7 +64,7 @@ func Decode(body string) (Job, error) {
 		return j, fmt.Errorf("decode job: %w", err)
 	}
 	switch j.Kind {
-	case Rescore:
+	case Rescore, SegmentRebuild:
 	case Import:
 		if j.ID == "" {
 			return j, fmt.Errorf("%s job without an id", j.Kind)
@@ -72,6 +79,16 @@ func Decode(body string) (Job, error) {
 func StartRescore(ctx context.Context, q Queue, modelVersion string, shards int) error {
 	for s := 0; s < shards; s++ {
 		if err := Send(ctx, q, Job{Kind: Rescore, ModelVersion: modelVersion, Shard: s}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StartSegmentRebuild queues one rebuild chain per contacts shard.
+func StartSegmentRebuild(ctx context.Context, q Queue, segment, build string, shards int) error {
+	for s := 0; s < shards; s++ {
+		if err := Send(ctx, q, Job{Kind: SegmentRebuild, Segment: segment, Build: build, Shard: s}); err != nil {
 			return err
 		}
 	}

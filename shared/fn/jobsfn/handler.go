@@ -11,16 +11,20 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/bucket"
+	"github.com/leadflow/leadflow/shared/bus"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/fn/segmentfn"
 	"github.com/leadflow/leadflow/shared/imports"
 	"github.com/leadflow/leadflow/shared/job"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/segment"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 )
 
@@ -31,13 +35,15 @@ type Config struct {
 	Scoring      scoring.Model
 	// EventsQueueURL takes imported rows; Bucket holds the files.
 	EventsQueueURL, Bucket string
+	// EventBusName receives segment.entered/exited caused by re-scoring.
+	EventBusName string
 }
 
 // ConfigFromEnv reads the function's settings.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{Table: getenv(catalog.EnvTableName), JobsQueueURL: getenv(catalog.QueueURLEnv(catalog.JobsQueue))}
-	if c.Table == "" || c.JobsQueueURL == "" {
-		return c, fmt.Errorf("jobs: %s and %s must be set", catalog.EnvTableName, catalog.QueueURLEnv(catalog.JobsQueue))
+	c := Config{Table: getenv(catalog.EnvTableName), JobsQueueURL: getenv(catalog.QueueURLEnv(catalog.JobsQueue)), EventBusName: getenv(catalog.EnvEventBusName)}
+	if c.Table == "" || c.JobsQueueURL == "" || c.EventBusName == "" {
+		return c, fmt.Errorf("jobs: %s, %s and %s must be set", catalog.EnvTableName, catalog.QueueURLEnv(catalog.JobsQueue), catalog.EnvEventBusName)
 	}
 	c.EventsQueueURL, c.Bucket = getenv(catalog.QueueURLEnv(catalog.EventsQueue)), getenv(catalog.EnvBucketName)
 	if c.EventsQueueURL == "" || c.Bucket == "" {
@@ -73,6 +79,8 @@ type Handler struct {
 	engine func(context.Context) (*scoring.Engine, error)
 	queue  job.Queue
 	log    *slog.Logger
+	// segments runs segment rebuilds (nil: not configured).
+	segments *Segments
 	// PageSize is how many contacts one page visits.
 	PageSize int
 	// imports runs import pages (nil: import jobs fail).
@@ -86,9 +94,21 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	// job is still wanted.
 	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
 	src := definitions.ScoringCache(reg).WithTTL(0, nil)
+	// Re-scoring and rebuilds move contacts between segments: the same
+	// reactor as the processor's.
+	reactor := segmentfn.Reactor(store, reg, src, bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName), log)
+	proc := contact.NewProcessor(store, log, nil).WithReactors(reactor)
 	q := sqs.NewFromConfig(awsCfg)
 	jobs := sqsqueue.New(q, cfg.JobsQueueURL)
-	h := NewWith(store, contact.NewProcessor(store, log, nil), src.Default, jobs, log)
+	h := NewWith(store, proc, src.Default, jobs, log).
+		WithSegments(Segments{Reactor: reactor, Index: store, Profiles: store, Shards: dynamo.ContactShards,
+			Set: func(ctx context.Context) (*segment.Set, error) {
+				segs, err := definitions.Segments(ctx, reg)
+				if err != nil {
+					return nil, err
+				}
+				return definitions.CompileSegments(segs, log)
+			}})
 	h.imports = &imports.Runner{
 		Store: store, Blobs: bucket.New(awsCfg, cfg.Bucket), Events: sqsqueue.New(q, cfg.EventsQueueURL), Log: log,
 		Next: func(ctx context.Context, id string, page int) error {
@@ -126,6 +146,9 @@ func (h *Handler) run(ctx context.Context, body string) error {
 			return fmt.Errorf("import %s: no import runner", j.ID)
 		}
 		return h.imports.RunPage(ctx, j.ID, j.Pages)
+	}
+	if j.Kind == job.SegmentRebuild {
+		return h.rebuild(ctx, j)
 	}
 	e, err := h.engine(ctx)
 	if err != nil {
