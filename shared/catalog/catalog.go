@@ -230,9 +230,13 @@ func Load() Catalog {
 				},
 			},
 			{
+				// 256 MB: an invocation mostly waits on DynamoDB, and below
+				// 1,769 MB Lambda's CPU share is proportional to memory, so
+				// the CPU-bound part costs the same GB-s at any size while
+				// the waiting costs half of 512 MB (BENCHMARKS.md, issue 10).
 				Name:        "processor",
 				Description: "Consumes tracking batches: stores events once and updates contact profiles.",
-				MemoryMB:    512,
+				MemoryMB:    256,
 				TimeoutSec:  30,
 				Queue:       &QueueTrigger{Queue: EventsQueue, BatchSize: 10, MaxBatchingWindowSeconds: 2},
 				Access: Access{
