@@ -80,7 +80,7 @@ type Runner struct {
 
 // Defaults for a Runner.
 const (
-	DefaultPageSize       = 2000
+	DefaultPageSize       = 1000
 	DefaultRowsPerMessage = 100
 )
 
