@@ -96,6 +96,7 @@ func (b *builder) addConsole(dir string) {
 			},
 		},
 	})
+	b.allowConsoleUploads(awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), dist.DistributionDomainName()}))
 	cdknag.NagSuppressions_AddResourceSuppressions(dist, &[]*cdknag.NagPackSuppression{
 		{Id: jsii.String("AwsSolutions-CFR1"), Reason: jsii.String("No geo restriction: marketers sign in from wherever they work; access is by Cognito account.")},
 		{Id: jsii.String("AwsSolutions-CFR2"), Reason: jsii.String("No WAF: the console is static files and the API behind it authenticates every admin call and is throttled at the stage; " +

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsschedulertargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
@@ -176,6 +177,7 @@ func NewLeadflowStack(scope constructs.Construct, id string, props *LeadflowStac
 	b.addLinkSecrets()
 	b.addRateLimitSecret()
 	b.addAlarmTopic()
+	b.addFilesBucket()
 	// The API exists before the functions: those that sign email links
 	// point them at its endpoint.
 	b.newAPI()
@@ -221,6 +223,8 @@ type builder struct {
 	linkSecrets awscdk.CfnParameter
 	// rateLimitSecret is nil when no function counts rate limits.
 	rateLimitSecret awssecretsmanager.Secret
+	// files holds CSV imports and exports (nil when no function uses it).
+	files awss3.Bucket
 }
 
 func (b *builder) addTable() {
@@ -636,6 +640,9 @@ func (b *builder) environment(f catalog.Function) *map[string]*string {
 		env[catalog.EnvSigningSecrets] = b.linkSecrets.ValueAsString()
 		env[catalog.EnvPublicBaseURL] = b.publicBaseURL()
 	}
+	if f.Access.UsesBucket && b.files != nil {
+		env[catalog.EnvBucketName] = b.files.BucketName()
+	}
 	if f.Access.KeysRateLimits {
 		// A {{resolve:secretsmanager:...}} reference: CloudFormation puts
 		// the value in at deploy; the template holds only the reference.
@@ -660,6 +667,7 @@ func (b *builder) publicBaseURL() *string {
 
 func (b *builder) grant(f catalog.Function, fn awslambda.Function, role awsiam.Role) {
 	b.grantItems(f, role)
+	b.grantFiles(f, fn, role)
 	for _, q := range f.Access.SendsTo {
 		b.queues[q].GrantSendMessages(fn)
 	}

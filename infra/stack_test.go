@@ -368,6 +368,9 @@ func TestLambdaPerCatalogFunction(t *testing.T) {
 				t.Errorf("%s: %s = %s, want a secretsmanager dynamic reference to %s", f.Name, catalog.EnvRateLimitSecret, v, rateLimitSecretID)
 			}
 		}
+		if f.Access.UsesBucket {
+			want = append(want, catalog.EnvBucketName)
+		}
 		if vars[catalog.EnvLogLevel] != "INFO" {
 			t.Errorf("%s: LOG_LEVEL = %v, want INFO", f.Name, vars[catalog.EnvLogLevel])
 		}
@@ -1609,6 +1612,59 @@ func TestTableBilling(t *testing.T) {
 	for _, p := range policies {
 		if v := path(p.Properties, "TargetTrackingScalingPolicyConfiguration", "TargetValue"); v != float64(provisionedTargetUtilization) {
 			t.Errorf("target utilisation %v, want %d", v, provisionedTargetUtilization)
+		}
+	}
+}
+
+// TestFilesBucket: the imports/exports bucket is private (presigned URLs
+// only), encrypted, TLS only, its objects expire, and only the functions
+// the catalog says use it get its name and object access, under its two
+// prefixes.
+func TestFilesBucket(t *testing.T) {
+	s := defaultStack(t)
+	tpl := assertions.Template_FromStack(s.stack, nil)
+	var files string
+	for id, r := range s.ofType("AWS::S3::Bucket") {
+		if r.Properties["LifecycleConfiguration"] != nil {
+			files = id
+		}
+	}
+	if files == "" {
+		t.Fatal("no bucket with lifecycle rules")
+	}
+	tpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
+		"PublicAccessBlockConfiguration": map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
+		"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{
+			map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}},
+		}},
+		"LifecycleConfiguration": map[string]any{"Rules": []any{assertions.Match_ObjectLike(&map[string]any{
+			"ExpirationInDays": filesExpireDays, "Status": "Enabled",
+			"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": filesAbortUploadDays},
+		})}},
+		"CorsConfiguration": assertions.Match_ObjectLike(&map[string]any{"CorsRules": []any{assertions.Match_ObjectLike(&map[string]any{
+			"AllowedMethods": []any{"PUT", "GET"},
+		})}}),
+	})
+	denies := false
+	for _, r := range s.ofType("AWS::S3::BucketPolicy") {
+		if refID(path(r.Properties, "Bucket")) == files && strings.Contains(mustJSON(r.Properties), `"aws:SecureTransport":"false"`) {
+			denies = true
+		}
+	}
+	if !denies {
+		t.Error("the files bucket's policy does not deny requests without TLS")
+	}
+	cat := catalog.Load()
+	fns := s.functionsByName(t, cat)
+	for _, f := range cat.Functions {
+		env, _ := path(s.resources[fns[f.Name]].Properties, "Environment", "Variables").(map[string]any)
+		_, has := env[catalog.EnvBucketName]
+		if has != f.Access.UsesBucket {
+			t.Errorf("function %s: BUCKET_NAME set %v, uses the bucket %v", f.Name, has, f.Access.UsesBucket)
+		}
+		role := refID(path(s.resources[fns[f.Name]].Properties, "Role"))
+		if got := policyOfRoleContains(s, role, "s3:PutObject"); got != f.Access.UsesBucket {
+			t.Errorf("function %s: s3:PutObject granted %v, uses the bucket %v", f.Name, got, f.Access.UsesBucket)
 		}
 	}
 }

@@ -83,6 +83,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	s3Port, err := envInt("LEADFLOW_S3_PORT", 9000)
+	if err != nil {
+		return err
+	}
 	consoleEmail := strings.TrimSpace(os.Getenv("LEADFLOW_CONSOLE_EMAIL"))
 	if consoleEmail == "" {
 		consoleEmail = "admin@leadflow.local"
@@ -132,10 +136,10 @@ func run() error {
 	// by 30 s); the rest stays in the SQS server's journal for next time.
 	life, endLife := context.WithCancel(context.Background())
 	defer endLife()
-	fmt.Println("Starting DynamoDB Local, the SQS server, the SES server and the Cognito server...")
+	fmt.Println("Starting DynamoDB Local, the SQS server, the SES server, the Cognito server and the S3 server...")
 	srv, err := runner.StartServers(life, runner.ServerOptions{
 		Root: root, DynamoDBPort: ddbPort, SQSPort: sqsPort, SESPort: sesPort,
-		Cognito: true, CognitoPort: cognitoPort,
+		Cognito: true, CognitoPort: cognitoPort, S3Port: s3Port,
 		DataDir: state, LogDir: logDir,
 	})
 	if err != nil {
@@ -207,6 +211,7 @@ Console: %s/console/
   DynamoDB Local %s
   SQS (goaws)    %s
   Cognito        %s (user pool %s)
+  S3 (gofakes3)  %s (bucket %s; imports and exports)
   Admin token    %s
   Site key       %s
   Webhooks       %s (signing secret in %s)
@@ -223,7 +228,7 @@ Try it:
 Press Ctrl-C to stop. Contacts and events (DynamoDB) and queued messages (the
 SQS server's journal) are kept in .local/ across restarts. Ctrl-C loses nothing
 accepted; so far a kill -9 lost nothing accepted either (README, "Local data").
-`, base, consoleEmail, consolePassword, consolePasswordFile, base, base, srv.SES.Endpoint, srv.DynamoDB.Endpoint, srv.SQS.Endpoint, pool.Endpoint, pool.ID, adminToken, siteKey, webhooksLine(), webhookSecretFile, logDir,
+`, base, consoleEmail, consolePassword, consolePasswordFile, base, base, srv.SES.Endpoint, srv.DynamoDB.Endpoint, srv.SQS.Endpoint, pool.Endpoint, pool.ID, srv.S3.Endpoint, platform.Bucket(), adminToken, siteKey, webhooksLine(), webhookSecretFile, logDir,
 		base, adminToken, base, siteKey, base, adminToken, base)
 
 	err = api.Serve(ln)

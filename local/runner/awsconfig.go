@@ -14,6 +14,8 @@ type Endpoints struct {
 	SES      string
 	// Cognito is the local Cognito server, when started.
 	Cognito string
+	// S3 is the local S3-compatible server (gofakes3).
+	S3 string
 	// EventBridge is filled in by the runner, which serves it itself.
 	EventBridge string
 }
@@ -36,7 +38,7 @@ func AWSConfig(ep Endpoints) aws.Config {
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 		ConfigSources: []any{endpointSource{byService: map[string]string{
 			"DynamoDB": ep.DynamoDB, "SQS": ep.SQS, "SESv2": ep.SES, "EventBridge": ep.EventBridge,
-			"Cognito Identity Provider": ep.Cognito,
+			"Cognito Identity Provider": ep.Cognito, "S3": ep.S3,
 		}}},
 		RetryMaxAttempts: 3,
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -64,7 +65,12 @@ func build(name string, awsCfg aws.Config, getenv func(string) string, log *slog
 		if err != nil {
 			return nil, err
 		}
-		return lambda.NewHandler(jobsfn.New(awsCfg, cfg, log).Handle), nil
+		h := jobsfn.New(awsCfg, cfg, log)
+		// Not a catalog variable: tests import in small pages to see many.
+		if n, err := strconv.Atoi(getenv(jobsfn.EnvImportPageSize)); err == nil && n > 0 {
+			h.ImportPageSize(n)
+		}
+		return lambda.NewHandler(h.Handle), nil
 	case "router":
 		cfg, err := routerfn.ConfigFromEnv(getenv)
 		if err != nil {

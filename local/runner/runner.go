@@ -25,8 +25,10 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/leadflow/leadflow/shared/bucket"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/fn/adminfn"
+	"github.com/leadflow/leadflow/shared/fn/jobsfn"
 	"github.com/leadflow/leadflow/shared/site"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 )
@@ -71,6 +73,11 @@ type Options struct {
 	// ConsoleDir is the built console (console/dist) served at /console/;
 	// "" serves only its config.json.
 	ConsoleDir string
+	// ImportPageSize overrides the rows per import page (0: the default).
+	ImportPageSize int
+	// Bucket is the imports/exports bucket on the local S3 server
+	// (default QueuePrefix + "leadflow-files"), created at start.
+	Bucket string
 }
 
 // Platform is a running local Leadflow.
@@ -208,8 +215,18 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		// run only starts them afresh.
 		opts.RateLimitSecret = rand.Text() + rand.Text()
 	}
+	if opts.Bucket == "" {
+		opts.Bucket = opts.QueuePrefix + "leadflow-files"
+	}
+	p.opts.Bucket = opts.Bucket
+	if p.opts.Endpoints.S3 != "" {
+		if err := bucket.New(awsCfg, opts.Bucket).Create(ctx); err != nil {
+			return nil, err
+		}
+	}
 	res := catalog.Resources{
-		Table: opts.Table, QueueURLs: p.queueURLs, AdminTokenHash: adminfn.HashToken(opts.AdminToken),
+		Bucket: opts.Bucket,
+		Table:  opts.Table, QueueURLs: p.queueURLs, AdminTokenHash: adminfn.HashToken(opts.AdminToken),
 		EventBusName: "leadflow", SESConfigSet: "leadflow", LogLevel: "INFO",
 		WebhookURLs: opts.WebhookURLs, WebhookSecret: opts.WebhookSecret,
 		SigningSecrets: opts.SigningSecret, PublicBaseURL: opts.PublicBaseURL,
@@ -229,6 +246,9 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		}
 		fnCfg := awsCfg.Copy()
 		fnCfg.APIOptions = append(slices.Clone(awsCfg.APIOptions), policy.Enforce(f.Name))
+		if opts.ImportPageSize > 0 && f.Name == "jobs" {
+			env[jobsfn.EnvImportPageSize] = strconv.Itoa(opts.ImportPageSize)
+		}
 		h, err := build(f.Name, fnCfg, func(k string) string { return env[k] }, opts.Log.With("function", f.Name))
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", f.Name, err)
@@ -284,6 +304,9 @@ func (p *Platform) QueueURL(name string) string { return p.queueURLs[name] }
 
 // DLQURL returns the URL of a queue's dead-letter queue.
 func (p *Platform) DLQURL(name string) string { return p.dlqURLs[name] }
+
+// Bucket is the imports/exports bucket's name.
+func (p *Platform) Bucket() string { return p.opts.Bucket }
 
 // Stats returns the platform's counters.
 func (p *Platform) Stats() *Stats { return p.stats }

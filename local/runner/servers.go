@@ -13,6 +13,8 @@ import (
 // when asked for (the console's sign-in).
 type Servers struct {
 	DynamoDB, SQS, SES, Cognito *localaws.Process
+	// S3 is gofakes3, served in-process (imports and exports).
+	S3 *localaws.S3Server
 }
 
 // ServerOptions choose ports and where state and logs go.
@@ -29,6 +31,9 @@ type ServerOptions struct {
 	// keeping its users under DataDir/cognito when DataDir is set.
 	Cognito     bool
 	CognitoPort int
+	// S3Port is the local S3 server's port (0: a free port); its objects
+	// are kept under DataDir/s3 when DataDir is set.
+	S3Port int
 }
 
 // StartServers starts, for as long as ctx lasts, DynamoDB Local, goaws and aws-ses-v2-local in
@@ -69,9 +74,14 @@ func StartServers(ctx context.Context, o ServerOptions) (*Servers, error) {
 	} else {
 		cc <- result{}
 	}
+	s3Dir := ""
+	if o.DataDir != "" {
+		s3Dir = filepath.Join(o.DataDir, "s3")
+	}
+	s3srv, s3err := localaws.StartS3(ctx, localaws.Options{Root: o.Root, Port: o.S3Port, DataDir: s3Dir})
 	d, q, s, c := <-dc, <-qc, <-sc, <-cc
-	srv := &Servers{DynamoDB: d.p, SQS: q.p, SES: s.p, Cognito: c.p}
-	if err := errors.Join(d.err, q.err, s.err, c.err); err != nil {
+	srv := &Servers{DynamoDB: d.p, SQS: q.p, SES: s.p, Cognito: c.p, S3: s3srv}
+	if err := errors.Join(d.err, q.err, s.err, c.err, s3err); err != nil {
 		srv.Stop()
 		return nil, fmt.Errorf("start local servers: %w", err)
 	}
@@ -81,6 +91,9 @@ func StartServers(ctx context.Context, o ServerOptions) (*Servers, error) {
 // Endpoints returns where the servers listen.
 func (s *Servers) Endpoints() Endpoints {
 	ep := Endpoints{DynamoDB: s.DynamoDB.Endpoint, SQS: s.SQS.Endpoint, SES: s.SES.Endpoint}
+	if s.S3 != nil {
+		ep.S3 = s.S3.Endpoint
+	}
 	if s.Cognito != nil {
 		ep.Cognito = s.Cognito.Endpoint
 	}
@@ -94,6 +107,9 @@ func (s *Servers) Stop() error {
 		if p != nil {
 			errs = append(errs, p.Stop())
 		}
+	}
+	if s.S3 != nil {
+		errs = append(errs, s.S3.Stop())
 	}
 	return errors.Join(errs...)
 }

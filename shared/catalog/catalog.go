@@ -109,6 +109,9 @@ type Access struct {
 	// ManagesUsers: the function lists, invites, re-roles and disables the
 	// console's users in the user pool.
 	ManagesUsers bool
+	// UsesBucket: the function reads and writes the imports/exports bucket
+	// (BUCKET_NAME) and presigns its URLs.
+	UsesBucket bool
 }
 
 // Function is one Lambda function.
@@ -170,6 +173,9 @@ const (
 	EnvUserPoolID       = "USER_POOL_ID"
 	EnvUserPoolIssuer   = "USER_POOL_ISSUER"
 	EnvUserPoolClientID = "USER_POOL_CLIENT_ID"
+	// EnvBucketName is the bucket for imported files, error reports and
+	// exports.
+	EnvBucketName = "BUCKET_NAME"
 )
 
 // QueueURLEnv is the variable holding a queue's URL, e.g. QUEUE_URL_EVENTS.
@@ -369,7 +375,7 @@ func Load() Catalog {
 			},
 			{
 				Name:        "jobs",
-				Description: "Background jobs in pages that re-queue themselves: re-scoring contacts after a scoring model change.",
+				Description: "Background jobs in pages that re-queue themselves: re-scoring contacts after a scoring model change, CSV imports.",
 				MemoryMB:    512,
 				TimeoutSec:  120,
 				Queue:       &QueueTrigger{Queue: JobsQueue, BatchSize: 1},
@@ -387,8 +393,12 @@ func Load() Catalog {
 						Items(ItemMember, PutItem, DeleteItem),
 						Items(ItemMemberCount, UpdateItem, Query),
 						Items(ItemTimer, PutItem),
+						// Imports: read the checkpoint, commit it (conditional
+						// put), claim each email once per import.
+						Items(ItemImport, GetItem, PutItem),
 					},
-					SendsTo: []string{JobsQueue}, PutsEvents: true,
+					// Imported rows go to the processor as identify calls.
+					SendsTo: []string{JobsQueue, EventsQueue}, PutsEvents: true, UsesBucket: true,
 				},
 			},
 			{
@@ -418,6 +428,12 @@ func Load() Catalog {
 					{Method: "PATCH", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "DELETE", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "GET", Path: "/v1/audit", Auth: Admin, Action: ActRead},
+					{Method: "POST", Path: "/v1/imports", Auth: Admin, Action: ActWrite},
+					{Method: "GET", Path: "/v1/imports", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/imports/{id}", Auth: Admin, Action: ActRead},
+					{Method: "POST", Path: "/v1/imports/{id}/start", Auth: Admin, Action: ActWrite},
+					// The error report repeats the file's emails: personal data.
+					{Method: "GET", Path: "/v1/imports/{id}/errors", Auth: Admin, Action: ActReadPersonalData},
 					// Segments and lists (their definitions are DefinitionRoutes).
 					{Method: "GET", Path: "/v1/segments/{id}/members", Auth: Admin, Action: ActRead},
 					{Method: "POST", Path: "/v1/segments/preview", Auth: Admin, Action: ActRead},
@@ -450,6 +466,8 @@ func Load() Catalog {
 						Items(ItemMailStats, BatchGetItem),
 						Items(IndexContacts, Query), Items(IndexSites, Query),
 						Items(IndexDefinitions, Query), Items(IndexForms, Query), Items(IndexTemplates, Query),
+						// Imports: create, start (conditional put), read, list.
+						Items(ItemImport, GetItem, PutItem), Items(IndexImports, Query),
 						// Segments and lists: members (transactions of a conditional
 						// put or delete and a counter update), counts, build state,
 						// recheck timers after an edit.
@@ -457,7 +475,7 @@ func Load() Catalog {
 						Items(ItemMemberCount, UpdateItem, Query, PutItem),
 						Items(ItemTimer, PutItem),
 					},
-					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true, ManagesUsers: true, PutsEvents: true,
+					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true, ManagesUsers: true, PutsEvents: true, UsesBucket: true,
 				},
 			},
 			{

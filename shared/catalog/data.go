@@ -37,6 +37,7 @@ const (
 	ItemSESEvent    ItemKind = "ses-event"    // SESEVT#: counted SES events
 	ItemSoftBounce  ItemKind = "soft-bounce"  // SOFTB#
 	ItemAudit       ItemKind = "audit"        // AUDIT, AUDIT#: the admin API's audit log
+	ItemImport      ItemKind = "import"       // IMP#: CSV imports and the emails each has seen
 	// Segments and lists (shared/membership).
 	ItemMember      ItemKind = "member"       // M#: a contact in a segment's or list's member index
 	ItemMemberCount ItemKind = "member-count" // MC#: sharded member counts and build state
@@ -48,6 +49,7 @@ const (
 	IndexDefinitions ItemKind = "index:definitions" // DEFS#<kind>
 	IndexForms       ItemKind = "index:forms"       // FORMS
 	IndexTemplates   ItemKind = "index:templates"   // TEMPLATES
+	IndexImports     ItemKind = "index:imports"     // IMPORTS
 )
 
 // IsIndex reports whether the kind is a gsi1 partition.

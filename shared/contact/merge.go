@@ -247,7 +247,7 @@ func (p *Profile) Fold(o *Profile, verified bool) {
 	}
 }
 
-var statusRank = map[string]int{"": 0, "pending": 1, "subscribed": 2, "unsubscribed": 3}
+var statusRank = map[string]int{"": 0, StatusNoConsent: 1, "pending": 2, "subscribed": 3, "unsubscribed": 4}
 
 func strongerStatus(a, b string) string {
 	if statusRank[b] > statusRank[a] {

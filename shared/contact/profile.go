@@ -274,20 +274,39 @@ func (p *Profile) applyOne(m tracking.Message, rules interest.Rules) {
 func (p *Profile) applyInternal(in *tracking.Internal) {
 	p.Tags = union(p.Tags, in.Tags)
 	p.Lists = union(p.Lists, in.Lists)
+	consents := in.Consents
 	if in.Consent != nil {
-		p.Consents = append(p.Consents, *in.Consent)
-		if over := len(p.Consents) - MaxConsents; over > 0 {
-			p.Consents = slices.Clone(p.Consents[over:])
+		consents = append([]tracking.Consent{*in.Consent}, consents...)
+	}
+	marketing := false
+	for _, c := range consents {
+		p.Consents = append(p.Consents, c)
+		// A form's consent is to marketing whatever it calls its purpose;
+		// an import says which purposes its basis covers.
+		marketing = marketing || in.Import == "" || c.Purpose == "marketing"
+	}
+	if over := len(p.Consents) - MaxConsents; over > 0 {
+		p.Consents = slices.Clone(p.Consents[over:])
+	}
+	switch {
+	case !marketing:
+		if in.Import != "" && p.Status == "" {
+			p.Status = StatusNoConsent
 		}
-		switch {
-		case p.Status == "subscribed":
-		case in.DoubleOptIn:
-			p.Status = "pending"
-		default:
-			p.Status = "subscribed"
-		}
+	case p.Status == "subscribed":
+	case in.Import != "" && p.Status == "unsubscribed":
+		// Only the person undoes their unsubscribe, never a file.
+	case in.DoubleOptIn:
+		p.Status = "pending"
+	default:
+		p.Status = "subscribed"
 	}
 }
+
+// StatusNoConsent marks a contact brought by an import that carried no
+// marketing consent for them: no marketing mail, whatever the sending
+// settings' require_opt_in, until they subscribe themselves.
+const StatusNoConsent = "no_consent"
 
 func union(have, add []string) []string {
 	for _, x := range add {

@@ -13,6 +13,9 @@ import (
 const (
 	// Rescore recomputes scores made under an older scoring model.
 	Rescore = "rescore"
+	// Import reads one page of a CSV import (shared/imports); Pages is the
+	// page number, ID the import.
+	Import = "import"
 	// SegmentRebuild evaluates a new or changed segment over every
 	// identified contact, one chain of pages per contacts shard.
 	SegmentRebuild = "segment-rebuild"
@@ -33,6 +36,8 @@ type Job struct {
 	Cursor  string `json:"cursor,omitempty"`
 	// Pages counts the pages done so far, for logs.
 	Pages int `json:"pages,omitempty"`
+	// ID names what the job works on (an import).
+	ID string `json:"id,omitempty"`
 }
 
 // Queue is where jobs go.
@@ -58,7 +63,13 @@ func Decode(body string) (Job, error) {
 	if err := json.Unmarshal([]byte(body), &j); err != nil {
 		return j, fmt.Errorf("decode job: %w", err)
 	}
-	if j.Kind != Rescore && j.Kind != SegmentRebuild {
+	switch j.Kind {
+	case Rescore, SegmentRebuild:
+	case Import:
+		if j.ID == "" {
+			return j, fmt.Errorf("%s job without an id", j.Kind)
+		}
+	default:
 		return j, fmt.Errorf("unknown job kind %q", j.Kind)
 	}
 	return j, nil

@@ -62,6 +62,10 @@ type Decision struct {
 	NotBefore time.Time
 }
 
+// StatusNoConsent is contact.StatusNoConsent (mail does not import contact):
+// a contact imported without marketing consent.
+const StatusNoConsent = "no_consent"
+
 // Decide applies the sending rules to one send. Suppression (hard bounces,
 // complaints) and a deliverable address apply to all mail; consent, the
 // circuit breaker, frequency caps and quiet hours to marketing mail only,
@@ -84,6 +88,10 @@ func (s Settings) Decide(f Facts) Decision {
 		return Decision{Verdict: VerdictSkip, Reason: ReasonUnsubscribed}
 	case "pending":
 		return Decision{Verdict: VerdictSkip, Reason: ReasonPending}
+	case StatusNoConsent:
+		// Imported without consent (contact.StatusNoConsent): never
+		// marketable, even where opt-out marketing is allowed.
+		return Decision{Verdict: VerdictSkip, Reason: ReasonNoConsent}
 	default:
 		if s.RequireOptIn {
 			return Decision{Verdict: VerdictSkip, Reason: ReasonNoConsent}

@@ -110,6 +110,14 @@ type Internal struct {
 	NoConfirmMail bool     `json:"noConfirmMail,omitempty"`
 	Tags          []string `json:"tags,omitempty"`
 	Lists         []string `json:"lists,omitempty"`
+	// Import is the CSV import that sent the call (shared/imports). Its
+	// consent never resubscribes an unsubscribed contact, and a contact
+	// never asked that it brings without marketing consent becomes
+	// "no_consent": not marketable until they subscribe themselves.
+	Import string `json:"import,omitempty"`
+	// Consents are records besides Consent (an import records one per
+	// purpose it covers).
+	Consents []Consent `json:"consents,omitempty"`
 }
 
 // Consent is a record of agreement, kept as evidence.

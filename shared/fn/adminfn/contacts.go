@@ -164,7 +164,8 @@ func (h *Handler) getContact(ctx context.Context, id string, limit int) (httpapi
 	if evs == nil {
 		evs = []tracking.Message{}
 	}
-	view := ContactView{Profile: normalize(p), Events: evs}
+	p = normalize(p)
+	view := ContactView{Profile: p, Events: evs, Segments: p.Segments, Lists: p.Lists}
 	if h.scoring != nil {
 		e, err := h.engine(ctx)
 		if err != nil {

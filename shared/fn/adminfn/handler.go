@@ -29,12 +29,14 @@ import (
 	"github.com/leadflow/leadflow/shared/audit"
 	"github.com/leadflow/leadflow/shared/auth"
 	"github.com/leadflow/leadflow/shared/auth/jwks"
+	"github.com/leadflow/leadflow/shared/bucket"
 	"github.com/leadflow/leadflow/shared/bus"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/fn/segmentfn"
 	"github.com/leadflow/leadflow/shared/httpapi"
+	"github.com/leadflow/leadflow/shared/imports"
 	"github.com/leadflow/leadflow/shared/job"
 	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/membership"
@@ -70,6 +72,8 @@ type Config struct {
 	// ShowTemporaryPasswords returns an invited user's temporary password
 	// instead of Cognito emailing it (local runs: nothing sends mail there).
 	ShowTemporaryPasswords bool
+	// Bucket holds imported files and reports ("": no imports).
+	Bucket string
 }
 
 // EnvTokenName names the admin token ("admin" when unset): the
@@ -110,6 +114,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("admin: set both %s and %s, or neither", catalog.EnvUserPoolIssuer, catalog.EnvUserPoolClientID)
 	}
 	c.ShowTemporaryPasswords = getenv(EnvShowTemporaryPasswords) == "1"
+	c.Bucket = getenv(catalog.EnvBucketName)
 	if err := definitions.Validate(); err != nil {
 		return c, fmt.Errorf("admin: %w", err)
 	}
@@ -158,7 +163,8 @@ type Handler struct {
 	// actions are the catalog's admin routes with their action classes (guard.go).
 	actions map[string]catalog.Route
 	audit   audit.Log
-	users   user.Directory // nil: no user pool configured
+	users   user.Directory   // nil: no user pool configured
+	imports *imports.Service // nil: no bucket configured (imports.go)
 	// segments keeps membership current after an admin change (segments.go).
 	segments *membership.Reactor
 }
@@ -179,6 +185,9 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		segmentfn.BusAnnouncer{Pub: bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName)}, store, timer.NewWheel(store, nil, time.Now), log))
 	if cfg.UserPoolID != "" {
 		h.users = cognitodir.New(cognitoidentityprovider.NewFromConfig(awsCfg), cfg.UserPoolID, cfg.ShowTemporaryPasswords)
+	}
+	if cfg.Bucket != "" {
+		h.imports = h.importService(bucket.New(awsCfg, cfg.Bucket), store)
 	}
 	return h
 }
@@ -210,6 +219,9 @@ type ContactView struct {
 	// Score is the lead score as of the request (engagement decays).
 	Score  *scoring.Score     `json:"score,omitempty"`
 	Events []tracking.Message `json:"events"`
+	// Segments and Lists are the contact's memberships, always a list.
+	Segments []string `json:"segments"`
+	Lists    []string `json:"lists"`
 	// The segment reactor's working fields are not part of the answer
 	// (these shadow the profile's).
 	SegmentCounters *struct{} `json:"segment_counters,omitempty"`
@@ -250,7 +262,7 @@ type routeFunc func(ctx context.Context, req httpapi.Request) (httpapi.Response,
 // package adds its own (contacts.go, scoring.go, templates.go, ...).
 func (h *Handler) routes() map[string]routeFunc {
 	all := map[string]routeFunc{}
-	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.definitionRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes(), h.segmentRoutes(), h.reportRoutes()} {
+	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.definitionRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes(), h.segmentRoutes(), h.reportRoutes(), h.importRoutes()} {
 		for k, f := range group {
 			all[k] = f
 		}
@@ -356,9 +368,15 @@ func viewOf(s site.Site, showSecret bool) siteView {
 func (h *Handler) fail(ctx context.Context, req httpapi.Request, err error) httpapi.Response {
 	var bad errBadRequest
 	var conflict errConflict
+	var missing errNotFound
+	var unavailable errUnavailable
 	switch {
 	case errors.As(err, &bad):
 		return httpapi.Fail(http.StatusBadRequest, bad.code, bad.msg, nil)
+	case errors.As(err, &missing):
+		return httpapi.Fail(http.StatusNotFound, "not_found", missing.msg, nil)
+	case errors.As(err, &unavailable):
+		return httpapi.Fail(http.StatusServiceUnavailable, "unavailable", unavailable.msg, nil)
 	case errors.As(err, &conflict):
 		return httpapi.Fail(http.StatusConflict, "conflict", conflict.msg, nil)
 	case errors.Is(err, contact.ErrNotFound):

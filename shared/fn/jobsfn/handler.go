@@ -15,10 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/bucket"
 	"github.com/leadflow/leadflow/shared/bus"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/fn/segmentfn"
+	"github.com/leadflow/leadflow/shared/imports"
 	"github.com/leadflow/leadflow/shared/job"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/scoring"
@@ -31,6 +33,8 @@ type Config struct {
 	Table        string
 	JobsQueueURL string
 	Scoring      scoring.Model
+	// EventsQueueURL takes imported rows; Bucket holds the files.
+	EventsQueueURL, Bucket string
 	// EventBusName receives segment.entered/exited caused by re-scoring.
 	EventBusName string
 }
@@ -41,11 +45,26 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.Table == "" || c.JobsQueueURL == "" || c.EventBusName == "" {
 		return c, fmt.Errorf("jobs: %s, %s and %s must be set", catalog.EnvTableName, catalog.QueueURLEnv(catalog.JobsQueue), catalog.EnvEventBusName)
 	}
+	c.EventsQueueURL, c.Bucket = getenv(catalog.QueueURLEnv(catalog.EventsQueue)), getenv(catalog.EnvBucketName)
+	if c.EventsQueueURL == "" || c.Bucket == "" {
+		return c, fmt.Errorf("jobs: %s and %s must be set", catalog.QueueURLEnv(catalog.EventsQueue), catalog.EnvBucketName)
+	}
 	var err error
 	if c.Scoring, err = definitions.Scoring(); err != nil {
 		return c, fmt.Errorf("jobs: %w", err)
 	}
 	return c, nil
+}
+
+// EnvImportPageSize sets the rows per import page. The stack never sets it
+// (imports.DefaultPageSize); the local runner's tests do.
+const EnvImportPageSize = "IMPORT_PAGE_SIZE"
+
+// ImportPageSize sets the rows per import page.
+func (h *Handler) ImportPageSize(n int) {
+	if h.imports != nil {
+		h.imports.PageSize = n
+	}
 }
 
 // Pages reads contacts of a shard.
@@ -64,6 +83,8 @@ type Handler struct {
 	segments *Segments
 	// PageSize is how many contacts one page visits.
 	PageSize int
+	// imports runs import pages (nil: import jobs fail).
+	imports *imports.Runner
 }
 
 // New wires the handler with only the clients it uses.
@@ -77,7 +98,9 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	// reactor as the processor's.
 	reactor := segmentfn.Reactor(store, reg, src, bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName), log)
 	proc := contact.NewProcessor(store, log, nil).WithReactors(reactor)
-	return NewWith(store, proc, src.Default, sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.JobsQueueURL), log).
+	q := sqs.NewFromConfig(awsCfg)
+	jobs := sqsqueue.New(q, cfg.JobsQueueURL)
+	h := NewWith(store, proc, src.Default, jobs, log).
 		WithSegments(Segments{Reactor: reactor, Index: store, Profiles: store, Shards: dynamo.ContactShards,
 			Set: func(ctx context.Context) (*segment.Set, error) {
 				segs, err := definitions.Segments(ctx, reg)
@@ -86,6 +109,13 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 				}
 				return definitions.CompileSegments(segs, log)
 			}})
+	h.imports = &imports.Runner{
+		Store: store, Blobs: bucket.New(awsCfg, cfg.Bucket), Events: sqsqueue.New(q, cfg.EventsQueueURL), Log: log,
+		Next: func(ctx context.Context, id string, page int) error {
+			return job.Send(ctx, jobs, job.Job{Kind: job.Import, ID: id, Pages: page})
+		},
+	}
+	return h
 }
 
 // NewWith builds a handler from its parts (tests).
@@ -110,6 +140,12 @@ func (h *Handler) run(ctx context.Context, body string) error {
 	j, err := job.Decode(body)
 	if err != nil {
 		return err
+	}
+	if j.Kind == job.Import {
+		if h.imports == nil {
+			return fmt.Errorf("import %s: no import runner", j.ID)
+		}
+		return h.imports.RunPage(ctx, j.ID, j.Pages)
 	}
 	if j.Kind == job.SegmentRebuild {
 		return h.rebuild(ctx, j)

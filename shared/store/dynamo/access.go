@@ -42,6 +42,7 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemSESEvent:    {"SESEVT#*"},
 	catalog.ItemSoftBounce:  {"SOFTB#*"},
 	catalog.ItemAudit:       {auditAll, prefixAuditBy + "*", prefixAuditOf + "*"},
+	catalog.ItemImport:      {prefixImport + "*"},
 	catalog.ItemMember:      {prefixMember + "*"},
 	catalog.ItemMemberCount: {prefixMemberCount + "*"},
 	catalog.ItemReport:      {"RPT#*"},
@@ -51,6 +52,7 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.IndexDefinitions: {gsiDefinitions + "*"},
 	catalog.IndexForms:       {gsiForms},
 	catalog.IndexTemplates:   {gsiTemplates},
+	catalog.IndexImports:     {gsiImports},
 }
 
 // KindPatterns returns the partition-key patterns of a kind (gsi1's for an

@@ -52,6 +52,7 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.ItemSESEvent:    {eventSeenPK("Bounce#f1")},
 		catalog.ItemSoftBounce:  {softBouncePK("a@b.example")},
 		catalog.ItemAudit:       {auditAllPK(), auditActorPK("u-1"), auditKindPK("contact")},
+		catalog.ItemImport:      {importPK("imp_x"), importClaimPK("imp_x", "a@b.example")},
 		catalog.ItemMember:      {memberPK(membership.Ref{Kind: membership.Segment, ID: "a"}, 0), memberPK(membership.Ref{Kind: membership.List, ID: "b"}, 15)},
 		catalog.ItemMemberCount: {memberCountPK(membership.Ref{Kind: membership.Segment, ID: "a"}), memberCountPK(membership.Ref{Kind: membership.List, ID: "b"})},
 		catalog.ItemReport:      {reportPK("2026-12-07", 0), reportPK("2026-12-07", 7)},
@@ -61,6 +62,7 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.IndexDefinitions: {gsiDefinitions + "forms", gsiDefinitions + "scoring"},
 		catalog.IndexForms:       {gsiForms},
 		catalog.IndexTemplates:   {gsiTemplates},
+		catalog.IndexImports:     {gsiImports},
 	}
 }
 

@@ -1,0 +1,307 @@
+package imports
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// Errors the store reports.
+var (
+	ErrNotFound = errors.New("no such import")
+	// ErrConflict: the import changed since it was read (another run of
+	// the same page committed first).
+	ErrConflict = errors.New("import changed since it was read")
+	// ErrNoUpload: nothing was uploaded at the import's upload key.
+	ErrNoUpload = errors.New("no file uploaded")
+)
+
+// Store keeps imports and the emails each import has seen.
+type Store interface {
+	PutImport(ctx context.Context, imp Import) error
+	// GetImport reads an import strongly consistently.
+	GetImport(ctx context.Context, id string) (Import, error)
+	// SaveImport writes imp if its stored version is still imp.Version.
+	SaveImport(ctx context.Context, imp Import) error
+	// ClaimEmails records each email as first seen on its line unless an
+	// earlier line of the import holds it; it returns those held by
+	// another line, with that line. Claiming again from the same line
+	// succeeds, so a page that runs twice sees no duplicates of its own.
+	ClaimEmails(ctx context.Context, importID string, lines map[string]int) (map[string]int, error)
+	ListImports(ctx context.Context, limit int) ([]Import, error)
+}
+
+// Blobs is the file store (S3).
+type Blobs interface {
+	// Open reads the object from offset to its end.
+	Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error)
+	// Size is the object's size (ErrNoUpload when there is none).
+	Size(ctx context.Context, key string) (int64, error)
+	Put(ctx context.Context, key string, body []byte, contentType string) error
+	// Compose writes dst as the concatenation of head and every object
+	// under prefix in key order, streaming.
+	Compose(ctx context.Context, dst string, head []byte, prefix string, contentType string) error
+}
+
+// Queue takes one message body (the events queue; the jobs queue).
+type Queue interface {
+	Enqueue(ctx context.Context, body string) error
+}
+
+// Keys of an import's objects.
+func UploadKey(id string) string         { return "imports/" + id + "/upload.csv" }
+func ReportKey(id string) string         { return "imports/" + id + "/errors.csv" }
+func reportPartsPrefix(id string) string { return "imports/" + id + "/errors/" }
+func reportPartKey(id string, page int) string {
+	return fmt.Sprintf("%s%08d.csv", reportPartsPrefix(id), page)
+}
+
+// Runner runs import pages.
+type Runner struct {
+	Store  Store
+	Blobs  Blobs
+	Events Queue
+	// Next queues the import's next page (the jobs queue).
+	Next func(ctx context.Context, id string, page int) error
+	Log  *slog.Logger
+	// PageSize is the number of rows per page; RowsPerMessage per events
+	// queue message.
+	PageSize, RowsPerMessage int
+}
+
+// Defaults for a Runner.
+const (
+	DefaultPageSize       = 1000
+	DefaultRowsPerMessage = 100
+)
+
+// RunPage runs page n of the import: read it from the checkpoint, check and
+// de-duplicate its rows, hand the valid ones to the contact pipeline and
+// commit the checkpoint with the counts. Running a page again (a crash, a
+// redelivered message) hands the same rows again under the same message
+// ids, which the pipeline recognises, and commits nothing twice.
+func (r *Runner) RunPage(ctx context.Context, id string, n int) error {
+	imp, err := r.Store.GetImport(ctx, id)
+	if err != nil {
+		return fmt.Errorf("import %s page %d: %w", id, n, err)
+	}
+	if imp.State != StateRunning {
+		return nil // done, failed, or not started: nothing to do
+	}
+	cp := imp.Checkpoint
+	if cp.Page != n {
+		if cp.Page == n+1 {
+			// The page was committed but its continuation may not have been
+			// queued (a crash in between): queue it again; a duplicate
+			// finds the page committed and stops.
+			return r.Next(ctx, id, cp.Page)
+		}
+		return nil
+	}
+	start := time.Now()
+	body, err := r.Blobs.Open(ctx, UploadKey(id), cp.Offset)
+	if errors.Is(err, ErrNoUpload) {
+		return r.fail(ctx, imp, "the uploaded file is gone (uploads expire after a day)")
+	}
+	if err != nil {
+		return fmt.Errorf("import %s page %d: open the file: %w", id, n, err)
+	}
+	size := r.PageSize
+	if size <= 0 {
+		size = DefaultPageSize
+	}
+	page, err := ReadPage(body, imp.Definition, cp, size)
+	body.Close()
+	if errors.Is(err, ErrFile) {
+		return r.fail(ctx, imp, err.Error())
+	}
+	if err != nil {
+		return fmt.Errorf("import %s page %d: %w", id, n, err)
+	}
+	good, dups, err := r.dedupe(ctx, id, &page)
+	if err != nil {
+		return fmt.Errorf("import %s page %d: %w", id, n, err)
+	}
+	if err := r.hand(ctx, imp, n, good); err != nil {
+		return fmt.Errorf("import %s page %d: %w", id, n, err)
+	}
+	if len(page.Errors) > 0 {
+		if err := r.Blobs.Put(ctx, reportPartKey(id, n), reportRows(page.Errors), "text/csv"); err != nil {
+			return fmt.Errorf("import %s page %d: error report: %w", id, n, err)
+		}
+	}
+	imp.Rows += page.Read
+	imp.Imported += len(good)
+	imp.Failed += len(page.Errors)
+	imp.Duplicates += dups
+	imp.Checkpoint = page.Next
+	imp.Offset = page.Next.Offset
+	imp.UpdatedAt = time.Now().UTC()
+	if page.Done {
+		if imp.Failed > 0 {
+			if err := r.Blobs.Compose(ctx, ReportKey(id), reportHeader(), reportPartsPrefix(id), "text/csv"); err != nil {
+				return fmt.Errorf("import %s: compose the error report: %w", id, err)
+			}
+		}
+		imp.State = StateDone
+	}
+	if err := r.Store.SaveImport(ctx, imp); errors.Is(err, ErrConflict) {
+		r.Log.InfoContext(ctx, "import page committed by another run", "import_id", id, "page", n)
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("import %s page %d: commit: %w", id, n, err)
+	}
+	r.Log.InfoContext(ctx, "import page done", "import_id", id, "page", n, "rows", page.Read, "imported", len(good),
+		"failed", len(page.Errors), "duplicates", dups, "done", page.Done, "ms", time.Since(start).Milliseconds())
+	if page.Done {
+		return nil
+	}
+	return r.Next(ctx, id, n+1)
+}
+
+// dedupe keeps the first row of each email: within the page by a map,
+// across pages by the store's claims. Later rows become errors.
+func (r *Runner) dedupe(ctx context.Context, id string, page *Page) ([]Row, int, error) {
+	first := map[string]int{}
+	var unique []Row
+	dups := 0
+	for _, row := range page.Rows {
+		if l, ok := first[row.Email]; ok {
+			page.Errors = append(page.Errors, RowError{Line: row.Line, Email: row.Email, Reason: "duplicate of line " + strconv.Itoa(l)})
+			dups++
+			continue
+		}
+		first[row.Email] = row.Line
+		unique = append(unique, row)
+	}
+	if len(unique) == 0 {
+		return nil, dups, nil
+	}
+	held, err := r.Store.ClaimEmails(ctx, id, first)
+	if err != nil {
+		return nil, 0, fmt.Errorf("claim emails: %w", err)
+	}
+	good := unique[:0]
+	for _, row := range unique {
+		if l, ok := held[row.Email]; ok {
+			page.Errors = append(page.Errors, RowError{Line: row.Line, Email: row.Email, Reason: "duplicate of line " + strconv.Itoa(l)})
+			dups++
+			continue
+		}
+		good = append(good, row)
+	}
+	sortErrors(page.Errors)
+	return good, dups, nil
+}
+
+// hand queues the rows to the contact pipeline as verified identify calls.
+func (r *Runner) hand(ctx context.Context, imp Import, n int, rows []Row) error {
+	per := r.RowsPerMessage
+	if per <= 0 {
+		per = DefaultRowsPerMessage
+	}
+	at := imp.startedAt()
+	for i := 0; i < len(rows); i += per {
+		chunk := rows[i:min(i+per, len(rows))]
+		b := tracking.Batch{RequestID: fmt.Sprintf("imp-%s-%d-%d", imp.ID, n, i/per), ReceivedAt: at}
+		for _, row := range chunk {
+			b.Messages = append(b.Messages, Message(imp, row))
+		}
+		bodies, err := tracking.EncodeBatches(b)
+		if err != nil {
+			return err
+		}
+		for _, body := range bodies {
+			if err := r.Events.Enqueue(ctx, body); err != nil {
+				return fmt.Errorf("queue rows: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// startedAt is the time every call of the import carries: fixed, so a call
+// handed again is the same call (same message id, same time).
+func (imp Import) startedAt() time.Time {
+	if !imp.StartedAt.IsZero() {
+		return imp.StartedAt
+	}
+	return imp.CreatedAt
+}
+
+// Message is the identify call a row becomes: verified (an import is the
+// account's own data, so it may set traits of a known contact), carrying
+// tags, the list and the consent the import records.
+func Message(imp Import, row Row) tracking.Message {
+	at := imp.startedAt()
+	traits := map[string]any{"email": row.Email}
+	for k, v := range row.Traits {
+		traits[k] = v
+	}
+	if row.Phone != "" {
+		traits["phone"] = row.Phone
+	}
+	in := &tracking.Internal{Import: imp.ID, Tags: row.Tags}
+	if imp.Definition.ListID != "" {
+		in.Lists = []string{imp.Definition.ListID}
+	}
+	d := imp.Definition
+	consented := (d.Columns.Consent != "" && row.Consent) || (d.Columns.Consent == "" && d.Consent != nil)
+	if consented {
+		text := "imported"
+		if d.Consent != nil {
+			text = d.Consent.Evidence
+		}
+		for _, p := range d.Purposes() {
+			in.Consents = append(in.Consents, tracking.Consent{Purpose: p, Text: text, At: at, Source: "import:" + imp.ID})
+		}
+	}
+	return tracking.Message{
+		Type: tracking.TypeIdentify, MessageID: fmt.Sprintf("imp-%s-%d", imp.ID, row.Line),
+		Traits: traits, Timestamp: at, ReceivedAt: at, Verified: true,
+		Context: tracking.Context{Leadflow: in, Library: &tracking.Library{Name: "leadflow-import"}},
+	}
+}
+
+func (r *Runner) fail(ctx context.Context, imp Import, why string) error {
+	imp.State, imp.Error, imp.UpdatedAt = StateFailed, why, time.Now().UTC()
+	r.Log.WarnContext(ctx, "import failed", "import_id", imp.ID, "reason", why)
+	if err := r.Store.SaveImport(ctx, imp); err != nil && !errors.Is(err, ErrConflict) {
+		return fmt.Errorf("import %s: record the failure: %w", imp.ID, err)
+	}
+	return nil
+}
+
+func reportHeader() []byte { return []byte("line,email,reason\n") }
+
+func reportRows(errs []RowError) []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	for _, e := range errs {
+		w.Write([]string{strconv.Itoa(e.Line), csvSafe(e.Email), csvSafe(e.Reason)})
+	}
+	w.Flush()
+	return buf.Bytes()
+}
+
+// csvSafe keeps a spreadsheet from running a cell of the report as a
+// formula (CSV injection): the email cell is whatever the file held.
+func csvSafe(s string) string {
+	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r') {
+		return "'" + s
+	}
+	return s
+}
+
+func sortErrors(errs []RowError) {
+	slices.SortStableFunc(errs, func(a, b RowError) int { return a.Line - b.Line })
+}
