@@ -20,13 +20,14 @@ import (
 	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/form"
 	"github.com/leadflow/leadflow/shared/interest"
+	"github.com/leadflow/leadflow/shared/journey"
 	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/preference"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/template"
 )
 
-//go:embed forms templates *.json
+//go:embed forms templates journeys *.json
 var files embed.FS
 
 // The kinds, one value each; the catalog lists the same names.
@@ -37,6 +38,7 @@ const (
 	KindScoring   definition.Kind = "scoring"
 	KindTopics    definition.Kind = "topics"
 	KindSending   definition.Kind = "sending"
+	KindJourneys  definition.Kind = "journeys"
 )
 
 // Specs are the kinds of definition, in the catalog's order.
@@ -55,6 +57,7 @@ func Specs() []definition.Spec {
 		scoringSpec,
 		definition.Singleton[TopicList](KindTopics, "topic list", "topics.json"),
 		definition.Singleton[mail.Settings](KindSending, "sending settings", "sending.json"),
+		definition.Keyed[journey.Journey](KindJourneys, "journey", "journeys"),
 	}
 }
 
@@ -155,6 +158,7 @@ func Topics() ([]preference.Topic, error) {
 	l, err := repoOne[TopicList](KindTopics, definition.DefaultID)
 	return l.Topics, err
 }
+func Journeys() ([]journey.Journey, error) { return repoAll[journey.Journey](KindJourneys) }
 func Scoring() (scoring.Model, error) {
 	repo, err := Repo()
 	if err != nil {
