@@ -159,6 +159,16 @@ func Topics() ([]preference.Topic, error) {
 	return l.Topics, err
 }
 func Journeys() ([]journey.Journey, error) { return repoAll[journey.Journey](KindJourneys) }
+
+// JourneyBodies are the repo's journeys by id (their version 0), for the
+// runtime library.
+func JourneyBodies() map[string]json.RawMessage {
+	repo, err := Repo()
+	if err != nil {
+		return nil
+	}
+	return repo[KindJourneys]
+}
 func Scoring() (scoring.Model, error) {
 	repo, err := Repo()
 	if err != nil {

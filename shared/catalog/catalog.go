@@ -235,11 +235,16 @@ func Load() Catalog {
 						Items(ItemIdentity, BatchGetItem, GetItem, PutItem),
 						// Profiles (batch read, conditional put), timeline chunks
 						// (put), recent history for scoring (query).
-						Items(ItemContact, BatchGetItem, PutItem, Query),
-						Items(ItemDefinition, GetItem), // scoring model, interest rules (cached)
-						Items(ItemConfig, GetItem),     // the same, saved before the registry
+						Items(ItemContact, BatchGetItem, PutItem, Query, UpdateItem),
+						Items(ItemDefinition, GetItem, BatchGetItem), // scoring model, interest rules, journeys (cached)
+						Items(ItemConfig, GetItem),                   // the same, saved before the registry
+						// Journeys: the list in effect (cached), waits as timers,
+						// run records (C# items, UpdateItem above), step counters.
+						Items(IndexDefinitions, Query),
+						Items(ItemTimer, PutItem),
+						Items(ItemJourneyStats, UpdateItem),
 					},
-					SendsTo: []string{RoutingQueue, SendsQueue},
+					PutsEvents: true, SendsTo: []string{RoutingQueue, SendsQueue, WebhooksQueue}, WebhookTargets: true,
 				},
 			},
 			{
@@ -411,6 +416,8 @@ func Load() Catalog {
 						Items(ItemAudit, BatchWriteItem, Query),
 						Items(IndexContacts, Query), Items(IndexSites, Query),
 						Items(IndexDefinitions, Query), Items(IndexForms, Query), Items(IndexTemplates, Query),
+						// Journeys: step counts (runs are C# items).
+						Items(ItemJourneyStats, Query),
 					},
 					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true, ManagesUsers: true,
 				},

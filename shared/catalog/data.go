@@ -37,6 +37,9 @@ const (
 	ItemSESEvent    ItemKind = "ses-event"    // SESEVT#: counted SES events
 	ItemSoftBounce  ItemKind = "soft-bounce"  // SOFTB#
 	ItemAudit       ItemKind = "audit"        // AUDIT, AUDIT#: the admin API's audit log
+	// ItemJourneyStats: JSTAT#<journey>: step counters per version (runs
+	// themselves are C# items, in their contact's partition).
+	ItemJourneyStats ItemKind = "journey-stats"
 
 	// Index kinds are partitions of gsi1; the only action on them is Query.
 	IndexContacts    ItemKind = "index:contacts"    // CONTACTS#<shard>

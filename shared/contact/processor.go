@@ -566,6 +566,9 @@ func (p *Profile) clone() *Profile {
 	c.Interests = maps.Clone(p.Interests)
 	c.StageHistory = slices.Clone(p.StageHistory)
 	c.Score = p.Score.Clone()
+	if p.Journeys != nil {
+		c.Journeys = p.Journeys.Clone()
+	}
 	return &c
 }
 

@@ -704,7 +704,7 @@ func (p *pass) drive(i int, c *Compiled) bool {
 			p.mark(r, s.ID, StepUpdate, "updated the contact")
 		case StepNotify:
 			p.res.Effects = append(p.res.Effects, Effect{Kind: EffectNotify, ID: mail.JourneySendID(r.ID, s.ID), Journey: c.ID, Version: r.Version, Run: r.ID, Step: s.ID, Notify: s.Notify})
-			p.mark(r, s.ID, StepNotify, "notified %s%s", s.Notify.Webhook, s.Notify.Event)
+			p.mark(r, s.ID, StepNotify, "published %s%s", s.Notify.Event, yesNo(s.Notify.Webhooks, " and webhooks", ""))
 		case StepExit:
 			p.count(r, s.ID, MetricLeft)
 			p.finish(i, OutcomeCompleted, "exit step")

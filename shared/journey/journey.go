@@ -199,12 +199,13 @@ type Update struct {
 	Score int `json:"score,omitempty"`
 }
 
-// Notify tells someone: a signed webhook (an endpoint id), or a journey.*
-// event on the bus.
+// Notify tells someone: a journey.* event on the bus (rules route it, e.g.
+// to sales), and with Webhooks also a signed webhook to every configured
+// endpoint.
 type Notify struct {
-	Webhook string `json:"webhook,omitempty"`
-	Event   string `json:"event,omitempty"`
-	Message string `json:"message,omitempty"`
+	Event    string `json:"event"`
+	Webhooks bool   `json:"webhooks,omitempty"`
+	Message  string `json:"message,omitempty"`
 }
 
 // Duration is a time.Duration written as "90s", "2h", "3d" or "1w".
@@ -592,9 +593,9 @@ func (s *Step) validate(conds Conditions, add func(string, string, ...any)) {
 		}
 	case StepNotify:
 		n := s.Notify
-		if n == nil || (n.Webhook == "") == (n.Event == "") {
-			add(id, "a notify step needs a webhook or an event (one of them)")
-		} else if n.Event != "" && !strings.HasPrefix(n.Event, "journey.") {
+		if n == nil || n.Event == "" {
+			add(id, "a notify step needs an event (journey.*)")
+		} else if !strings.HasPrefix(n.Event, "journey.") {
 			add(id, "notify.event must start with journey.")
 		}
 	case StepExit:
@@ -614,10 +615,9 @@ type Refs struct {
 	// Segments answers whether a segment exists; nil while segments are
 	// not available, which refuses any reference to one.
 	Segments func(id string) bool
-	Webhooks func(id string) bool
 }
 
-// CheckRefs reports templates, topics, forms, segments and webhooks the
+// CheckRefs reports templates, topics, forms and segments the
 // journey names that do not exist.
 func CheckRefs(j Journey, r Refs) error {
 	var ps Problems
@@ -640,9 +640,6 @@ func CheckRefs(j Journey, r Refs) error {
 			if s.Email.Topic != "" && !r.Topics[s.Email.Topic] {
 				add(s.ID, "topic %q does not exist", s.Email.Topic)
 			}
-		}
-		if s.Notify != nil && s.Notify.Webhook != "" && (r.Webhooks == nil || !r.Webhooks(s.Notify.Webhook)) {
-			add(s.ID, "webhook %q does not exist", s.Notify.Webhook)
 		}
 		if s.Branch != nil {
 			for _, c := range s.Branch.Cases {

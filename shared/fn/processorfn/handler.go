@@ -13,16 +13,22 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/bus"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/interest"
+	"github.com/leadflow/leadflow/shared/journeyrun"
+	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
+	"github.com/leadflow/leadflow/shared/timer"
 	"github.com/leadflow/leadflow/shared/tracking"
+	"github.com/leadflow/leadflow/shared/webhook"
 )
 
 // Config is read from the environment once, at cold start.
@@ -36,9 +42,21 @@ type Config struct {
 	Scoring scoring.Model
 	// RoutingQueueURL receives qualified leads for the router.
 	RoutingQueueURL string
-	// SendsQueueURL receives double opt-in confirmation mail.
+	// SendsQueueURL receives double opt-in confirmation mail and journey mail.
 	SendsQueueURL string
+	// Journeys: the bus notify steps publish on, the webhook endpoints
+	// they may also go to (through the webhooks queue), and the factor
+	// that shortens waits (make dev, integration tests; 1: real time).
+	EventBusName     string
+	WebhooksQueueURL string
+	WebhookURLs      []string
+	JourneyWaitScale float64
 }
+
+// EnvJourneyWaitScale shortens journey waits by a factor ("0.0001": two
+// days pass in about 17 seconds). For make dev and the integration tests;
+// unset in production.
+const EnvJourneyWaitScale = "JOURNEY_WAIT_SCALE"
 
 // EnvEventRetentionDays optionally bounds how long events are kept.
 const EnvEventRetentionDays = "EVENT_RETENTION_DAYS"
@@ -63,6 +81,20 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.SendsQueueURL = getenv(catalog.QueueURLEnv(catalog.SendsQueue)); c.SendsQueueURL == "" {
 		return c, fmt.Errorf("processor: %s must be set", catalog.QueueURLEnv(catalog.SendsQueue))
 	}
+	c.EventBusName = getenv(catalog.EnvEventBusName)
+	c.WebhooksQueueURL = getenv(catalog.QueueURLEnv(catalog.WebhooksQueue))
+	urls, err := webhook.ParseURLs(getenv(catalog.EnvWebhookURLs))
+	if err != nil {
+		return c, fmt.Errorf("processor: %s: %w", catalog.EnvWebhookURLs, err)
+	}
+	c.WebhookURLs = urls
+	if v := getenv(EnvJourneyWaitScale); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 1 {
+			return c, fmt.Errorf("processor: %s=%q must be a number in (0, 1]", EnvJourneyWaitScale, v)
+		}
+		c.JourneyWaitScale = f
+	}
 	if d := getenv(EnvEventRetentionDays); d != "" {
 		days, err := strconv.Atoi(d)
 		if err != nil || days < 0 {
@@ -85,10 +117,31 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store.EventTTL = cfg.EventRetention
 	q := sqs.NewFromConfig(awsCfg)
 	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
+	scores := definitions.ScoringCache(reg)
+	sends := sqsqueue.New(q, cfg.SendsQueueURL)
+	var pub bus.Publisher
+	if cfg.EventBusName != "" {
+		pub = bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName)
+	}
+	var hooks mail.Queue
+	if cfg.WebhooksQueueURL != "" {
+		hooks = sqsqueue.New(q, cfg.WebhooksQueueURL)
+	}
+	journeys := journeyrun.NewReactor(
+		journeyrun.NewLibrary(reg, definitions.JourneyBodies(), nil),
+		sends, timer.NewWheel(store, nil, nil), &Notifier{Bus: pub, Webhooks: hooks, URLs: cfg.WebhookURLs}, store, log,
+		journeyrun.Options{WaitScale: cfg.JourneyWaitScale, Score: func(ctx context.Context, s scoring.State, at time.Time) (int, error) {
+			e, err := scores.Default(ctx)
+			if err != nil {
+				return 0, err
+			}
+			return e.Score(s, at).Total, nil
+		}})
 	proc := contact.NewProcessor(store, log, nil).
 		WithInterests(definitions.InterestCache(reg).Default).
-		WithScoring(definitions.ScoringCache(reg).Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
-		WithMail(sqsqueue.New(q, cfg.SendsQueueURL))
+		WithScoring(scores.Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
+		WithMail(sends).
+		WithReactors(journeys)
 	return NewWith(proc, log)
 }
 
