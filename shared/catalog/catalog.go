@@ -396,6 +396,14 @@ func Load() Catalog {
 					{Method: "PATCH", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "DELETE", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "GET", Path: "/v1/audit", Auth: Admin, Action: ActRead},
+					// Journeys beyond the registry's own routes (shared/fn/adminfn/journeys.go).
+					{Method: "POST", Path: "/v1/journeys/{id}/publish", Auth: Admin, Action: ActWrite},
+					{Method: "POST", Path: "/v1/journeys/{id}/pause", Auth: Admin, Action: ActWrite},
+					{Method: "POST", Path: "/v1/journeys/{id}/resume", Auth: Admin, Action: ActWrite},
+					{Method: "POST", Path: "/v1/journeys/{id}/simulate", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/journeys/{id}/steps", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/contacts/{id}/journeys", Auth: Admin, Action: ActRead},
+					{Method: "POST", Path: "/v1/contacts/{id}/journeys/{runId}/stop", Auth: Admin, Action: ActWrite},
 				}, DefinitionRoutes()...),
 				Access: Access{
 					Items: []ItemAccess{

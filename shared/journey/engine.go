@@ -202,8 +202,11 @@ type Effect struct {
 	Run     string
 	Step    string
 	Email   *Email
-	Update  *Update
-	Notify  *Notify
+	// Awake: a mail in answer to the contact's own action just now (see
+	// mail.Request.Awake).
+	Awake  bool
+	Update *Update
+	Notify *Notify
 	// Timer: due time, event and properties.
 	Due        time.Time
 	Event      string
@@ -271,6 +274,9 @@ type pass struct {
 	res *Result
 	cur map[string]*Compiled
 	now time.Time
+	// awake: the pass answers something the contact did (not a timer), so
+	// its mail may go out during quiet hours.
+	awake bool
 }
 
 // Handle applies one change to a contact's journey state: records mail
@@ -286,6 +292,11 @@ func (e *Engine) Handle(st *State, in Input) Result {
 	before := st.Clone()
 	evs := slices.Clone(in.Events)
 	sort.SliceStable(evs, func(a, b int) bool { return evs[a].At.Before(evs[b].At) })
+	for _, ev := range evs {
+		if ev.Name != WakeEvent && ev.Name != DateEvent {
+			p.awake = true
+		}
+	}
 	for _, ev := range evs {
 		p.event(ev)
 	}
@@ -664,7 +675,7 @@ func (p *pass) drive(i int, c *Compiled) bool {
 			if s.Email.Kind != mail.Transactional && p.in.After.Status != "subscribed" {
 				p.mark(r, s.ID, StepEmail, "skipped %s: contact is not subscribed (%q)", s.Email.Template, p.in.After.Status)
 			} else {
-				p.res.Effects = append(p.res.Effects, Effect{Kind: EffectSend, ID: mail.JourneySendID(r.ID, s.ID), Journey: c.ID, Version: r.Version, Run: r.ID, Step: s.ID, Email: s.Email})
+				p.res.Effects = append(p.res.Effects, Effect{Kind: EffectSend, ID: mail.JourneySendID(r.ID, s.ID), Journey: c.ID, Version: r.Version, Run: r.ID, Step: s.ID, Email: s.Email, Awake: p.awake})
 				p.mark(r, s.ID, StepEmail, "sent %s", s.Email.Template)
 			}
 		case StepWait:

@@ -184,7 +184,7 @@ func (r *Reactor) apply(ctx context.Context, c *contact.Change, res journey.Resu
 				kind = mail.Marketing
 			}
 			req := mail.Request{SendID: ef.ID, ContactID: c.After.ID, TemplateID: ef.Email.Template, Kind: kind,
-				Source: mail.Source{Journey: ef.Journey, Run: ef.Run, Step: ef.Step}, RequestedAt: c.Now}
+				Source: mail.Source{Journey: ef.Journey, Run: ef.Run, Step: ef.Step}, Awake: ef.Awake, RequestedAt: c.Now}
 			if err := mail.Enqueue(ctx, r.mail, req); err != nil {
 				return fmt.Errorf("journey %s step %s: %w", ef.Journey, ef.Step, err)
 			}
