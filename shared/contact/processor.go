@@ -188,6 +188,7 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 			out.Duplicates += dups
 			out.Conflicts += conflicts
 			if err != nil {
+				p.abandon(cid)
 				p.log.ErrorContext(ctx, "apply events", "contact_id", cid, "events", len(byContact[cid]), "error", err)
 				for in := range inputsOf[cid] {
 					failed[in] = true

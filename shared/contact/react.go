@@ -56,6 +56,14 @@ type Flusher interface {
 	Flush(ctx context.Context) error
 }
 
+// An Abandoner is a Flusher that must forget what it buffered for a
+// contact whose profile write did not commit (a crash or a failed write
+// the queue will retry): the retry reacts again, and flushing both would
+// count twice.
+type Abandoner interface {
+	Abandon(contactID string)
+}
+
 // WithReactors adds reactors, called in order for every contact change.
 func (p *Processor) WithReactors(rs ...Reactor) *Processor {
 	p.reactors = append(p.reactors, rs...)
@@ -69,6 +77,14 @@ func (p *Processor) react(ctx context.Context, c *Change) error {
 		}
 	}
 	return nil
+}
+
+func (p *Processor) abandon(contactID string) {
+	for _, r := range p.reactors {
+		if a, ok := r.(Abandoner); ok {
+			a.Abandon(contactID)
+		}
+	}
 }
 
 func (p *Processor) flush(ctx context.Context) error {

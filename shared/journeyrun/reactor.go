@@ -103,7 +103,18 @@ type pending struct {
 	runs   []RunRecord
 }
 
-var _ contact.Flusher = (*Reactor)(nil)
+var (
+	_ contact.Flusher   = (*Reactor)(nil)
+	_ contact.Abandoner = (*Reactor)(nil)
+)
+
+// Abandon implements contact.Abandoner: the contact's write failed, its
+// retry will react again.
+func (r *Reactor) Abandon(contactID string) {
+	r.mu.Lock()
+	delete(r.pending, contactID)
+	r.mu.Unlock()
+}
 
 // Options are the reactor's settings.
 type Options struct {
