@@ -60,7 +60,9 @@ func (w *world) AddStepCounts(_ context.Context, cs []journeyrun.StepCount) erro
 	w.counts = append(w.counts, cs...)
 	return nil
 }
-func (w *world) ContactRuns(context.Context, string) ([]journeyrun.RunRecord, error) { return w.runs, nil }
+func (w *world) ContactRuns(context.Context, string) ([]journeyrun.RunRecord, error) {
+	return w.runs, nil
+}
 func (w *world) StepCounts(context.Context, string) ([]journeyrun.StepCount, error) {
 	return w.counts, nil
 }
