@@ -236,12 +236,21 @@ func Load() Catalog {
 						// Profiles (batch read, conditional put), timeline chunks
 						// (put), recent history for scoring (query).
 						Items(ItemContact, BatchGetItem, PutItem, Query, UpdateItem),
-						Items(ItemDefinition, GetItem, BatchGetItem), // scoring model, interest rules, journeys (cached)
-						Items(ItemConfig, GetItem),                   // the same, saved before the registry
-						// Journeys: the list in effect (cached), waits as timers,
-						// run records (C# items, UpdateItem above), step counters.
+						// Scoring model, interest rules, segments, journeys (cached;
+						// segments and journeys are listed: gsi1 query and batch get).
+						Items(ItemDefinition, GetItem, BatchGetItem),
+						Items(ItemConfig, GetItem), // the same, saved before the registry
+						// Segments: the live set (listed once a minute), the
+						// member index and its exact counts (transactions of
+						// a conditional put or delete and a counter update),
+						// and recheck timers for time-based exits.
 						Items(IndexDefinitions, Query),
+						Items(ItemMember, PutItem, DeleteItem),
+						Items(ItemMemberCount, UpdateItem),
+						// Timers: segment rechecks and journey waits.
 						Items(ItemTimer, PutItem),
+						// Journeys: run records (C# items, UpdateItem above) and
+						// step counters.
 						Items(ItemJourneyStats, UpdateItem),
 					},
 					PutsEvents: true, SendsTo: []string{RoutingQueue, SendsQueue, WebhooksQueue}, WebhookTargets: true,
@@ -363,10 +372,17 @@ func Load() Catalog {
 						Items(IndexContacts, Query), // page through the contacts
 						// Re-score: read the profile and its timeline, conditional put.
 						Items(ItemContact, BatchGetItem, Query, PutItem),
-						Items(ItemDefinition, GetItem), // the scoring model
+						// The scoring model; segments (listed: gsi1 query, batch get).
+						Items(ItemDefinition, GetItem, BatchGetItem),
 						Items(ItemConfig, GetItem),
+						// Segment rebuilds and re-scoring: the member index and
+						// its counts and build state, recheck timers.
+						Items(IndexDefinitions, Query),
+						Items(ItemMember, PutItem, DeleteItem),
+						Items(ItemMemberCount, UpdateItem, Query),
+						Items(ItemTimer, PutItem),
 					},
-					SendsTo: []string{JobsQueue},
+					SendsTo: []string{JobsQueue}, PutsEvents: true,
 				},
 			},
 			{
@@ -396,6 +412,12 @@ func Load() Catalog {
 					{Method: "PATCH", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "DELETE", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "GET", Path: "/v1/audit", Auth: Admin, Action: ActRead},
+					// Segments and lists (their definitions are DefinitionRoutes).
+					{Method: "GET", Path: "/v1/segments/{id}/members", Auth: Admin, Action: ActRead},
+					{Method: "POST", Path: "/v1/segments/preview", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/lists/{id}/members", Auth: Admin, Action: ActRead},
+					{Method: "POST", Path: "/v1/lists/{id}/members", Auth: Admin, Action: ActWrite},
+					{Method: "DELETE", Path: "/v1/lists/{id}/members", Auth: Admin, Action: ActWrite},
 					// Journeys beyond the registry's own routes (shared/fn/adminfn/journeys.go).
 					{Method: "POST", Path: "/v1/journeys/{id}/publish", Auth: Admin, Action: ActWrite},
 					{Method: "POST", Path: "/v1/journeys/{id}/pause", Auth: Admin, Action: ActWrite},
@@ -424,10 +446,16 @@ func Load() Catalog {
 						Items(ItemAudit, BatchWriteItem, Query),
 						Items(IndexContacts, Query), Items(IndexSites, Query),
 						Items(IndexDefinitions, Query), Items(IndexForms, Query), Items(IndexTemplates, Query),
+						// Segments and lists: members (transactions of a conditional
+						// put or delete and a counter update), counts, build state,
+						// recheck timers after an edit.
+						Items(ItemMember, PutItem, DeleteItem, Query, GetItem),
+						Items(ItemMemberCount, UpdateItem, Query, PutItem),
+						Items(ItemTimer, PutItem),
 						// Journeys: step counts (runs are C# items).
 						Items(ItemJourneyStats, Query),
 					},
-					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true, ManagesUsers: true,
+					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true, ManagesUsers: true, PutsEvents: true,
 				},
 			},
 			{

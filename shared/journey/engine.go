@@ -293,7 +293,8 @@ func (e *Engine) Handle(st *State, in Input) Result {
 	evs := slices.Clone(in.Events)
 	sort.SliceStable(evs, func(a, b int) bool { return evs[a].At.Before(evs[b].At) })
 	for _, ev := range evs {
-		if ev.Name != WakeEvent && ev.Name != DateEvent {
+		// Fired timers (ours, a segment's recheck) carry "timer:" ids.
+		if ev.Name != WakeEvent && ev.Name != DateEvent && !strings.HasPrefix(ev.ID, "timer:") {
 			p.awake = true
 		}
 	}

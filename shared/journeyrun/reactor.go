@@ -252,6 +252,14 @@ func update(p *contact.Profile, ef journey.Effect, now time.Time) {
 func (r *Reactor) view(ctx context.Context, p *contact.Profile, now time.Time) (journey.Contact, error) {
 	v := journey.Contact{ID: p.ID, Email: p.Email, Status: p.Status, Timezone: p.Timezone, Traits: p.Traits,
 		Tags: slices.Clone(p.Tags), Stage: string(p.Stage)}
+	// Memberships are kept by the segment reactor, which runs first in the
+	// same pass: segment triggers and exit segments see this pass's changes.
+	if len(p.Segments) > 0 {
+		v.Segments = make(map[string]bool, len(p.Segments))
+		for _, id := range p.Segments {
+			v.Segments[id] = true
+		}
+	}
 	if r.score != nil {
 		s, err := r.score(ctx, p.Score, now)
 		if err != nil {

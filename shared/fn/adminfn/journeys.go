@@ -59,6 +59,15 @@ func (h *Handler) checkJourneyRefs(ctx context.Context, body json.RawMessage) er
 			set[d.ID] = true
 		}
 	}
+	segs, err := h.reg.List(ctx, definitions.KindSegments)
+	if err != nil {
+		return fmt.Errorf("list segments: %w", err)
+	}
+	known := map[string]bool{}
+	for _, d := range segs {
+		known[d.ID] = true
+	}
+	refs.Segments = func(id string) bool { return known[id] }
 	td, err := h.reg.Get(ctx, definitions.KindTopics, definition.DefaultID)
 	if err != nil {
 		return fmt.Errorf("read topics: %w", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/leadflow/leadflow/shared/bus"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/fn/segmentfn"
 	"github.com/leadflow/leadflow/shared/interest"
 	"github.com/leadflow/leadflow/shared/journeyrun"
 	"github.com/leadflow/leadflow/shared/mail"
@@ -44,10 +45,12 @@ type Config struct {
 	RoutingQueueURL string
 	// SendsQueueURL receives double opt-in confirmation mail and journey mail.
 	SendsQueueURL string
-	// Journeys: the bus notify steps publish on, the webhook endpoints
-	// they may also go to (through the webhooks queue), and the factor
-	// that shortens waits (make dev, integration tests; 1: real time).
-	EventBusName     string
+	// EventBusName receives segment.entered and segment.exited, and the
+	// journey.* events of notify steps.
+	EventBusName string
+	// Journeys: the webhook endpoints notify steps may also go to (through
+	// the webhooks queue), and the factor that shortens waits (make dev,
+	// integration tests; 1: real time).
 	WebhooksQueueURL string
 	WebhookURLs      []string
 	JourneyWaitScale float64
@@ -81,7 +84,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.SendsQueueURL = getenv(catalog.QueueURLEnv(catalog.SendsQueue)); c.SendsQueueURL == "" {
 		return c, fmt.Errorf("processor: %s must be set", catalog.QueueURLEnv(catalog.SendsQueue))
 	}
-	c.EventBusName = getenv(catalog.EnvEventBusName)
+	if c.EventBusName = getenv(catalog.EnvEventBusName); c.EventBusName == "" {
+		return c, fmt.Errorf("processor: %s must be set", catalog.EnvEventBusName)
+	}
 	c.WebhooksQueueURL = getenv(catalog.QueueURLEnv(catalog.WebhooksQueue))
 	urls, err := webhook.ParseURLs(getenv(catalog.EnvWebhookURLs))
 	if err != nil {
@@ -119,10 +124,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
 	scores := definitions.ScoringCache(reg)
 	sends := sqsqueue.New(q, cfg.SendsQueueURL)
-	var pub bus.Publisher
-	if cfg.EventBusName != "" {
-		pub = bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName)
-	}
+	pub := bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName)
 	var hooks mail.Queue
 	if cfg.WebhooksQueueURL != "" {
 		hooks = sqsqueue.New(q, cfg.WebhooksQueueURL)
@@ -137,11 +139,12 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 			}
 			return e.Score(s, at).Total, nil
 		}})
+	// Segments first: journeys read the memberships they set.
 	proc := contact.NewProcessor(store, log, nil).
 		WithInterests(definitions.InterestCache(reg).Default).
 		WithScoring(scores.Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
 		WithMail(sends).
-		WithReactors(journeys)
+		WithReactors(segmentfn.Reactor(store, reg, scores, pub, log), journeys)
 	return NewWith(proc, log)
 }
 
