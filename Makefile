@@ -8,7 +8,7 @@ GO_TEST_FLAGS ?=
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export GOFLAGS := -buildvcs=false
 
-.PHONY: dev test tools build synth bench check fmt vet defs-validate unit integration infra-test fuzz clean admin-token help console console-test
+.PHONY: dev test tools build synth bench check fmt vet defs-validate simulate unit integration infra-test fuzz clean admin-token help console console-test
 
 help:
 	@echo "make dev      run the whole platform locally (API and console on :3000, mail viewer, DynamoDB, SQS, Cognito)"
@@ -48,6 +48,10 @@ vet:
 ## the admin API (offline; what CI runs before the tests).
 defs-validate:
 	go run ./cmd/leadflow defs validate
+
+# make simulate JOURNEY=welcome TIMELINE=definitions/timelines/welcome-high-scorer.json
+simulate:
+	go run ./cmd/leadflow simulate $(JOURNEY) $(TIMELINE)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

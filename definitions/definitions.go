@@ -20,6 +20,7 @@ import (
 	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/form"
 	"github.com/leadflow/leadflow/shared/interest"
+	"github.com/leadflow/leadflow/shared/journey"
 	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/preference"
 	"github.com/leadflow/leadflow/shared/scoring"
@@ -27,7 +28,7 @@ import (
 	"github.com/leadflow/leadflow/shared/template"
 )
 
-//go:embed forms templates segments lists *.json
+//go:embed forms templates segments lists journeys *.json
 var files embed.FS
 
 // The kinds, one value each; the catalog lists the same names.
@@ -40,6 +41,7 @@ const (
 	KindSending   definition.Kind = "sending"
 	KindSegments  definition.Kind = "segments"
 	KindLists     definition.Kind = "lists"
+	KindJourneys  definition.Kind = "journeys"
 )
 
 // Specs are the kinds of definition, in the catalog's order.
@@ -60,6 +62,7 @@ func Specs() []definition.Spec {
 		definition.Singleton[mail.Settings](KindSending, "sending settings", "sending.json"),
 		definition.Keyed[segment.Segment](KindSegments, "segment", "segments"),
 		definition.Keyed[segment.List](KindLists, "list", "lists"),
+		definition.Keyed[journey.Journey](KindJourneys, "journey", "journeys"),
 	}
 }
 
@@ -159,6 +162,17 @@ func Sending() (mail.Settings, error) {
 func Topics() ([]preference.Topic, error) {
 	l, err := repoOne[TopicList](KindTopics, definition.DefaultID)
 	return l.Topics, err
+}
+func Journeys() ([]journey.Journey, error) { return repoAll[journey.Journey](KindJourneys) }
+
+// JourneyBodies are the repo's journeys by id (their version 0), for the
+// runtime library.
+func JourneyBodies() map[string]json.RawMessage {
+	repo, err := Repo()
+	if err != nil {
+		return nil
+	}
+	return repo[KindJourneys]
 }
 func Scoring() (scoring.Model, error) {
 	repo, err := Repo()

@@ -36,7 +36,14 @@ func build(name string, awsCfg aws.Config, getenv func(string) string, log *slog
 		}
 		return lambda.NewHandler(ingestfn.New(awsCfg, cfg, log)), nil
 	case "processor":
-		cfg, err := processorfn.ConfigFromEnv(getenv)
+		// JOURNEY_WAIT_SCALE is not a catalog variable (the stack never
+		// sets it): tests and `make dev` shorten journey waits with it.
+		cfg, err := processorfn.ConfigFromEnv(func(k string) string {
+			if k == processorfn.EnvJourneyWaitScale {
+				return os.Getenv(k)
+			}
+			return getenv(k)
+		})
 		if err != nil {
 			return nil, err
 		}

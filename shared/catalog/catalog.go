@@ -245,9 +245,9 @@ func Load() Catalog {
 						Items(ItemIdentity, BatchGetItem, GetItem, PutItem),
 						// Profiles (batch read, conditional put), timeline chunks
 						// (put), recent history for scoring (query).
-						Items(ItemContact, BatchGetItem, PutItem, Query),
-						// Scoring model, interest rules, segments (cached; the
-						// segments are listed: gsi1 query and batch get).
+						Items(ItemContact, BatchGetItem, PutItem, Query, UpdateItem),
+						// Scoring model, interest rules, segments, journeys (cached;
+						// segments and journeys are listed: gsi1 query and batch get).
 						Items(ItemDefinition, GetItem, BatchGetItem),
 						Items(ItemConfig, GetItem), // the same, saved before the registry
 						// Segments: the live set (listed once a minute), the
@@ -257,11 +257,15 @@ func Load() Catalog {
 						Items(IndexDefinitions, Query),
 						Items(ItemMember, PutItem, DeleteItem),
 						Items(ItemMemberCount, UpdateItem),
+						// Timers: segment rechecks and journey waits.
 						Items(ItemTimer, PutItem),
 						// The dashboard's counters: one ADD per day and batch.
 						Items(ItemReport, UpdateItem),
+						// Journeys: run records (C# items, UpdateItem above) and
+						// step counters.
+						Items(ItemJourneyStats, UpdateItem),
 					},
-					SendsTo: []string{RoutingQueue, SendsQueue}, PutsEvents: true,
+					PutsEvents: true, SendsTo: []string{RoutingQueue, SendsQueue, WebhooksQueue}, WebhookTargets: true,
 				},
 			},
 			{
@@ -442,6 +446,14 @@ func Load() Catalog {
 					{Method: "DELETE", Path: "/v1/lists/{id}/members", Auth: Admin, Action: ActWrite},
 					{Method: "GET", Path: "/v1/reports/overview", Auth: Admin, Action: ActRead},
 					{Method: "GET", Path: "/v1/reports/funnel", Auth: Admin, Action: ActRead},
+					// Journeys beyond the registry's own routes (shared/fn/adminfn/journeys.go).
+					{Method: "POST", Path: "/v1/journeys/{id}/publish", Auth: Admin, Action: ActWrite},
+					{Method: "POST", Path: "/v1/journeys/{id}/pause", Auth: Admin, Action: ActWrite},
+					{Method: "POST", Path: "/v1/journeys/{id}/resume", Auth: Admin, Action: ActWrite},
+					{Method: "POST", Path: "/v1/journeys/{id}/simulate", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/journeys/{id}/steps", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/contacts/{id}/journeys", Auth: Admin, Action: ActRead},
+					{Method: "POST", Path: "/v1/contacts/{id}/journeys/{runId}/stop", Auth: Admin, Action: ActWrite},
 				}, DefinitionRoutes()...),
 				Access: Access{
 					Items: []ItemAccess{
@@ -474,6 +486,8 @@ func Load() Catalog {
 						Items(ItemMember, PutItem, DeleteItem, Query, GetItem),
 						Items(ItemMemberCount, UpdateItem, Query, PutItem),
 						Items(ItemTimer, PutItem),
+						// Journeys: step counts (runs are C# items).
+						Items(ItemJourneyStats, Query),
 					},
 					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true, ManagesUsers: true, PutsEvents: true, UsesBucket: true,
 				},

@@ -42,6 +42,9 @@ const (
 	ItemMember      ItemKind = "member"       // M#: a contact in a segment's or list's member index
 	ItemMemberCount ItemKind = "member-count" // MC#: sharded member counts and build state
 	ItemReport      ItemKind = "report"       // RPT#: the dashboard's daily counters
+	// ItemJourneyStats: JSTAT#<journey>: step counters per version (runs
+	// themselves are C# items, in their contact's partition).
+	ItemJourneyStats ItemKind = "journey-stats"
 
 	// Index kinds are partitions of gsi1; the only action on them is Query.
 	IndexContacts    ItemKind = "index:contacts"    // CONTACTS#<shard>

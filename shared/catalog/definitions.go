@@ -25,6 +25,7 @@ func DefinitionKinds() []DefinitionKind {
 		{Name: "sending", Path: "/v1/sending"},
 		{Name: "segments", Path: "/v1/segments", Param: "id"},
 		{Name: "lists", Path: "/v1/lists", Param: "id"},
+		{Name: "journeys", Path: "/v1/journeys", Param: "id"},
 	}
 }
 

@@ -576,6 +576,9 @@ func (p *Profile) clone() *Profile {
 	c.Score = p.Score.Clone()
 	c.Segments = slices.Clone(p.Segments)
 	c.SegmentCounters = p.SegmentCounters.Clone()
+	if p.Journeys != nil {
+		c.Journeys = p.Journeys.Clone()
+	}
 	return &c
 }
 

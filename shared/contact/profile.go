@@ -11,6 +11,7 @@ import (
 
 	"github.com/leadflow/leadflow/shared/enrich"
 	"github.com/leadflow/leadflow/shared/interest"
+	"github.com/leadflow/leadflow/shared/journey"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/segment"
 	"github.com/leadflow/leadflow/shared/tracking"
@@ -68,6 +69,11 @@ type Profile struct {
 	RoutedID  string    `json:"routed_id,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Journeys holds the contact's active journey runs (and when each
+	// journey last ended, for entry rules), kept small on the profile so
+	// the processor evaluates triggers, awaited events and goals from the
+	// profile it already read. Owned by shared/journeyrun.
+	Journeys *journey.State `json:"journeys,omitempty"`
 
 	// Version guards optimistic concurrency: a write succeeds only if the
 	// stored version is still the one that was read.

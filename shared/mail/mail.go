@@ -56,6 +56,9 @@ type Request struct {
 	Vars map[string]string `json:"vars,omitempty"`
 	// NotBefore defers a send (frequency cap, quiet hours, throttling).
 	NotBefore time.Time `json:"not_before,omitempty"`
+	// Awake: the mail answers the contact's own action just now (a journey
+	// step right after its trigger), so quiet hours do not defer it.
+	Awake bool `json:"awake,omitempty"`
 	// Attempt counts throttled or deferred tries.
 	Attempt     int       `json:"attempt,omitempty"`
 	RequestedAt time.Time `json:"requested_at"`

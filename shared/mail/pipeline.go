@@ -383,7 +383,7 @@ func (p *Pipeline) prepare(ctx context.Context, r Request) (*job, Result) {
 	if test {
 		to = r.To
 	}
-	facts := Facts{Kind: kind, Test: test, Email: to, Status: rcpt.Status, Timezone: rcpt.Timezone, Now: now,
+	facts := Facts{Kind: kind, Test: test, Email: to, Status: rcpt.Status, Timezone: rcpt.Timezone, Now: now, Awake: r.Awake,
 		TopicOff: slices.Contains(rcpt.UnsubscribedTopics, tpl.Template().Topic)}
 	if to != "" {
 		if facts.Suppressed, err = p.Suppressions.IsSuppressed(ctx, to); err != nil {

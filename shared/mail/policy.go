@@ -52,7 +52,11 @@ type Facts struct {
 	MarketingSends []time.Time
 	// CircuitOpen pauses bulk mail (bounce or complaint rate too high).
 	CircuitOpen bool
-	Now         time.Time
+	// Awake: the mail answers something the contact just did (a welcome
+	// right after they confirmed), so quiet hours do not hold it; caps and
+	// consent still apply.
+	Awake bool
+	Now   time.Time
 }
 
 // Decision is the policy's answer for one send.
@@ -110,7 +114,7 @@ func (s Settings) Decide(f Facts) Decision {
 	// no cap, so settle on a time that satisfies both.
 	for range 8 {
 		next := at
-		if end, quiet := s.quietEnd(next, loc); quiet {
+		if end, quiet := s.quietEnd(next, loc); quiet && !f.Awake {
 			next = end
 		}
 		next = s.capFree(f.MarketingSends, next)

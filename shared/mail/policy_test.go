@@ -154,6 +154,16 @@ func TestDecide(t *testing.T) {
 			nil, Decision{Verdict: VerdictDefer, Reason: ReasonQuietHours, NotBefore: at("2026-11-25T07:00:00Z")},
 		},
 		{
+			"a mail answering the contact's own action goes out in quiet hours",
+			sub(Facts{Timezone: "Europe/Berlin", Now: at("2026-11-24T21:00:00Z"), Awake: true}),
+			nil, Decision{Verdict: VerdictSend},
+		},
+		{
+			"but it still keeps the caps",
+			sub(Facts{Awake: true, MarketingSends: []time.Time{at("2026-11-24T09:00:00Z"), at("2026-11-23T16:00:00Z")}}),
+			nil, Decision{Verdict: VerdictDefer, Reason: ReasonFrequencyCap, NotBefore: at("2026-11-24T16:00:00Z")},
+		},
+		{
 			"after midnight waits for the same morning",
 			sub(Facts{Timezone: "America/New_York", Now: at("2026-11-24T08:30:00Z")}),
 			nil, Decision{Verdict: VerdictDefer, Reason: ReasonQuietHours, NotBefore: at("2026-11-24T13:00:00Z")},

@@ -29,6 +29,7 @@ const (
 )
 
 const usage = `usage: leadflow [--api URL] [--dir DIR] defs <command>
+       leadflow [--dir DIR] simulate <journey id or file> <timeline file>
 
   defs validate            check every definition in DIR offline (CI runs this)
   defs diff                show how the deployment at --api differs from DIR
@@ -37,6 +38,8 @@ const usage = `usage: leadflow [--api URL] [--dir DIR] defs <command>
 --api defaults to $LEADFLOW_API; the admin token is read from $LEADFLOW_ADMIN_TOKEN.
 --dir defaults to definitions (run from the repo's root).
 diff exits 1 when there are differences, pull when nothing matched.
+simulate runs a journey on a virtual clock over a timeline and prints the
+path with each step's time and every branch's reason; it sends nothing.
 `
 
 // Main runs the command and returns its exit code.
@@ -50,6 +53,13 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		return 2
 	}
 	rest := fs.Args()
+	if len(rest) == 3 && rest[0] == "simulate" {
+		if err := simulate(*dir, rest[1], rest[2], stdout); err != nil {
+			fmt.Fprintln(stderr, "leadflow:", err)
+			return 1
+		}
+		return 0
+	}
 	if len(rest) < 2 || rest[0] != "defs" {
 		fs.Usage()
 		return 2

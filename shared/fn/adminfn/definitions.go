@@ -30,7 +30,8 @@ func (h *Handler) definitionRoutes() map[string]routeFunc {
 		With(definitions.KindTemplates, defapi.Hooks{Invalid: func(err error) (httpapi.Response, bool) {
 			return invalidTemplate(err), errors.Is(err, template.ErrInvalid)
 		}}).
-		With(definitions.KindScoring, defapi.Hooks{AfterSave: h.rescore})
+		With(definitions.KindScoring, defapi.Hooks{AfterSave: h.rescore}).
+		With(definitions.KindJourneys, defapi.Hooks{Check: h.checkJourneyRefs, Invalid: invalidJourney})
 	out := map[string]routeFunc{}
 	for k, f := range api.Routes() {
 		out[k] = routeFunc(f)

@@ -38,6 +38,7 @@ import (
 	"github.com/leadflow/leadflow/shared/httpapi"
 	"github.com/leadflow/leadflow/shared/imports"
 	"github.com/leadflow/leadflow/shared/job"
+	"github.com/leadflow/leadflow/shared/journeyrun"
 	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/membership"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
@@ -140,6 +141,7 @@ type Store interface {
 	ScoreHistory(ctx context.Context, contactIDs []string, limit int) ([]dynamo.ScoredChange, error)
 	membership.Store
 	ContactsPage(ctx context.Context, shard int, cursor string, limit int) ([]string, string, error)
+	journeyrun.Store
 }
 
 var _ Store = (*dynamo.Store)(nil)
@@ -262,7 +264,7 @@ type routeFunc func(ctx context.Context, req httpapi.Request) (httpapi.Response,
 // package adds its own (contacts.go, scoring.go, templates.go, ...).
 func (h *Handler) routes() map[string]routeFunc {
 	all := map[string]routeFunc{}
-	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.definitionRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes(), h.segmentRoutes(), h.reportRoutes(), h.importRoutes()} {
+	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.definitionRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes(), h.segmentRoutes(), h.reportRoutes(), h.importRoutes(), h.journeyRoutes()} {
 		for k, f := range group {
 			all[k] = f
 		}

@@ -22,11 +22,15 @@ import (
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/fn/segmentfn"
 	"github.com/leadflow/leadflow/shared/interest"
+	"github.com/leadflow/leadflow/shared/journeyrun"
+	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/report"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
+	"github.com/leadflow/leadflow/shared/timer"
 	"github.com/leadflow/leadflow/shared/tracking"
+	"github.com/leadflow/leadflow/shared/webhook"
 )
 
 // Config is read from the environment once, at cold start.
@@ -40,11 +44,23 @@ type Config struct {
 	Scoring scoring.Model
 	// RoutingQueueURL receives qualified leads for the router.
 	RoutingQueueURL string
-	// SendsQueueURL receives double opt-in confirmation mail.
+	// SendsQueueURL receives double opt-in confirmation mail and journey mail.
 	SendsQueueURL string
-	// EventBusName receives segment.entered and segment.exited.
+	// EventBusName receives segment.entered and segment.exited, and the
+	// journey.* events of notify steps.
 	EventBusName string
+	// Journeys: the webhook endpoints notify steps may also go to (through
+	// the webhooks queue), and the factor that shortens waits (make dev,
+	// integration tests; 1: real time).
+	WebhooksQueueURL string
+	WebhookURLs      []string
+	JourneyWaitScale float64
 }
+
+// EnvJourneyWaitScale shortens journey waits by a factor ("0.0001": two
+// days pass in about 17 seconds). For make dev and the integration tests;
+// unset in production.
+const EnvJourneyWaitScale = "JOURNEY_WAIT_SCALE"
 
 // EnvEventRetentionDays optionally bounds how long events are kept.
 const EnvEventRetentionDays = "EVENT_RETENTION_DAYS"
@@ -72,6 +88,19 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.EventBusName = getenv(catalog.EnvEventBusName); c.EventBusName == "" {
 		return c, fmt.Errorf("processor: %s must be set", catalog.EnvEventBusName)
 	}
+	c.WebhooksQueueURL = getenv(catalog.QueueURLEnv(catalog.WebhooksQueue))
+	urls, err := webhook.ParseURLs(getenv(catalog.EnvWebhookURLs))
+	if err != nil {
+		return c, fmt.Errorf("processor: %s: %w", catalog.EnvWebhookURLs, err)
+	}
+	c.WebhookURLs = urls
+	if v := getenv(EnvJourneyWaitScale); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 1 {
+			return c, fmt.Errorf("processor: %s=%q must be a number in (0, 1]", EnvJourneyWaitScale, v)
+		}
+		c.JourneyWaitScale = f
+	}
 	if d := getenv(EnvEventRetentionDays); d != "" {
 		days, err := strconv.Atoi(d)
 		if err != nil || days < 0 {
@@ -95,14 +124,28 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	q := sqs.NewFromConfig(awsCfg)
 	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
 	scores := definitions.ScoringCache(reg)
+	sends := sqsqueue.New(q, cfg.SendsQueueURL)
+	pub := bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName)
+	var hooks mail.Queue
+	if cfg.WebhooksQueueURL != "" {
+		hooks = sqsqueue.New(q, cfg.WebhooksQueueURL)
+	}
+	journeys := journeyrun.NewReactor(
+		journeyrun.NewLibrary(reg, definitions.JourneyBodies(), nil),
+		sends, timer.NewWheel(store, nil, nil), &Notifier{Bus: pub, Webhooks: hooks, URLs: cfg.WebhookURLs}, store, log,
+		journeyrun.Options{WaitScale: cfg.JourneyWaitScale, Score: func(ctx context.Context, s scoring.State, at time.Time) (int, error) {
+			e, err := scores.Default(ctx)
+			if err != nil {
+				return 0, err
+			}
+			return e.Score(s, at).Total, nil
+		}})
+	// Segments first: journeys read the memberships they set.
 	proc := contact.NewProcessor(store, log, nil).
 		WithInterests(definitions.InterestCache(reg).Default).
 		WithScoring(scores.Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
-		WithMail(sqsqueue.New(q, cfg.SendsQueueURL)).
-		WithReactors(
-			segmentfn.Reactor(store, reg, scores, bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName), log),
-			report.NewCounter(store),
-		)
+		WithMail(sends).
+		WithReactors(segmentfn.Reactor(store, reg, scores, pub, log), journeys, report.NewCounter(store))
 	return NewWith(proc, log)
 }
 

@@ -1,0 +1,383 @@
+package adminfn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/definition"
+	"github.com/leadflow/leadflow/shared/httpapi"
+	"github.com/leadflow/leadflow/shared/journey"
+	"github.com/leadflow/leadflow/shared/journeyrun"
+	"github.com/leadflow/leadflow/shared/preference"
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// journeyRoutes are the journey routes beyond the registry's own
+// (GET/PUT/DELETE /v1/journeys/{id} come from the definition routes, with
+// journeyHooks checking references): publishing, pausing and resuming (each
+// a new version through the registry, so the history and the audit log
+// show it), the simulator, step counts, and a contact's runs.
+func (h *Handler) journeyRoutes() map[string]routeFunc {
+	return map[string]routeFunc{
+		"POST /v1/journeys/{id}/publish": func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+			return h.setJourneyStatus(ctx, req, journey.StatusLive)
+		},
+		"POST /v1/journeys/{id}/pause": func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+			return h.setJourneyStatus(ctx, req, journey.StatusPaused)
+		},
+		"POST /v1/journeys/{id}/resume": func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+			return h.setJourneyStatus(ctx, req, journey.StatusLive)
+		},
+		"POST /v1/journeys/{id}/simulate":              h.simulateJourney,
+		"GET /v1/journeys/{id}/steps":                  h.journeySteps,
+		"GET /v1/contacts/{id}/journeys":               h.contactJourneys,
+		"POST /v1/contacts/{id}/journeys/{runId}/stop": h.stopRun,
+	}
+}
+
+// checkJourneyRefs refuses a journey naming templates, topics, forms or
+// segments that do not exist (the validator alone checks its shape).
+func (h *Handler) checkJourneyRefs(ctx context.Context, body json.RawMessage) error {
+	j, err := definition.DecodeAs[journey.Journey](body)
+	if err != nil {
+		return err
+	}
+	refs := journey.Refs{Templates: map[string]bool{}, Topics: map[string]bool{}, Forms: map[string]bool{}}
+	for kind, set := range map[definition.Kind]map[string]bool{definitions.KindTemplates: refs.Templates, definitions.KindForms: refs.Forms} {
+		ds, err := h.reg.List(ctx, kind)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", kind, err)
+		}
+		for _, d := range ds {
+			set[d.ID] = true
+		}
+	}
+	segs, err := h.reg.List(ctx, definitions.KindSegments)
+	if err != nil {
+		return fmt.Errorf("list segments: %w", err)
+	}
+	known := map[string]bool{}
+	for _, d := range segs {
+		known[d.ID] = true
+	}
+	refs.Segments = func(id string) bool { return known[id] }
+	td, err := h.reg.Get(ctx, definitions.KindTopics, definition.DefaultID)
+	if err != nil {
+		return fmt.Errorf("read topics: %w", err)
+	}
+	topics, err := definition.DecodeAs[definitions.TopicList](td.Body)
+	if err != nil {
+		return fmt.Errorf("read topics: %w", err)
+	}
+	for _, t := range topics.Topics {
+		refs.Topics[t.ID] = true
+	}
+	return journey.CheckRefs(j, refs)
+}
+
+// invalidJourney answers a refused journey with its problems, each tied to
+// the step it concerns, for the journey map to show on the node.
+func invalidJourney(err error) (httpapi.Response, bool) {
+	if !errors.Is(err, journey.ErrInvalid) {
+		return httpapi.Response{}, false
+	}
+	return httpapi.JSON(http.StatusUnprocessableEntity, map[string]any{"error": map[string]any{
+		"code": "invalid_journey", "message": err.Error(), "problems": journey.ProblemsOf(err),
+	}}, nil), true
+}
+
+func (h *Handler) setJourneyStatus(ctx context.Context, req httpapi.Request, status string) (httpapi.Response, error) {
+	id := req.PathParameters["id"]
+	var in struct {
+		// OnNewVersion: finish (runs stay on their version) or move (to the
+		// same-named step of this one); unset keeps the journey's setting.
+		OnNewVersion string `json:"on_new_version"`
+	}
+	if body, _ := httpapi.Body(req); len(body) > 0 {
+		if err := definition.Decode(body, &in); err != nil {
+			return httpapi.Response{}, errBadRequest{"invalid_json", "journey " + req.RouteKey + ": " + err.Error()}
+		}
+	}
+	d, err := h.reg.Get(ctx, definitions.KindJourneys, id)
+	if errors.Is(err, definition.ErrNotFound) {
+		return httpapi.Fail(http.StatusNotFound, "not_found", "no journey "+id, nil), nil
+	}
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	j, err := definition.DecodeAs[journey.Journey](d.Body)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	j.Status = status
+	if in.OnNewVersion != "" {
+		j.OnNewVersion = in.OnNewVersion
+	}
+	raw, err := json.Marshal(j)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	saved, err := h.reg.Put(ctx, definitions.KindJourneys, id, raw, definition.Write{IfMatch: d.ETag(), By: h.savedBy(ctx), Check: h.checkJourneyRefs})
+	var inv *definition.InvalidError
+	switch {
+	case errors.As(err, &inv):
+		if r, ok := invalidJourney(inv.Err); ok {
+			return r, nil
+		}
+		return httpapi.Fail(http.StatusUnprocessableEntity, "invalid_journey", inv.Error(), nil), nil
+	case errors.Is(err, definition.ErrStale):
+		return httpapi.Fail(http.StatusConflict, "conflict", "the journey changed meanwhile; try again", nil), nil
+	case err != nil:
+		return httpapi.Response{}, err
+	}
+	h.log.InfoContext(ctx, "journey status", "journey_id", id, "status", status, "version", saved.Version)
+	return httpapi.JSON(http.StatusOK, map[string]any{"id": id, "status": status, "version": saved.Version, "on_new_version": j.OnNewVersion}, nil), nil
+}
+
+// simulateJourney runs a journey (the saved one, or a draft sent along)
+// over a timeline on a virtual clock: a scripted one, or a contact's
+// recorded events. Nothing is sent.
+func (h *Handler) simulateJourney(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	id := req.PathParameters["id"]
+	body, err := httpapi.Body(req)
+	if err != nil {
+		return httpapi.Response{}, errBadRequest{"invalid_body", err.Error()}
+	}
+	var in struct {
+		Definition json.RawMessage   `json:"definition"`
+		Timeline   *journey.Timeline `json:"timeline"`
+		ContactID  string            `json:"contact_id"`
+		// For is how long the clock runs after the contact's last event.
+		For journey.Duration `json:"for"`
+	}
+	if err := definition.Decode(body, &in); err != nil {
+		return httpapi.Response{}, errBadRequest{"invalid_json", "simulate: " + err.Error()}
+	}
+	if (in.Timeline == nil) == (in.ContactID == "") {
+		return httpapi.Response{}, errBadRequest{"invalid_simulation", "send a timeline or a contact_id (one of them)"}
+	}
+	raw := in.Definition
+	if len(raw) == 0 {
+		d, err := h.reg.Get(ctx, definitions.KindJourneys, id)
+		if errors.Is(err, definition.ErrNotFound) {
+			return httpapi.Fail(http.StatusNotFound, "not_found", "no journey "+id, nil), nil
+		}
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		raw = d.Body
+	}
+	var j journey.Journey
+	if err := definition.Decode(raw, &j); err != nil {
+		return httpapi.Response{}, errBadRequest{"invalid_journey", err.Error()}
+	}
+	j.Status = journey.StatusLive // a draft can be tried before it is published
+	lib, err := journey.NewFixed(nil, j)
+	if err != nil {
+		if r, ok := invalidJourney(errors.Unwrap(err)); ok {
+			return r, nil
+		}
+		return httpapi.Fail(http.StatusUnprocessableEntity, "invalid_journey", err.Error(), nil), nil
+	}
+	tl := in.Timeline
+	if tl == nil {
+		if tl, err = h.recordedTimeline(ctx, in.ContactID, in.For); err != nil {
+			return httpapi.Response{}, err
+		}
+	}
+	res, err := journey.Simulate(&journey.Engine{Lib: lib}, *tl)
+	if err != nil {
+		return httpapi.Response{}, errBadRequest{"invalid_simulation", err.Error()}
+	}
+	if res.Path == nil {
+		res.Path = []journey.Mark{}
+	}
+	if res.Sends == nil {
+		res.Sends = []string{}
+	}
+	return httpapi.JSON(http.StatusOK, map[string]any{"journey_id": id, "path": res.Path, "sends": res.Sends, "text": journey.FormatPath(res.Path)}, nil), nil
+}
+
+// recordedTimeline is a contact's stored events as a timeline, starting
+// from the contact as they are now (traits, status, zone).
+func (h *Handler) recordedTimeline(ctx context.Context, contactID string, tail journey.Duration) (*journey.Timeline, error) {
+	p, err := h.store.GetProfile(ctx, contactID)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := h.store.Timeline(ctx, append([]string{p.ID}, p.MergedIDs...), time.Time{}, 500)
+	if err != nil {
+		return nil, fmt.Errorf("timeline of %s: %w", contactID, err)
+	}
+	sort.SliceStable(msgs, func(a, b int) bool { return msgs[a].Timestamp.Before(msgs[b].Timestamp) })
+	tl := &journey.Timeline{Contact: journey.Contact{ID: p.ID, Email: p.Email, Status: p.Status, Timezone: p.Timezone, Stage: string(p.Stage), Tags: p.Tags}, For: tail}
+	for _, m := range msgs {
+		if m.Type != tracking.TypeTrack {
+			continue
+		}
+		hp := journey.Happening{At: m.Timestamp, Event: m.Event, Properties: m.Properties}
+		if m.Context.Leadflow != nil {
+			hp.Form = m.Context.Leadflow.FormID
+		}
+		tl.Entries = append(tl.Entries, hp)
+	}
+	if len(tl.Entries) == 0 {
+		return nil, errBadRequest{"invalid_simulation", "contact " + contactID + " has no recorded events"}
+	}
+	tl.Start = tl.Entries[0].At
+	return tl, nil
+}
+
+// stepSummary is one node of the journey map: a step of a version and how
+// many runs entered it, wait there, moved on, ended there.
+type stepSummary struct {
+	Version   int64  `json:"version"`
+	Step      string `json:"step"`
+	Entered   int64  `json:"entered"`
+	Waiting   int64  `json:"waiting"`
+	Left      int64  `json:"moved_on"`
+	Converted int64  `json:"converted"`
+	Exited    int64  `json:"exited"`
+	Completed int64  `json:"completed"`
+	Stopped   int64  `json:"stopped"`
+}
+
+func (h *Handler) journeySteps(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	id := req.PathParameters["id"]
+	if _, err := h.reg.Get(ctx, definitions.KindJourneys, id); errors.Is(err, definition.ErrNotFound) {
+		return httpapi.Fail(http.StatusNotFound, "not_found", "no journey "+id, nil), nil
+	} else if err != nil {
+		return httpapi.Response{}, err
+	}
+	counts, err := h.store.StepCounts(ctx, id)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	type key struct {
+		v int64
+		s string
+	}
+	nodes := map[key]*stepSummary{}
+	var order []key
+	for _, c := range counts {
+		k := key{c.Version, c.Step}
+		n, ok := nodes[k]
+		if !ok {
+			n = &stepSummary{Version: c.Version, Step: c.Step}
+			nodes[k] = n
+			order = append(order, k)
+		}
+		switch c.Metric {
+		case journey.MetricEntered:
+			n.Entered += c.N
+		case journey.MetricLeft:
+			n.Left += c.N
+		case journey.MetricConverted:
+			n.Converted += c.N
+		case journey.MetricExited:
+			n.Exited += c.N
+		case journey.MetricCompleted:
+			n.Completed += c.N
+		case journey.MetricStopped:
+			n.Stopped += c.N
+		}
+	}
+	summary := make([]stepSummary, 0, len(order))
+	for _, k := range order {
+		n := nodes[k]
+		if n.Step != "" {
+			// A run that completed at a step was counted as leaving it;
+			// converted, exited and stopped runs were not.
+			n.Waiting = max(0, n.Entered-n.Left-n.Converted-n.Exited-n.Stopped)
+		}
+		summary = append(summary, *n)
+	}
+	if counts == nil {
+		counts = []journeyrun.StepCount{}
+	}
+	return httpapi.JSON(http.StatusOK, map[string]any{"journey_id": id, "steps": counts, "nodes": summary}, nil), nil
+}
+
+func (h *Handler) contactJourneys(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	p, err := h.store.GetProfile(ctx, req.PathParameters["id"])
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	runs, err := h.store.ContactRuns(ctx, p.ID)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if runs == nil {
+		runs = []journeyrun.RunRecord{}
+	}
+	// The profile's active runs are the truth for where a run waits now;
+	// the history may trail it by a batch.
+	active := map[string]journey.Run{}
+	if p.Journeys != nil {
+		for _, r := range p.Journeys.Runs {
+			active[r.ID] = r
+		}
+	}
+	for i, r := range runs {
+		if a, ok := active[r.Run]; ok {
+			runs[i].Status, runs[i].Step, runs[i].Until, runs[i].For, runs[i].Version = journeyrun.StatusActive, a.Step, a.Until, a.For, a.Version
+		}
+	}
+	return httpapi.JSON(http.StatusOK, map[string]any{"contact_id": p.ID, "runs": runs}, nil), nil
+}
+
+// stopRun ends one contact's run at once. The profile write (optimistic,
+// retried on conflict) is the commit; a wake-up still on the wheel finds
+// no run and does nothing.
+func (h *Handler) stopRun(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	runID := req.PathParameters["runId"]
+	now := h.now().UTC()
+	var res journey.Result
+	var stopped journey.Run
+	p, changed, err := preference.Update(ctx, h.store, req.PathParameters["id"], now, func(p *contact.Profile) bool {
+		if p.Journeys == nil {
+			return false
+		}
+		for _, r := range p.Journeys.Runs {
+			if r.ID == runID {
+				stopped = r
+			}
+		}
+		st := p.Journeys.Clone()
+		var ok bool
+		if res, ok = journey.Stop(st, runID, now); !ok {
+			return false
+		}
+		p.Journeys = st
+		if st.Empty() {
+			p.Journeys = nil
+		}
+		return true
+	})
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if !changed {
+		return httpapi.Fail(http.StatusNotFound, "not_found", "no active run "+runID+" for contact "+req.PathParameters["id"], nil), nil
+	}
+	rec := journeyrun.RunRecord{ContactID: p.ID, Journey: stopped.Journey, Version: stopped.Version, Run: runID, Step: stopped.Step,
+		Status: journey.OutcomeStopped, Updated: now, Marks: res.Marks}
+	if err := h.store.RecordRuns(ctx, []journeyrun.RunRecord{rec}); err != nil {
+		h.log.ErrorContext(ctx, "record stopped run", "contact_id", p.ID, "run_id", runID, "error", err)
+	}
+	var counts []journeyrun.StepCount
+	for _, c := range res.Counts {
+		counts = append(counts, journeyrun.StepCount{Journey: c.Journey, Version: c.Version, Step: c.Step, Metric: c.Metric, N: 1})
+	}
+	if err := h.store.AddStepCounts(ctx, counts); err != nil {
+		h.log.ErrorContext(ctx, "count stopped run", "contact_id", p.ID, "run_id", runID, "error", err)
+	}
+	return httpapi.JSON(http.StatusOK, map[string]any{"contact_id": p.ID, "run_id": runID, "status": journey.OutcomeStopped}, nil), nil
+}

@@ -1,0 +1,369 @@
+package journeyrun
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/journey"
+	"github.com/leadflow/leadflow/shared/mail"
+	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/timer"
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// Scheduler stores timers (the timer wheel).
+type Scheduler interface {
+	Schedule(ctx context.Context, t timer.Timer) error
+}
+
+// Notification is a notify step's message: a journey.* event on the bus or
+// a signed webhook. ID (run + step) is the same on every retry, so
+// receivers de-duplicate by it.
+type Notification struct {
+	ID        string    `json:"id"`
+	Event     string    `json:"event,omitempty"`
+	Webhooks  bool      `json:"-"`
+	ContactID string    `json:"contact_id"`
+	Journey   string    `json:"journey_id"`
+	Version   int64     `json:"version"`
+	Run       string    `json:"run_id"`
+	Step      string    `json:"step_id"`
+	Message   string    `json:"message,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+// Notifier carries out notify steps.
+type Notifier interface {
+	Notify(ctx context.Context, n Notification) error
+}
+
+// Run statuses in the history (besides the outcomes).
+const StatusActive = "active"
+
+// RunRecord is a run as its history keeps it: where it is, and its path.
+type RunRecord struct {
+	ContactID string         `json:"contact_id"`
+	Journey   string         `json:"journey_id"`
+	Version   int64          `json:"version"`
+	Run       string         `json:"run_id"`
+	Step      string         `json:"step"`
+	Status    string         `json:"status"`
+	Started   time.Time      `json:"started_at,omitzero"`
+	Since     time.Time      `json:"since,omitzero"`
+	Until     time.Time      `json:"waiting_until,omitzero"`
+	For       string         `json:"waiting_for,omitempty"`
+	Updated   time.Time      `json:"updated_at"`
+	Marks     []journey.Mark `json:"path,omitempty"`
+}
+
+// StepCount is a counter of one journey version's step ("" for the
+// journey as a whole).
+type StepCount struct {
+	Journey string `json:"journey_id"`
+	Version int64  `json:"version"`
+	Step    string `json:"step"`
+	Metric  string `json:"metric"`
+	N       int64  `json:"n"`
+}
+
+// Store keeps run history and step counts.
+type Store interface {
+	// RecordRuns updates each run's record, appending the marks to its path.
+	RecordRuns(ctx context.Context, rs []RunRecord) error
+	// AddStepCounts adds to counters.
+	AddStepCounts(ctx context.Context, cs []StepCount) error
+	// ContactRuns lists a contact's runs, newest first.
+	ContactRuns(ctx context.Context, contactID string) ([]RunRecord, error)
+	// StepCounts sums a journey's counters, by version and step.
+	StepCounts(ctx context.Context, journeyID string) ([]StepCount, error)
+}
+
+// Reactor is the journeys' contact.Flusher.
+type Reactor struct {
+	lib     *Library
+	engine  journey.Engine
+	mail    mail.Queue
+	timers  Scheduler
+	notify  Notifier
+	store   Store
+	score   func(ctx context.Context, s scoring.State, at time.Time) (int, error)
+	log     *slog.Logger
+	mu sync.Mutex
+	// staged holds what a change would record until its profile write
+	// commits (Committed moves it to pending); a change whose write failed
+	// is reacted to again by the retry, and must not be counted twice.
+	staged  map[string]pending
+	pending map[string]pending
+}
+
+type pending struct {
+	counts []journey.Count
+	runs   []RunRecord
+}
+
+var (
+	_ contact.Flusher   = (*Reactor)(nil)
+	_ contact.Committer = (*Reactor)(nil)
+)
+
+// Committed implements contact.Committer: the change's profile write
+// committed, so what it recorded is flushed with the batch.
+func (r *Reactor) Committed(_ context.Context, c *contact.Change) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p, ok := r.staged[c.After.ID]; ok {
+		r.pending[c.After.ID] = p
+		delete(r.staged, c.After.ID)
+	}
+}
+
+// Options are the reactor's settings.
+type Options struct {
+	// WaitScale shortens waits (make dev, integration tests); 0 or 1: real time.
+	WaitScale float64
+	// Score reads a contact's total score (the scoring model in force).
+	Score func(ctx context.Context, s scoring.State, at time.Time) (int, error)
+}
+
+// NewReactor wires the reactor to its ports.
+func NewReactor(lib *Library, q mail.Queue, timers Scheduler, n Notifier, store Store, log *slog.Logger, o Options) *Reactor {
+	return &Reactor{lib: lib, engine: journey.Engine{Scale: o.WaitScale}, mail: q, timers: timers, notify: n, store: store, score: o.Score, log: log, staged: map[string]pending{}, pending: map[string]pending{}}
+}
+
+// React implements contact.Reactor. Side effects carry ids derived from
+// the run and step (the send id, the timer id, the notification id), so a
+// change run again after a failed profile write repeats nothing.
+func (r *Reactor) React(ctx context.Context, c *contact.Change) error {
+	lib, err := r.lib.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	if len(lib.Current()) == 0 && (c.After.Journeys == nil || len(c.After.Journeys.Runs) == 0) {
+		return nil
+	}
+	st := &journey.State{}
+	if c.After.Journeys != nil {
+		st = c.After.Journeys.Clone()
+	}
+	after, err := r.view(ctx, c.After, c.Now)
+	if err != nil {
+		return err
+	}
+	var before *journey.Contact
+	if c.Before != nil {
+		b, err := r.view(ctx, c.Before, c.Now)
+		if err != nil {
+			return err
+		}
+		before = &b
+	}
+	e := r.engine
+	e.Lib = lib
+	res := e.Handle(st, journey.Input{Before: before, After: &after, Events: events(c.Events), Key: fmt.Sprintf("%016x", c.Commit.ID), Now: c.Now})
+	if err := r.apply(ctx, c, res); err != nil {
+		return err
+	}
+	if st.Empty() {
+		c.After.Journeys = nil
+	} else {
+		c.After.Journeys = st
+	}
+	r.buffer(c.After.ID, st, res, c.Now)
+	return nil
+}
+
+// Apply carries out a result for a profile outside the processor (an
+// operator's stop), and buffers its history; the caller saves the profile
+// and calls Flush.
+func (r *Reactor) Apply(ctx context.Context, p *contact.Profile, st *journey.State, res journey.Result, now time.Time) error {
+	if err := r.apply(ctx, &contact.Change{After: p, Now: now}, res); err != nil {
+		return err
+	}
+	p.Journeys = st
+	if st.Empty() {
+		p.Journeys = nil
+	}
+	r.buffer(p.ID, st, res, now)
+	// The caller saves the profile before it flushes: nothing to wait for.
+	r.Committed(ctx, &contact.Change{After: p})
+	return nil
+}
+
+func (r *Reactor) apply(ctx context.Context, c *contact.Change, res journey.Result) error {
+	for _, ef := range res.Effects {
+		switch ef.Kind {
+		case journey.EffectSend:
+			kind := ef.Email.Kind
+			if kind == "" {
+				kind = mail.Marketing
+			}
+			req := mail.Request{SendID: ef.ID, ContactID: c.After.ID, TemplateID: ef.Email.Template, Kind: kind,
+				Source: mail.Source{Journey: ef.Journey, Run: ef.Run, Step: ef.Step}, Awake: ef.Awake, RequestedAt: c.Now}
+			if err := mail.Enqueue(ctx, r.mail, req); err != nil {
+				return fmt.Errorf("journey %s step %s: %w", ef.Journey, ef.Step, err)
+			}
+		case journey.EffectTimer:
+			t := timer.Timer{ID: ef.ID, ContactID: c.After.ID, Event: ef.Event, Properties: ef.Properties, Due: ef.Due}
+			if err := r.timers.Schedule(ctx, t); err != nil {
+				return fmt.Errorf("journey %s step %s: schedule: %w", ef.Journey, ef.Step, err)
+			}
+		case journey.EffectNotify:
+			if r.notify == nil {
+				r.log.WarnContext(ctx, "journey notify step with no notifier", "journey_id", ef.Journey, "step", ef.Step)
+				continue
+			}
+			n := Notification{ID: ef.ID, Event: ef.Notify.Event, Webhooks: ef.Notify.Webhooks, ContactID: c.After.ID, Journey: ef.Journey,
+				Version: ef.Version, Run: ef.Run, Step: ef.Step, Message: ef.Notify.Message, At: c.Now}
+			if err := r.notify.Notify(ctx, n); err != nil {
+				return fmt.Errorf("journey %s step %s: notify: %w", ef.Journey, ef.Step, err)
+			}
+		case journey.EffectUpdate:
+			update(c.After, ef, c.Now)
+		}
+	}
+	return nil
+}
+
+// update applies an update step to the profile being saved: it commits
+// with the run's move past the step, so it happens once.
+func update(p *contact.Profile, ef journey.Effect, now time.Time) {
+	u := ef.Update
+	for _, t := range u.AddTags {
+		if !slices.Contains(p.Tags, t) {
+			p.Tags = append(p.Tags, t)
+		}
+	}
+	p.Tags = slices.DeleteFunc(p.Tags, func(t string) bool { return slices.Contains(u.RemoveTags, t) })
+	if len(u.Traits) > 0 {
+		if p.Traits == nil {
+			p.Traits = map[string]any{}
+		}
+		if p.TraitTimes == nil {
+			p.TraitTimes = map[string]time.Time{}
+		}
+		for k, v := range u.Traits {
+			p.Traits[k], p.TraitTimes[k] = v, now
+		}
+	}
+	if u.Stage != "" && string(p.Stage) != u.Stage {
+		p.StageHistory = append(p.StageHistory, scoring.StageChange{From: p.Stage, To: scoring.Stage(u.Stage), At: now,
+			Reason: "journey " + ef.Journey + " step " + ef.Step, By: "journey:" + ef.Journey})
+		p.Stage = scoring.Stage(u.Stage)
+	}
+}
+
+func (r *Reactor) view(ctx context.Context, p *contact.Profile, now time.Time) (journey.Contact, error) {
+	v := journey.Contact{ID: p.ID, Email: p.Email, Status: p.Status, Timezone: p.Timezone, Traits: p.Traits,
+		Tags: slices.Clone(p.Tags), Stage: string(p.Stage)}
+	// Memberships are kept by the segment reactor, which runs first in the
+	// same pass: segment triggers and exit segments see this pass's changes.
+	if len(p.Segments) > 0 {
+		v.Segments = make(map[string]bool, len(p.Segments))
+		for _, id := range p.Segments {
+			v.Segments[id] = true
+		}
+	}
+	if r.score != nil {
+		s, err := r.score(ctx, p.Score, now)
+		if err != nil {
+			return v, fmt.Errorf("score of %s: %w", p.ID, err)
+		}
+		v.Score = s
+	}
+	return v, nil
+}
+
+func events(ms []tracking.Message) []journey.Event {
+	out := make([]journey.Event, 0, len(ms))
+	for _, m := range ms {
+		if m.Type != tracking.TypeTrack {
+			continue
+		}
+		e := journey.Event{ID: m.MessageID, Name: m.Event, Properties: m.Properties, At: m.Timestamp}
+		if in := m.Context.Leadflow; in != nil {
+			e.FormID = in.FormID
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// buffer keeps a contact's history and counts for Flush; a contact's
+// change run again (a write conflict) replaces what its earlier attempt left.
+func (r *Reactor) buffer(contactID string, st *journey.State, res journey.Result, now time.Time) {
+	byRun := map[string]*RunRecord{}
+	var order []string
+	for _, m := range res.Marks {
+		if m.Kind == "skip" {
+			continue
+		}
+		rec, ok := byRun[m.Run]
+		if !ok {
+			rec = &RunRecord{ContactID: contactID, Journey: m.Journey, Version: m.Version, Run: m.Run, Status: StatusActive, Updated: now}
+			byRun[m.Run] = rec
+			order = append(order, m.Run)
+		}
+		rec.Marks = append(rec.Marks, m)
+		rec.Step, rec.Version = m.Step, m.Version
+		if m.Kind == "enter" {
+			rec.Started = m.At
+		}
+		if m.Kind == "end" {
+			rec.Status, _, _ = strings.Cut(m.Note, ":")
+		}
+	}
+	for _, run := range st.Runs {
+		if rec, ok := byRun[run.ID]; ok {
+			rec.Step, rec.Since, rec.Until, rec.For, rec.Started = run.Step, run.Since, run.Until, run.For, run.Started
+		}
+	}
+	p := pending{counts: res.Counts}
+	for _, id := range order {
+		p.runs = append(p.runs, *byRun[id])
+	}
+	if len(p.counts) == 0 && len(p.runs) == 0 {
+		return
+	}
+	r.mu.Lock()
+	r.staged[contactID] = p
+	r.mu.Unlock()
+}
+
+// Flush implements contact.Flusher: one write per run touched, and the
+// batch's step counts summed into one update per journey version.
+func (r *Reactor) Flush(ctx context.Context) error {
+	r.mu.Lock()
+	pend := r.pending
+	r.pending = map[string]pending{}
+	r.staged = map[string]pending{} // changes that never committed
+	r.mu.Unlock()
+	if len(pend) == 0 || r.store == nil {
+		return nil
+	}
+	sums := map[StepCount]int64{}
+	var runs []RunRecord
+	for _, p := range pend {
+		for _, c := range p.counts {
+			sums[StepCount{Journey: c.Journey, Version: c.Version, Step: c.Step, Metric: c.Metric}]++
+		}
+		runs = append(runs, p.runs...)
+	}
+	counts := make([]StepCount, 0, len(sums))
+	for k, n := range sums {
+		k.N = n
+		counts = append(counts, k)
+	}
+	if err := r.store.RecordRuns(ctx, runs); err != nil {
+		return fmt.Errorf("record journey runs: %w", err)
+	}
+	if err := r.store.AddStepCounts(ctx, counts); err != nil {
+		return fmt.Errorf("journey step counts: %w", err)
+	}
+	return nil
+}

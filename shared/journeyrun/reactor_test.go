@@ -1,0 +1,189 @@
+package journeyrun_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/contact/contacttest"
+	"github.com/leadflow/leadflow/shared/definition"
+	"github.com/leadflow/leadflow/shared/journeyrun"
+	"github.com/leadflow/leadflow/shared/mail"
+	"github.com/leadflow/leadflow/shared/timer"
+	"github.com/leadflow/leadflow/shared/tracking"
+)
+
+// fakes of the reactor's ports, recording what they were asked.
+type world struct {
+	mu     sync.Mutex
+	mails  []mail.Request
+	timers map[string]timer.Timer
+	notes  []journeyrun.Notification
+	runs   []journeyrun.RunRecord
+	counts []journeyrun.StepCount
+}
+
+func (w *world) Enqueue(_ context.Context, body string) error {
+	r, err := mail.Decode(body)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.mails = append(w.mails, r)
+	return err
+}
+
+func (w *world) Schedule(_ context.Context, t timer.Timer) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.timers[t.ID] = t
+	return nil
+}
+
+func (w *world) Notify(_ context.Context, n journeyrun.Notification) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.notes = append(w.notes, n)
+	return nil
+}
+
+func (w *world) RecordRuns(_ context.Context, rs []journeyrun.RunRecord) error {
+	w.runs = append(w.runs, rs...)
+	return nil
+}
+func (w *world) AddStepCounts(_ context.Context, cs []journeyrun.StepCount) error {
+	w.counts = append(w.counts, cs...)
+	return nil
+}
+func (w *world) ContactRuns(context.Context, string) ([]journeyrun.RunRecord, error) {
+	return w.runs, nil
+}
+func (w *world) StepCounts(context.Context, string) ([]journeyrun.StepCount, error) {
+	return w.counts, nil
+}
+
+// repoDefs answers the registry's calls with the repo's journeys.
+type repoDefs struct{}
+
+func (repoDefs) List(context.Context, definition.Kind) ([]definition.Definition, error) {
+	var out []definition.Definition
+	for id, body := range definitions.JourneyBodies() {
+		out = append(out, definition.Definition{Kind: journeyrun.Kind, ID: id, Body: body, Source: definition.SourceRepo})
+	}
+	return out, nil
+}
+func (repoDefs) Version(context.Context, definition.Kind, string, int64) (definition.Definition, definition.VersionInfo, error) {
+	return definition.Definition{}, definition.VersionInfo{}, definition.ErrNotFound
+}
+
+// sendIDs are the distinct send ids requested, by template.
+func (w *world) sendIDs() map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for _, m := range w.mails {
+		if out[m.TemplateID] == nil {
+			out[m.TemplateID] = map[string]bool{}
+		}
+		out[m.TemplateID][m.SendID] = true
+	}
+	return out
+}
+
+// TestWelcomeStepsRunOnceThroughCrashesAndRedelivery drives the repo's
+// welcome journey through the real processor: a crash after the mail was
+// requested but before the profile committed, a redelivered batch, a
+// timer fired twice. The welcome mail and the tips mail are each requested
+// under one send id (the sender claims a send id once, so a repeated
+// request sends nothing: shared/mail's pipeline tests), and the run moves
+// through each step once.
+func TestWelcomeStepsRunOnceThroughCrashesAndRedelivery(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2026, 5, 4, 15, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	st := contacttest.New()
+	if err := st.SaveProfile(ctx, &contact.Profile{ID: "c1", Email: "ada@example.com", Status: "subscribed", Traits: map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	w := &world{timers: map[string]timer.Timer{}}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	r := journeyrun.NewReactor(journeyrun.NewLibrary(repoDefs{}, definitions.JourneyBodies(), nil), w, w, w, w, log, journeyrun.Options{})
+	proc := contact.NewProcessor(st, log, now).WithReactors(r)
+	confirmed := tracking.Message{Type: tracking.TypeTrack, MessageID: "ed-1", ContactID: "c1", Event: "Subscription Confirmed", Timestamp: clock, ReceivedAt: clock}
+	in := contact.Input{ID: "sqs-1", Batch: tracking.Batch{Messages: []tracking.Message{confirmed}}}
+
+	// A crash: the profile write fails after the reactor asked for the mail.
+	st.FailSave["c1"] = errors.New("lambda timed out")
+	if out, _ := proc.Process(ctx, []contact.Input{in}); len(out.Failed) != 1 {
+		t.Fatalf("the crashed input was not failed for retry: %+v", out)
+	}
+	delete(st.FailSave, "c1")
+	// The queue redelivers it, twice.
+	for range 2 {
+		if _, err := proc.Process(ctx, []contact.Input{in}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := w.sendIDs()
+	if len(ids["welcome"]) != 1 || len(w.mails) != 2 {
+		t.Fatalf("welcome send ids %v over %d requests: want one id (requested by the crashed pass and its retry)", ids["welcome"], len(w.mails))
+	}
+	p := st.Profile("c1")
+	if p.Journeys == nil || len(p.Journeys.Runs) != 1 || p.Journeys.Runs[0].Step != "wait-2d" {
+		t.Fatalf("run state %+v, want one run waiting at wait-2d", p.Journeys)
+	}
+	if len(w.timers) != 1 {
+		t.Fatalf("timers %v, want the one wait (the retry wrote the same id)", w.timers)
+	}
+
+	// The wait comes due; the wheel fires its timer, and (a slow tick
+	// overlapping) fires it again with the same message id.
+	var wake timer.Timer
+	for _, tm := range w.timers {
+		wake = tm
+	}
+	clock = wake.Due.Add(30 * time.Second)
+	msg := wake.Message(clock)
+	raw, _ := json.Marshal(msg) // the queue's JSON trip
+	var fired tracking.Message
+	if err := json.Unmarshal(raw, &fired); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, err := proc.Process(ctx, []contact.Input{{ID: "sqs-wake-" + string(rune('a'+i)), Batch: tracking.Batch{Messages: []tracking.Message{fired}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids = w.sendIDs()
+	if len(ids["welcome-tips"]) != 1 || len(ids["welcome"]) != 1 {
+		t.Fatalf("send ids %v: want one welcome and one tips", ids)
+	}
+	tips := 0
+	for _, m := range w.mails {
+		if m.TemplateID == "welcome-tips" {
+			tips++
+			if m.Source.Journey != "welcome" || m.Source.Step != "tips-mail" || m.SendID != mail.JourneySendID(m.Source.Run, "tips-mail") {
+				t.Errorf("tips request %+v: want its send id to be run + step", m)
+			}
+		}
+	}
+	if tips != 1 {
+		t.Errorf("tips requested %d times, want once (the second firing was a duplicate message)", tips)
+	}
+	if p := st.Profile("c1"); p.Journeys == nil || len(p.Journeys.Runs) != 0 || p.Journeys.Ended[0].Outcome != "completed" {
+		t.Errorf("journeys after the end: %+v", p.Journeys)
+	}
+	// History: the run ended at high-score; counts were flushed per batch.
+	var entered int64
+	for _, c := range w.counts {
+		if c.Step == "" && c.Metric == "entered" {
+			entered += c.N
+		}
+	}
+	if entered != 1 {
+		t.Errorf("journey entered counted %d times, want 1 (counts %+v)", entered, w.counts)
+	}
+}

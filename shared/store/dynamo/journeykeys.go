@@ -1,0 +1,56 @@
+package dynamo
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Keys of journeys (KEYS.md, "Journeys"). A run's record lives in its
+// contact's partition, so a contact's runs are one Query; a journey's step
+// counters live in the journey's partition, one item per version and
+// shard, so the counts of every step and version are one Query too.
+const (
+	prefixJourneyRun   = "JR#"
+	prefixJourneyStats = "JSTAT#"
+	// journeyStatShards spreads a busy journey's counter updates (one per
+	// processor batch) over a few items; reading sums them.
+	journeyStatShards = 4
+)
+
+// journeyRunSK is a run's record under C#<contact>.
+func journeyRunSK(journeyID, runID string) string {
+	return prefixJourneyRun + journeyID + "#" + runID
+}
+
+// journeyStatsPK is a journey's counters partition.
+func journeyStatsPK(journeyID string) string { return prefixJourneyStats + journeyID }
+
+// journeyStatsSK is one version's counter item in a shard; the version is
+// zero-padded so items sort by version.
+func journeyStatsSK(version int64, shard int) string {
+	return fmt.Sprintf("V#%010d#%d", version, shard)
+}
+
+func parseJourneyStatsSK(sk string) (int64, bool) {
+	rest, ok := strings.CutPrefix(sk, "V#")
+	if !ok {
+		return 0, false
+	}
+	v, _, _ := strings.Cut(rest, "#")
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
+}
+
+// journeyCounterAttr names a step's metric in a counter item: "c:" then
+// the step ("" for the journey) and the metric, split by "|" (step ids
+// cannot contain it).
+func journeyCounterAttr(step, metric string) string { return "c:" + step + "|" + metric }
+
+func parseJourneyCounterAttr(a string) (step, metric string, ok bool) {
+	rest, ok := strings.CutPrefix(a, "c:")
+	if !ok {
+		return "", "", false
+	}
+	return strings.Cut(rest, "|")
+}
