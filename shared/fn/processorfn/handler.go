@@ -99,8 +99,10 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		WithInterests(definitions.InterestCache(reg).Default).
 		WithScoring(scores.Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
 		WithMail(sqsqueue.New(q, cfg.SendsQueueURL)).
-		WithReactors(segmentfn.Reactor(store, reg, scores, bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName), log),
-			report.NewCounter(store))
+		WithReactors(
+			segmentfn.Reactor(store, reg, scores, bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName), log),
+			report.NewCounter(store),
+		)
 	return NewWith(proc, log)
 }
 

@@ -42,9 +42,9 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemSESEvent:    {"SESEVT#*"},
 	catalog.ItemSoftBounce:  {"SOFTB#*"},
 	catalog.ItemAudit:       {auditAll, prefixAuditBy + "*", prefixAuditOf + "*"},
-	catalog.ItemReport:      {"RPT#*"},
 	catalog.ItemMember:      {prefixMember + "*"},
 	catalog.ItemMemberCount: {prefixMemberCount + "*"},
+	catalog.ItemReport:      {"RPT#*"},
 
 	catalog.IndexContacts:    {"CONTACTS#*"},
 	catalog.IndexSites:       {gsiSites},
