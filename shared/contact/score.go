@@ -133,16 +133,20 @@ func (p *Processor) Rescore(ctx context.Context, e *scoring.Engine, cid string) 
 		working := prof.clone()
 		working.Score, _ = e.Rescore(working.Facts(), recent, p.now())
 		working.UpdatedAt = p.now().UTC()
+		var change *Change
 		if len(p.reactors) > 0 {
 			// A new score can move the contact in or out of segments; the
 			// commit id derives from the profile version and the model.
-			c := &Change{Before: prof, After: working, Commit: Commit{ID: rescoreCommit(prof, e.Version())}, Now: p.now()}
-			if err := p.react(ctx, c); err != nil {
+			change = &Change{Before: prof, After: working, Commit: Commit{ID: rescoreCommit(prof, e.Version())}, Now: p.now()}
+			if err := p.react(ctx, change); err != nil {
 				return false, err
 			}
 		}
 		err = p.store.SaveProfile(ctx, working)
 		if err == nil {
+			if change != nil {
+				p.committed(ctx, change)
+			}
 			return true, nil
 		}
 		if !errors.Is(err, ErrConflict) {
