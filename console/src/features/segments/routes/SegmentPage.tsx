@@ -24,7 +24,7 @@ export function SegmentPage() {
       setTimezone(seg.data.timezone ?? '');
       setText(JSON.stringify(seg.data.filter, null, 2));
     }
-  }, [seg.data?.etag, seg.data?.version]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [seg.data?.etag, seg.data?.version]);
   const id = isNew ? newId : routeId;
   const parsed = parseFilter(text);
   const debounced = useDebounced(parsed.filter ? JSON.stringify(parsed.filter) : null, 400);
