@@ -19,7 +19,7 @@ func TestSegmentFieldsFitTheProfileBudget(t *testing.T) {
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	base := &contact.Profile{
 		ID: "c_0123456789abcdefghjkmnpqrs", Email: "grace@acme.example", AnonymousIDs: []string{"4f1c2a9e-7b3d-4e55-9a10-1c2d3e4f5a6b"},
-		Traits: map[string]any{"email": "grace@acme.example", "title": "VP Marketing", "employees": 300.0, "country": "DE"},
+		Traits:    map[string]any{"email": "grace@acme.example", "title": "VP Marketing", "employees": 300.0, "country": "DE"},
 		FirstSeen: now.Add(-72 * time.Hour), LastSeen: now, PageViews: 14, EventCount: 21, Sessions: 3,
 		LastPage:  &contact.Page{URL: "https://acme.example/pricing", Path: "/pricing", Title: "Pricing", At: now},
 		Interests: map[string]int{"pricing": 4}, Status: "subscribed", Stage: "mql", CreatedAt: now.Add(-72 * time.Hour), UpdatedAt: now,
