@@ -11,6 +11,7 @@ const TemplatePage = lazy(() => import('@/features/templates').then((m) => ({ de
 const SegmentsPage = lazy(() => import('@/features/segments').then((m) => ({ default: m.SegmentsPage })));
 const SegmentPage = lazy(() => import('@/features/segments').then((m) => ({ default: m.SegmentPage })));
 const ListsPage = lazy(() => import('@/features/lists').then((m) => ({ default: m.ListsPage })));
+const OverviewPage = lazy(() => import('@/features/overview').then((m) => ({ default: m.OverviewPage })));
 const AuditPage = lazy(() => import('@/features/audit').then((m) => ({ default: m.AuditPage })));
 
 export interface PageRoute {
@@ -22,6 +23,7 @@ export interface PageRoute {
 }
 
 export const PAGES: PageRoute[] = [
+  { path: '/overview', element: <OverviewPage />, label: 'Overview', minRole: 'viewer' },
   { path: '/contacts', element: <ContactsPage />, label: 'Contacts', minRole: 'viewer' },
   { path: '/contacts/:id', element: <ContactPage />, minRole: 'viewer' },
   { path: '/templates', element: <TemplatesPage />, label: 'Templates', minRole: 'viewer' },
