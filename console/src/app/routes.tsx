@@ -8,6 +8,9 @@ const ContactPage = lazy(() => import('@/features/contacts').then((m) => ({ defa
 const UsersPage = lazy(() => import('@/features/users').then((m) => ({ default: m.UsersPage })));
 const TemplatesPage = lazy(() => import('@/features/templates').then((m) => ({ default: m.TemplatesPage })));
 const TemplatePage = lazy(() => import('@/features/templates').then((m) => ({ default: m.TemplatePage })));
+const SegmentsPage = lazy(() => import('@/features/segments').then((m) => ({ default: m.SegmentsPage })));
+const SegmentPage = lazy(() => import('@/features/segments').then((m) => ({ default: m.SegmentPage })));
+const ListsPage = lazy(() => import('@/features/lists').then((m) => ({ default: m.ListsPage })));
 const OverviewPage = lazy(() => import('@/features/overview').then((m) => ({ default: m.OverviewPage })));
 const AuditPage = lazy(() => import('@/features/audit').then((m) => ({ default: m.AuditPage })));
 
@@ -25,6 +28,9 @@ export const PAGES: PageRoute[] = [
   { path: '/contacts/:id', element: <ContactPage />, minRole: 'viewer' },
   { path: '/templates', element: <TemplatesPage />, label: 'Templates', minRole: 'viewer' },
   { path: '/templates/:id', element: <TemplatePage />, minRole: 'viewer' },
+  { path: '/segments', element: <SegmentsPage />, label: 'Segments', minRole: 'viewer' },
+  { path: '/segments/:id', element: <SegmentPage />, minRole: 'viewer' },
+  { path: '/lists', element: <ListsPage />, label: 'Lists', minRole: 'viewer' },
   { path: '/audit', element: <AuditPage />, label: 'Audit log', minRole: 'viewer' },
   { path: '/users', element: <UsersPage />, label: 'Users', minRole: 'admin' },
 ];

@@ -87,6 +87,8 @@ export interface Erasure {
 export interface ContactView extends Contact {
   score?: Score;
   events: TrackedEvent[];
+  segments?: string[];
+  lists?: string[];
 }
 
 export interface ContactList {
@@ -202,6 +204,61 @@ export interface TemplatePreview {
   html: string;
   text: string;
   warnings: string[];
+}
+
+// Segments and lists (issue 13): the filter grammar is documented in README.md, "Segments and lists".
+export type SegmentFilter = Record<string, unknown>;
+
+export interface Segment {
+  id: string;
+  name: string;
+  description?: string;
+  timezone?: string;
+  filter: SegmentFilter;
+}
+
+export interface SegmentView extends Segment {
+  count: number;
+  state: 'building' | 'ready';
+  updated_at?: string | null;
+  count_changed_at?: string | null;
+  source?: string;
+  build?: { id: string; shards_done: number; shards: number };
+  version?: number;
+  etag?: string;
+}
+
+export interface SegmentMember {
+  id: string;
+  email?: string;
+  name?: string;
+  stage?: Stage;
+}
+
+export interface MembersPage {
+  members: SegmentMember[];
+  next_cursor: string | null;
+}
+
+export interface SegmentPreview {
+  count: number;
+  sample: SegmentMember[];
+  evaluated: number;
+  exact: boolean;
+}
+
+export interface ListView {
+  id: string;
+  name: string;
+  description?: string;
+  count: number;
+  updated_at?: string | null;
+}
+
+export interface ListChange {
+  added?: number;
+  removed?: number;
+  not_found: string[];
 }
 
 // ---- Reports (GET /v1/reports/overview, /v1/reports/funnel) ----

@@ -69,7 +69,7 @@ func (l liveSegments) Set(ctx context.Context) (*segment.Set, error) {
 }
 
 func (h *Handler) segmentHooks() (segments, lists defapi.Hooks) {
-	segments = defapi.Hooks{Check: definitions.CheckSegmentRefs(h.reg), AfterSave: h.segmentSaved, Decorate: h.segmentStatus}
+	segments = defapi.Hooks{Check: definitions.CheckSegmentRefs(h.reg), AfterSave: h.segmentSaved, Decorate: h.segmentStatus, AfterDelete: h.segmentDeleted}
 	lists = defapi.Hooks{Decorate: h.listStatus}
 	return segments, lists
 }
@@ -112,6 +112,20 @@ func (h *Handler) segmentSaved(ctx context.Context, s definition.Saved) (map[str
 		return nil, err
 	}
 	return map[string]any{"state": membership.StateBuilding, "count": 0}, nil
+}
+
+// segmentDeleted rebuilds a repo segment whose override was deleted (the
+// repo's filter is back in effect). A segment with no repo definition is
+// gone: its members leave it at their next change (segment.exited).
+func (h *Handler) segmentDeleted(ctx context.Context, id string) error {
+	d, err := h.reg.Get(ctx, definitions.KindSegments, id)
+	if errors.Is(err, definition.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return h.startBuild(ctx, id, buildID(d.Version))
 }
 
 func (h *Handler) startBuild(ctx context.Context, id, build string) error {

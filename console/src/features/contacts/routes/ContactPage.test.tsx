@@ -16,6 +16,8 @@ const contact: ContactView = {
   score: { total: 42, fit: 30, engagement: 12 },
   consents: [{ purpose: 'marketing', text: 'Send me the newsletter', at: '2026-12-02T10:00:00Z', source: 'form:newsletter' }],
   events: [],
+  segments: ['hot-pricing'],
+  lists: ['newsletter'],
 };
 const score: ScoreView = {
   contact_id: 'c1', score: { total: 42, fit: 30, engagement: 12 }, model_version: 'v1', stale: false,
@@ -69,6 +71,8 @@ describe('ContactPage', () => {
     expect(await screen.findByText('Viewed pricing')).toBeTruthy();
     expect(await screen.findByText('Pricing')).toBeTruthy();
     expect(screen.getByText('Send me the newsletter')).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'hot-pricing' }).getAttribute('href')).toBe('/segments/hot-pricing');
+    expect(screen.getByLabelText('Lists').textContent).toBe('newsletter');
     expect(screen.queryByRole('form', { name: 'Change stage' })).toBeNull();
     expect(screen.getByText('Viewers cannot change stages.')).toBeTruthy();
   });

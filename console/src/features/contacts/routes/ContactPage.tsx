@@ -53,6 +53,20 @@ export function ContactPage() {
                 <dd>{p.owner}</dd>
               </>
             )}
+            <dt>Segments</dt>
+            <dd aria-label="Segments">
+              {(p.segments ?? []).length ? (
+                (p.segments ?? []).map((s) => (
+                  <Link key={s} to={`/segments/${encodeURIComponent(s)}`} className="tag">
+                    {s}
+                  </Link>
+                ))
+              ) : (
+                <span className="muted">none</span>
+              )}
+            </dd>
+            <dt>Lists</dt>
+            <dd aria-label="Lists">{(p.lists ?? []).length ? (p.lists ?? []).map((l) => <span key={l} className="tag">{l}</span>) : <span className="muted">none</span>}</dd>
             <dt>Tags</dt>
             <dd>{(p.tags ?? []).length ? (p.tags ?? []).map((t) => <span key={t} className="tag">{t}</span>) : <span className="muted">none</span>}</dd>
           </dl>

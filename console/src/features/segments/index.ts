@@ -1,0 +1,2 @@
+export { SegmentsPage } from './routes/SegmentsPage';
+export { SegmentPage } from './routes/SegmentPage';
