@@ -360,6 +360,7 @@ func Load() Catalog {
 						Items(ItemContact, BatchGetItem, Query, PutItem),
 						Items(ItemDefinition, GetItem), // the scoring model
 						Items(ItemConfig, GetItem),
+						Items(ItemJobRun, UpdateItem), // each page's checkpoint and counts
 					},
 					SendsTo: []string{JobsQueue},
 				},
@@ -391,6 +392,7 @@ func Load() Catalog {
 					{Method: "PATCH", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "DELETE", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "GET", Path: "/v1/audit", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/scoring/rescore", Auth: Admin, Action: ActRead},
 				}, DefinitionRoutes()...),
 				Access: Access{
 					Items: []ItemAccess{
@@ -409,6 +411,8 @@ func Load() Catalog {
 						Items(ItemIdemKey, PutItem),
 						// The audit log: each change is written under three partitions.
 						Items(ItemAudit, BatchWriteItem, Query),
+						// A re-score's progress: started here, read by the console.
+						Items(ItemJobRun, GetItem, PutItem),
 						Items(IndexContacts, Query), Items(IndexSites, Query),
 						Items(IndexDefinitions, Query), Items(IndexForms, Query), Items(IndexTemplates, Query),
 					},

@@ -97,6 +97,12 @@ func (h *Handler) rescore(ctx context.Context, s definition.Saved) (map[string]a
 		if h.jobs == nil {
 			return nil, errors.New("no jobs queue configured")
 		}
+		if cp, ok := h.store.(job.Checkpoints); ok {
+			// Before the pages are queued, so the first one finds its run.
+			if err := cp.StartRun(ctx, job.Rescore, next.Version, dynamo.ContactShards, h.now()); err != nil {
+				return nil, err
+			}
+		}
 		if err := job.StartRescore(ctx, h.jobs, next.Version, dynamo.ContactShards); err != nil {
 			return nil, err
 		}

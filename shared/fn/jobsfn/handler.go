@@ -53,7 +53,9 @@ type Handler struct {
 	proc   *contact.Processor
 	engine func(context.Context) (*scoring.Engine, error)
 	queue  job.Queue
-	log    *slog.Logger
+	// progress, when set, counts each page once (the console's progress).
+	progress job.Checkpoints
+	log      *slog.Logger
 	// PageSize is how many contacts one page visits.
 	PageSize int
 }
@@ -65,7 +67,13 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	// job is still wanted.
 	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
 	src := definitions.ScoringCache(reg).WithTTL(0, nil)
-	return NewWith(store, contact.NewProcessor(store, log, nil), src.Default, sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.JobsQueueURL), log)
+	return NewWith(store, contact.NewProcessor(store, log, nil), src.Default, sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.JobsQueueURL), log).WithCheckpoints(store)
+}
+
+// WithCheckpoints records each page's progress (the console polls it).
+func (h *Handler) WithCheckpoints(c job.Checkpoints) *Handler {
+	h.progress = c
+	return h
 }
 
 // NewWith builds a handler from its parts (tests).
@@ -112,6 +120,14 @@ func (h *Handler) run(ctx context.Context, body string) error {
 		}
 		if wrote {
 			written++
+		}
+	}
+	if h.progress != nil {
+		// After the work, before the next page is queued: a crash in
+		// between repeats this page, which the checkpoint then skips
+		// counting, and still queues the next.
+		if _, err := h.progress.Checkpoint(ctx, j.Kind, j.ModelVersion, j.Shard, j.Cursor, next, len(ids), written, time.Now().UTC()); err != nil {
+			return err
 		}
 	}
 	j.Pages++
