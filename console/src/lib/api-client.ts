@@ -46,11 +46,11 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
     const headers: Record<string, string> = { Accept: 'application/json', ...init.headers };
     const token = await opts.token();
     if (token) headers.Authorization = `Bearer ${token}`;
-    const body = init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const reqBody = init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
+    if (reqBody !== undefined) headers['Content-Type'] = 'application/json';
     let res: Response;
     try {
-      res = await doFetch(url, { method: init.method ?? 'GET', headers, body });
+      res = await doFetch(url, { method: init.method ?? 'GET', headers, body: reqBody });
     } catch {
       throw new ApiError(0, 'network', 'The API could not be reached. Check your connection and try again.');
     }

@@ -26,11 +26,11 @@ export interface DefinitionEditorProps<T> {
 
 export function DefinitionEditor<T>({ kind, id, noun, editRole = 'marketer', summary, notice, onSaved }: DefinitionEditorProps<T>) {
   const canEdit = useCan(editRole);
-  const draft = useDefinitionDraft<T>(kind, id, canEdit);
+  const draft = useDefinitionDraft(kind, id, canEdit);
   if (draft.query.isPending && !draft.base) return <Loading />;
   if (draft.query.error && !draft.base) return <ErrorMessage error={draft.query.error} />;
   if (!draft.base) return <Loading />;
-  const parsed = parse<T>(draft.text) ?? draft.base.definition;
+  const parsed = (parse(draft.text) ?? draft.base.definition) as T;
   return (
     <>
       <div className="grid-2 editor-grid">
@@ -84,9 +84,9 @@ function SavedHook<T>({ v, onSaved }: { v: DefinitionView<T>; onSaved: (v: Defin
   return null;
 }
 
-function parse<T>(text: string): T | null {
+function parse(text: string): unknown {
   try {
-    return JSON.parse(text) as T;
+    return JSON.parse(text) as unknown;
   } catch {
     return null;
   }

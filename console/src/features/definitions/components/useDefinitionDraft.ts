@@ -6,9 +6,9 @@ import { ApiError } from '@/lib/api-client';
 import type { DefinitionKind, DefinitionProblem, DefinitionView } from '@/types/api';
 import { toText, useDefinition, useSaveDefinition, useValidation } from '../api/definitions';
 
-export function useDefinitionDraft<T = unknown>(kind: DefinitionKind, id: string, canEdit: boolean) {
-  const q = useDefinition<T>(kind, id);
-  const [base, setBase] = useState<DefinitionView<T> | null>(null);
+export function useDefinitionDraft(kind: DefinitionKind, id: string, canEdit: boolean) {
+  const q = useDefinition(kind, id);
+  const [base, setBase] = useState<DefinitionView | null>(null);
   const [text, setText] = useState<string | null>(null);
   const baseText = base ? toText(base.definition) : null;
   const dirty = text !== null && baseText !== null && text !== baseText;
@@ -26,7 +26,7 @@ export function useDefinitionDraft<T = unknown>(kind: DefinitionKind, id: string
 
   const validation = useValidation(kind, id, canEdit && dirty ? text : null);
   const checked = validation && validation.text === text && !validation.pending ? validation : null;
-  const save = useSaveDefinition<T>(kind, id);
+  const save = useSaveDefinition(kind, id);
   const conflict = save.error instanceof ApiError && save.error.status === 412;
   const saveProblems =
     save.error instanceof ApiError && Array.isArray(save.error.details.problems) ? (save.error.details.problems as DefinitionProblem[]) : [];
@@ -47,7 +47,7 @@ export function useDefinitionDraft<T = unknown>(kind: DefinitionKind, id: string
   }
 
   /** Replace the edit with a version from the server (after a conflict, or a restore). */
-  function reset(to: DefinitionView<T>) {
+  function reset(to: DefinitionView) {
     setBase(to);
     setText(toText(to.definition));
     save.reset();
@@ -82,4 +82,4 @@ export function useDefinitionDraft<T = unknown>(kind: DefinitionKind, id: string
   };
 }
 
-export type DefinitionDraft<T = unknown> = ReturnType<typeof useDefinitionDraft<T>>;
+export type DefinitionDraft = ReturnType<typeof useDefinitionDraft>;

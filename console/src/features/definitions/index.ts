@@ -1,0 +1,3 @@
+export { DefinitionsPage } from './routes/DefinitionsPage';
+export { FormsPage, FormPage, ScoringPage, TopicsPage, InterestsPage, SendingPage } from './routes/pages';
+export { DefinitionEditor } from './components/DefinitionEditor';

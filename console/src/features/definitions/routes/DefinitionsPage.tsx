@@ -1,0 +1,70 @@
+// Every kind of definition, and which ones differ from the repo (drift).
+import { Link } from 'react-router';
+import { EmptyState, ErrorMessage, Loading, PageHeader, formatDate } from '@/components/ui';
+import { useDrift } from '../api/definitions';
+import { SourceBadge } from '../components/DefinitionParts';
+import { kindInfo, pageOf } from '../kinds';
+
+export function DefinitionsPage() {
+  const q = useDrift();
+  const drifted = q.data?.kinds.flatMap((k) => k.definitions).filter((d) => d.source === 'api').length ?? 0;
+  return (
+    <>
+      <PageHeader title="Definitions" />
+      <p className="muted intro">
+        Forms, templates, scoring, topics, interests and sending settings live in the repo’s <code>definitions/</code> folder. A change saved in the console
+        overrides the repo’s version until someone restores it; <code>leadflow defs pull</code> writes the changes back into the repo.
+      </p>
+      {q.isPending && <Loading />}
+      <ErrorMessage error={q.error} />
+      {q.data && (
+        <p role="status" className={drifted ? 'notice notice-warn' : 'notice notice-ok'}>
+          {drifted
+            ? `${drifted} definition${drifted > 1 ? 's are' : ' is'} edited here and override${drifted > 1 ? '' : 's'} the repo. Pull them into the repo, or restore the repo version on the definition’s page.`
+            : 'Everything in effect is the repo’s version.'}
+        </p>
+      )}
+      {q.data?.kinds.map((k) => {
+        const info = kindInfo(k.kind);
+        return (
+          <section key={k.kind} className="card" aria-labelledby={`drift-${k.kind}`}>
+            <h2 id={`drift-${k.kind}`}>
+              <Link to={info?.path ?? '#'}>{info?.label ?? k.kind}</Link>
+            </h2>
+            {k.definitions.length === 0 ? (
+              <EmptyState title={`No ${info?.label.toLowerCase() ?? k.kind} yet`}>
+                Add one under <code>{info?.repo}</code> in the repo and deploy, or save one through the API.
+              </EmptyState>
+            ) : (
+              <table>
+                <caption className="sr-only">{info?.label} and their drift from the repo</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Definition</th>
+                    <th scope="col">In effect</th>
+                    <th scope="col">Version</th>
+                    <th scope="col">Last change</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {k.definitions.map((d) => (
+                    <tr key={d.id}>
+                      <td>
+                        <Link to={pageOf(k.kind, d.id)}>{k.singleton ? info?.label : d.id}</Link>
+                      </td>
+                      <td>
+                        <SourceBadge d={{ ...d, overrides_repo: d.overrides_repo }} />
+                      </td>
+                      <td className="num">{d.version}</td>
+                      <td>{d.updated_at ? `${formatDate(d.updated_at)}${d.updated_by ? ` by ${d.updated_by}` : ''}` : 'never edited'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </section>
+        );
+      })}
+    </>
+  );
+}
