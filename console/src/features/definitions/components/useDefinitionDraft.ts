@@ -30,6 +30,11 @@ export function useDefinitionDraft(kind: DefinitionKind, id: string, canEdit: bo
   const conflict = save.error instanceof ApiError && save.error.status === 412;
   const saveProblems =
     save.error instanceof ApiError && Array.isArray(save.error.details.problems) ? (save.error.details.problems as DefinitionProblem[]) : [];
+  // On a conflict, fetch the version that won so it can be compared.
+  useEffect(() => {
+    if (conflict) void q.refetch();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [conflict]);
   const problems: DefinitionProblem[] = !dirty ? [] : (checked?.result?.problems ?? saveProblems);
 
   /** Save over base (or over a newer version, after a conflict). */
