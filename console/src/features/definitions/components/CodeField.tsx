@@ -15,9 +15,11 @@ export interface CodeFieldProps {
   /** Shown under the label. */
   hint?: string;
   spellCheck?: boolean;
+  /** Names the field in each problem when a page has several (a template's "html"). */
+  part?: string;
 }
 
-export function CodeField({ id, label, value, onChange, readOnly, problems = [], rows = 16, hint, spellCheck = false }: CodeFieldProps) {
+export function CodeField({ id, label, value, onChange, readOnly, problems = [], rows = 16, hint, spellCheck = false, part }: CodeFieldProps) {
   const area = useRef<HTMLTextAreaElement>(null);
   const gutter = useRef<HTMLDivElement>(null);
   const bad = new Set(problems.filter((p) => p.line).map((p) => p.line));
@@ -72,7 +74,7 @@ export function CodeField({ id, label, value, onChange, readOnly, problems = [],
             <li key={i} data-line={p.line} data-column={p.column}>
               {p.line ? (
                 <button type="button" className="link" onClick={() => jump(p)}>
-                  {describeProblem(p)}
+                  {describeProblem(p, false, part)}
                 </button>
               ) : (
                 describeProblem(p, true)

@@ -10,6 +10,7 @@ describe('editor text', () => {
   it('says where a problem is', () => {
     expect(describeProblem({ field: 'html', line: 2, column: 3, message: 'unclosed action' })).toBe('Line 2, column 3: unclosed action');
     expect(describeProblem({ field: 'from.address', message: 'required' }, true)).toBe('from.address: required');
+    expect(describeProblem({ field: 'html', line: 2, column: 3, message: 'unclosed action' }, false, 'html')).toBe('html, line 2, column 3: unclosed action');
   });
   it('diffs by line', () => {
     const d = diffLines('a\nb\nc', 'a\nx\nc\nd');

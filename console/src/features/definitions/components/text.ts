@@ -12,10 +12,14 @@ export function offsetOf(text: string, line: number, column: number): number {
   return Math.min(offset + Math.max(column - 1, 0), text.length);
 }
 
-export function describeProblem(p: Pick<DefinitionProblem, 'line' | 'column' | 'message' | 'field'>, withField = false): string {
-  const where = p.line ? `Line ${p.line}, column ${p.column ?? 1}: ` : '';
-  const field = withField && p.field ? `${p.field}: ` : '';
-  return `${where}${field}${p.message}`;
+/**
+ * A problem in words. in names the text the position counts in when an
+ * editor has several ("html, line 2, column 7: ..."); withField names the
+ * field of a problem without a position.
+ */
+export function describeProblem(p: Pick<DefinitionProblem, 'line' | 'column' | 'message' | 'field'>, withField = false, within?: string): string {
+  if (p.line) return `${within ? `${within}, line` : 'Line'} ${p.line}, column ${p.column ?? 1}: ${p.message}`;
+  return `${withField && p.field ? `${p.field}: ` : ''}${p.message}`;
 }
 
 export type DiffLine = { op: ' ' | '+' | '-'; text: string };

@@ -29,7 +29,9 @@ export function useDefinitionDraft(kind: DefinitionKind, id: string, canEdit: bo
   const save = useSaveDefinition(kind, id);
   const conflict = save.error instanceof ApiError && save.error.status === 412;
   const saveProblems =
-    save.error instanceof ApiError && Array.isArray(save.error.details.problems) ? (save.error.details.problems as DefinitionProblem[]) : [];
+    save.error instanceof ApiError && Array.isArray(save.error.details.problems)
+      ? (save.error.details.problems as DefinitionProblem[]).map((p) => ({ ...p, in: p.in ?? (p.line && p.field ? p.field : 'definition') }))
+      : [];
   // On a conflict, fetch the version that won so it can be compared.
   useEffect(() => {
     if (conflict) void q.refetch();

@@ -86,6 +86,7 @@ export function TemplatePage() {
               value={(tpl[part] as string | undefined) ?? ''}
               onChange={(v) => setPart(part, v)}
               problems={problemsOf(part)}
+              part={part}
             />
           ))}
           {others.length > 0 && (
@@ -112,15 +113,16 @@ export function TemplatePage() {
         <section className="card" aria-labelledby="preview-h">
           <h2 id="preview-h">Preview</h2>
           <p className="muted small">
-            Renders {draft.dirty ? 'your unsaved draft' : 'the saved version'} for {contactId ? `contact ${contactId}` : 'the sample contact'}, with sample links; it updates
+            Renders {draft.dirty && previewable ? 'your unsaved draft' : 'the saved version'} for {contactId ? `contact ${contactId}` : 'the sample contact'}, with sample links; it updates
             as you type once the draft is valid.
           </p>
           <form
             className="inline-form"
             onSubmit={(e) => {
               e.preventDefault();
+              // A draft with problems cannot render: the button then shows the saved version.
               setContactId(contactInput.trim());
-              if (contactInput.trim() === contactId && previewable) preview.mutate({ contactId, template: draft.dirty ? tpl : undefined });
+              preview.mutate({ contactId: contactInput.trim(), template: previewable && draft.dirty ? tpl : undefined });
             }}
           >
             <div className="field">
@@ -131,7 +133,7 @@ export function TemplatePage() {
               {preview.isPending ? 'Rendering…' : 'Preview'}
             </button>
           </form>
-          {!previewable && draft.dirty && <p className="muted small">Fix the problems to see the preview of your draft.</p>}
+          {!previewable && draft.dirty && <p className="muted small">Fix the problems to preview your draft; until then Preview shows the saved version.</p>}
           <ErrorMessage error={preview.error} />
           {preview.data && (
             <div className="preview">
