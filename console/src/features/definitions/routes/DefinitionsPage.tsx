@@ -1,8 +1,7 @@
 // Every kind of definition, and which ones differ from the repo (drift).
 import { Link } from 'react-router';
 import { EmptyState, ErrorMessage, Loading, PageHeader, formatDate } from '@/components/ui';
-import { useDrift } from '../api/definitions';
-import { SourceBadge } from '../components/DefinitionParts';
+import { SourceBadge, useDrift } from '@/components/definitions';
 import { kindInfo, pageOf } from '../kinds';
 
 export function DefinitionsPage() {

@@ -5,10 +5,8 @@ import { Link, useParams } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
 import { EmptyState, ErrorMessage, Loading, PageHeader, formatDate } from '@/components/ui';
 import type { DefinitionKind } from '@/types/api';
-import { useDefinitionList } from '../api/definitions';
+import { DefinitionEditor, SourceBadge, useDefinitionList } from '@/components/definitions';
 import { useRescoreProgress } from '../api/rescore';
-import { DefinitionEditor } from '../components/DefinitionEditor';
-import { SourceBadge } from '../components/DefinitionParts';
 import { FormSummary, InterestsSummary, ScoringSummary, SendingSummary, TopicsSummary } from '../components/summaries';
 import { kindInfo } from '../kinds';
 

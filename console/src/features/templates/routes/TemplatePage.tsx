@@ -8,11 +8,7 @@ import { usePreview, useSendTest } from '../api/templates';
 import { ErrorMessage, Loading, PageHeader } from '@/components/ui';
 import { useCan } from '@/lib/session';
 import type { DefinitionProblem, Template } from '@/types/api';
-import { toText } from '@/features/definitions/api/definitions';
-import { CodeField } from '@/features/definitions/components/CodeField';
-import { DriftFacts, RestoreRepo, SaveBar, VersionHistory } from '@/features/definitions/components/DefinitionParts';
-import { describeProblem } from '@/features/definitions/components/text';
-import { useDefinitionDraft } from '@/features/definitions/components/useDefinitionDraft';
+import { CodeField, DriftFacts, RestoreRepo, SaveBar, VersionHistory, describeProblem, toText, useDefinitionDraft } from '@/components/definitions';
 
 type Part = 'subject' | 'preheader' | 'html' | 'text';
 const PARTS: { part: Part; label: string; rows: number }[] = [

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'react';
 import { ApiError } from '@/lib/api-client';
 import type { DefinitionKind, DefinitionProblem, DefinitionView } from '@/types/api';
-import { toText, useDefinition, useSaveDefinition, useValidation } from '../api/definitions';
+import { toText, useDefinition, useSaveDefinition, useValidation } from './api';
 
 export function useDefinitionDraft(kind: DefinitionKind, id: string, canEdit: boolean) {
   const q = useDefinition(kind, id);

@@ -4,7 +4,7 @@
 import { useState } from 'react';
 import { ErrorMessage, Loading, formatDate } from '@/components/ui';
 import type { DefinitionKind, DefinitionView } from '@/types/api';
-import { toText, useRestoreRepo, useVersion, useVersions } from '../api/definitions';
+import { toText, useRestoreRepo, useVersion, useVersions } from './api';
 import type { DefinitionDraft } from './useDefinitionDraft';
 import { diffLines } from './text';
 
