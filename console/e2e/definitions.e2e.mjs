@@ -7,20 +7,21 @@
 import { cred, start } from './helpers.mjs';
 
 const { check, audit, signIn, apiFrom, finish } = await start();
+const nav = (page, name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
 
 await finish(async () => {
   // --- marketer
   {
     const { context, page } = await signIn(cred('MARKETER'));
 
-    await page.getByRole('link', { name: 'Definitions' }).click();
+    await nav(page, 'Definitions');
     await page.getByRole('heading', { name: 'Definitions', level: 1 }).waitFor();
     await page.getByRole('heading', { name: 'Scoring model' }).waitFor();
     check(await page.getByText('Everything in effect is the repo’s version.').isVisible(), 'the overview says nothing drifts from the repo yet');
     await audit(page, 'def-01-overview');
 
     // Template: a problem appears at its line while typing, without saving.
-    await page.getByRole('link', { name: 'Templates' }).click();
+    await nav(page, 'Templates');
     await page.getByRole('link', { name: 'Newsletter welcome' }).click();
     await page.getByRole('heading', { name: 'Newsletter welcome' }).waitFor();
     await page.getByTestId('preview-subject').waitFor();
@@ -49,25 +50,25 @@ await finish(async () => {
     await audit(page, 'def-03-template');
 
     // Forms: the list, then one form in the editor.
-    await page.getByRole('link', { name: 'Forms' }).click();
+    await nav(page, 'Forms');
     await page.getByRole('heading', { name: 'Forms', level: 1 }).waitFor();
     await page.getByRole('link', { name: 'Newsletter sign-up' }).waitFor();
     await audit(page, 'def-04-forms');
     await page.getByRole('link', { name: 'Newsletter sign-up' }).click();
-    await page.getByLabel('Form (JSON)').waitFor();
+    await page.getByLabel('Form (JSON)', { exact: true }).waitFor();
     check(await page.getByText(/double opt-in|a confirmation email is sent first/i).first().isVisible(), 'the form page summarises the form');
     await audit(page, 'def-05-form');
 
     // Topics: a JSON error at its line; then a 412 when someone else saved first.
-    await page.getByRole('link', { name: 'Topics' }).click();
-    const topics = page.getByLabel('Topic list (JSON)');
+    await nav(page, 'Topics');
+    const topics = page.getByLabel('Topic list (JSON)', { exact: true });
     await topics.waitFor();
     const original = await topics.inputValue();
     await topics.fill(original.replace('"topics": [', '"topics": [\n    {"id": "x" "name": "Broken"},'));
     const jsonProblem = page.locator('#topics-default-json-problems li').first();
     await jsonProblem.waitFor();
     const jsonText = await jsonProblem.innerText();
-    check(/^Line 3, column 17: not valid JSON/.test(jsonText), `a JSON mistake is shown at its line (${jsonText})`);
+    check(/^Line 3, column 16: not valid JSON/.test(jsonText), `a JSON mistake is shown at its line (${jsonText})`);
     await audit(page, 'def-06-topics-problem');
 
     const current = await apiFrom(page, 'GET', '/v1/definitions/topics/default');
@@ -94,13 +95,13 @@ await finish(async () => {
     check((await topics.inputValue()) === original, 'restoring the repo version puts it back in the editor');
 
     // Interests.
-    await page.getByRole('link', { name: 'Interests' }).click();
-    await page.getByLabel('Interest rules (JSON)').waitFor();
+    await nav(page, 'Interests');
+    await page.getByLabel('Interest rules (JSON)', { exact: true }).waitFor();
     await audit(page, 'def-08-interests');
 
     // Scoring: the re-score notice, then a change and its progress.
-    await page.getByRole('link', { name: 'Scoring model' }).click();
-    const model = page.getByLabel('Scoring model (JSON)');
+    await nav(page, 'Scoring model');
+    const model = page.getByLabel('Scoring model (JSON)', { exact: true });
     await model.waitFor();
     await page.getByText(/Saving a change to the rules re-scores \d+ identified contacts?/).waitFor();
     check(true, 'the scoring page says how many contacts a change re-scores');
@@ -115,8 +116,8 @@ await finish(async () => {
     await audit(page, 'def-10-scoring-rescored');
 
     // Sending settings: a marketer reads only.
-    await page.getByRole('link', { name: 'Sending settings' }).click();
-    await page.getByLabel('Sending settings (JSON)').waitFor();
+    await nav(page, 'Sending settings');
+    await page.getByLabel('Sending settings (JSON)', { exact: true }).waitFor();
     check(await page.getByText('Read only: changing the sending settings needs the admin role.').isVisible(), 'a marketer only reads the sending settings');
     const refused = await apiFrom(page, 'PUT', '/v1/definitions/sending/default', {});
     check(refused.status === 403 && refused.body.error?.code === 'forbidden', `the API refuses a marketer's sending change (${refused.status})`);
@@ -127,8 +128,8 @@ await finish(async () => {
   // --- viewer: reads, never edits.
   {
     const { context, page } = await signIn(cred('VIEWER'));
-    await page.getByRole('link', { name: 'Topics' }).click();
-    const topics = page.getByLabel('Topic list (JSON)');
+    await nav(page, 'Topics');
+    const topics = page.getByLabel('Topic list (JSON)', { exact: true });
     await topics.waitFor();
     check(await topics.evaluate((el) => el.readOnly), 'a viewer’s editor is read-only');
     check(!(await page.getByRole('button', { name: 'Save', exact: true }).isVisible()), 'a viewer has no Save button');
@@ -139,8 +140,8 @@ await finish(async () => {
   // --- admin: edits the sending settings.
   {
     const { context, page } = await signIn(cred('ADMIN'));
-    await page.getByRole('link', { name: 'Sending settings' }).click();
-    const sending = page.getByLabel('Sending settings (JSON)');
+    await nav(page, 'Sending settings');
+    const sending = page.getByLabel('Sending settings (JSON)', { exact: true });
     await sending.waitFor();
     check(!(await sending.evaluate((el) => el.readOnly)), 'an admin may edit the sending settings');
     await audit(page, 'def-13-sending-as-admin');

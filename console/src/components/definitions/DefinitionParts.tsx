@@ -44,10 +44,12 @@ export function RestoreRepo({ kind, id, draft }: { kind: DefinitionKind; id: str
   const restore = useRestoreRepo(kind, id);
   const [asking, setAsking] = useState(false);
   const base = draft.base;
-  if (!base || base.source !== 'api' || !base.overrides_repo) return null;
+  const restorable = !!base && base.source === 'api' && base.overrides_repo;
+  // After a restore the repo's version is the base: no button, but the notice stays.
+  if (!restorable && !restore.isSuccess && !restore.error) return null;
   return (
     <div className="restore">
-      {!asking ? (
+      {!restorable || !base ? null : !asking ? (
         <button type="button" onClick={() => setAsking(true)}>
           Restore the repo version
         </button>
