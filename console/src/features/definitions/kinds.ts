@@ -24,12 +24,14 @@ export const KINDS: KindInfo[] = [
   { kind: 'sending', label: 'Sending settings', noun: 'sending settings', path: '/sending', singleton: true, editRole: 'admin', repo: 'definitions/sending.json' },
 ];
 
-export function kindInfo(kind: DefinitionKind): KindInfo {
-  return KINDS.find((k) => k.kind === kind)!;
+/** A kind's page; undefined for a kind the API has but no console page edits yet. */
+export function kindInfo(kind: DefinitionKind): KindInfo | undefined {
+  return KINDS.find((k) => k.kind === kind);
 }
 
-/** The console page of one definition. */
-export function pageOf(kind: DefinitionKind, id: string): string {
+/** The console page of one definition (undefined: no page for its kind yet). */
+export function pageOf(kind: DefinitionKind, id: string): string | undefined {
   const k = kindInfo(kind);
+  if (!k) return undefined;
   return k.singleton ? k.path : `${k.path}/${encodeURIComponent(id)}`;
 }

@@ -27,12 +27,16 @@ export function DefinitionsPage() {
         const info = kindInfo(k.kind);
         return (
           <section key={k.kind} className="card" aria-labelledby={`drift-${k.kind}`}>
-            <h2 id={`drift-${k.kind}`}>
-              <Link to={info?.path ?? '#'}>{info?.label ?? k.kind}</Link>
-            </h2>
+            <h2 id={`drift-${k.kind}`}>{info ? <Link to={info.path}>{info.label}</Link> : k.kind}</h2>
             {k.definitions.length === 0 ? (
               <EmptyState title={`No ${info?.label.toLowerCase() ?? k.kind} yet`}>
-                Add one under <code>{info?.repo}</code> in the repo and deploy, or save one through the API.
+                {info ? (
+                  <>
+                    Add one under <code>{info.repo}</code> in the repo and deploy, or save one through the API.
+                  </>
+                ) : (
+                  <>Add one through the API (PUT /v1/definitions/{k.kind}/&lt;id&gt;).</>
+                )}
               </EmptyState>
             ) : (
               <table>
@@ -48,9 +52,7 @@ export function DefinitionsPage() {
                 <tbody>
                   {k.definitions.map((d) => (
                     <tr key={d.id}>
-                      <td>
-                        <Link to={pageOf(k.kind, d.id)}>{k.singleton ? info?.label : d.id}</Link>
-                      </td>
+                      <td>{pageOf(k.kind, d.id) ? <Link to={pageOf(k.kind, d.id)!}>{k.singleton ? info?.label : d.id}</Link> : d.id}</td>
                       <td>
                         <SourceBadge d={{ ...d, overrides_repo: d.overrides_repo }} />
                       </td>

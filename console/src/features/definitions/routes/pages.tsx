@@ -11,7 +11,7 @@ import { FormSummary, InterestsSummary, ScoringSummary, SendingSummary, TopicsSu
 import { kindInfo } from '../kinds';
 
 function SingletonPage({ kind, intro, summary, notice, onSaved }: { kind: DefinitionKind; intro: string; summary: (d: unknown) => React.ReactNode; notice?: React.ReactNode; onSaved?: () => void }) {
-  const k = kindInfo(kind);
+  const k = kindInfo(kind)!;
   return (
     <>
       <PageHeader title={k.label} />
