@@ -38,6 +38,9 @@ const (
 	ItemSoftBounce  ItemKind = "soft-bounce"  // SOFTB#
 	ItemAudit       ItemKind = "audit"        // AUDIT, AUDIT#: the admin API's audit log
 	ItemJobRun      ItemKind = "job-run"      // JOB#: a background job run's progress and shard checkpoints
+	// Segments and lists (shared/membership).
+	ItemMember      ItemKind = "member"       // M#: a contact in a segment's or list's member index
+	ItemMemberCount ItemKind = "member-count" // MC#: sharded member counts and build state
 
 	// Index kinds are partitions of gsi1; the only action on them is Query.
 	IndexContacts    ItemKind = "index:contacts"    // CONTACTS#<shard>

@@ -44,6 +44,8 @@ func DefinitionKinds() []DefinitionKind {
 		{Name: "scoring", Path: "/v1/scoring"},
 		{Name: "topics", Path: "/v1/topics"},
 		{Name: "sending", Path: "/v1/sending", Edit: ActAdminOnly},
+		{Name: "segments", Path: "/v1/segments", Param: "id"},
+		{Name: "lists", Path: "/v1/lists", Param: "id"},
 	}
 }
 

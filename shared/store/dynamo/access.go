@@ -43,6 +43,8 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemSoftBounce:  {"SOFTB#*"},
 	catalog.ItemAudit:       {auditAll, prefixAuditBy + "*", prefixAuditOf + "*"},
 	catalog.ItemJobRun:      {prefixJob + "*"},
+	catalog.ItemMember:      {prefixMember + "*"},
+	catalog.ItemMemberCount: {prefixMemberCount + "*"},
 
 	catalog.IndexContacts:    {"CONTACTS#*"},
 	catalog.IndexSites:       {gsiSites},
