@@ -6,7 +6,10 @@ import { kindInfo, pageOf } from '../kinds';
 
 export function DefinitionsPage() {
   const q = useDrift();
-  const drifted = q.data?.kinds.flatMap((k) => k.definitions).filter((d) => d.source === 'api').length ?? 0;
+  const all = q.data?.kinds.flatMap((k) => k.definitions) ?? [];
+  const drifted = all.filter((d) => d.source === 'api' && d.overrides_repo && d.differs_from_repo).length;
+  const onlyHere = all.filter((d) => d.source === 'api' && !d.overrides_repo).length;
+  const plural = (n: number, one: string, many: string) => `${n} definition${n === 1 ? '' : 's'} ${n === 1 ? one : many}`;
   return (
     <>
       <PageHeader title="Definitions" />
@@ -17,9 +20,15 @@ export function DefinitionsPage() {
       {q.isPending && <Loading />}
       <ErrorMessage error={q.error} />
       {q.data && (
-        <p role="status" className={drifted ? 'notice notice-warn' : 'notice notice-ok'}>
-          {drifted
-            ? `${drifted} definition${drifted > 1 ? 's are' : ' is'} edited here and override${drifted > 1 ? '' : 's'} the repo. Pull them into the repo, or restore the repo version on the definition’s page.`
+        <p role="status" className={drifted || onlyHere ? 'notice notice-warn' : 'notice notice-ok'}>
+          {drifted || onlyHere
+            ? [
+                drifted ? `${plural(drifted, 'edited here differs', 'edited here differ')} from the repo.` : '',
+                onlyHere ? `${plural(onlyHere, 'exists', 'exist')} only here, not in the repo.` : '',
+                'Pull them into the repo with leadflow defs pull, or restore the repo version on a definition’s page.',
+              ]
+                .filter(Boolean)
+                .join(' ')
             : 'Everything in effect is the repo’s version.'}
         </p>
       )}
