@@ -43,14 +43,22 @@ export function DriftFacts({ d }: { d: DefinitionView }) {
 export function RestoreRepo({ kind, id, draft }: { kind: DefinitionKind; id: string; draft: DefinitionDraft }) {
   const restore = useRestoreRepo(kind, id);
   const [asking, setAsking] = useState(false);
+  // Set once the editor shows the repo's version again, not merely when the DELETE answered.
+  const [restored, setRestored] = useState(false);
   const base = draft.base;
   const restorable = !!base && base.source === 'api' && base.overrides_repo;
   // After a restore the repo's version is the base: no button, but the notice stays.
-  if (!restorable && !restore.isSuccess && !restore.error) return null;
+  if (!restorable && !restored && !restore.error) return null;
   return (
     <div className="restore">
       {!restorable || !base ? null : !asking ? (
-        <button type="button" onClick={() => setAsking(true)}>
+        <button
+          type="button"
+          onClick={() => {
+            setAsking(true);
+            setRestored(false);
+          }}
+        >
           Restore the repo version
         </button>
       ) : (
@@ -64,7 +72,10 @@ export function RestoreRepo({ kind, id, draft }: { kind: DefinitionKind; id: str
               restore.mutate(base.etag, {
                 onSuccess: () => {
                   setAsking(false);
-                  void draft.refetch().then((r) => r.data && draft.reset(r.data));
+                  void draft.refetch().then((r) => {
+                    if (r.data) draft.reset(r.data);
+                    setRestored(true);
+                  });
                 },
               })
             }
@@ -76,7 +87,7 @@ export function RestoreRepo({ kind, id, draft }: { kind: DefinitionKind; id: str
           </button>
         </div>
       )}
-      {restore.isSuccess && !asking && (
+      {restored && !asking && (
         <p role="status" className="notice notice-ok">
           The repo version is in effect again.
         </p>
