@@ -224,9 +224,13 @@ func Load() Catalog {
 				},
 			},
 			{
+				// 256 MB: an invocation mostly waits on DynamoDB, and below
+				// 1,769 MB Lambda's CPU share is proportional to memory, so
+				// the CPU-bound part costs the same GB-s at any size while
+				// the waiting costs half of 512 MB (BENCHMARKS.md, issue 10).
 				Name:        "processor",
 				Description: "Consumes tracking batches: stores events once and updates contact profiles.",
-				MemoryMB:    512,
+				MemoryMB:    256,
 				TimeoutSec:  30,
 				Queue:       &QueueTrigger{Queue: EventsQueue, BatchSize: 10, MaxBatchingWindowSeconds: 2},
 				Access: Access{
@@ -248,6 +252,8 @@ func Load() Catalog {
 						Items(ItemMember, PutItem, DeleteItem),
 						Items(ItemMemberCount, UpdateItem),
 						Items(ItemTimer, PutItem),
+						// The dashboard's counters: one ADD per day and batch.
+						Items(ItemReport, UpdateItem),
 					},
 					SendsTo: []string{RoutingQueue, SendsQueue}, PutsEvents: true,
 				},
@@ -273,6 +279,8 @@ func Load() Catalog {
 						Items(ItemMailStats, UpdateItem),
 						// A complaint unsubscribes the contact (read, conditional put).
 						Items(ItemContact, GetItem, PutItem),
+						// The dashboard's delivered count.
+						Items(ItemReport, UpdateItem),
 					},
 					SendsTo: []string{EventsQueue}, ManagesSuppression: true,
 				},
@@ -328,6 +336,8 @@ func Load() Catalog {
 						Items(ItemSendRate, UpdateItem),
 						// The circuit breaker: count sends, read the window.
 						Items(ItemMailStats, UpdateItem, BatchGetItem),
+						// The dashboard's sent count, once per batch.
+						Items(ItemReport, UpdateItem),
 					},
 					SendsEmail: true, SendsTo: []string{SendsQueue}, SignsLinks: true,
 				},
@@ -416,6 +426,8 @@ func Load() Catalog {
 					{Method: "GET", Path: "/v1/lists/{id}/members", Auth: Admin, Action: ActRead},
 					{Method: "POST", Path: "/v1/lists/{id}/members", Auth: Admin, Action: ActWrite},
 					{Method: "DELETE", Path: "/v1/lists/{id}/members", Auth: Admin, Action: ActWrite},
+					{Method: "GET", Path: "/v1/reports/overview", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/reports/funnel", Auth: Admin, Action: ActRead},
 				}, DefinitionRoutes()...),
 				Access: Access{
 					Items: []ItemAccess{
@@ -436,6 +448,10 @@ func Load() Catalog {
 						Items(ItemAudit, BatchWriteItem, Query),
 						// A re-score's progress: started here, read by the console.
 						Items(ItemJobRun, GetItem, PutItem),
+						// Reports: read the daily counters and the circuit
+						// breaker's window; count stage moves made by hand.
+						Items(ItemReport, BatchGetItem, UpdateItem),
+						Items(ItemMailStats, BatchGetItem),
 						Items(IndexContacts, Query), Items(IndexSites, Query),
 						Items(IndexDefinitions, Query), Items(IndexForms, Query), Items(IndexTemplates, Query),
 						// Segments and lists: members (transactions of a conditional

@@ -61,7 +61,7 @@ function SignedIn({ cfg, auth, session, onSignOut }: { cfg: ConsoleConfig; auth:
           <Suspense fallback={<Loading />}>
             <Routes>
               <Route element={<Layout />}>
-                <Route index element={<Navigate to="/contacts" replace />} />
+                <Route index element={<Navigate to="/overview" replace />} />
                 {PAGES.map((p) => (
                   <Route key={p.path} path={p.path} element={p.element} />
                 ))}

@@ -11,6 +11,7 @@ import (
 	"github.com/leadflow/leadflow/shared/audit"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/definition"
+	"github.com/leadflow/leadflow/shared/report"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/tracking"
 	"github.com/leadflow/leadflow/shared/user"
@@ -40,6 +41,10 @@ func TestConsoleTypesMatchTheAPI(t *testing.T) {
 		"DefinitionProblem": reflect.TypeOf(definition.Problem{}),
 		"VersionInfo":       reflect.TypeOf(definition.VersionInfo{}),
 		"DriftEntry":        reflect.TypeOf(definition.Definition{}),
+		"OverviewReport":    reflect.TypeOf(OverviewView{}),
+		"BreakerState":      reflect.TypeOf(BreakerView{}),
+		"FunnelReport":      reflect.TypeOf(report.FunnelReport{}),
+		"FunnelStage":       reflect.TypeOf(report.FunnelStage{}),
 	}
 	iface := regexp.MustCompile(`(?s)export interface (\w+)(?: extends \w+)? \{\n(.*?)\n\}`)
 	field := regexp.MustCompile(`^  (\w+)\??:`)
@@ -92,4 +97,28 @@ func jsonKeys(t reflect.Type) map[string]bool {
 		out[name] = true
 	}
 	return out
+}
+
+// TestConsoleSeriesNamesMatchTheReport: the console's SeriesName union
+// lists exactly the overview's series.
+func TestConsoleSeriesNamesMatchTheReport(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "console", "src", "types", "api.ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)export type SeriesName =(.*?);`).FindSubmatch(raw)
+	if m == nil {
+		t.Fatal("api.ts has no SeriesName type")
+	}
+	var names []string
+	for _, q := range regexp.MustCompile(`'(\w+)'`).FindAllSubmatch(m[1], -1) {
+		names = append(names, string(q[1]))
+	}
+	var want []string
+	for _, s := range report.Series {
+		want = append(want, s.Name)
+	}
+	if strings.Join(names, ",") != strings.Join(want, ",") {
+		t.Fatalf("console series %v, API series %v", names, want)
+	}
 }

@@ -45,6 +45,7 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemJobRun:      {prefixJob + "*"},
 	catalog.ItemMember:      {prefixMember + "*"},
 	catalog.ItemMemberCount: {prefixMemberCount + "*"},
+	catalog.ItemReport:      {"RPT#*"},
 
 	catalog.IndexContacts:    {"CONTACTS#*"},
 	catalog.IndexSites:       {gsiSites},
