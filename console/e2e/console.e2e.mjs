@@ -217,7 +217,7 @@ try {
     await page.getByLabel(`Type ${contactEmail} to confirm`).fill(contactEmail);
     await audit(page, '07-contact-as-admin');
     await erase.click();
-    await page.getByRole('heading', { name: 'Contacts' }).waitFor();
+    await page.getByRole('heading', { name: 'Contacts', exact: true }).waitFor();
     const left = await page.evaluate(async (email) => {
       const key = Object.keys(localStorage).find((k) => k.endsWith('.idToken'));
       const res = await fetch(`/v1/contacts?email=${encodeURIComponent(email)}`, { headers: { Authorization: `Bearer ${localStorage.getItem(key)}` } });

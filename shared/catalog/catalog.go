@@ -391,6 +391,7 @@ func Load() Catalog {
 						// The scoring model; segments (listed: gsi1 query, batch get).
 						Items(ItemDefinition, GetItem, BatchGetItem),
 						Items(ItemConfig, GetItem),
+						Items(ItemJobRun, UpdateItem), // each page's checkpoint and counts
 						// Segment rebuilds and re-scoring: the member index and
 						// its counts and build state, recheck timers.
 						Items(IndexDefinitions, Query),
@@ -438,6 +439,7 @@ func Load() Catalog {
 					{Method: "POST", Path: "/v1/imports/{id}/start", Auth: Admin, Action: ActWrite},
 					// The error report repeats the file's emails: personal data.
 					{Method: "GET", Path: "/v1/imports/{id}/errors", Auth: Admin, Action: ActReadPersonalData},
+					{Method: "GET", Path: "/v1/scoring/rescore", Auth: Admin, Action: ActRead},
 					// Segments and lists (their definitions are DefinitionRoutes).
 					{Method: "GET", Path: "/v1/segments/{id}/members", Auth: Admin, Action: ActRead},
 					{Method: "POST", Path: "/v1/segments/preview", Auth: Admin, Action: ActRead},
@@ -472,6 +474,8 @@ func Load() Catalog {
 						Items(ItemIdemKey, PutItem),
 						// The audit log: each change is written under three partitions.
 						Items(ItemAudit, BatchWriteItem, Query),
+						// A re-score's progress: started here, read by the console.
+						Items(ItemJobRun, GetItem, PutItem),
 						// Reports: read the daily counters and the circuit
 						// breaker's window; count stage moves made by hand.
 						Items(ItemReport, BatchGetItem, UpdateItem),

@@ -38,6 +38,7 @@ const (
 	ItemSoftBounce  ItemKind = "soft-bounce"  // SOFTB#
 	ItemAudit       ItemKind = "audit"        // AUDIT, AUDIT#: the admin API's audit log
 	ItemImport      ItemKind = "import"       // IMP#: CSV imports and the emails each has seen
+	ItemJobRun      ItemKind = "job-run"      // JOB#: a background job run's progress and shard checkpoints
 	// Segments and lists (shared/membership).
 	ItemMember      ItemKind = "member"       // M#: a contact in a segment's or list's member index
 	ItemMemberCount ItemKind = "member-count" // MC#: sharded member counts and build state

@@ -12,6 +12,27 @@ type DefinitionKind struct {
 	// Param names a keyed kind's id in Path ("formId"); empty for a
 	// singleton (one definition, id "default").
 	Param string
+	// Edit is the action class of saving or deleting one (ActWrite when
+	// empty); sending settings are ActAdminOnly.
+	Edit Action
+}
+
+// EditAction is the action class of changing a definition of the kind.
+func (k DefinitionKind) EditAction() Action {
+	if k.Edit == "" {
+		return ActWrite
+	}
+	return k.Edit
+}
+
+// DefinitionKindNamed returns the kind of that name.
+func DefinitionKindNamed(name string) (DefinitionKind, bool) {
+	for _, k := range DefinitionKinds() {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return DefinitionKind{}, false
 }
 
 // DefinitionKinds lists every kind; definitions.Specs has one per name.
@@ -22,7 +43,7 @@ func DefinitionKinds() []DefinitionKind {
 		{Name: "interests", Path: "/v1/interests"},
 		{Name: "scoring", Path: "/v1/scoring"},
 		{Name: "topics", Path: "/v1/topics"},
-		{Name: "sending", Path: "/v1/sending"},
+		{Name: "sending", Path: "/v1/sending", Edit: ActAdminOnly},
 		{Name: "segments", Path: "/v1/segments", Param: "id"},
 		{Name: "lists", Path: "/v1/lists", Param: "id"},
 		{Name: "journeys", Path: "/v1/journeys", Param: "id"},
@@ -42,22 +63,26 @@ func DefinitionRoutes() []Route {
 	var rs []Route
 	for _, k := range DefinitionKinds() {
 		if k.Param == "" {
-			rs = append(rs, Route{Method: "GET", Path: k.Path, Auth: Admin, Action: ActRead}, Route{Method: "PUT", Path: k.Path, Auth: Admin, Action: ActWrite})
+			rs = append(rs, Route{Method: "GET", Path: k.Path, Auth: Admin, Action: ActRead}, Route{Method: "PUT", Path: k.Path, Auth: Admin, Action: k.EditAction()})
 			continue
 		}
 		item := k.Path + "/{" + k.Param + "}"
 		rs = append(rs,
 			Route{Method: "GET", Path: k.Path, Auth: Admin, Action: ActRead},
 			Route{Method: "GET", Path: item, Auth: Admin, Action: ActRead},
-			Route{Method: "PUT", Path: item, Auth: Admin, Action: ActWrite},
-			Route{Method: "DELETE", Path: item, Auth: Admin, Action: ActWrite})
+			Route{Method: "PUT", Path: item, Auth: Admin, Action: k.EditAction()},
+			Route{Method: "DELETE", Path: item, Auth: Admin, Action: k.EditAction()})
 	}
 	return append(rs,
 		Route{Method: "GET", Path: DefinitionsPath, Auth: Admin, Action: ActRead},
 		Route{Method: "GET", Path: DefinitionsPath + "/{kind}", Auth: Admin, Action: ActRead},
 		Route{Method: "GET", Path: DefinitionPath, Auth: Admin, Action: ActRead},
+		// A kind whose Edit is stricter (sending) is checked again by the
+		// admin handler once {kind} is known.
 		Route{Method: "PUT", Path: DefinitionPath, Auth: Admin, Action: ActWrite},
 		Route{Method: "DELETE", Path: DefinitionPath, Auth: Admin, Action: ActWrite},
+		// Validate saves nothing: anyone who may read may check a draft.
+		Route{Method: "POST", Path: DefinitionPath + "/validate", Auth: Admin, Action: ActRead},
 		Route{Method: "GET", Path: DefinitionPath + "/versions", Auth: Admin, Action: ActRead},
 		Route{Method: "GET", Path: DefinitionPath + "/versions/{n}", Auth: Admin, Action: ActRead},
 	)

@@ -252,25 +252,9 @@ type Saved struct {
 // Put validates and saves an override. The body may be the definition as
 // GET answered it (its metadata is ignored) or a version from the history.
 func (r *Registry) Put(ctx context.Context, k Kind, id string, raw []byte, w Write) (Saved, error) {
-	s, err := r.Spec(k)
+	s, body, err := r.prepare(ctx, k, id, raw, w)
 	if err != nil {
 		return Saved{}, err
-	}
-	if s.Singleton && id != DefaultID {
-		return Saved{}, fmt.Errorf("%s/%s: a %s has only the id %q: %w", k, id, s.Noun, DefaultID, ErrNotFound)
-	}
-	body, err := StripMeta(raw, s.Envelope)
-	if err == nil && !s.Singleton {
-		body, err = withID(body, id)
-	}
-	if err == nil {
-		body, err = s.Check(body)
-	}
-	if err == nil && w.Check != nil {
-		err = w.Check(ctx, body)
-	}
-	if err != nil {
-		return Saved{}, &InvalidError{Kind: k, ID: id, Err: err}
 	}
 	for attempt := 0; ; attempt++ {
 		prev, cur, err := r.current(ctx, s, id)
@@ -305,6 +289,40 @@ func (r *Registry) Put(ctx context.Context, k Kind, id string, raw []byte, w Wri
 		d, _, err := r.effective(s, id, next, true)
 		return Saved{Definition: d, Previous: prev, Created: !live}, err
 	}
+}
+
+// Validate runs every check a Put runs (the kind's validator and the
+// write's own Check) and saves nothing: it returns the definition as Put
+// would store it, or an *InvalidError. Editors call it while typing.
+func (r *Registry) Validate(ctx context.Context, k Kind, id string, raw []byte, w Write) (json.RawMessage, error) {
+	_, body, err := r.prepare(ctx, k, id, raw, w)
+	return body, err
+}
+
+// prepare is the one path from a submitted body to a checked definition.
+func (r *Registry) prepare(ctx context.Context, k Kind, id string, raw []byte, w Write) (Spec, json.RawMessage, error) {
+	s, err := r.Spec(k)
+	if err != nil {
+		return s, nil, err
+	}
+	if s.Singleton && id != DefaultID {
+		return s, nil, fmt.Errorf("%s/%s: a %s has only the id %q: %w", k, id, s.Noun, DefaultID, ErrNotFound)
+	}
+	body, err := StripMeta(raw, s.Envelope)
+	if err == nil && !s.Singleton {
+		body, err = withID(body, id)
+	}
+	var checked json.RawMessage
+	if err == nil {
+		checked, err = s.Check(body)
+	}
+	if err == nil && w.Check != nil {
+		err = w.Check(ctx, checked)
+	}
+	if err != nil {
+		return s, nil, &InvalidError{Kind: k, ID: id, Err: err}
+	}
+	return s, checked, nil
 }
 
 // withID fills a keyed definition's id from the path when the body has

@@ -13,6 +13,14 @@ const SegmentPage = lazy(() => import('@/features/segments').then((m) => ({ defa
 const ListsPage = lazy(() => import('@/features/lists').then((m) => ({ default: m.ListsPage })));
 const OverviewPage = lazy(() => import('@/features/overview').then((m) => ({ default: m.OverviewPage })));
 const AuditPage = lazy(() => import('@/features/audit').then((m) => ({ default: m.AuditPage })));
+// Definitions: every kind is the one editor (features/definitions).
+const DefinitionsPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.DefinitionsPage })));
+const FormsPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.FormsPage })));
+const FormPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.FormPage })));
+const ScoringPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.ScoringPage })));
+const TopicsPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.TopicsPage })));
+const InterestsPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.InterestsPage })));
+const SendingPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.SendingPage })));
 
 export interface PageRoute {
   path: string;
@@ -31,6 +39,13 @@ export const PAGES: PageRoute[] = [
   { path: '/segments', element: <SegmentsPage />, label: 'Segments', minRole: 'viewer' },
   { path: '/segments/:id', element: <SegmentPage />, minRole: 'viewer' },
   { path: '/lists', element: <ListsPage />, label: 'Lists', minRole: 'viewer' },
+  { path: '/forms', element: <FormsPage />, label: 'Forms', minRole: 'viewer' },
+  { path: '/forms/:id', element: <FormPage />, minRole: 'viewer' },
+  { path: '/scoring', element: <ScoringPage />, label: 'Scoring model', minRole: 'viewer' },
+  { path: '/topics', element: <TopicsPage />, label: 'Topics', minRole: 'viewer' },
+  { path: '/interests', element: <InterestsPage />, label: 'Interests', minRole: 'viewer' },
+  { path: '/sending', element: <SendingPage />, label: 'Sending settings', minRole: 'viewer' },
+  { path: '/definitions', element: <DefinitionsPage />, label: 'Definitions', minRole: 'viewer' },
   { path: '/audit', element: <AuditPage />, label: 'Audit log', minRole: 'viewer' },
   { path: '/users', element: <UsersPage />, label: 'Users', minRole: 'admin' },
 ];

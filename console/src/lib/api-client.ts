@@ -24,21 +24,33 @@ export interface ApiClientOptions {
   fetch?: typeof fetch;
 }
 
-export type ApiClient = <T>(path: string, init?: { method?: string; body?: unknown; query?: Record<string, string | undefined> }) => Promise<T>;
+export interface RequestInit {
+  method?: string;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Sent as it is, as JSON text (a definition as typed, so positions in problems match it). */
+  rawBody?: string;
+  query?: Record<string, string | undefined>;
+  /** Extra request headers (If-Match). */
+  headers?: Record<string, string>;
+}
+
+export type ApiClient = <T>(path: string, init?: RequestInit) => Promise<T>;
 
 export function createApiClient(opts: ApiClientOptions): ApiClient {
   const doFetch = opts.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
-  return async function api<T>(path: string, init: { method?: string; body?: unknown; query?: Record<string, string | undefined> } = {}) {
+  return async function api<T>(path: string, init: RequestInit = {}) {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined && v !== '') qs.set(k, v);
     const url = `${opts.baseUrl}${path}${qs.size ? `?${qs}` : ''}`;
-    const headers: Record<string, string> = { Accept: 'application/json' };
+    const headers: Record<string, string> = { Accept: 'application/json', ...init.headers };
     const token = await opts.token();
     if (token) headers.Authorization = `Bearer ${token}`;
-    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+    const reqBody = init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
+    if (reqBody !== undefined) headers['Content-Type'] = 'application/json';
     let res: Response;
     try {
-      res = await doFetch(url, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+      res = await doFetch(url, { method: init.method ?? 'GET', headers, body: reqBody });
     } catch {
       throw new ApiError(0, 'network', 'The API could not be reached. Check your connection and try again.');
     }

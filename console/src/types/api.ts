@@ -261,6 +261,85 @@ export interface ListChange {
   not_found: string[];
 }
 
+// ---- Definitions registry (shared/definition, shared/definition/defapi) ----
+
+export type DefinitionKind = 'forms' | 'templates' | 'interests' | 'scoring' | 'topics' | 'sending' | 'segments' | 'lists' | 'journeys' | 'campaigns';
+
+/** A definition as GET /v1/definitions/{kind}/{id} answers it. */
+export interface DefinitionView<T = unknown> {
+  kind: DefinitionKind;
+  id: string;
+  definition: T;
+  source: 'repo' | 'api';
+  version: number;
+  overrides_repo: boolean;
+  differs_from_repo: boolean;
+  updated_at: string | null;
+  updated_by: string | null;
+  since?: string;
+  created_at?: string;
+  etag: string;
+  warnings?: string[];
+  /** PUT of the scoring model: whether the save started a re-score. */
+  rescoring?: boolean;
+}
+
+/** One definition in GET /v1/definitions (drift); no body. */
+export interface DriftEntry {
+  kind: DefinitionKind;
+  id: string;
+  source: 'repo' | 'api';
+  version: number;
+  updated_at?: string;
+  updated_by?: string;
+  overrides_repo: boolean;
+  differs_from_repo: boolean;
+  since?: string;
+}
+
+export interface KindDrift {
+  kind: DefinitionKind;
+  singleton: boolean;
+  definitions: DriftEntry[];
+}
+
+/** A problem of POST /v1/definitions/{kind}/{id}/validate: line and column count in `in`. */
+export interface DefinitionProblem {
+  in: string;
+  field?: string;
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+export interface Validation {
+  kind: DefinitionKind;
+  id: string;
+  valid: boolean;
+  problems: DefinitionProblem[];
+  definition?: unknown;
+  warnings?: string[];
+}
+
+export interface VersionInfo {
+  version: number;
+  at: string;
+  by: string;
+  summary: string;
+  deleted?: boolean;
+}
+
+export interface VersionView {
+  kind: DefinitionKind;
+  id: string;
+  version: number;
+  at: string;
+  by: string;
+  summary: string;
+  deleted: boolean;
+  definition: unknown;
+}
+
 // ---- Reports (GET /v1/reports/overview, /v1/reports/funnel) ----
 
 /** The overview's daily series, by name (shared/report.Series). */

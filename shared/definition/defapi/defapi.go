@@ -32,6 +32,10 @@ type Hooks struct {
 	// Invalid, when set, answers a refused definition its own way (a
 	// template's problems with line and column, 422).
 	Invalid func(err error) (httpapi.Response, bool)
+	// Problems, when set, places a refused definition's problems itself
+	// (a template's in its subject or HTML); ok false falls back to
+	// definition.Problems.
+	Problems func(raw []byte, err error) (ps []definition.Problem, ok bool)
 	// Decorate adds live fields to every answer of a definition (a
 	// segment's member count and build state).
 	Decorate func(ctx context.Context, d definition.Definition) (map[string]any, error)
@@ -101,6 +105,7 @@ func (a *API) Routes() map[string]Route {
 	rs["DELETE "+catalog.DefinitionPath] = func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 		return a.delete(ctx, req, kindOf(req), req.PathParameters["id"], true)
 	}
+	rs["POST "+catalog.DefinitionPath+"/validate"] = a.validate
 	rs["GET "+catalog.DefinitionPath+"/versions"] = a.versions
 	rs["GET "+catalog.DefinitionPath+"/versions/{n}"] = a.version
 	return rs
@@ -197,6 +202,10 @@ func (a *API) put(ctx context.Context, req httpapi.Request, k definition.Kind, i
 	}
 	h := a.hooks[k]
 	saved, err := a.reg.Put(ctx, k, id, body, definition.Write{IfMatch: httpapi.Header(req, "If-Match"), By: a.by(ctx), Check: h.Check})
+	var inv *definition.InvalidError
+	if errors.As(err, &inv) {
+		inv.Err = &placed{err: inv.Err, problems: a.problems(k, body, inv.Err)}
+	}
 	if err != nil {
 		return a.fail(k, id, err)
 	}
@@ -216,6 +225,47 @@ func (a *API) put(ctx context.Context, req httpapi.Request, k definition.Kind, i
 	}
 	a.log.InfoContext(ctx, "definition saved", "kind", k, "id", id, "version", saved.Version, "created", saved.Created)
 	return httpapi.JSON(status, out, map[string]string{"ETag": saved.ETag()}), nil
+}
+
+// validate runs a save's checks and saves nothing. A definition that
+// fails them is still a successful call: 200 with valid false and every
+// problem placed at its line and column, so an editor can call it on
+// every pause in typing.
+func (a *API) validate(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	k, id := definition.Kind(req.PathParameters["kind"]), req.PathParameters["id"]
+	body, err := httpapi.Body(req)
+	if err != nil {
+		return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
+	}
+	checked, err := a.reg.Validate(ctx, k, id, body, definition.Write{Check: a.hooks[k].Check})
+	var inv *definition.InvalidError
+	if errors.As(err, &inv) {
+		return httpapi.JSON(http.StatusOK, map[string]any{"kind": k, "id": id, "valid": false, "problems": a.problems(k, body, inv.Err)}, nil), nil
+	}
+	if err != nil {
+		return a.fail(k, id, err)
+	}
+	out := map[string]any{"kind": k, "id": id, "valid": true, "problems": []definition.Problem{}, "definition": checked}
+	if s, _ := a.reg.Spec(k); s.Present != nil {
+		for f, v := range s.Present(checked) {
+			out[f] = v
+		}
+	}
+	return httpapi.JSON(http.StatusOK, out, nil), nil
+}
+
+// problems places a refused definition's problems in the submitted text.
+func (a *API) problems(k definition.Kind, raw []byte, err error) []definition.Problem {
+	if h := a.hooks[k]; h.Problems != nil {
+		if ps, ok := h.Problems(raw, err); ok {
+			return ps
+		}
+	}
+	ps := definition.Problems(raw, err)
+	if ps == nil {
+		ps = []definition.Problem{}
+	}
+	return ps
 }
 
 func (a *API) singleton(k definition.Kind) bool {
@@ -274,6 +324,27 @@ func (a *API) version(ctx context.Context, req httpapi.Request) (httpapi.Respons
 	return httpapi.JSON(http.StatusOK, out, nil), nil
 }
 
+// invalid answers 400 in the usual error shape, with the problems placed
+// in the submitted text beside the message when put placed them.
+func (a *API) invalid(k definition.Kind, s definition.Spec, err error) httpapi.Response {
+	body := map[string]any{"code": "invalid_" + noun(s), "message": fmt.Sprintf("%s: %v", s.Noun, err)}
+	var ps *placed
+	if errors.As(err, &ps) {
+		body["problems"] = ps.problems
+		body["message"] = fmt.Sprintf("%s: %v", s.Noun, ps.err)
+	}
+	return httpapi.JSON(http.StatusBadRequest, map[string]any{"error": body}, nil)
+}
+
+// placed carries a refused body's problems with line and column to fail.
+type placed struct {
+	err      error
+	problems []definition.Problem
+}
+
+func (p *placed) Error() string { return p.err.Error() }
+func (p *placed) Unwrap() error { return p.err }
+
 func noun(s definition.Spec) string { return strings.ReplaceAll(s.Noun, " ", "_") }
 
 // fail answers the registry's errors; anything else is the caller's 500.
@@ -304,7 +375,7 @@ func (a *API) fail(k definition.Kind, id string, err error) (httpapi.Response, e
 				return resp, nil
 			}
 		}
-		return httpapi.Fail(http.StatusBadRequest, "invalid_"+noun(s), fmt.Sprintf("%s: %v", s.Noun, inv.Err), nil), nil
+		return a.invalid(k, s, inv.Err), nil
 	}
 	return httpapi.Response{}, err
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/leadflow/leadflow/shared/audit"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/report"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/tracking"
@@ -37,6 +38,9 @@ func TestConsoleTypesMatchTheAPI(t *testing.T) {
 		"User":              reflect.TypeOf(user.User{}),
 		"Invitation":        reflect.TypeOf(user.Invitation{}),
 		"AuditEntry":        reflect.TypeOf(audit.Entry{}),
+		"DefinitionProblem": reflect.TypeOf(definition.Problem{}),
+		"VersionInfo":       reflect.TypeOf(definition.VersionInfo{}),
+		"DriftEntry":        reflect.TypeOf(definition.Definition{}),
 		"OverviewReport":    reflect.TypeOf(OverviewView{}),
 		"BreakerState":      reflect.TypeOf(BreakerView{}),
 		"FunnelReport":      reflect.TypeOf(report.FunnelReport{}),

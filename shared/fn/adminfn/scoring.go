@@ -7,6 +7,7 @@ import (
 
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/httpapi"
+	"github.com/leadflow/leadflow/shared/job"
 	"github.com/leadflow/leadflow/shared/routing"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
@@ -16,7 +17,47 @@ func (h *Handler) scoringRoutes() map[string]routeFunc {
 	return map[string]routeFunc{
 		"GET /v1/contacts/{id}/score": h.contactScore,
 		"PUT /v1/contacts/{id}/stage": h.moveStage,
+		"GET /v1/scoring/rescore":     h.rescoreProgress,
 	}
+}
+
+// ContactCounter counts identified contacts (the DynamoDB store).
+type ContactCounter interface {
+	CountContacts(ctx context.Context) (count int, capped bool, err error)
+}
+
+var (
+	_ ContactCounter  = (*dynamo.Store)(nil)
+	_ job.Checkpoints = (*dynamo.Store)(nil)
+)
+
+// rescoreProgress answers how many contacts a change of the scoring model
+// re-scores, and the progress of the re-score under the model in force
+// (run is null when none was started for it, such as the repo's model).
+func (h *Handler) rescoreProgress(ctx context.Context, _ httpapi.Request) (httpapi.Response, error) {
+	e, err := h.engine(ctx)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	cp, ok1 := h.store.(job.Checkpoints)
+	cc, ok2 := h.store.(ContactCounter)
+	if !ok1 || !ok2 {
+		return httpapi.Fail(http.StatusNotImplemented, "not_implemented", "this store keeps no job progress", nil), nil
+	}
+	count, capped, err := cc.CountContacts(ctx)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	out := map[string]any{"model_version": e.Version(), "contacts": count, "contacts_capped": capped, "run": nil}
+	run, found, err := cp.GetRun(ctx, job.Rescore, e.Version())
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if found {
+		out["run"] = run
+		out["done"] = run.Done()
+	}
+	return httpapi.JSON(http.StatusOK, out, nil), nil
 }
 
 func (h *Handler) engine(ctx context.Context) (*scoring.Engine, error) {

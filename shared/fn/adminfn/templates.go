@@ -3,6 +3,7 @@ package adminfn
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -76,6 +77,10 @@ func invalidTemplate(err error) httpapi.Response {
 func (h *Handler) previewTemplate(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 	var in struct {
 		ContactID string `json:"contact_id"`
+		// Template, when set, is a draft to render instead of the saved
+		// version (the console's live preview); it goes through the same
+		// validator as a save, and is not saved.
+		Template json.RawMessage `json:"template"`
 	}
 	if body, _ := httpapi.Body(req); len(strings.TrimSpace(string(body))) > 0 {
 		if err := decodeBody(req, &in); err != nil {
@@ -83,14 +88,31 @@ func (h *Handler) previewTemplate(ctx context.Context, req httpapi.Request) (htt
 		}
 	}
 	id := req.PathParameters["id"]
-	d, err := h.reg.Get(ctx, definitions.KindTemplates, id)
-	if errors.Is(err, definition.ErrNotFound) {
-		return templateNotFound(id), nil
+	var body json.RawMessage
+	if len(in.Template) > 0 && string(in.Template) != "null" {
+		checked, err := h.reg.Validate(ctx, definitions.KindTemplates, id, in.Template, definition.Write{})
+		var inv *definition.InvalidError
+		if errors.As(err, &inv) {
+			if errors.Is(err, template.ErrInvalid) {
+				return invalidTemplate(inv.Err), nil
+			}
+			return httpapi.Response{}, errBadRequest{"invalid_template", inv.Err.Error()}
+		}
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		body = checked
+	} else {
+		d, err := h.reg.Get(ctx, definitions.KindTemplates, id)
+		if errors.Is(err, definition.ErrNotFound) {
+			return templateNotFound(id), nil
+		}
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		body = d.Body
 	}
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	t, err := definition.DecodeAs[template.Template](d.Body)
+	t, err := definition.DecodeAs[template.Template](body)
 	if err != nil {
 		return httpapi.Response{}, fmt.Errorf("decode template %s: %w", id, err)
 	}

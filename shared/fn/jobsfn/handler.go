@@ -78,7 +78,9 @@ type Handler struct {
 	proc   *contact.Processor
 	engine func(context.Context) (*scoring.Engine, error)
 	queue  job.Queue
-	log    *slog.Logger
+	// progress, when set, counts each page once (the console's progress).
+	progress job.Checkpoints
+	log      *slog.Logger
 	// segments runs segment rebuilds (nil: not configured).
 	segments *Segments
 	// PageSize is how many contacts one page visits.
@@ -108,13 +110,20 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 					return nil, err
 				}
 				return definitions.CompileSegments(segs, log)
-			}})
+			}}).
+		WithCheckpoints(store)
 	h.imports = &imports.Runner{
 		Store: store, Blobs: bucket.New(awsCfg, cfg.Bucket), Events: sqsqueue.New(q, cfg.EventsQueueURL), Log: log,
 		Next: func(ctx context.Context, id string, page int) error {
 			return job.Send(ctx, jobs, job.Job{Kind: job.Import, ID: id, Pages: page})
 		},
 	}
+	return h
+}
+
+// WithCheckpoints records each re-score page's progress (the console polls it).
+func (h *Handler) WithCheckpoints(c job.Checkpoints) *Handler {
+	h.progress = c
 	return h
 }
 
@@ -171,6 +180,14 @@ func (h *Handler) run(ctx context.Context, body string) error {
 		}
 		if wrote {
 			written++
+		}
+	}
+	if h.progress != nil {
+		// After the work, before the next page is queued: a crash in
+		// between repeats this page, which the checkpoint then skips
+		// counting, and still queues the next.
+		if _, err := h.progress.Checkpoint(ctx, j.Kind, j.ModelVersion, j.Shard, j.Cursor, next, len(ids), written, time.Now().UTC()); err != nil {
+			return err
 		}
 	}
 	j.Pages++

@@ -47,6 +47,7 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemMemberCount:  {prefixMemberCount + "*"},
 	catalog.ItemReport:       {"RPT#*"},
 	catalog.ItemJourneyStats: {prefixJourneyStats + "*"},
+	catalog.ItemJobRun:       {prefixJob + "*"},
 
 	catalog.IndexContacts:    {"CONTACTS#*"},
 	catalog.IndexSites:       {gsiSites},

@@ -57,6 +57,7 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.ItemMemberCount:  {memberCountPK(membership.Ref{Kind: membership.Segment, ID: "a"}), memberCountPK(membership.Ref{Kind: membership.List, ID: "b"})},
 		catalog.ItemReport:       {reportPK("2026-12-07", 0), reportPK("2026-12-07", 7)},
 		catalog.ItemJourneyStats: {journeyStatsPK("welcome")},
+		catalog.ItemJobRun:       {jobRunPK("rescore", "abc123")},
 
 		catalog.IndexContacts:    {contactShard("c1"), contactShard("c2")},
 		catalog.IndexSites:       {gsiSites},

@@ -33,11 +33,15 @@ export function useRestoreTemplate(id: string) {
   });
 }
 
+/** Renders the saved template, or a draft (not saved), for the sample contact or one named. */
 export function usePreview(id: string) {
   const api = useApi();
   return useMutation({
-    mutationFn: (contactId: string) =>
-      api<TemplatePreview>(`/v1/templates/${encodeURIComponent(id)}/preview`, { method: 'POST', body: contactId ? { contact_id: contactId } : {} }),
+    mutationFn: ({ contactId, template }: { contactId: string; template?: Template }) =>
+      api<TemplatePreview>(`/v1/templates/${encodeURIComponent(id)}/preview`, {
+        method: 'POST',
+        body: { ...(contactId ? { contact_id: contactId } : {}), ...(template ? { template } : {}) },
+      }),
   });
 }
 

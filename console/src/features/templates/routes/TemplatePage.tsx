@@ -1,161 +1,148 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+// A template: its subject, preheader, HTML and text edited through the
+// definitions editor's pieces (problems at their line and column while
+// typing, save with If-Match, restore the repo version, history), with a
+// live preview of the draft and a test send.
+import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { usePreview, useRestoreTemplate, useSaveTemplate, useSendTest, useTemplate } from '../api/templates';
-import { describeProblem, offsetOf } from '../components/problems';
+import { usePreview, useSendTest } from '../api/templates';
 import { ErrorMessage, Loading, PageHeader } from '@/components/ui';
-import { ApiError } from '@/lib/api-client';
 import { useCan } from '@/lib/session';
-import type { Template, TemplateProblem } from '@/types/api';
+import type { DefinitionProblem, Template } from '@/types/api';
+import { CodeField, DriftFacts, RestoreRepo, SaveBar, VersionHistory, describeProblem, toText, useDefinitionDraft } from '@/components/definitions';
 
 type Part = 'subject' | 'preheader' | 'html' | 'text';
 const PARTS: { part: Part; label: string; rows: number }[] = [
   { part: 'subject', label: 'Subject', rows: 2 },
   { part: 'preheader', label: 'Preheader', rows: 2 },
-  { part: 'html', label: 'HTML', rows: 14 },
+  { part: 'html', label: 'HTML', rows: 16 },
   { part: 'text', label: 'Text (optional: generated from the HTML when empty)', rows: 6 },
 ];
 
 export function TemplatePage() {
   const { id = '' } = useParams();
-  const q = useTemplate(id);
-  const save = useSaveTemplate(id);
-  const restore = useRestoreTemplate(id);
+  const canWrite = useCan('marketer');
+  const draft = useDefinitionDraft('templates', id, canWrite);
   const preview = usePreview(id);
   const sendTest = useSendTest(id);
-  const canWrite = useCan('marketer');
-  const [draft, setDraft] = useState<Template | null>(null);
+  const [contactInput, setContactInput] = useState('');
   const [contactId, setContactId] = useState('');
   const [to, setTo] = useState('');
-  const fields = useRef<Partial<Record<Part, HTMLTextAreaElement | null>>>({});
 
+  const tpl = parseTemplate(draft.text);
+  // Re-render the preview once the draft is valid and typing pauses.
+  const previewable = draft.base !== null && tpl !== null && draft.valid === true;
   useEffect(() => {
-    if (q.data) setDraft(q.data);
-  }, [q.data]);
+    if (!previewable) return;
+    const t = setTimeout(() => preview.mutate({ contactId, template: draft.dirty ? tpl : undefined }), 300);
+    return () => clearTimeout(t);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [previewable, draft.text, contactId]);
 
-  if (q.isPending) return <Loading />;
-  if (q.error) return <ErrorMessage error={q.error} />;
-  if (!draft) return <Loading />;
+  if (draft.query.isPending && !draft.base) return <Loading />;
+  if (draft.query.error && !draft.base) return <ErrorMessage error={draft.query.error} />;
+  if (!draft.base || !tpl) return <Loading />;
 
-  const problems: TemplateProblem[] =
-    save.error instanceof ApiError && Array.isArray(save.error.details.problems) ? (save.error.details.problems as TemplateProblem[]) : [];
-  const problemsOf = (part: Part) => problems.filter((p) => p.field === part);
-
-  function jump(p: TemplateProblem) {
-    const el = fields.current[p.field as Part];
-    if (!el || !p.line) return;
-    const at = offsetOf(el.value, p.line, p.column ?? 1);
-    el.focus();
-    el.setSelectionRange(at, Math.min(at + 1, el.value.length));
-  }
-
-  function submit(e: FormEvent) {
-    e.preventDefault();
-    if (!draft) return;
-    const { id: tid, name, kind, topic, from, reply_to, subject, preheader, html, text } = draft;
-    save.mutate({ id: tid, name, kind, topic, from, reply_to, subject, preheader, html, text });
-  }
+  const problemsOf = (part: Part) => draft.problems.filter((p) => p.in === part);
+  const others: DefinitionProblem[] = draft.problems.filter((p) => !PARTS.some((x) => x.part === p.in));
+  const setPart = (part: Part, v: string) => draft.setText(toText({ ...tpl, [part]: v }));
 
   return (
     <>
       <nav aria-label="Breadcrumb" className="breadcrumb">
-        <Link to="/templates">Templates</Link> / <span>{draft.name || id}</span>
+        <Link to="/templates">Templates</Link> / <span>{tpl.name || id}</span>
       </nav>
-      <PageHeader title={draft.name || id}>
-        <span className="badge">{q.data.source === 'repo' ? 'repo version' : q.data.overrides_repo ? 'edited, overrides the repo' : 'edited'}</span>
-      </PageHeader>
+      <PageHeader title={tpl.name || id} />
       <div className="grid-2">
-        <form className="card" onSubmit={submit} aria-labelledby="edit-h">
+        <section className="card" aria-labelledby="edit-h">
           <h2 id="edit-h">Content</h2>
-          {PARTS.map(({ part, label, rows }) => (
-            <div key={part} className="field editor-field">
-              <label htmlFor={`tpl-${part}`}>{label}</label>
-              <textarea
-                id={`tpl-${part}`}
-                ref={(el) => {
-                  fields.current[part] = el;
-                }}
-                rows={rows}
-                spellCheck={part === 'subject' || part === 'preheader'}
-                readOnly={!canWrite}
-                aria-invalid={problemsOf(part).length > 0}
-                aria-describedby={problemsOf(part).length ? `tpl-${part}-problems` : undefined}
-                value={(draft[part] as string | undefined) ?? ''}
-                onChange={(e) => setDraft({ ...draft, [part]: e.target.value })}
-              />
-              {problemsOf(part).length > 0 && (
-                <ul id={`tpl-${part}-problems`} className="problems">
-                  {problemsOf(part).map((p, i) => (
-                    <li key={i}>
-                      <button type="button" className="link" onClick={() => jump(p)}>
-                        {describeProblem(p)}
-                      </button>
-                    </li>
-                  ))}
-                </ul>
-              )}
+          {!canWrite && <p className="notice notice-warn small">Read only: changing templates needs the marketer role.</p>}
+          <dl className="facts small">
+            <div className="fact-row">
+              <dt>Kind</dt>
+              <dd>
+                {tpl.kind}
+                {tpl.topic ? `, topic ${tpl.topic}` : ''}
+              </dd>
             </div>
+            <div className="fact-row">
+              <dt>From</dt>
+              <dd>
+                {tpl.from?.name} &lt;{tpl.from?.address}&gt;
+              </dd>
+            </div>
+          </dl>
+          {PARTS.map(({ part, label, rows }) => (
+            <CodeField
+              key={part}
+              id={`tpl-${part}`}
+              label={label}
+              rows={rows}
+              spellCheck={part === 'subject' || part === 'preheader'}
+              readOnly={!canWrite}
+              value={(tpl[part] as string | undefined) ?? ''}
+              onChange={(v) => setPart(part, v)}
+              problems={problemsOf(part)}
+              part={part}
+            />
           ))}
-          {problems.some((p) => !PARTS.some((x) => x.part === p.field)) && (
-            <ul className="problems">
-              {problems
-                .filter((p) => !PARTS.some((x) => x.part === p.field))
-                .map((p, i) => (
-                  <li key={i}>{describeProblem(p)}</li>
-                ))}
+          {others.length > 0 && (
+            <ul className="problems" aria-label="Other problems">
+              {others.map((p, i) => (
+                <li key={i}>{describeProblem({ ...p, line: undefined }, true)}</li>
+              ))}
             </ul>
           )}
-          {save.error && problems.length === 0 && <ErrorMessage error={save.error} />}
-          {save.error && problems.length > 0 && (
-            <div role="alert" className="notice notice-error">
-              Not saved: {problems.length} problem{problems.length > 1 ? 's' : ''} to fix (listed under each part; click one to jump to it).
-            </div>
-          )}
-          {save.isSuccess && !save.error && (
-            <p role="status" className="notice notice-ok">
-              Saved.{save.data.warnings.length ? ` Warnings: ${save.data.warnings.join('; ')}` : ''}
-            </p>
+          {draft.warnings.length > 0 && (
+            <ul className="warnings small" aria-label="Warnings">
+              {draft.warnings.map((w) => (
+                <li key={w}>{w}</li>
+              ))}
+            </ul>
           )}
           {canWrite && (
-            <div className="actions">
-              <button type="submit" className="primary" disabled={save.isPending}>
-                {save.isPending ? 'Saving…' : 'Save'}
-              </button>
-              {q.data.source !== 'repo' && q.data.overrides_repo && (
-                <button
-                  type="button"
-                  onClick={() => {
-                    if (window.confirm('Throw away the edits and go back to the repo version?')) restore.mutate();
-                  }}
-                >
-                  Restore the repo version
-                </button>
-              )}
-            </div>
+            <SaveBar draft={draft} noun="template">
+              <RestoreRepo kind="templates" id={id} draft={draft} />
+            </SaveBar>
           )}
-          <ErrorMessage error={restore.error} />
-        </form>
+        </section>
 
         <section className="card" aria-labelledby="preview-h">
           <h2 id="preview-h">Preview</h2>
-          <p className="muted small">Renders the saved version, for the sample contact or a contact you name.</p>
-          <div className="inline-form">
+          <p className="muted small">
+            Renders {draft.dirty && previewable ? 'your unsaved draft' : 'the saved version'} for {contactId ? `contact ${contactId}` : 'the sample contact'}, with sample links; it updates
+            as you type once the draft is valid.
+          </p>
+          <form
+            className="inline-form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              // A draft with problems cannot render: the button then shows the saved version.
+              setContactId(contactInput.trim());
+              preview.mutate({ contactId: contactInput.trim(), template: previewable && draft.dirty ? tpl : undefined });
+            }}
+          >
             <div className="field">
-              <label htmlFor="preview-contact">Contact id (optional)</label>
-              <input id="preview-contact" value={contactId} onChange={(e) => setContactId(e.target.value)} placeholder="sample contact" />
+              <label htmlFor="preview-contact">Contact id (empty: the sample contact)</label>
+              <input id="preview-contact" value={contactInput} onChange={(e) => setContactInput(e.target.value)} placeholder="sample contact" />
             </div>
-            <button type="button" onClick={() => preview.mutate(contactId.trim())} disabled={preview.isPending}>
+            <button type="submit" disabled={preview.isPending}>
               {preview.isPending ? 'Rendering…' : 'Preview'}
             </button>
-          </div>
+          </form>
+          {!previewable && draft.dirty && <p className="muted small">Fix the problems to preview your draft; until then Preview shows the saved version.</p>}
           <ErrorMessage error={preview.error} />
           {preview.data && (
             <div className="preview">
               <p>
-                <strong>Subject:</strong> {preview.data.subject}
+                <strong>Subject:</strong> <span data-testid="preview-subject">{preview.data.subject}</span>
               </p>
               {preview.data.preheader && <p className="muted">{preview.data.preheader}</p>}
               {/* No scripts, no same-origin access: the preview is the email, not the console. */}
               <iframe title="Email preview" sandbox="" srcDoc={preview.data.html} className="preview-frame" />
+              <details>
+                <summary>Text part</summary>
+                <pre className="preview-text">{preview.data.text}</pre>
+              </details>
             </div>
           )}
           {canWrite && (
@@ -167,7 +154,7 @@ export function TemplatePage() {
               }}
             >
               <div className="field">
-                <label htmlFor="test-to">Send a test to</label>
+                <label htmlFor="test-to">Send a test of the saved version to</label>
                 <input id="test-to" type="email" required value={to} onChange={(e) => setTo(e.target.value)} placeholder="you@company.com" />
               </div>
               <button type="submit" disabled={sendTest.isPending}>
@@ -181,8 +168,20 @@ export function TemplatePage() {
               Test queued ({sendTest.data.send_id}).
             </p>
           )}
+          <h3>Where it comes from</h3>
+          <DriftFacts d={draft.base} />
         </section>
       </div>
+      <VersionHistory kind="templates" id={id} draft={draft} canEdit={canWrite} />
     </>
   );
+}
+
+function parseTemplate(text: string): Template | null {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' ? (v as Template) : null;
+  } catch {
+    return null;
+  }
 }
