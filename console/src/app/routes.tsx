@@ -21,6 +21,9 @@ const ScoringPage = lazy(() => import('@/features/definitions').then((m) => ({ d
 const TopicsPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.TopicsPage })));
 const InterestsPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.InterestsPage })));
 const SendingPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.SendingPage })));
+// Journeys (issue 15): the list and the map (its drawing library loads only there).
+const JourneysPage = lazy(() => import('@/features/journeys').then((m) => ({ default: m.JourneysPage })));
+const JourneyPage = lazy(() => import('@/features/journeys').then((m) => ({ default: m.JourneyPage })));
 
 export interface PageRoute {
   path: string;
@@ -46,6 +49,8 @@ export const PAGES: PageRoute[] = [
   { path: '/interests', element: <InterestsPage />, label: 'Interests', minRole: 'viewer' },
   { path: '/sending', element: <SendingPage />, label: 'Sending settings', minRole: 'viewer' },
   { path: '/definitions', element: <DefinitionsPage />, label: 'Definitions', minRole: 'viewer' },
+  { path: '/journeys', element: <JourneysPage />, label: 'Journeys', minRole: 'viewer' },
+  { path: '/journeys/:id', element: <JourneyPage />, minRole: 'viewer' },
   { path: '/audit', element: <AuditPage />, label: 'Audit log', minRole: 'viewer' },
   { path: '/users', element: <UsersPage />, label: 'Users', minRole: 'admin' },
 ];

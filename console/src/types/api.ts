@@ -396,3 +396,88 @@ export interface FunnelReport {
   time_zone: string;
   stages: FunnelStage[];
 }
+
+// --- Journeys (issue 15): the definition as the map reads it, step counts, simulate, runs.
+export interface JourneyStep {
+  id: string;
+  kind: string;
+  next?: string;
+  email?: { template: string; kind?: string; topic?: string };
+  wait?: { for?: string; weekdays?: string[]; at?: string; event?: string; timeout?: string; timeout_next?: string };
+  branch?: { cases: { name: string; condition: unknown; next: string }[]; else?: string };
+  split?: { name: string; percent: number; next: string }[];
+  update?: Record<string, unknown>;
+  notify?: { event?: string; webhooks?: boolean; message?: string };
+}
+
+export interface Journey {
+  id?: string;
+  name: string;
+  description?: string;
+  status: 'draft' | 'live' | 'paused' | string;
+  trigger: { kind: string; event?: string; form?: string; segment?: string; stage?: string; score?: number; trait?: string };
+  entry?: { rule: string; cool_down?: string };
+  goals?: { name: string; event?: string; condition?: unknown }[];
+  exit_segment?: string;
+  on_new_version?: 'finish' | 'move' | string;
+  start: string;
+  steps: JourneyStep[];
+}
+
+/** One node of GET /v1/journeys/{id}/steps: a step of a version (step "" is the journey as a whole). */
+export interface JourneyStepSummary {
+  version: number;
+  step: string;
+  entered: number;
+  waiting: number;
+  moved_on: number;
+  converted: number;
+  exited: number;
+  completed: number;
+  stopped: number;
+}
+
+export interface JourneySteps {
+  journey_id: string;
+  steps: { journey_id: string; version: number; step: string; metric: string; n: number }[];
+  nodes: JourneyStepSummary[];
+}
+
+/** One point of a run's path: a step reached, a branch taken (note says why), an end. */
+export interface JourneyMark {
+  at: string;
+  journey: string;
+  version: number;
+  run: string;
+  step?: string;
+  kind: string;
+  note: string;
+}
+
+export interface JourneySimulation {
+  journey_id: string;
+  path: JourneyMark[];
+  sends: string[];
+  text: string;
+}
+
+/** A 422 invalid_journey's problems, each on the step it concerns. */
+export interface JourneyProblem {
+  step?: string;
+  message: string;
+}
+
+export interface JourneyRun {
+  contact_id: string;
+  journey_id: string;
+  version: number;
+  run_id: string;
+  step: string;
+  status: string;
+  started_at?: string;
+  since?: string;
+  waiting_until?: string;
+  waiting_for?: string;
+  updated_at: string;
+  path?: JourneyMark[];
+}
