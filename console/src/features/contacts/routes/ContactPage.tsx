@@ -4,6 +4,7 @@ import { StageForm } from '../components/StageForm';
 import { TagForm } from '../components/TagForm';
 import { Timeline } from '../components/Timeline';
 import { ContactActions } from '../components/ContactActions';
+import { ContactJourneys } from '../components/ContactJourneys';
 import { ErrorMessage, Loading, PageHeader, StageBadge, formatDate } from '@/components/ui';
 import { useCan } from '@/lib/session';
 
@@ -192,6 +193,11 @@ export function ContactPage() {
           <ContactActions contact={p} />
         </section>
       </div>
+
+      <section className="card" aria-labelledby="journeys-h">
+        <h2 id="journeys-h">Journeys</h2>
+        <ContactJourneys contactId={p.id} />
+      </section>
 
       <section className="card" aria-labelledby="timeline-h">
         <h2 id="timeline-h">Timeline</h2>
