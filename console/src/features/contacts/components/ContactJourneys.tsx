@@ -11,7 +11,8 @@ export function ContactJourneys({ contactId }: { contactId: string }) {
   const canStop = useCan('marketer');
   if (runs.isPending) return <Loading />;
   if (runs.error) return <ErrorMessage error={runs.error} />;
-  if (runs.data.runs.length === 0) return <EmptyState title="In no journey">This contact has not entered a journey.</EmptyState>;
+  const list = Array.isArray(runs.data.runs) ? runs.data.runs : [];
+  if (list.length === 0) return <EmptyState title="In no journey">This contact has not entered a journey.</EmptyState>;
   return (
     <>
       <ErrorMessage error={stop.error} />
@@ -28,7 +29,7 @@ export function ContactJourneys({ contactId }: { contactId: string }) {
           </tr>
         </thead>
         <tbody>
-          {runs.data.runs.map((r) => (
+          {list.map((r) => (
             <tr key={r.run_id}>
               <td>
                 <Link to={`/journeys/${encodeURIComponent(r.journey_id)}`}>{r.journey_id}</Link> <span className="muted small">v{r.version}</span>
