@@ -3,6 +3,7 @@
 import { memo, useMemo } from 'react';
 import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node, type NodeProps } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
+import './JourneyMap.css';
 import type { Journey, JourneyStepSummary } from '@/types/api';
 import { TRIGGER, buildGraph, describeStep } from './graph';
 
