@@ -103,7 +103,10 @@ func (h *Handler) moveStage(ctx context.Context, req httpapi.Request) (httpapi.R
 		if reason == "" {
 			reason = "moved through the admin API"
 		}
-		change = scoring.StageChange{From: p.Stage, To: in.Stage, At: h.now().UTC(), Reason: reason, By: scoring.ByAdmin}
+		// The stage history names the person who moved the contact (their
+		// email from the token), as the audit log does; the admin token
+		// keeps its configured name.
+		change = scoring.StageChange{From: p.Stage, To: in.Stage, At: h.now().UTC(), Reason: reason, By: h.savedBy(ctx)}
 		p.RecordStage(change)
 		return nil
 	})
