@@ -238,6 +238,8 @@ func Load() Catalog {
 						Items(ItemContact, BatchGetItem, PutItem, Query),
 						Items(ItemDefinition, GetItem), // scoring model, interest rules (cached)
 						Items(ItemConfig, GetItem),     // the same, saved before the registry
+						// A send's first open and click (conditional update).
+						Items(ItemSend, UpdateItem),
 					},
 					SendsTo: []string{RoutingQueue, SendsQueue},
 				},
@@ -375,6 +377,7 @@ func Load() Catalog {
 					{Method: "PATCH", Path: "/v1/contacts/{id}", Auth: Admin, Action: ActWrite},
 					{Method: "DELETE", Path: "/v1/contacts/{id}", Auth: Admin, Action: ActWrite},
 					{Method: "GET", Path: "/v1/contacts/{id}/timeline", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/contacts/{id}/messages", Auth: Admin, Action: ActRead},
 					{Method: "GET", Path: "/v1/contacts/{id}/export", Auth: Admin, Action: ActReadPersonalData},
 					{Method: "POST", Path: "/v1/contacts/{id}/tags", Auth: Admin, Action: ActWrite},
 					{Method: "DELETE", Path: "/v1/contacts/{id}/tags/{tag}", Auth: Admin, Action: ActWrite},
@@ -405,7 +408,9 @@ func Load() Catalog {
 						Items(ItemForm, GetItem, DeleteItem),
 						Items(ItemTemplate, GetItem, DeleteItem),
 						Items(ItemConfig, GetItem, DeleteItem),
-						Items(ItemSend, GetItem),
+						// A send; a contact's sends (the messages index, then a batch read).
+						Items(ItemSend, GetItem, BatchGetItem),
+						Items(IndexMessages, Query),
 						Items(ItemIdemKey, PutItem),
 						// The audit log: each change is written under three partitions.
 						Items(ItemAudit, BatchWriteItem, Query),

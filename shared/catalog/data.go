@@ -44,6 +44,7 @@ const (
 	IndexDefinitions ItemKind = "index:definitions" // DEFS#<kind>
 	IndexForms       ItemKind = "index:forms"       // FORMS
 	IndexTemplates   ItemKind = "index:templates"   // TEMPLATES
+	IndexMessages    ItemKind = "index:messages"    // MSGS#<contactId>: a contact's sends
 )
 
 // IsIndex reports whether the kind is a gsi1 partition.

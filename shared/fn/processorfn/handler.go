@@ -19,6 +19,7 @@ import (
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/interest"
+	"github.com/leadflow/leadflow/shared/mail/mailcontact"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
@@ -88,7 +89,8 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	proc := contact.NewProcessor(store, log, nil).
 		WithInterests(definitions.InterestCache(reg).Default).
 		WithScoring(definitions.ScoringCache(reg).Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
-		WithMail(sqsqueue.New(q, cfg.SendsQueueURL))
+		WithMail(sqsqueue.New(q, cfg.SendsQueueURL)).
+		WithReactors(mailcontact.EngagementRecorder(store))
 	return NewWith(proc, log)
 }
 

@@ -48,6 +48,7 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.IndexDefinitions: {gsiDefinitions + "*"},
 	catalog.IndexForms:       {gsiForms},
 	catalog.IndexTemplates:   {gsiTemplates},
+	catalog.IndexMessages:    {gsiMessagesPrefix + "*"},
 }
 
 // KindPatterns returns the partition-key patterns of a kind (gsi1's for an

@@ -57,6 +57,7 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.IndexDefinitions: {gsiDefinitions + "forms", gsiDefinitions + "scoring"},
 		catalog.IndexForms:       {gsiForms},
 		catalog.IndexTemplates:   {gsiTemplates},
+		catalog.IndexMessages:    {messagesGSIPK("c1")},
 	}
 }
 
