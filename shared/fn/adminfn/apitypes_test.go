@@ -11,6 +11,7 @@ import (
 	"github.com/leadflow/leadflow/shared/audit"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/tracking"
 	"github.com/leadflow/leadflow/shared/user"
 )
@@ -36,6 +37,10 @@ func TestConsoleTypesMatchTheAPI(t *testing.T) {
 		"User":              reflect.TypeOf(user.User{}),
 		"Invitation":        reflect.TypeOf(user.Invitation{}),
 		"AuditEntry":        reflect.TypeOf(audit.Entry{}),
+		"ScoreChange":       reflect.TypeOf(dynamo.ScoredChange{}),
+		"ScorePoint":        reflect.TypeOf(ScorePoint{}),
+		"MessageView":       reflect.TypeOf(MessageView{}),
+		"MessagePage":       reflect.TypeOf(MessagePage{}),
 	}
 	iface := regexp.MustCompile(`(?s)export interface (\w+)(?: extends \w+)? \{\n(.*?)\n\}`)
 	field := regexp.MustCompile(`^  (\w+)\??:`)
