@@ -3,6 +3,7 @@ import { Link, useParams } from 'react-router';
 import { usePreview, useRestoreTemplate, useSaveTemplate, useSendTest, useTemplate } from '../api/templates';
 import { describeProblem, offsetOf } from '../components/problems';
 import { ErrorMessage, Loading, PageHeader } from '@/components/ui';
+import { QueryState } from '@/components/query-state';
 import { ApiError } from '@/lib/api-client';
 import { useCan } from '@/lib/session';
 import type { Template, TemplateProblem } from '@/types/api';
@@ -32,9 +33,7 @@ export function TemplatePage() {
     if (q.data) setDraft(q.data);
   }, [q.data]);
 
-  if (q.isPending) return <Loading />;
-  if (q.error) return <ErrorMessage error={q.error} />;
-  if (!draft) return <Loading />;
+  if (!q.data || !draft) return <QueryState query={q} loading="Loading the template…">{() => <Loading label="Loading the template…" />}</QueryState>;
 
   const problems: TemplateProblem[] =
     save.error instanceof ApiError && Array.isArray(save.error.details.problems) ? (save.error.details.problems as TemplateProblem[]) : [];
