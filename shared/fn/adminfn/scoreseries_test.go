@@ -44,6 +44,12 @@ func TestScoreSeriesReplaysTheHistory(t *testing.T) {
 	if !got[0].At.Equal(t0) || got[2].Event != "m3" || got[2].Changes[0].RuleID != "demo" {
 		t.Errorf("points %+v", got)
 	}
+	// Two events of the same instant are two points, the second counting
+	// the first.
+	same := scoreSeries(e, []dynamo.ScoredChange{ch("m5", "pricing", scoring.KindEngagement, 10, t0), ch("m4", "title", scoring.KindFit, 30, t0)})
+	if len(same) != 2 || same[0].Total != 30 || same[1].Total != 40 {
+		t.Errorf("same-instant events: %+v, want totals 30 then 40", same)
+	}
 	if s := scoreSeries(e, nil); s == nil || len(s) != 0 {
 		t.Errorf("no history: %v, want an empty series", s)
 	}

@@ -161,18 +161,19 @@ func scoreSeries(e *scoring.Engine, hist []dynamo.ScoredChange) []ScorePoint {
 		}
 		out = append(out, ScorePoint{At: c.At, Event: c.Event, Changes: []dynamo.ScoredChange{c}})
 	}
+	// Each point counts its own changes and those of the points before it
+	// (events of the same instant stay apart, in stored order).
 	for i := range out {
 		t := out[i].At
 		var fit int
 		var eng float64
-		for _, c := range asc {
-			if c.At.After(t) {
-				break
-			}
-			if c.Kind == scoring.KindFit {
-				fit += c.Points
-			} else {
-				eng += e.Decayed(c.Change, t)
+		for _, pt := range out[:i+1] {
+			for _, c := range pt.Changes {
+				if c.Kind == scoring.KindFit {
+					fit += c.Points
+				} else {
+					eng += e.Decayed(c.Change, t)
+				}
 			}
 		}
 		out[i].Fit = fit
