@@ -23,10 +23,11 @@ import (
 	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/preference"
 	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/segment"
 	"github.com/leadflow/leadflow/shared/template"
 )
 
-//go:embed forms templates *.json
+//go:embed forms templates segments lists *.json
 var files embed.FS
 
 // The kinds, one value each; the catalog lists the same names.
@@ -37,6 +38,8 @@ const (
 	KindScoring   definition.Kind = "scoring"
 	KindTopics    definition.Kind = "topics"
 	KindSending   definition.Kind = "sending"
+	KindSegments  definition.Kind = "segments"
+	KindLists     definition.Kind = "lists"
 )
 
 // Specs are the kinds of definition, in the catalog's order.
@@ -55,6 +58,8 @@ func Specs() []definition.Spec {
 		scoringSpec,
 		definition.Singleton[TopicList](KindTopics, "topic list", "topics.json"),
 		definition.Singleton[mail.Settings](KindSending, "sending settings", "sending.json"),
+		definition.Keyed[segment.Segment](KindSegments, "segment", "segments"),
+		definition.Keyed[segment.List](KindLists, "list", "lists"),
 	}
 }
 

@@ -37,6 +37,9 @@ const (
 	ItemSESEvent    ItemKind = "ses-event"    // SESEVT#: counted SES events
 	ItemSoftBounce  ItemKind = "soft-bounce"  // SOFTB#
 	ItemAudit       ItemKind = "audit"        // AUDIT, AUDIT#: the admin API's audit log
+	// Segments and lists (shared/membership).
+	ItemMember      ItemKind = "member"       // M#: a contact in a segment's or list's member index
+	ItemMemberCount ItemKind = "member-count" // MC#: sharded member counts and build state
 
 	// Index kinds are partitions of gsi1; the only action on them is Query.
 	IndexContacts    ItemKind = "index:contacts"    // CONTACTS#<shard>

@@ -13,11 +13,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/bus"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/fn/segmentfn"
 	"github.com/leadflow/leadflow/shared/interest"
 	"github.com/leadflow/leadflow/shared/mail/mailcontact"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
@@ -39,6 +42,8 @@ type Config struct {
 	RoutingQueueURL string
 	// SendsQueueURL receives double opt-in confirmation mail.
 	SendsQueueURL string
+	// EventBusName receives segment.entered and segment.exited.
+	EventBusName string
 }
 
 // EnvEventRetentionDays optionally bounds how long events are kept.
@@ -64,6 +69,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.SendsQueueURL = getenv(catalog.QueueURLEnv(catalog.SendsQueue)); c.SendsQueueURL == "" {
 		return c, fmt.Errorf("processor: %s must be set", catalog.QueueURLEnv(catalog.SendsQueue))
 	}
+	if c.EventBusName = getenv(catalog.EnvEventBusName); c.EventBusName == "" {
+		return c, fmt.Errorf("processor: %s must be set", catalog.EnvEventBusName)
+	}
 	if d := getenv(EnvEventRetentionDays); d != "" {
 		days, err := strconv.Atoi(d)
 		if err != nil || days < 0 {
@@ -86,11 +94,13 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store.EventTTL = cfg.EventRetention
 	q := sqs.NewFromConfig(awsCfg)
 	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
+	scores := definitions.ScoringCache(reg)
 	proc := contact.NewProcessor(store, log, nil).
 		WithInterests(definitions.InterestCache(reg).Default).
-		WithScoring(definitions.ScoringCache(reg).Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
+		WithScoring(scores.Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
 		WithMail(sqsqueue.New(q, cfg.SendsQueueURL)).
-		WithReactors(mailcontact.EngagementRecorder(store))
+		WithReactors(segmentfn.Reactor(store, reg, scores, bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName), log),
+			mailcontact.EngagementRecorder(store))
 	return NewWith(proc, log)
 }
 
