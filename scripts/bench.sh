@@ -11,7 +11,9 @@
 #   3. the same with every visitor new (no returning visitors), because the
 #      per-visitor writes are a large part of the bill;
 #   4. de-duplication (bench/dedup): the processor on DynamoDB Local, pricing
-#      the normal path and late retries and counting what is counted twice.
+#      the normal path and late retries and counting what is counted twice;
+#   5. reports (bench/reports): GET /v1/reports/overview and /funnel through
+#      the admin handler with 90 days of report counters on every shard.
 #
 # About a minute on a 2-core machine once `make tools` has run. Exits non-zero
 # if a benchmark fails or the pipeline loses or double counts an event.
@@ -46,3 +48,6 @@ go run ./bench/dedup -later 1000 -batch 20 -visitors 100
 
 section "sender: 420 emails paced at 14 per second through the local SES (see BENCHMARKS.md)"
 go run ./bench/sender -rate 14 -n 420
+
+section "reports: the dashboard's time to data with counters on every shard of 90 days (bench/reports)"
+go run ./bench/reports -days 90 -n 30

@@ -75,6 +75,36 @@ async function signIn(context, who) {
   return page;
 }
 
+// The overview is the landing page: it shows the counts of what the Go test
+// sent through the tracking API (OVERVIEW_EXPECT: "name=n,..." of the
+// period's totals, by the labels of the totals), draws charts whose legend
+// gives a day's numbers on hover and from the keyboard, and shows the
+// circuit breaker.
+async function checkOverview(page) {
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.locator('.chart-plot canvas').first().waitFor();
+  const expect = env('OVERVIEW_EXPECT', '');
+  for (const pair of expect.split(',').filter(Boolean)) {
+    const [label, want] = pair.split('=');
+    const got = (await page.locator('.kpis li', { hasText: label }).locator('.kpi-value').innerText()).replace(/,/g, '');
+    check(got === want, `the overview counts ${want} ${label} sent through the tracking API (shows ${got})`);
+  }
+  const contacts = page.locator('figure', { has: page.getByRole('heading', { name: 'Contacts', exact: true }) });
+  const plot = contacts.locator('.chart-plot .u-over');
+  const box = await plot.boundingBox();
+  await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
+  const today = new Date().toISOString().slice(0, 10);
+  const legend = await contacts.locator('.u-legend').innerText();
+  check(legend.includes(today) && /new contacts\s*1(?!\d)/i.test(legend), `hovering the contacts chart shows today's numbers (${legend.replace(/\s+/g, ' ')})`);
+  await contacts.locator('.chart-plot').focus();
+  await page.keyboard.press('End');
+  const readout = await contacts.locator('.chart-plot [aria-live]').innerText();
+  check(readout.startsWith(today) && readout.includes('New contacts 1'), `the keyboard reads the chart day by day (${readout})`);
+  check(await page.getByRole('heading', { name: /Circuit breaker/ }).isVisible(), 'the overview shows the circuit breaker');
+  await page.getByRole('heading', { name: 'Lifecycle funnel' }).waitFor();
+  await audit(page, '01b-overview');
+}
+
 try {
   // --- marketer: sign in, find the contact, read the score, change the stage.
   {
@@ -88,6 +118,8 @@ try {
     const m = cred('MARKETER');
     const page = await signIn(context, m);
     check(await page.getByText(m.email).isVisible(), 'the signed-in user is shown');
+    await checkOverview(page);
+    await page.getByRole('link', { name: 'Contacts', exact: true }).click();
     await page.getByRole('heading', { name: 'Contacts' }).waitFor();
     await page.getByRole('link', { name: contactEmail }).waitFor();
     await audit(page, '02-contacts');
@@ -169,6 +201,9 @@ try {
   {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     const page = await signIn(context, cred('VIEWER'));
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    check(true, 'a viewer lands on the overview');
+    await page.getByRole('link', { name: 'Contacts', exact: true }).click();
     await page.getByRole('link', { name: contactEmail }).click();
     await page.getByRole('heading', { name: contactEmail }).waitFor();
     check(await page.getByText('Viewers cannot change stages.').isVisible(), 'a viewer is offered no stage change');

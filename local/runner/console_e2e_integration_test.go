@@ -65,6 +65,9 @@ func TestConsoleEndToEnd(t *testing.T) {
 		"CONSOLE_URL="+e.api.URL+"/console/",
 		"MARKETER="+creds["MARKETER"], "VIEWER="+creds["VIEWER"], "ADMIN="+creds["ADMIN"],
 		"CONTACT_EMAIL="+contactEmail, "CHROMIUM="+chromium,
+		// The dashboard's totals for the last 30 days: the one contact
+		// and its two events sent above.
+		"OVERVIEW_EXPECT=new contacts=1,identified leads=1,events=2",
 	)
 	out, err := cmd.CombinedOutput()
 	t.Logf("console e2e output:\n%s", out)

@@ -252,6 +252,8 @@ func Load() Catalog {
 						Items(ItemMember, PutItem, DeleteItem),
 						Items(ItemMemberCount, UpdateItem),
 						Items(ItemTimer, PutItem),
+						// The dashboard's counters: one ADD per day and batch.
+						Items(ItemReport, UpdateItem),
 						// A send's first open and click (conditional update).
 						Items(ItemSend, UpdateItem),
 					},
@@ -279,6 +281,8 @@ func Load() Catalog {
 						Items(ItemMailStats, UpdateItem),
 						// A complaint unsubscribes the contact (read, conditional put).
 						Items(ItemContact, GetItem, PutItem),
+						// The dashboard's delivered count.
+						Items(ItemReport, UpdateItem),
 					},
 					SendsTo: []string{EventsQueue}, ManagesSuppression: true,
 				},
@@ -334,6 +338,8 @@ func Load() Catalog {
 						Items(ItemSendRate, UpdateItem),
 						// The circuit breaker: count sends, read the window.
 						Items(ItemMailStats, UpdateItem, BatchGetItem),
+						// The dashboard's sent count, once per batch.
+						Items(ItemReport, UpdateItem),
 					},
 					SendsEmail: true, SendsTo: []string{SendsQueue}, SignsLinks: true,
 				},
@@ -421,6 +427,8 @@ func Load() Catalog {
 					{Method: "GET", Path: "/v1/lists/{id}/members", Auth: Admin, Action: ActRead},
 					{Method: "POST", Path: "/v1/lists/{id}/members", Auth: Admin, Action: ActWrite},
 					{Method: "DELETE", Path: "/v1/lists/{id}/members", Auth: Admin, Action: ActWrite},
+					{Method: "GET", Path: "/v1/reports/overview", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/reports/funnel", Auth: Admin, Action: ActRead},
 				}, DefinitionRoutes()...),
 				Access: Access{
 					Items: []ItemAccess{
@@ -441,6 +449,10 @@ func Load() Catalog {
 						Items(ItemIdemKey, PutItem),
 						// The audit log: each change is written under three partitions.
 						Items(ItemAudit, BatchWriteItem, Query),
+						// Reports: read the daily counters and the circuit
+						// breaker's window; count stage moves made by hand.
+						Items(ItemReport, BatchGetItem, UpdateItem),
+						Items(ItemMailStats, BatchGetItem),
 						Items(IndexContacts, Query), Items(IndexSites, Query),
 						Items(IndexDefinitions, Query), Items(IndexForms, Query), Items(IndexTemplates, Query),
 						// Segments and lists: members (transactions of a conditional

@@ -40,6 +40,7 @@ const (
 	// Segments and lists (shared/membership).
 	ItemMember      ItemKind = "member"       // M#: a contact in a segment's or list's member index
 	ItemMemberCount ItemKind = "member-count" // MC#: sharded member counts and build state
+	ItemReport      ItemKind = "report"       // RPT#: the dashboard's daily counters
 
 	// Index kinds are partitions of gsi1; the only action on them is Query.
 	IndexContacts    ItemKind = "index:contacts"    // CONTACTS#<shard>

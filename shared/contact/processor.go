@@ -257,18 +257,22 @@ func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile,
 		if err := p.requestConfirmations(ctx, working, fresh); err != nil {
 			return 0, 0, conflicts, err
 		}
+		var change *Change
 		if len(p.reactors) > 0 {
 			var before *Profile
 			if prof.Version > 0 {
 				before = prof
 			}
-			c := &Change{Before: before, After: working, Events: fresh, Scores: changes, Commit: commit, Now: p.now()}
-			if err := p.react(ctx, c); err != nil {
+			change = &Change{Before: before, After: working, Events: fresh, Scores: changes, Commit: commit, Now: p.now()}
+			if err := p.react(ctx, change); err != nil {
 				return 0, 0, conflicts, err
 			}
 		}
 		err = p.store.SaveProfile(ctx, working)
 		if err == nil {
+			if change != nil {
+				p.committed(ctx, change)
+			}
 			return len(fresh), len(msgs) - len(fresh), conflicts, nil
 		}
 		if !errors.Is(err, ErrConflict) || attempt >= maxConflictRetries {

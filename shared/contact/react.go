@@ -56,6 +56,14 @@ type Flusher interface {
 	Flush(ctx context.Context) error
 }
 
+// A Committer is told when a change it reacted to was saved. A reactor
+// that buffers per batch (report counters) keeps a change's effect until
+// then, so a change whose profile write failed, and that a later batch
+// applies again, is not counted twice.
+type Committer interface {
+	Committed(ctx context.Context, c *Change)
+}
+
 // WithReactors adds reactors, called in order for every contact change.
 func (p *Processor) WithReactors(rs ...Reactor) *Processor {
 	p.reactors = append(p.reactors, rs...)
@@ -69,6 +77,14 @@ func (p *Processor) react(ctx context.Context, c *Change) error {
 		}
 	}
 	return nil
+}
+
+func (p *Processor) committed(ctx context.Context, c *Change) {
+	for _, r := range p.reactors {
+		if cm, ok := r.(Committer); ok {
+			cm.Committed(ctx, c)
+		}
+	}
 }
 
 func (p *Processor) flush(ctx context.Context) error {

@@ -62,7 +62,7 @@ function SignedIn({ cfg, auth, session, onSignOut }: { cfg: ConsoleConfig; auth:
           <Suspense fallback={<Loading />}>
             <Routes>
               <Route element={<Layout />}>
-                <Route index element={<Navigate to="/contacts" replace />} />
+                <Route index element={<Navigate to="/overview" replace />} />
                 {PAGES.map((p) => (
                   <Route key={p.path} path={p.path} element={<PageErrorBoundary key={p.path}>{p.element}</PageErrorBoundary>} />
                 ))}

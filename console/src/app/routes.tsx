@@ -8,6 +8,7 @@ const ContactPage = lazy(() => import('@/features/contacts').then((m) => ({ defa
 const UsersPage = lazy(() => import('@/features/users').then((m) => ({ default: m.UsersPage })));
 const TemplatesPage = lazy(() => import('@/features/templates').then((m) => ({ default: m.TemplatesPage })));
 const TemplatePage = lazy(() => import('@/features/templates').then((m) => ({ default: m.TemplatePage })));
+const OverviewPage = lazy(() => import('@/features/overview').then((m) => ({ default: m.OverviewPage })));
 const AuditPage = lazy(() => import('@/features/audit').then((m) => ({ default: m.AuditPage })));
 
 export interface PageRoute {
@@ -19,6 +20,7 @@ export interface PageRoute {
 }
 
 export const PAGES: PageRoute[] = [
+  { path: '/overview', element: <OverviewPage />, label: 'Overview', minRole: 'viewer' },
   { path: '/contacts', element: <ContactsPage />, label: 'Contacts', minRole: 'viewer' },
   { path: '/contacts/:id', element: <ContactPage />, minRole: 'viewer' },
   { path: '/templates', element: <TemplatesPage />, label: 'Templates', minRole: 'viewer' },

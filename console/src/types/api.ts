@@ -206,6 +206,63 @@ export interface TemplatePreview {
   warnings: string[];
 }
 
+// ---- Reports (GET /v1/reports/overview, /v1/reports/funnel) ----
+
+/** The overview's daily series, by name (shared/report.Series). */
+export type SeriesName =
+  | 'new_contacts'
+  | 'identified_leads'
+  | 'events'
+  | 'form_fills'
+  | 'emails_sent'
+  | 'emails_delivered'
+  | 'emails_bounced'
+  | 'emails_complained'
+  | 'opens_human'
+  | 'opens_machine'
+  | 'clicks_human'
+  | 'clicks_machine'
+  | 'unsubscribes';
+
+export interface BreakerState {
+  state: 'open' | 'closed';
+  reason?: string;
+  window_hours: number;
+  min_sends: number;
+  bounce_rate_threshold: number;
+  complaint_rate_threshold: number;
+  sent: number;
+  bounces: number;
+  complaints: number;
+  bounce_rate: number;
+  complaint_rate: number;
+}
+
+export interface OverviewReport {
+  from: string;
+  to: string;
+  time_zone: string;
+  days: string[];
+  series: Record<SeriesName, number[]>;
+  totals: Record<SeriesName, number>;
+  breaker: BreakerState;
+}
+
+export interface FunnelStage {
+  stage: string;
+  reached: number;
+  conversion_to_next: number | null;
+  median_hours_to_next: number | null;
+  samples_to_next: number;
+}
+
+export interface FunnelReport {
+  from: string;
+  to: string;
+  time_zone: string;
+  stages: FunnelStage[];
+}
+
 // --- Contact page: messages and score over time (adminfn contactmessages.go, scoring.go) ---
 
 /** One change of a score point: ScoreHistoryEntry without the decay now. */

@@ -10,6 +10,7 @@ import (
 
 	"github.com/leadflow/leadflow/shared/audit"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/report"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/tracking"
@@ -41,6 +42,10 @@ func TestConsoleTypesMatchTheAPI(t *testing.T) {
 		"ScorePoint":        reflect.TypeOf(ScorePoint{}),
 		"MessageView":       reflect.TypeOf(MessageView{}),
 		"MessagePage":       reflect.TypeOf(MessagePage{}),
+		"OverviewReport":    reflect.TypeOf(OverviewView{}),
+		"BreakerState":      reflect.TypeOf(BreakerView{}),
+		"FunnelReport":      reflect.TypeOf(report.FunnelReport{}),
+		"FunnelStage":       reflect.TypeOf(report.FunnelStage{}),
 	}
 	iface := regexp.MustCompile(`(?s)export interface (\w+)(?: extends \w+)? \{\n(.*?)\n\}`)
 	field := regexp.MustCompile(`^  (\w+)\??:`)
@@ -93,4 +98,28 @@ func jsonKeys(t reflect.Type) map[string]bool {
 		out[name] = true
 	}
 	return out
+}
+
+// TestConsoleSeriesNamesMatchTheReport: the console's SeriesName union
+// lists exactly the overview's series.
+func TestConsoleSeriesNamesMatchTheReport(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "console", "src", "types", "api.ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)export type SeriesName =(.*?);`).FindSubmatch(raw)
+	if m == nil {
+		t.Fatal("api.ts has no SeriesName type")
+	}
+	var names []string
+	for _, q := range regexp.MustCompile(`'(\w+)'`).FindAllSubmatch(m[1], -1) {
+		names = append(names, string(q[1]))
+	}
+	var want []string
+	for _, s := range report.Series {
+		want = append(want, s.Name)
+	}
+	if strings.Join(names, ",") != strings.Join(want, ",") {
+		t.Fatalf("console series %v, API series %v", names, want)
+	}
 }

@@ -119,6 +119,9 @@ func (h *Handler) moveStage(ctx context.Context, req httpapi.Request) (httpapi.R
 	if err != nil {
 		return httpapi.Response{}, err
 	}
+	if n := len(p.StageHistory); n > 0 && p.StageHistory[n-1] == change {
+		h.countStageMove(ctx, p.StageHistory[:n-1], change)
+	}
 	if route := e.Model().Routing; route.Triggers(change.From, change.To) && h.routeQueue != nil {
 		r := routing.Request{ID: scoring.QualifiedID(p.ID, change.To, change.At), ContactID: p.ID, Change: change}
 		if err := routing.Send(ctx, h.routeQueue, r); err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/leadflow/leadflow/shared/interest"
 	"github.com/leadflow/leadflow/shared/mail/mailcontact"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
+	"github.com/leadflow/leadflow/shared/report"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/tracking"
@@ -99,8 +100,11 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		WithInterests(definitions.InterestCache(reg).Default).
 		WithScoring(scores.Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
 		WithMail(sqsqueue.New(q, cfg.SendsQueueURL)).
-		WithReactors(segmentfn.Reactor(store, reg, scores, bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName), log),
-			mailcontact.EngagementRecorder(store))
+		WithReactors(
+			segmentfn.Reactor(store, reg, scores, bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName), log),
+			report.NewCounter(store),
+			mailcontact.EngagementRecorder(store),
+		)
 	return NewWith(proc, log)
 }
 

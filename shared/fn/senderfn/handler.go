@@ -25,6 +25,7 @@ import (
 	"github.com/leadflow/leadflow/shared/mail/mailcontact"
 	"github.com/leadflow/leadflow/shared/mailer/sesmailer"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
+	"github.com/leadflow/leadflow/shared/report"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/template"
 	"github.com/leadflow/leadflow/shared/token"
@@ -138,7 +139,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		Mailer:          sesmailer.New(ses),
 		Requeue:         sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL),
 		Pacer:           mail.NewReadingPacer(store, fallback, accountRate(ses, cfg, log)),
-		Circuit:         NewCircuit(store, cfg.Settings.CircuitBreaker, time.Minute, log),
+		Circuit:         NewCircuit(store, cfg.Settings.CircuitBreaker, time.Minute, log).WithReports(store),
 		ConfirmTemplate: contact.ConfirmTemplate,
 		InDoubtAfter:    cfg.InDoubtAfter,
 		Log:             log,
@@ -256,10 +257,19 @@ type Circuit struct {
 	now   func() time.Time
 	log   *slog.Logger
 
+	// reports gets the day's sent count for the dashboard (nil: none).
+	reports *report.Batch
+
 	mu     sync.Mutex
 	at     time.Time
 	open   bool
 	reason string
+}
+
+// WithReports also adds each batch's sends to the dashboard's counters.
+func (c *Circuit) WithReports(w report.Writer) *Circuit {
+	c.reports = report.NewBatch(w)
+	return c
 }
 
 // NewCircuit builds the circuit breaker.
@@ -291,7 +301,16 @@ func (c *Circuit) Open(ctx context.Context) (bool, string, error) {
 	return c.open, c.reason, nil
 }
 
-// CountSent implements mail.Circuit.
+// CountSent implements mail.Circuit. The dashboard's count rides along
+// (one more write per batch); its failure is logged, never retried, so a
+// send is counted at most once there.
 func (c *Circuit) CountSent(ctx context.Context, n int) error {
-	return c.store.CountMail(ctx, c.now(), dynamo.MailStats{Sent: int64(n)})
+	now := c.now()
+	if c.reports != nil && n > 0 {
+		c.reports.Add(report.Tally{report.DayOf(now): {report.Sent: int64(n)}})
+		if err := c.reports.Flush(ctx); err != nil && c.log != nil {
+			c.log.WarnContext(ctx, "dashboard sent count lost", "sent", n, "error", err)
+		}
+	}
+	return c.store.CountMail(ctx, now, dynamo.MailStats{Sent: int64(n)})
 }

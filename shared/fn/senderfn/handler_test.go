@@ -20,6 +20,7 @@ import (
 	"github.com/leadflow/leadflow/shared/definition/memstore"
 	"github.com/leadflow/leadflow/shared/fn/senderfn"
 	"github.com/leadflow/leadflow/shared/mail"
+	"github.com/leadflow/leadflow/shared/report"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/token"
 )
@@ -251,5 +252,30 @@ func TestCircuitOpensOnBouncesAndSurvivesAFailedRead(t *testing.T) {
 	}
 	if err := c.CountSent(context.Background(), 7); err != nil || st.add != 7 {
 		t.Errorf("CountSent: %v, added %d", err, st.add)
+	}
+}
+
+type reportWrites struct{ sum report.Tally }
+
+func (r *reportWrites) AddReportCounts(_ context.Context, day string, _ int, c report.Counts) error {
+	for k, n := range c {
+		r.sum.Add(day, k, n)
+	}
+	return nil
+}
+
+func TestSendsCountOnTheDashboardOncePerBatch(t *testing.T) {
+	settings, _ := definitions.Sending()
+	st := &stats{}
+	w := &reportWrites{sum: report.Tally{}}
+	c := senderfn.NewCircuit(st, settings.CircuitBreaker, 0, nil).WithReports(w)
+	for _, n := range []int{7, 0, 3} {
+		if err := c.CountSent(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	today := report.DayOf(time.Now())
+	if got := w.sum[today][report.Sent]; got != 10 || len(w.sum) != 1 || st.add != 10 {
+		t.Fatalf("dashboard %v, breaker %d; want 10 sent today on both", w.sum, st.add)
 	}
 }

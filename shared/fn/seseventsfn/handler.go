@@ -33,6 +33,7 @@ import (
 	"github.com/leadflow/leadflow/shared/mailer/seslist"
 	"github.com/leadflow/leadflow/shared/preference"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
+	"github.com/leadflow/leadflow/shared/report"
 	"github.com/leadflow/leadflow/shared/sesevent"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 )
@@ -78,23 +79,28 @@ type Deps struct {
 	AccountList AccountList
 	Events      engagement.Queue
 	SoftBounces sesevent.SoftBouncePolicy
+	// Reports gets the dashboard's delivered count (nil: none).
+	Reports report.Writer
 	// Now may be nil (time.Now).
 	Now func() time.Time
 }
 
 // Handler applies SES events.
 type Handler struct {
-	d   Deps
-	log *slog.Logger
+	d       Deps
+	log     *slog.Logger
+	reports *report.Batch // nil without Deps.Reports
 }
 
 // New wires the handler with only the clients it uses.
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
+	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	return NewWith(Deps{
-		Store:       dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
+		Store:       store,
 		AccountList: seslist.New(sesv2.NewFromConfig(awsCfg)),
 		Events:      sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.EventsQueueURL),
 		SoftBounces: cfg.SoftBounces,
+		Reports:     store,
 	}, log)
 }
 
@@ -106,7 +112,11 @@ func NewWith(d Deps, log *slog.Logger) *Handler {
 	if d.SoftBounces.Threshold == 0 {
 		d.SoftBounces = sesevent.DefaultSoftBounces
 	}
-	return &Handler{d: d, log: log}
+	h := &Handler{d: d, log: log}
+	if d.Reports != nil {
+		h.reports = report.NewBatch(d.Reports)
+	}
+	return h
 }
 
 // Result is what one event did, for the log line and tests.
@@ -143,8 +153,28 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resul
 		h.log.ErrorContext(ctx, "apply SES event", "event_id", ev.ID, "type", e.Type, "send_id", e.SendID(), "contact_id", e.ContactID(), "error", err)
 		return res, err
 	}
+	h.countDelivery(ctx, e)
 	h.logResult(ctx, e, res)
 	return res, nil
+}
+
+// countDelivery adds a delivery to the dashboard's day, after everything
+// else succeeded (a failed invocation is retried and counts then). Bounces,
+// complaints, opens, clicks and unsubscribes are counted by the processor
+// from the timeline events, de-duplicated there; a delivery has no timeline
+// event, so it is counted here, one write per event.
+func (h *Handler) countDelivery(ctx context.Context, e sesevent.Event) {
+	if h.reports == nil || e.Type != sesevent.TypeDelivery {
+		return
+	}
+	at := e.At
+	if at.IsZero() {
+		at = h.d.Now()
+	}
+	h.reports.Add(report.Tally{report.DayOf(at): {report.Delivered: 1}})
+	if err := h.reports.Flush(ctx); err != nil {
+		h.log.WarnContext(ctx, "dashboard delivered count lost", "send_id", e.SendID(), "error", err)
+	}
 }
 
 func (h *Handler) apply(ctx context.Context, e sesevent.Event, plan sesevent.Plan, res *Result) error {

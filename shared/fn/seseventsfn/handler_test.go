@@ -18,6 +18,7 @@ import (
 
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/mail"
+	"github.com/leadflow/leadflow/shared/report"
 	"github.com/leadflow/leadflow/shared/sesevent"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
@@ -499,5 +500,39 @@ func TestABounceRacingTheSendersOwnWriteStillLands(t *testing.T) {
 	f.handle(t, load(t, "bounce.json"))
 	if rec := f.store.sends[bounceSend]; rec.State != mail.Bounced {
 		t.Errorf("state %s: the resolve was a no-op and nothing marked the bounce", rec.State)
+	}
+}
+
+// reportWrites records the dashboard counts the handler writes.
+type reportWrites struct{ sum report.Tally }
+
+func (r *reportWrites) AddReportCounts(_ context.Context, day string, _ int, c report.Counts) error {
+	for k, n := range c {
+		r.sum.Add(day, k, n)
+	}
+	return nil
+}
+
+func TestDeliveriesCountOnTheDashboardAndNothingElseDoes(t *testing.T) {
+	f := newFixture()
+	w := &reportWrites{sum: report.Tally{}}
+	f.h = NewWith(Deps{Store: f.store, AccountList: f.list, Events: f.queue, Reports: w, Now: func() time.Time { return fixtureNow }},
+		slog.New(slog.NewJSONHandler(f.logs, nil)))
+	f.sent(janeSend, janeContact, mail.Sent)
+	f.handle(t, load(t, "delivery.json"))
+	// Bounces, complaints, opens and clicks are counted by the processor
+	// from their timeline events, not here.
+	for _, name := range []string{"bounce.json", "complaint.json", "open.json", "click.json"} {
+		f.handle(t, load(t, name))
+	}
+	var delivered int64
+	for day, c := range w.sum {
+		if len(c) != 1 || c[report.Delivered] != 1 {
+			t.Fatalf("day %s counts %v, want one delivery only", day, c)
+		}
+		delivered += c[report.Delivered]
+	}
+	if delivered != 1 {
+		t.Fatalf("%d deliveries counted, want 1", delivered)
 	}
 }

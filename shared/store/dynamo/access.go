@@ -44,6 +44,7 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemAudit:       {auditAll, prefixAuditBy + "*", prefixAuditOf + "*"},
 	catalog.ItemMember:      {prefixMember + "*"},
 	catalog.ItemMemberCount: {prefixMemberCount + "*"},
+	catalog.ItemReport:      {"RPT#*"},
 
 	catalog.IndexContacts:    {"CONTACTS#*"},
 	catalog.IndexSites:       {gsiSites},

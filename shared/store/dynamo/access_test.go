@@ -54,6 +54,7 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.ItemAudit:       {auditAllPK(), auditActorPK("u-1"), auditKindPK("contact")},
 		catalog.ItemMember:      {memberPK(membership.Ref{Kind: membership.Segment, ID: "a"}, 0), memberPK(membership.Ref{Kind: membership.List, ID: "b"}, 15)},
 		catalog.ItemMemberCount: {memberCountPK(membership.Ref{Kind: membership.Segment, ID: "a"}), memberCountPK(membership.Ref{Kind: membership.List, ID: "b"})},
+		catalog.ItemReport:      {reportPK("2026-12-07", 0), reportPK("2026-12-07", 7)},
 
 		catalog.IndexContacts:    {contactShard("c1"), contactShard("c2")},
 		catalog.IndexSites:       {gsiSites},
