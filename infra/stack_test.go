@@ -1672,3 +1672,39 @@ func TestFilesBucket(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleSecurityHeaders: the console's responses carry a CSP that
+// allows its own origin and Cognito's regional endpoint, nothing inline and
+// no framing, and the other security headers, all from the catalog's list
+// the local runner also serves.
+func TestConsoleSecurityHeaders(t *testing.T) {
+	s := defaultStack(t)
+	policies := s.ofType("AWS::CloudFront::ResponseHeadersPolicy")
+	if len(policies) != 1 {
+		t.Fatalf("%d response headers policies, want the console's one", len(policies))
+	}
+	var props any
+	for _, p := range policies {
+		props = p.Properties
+	}
+	raw, err := json.Marshal(props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(raw)
+	for _, want := range []string{
+		`default-src 'none'`, `script-src 'self'`, `style-src 'self'`, `frame-ancestors 'none'`,
+		`connect-src 'self' https://cognito-idp.`, `AWS::Region`, `.amazonaws.com`, `upgrade-insecure-requests`,
+		`"FrameOption":"DENY"`, `"ContentTypeOptions":{"Override":true}`, `"ReferrerPolicy":"strict-origin-when-cross-origin"`,
+		`"AccessControlMaxAgeSec":63072000`, `Permissions-Policy`, `Cross-Origin-Opener-Policy`,
+	} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("console headers policy lacks %s:\n%s", want, cfg)
+		}
+	}
+	for _, banned := range []string{"unsafe-inline", "unsafe-eval", "*"} {
+		if strings.Contains(cfg, "src "+banned) || strings.Contains(cfg, "'"+banned+"'") {
+			t.Errorf("console CSP allows %s: %s", banned, cfg)
+		}
+	}
+}

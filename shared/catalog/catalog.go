@@ -264,6 +264,8 @@ func Load() Catalog {
 						// Journeys: run records (C# items, UpdateItem above) and
 						// step counters.
 						Items(ItemJourneyStats, UpdateItem),
+						// A send's first open and click (conditional update).
+						Items(ItemSend, UpdateItem),
 					},
 					PutsEvents: true, SendsTo: []string{RoutingQueue, SendsQueue, WebhooksQueue}, WebhookTargets: true,
 				},
@@ -417,6 +419,7 @@ func Load() Catalog {
 					{Method: "PATCH", Path: "/v1/contacts/{id}", Auth: Admin, Action: ActWrite},
 					{Method: "DELETE", Path: "/v1/contacts/{id}", Auth: Admin, Action: ActWrite},
 					{Method: "GET", Path: "/v1/contacts/{id}/timeline", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/contacts/{id}/messages", Auth: Admin, Action: ActRead},
 					{Method: "GET", Path: "/v1/contacts/{id}/export", Auth: Admin, Action: ActReadPersonalData},
 					{Method: "POST", Path: "/v1/contacts/{id}/tags", Auth: Admin, Action: ActWrite},
 					{Method: "DELETE", Path: "/v1/contacts/{id}/tags/{tag}", Auth: Admin, Action: ActWrite},
@@ -470,7 +473,9 @@ func Load() Catalog {
 						Items(ItemForm, GetItem, DeleteItem),
 						Items(ItemTemplate, GetItem, DeleteItem),
 						Items(ItemConfig, GetItem, DeleteItem),
-						Items(ItemSend, GetItem),
+						// A send; a contact's sends (the messages index, then a batch read).
+						Items(ItemSend, GetItem, BatchGetItem),
+						Items(IndexMessages, Query),
 						Items(ItemIdemKey, PutItem),
 						// The audit log: each change is written under three partitions.
 						Items(ItemAudit, BatchWriteItem, Query),

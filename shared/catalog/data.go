@@ -54,6 +54,7 @@ const (
 	IndexForms       ItemKind = "index:forms"       // FORMS
 	IndexTemplates   ItemKind = "index:templates"   // TEMPLATES
 	IndexImports     ItemKind = "index:imports"     // IMPORTS
+	IndexMessages    ItemKind = "index:messages"    // MSGS#<contactId>: a contact's sends
 )
 
 // IsIndex reports whether the kind is a gsi1 partition.

@@ -311,7 +311,7 @@ func (p *Pipeline) record(r Request, kind, state, reason string, prev SendState)
 	st := SendState{Record: Record{
 		SendID: r.SendID, ContactID: r.ContactID, TemplateID: r.TemplateID, Kind: kind, Source: r.Source,
 		State: state, Reason: reason, ClaimedAt: prev.ClaimedAt, UpdatedAt: now,
-	}, Attempt: r.Attempt}
+	}, Attempt: r.Attempt, Engagement: prev.Engagement}
 	if st.ClaimedAt.IsZero() {
 		st.ClaimedAt = now
 	}

@@ -55,6 +55,7 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.IndexForms:       {gsiForms},
 	catalog.IndexTemplates:   {gsiTemplates},
 	catalog.IndexImports:     {gsiImports},
+	catalog.IndexMessages:    {gsiMessagesPrefix + "*"},
 }
 
 // KindPatterns returns the partition-key patterns of a kind (gsi1's for an

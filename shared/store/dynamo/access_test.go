@@ -65,6 +65,7 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.IndexForms:       {gsiForms},
 		catalog.IndexTemplates:   {gsiTemplates},
 		catalog.IndexImports:     {gsiImports},
+		catalog.IndexMessages:    {messagesGSIPK("c1")},
 	}
 }
 
