@@ -56,6 +56,9 @@ type State struct {
 	// FirstSendAt is when the first fan-out started: the content is fixed
 	// from then on.
 	FirstSendAt time.Time `json:"first_send_at,omitzero"`
+	// Occurrence is the occurrence being sent, or the one a paused
+	// campaign's schedule fired, which resume starts.
+	Occurrence string `json:"occurrence,omitempty"`
 	// Resume is the status a paused campaign returns to.
 	Resume    Status    `json:"resume_to,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
