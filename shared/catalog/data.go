@@ -37,6 +37,9 @@ const (
 	ItemSESEvent    ItemKind = "ses-event"    // SESEVT#: counted SES events
 	ItemSoftBounce  ItemKind = "soft-bounce"  // SOFTB#
 	ItemAudit       ItemKind = "audit"        // AUDIT, AUDIT#: the admin API's audit log
+	// Campaigns: lifecycle state and fan-out checkpoints; result counters.
+	ItemCampaign      ItemKind = "campaign"       // CAMP#
+	ItemCampaignStats ItemKind = "campaign-stats" // CSTAT#
 
 	// Index kinds are partitions of gsi1; the only action on them is Query.
 	IndexContacts    ItemKind = "index:contacts"    // CONTACTS#<shard>

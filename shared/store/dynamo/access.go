@@ -42,6 +42,9 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemSESEvent:    {"SESEVT#*"},
 	catalog.ItemSoftBounce:  {"SOFTB#*"},
 	catalog.ItemAudit:       {auditAll, prefixAuditBy + "*", prefixAuditOf + "*"},
+	// Campaigns.
+	catalog.ItemCampaign:      {prefixCampaign + "*"},
+	catalog.ItemCampaignStats: {prefixCStat + "*"},
 
 	catalog.IndexContacts:    {"CONTACTS#*"},
 	catalog.IndexSites:       {gsiSites},

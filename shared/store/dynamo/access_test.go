@@ -51,6 +51,9 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.ItemSESEvent:    {eventSeenPK("Bounce#f1")},
 		catalog.ItemSoftBounce:  {softBouncePK("a@b.example")},
 		catalog.ItemAudit:       {auditAllPK(), auditActorPK("u-1"), auditKindPK("contact")},
+		// Campaigns.
+		catalog.ItemCampaign:      {campaignPK("december-newsletter")},
+		catalog.ItemCampaignStats: {campaignStatPK("december-newsletter", 0), campaignStatPK("x", 7)},
 
 		catalog.IndexContacts:    {contactShard("c1"), contactShard("c2")},
 		catalog.IndexSites:       {gsiSites},
