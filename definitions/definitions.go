@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/form"
 	"github.com/leadflow/leadflow/shared/interest"
@@ -26,7 +27,7 @@ import (
 	"github.com/leadflow/leadflow/shared/template"
 )
 
-//go:embed forms templates *.json
+//go:embed forms templates campaigns *.json
 var files embed.FS
 
 // The kinds, one value each; the catalog lists the same names.
@@ -37,6 +38,7 @@ const (
 	KindScoring   definition.Kind = "scoring"
 	KindTopics    definition.Kind = "topics"
 	KindSending   definition.Kind = "sending"
+	KindCampaigns definition.Kind = "campaigns"
 )
 
 // Specs are the kinds of definition, in the catalog's order.
@@ -55,6 +57,7 @@ func Specs() []definition.Spec {
 		scoringSpec,
 		definition.Singleton[TopicList](KindTopics, "topic list", "topics.json"),
 		definition.Singleton[mail.Settings](KindSending, "sending settings", "sending.json"),
+		definition.Keyed[campaign.Campaign](KindCampaigns, "campaign", "campaigns"),
 	}
 }
 

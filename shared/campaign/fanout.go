@@ -167,6 +167,8 @@ type Fanout struct {
 	Sends       SendQueue
 	Counters    Counters
 	Timers      Timers
+	// Schedules, when set, loses a campaign's schedule once it is sent.
+	Schedules Scheduler
 	// Results gives an A/B test's variant counts for the decision.
 	Results interface {
 		VariantCounts(ctx context.Context, campaign, occurrence, metric string, variants []Variant) ([]VariantCount, error)
@@ -197,7 +199,11 @@ func (f *Fanout) pageSize() int {
 func (f *Fanout) Handle(ctx context.Context, c Chunk) error {
 	switch c.Kind {
 	case ChunkFire:
-		return f.Fire(ctx, c.Campaign, c.Occurrence)
+		occ, err := NormalizeOccurrence(c.Occurrence)
+		if err != nil {
+			return fmt.Errorf("fire campaign %s: %w", c.Campaign, err)
+		}
+		return f.Fire(ctx, c.Campaign, occ)
 	case ChunkPage:
 		return f.Page(ctx, c)
 	case ChunkDecide:
@@ -212,6 +218,19 @@ func (f *Fanout) Handle(ctx context.Context, c Chunk) error {
 // campaign paused is kept as its pending occurrence, which resume fires.
 func (f *Fanout) Fire(ctx context.Context, id, occurrence string) error {
 	st, err := f.Store.CampaignState(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		// Only the stack schedules a campaign nobody acted on: one kept in
+		// the repo, reviewed there. Its first firing gives it a state.
+		if _, derr := f.Definitions.Campaign(ctx, id); derr != nil {
+			return fmt.Errorf("fire campaign %s: %w", id, derr)
+		}
+		st = State{ID: id, Status: Scheduled, Author: "repo", UpdatedAt: f.now().UTC()}
+		if err := f.Store.SaveCampaignState(ctx, st, 0); err != nil {
+			return fmt.Errorf("fire repo campaign %s: %w", id, err)
+		}
+		st.Version = 1
+		err = nil
+	}
 	if err != nil {
 		return fmt.Errorf("fire campaign %s: %w", id, err)
 	}
@@ -508,6 +527,11 @@ func (f *Fanout) finish(ctx context.Context, c Campaign, st State, occurrence st
 	}
 	if err := f.Store.SaveCampaignState(ctx, next, st.Version); err != nil && !errors.Is(err, ErrStateConflict) {
 		return fmt.Errorf("campaign %s: finish occurrence %s: %w", c.ID, occurrence, err)
+	}
+	if next.Status == Sent && f.Schedules != nil {
+		if err := f.Schedules.DeleteSchedule(ctx, c.ID); err != nil {
+			f.Log.WarnContext(ctx, "remove the schedule of a sent campaign", "campaign_id", c.ID, "error", err)
+		}
 	}
 	f.Log.InfoContext(ctx, "campaign occurrence fanned out", "campaign_id", c.ID, "occurrence", occurrence, "state", next.Status)
 	return nil

@@ -23,6 +23,7 @@ func DefinitionKinds() []DefinitionKind {
 		{Name: "scoring", Path: "/v1/scoring"},
 		{Name: "topics", Path: "/v1/topics"},
 		{Name: "sending", Path: "/v1/sending"},
+		{Name: "campaigns", Path: "/v1/campaigns", Param: "id"},
 	}
 }
 
