@@ -253,3 +253,26 @@ func (s Compiled) Compiled(ctx context.Context, id string) (*template.Compiled, 
 	}
 	return c, err
 }
+
+// CampaignCache gives campaign definitions.
+func CampaignCache(g definition.Getter) *definition.Cache[campaign.Campaign] {
+	return definition.NewCache(g, KindCampaigns, definition.DecodeAs[campaign.Campaign])
+}
+
+// Campaigns reads campaign definitions for the campaign package (its
+// Definitions port); an unknown id is campaign.ErrNotFound.
+type Campaigns struct {
+	C *definition.Cache[campaign.Campaign]
+}
+
+// Campaign returns the definition in effect.
+func (s Campaigns) Campaign(ctx context.Context, id string) (campaign.Campaign, error) {
+	c, err := s.C.Get(ctx, id)
+	if errors.Is(err, definition.ErrNotFound) {
+		return c, fmt.Errorf("campaign %s: %w", id, campaign.ErrNotFound)
+	}
+	return c, err
+}
+
+// RepoCampaigns are the campaigns kept in definitions/campaigns/.
+func RepoCampaigns() ([]campaign.Campaign, error) { return repoAll[campaign.Campaign](KindCampaigns) }

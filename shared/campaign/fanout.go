@@ -617,3 +617,38 @@ func (f *Fanout) Resume(ctx context.Context, id string) error {
 	}
 	return f.finish(ctx, c, st, st.Occurrence)
 }
+
+// CountStore reads a campaign's summed counters: by occurrence, variant
+// ("" without one) and counter name.
+type CountStore interface {
+	CampaignCounts(ctx context.Context, id string) (map[string]map[string]map[string]int64, error)
+}
+
+// MetricCounter is the counter a winner metric reads.
+func MetricCounter(metric string) string {
+	switch metric {
+	case MetricOpens:
+		return CountOpensHuman
+	case MetricConversions:
+		return CountConversions
+	}
+	return CountClicksHuman
+}
+
+// CountResults gives an A/B test's variant counts from the counters: the
+// sends each variant made, and those that met the metric.
+type CountResults struct{ Counts CountStore }
+
+// VariantCounts implements the Fanout's Results.
+func (r CountResults) VariantCounts(ctx context.Context, id, occurrence, metric string, variants []Variant) ([]VariantCount, error) {
+	all, err := r.Counts.CampaignCounts(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]VariantCount, 0, len(variants))
+	for _, v := range variants {
+		c := all[occurrence][v.ID]
+		out = append(out, VariantCount{ID: v.ID, Recipients: c[CountSent], Successes: c[MetricCounter(metric)]})
+	}
+	return out, nil
+}

@@ -109,6 +109,9 @@ type Access struct {
 	// ManagesUsers: the function lists, invites, re-roles and disables the
 	// console's users in the user pool.
 	ManagesUsers bool
+	// ManagesSchedules: the function creates and deletes campaign schedules
+	// in the stack's EventBridge Scheduler group (and passes its role).
+	ManagesSchedules bool
 }
 
 // Function is one Lambda function.
@@ -138,6 +141,9 @@ const (
 	WebhooksQueue = "webhooks"
 	JobsQueue     = "jobs"
 	SendsQueue    = "sends"
+	// CampaignsQueue carries campaign firings (from the Scheduler) and
+	// fan-out pages.
+	CampaignsQueue = "campaigns"
 )
 
 // PublicRoutes are the tracking endpoints that speak the Segment HTTP API.
@@ -170,6 +176,13 @@ const (
 	EnvUserPoolID       = "USER_POOL_ID"
 	EnvUserPoolIssuer   = "USER_POOL_ISSUER"
 	EnvUserPoolClientID = "USER_POOL_CLIENT_ID"
+	// Campaign schedules: the Scheduler group, the role it sends to the
+	// campaigns queue with, the queue's ARN and the group's dead-letter
+	// queue's ARN.
+	EnvScheduleGroup     = "SCHEDULE_GROUP"
+	EnvSchedulerRoleARN  = "SCHEDULER_ROLE_ARN"
+	EnvCampaignsQueueARN = "CAMPAIGNS_QUEUE_ARN"
+	EnvSchedulerDLQARN   = "SCHEDULER_DLQ_ARN"
 )
 
 // QueueURLEnv is the variable holding a queue's URL, e.g. QUEUE_URL_EVENTS.
@@ -204,6 +217,9 @@ func Load() Catalog {
 			// message that keeps failing lands in the DLQ with an alarm and
 			// its send record says why: mail is never dropped silently.
 			{Name: SendsQueue, VisibilityTimeoutSeconds: 180, MaxReceiveCount: 5, RetentionDays: 14},
+			// Campaign pages: a page that arrives before its checkpoint comes
+			// back after the visibility timeout, hence more receives.
+			{Name: CampaignsQueue, VisibilityTimeoutSeconds: 180, MaxReceiveCount: 10, RetentionDays: 4},
 		},
 		Functions: []Function{
 			{
@@ -263,6 +279,8 @@ func Load() Catalog {
 						Items(ItemMailStats, UpdateItem),
 						// A complaint unsubscribes the contact (read, conditional put).
 						Items(ItemContact, GetItem, PutItem),
+						// Campaign results: delivered, bounced, complained.
+						Items(ItemCampaignStats, UpdateItem),
 					},
 					SendsTo: []string{EventsQueue}, ManagesSuppression: true,
 				},
@@ -318,6 +336,9 @@ func Load() Catalog {
 						Items(ItemSendRate, UpdateItem),
 						// The circuit breaker: count sends, read the window.
 						Items(ItemMailStats, UpdateItem, BatchGetItem),
+						// Campaigns: a paused campaign's sends wait; sent counters.
+						Items(ItemCampaign, GetItem),
+						Items(ItemCampaignStats, UpdateItem),
 					},
 					SendsEmail: true, SendsTo: []string{SendsQueue}, SignsLinks: true,
 				},
@@ -391,7 +412,7 @@ func Load() Catalog {
 					{Method: "PATCH", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "DELETE", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "GET", Path: "/v1/audit", Auth: Admin, Action: ActRead},
-				}, DefinitionRoutes()...),
+				}, append(DefinitionRoutes(), CampaignRoutes()...)...),
 				Access: Access{
 					Items: []ItemAccess{
 						// Contacts: read, edit, timeline; erase deletes in batches.
@@ -411,8 +432,32 @@ func Load() Catalog {
 						Items(ItemAudit, BatchWriteItem, Query),
 						Items(IndexContacts, Query), Items(IndexSites, Query),
 						Items(IndexDefinitions, Query), Items(IndexForms, Query), Items(IndexTemplates, Query),
+						// Campaigns: state (read, compare-and-set), runs, results.
+						Items(ItemCampaign, GetItem, BatchGetItem, PutItem, Query),
+						Items(ItemCampaignStats, Query),
 					},
-					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true, ManagesUsers: true,
+					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue, CampaignsQueue}, SignsLinks: true, ManagesUsers: true,
+					ManagesSchedules: true,
+				},
+			},
+			{
+				Name:        "campaigns",
+				Description: "Campaign firings and fan-out: one page of the audience per message, queued as sends from a checkpoint; A/B decisions.",
+				MemoryMB:    256,
+				TimeoutSec:  30,
+				Queue:       &QueueTrigger{Queue: CampaignsQueue, BatchSize: 1},
+				Access: Access{
+					Items: []ItemAccess{
+						// State and checkpoints: read, compare-and-set.
+						Items(ItemCampaign, GetItem, PutItem),
+						Items(ItemCampaignStats, UpdateItem, Query),
+						Items(ItemDefinition, GetItem), // the campaign (cached)
+						// The audience, page by page.
+						Items(IndexContacts, Query),
+						Items(ItemContact, BatchGetItem),
+					},
+					SendsTo:          []string{CampaignsQueue, SendsQueue},
+					ManagesSchedules: true,
 				},
 			},
 			{

@@ -20,6 +20,8 @@ type Resources struct {
 	// UserPoolID, UserPoolIssuer and UserPoolClientID: the console's user
 	// pool; empty means only the machine admin token is accepted.
 	UserPoolID, UserPoolIssuer, UserPoolClientID string
+	// Campaign schedules (EventBridge Scheduler).
+	ScheduleGroup, SchedulerRoleARN, CampaignsQueueARN, SchedulerDLQARN string
 }
 
 // Env is the environment a function gets, in the stack and locally alike:
@@ -61,6 +63,12 @@ func (f Function) Env(r Resources) map[string]string {
 	}
 	if f.Access.ManagesUsers {
 		env[EnvUserPoolID] = r.UserPoolID
+	}
+	if f.Access.ManagesSchedules {
+		env[EnvScheduleGroup] = r.ScheduleGroup
+		env[EnvSchedulerRoleARN] = r.SchedulerRoleARN
+		env[EnvCampaignsQueueARN] = r.CampaignsQueueARN
+		env[EnvSchedulerDLQARN] = r.SchedulerDLQARN
 	}
 	return env
 }
