@@ -74,7 +74,6 @@ func CampaignRoutes() []Route {
 		{Method: "POST", Path: item + "/cancel", Auth: Admin, Action: ActWrite},
 		{Method: "POST", Path: item + "/winner", Auth: Admin, Action: ActWrite},
 		{Method: "GET", Path: item + "/results", Auth: Admin, Action: ActRead},
-		{Method: "GET", Path: "/v1/campaigns/estimate", Auth: Admin, Action: ActRead},
 		{Method: "GET", Path: "/v1/calendar", Auth: Admin, Action: ActRead},
 	}
 }

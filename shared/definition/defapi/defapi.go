@@ -32,6 +32,11 @@ type Hooks struct {
 	// Invalid, when set, answers a refused definition its own way (a
 	// template's problems with line and column, 422).
 	Invalid func(err error) (httpapi.Response, bool)
+	// View, when set, adds fields to the answers about a kind's
+	// definitions (a campaign's state), by id.
+	View func(ctx context.Context, ids []string) (map[string]map[string]any, error)
+	// CheckDelete, when set, may refuse a delete (409, its message).
+	CheckDelete func(ctx context.Context, id string) error
 }
 
 // API holds what the routes need.
@@ -144,8 +149,13 @@ func (a *API) list(ctx context.Context, k definition.Kind, key string, common bo
 		return a.fail(k, "", err)
 	}
 	views := make([]map[string]any, 0, len(defs))
+	ids := make([]string, 0, len(defs))
 	for _, d := range defs {
 		views = append(views, a.view(d, common))
+		ids = append(ids, d.ID)
+	}
+	if err := a.extra(ctx, k, ids, views); err != nil {
+		return httpapi.Response{}, err
 	}
 	body := map[string]any{key: views}
 	if common {
@@ -159,7 +169,29 @@ func (a *API) get(ctx context.Context, k definition.Kind, id string, common bool
 	if err != nil {
 		return a.fail(k, id, err)
 	}
-	return httpapi.JSON(http.StatusOK, a.view(d, common), map[string]string{"ETag": d.ETag()}), nil
+	out := a.view(d, common)
+	if err := a.extra(ctx, k, []string{id}, []map[string]any{out}); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, out, map[string]string{"ETag": d.ETag()}), nil
+}
+
+// extra adds a kind's View fields to its answers.
+func (a *API) extra(ctx context.Context, k definition.Kind, ids []string, views []map[string]any) error {
+	h := a.hooks[k]
+	if h.View == nil {
+		return nil
+	}
+	more, err := h.View(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("view %s: %w", k, err)
+	}
+	for i, id := range ids {
+		for f, v := range more[id] {
+			views[i][f] = v
+		}
+	}
+	return nil
 }
 
 func (a *API) put(ctx context.Context, req httpapi.Request, k definition.Kind, id string, common bool) (httpapi.Response, error) {
@@ -196,6 +228,12 @@ func (a *API) singleton(k definition.Kind) bool {
 }
 
 func (a *API) delete(ctx context.Context, req httpapi.Request, k definition.Kind, id string, common bool) (httpapi.Response, error) {
+	if h := a.hooks[k]; h.CheckDelete != nil {
+		if err := h.CheckDelete(ctx, id); err != nil {
+			s, _ := a.reg.Spec(k)
+			return httpapi.Fail(http.StatusConflict, noun(s)+"_in_use", err.Error(), nil), nil
+		}
+	}
 	restored, err := a.reg.Delete(ctx, k, id, definition.Write{IfMatch: httpapi.Header(req, "If-Match"), By: a.by(ctx)})
 	if err != nil {
 		return a.fail(k, id, err)

@@ -27,7 +27,8 @@ func (h *Handler) definitionRoutes() map[string]routeFunc {
 		With(definitions.KindTemplates, defapi.Hooks{Invalid: func(err error) (httpapi.Response, bool) {
 			return invalidTemplate(err), errors.Is(err, template.ErrInvalid)
 		}}).
-		With(definitions.KindScoring, defapi.Hooks{AfterSave: h.rescore})
+		With(definitions.KindScoring, defapi.Hooks{AfterSave: h.rescore}).
+		With(definitions.KindCampaigns, h.campaignHooks())
 	out := map[string]routeFunc{}
 	for k, f := range api.Routes() {
 		out[k] = routeFunc(f)

@@ -22,15 +22,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/audit"
 	"github.com/leadflow/leadflow/shared/auth"
 	"github.com/leadflow/leadflow/shared/auth/jwks"
+	"github.com/leadflow/leadflow/shared/campaign"
+	"github.com/leadflow/leadflow/shared/campaign/ebscheduler"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/definition"
+	"github.com/leadflow/leadflow/shared/fn/campaignsfn"
 	"github.com/leadflow/leadflow/shared/httpapi"
 	"github.com/leadflow/leadflow/shared/job"
 	"github.com/leadflow/leadflow/shared/mail"
@@ -63,6 +67,10 @@ type Config struct {
 	// ShowTemporaryPasswords returns an invited user's temporary password
 	// instead of Cognito emailing it (local runs: nothing sends mail there).
 	ShowTemporaryPasswords bool
+	// CampaignsQueueURL and Schedules: campaign firings and schedules.
+	// Without them the campaign actions answer 503.
+	CampaignsQueueURL string
+	Schedules         *ebscheduler.Config
 }
 
 // EnvTokenName names the admin token ("admin" when unset): the
@@ -100,6 +108,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("admin: set both %s and %s, or neither", catalog.EnvUserPoolIssuer, catalog.EnvUserPoolClientID)
 	}
 	c.ShowTemporaryPasswords = getenv(EnvShowTemporaryPasswords) == "1"
+	if c.CampaignsQueueURL = getenv(catalog.QueueURLEnv(catalog.CampaignsQueue)); c.CampaignsQueueURL != "" {
+		sc, err := campaignsfn.SchedulerConfig(getenv)
+		if err != nil {
+			return c, fmt.Errorf("admin: %w", err)
+		}
+		c.Schedules = &sc
+	}
 	if err := definitions.Validate(); err != nil {
 		return c, fmt.Errorf("admin: %w", err)
 	}
@@ -147,6 +162,9 @@ type Handler struct {
 	actions map[string]catalog.Route
 	audit   audit.Log
 	users   user.Directory // nil: no user pool configured
+	// campaigns runs the campaign actions (campaigns.go); nil answers 503.
+	campaigns     *campaign.Service
+	campaignStore CampaignStore
 }
 
 // New wires the handler with only the clients it uses.
@@ -160,6 +178,9 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 			Issuer: cfg.UserPoolIssuer, ClientID: cfg.UserPoolClientID,
 			Keys: jwks.New(cfg.UserPoolIssuer+"/.well-known/jwks.json", nil), Leeway: 30 * time.Second,
 		}
+	}
+	if cfg.CampaignsQueueURL != "" && cfg.Schedules != nil {
+		h.WithCampaigns(store, ebscheduler.New(scheduler.NewFromConfig(awsCfg), *cfg.Schedules), sqsqueue.New(q, cfg.CampaignsQueueURL))
 	}
 	if cfg.UserPoolID != "" {
 		h.users = cognitodir.New(cognitoidentityprovider.NewFromConfig(awsCfg), cfg.UserPoolID, cfg.ShowTemporaryPasswords)
@@ -229,7 +250,7 @@ type routeFunc func(ctx context.Context, req httpapi.Request) (httpapi.Response,
 // package adds its own (contacts.go, scoring.go, templates.go, ...).
 func (h *Handler) routes() map[string]routeFunc {
 	all := map[string]routeFunc{}
-	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.definitionRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes()} {
+	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.definitionRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes(), h.campaignRoutes()} {
 		for k, f := range group {
 			all[k] = f
 		}
