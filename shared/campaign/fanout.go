@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/leadflow/leadflow/shared/mail"
@@ -129,10 +130,15 @@ const (
 	ChunkDecide = "campaign-decide"
 )
 
-// Encode makes a queue body.
+// Encode makes a queue body. HTML escaping stays off: the Scheduler
+// substitutes its <aws.scheduler.scheduled-time> placeholder only as
+// written, not as \u003c...\u003e.
 func (c Chunk) Encode() string {
-	b, _ := json.Marshal(c)
-	return string(b)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(c) // a struct of strings always encodes
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // DecodeChunk reads a queue body.

@@ -22,8 +22,19 @@ const (
 	Recurring = "recurring"
 )
 
-// LocalLayout is how wall-clock times are written in a schedule.
-const LocalLayout = "2006-01-02T15:04"
+// LocalLayout is how wall-clock times are written in a schedule; seconds
+// may follow (LocalLayoutSeconds), as the Scheduler's at() allows.
+const (
+	LocalLayout        = "2006-01-02T15:04"
+	LocalLayoutSeconds = "2006-01-02T15:04:05"
+)
+
+func parseLocal(v string) (time.Time, error) {
+	if t, err := time.Parse(LocalLayoutSeconds, v); err == nil {
+		return t, nil
+	}
+	return time.Parse(LocalLayout, v)
+}
 
 // Schedule is when a campaign goes out.
 type Schedule struct {
@@ -63,7 +74,7 @@ func (s Schedule) Validate() error {
 		if _, err := loadZone(s.Zone); err != nil {
 			add("zone: %v", err)
 		}
-		if _, err := time.Parse(LocalLayout, s.At); err != nil {
+		if _, err := parseLocal(s.At); err != nil {
 			add("at: a local time such as 2026-12-24T09:00")
 		}
 	case RecipientTime:
@@ -213,11 +224,11 @@ func (s Schedule) AtTime() (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("schedule zone: %w", err)
 	}
-	t, err := time.Parse(LocalLayout, s.At)
+	t, err := parseLocal(s.At)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("schedule at: %w", err)
 	}
-	return LocalTime(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), loc).UTC(), nil
+	return LocalTime(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), loc).Add(time.Duration(t.Second()) * time.Second).UTC(), nil
 }
 
 // EndTime is a recurring schedule's end, if it has one.
@@ -303,7 +314,7 @@ func (s Schedule) Waves(zones []string) ([]Wave, error) {
 func (s Schedule) Expression() (expr, zone string, err error) {
 	switch s.Type {
 	case At:
-		t, err := time.Parse(LocalLayout, s.At)
+		t, err := parseLocal(s.At)
 		if err != nil {
 			return "", "", fmt.Errorf("schedule at: %w", err)
 		}

@@ -206,3 +206,22 @@ func TestScheduleValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestAtWithSeconds(t *testing.T) {
+	s := Schedule{Type: At, At: "2027-01-10T09:00:30", Zone: "Europe/Berlin"}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	at, err := s.AtTime()
+	if err != nil || at.Format(time.RFC3339) != "2027-01-10T08:00:30Z" {
+		t.Fatalf("%s %v", at, err)
+	}
+	if e, _, _ := s.Expression(); e != "at(2027-01-10T09:00:30)" {
+		t.Fatalf("expression %s", e)
+	}
+	// The occurrence keeps minute precision.
+	occ, _ := s.Occurrences(at.Add(-time.Minute), at.Add(time.Minute), time.Time{}, nil)
+	if len(occ) != 1 || occ[0].ID != "20270110T0800Z" {
+		t.Fatalf("%+v", occ)
+	}
+}

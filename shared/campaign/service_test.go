@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -123,5 +124,21 @@ func TestRepoCampaignFiresWithoutState(t *testing.T) {
 	}
 	if err := f.Handle(context.Background(), Chunk{Kind: ChunkFire, Campaign: "nope", Occurrence: "2026-12-24T08:00:00Z"}); err == nil {
 		t.Fatal("an unknown campaign fired")
+	}
+}
+
+func TestPlanKeepsTheSchedulerPlaceholder(t *testing.T) {
+	p, ok, err := PlanOf(plain())
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	body := p.Message.Encode()
+	if !strings.Contains(body, `"occurrence":"<aws.scheduler.scheduled-time>"`) {
+		t.Fatalf("the Scheduler would not substitute its placeholder in %s", body)
+	}
+	fired := strings.ReplaceAll(body, ScheduledTimeField, "2026-12-24T08:00:00Z")
+	c, err := DecodeChunk(fired)
+	if err != nil || c.Kind != ChunkFire || c.Occurrence != "2026-12-24T08:00:00Z" {
+		t.Fatalf("%+v %v", c, err)
 	}
 }

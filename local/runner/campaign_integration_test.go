@@ -1,0 +1,216 @@
+package runner_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadflow/leadflow/shared/campaign"
+	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/mail"
+)
+
+// campaignAudience seeds n contacts on the list "launch", every fifth of
+// them tagged "customer" (the exclusion segment), and m contacts on no
+// list. It returns the addresses that must get the campaign.
+func (e *env) campaignAudience(n, m int) (want []string) {
+	e.t.Helper()
+	var ps []*contact.Profile
+	for i := range n {
+		p := e.subscribed(fmt.Sprintf("c_camp_%d", i), fmt.Sprintf("list%d", i))
+		p.Lists = []string{"launch"}
+		if i%5 == 0 {
+			p.Tags = []string{"customer"}
+		} else {
+			want = append(want, p.Email)
+		}
+		ps = append(ps, p)
+	}
+	for i := range m {
+		ps = append(ps, e.subscribed(fmt.Sprintf("c_other_%d", i), fmt.Sprintf("other%d", i)))
+	}
+	e.seedContacts(ps...)
+	return want
+}
+
+// waitCampaign polls the campaign until it is in state, or fails.
+func (e *env) waitCampaign(id string, state campaign.Status, within time.Duration) map[string]any {
+	e.t.Helper()
+	deadline := time.Now().Add(within)
+	var last map[string]any
+	for time.Now().Before(deadline) {
+		code, body := e.admin("/v1/campaigns/" + id)
+		if code == 200 {
+			last = body
+			if body["state"] == string(state) {
+				return body
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	e.t.Fatalf("campaign %s never became %s; last %v", id, state, last)
+	return nil
+}
+
+// campaignMails counts the SES requests the platform's SES accepted for a
+// campaign, by recipient.
+func campaignMails(e *env, id string) map[string]int {
+	out := map[string]int{}
+	for _, r := range e.platform.SESRequests() {
+		if r.Accepted && r.Tags[mail.TagCampaign] == id {
+			for _, to := range r.To {
+				out[strings.ToLower(to)]++
+			}
+		}
+	}
+	return out
+}
+
+// waitMails waits until the campaign's accepted mails reach n recipients.
+func waitMails(e *env, id string, n int, within time.Duration) map[string]int {
+	e.t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if got := campaignMails(e, id); len(got) >= n {
+			return got
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	got := campaignMails(e, id)
+	e.t.Fatalf("campaign %s reached %d recipients, want %d", id, len(got), n)
+	return nil
+}
+
+func num(v any) int64 {
+	f, _ := v.(float64)
+	return int64(f)
+}
+
+func TestScheduledCampaignReachesEachRecipientOnce(t *testing.T) {
+	e := sendEnv(t, 50, 0)
+	want := e.campaignAudience(25, 8) // 20 recipients, 5 excluded, 8 outside the list
+	id := "launch-" + strings.TrimSuffix(e.table, "-leadflow")
+	at := time.Now().UTC().Add(4 * time.Second).Format(campaign.LocalLayoutSeconds)
+	def := fmt.Sprintf(`{"id":%q,"name":"Launch","audience":{"lists":["launch"],"exclude_segments":["tag:customer"]},
+		"template":"welcome","topic":"newsletter","goal":{"event":"Signed Up","window":"72h"},
+		"schedule":{"type":"at","at":%q,"zone":"UTC"}}`, id, at)
+	if code, body := e.adminDo("PUT", "/v1/campaigns/"+id, def); code != 201 || body["state"] != "draft" {
+		t.Fatalf("PUT campaign = %d %v", code, body)
+	}
+	if code, body := e.admin("/v1/campaigns/" + id); code != 200 || body["state"] != "draft" {
+		t.Fatalf("GET campaign = %d %v", code, body)
+	}
+	if code, body := e.adminDo("POST", "/v1/campaigns/"+id+"/schedule", ""); code != 200 || body["state"] != "scheduled" {
+		t.Fatalf("schedule = %d %v", code, body)
+	}
+	// The runner keeps the schedule as the Scheduler would.
+	found := false
+	for _, s := range e.platform.Schedules() {
+		if s.Name == "c-"+id && s.Group == "leadflow-campaigns" && strings.HasPrefix(s.Expression, "at(") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no schedule for %s in %+v", id, e.platform.Schedules())
+	}
+	// Scheduling again is refused: it is scheduled already.
+	if code, body := e.adminDo("POST", "/v1/campaigns/"+id+"/schedule", ""); code != 409 {
+		t.Fatalf("second schedule = %d %v", code, body)
+	}
+	e.waitCampaign(id, campaign.Sent, 60*time.Second)
+	got := waitMails(e, id, len(want), 60*time.Second)
+	for _, addr := range want {
+		if got[strings.ToLower(addr)] != 1 {
+			t.Errorf("%s got %d mails", addr, got[strings.ToLower(addr)])
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d recipients, want %d: %v", len(got), len(want), got)
+	}
+	// Results add up once the sender has counted every send.
+	deadline := time.Now().Add(30 * time.Second)
+	var res map[string]any
+	for time.Now().Before(deadline) {
+		_, res = e.admin("/v1/campaigns/" + id + "/results")
+		if tot, _ := res["totals"].(map[string]any); num(tot[campaign.CountSent]) == int64(len(want)) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	tot, _ := res["totals"].(map[string]any)
+	if num(tot[campaign.CountSent]) != int64(len(want)) || num(tot[campaign.CountRecipients]) != int64(len(want)) || num(tot[campaign.CountExcluded]) != 5 {
+		t.Errorf("results %v", res)
+	}
+	if code, body := e.adminDo("PUT", "/v1/campaigns/"+id, def); code != 409 {
+		t.Errorf("edit after sending = %d %v", code, body)
+	}
+	// The schedule is gone once the campaign is sent.
+	for _, s := range e.platform.Schedules() {
+		if s.Name == "c-"+id {
+			t.Errorf("schedule left after sending: %+v", s)
+		}
+	}
+	// The calendar shows the occurrence.
+	day := time.Now().UTC().Format(time.DateOnly)
+	tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)
+	code, cal := e.admin("/v1/calendar?from=" + day + "&to=" + tomorrow)
+	entries, _ := cal["entries"].([]any)
+	seen := false
+	for _, en := range entries {
+		if m, _ := en.(map[string]any); m["campaign"] == id && num(m["audience_estimate"]) == int64(len(want)) {
+			seen = true
+		}
+	}
+	if code != 200 || !seen {
+		b, _ := json.Marshal(cal)
+		t.Errorf("calendar = %d %s", code, b)
+	}
+}
+
+func TestCampaignApprovalAndCancel(t *testing.T) {
+	e := sendEnv(t, 50, 0)
+	e.campaignAudience(5, 0)
+	id := "approve-" + strings.TrimSuffix(e.table, "-leadflow")
+	// Sending settings that require approval.
+	code, settings := e.admin("/v1/sending")
+	if code != 200 {
+		t.Fatalf("GET /v1/sending = %d", code)
+	}
+	settings["campaign_approval"] = true
+	b, _ := json.Marshal(settings)
+	if code, body := e.adminDo("PUT", "/v1/sending", string(b)); code != 200 {
+		t.Fatalf("PUT /v1/sending = %d %v", code, body)
+	}
+	at := time.Now().UTC().Add(time.Hour).Format(campaign.LocalLayout)
+	def := fmt.Sprintf(`{"id":%q,"name":"Approve me","audience":{"lists":["launch"]},"template":"welcome","topic":"newsletter",
+		"schedule":{"type":"at","at":%q,"zone":"UTC"}}`, id, at)
+	if code, body := e.adminDo("PUT", "/v1/campaigns/"+id, def); code != 201 {
+		t.Fatalf("PUT = %d %v", code, body)
+	}
+	if code, body := e.adminDo("POST", "/v1/campaigns/"+id+"/schedule", ""); code != 200 || body["state"] != "awaiting_approval" {
+		t.Fatalf("schedule = %d %v", code, body)
+	}
+	// The admin token saved it, so the admin token cannot approve it.
+	if code, body := e.adminDo("POST", "/v1/campaigns/"+id+"/approve", ""); code != 409 || !strings.Contains(fmt.Sprint(body), "self_approval") {
+		t.Fatalf("self approval = %d %v", code, body)
+	}
+	for _, s := range e.platform.Schedules() {
+		if s.Name == "c-"+id {
+			t.Fatalf("schedule armed before approval: %+v", s)
+		}
+	}
+	if code, body := e.adminDo("POST", "/v1/campaigns/"+id+"/cancel", ""); code != 200 || body["state"] != "cancelled" {
+		t.Fatalf("cancel = %d %v", code, body)
+	}
+	if code, _ := e.adminDo("POST", "/v1/campaigns/"+id+"/resume", ""); code != 409 {
+		t.Fatalf("resume of a cancelled campaign = %d", code)
+	}
+	if code, _ := e.adminDo("POST", "/v1/campaigns/nope/schedule", ""); code != 404 {
+		t.Fatalf("unknown campaign = %d", code)
+	}
+	if code, body := e.adminDo("DELETE", "/v1/campaigns/"+id, ""); code != 200 {
+		t.Fatalf("delete a cancelled campaign = %d %v", code, body)
+	}
+}
