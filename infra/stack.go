@@ -168,6 +168,7 @@ func NewLeadflowStack(scope constructs.Construct, id string, props *LeadflowStac
 
 	b.addTable()
 	b.addQueues()
+	b.addCampaignScheduling()
 	b.addEventBus()
 	b.addEmail()
 	b.addAdminToken()
@@ -221,6 +222,8 @@ type builder struct {
 	linkSecrets awscdk.CfnParameter
 	// rateLimitSecret is nil when no function counts rate limits.
 	rateLimitSecret awssecretsmanager.Secret
+	// campaignSchedules is nil when no function manages campaign schedules.
+	campaignSchedules *campaignScheduling
 }
 
 func (b *builder) addTable() {
@@ -641,6 +644,7 @@ func (b *builder) environment(f catalog.Function) *map[string]*string {
 		// the value in at deploy; the template holds only the reference.
 		env[catalog.EnvRateLimitSecret] = b.rateLimitSecret.SecretValue().UnsafeUnwrap()
 	}
+	b.campaignScheduleEnv(f, env)
 	return &env
 }
 
@@ -660,6 +664,7 @@ func (b *builder) publicBaseURL() *string {
 
 func (b *builder) grant(f catalog.Function, fn awslambda.Function, role awsiam.Role) {
 	b.grantItems(f, role)
+	b.grantCampaignSchedules(f, role)
 	for _, q := range f.Access.SendsTo {
 		b.queues[q].GrantSendMessages(fn)
 	}
@@ -919,6 +924,7 @@ func (b *builder) addAlarms() {
 		})
 		alarm.AddAlarmAction(action)
 	}
+	b.addCampaignScheduleAlarm(action)
 	for name, dlq := range b.ruleDLQs {
 		alarm := awscloudwatch.NewAlarm(b.stack, jsii.String(camel(name)+"EventsDeadLetterAlarm"), &awscloudwatch.AlarmProps{
 			AlarmDescription: jsii.String("Events for the " + name + " function that its rules could not deliver after a day of retries, " +
