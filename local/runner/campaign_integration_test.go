@@ -1,15 +1,22 @@
 package runner_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/fn/senderfn"
+	"github.com/leadflow/leadflow/shared/localaws"
 	"github.com/leadflow/leadflow/shared/mail"
+	"github.com/leadflow/leadflow/shared/site"
 )
 
 // campaignAudience seeds n contacts on the list "launch", every fifth of
@@ -213,4 +220,108 @@ func TestCampaignApprovalAndCancel(t *testing.T) {
 	if code, body := e.adminDo("DELETE", "/v1/campaigns/"+id, ""); code != 200 {
 		t.Fatalf("delete a cancelled campaign = %d %v", code, body)
 	}
+}
+
+// startPlatform starts a platform on an existing prefix (a restart keeps
+// its table and queues); stop cancels it and waits for its pollers.
+func startPlatform(t *testing.T, prefix string) (*env, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := runner.New(ctx, runner.Options{
+		Endpoints: servers.Endpoints(), Table: prefix + "leadflow", QueuePrefix: prefix, AdminToken: adminToken,
+		Site:              site.Site{Key: siteKey, Name: "Test site", AllowedOrigins: []string{"https://allowed.example"}},
+		VisibilityTimeout: time.Second, BatchWindow: 100 * time.Millisecond, NoSchedules: true, Log: testLog(),
+		UserPool: &userPool,
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	p.Start(ctx)
+	api := httptest.NewServer(p)
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			api.Close()
+			cancel()
+			p.Wait()
+		})
+	}
+	t.Cleanup(stop)
+	return &env{t: t, platform: p, api: api, table: prefix + "leadflow"}, stop
+}
+
+// sesCount counts the mails the SES server stored for each address.
+func sesCount(t *testing.T, addrs []string) (map[string]int, int) {
+	t.Helper()
+	all, err := localaws.SentEmails(context.Background(), servers.SES.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, a := range addrs {
+		want[strings.ToLower(a)] = true
+	}
+	out := map[string]int{}
+	total := 0
+	for _, m := range all {
+		for _, d := range m.Destination.To {
+			if want[strings.ToLower(d)] {
+				out[strings.ToLower(d)]++
+				total++
+			}
+		}
+	}
+	return out, total
+}
+
+// The runner stops in the middle of a campaign (pollers cancelled mid-page
+// and mid-send) and a new one on the same table and queues finishes it:
+// every recipient gets exactly one mail.
+func TestCampaignSurvivesARestartMidSend(t *testing.T) {
+	t.Setenv(senderfn.EnvMaxSendRate, "4")
+	t.Setenv(senderfn.EnvInDoubtAfter, "3s")
+	prefix := fmt.Sprintf("camprs%d-", time.Now().UnixNano()%1e9)
+	a, stopA := startPlatform(t, prefix)
+	want := a.campaignAudience(25, 0)
+	id := "restart-" + strings.TrimSuffix(prefix, "-")
+	def := fmt.Sprintf(`{"id":%q,"name":"Restart","audience":{"lists":["launch"],"exclude_segments":["tag:customer"]},
+		"template":"welcome","topic":"newsletter","schedule":{"type":"now"}}`, id)
+	if code, body := a.adminDo("PUT", "/v1/campaigns/"+id, def); code != 201 {
+		t.Fatalf("PUT = %d %v", code, body)
+	}
+	if code, body := a.adminDo("POST", "/v1/campaigns/"+id+"/schedule", ""); code != 200 {
+		t.Fatalf("schedule = %d %v", code, body)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, n := sesCount(t, want); n >= 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no mail before the restart")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stopA()
+	_, before := sesCount(t, want)
+	if before >= len(want) {
+		t.Fatalf("all %d mails went out before the restart; nothing was left to resume", before)
+	}
+	b, _ := startPlatform(t, prefix)
+	b.waitCampaign(id, campaign.Sent, 60*time.Second)
+	deadline = time.Now().Add(90 * time.Second)
+	var got map[string]int
+	for time.Now().Before(deadline) {
+		if got, _ = sesCount(t, want); len(got) >= len(want) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, addr := range want {
+		if n := got[strings.ToLower(addr)]; n != 1 {
+			t.Errorf("%s got %d mails", addr, n)
+		}
+	}
+	t.Logf("%d of %d mails went out before the restart", before, len(want))
 }
