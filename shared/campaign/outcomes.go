@@ -3,6 +3,8 @@ package campaign
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/leadflow/leadflow/shared/mail"
 )
@@ -51,4 +53,26 @@ func CountOutcomes(ctx context.Context, c Counters, reqs []mail.Request, results
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Engagements marks a send's first open or click of each kind (the send
+// record, conditionally) and returns the record when this one was first.
+type Engagements interface {
+	FirstEngagement(ctx context.Context, sendID, kind string, machine bool, at time.Time) (mail.SendState, bool, error)
+}
+
+// CountEngagement counts a campaign send's first human or machine open or
+// click ("open", "click") in the campaign's results: unique per send,
+// however often the pixel loads or the link is followed.
+func CountEngagement(ctx context.Context, e Engagements, c Counters, sendID, kind string, machine bool, at time.Time) error {
+	rec, first, err := e.FirstEngagement(ctx, sendID, kind, machine, at)
+	if err != nil || !first || rec.Source.Campaign == "" {
+		return err
+	}
+	name := map[string]string{"open/false": CountOpensHuman, "open/true": CountOpensMachine,
+		"click/false": CountClicksHuman, "click/true": CountClicksBot}[fmt.Sprintf("%s/%v", kind, machine)]
+	if name == "" {
+		return fmt.Errorf("engagement kind %q", kind)
+	}
+	return c.Add(ctx, rec.Source.Campaign, rec.Source.Run, rec.Source.Step, map[string]int64{name: 1})
 }

@@ -307,7 +307,10 @@ func Load() Catalog {
 						Items(ItemContact, GetItem, PutItem),
 						// When a linked mail was sent, and which template it
 						// came from: a click's host is re-checked against it.
-						Items(ItemSend, GetItem),
+						// A campaign send's first open and click are marked on
+						// it (conditional update) and counted.
+						Items(ItemSend, GetItem, UpdateItem),
+						Items(ItemCampaignStats, UpdateItem),
 						// Templates, topics, sending settings (cached), and
 						// templates saved before the registry.
 						Items(ItemDefinition, GetItem),

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/leadflow/leadflow/shared/campaign"
+	"github.com/leadflow/leadflow/shared/mail"
 )
 
 var _ campaign.Store = (*Store)(nil)
@@ -240,4 +242,43 @@ func (st *Store) CampaignCounts(ctx context.Context, id string) (map[string]map[
 		}
 	}
 	return out, nil
+}
+
+// Attributes of a send record that mark its first open or click, human
+// and machine apart (campaign results count unique ones).
+var engagementAttr = map[string]string{
+	"open/human": "eoh", "open/machine": "eom", "click/human": "ech", "click/machine": "ecm",
+}
+
+// FirstEngagement marks a send's first open or click of a kind ("open",
+// "click"; machine or human) and returns the record when this call was
+// the first (a conditional UpdateItem: of any number of concurrent opens
+// exactly one is first). A missing record or a later one returns false.
+func (st *Store) FirstEngagement(ctx context.Context, sendID, kind string, machine bool, at time.Time) (mail.SendState, bool, error) {
+	who := "human"
+	if machine {
+		who = "machine"
+	}
+	attr, ok := engagementAttr[kind+"/"+who]
+	if !ok {
+		return mail.SendState{}, false, fmt.Errorf("engagement kind %q", kind)
+	}
+	res, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       key(sendPK(sendID), skSend),
+		UpdateExpression:          aws.String("SET #e = :t"),
+		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(#e)"),
+		ExpressionAttributeNames:  map[string]string{"#e": attr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": s(at.UTC().Format(time.RFC3339))},
+		ReturnValues:              types.ReturnValueAllNew,
+		ReturnConsumedCapacity:    capacity,
+	})
+	if isConditionFailed(err) {
+		return mail.SendState{}, false, nil
+	}
+	if err != nil {
+		return mail.SendState{}, false, fmt.Errorf("mark %s %s of send %s: %w", who, kind, sendID, err)
+	}
+	rec, err := decodeSend(res.Attributes)
+	return rec, err == nil, err
 }
