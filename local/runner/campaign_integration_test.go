@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/fn/campaignsfn"
 	"github.com/leadflow/leadflow/shared/fn/senderfn"
 	"github.com/leadflow/leadflow/shared/localaws"
 	"github.com/leadflow/leadflow/shared/mail"
@@ -324,4 +326,113 @@ func TestCampaignSurvivesARestartMidSend(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d mails went out before the restart", before, len(want))
+}
+
+var clickLink = regexp.MustCompile(`/v1/t/c/[A-Za-z0-9._~-]+`)
+
+// An A/B test picks its winner from human clicks: every recipient of
+// variant b clicks (after the prefetch window, with a browser), nobody of
+// variant a; after the (shortened) wait the rest of the audience gets b.
+func TestABTestPicksTheWinnerFromHumanClicks(t *testing.T) {
+	t.Setenv(campaignsfn.EnvABWait, "28s")
+	e := sendEnv(t, 50, 0)
+	want := e.campaignAudience(50, 0) // 40 recipients
+	// Variant b: the welcome template under another id and subject.
+	_, tpl := e.admin("/v1/templates/welcome")
+	tpl["id"], tpl["subject"] = "welcome-b", "Welcome, variant b"
+	for _, k := range []string{"warnings", "source", "version", "etag", "overrides_repo", "differs_from_repo", "updated_at", "updated_by", "since", "created_at"} {
+		delete(tpl, k)
+	}
+	body, _ := json.Marshal(tpl)
+	if code, resp := e.adminDo("PUT", "/v1/templates/welcome-b", string(body)); code != 201 {
+		t.Fatalf("PUT template = %d %v", code, resp)
+	}
+	id := "ab-" + strings.TrimSuffix(e.table, "-leadflow")
+	def := fmt.Sprintf(`{"id":%q,"name":"A/B","audience":{"lists":["launch"],"exclude_segments":["tag:customer"]},
+		"variants":[{"id":"a","template":"welcome"},{"id":"b","template":"welcome-b"}],
+		"ab_test":{"test_share":50,"metric":"unique_human_clicks","wait":"4h","confidence":0.95,"fallback":"control"},
+		"topic":"newsletter","schedule":{"type":"now"}}`, id)
+	if code, resp := e.adminDo("PUT", "/v1/campaigns/"+id, def); code != 201 {
+		t.Fatalf("PUT campaign = %d %v", code, resp)
+	}
+	if code, resp := e.adminDo("POST", "/v1/campaigns/"+id+"/schedule", ""); code != 200 {
+		t.Fatalf("schedule = %d %v", code, resp)
+	}
+	// The test share goes out; the rest waits.
+	var inTest []runner.SESRequest
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		inTest = nil
+		for _, r := range e.platform.SESRequests() {
+			if r.Accepted && r.Tags[mail.TagCampaign] == id {
+				inTest = append(inTest, r)
+			}
+		}
+		_, res := e.admin("/v1/campaigns/" + id + "/results")
+		occ, _ := res["occurrences"].([]any)
+		if len(occ) == 1 && occ[0].(map[string]any)["fanout_done"] == true && len(inTest) > 0 &&
+			num(res["totals"].(map[string]any)[campaign.CountSent]) == int64(len(inTest)) && num(occ[0].(map[string]any)["queued"]) == int64(len(inTest)) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if len(inTest) == 0 || len(inTest) >= len(want) {
+		t.Fatalf("%d sends in the test phase of %d recipients", len(inTest), len(want))
+	}
+	// Wait out the prefetch window, then variant b's readers click.
+	time.Sleep(21 * time.Second)
+	clicks := 0
+	for _, r := range inTest {
+		if r.Tags[mail.TagStep] != "b" {
+			continue
+		}
+		link := clickLink.FindString(r.HTML)
+		if link == "" {
+			t.Fatalf("no click link in %s", r.HTML)
+		}
+		if code, _, _ := e.linksFetch("GET", link, "", ""); code != 302 {
+			t.Fatalf("click = %d", code)
+		}
+		e.linksFetch("GET", link, "", "") // a second click is not unique
+		clicks++
+	}
+	if clicks == 0 {
+		t.Fatal("no recipient of variant b in the test")
+	}
+	// After the wait the winner goes to everyone else.
+	got := waitMails(e, id, len(want), 90*time.Second)
+	e.waitCampaign(id, campaign.Sent, 30*time.Second)
+	for _, addr := range want {
+		if got[strings.ToLower(addr)] != 1 {
+			t.Errorf("%s got %d mails", addr, got[strings.ToLower(addr)])
+		}
+	}
+	rest := 0
+	for _, r := range e.platform.SESRequests() {
+		if r.Accepted && r.Tags[mail.TagCampaign] == id && !slicesContainsSend(inTest, r.Tags[mail.TagSendID]) {
+			rest++
+			if r.Tags[mail.TagStep] != "b" || r.Subject != "Welcome, variant b" {
+				t.Errorf("rest of the audience got variant %q (%q)", r.Tags[mail.TagStep], r.Subject)
+			}
+		}
+	}
+	_, res := e.admin("/v1/campaigns/" + id + "/results")
+	occ := res["occurrences"].([]any)[0].(map[string]any)
+	dec, _ := occ["decision"].(map[string]any)
+	if occ["winner"] != "b" || dec["significant"] != true || rest != len(want)-len(inTest) {
+		b, _ := json.Marshal(res)
+		t.Errorf("winner %v, %d rest sends; results %s", occ["winner"], rest, b)
+	}
+	if v := res["variants"].(map[string]any)["b"].(map[string]any); num(v[campaign.CountClicksHuman]) != int64(clicks) {
+		t.Errorf("variant b human clicks %v, want %d (unique)", v[campaign.CountClicksHuman], clicks)
+	}
+}
+
+func slicesContainsSend(rs []runner.SESRequest, sendID string) bool {
+	for _, r := range rs {
+		if r.Tags[mail.TagSendID] == sendID {
+			return true
+		}
+	}
+	return false
 }
