@@ -24,10 +24,11 @@ import (
 	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/preference"
 	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/segment"
 	"github.com/leadflow/leadflow/shared/template"
 )
 
-//go:embed forms templates campaigns *.json
+//go:embed forms templates segments lists campaigns *.json
 var files embed.FS
 
 // The kinds, one value each; the catalog lists the same names.
@@ -38,6 +39,8 @@ const (
 	KindScoring   definition.Kind = "scoring"
 	KindTopics    definition.Kind = "topics"
 	KindSending   definition.Kind = "sending"
+	KindSegments  definition.Kind = "segments"
+	KindLists     definition.Kind = "lists"
 	KindCampaigns definition.Kind = "campaigns"
 )
 
@@ -57,6 +60,8 @@ func Specs() []definition.Spec {
 		scoringSpec,
 		definition.Singleton[TopicList](KindTopics, "topic list", "topics.json"),
 		definition.Singleton[mail.Settings](KindSending, "sending settings", "sending.json"),
+		definition.Keyed[segment.Segment](KindSegments, "segment", "segments"),
+		definition.Keyed[segment.List](KindLists, "list", "lists"),
 		definition.Keyed[campaign.Campaign](KindCampaigns, "campaign", "campaigns"),
 	}
 }

@@ -37,5 +37,14 @@ func TestFunctionsLinkNoTemplatePackages(t *testing.T) {
 				t.Errorf("%s links %s: it turns off the linker's dead-code removal; find the import with `go list -tags lambda.norpc -deps -f '{{.ImportPath}}: {{.Imports}}' ./functions/%s | grep template`", f.Name, banned, f.Name)
 			}
 		}
+		// config.LoadDefaultConfig links the SSO, SSO OIDC, STS and sign-in
+		// clients, whose package init runs on every cold start; functions
+		// take their configuration from the Lambda environment
+		// (fnmain.LambdaConfig).
+		for _, banned := range []string{"github.com/aws/aws-sdk-go-v2/config", "github.com/aws/aws-sdk-go-v2/service/sts", "github.com/aws/aws-sdk-go-v2/service/sso"} {
+			if slices.Contains(deps, banned) {
+				t.Errorf("%s links %s, which only config.LoadDefaultConfig needs; build the AWS config with fnmain.LambdaConfig", f.Name, banned)
+			}
+		}
 	}
 }

@@ -1,7 +1,12 @@
 // Command coldstart measures each function's cold start against a
 // hello-world Go Lambda built the same way, side by side in one run.
 //
-//	go run ./bench/coldstart [-runs 40] [-only ingest,processor]
+//	go run ./bench/coldstart [-runs 40] [-only ingest,processor] [-baseline DIR]
+//
+// -baseline DIR also builds every function from DIR (another checkout, for
+// example `git archive <commit> | tar -x -C DIR`) and runs those binaries in
+// the same interleaved rounds, as "<name>@base": before and after measured
+// under the same load.
 //
 // Every function is built as the stack builds it (linux, CGO off, -tags
 // lambda.norpc, -trimpath, -ldflags '-s -w'; for this machine's arch), with
@@ -36,8 +41,9 @@ import (
 func main() {
 	runs := flag.Int("runs", 40, "starts per function")
 	only := flag.String("only", "", "comma-separated functions (default: all in the catalog)")
+	baseline := flag.String("baseline", "", "also build every function from this source tree and run it alongside, as <name>@base")
 	flag.Parse()
-	if err := run(*runs, *only); err != nil {
+	if err := run(*runs, *only, *baseline); err != nil {
 		fmt.Fprintln(os.Stderr, "coldstart:", err)
 		os.Exit(1)
 	}
@@ -48,9 +54,12 @@ type binary struct {
 	env        []string
 	size       int64
 	times      []time.Duration
+	// cpu is each start's user + system CPU time: on a loaded machine wall
+	// time mostly measures the wait for a core, CPU time does not.
+	cpu []time.Duration
 }
 
-func run(runs int, only string) error {
+func run(runs int, only, baseline string) error {
 	dir, err := os.MkdirTemp("", "coldstart")
 	if err != nil {
 		return err
@@ -110,6 +119,13 @@ func run(runs int, only string) error {
 			return err
 		}
 		bins = append(bins, b)
+		if baseline != "" {
+			old := &binary{name: f.Name + "@base", env: b.env}
+			if err := buildIn(baseline, dir, "./functions/"+f.Name, old); err != nil {
+				return err
+			}
+			bins = append(bins, old)
+		}
 	}
 
 	fmt.Printf("%d starts each, interleaved, %s/%s, %d cores, load average %s\n", runs, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadavg())
@@ -125,22 +141,27 @@ func run(runs int, only string) error {
 				return fmt.Errorf("%s exited before asking for an event: %s", b.name, out)
 			}
 			b.times = append(b.times, took)
+			b.cpu = append(b.cpu, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 		}
 	}
-	base := median(bins[0].times)
-	fmt.Printf("%-12s %10s %10s %10s %8s %10s\n", "function", "median", "p10", "p90", "× hello", "binary")
+	base, baseCPU := median(bins[0].times), median(bins[0].cpu)
+	fmt.Printf("%-16s %10s %10s %10s %8s %10s %8s %10s\n", "function", "median", "p10", "p90", "× hello", "CPU", "× hello", "binary")
 	for _, b := range bins {
-		m := median(b.times)
-		fmt.Printf("%-12s %10s %10s %10s %7.2f× %8.1f MB\n", b.name, round(m), round(pct(b.times, 10)), round(pct(b.times, 90)),
-			float64(m)/float64(base), float64(b.size)/1e6)
+		m, c := median(b.times), median(b.cpu)
+		fmt.Printf("%-16s %10s %10s %10s %7.2f× %10s %7.2f× %8.1f MB\n", b.name, round(m), round(pct(b.times, 10)), round(pct(b.times, 90)),
+			float64(m)/float64(base), round(c), float64(c)/float64(baseCPU), float64(b.size)/1e6)
 	}
 	fmt.Printf("load average after: %s\n", loadavg())
 	return nil
 }
 
-func build(dir, pkg string, b *binary) error {
-	b.path = filepath.Join(dir, strings.ReplaceAll(b.name, " ", "-"))
+func build(dir, pkg string, b *binary) error { return buildIn("", dir, pkg, b) }
+
+// buildIn builds pkg of the source tree src ("": this one) into dir.
+func buildIn(src, dir, pkg string, b *binary) error {
+	b.path = filepath.Join(dir, strings.ReplaceAll(strings.ReplaceAll(b.name, " ", "-"), "@", "-"))
 	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", b.path, pkg)
+	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build %s: %v\n%s", pkg, err, out)

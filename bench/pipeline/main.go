@@ -995,6 +995,10 @@ type verification struct {
 	Chunks           int
 	StoredCopies     int // events in chunks, counting repeats
 	Missing, Unknown int
+	// Internal counts timeline events the pipeline wrote itself (addressed
+	// by contact id: segment entries and exits, timers), which no client
+	// sent; their chunks are billed like any other.
+	Internal int
 	// Sizes, by DynamoDB's rules, of what the writes are billed for.
 	ProfileBytes, ProfileJSONBytes, WindowBytes, MaxProfileBytes int64
 	ChunkBytes                                                   int64
@@ -1144,6 +1148,10 @@ func scan(ctx context.Context, ddb *dynamodb.Client, table string, w workload) (
 				v.Chunks++
 				v.ChunkBytes += itemBytes(it)
 				for _, m := range msgs {
+					if m.ContactID != "" {
+						v.Internal++
+						continue
+					}
 					stored[m.MessageID]++
 					v.StoredCopies++
 				}
@@ -1330,6 +1338,9 @@ func report(out io.Writer, r *result, pb priceBook) {
 	v := r.Verified
 	fmt.Fprintf(out, "verified: %d events sent, %d counted on %d profiles (%d merged), %d distinct in %d timeline chunks (%d stored copies), 0 lost, 0 double counted\n",
 		r.Events, v.EventCount, v.Profiles, v.Merged, v.Stored, v.Chunks, v.StoredCopies)
+	if v.Internal > 0 {
+		fmt.Fprintf(out, "internal timeline events (written by the pipeline for a contact, not sent by a client: segment entries, timers): %d\n", v.Internal)
+	}
 	if v.Profiles > 0 && v.Chunks > 0 {
 		np := float64(v.Profiles)
 		fmt.Fprintf(out, "item sizes: profile avg %.0f B (max %d; profile JSON %.0f B, de-dup window %.0f B, keys and version the rest); timeline chunk avg %.0f B holding %.1f events\n",

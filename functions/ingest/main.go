@@ -12,6 +12,6 @@ import (
 
 func main() {
 	fnmain.Start(ingestfn.ConfigFromEnv, func(awsCfg aws.Config, cfg ingestfn.Config, log *slog.Logger) any {
-		return ingestfn.New(awsCfg, cfg, log).Handle
+		return ingestfn.New(awsCfg, cfg, log)
 	})
 }

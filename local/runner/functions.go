@@ -34,7 +34,7 @@ func build(name string, awsCfg aws.Config, getenv func(string) string, log *slog
 		if err != nil {
 			return nil, err
 		}
-		return lambda.NewHandler(ingestfn.New(awsCfg, cfg, log).Handle), nil
+		return lambda.NewHandler(ingestfn.New(awsCfg, cfg, log)), nil
 	case "processor":
 		cfg, err := processorfn.ConfigFromEnv(getenv)
 		if err != nil {

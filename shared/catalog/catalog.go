@@ -240,9 +240,13 @@ func Load() Catalog {
 				},
 			},
 			{
+				// 256 MB: an invocation mostly waits on DynamoDB, and below
+				// 1,769 MB Lambda's CPU share is proportional to memory, so
+				// the CPU-bound part costs the same GB-s at any size while
+				// the waiting costs half of 512 MB (BENCHMARKS.md, issue 10).
 				Name:        "processor",
 				Description: "Consumes tracking batches: stores events once and updates contact profiles.",
-				MemoryMB:    512,
+				MemoryMB:    256,
 				TimeoutSec:  30,
 				Queue:       &QueueTrigger{Queue: EventsQueue, BatchSize: 10, MaxBatchingWindowSeconds: 2},
 				Access: Access{
@@ -252,10 +256,20 @@ func Load() Catalog {
 						// Profiles (batch read, conditional put), timeline chunks
 						// (put), recent history for scoring (query).
 						Items(ItemContact, BatchGetItem, PutItem, Query),
-						Items(ItemDefinition, GetItem), // scoring model, interest rules (cached)
-						Items(ItemConfig, GetItem),     // the same, saved before the registry
+						// Scoring model, interest rules, segments (cached; the
+						// segments are listed: gsi1 query and batch get).
+						Items(ItemDefinition, GetItem, BatchGetItem),
+						Items(ItemConfig, GetItem), // the same, saved before the registry
+						// Segments: the live set (listed once a minute), the
+						// member index and its exact counts (transactions of
+						// a conditional put or delete and a counter update),
+						// and recheck timers for time-based exits.
+						Items(IndexDefinitions, Query),
+						Items(ItemMember, PutItem, DeleteItem),
+						Items(ItemMemberCount, UpdateItem),
+						Items(ItemTimer, PutItem),
 					},
-					SendsTo: []string{RoutingQueue, SendsQueue},
+					SendsTo: []string{RoutingQueue, SendsQueue}, PutsEvents: true,
 				},
 			},
 			{
@@ -382,10 +396,17 @@ func Load() Catalog {
 						Items(IndexContacts, Query), // page through the contacts
 						// Re-score: read the profile and its timeline, conditional put.
 						Items(ItemContact, BatchGetItem, Query, PutItem),
-						Items(ItemDefinition, GetItem), // the scoring model
+						// The scoring model; segments (listed: gsi1 query, batch get).
+						Items(ItemDefinition, GetItem, BatchGetItem),
 						Items(ItemConfig, GetItem),
+						// Segment rebuilds and re-scoring: the member index and
+						// its counts and build state, recheck timers.
+						Items(IndexDefinitions, Query),
+						Items(ItemMember, PutItem, DeleteItem),
+						Items(ItemMemberCount, UpdateItem, Query),
+						Items(ItemTimer, PutItem),
 					},
-					SendsTo: []string{JobsQueue},
+					SendsTo: []string{JobsQueue}, PutsEvents: true,
 				},
 			},
 			{
@@ -415,6 +436,12 @@ func Load() Catalog {
 					{Method: "PATCH", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "DELETE", Path: "/v1/users/{id}", Auth: Admin, Action: ActAdminOnly},
 					{Method: "GET", Path: "/v1/audit", Auth: Admin, Action: ActRead},
+					// Segments and lists (their definitions are DefinitionRoutes).
+					{Method: "GET", Path: "/v1/segments/{id}/members", Auth: Admin, Action: ActRead},
+					{Method: "POST", Path: "/v1/segments/preview", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/lists/{id}/members", Auth: Admin, Action: ActRead},
+					{Method: "POST", Path: "/v1/lists/{id}/members", Auth: Admin, Action: ActWrite},
+					{Method: "DELETE", Path: "/v1/lists/{id}/members", Auth: Admin, Action: ActWrite},
 				}, append(DefinitionRoutes(), CampaignRoutes()...)...),
 				Access: Access{
 					Items: []ItemAccess{
@@ -435,11 +462,17 @@ func Load() Catalog {
 						Items(ItemAudit, BatchWriteItem, Query),
 						Items(IndexContacts, Query), Items(IndexSites, Query),
 						Items(IndexDefinitions, Query), Items(IndexForms, Query), Items(IndexTemplates, Query),
+						// Segments and lists: members (transactions of a conditional
+						// put or delete and a counter update), counts, build state,
+						// recheck timers after an edit.
+						Items(ItemMember, PutItem, DeleteItem, Query, GetItem),
+						Items(ItemMemberCount, UpdateItem, Query, PutItem),
+						Items(ItemTimer, PutItem),
 						// Campaigns: state (read, compare-and-set), runs, results.
 						Items(ItemCampaign, GetItem, BatchGetItem, PutItem, Query),
 						Items(ItemCampaignStats, Query),
 					},
-					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue, CampaignsQueue}, SignsLinks: true, ManagesUsers: true,
+					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue, CampaignsQueue}, SignsLinks: true, ManagesUsers: true, PutsEvents: true,
 					ManagesSchedules: true,
 				},
 			},

@@ -37,6 +37,9 @@ const (
 	ItemSESEvent    ItemKind = "ses-event"    // SESEVT#: counted SES events
 	ItemSoftBounce  ItemKind = "soft-bounce"  // SOFTB#
 	ItemAudit       ItemKind = "audit"        // AUDIT, AUDIT#: the admin API's audit log
+	// Segments and lists (shared/membership).
+	ItemMember      ItemKind = "member"       // M#: a contact in a segment's or list's member index
+	ItemMemberCount ItemKind = "member-count" // MC#: sharded member counts and build state
 	// Campaigns: lifecycle state and fan-out checkpoints; result counters.
 	ItemCampaign      ItemKind = "campaign"       // CAMP#
 	ItemCampaignStats ItemKind = "campaign-stats" // CSTAT#

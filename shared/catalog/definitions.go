@@ -23,6 +23,8 @@ func DefinitionKinds() []DefinitionKind {
 		{Name: "scoring", Path: "/v1/scoring"},
 		{Name: "topics", Path: "/v1/topics"},
 		{Name: "sending", Path: "/v1/sending"},
+		{Name: "segments", Path: "/v1/segments", Param: "id"},
+		{Name: "lists", Path: "/v1/lists", Param: "id"},
 		{Name: "campaigns", Path: "/v1/campaigns", Param: "id"},
 	}
 }

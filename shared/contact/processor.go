@@ -551,6 +551,10 @@ func dedupe(ids []string) []string {
 	return out
 }
 
+// Clone copies a profile deeply (a path outside the processor keeps the
+// profile as read beside the one it changes, for reactors).
+func (p *Profile) Clone() *Profile { return p.clone() }
+
 func (p *Profile) clone() *Profile {
 	c := *p
 	c.AnonymousIDs = slices.Clone(p.AnonymousIDs)
@@ -566,6 +570,8 @@ func (p *Profile) clone() *Profile {
 	c.Interests = maps.Clone(p.Interests)
 	c.StageHistory = slices.Clone(p.StageHistory)
 	c.Score = p.Score.Clone()
+	c.Segments = slices.Clone(p.Segments)
+	c.SegmentCounters = p.SegmentCounters.Clone()
 	return &c
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/leadflow/leadflow/shared/enrich"
 	"github.com/leadflow/leadflow/shared/interest"
 	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/segment"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -89,6 +90,15 @@ type Profile struct {
 	// the contact switched off in the preference centre or with a topic's
 	// unsubscribe link, while staying subscribed to the others.
 	UnsubscribedTopics []string `json:"unsubscribed_topics,omitempty"`
+	// Segments are the segments the contact is in, kept by the segment
+	// reactor (shared/membership) in the pass that changed the contact.
+	Segments []string `json:"segments,omitempty"`
+	// SegmentCounters are the windowed counts live segments need (events
+	// by name or path prefix, email engagement) in day buckets, bounded
+	// (segment.MaxCounterKeys); SegmentCheck is when the next time-based
+	// re-evaluation is scheduled on the timer wheel (zero: none).
+	SegmentCounters segment.Counters `json:"segment_counters,omitempty"`
+	SegmentCheck    time.Time        `json:"segment_check,omitzero"`
 }
 
 // Page is the last page a contact viewed.
@@ -186,6 +196,12 @@ func (p *Profile) ApplyChecked(msgs []tracking.Message, now time.Time, rules int
 }
 
 func (p *Profile) applyOne(m tracking.Message, rules interest.Rules) {
+	if m.Type == tracking.TypeTrack && m.Event == segment.RecheckEvent {
+		// A segment timer asks for re-evaluation only: the contact did
+		// nothing, so last seen, sessions and counts stay as they are
+		// (a "not seen in 30 days" segment would otherwise never match).
+		return
+	}
 	ts := m.Timestamp.UTC()
 	// Anyone holding the public write key can send a known contact's email
 	// or user id. Such a call still adds behaviour (counts, pages, interests,

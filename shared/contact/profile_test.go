@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadflow/leadflow/shared/segment"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -180,5 +181,19 @@ func TestNormalizeEmail(t *testing.T) {
 		if got := NormalizeEmail(in); got != want {
 			t.Errorf("NormalizeEmail(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A segment recheck timer is not activity: it must not move last seen
+// (else "not seen in 30 days" could never match) nor count as an event.
+func TestSegmentRecheckIsNotActivity(t *testing.T) {
+	seen := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	p := &Profile{ID: "c1", LastSeen: seen, FirstSeen: seen, EventCount: 3, Sessions: 1}
+	fresh := p.Apply([]tracking.Message{{Type: tracking.TypeTrack, MessageID: "timer:x", Event: segment.RecheckEvent, Timestamp: seen.AddDate(0, 1, 0)}}, seen.AddDate(0, 1, 0))
+	if len(fresh) != 1 {
+		t.Fatalf("the recheck was not applied: %v", fresh)
+	}
+	if !p.LastSeen.Equal(seen) || p.EventCount != 3 || p.Sessions != 1 {
+		t.Errorf("recheck changed activity: last seen %v, events %d, sessions %d", p.LastSeen, p.EventCount, p.Sessions)
 	}
 }

@@ -133,6 +133,14 @@ func (p *Processor) Rescore(ctx context.Context, e *scoring.Engine, cid string) 
 		working := prof.clone()
 		working.Score, _ = e.Rescore(working.Facts(), recent, p.now())
 		working.UpdatedAt = p.now().UTC()
+		if len(p.reactors) > 0 {
+			// A new score can move the contact in or out of segments; the
+			// commit id derives from the profile version and the model.
+			c := &Change{Before: prof, After: working, Commit: Commit{ID: rescoreCommit(prof, e.Version())}, Now: p.now()}
+			if err := p.react(ctx, c); err != nil {
+				return false, err
+			}
+		}
 		err = p.store.SaveProfile(ctx, working)
 		if err == nil {
 			return true, nil
@@ -142,4 +150,11 @@ func (p *Processor) Rescore(ctx context.Context, e *scoring.Engine, cid string) 
 		}
 	}
 	return false, fmt.Errorf("re-score %s: %w", cid, ErrConflict)
+}
+
+func rescoreCommit(p *Profile, model string) uint64 {
+	if id := Hash(fmt.Sprintf("rescore:%s:%d:%s", p.ID, p.Version, model)); id != 0 {
+		return id
+	}
+	return 1
 }

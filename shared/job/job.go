@@ -13,6 +13,9 @@ import (
 const (
 	// Rescore recomputes scores made under an older scoring model.
 	Rescore = "rescore"
+	// SegmentRebuild evaluates a new or changed segment over every
+	// identified contact, one chain of pages per contacts shard.
+	SegmentRebuild = "segment-rebuild"
 )
 
 // Job is one page of background work.
@@ -22,8 +25,12 @@ type Job struct {
 	// that finds a newer model in force stops, since that model's own
 	// change started its own jobs.
 	ModelVersion string `json:"model_version,omitempty"`
-	Shard        int    `json:"shard"`
-	Cursor       string `json:"cursor,omitempty"`
+	// Segment and Build name a segment rebuild (Build: the definition
+	// version it evaluates); a page of an older build stops.
+	Segment string `json:"segment,omitempty"`
+	Build   string `json:"build,omitempty"`
+	Shard   int    `json:"shard"`
+	Cursor  string `json:"cursor,omitempty"`
 	// Pages counts the pages done so far, for logs.
 	Pages int `json:"pages,omitempty"`
 }
@@ -51,7 +58,7 @@ func Decode(body string) (Job, error) {
 	if err := json.Unmarshal([]byte(body), &j); err != nil {
 		return j, fmt.Errorf("decode job: %w", err)
 	}
-	if j.Kind != Rescore {
+	if j.Kind != Rescore && j.Kind != SegmentRebuild {
 		return j, fmt.Errorf("unknown job kind %q", j.Kind)
 	}
 	return j, nil
@@ -61,6 +68,16 @@ func Decode(body string) (Job, error) {
 func StartRescore(ctx context.Context, q Queue, modelVersion string, shards int) error {
 	for s := 0; s < shards; s++ {
 		if err := Send(ctx, q, Job{Kind: Rescore, ModelVersion: modelVersion, Shard: s}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StartSegmentRebuild queues one rebuild chain per contacts shard.
+func StartSegmentRebuild(ctx context.Context, q Queue, segment, build string, shards int) error {
+	for s := 0; s < shards; s++ {
+		if err := Send(ctx, q, Job{Kind: SegmentRebuild, Segment: segment, Build: build, Shard: s}); err != nil {
 			return err
 		}
 	}

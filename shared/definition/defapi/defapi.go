@@ -32,9 +32,11 @@ type Hooks struct {
 	// Invalid, when set, answers a refused definition its own way (a
 	// template's problems with line and column, 422).
 	Invalid func(err error) (httpapi.Response, bool)
-	// View, when set, adds fields to the answers about a kind's
-	// definitions (a campaign's state), by id.
-	View func(ctx context.Context, ids []string) (map[string]map[string]any, error)
+	// Decorate adds live fields to every answer of a definition (a
+	// segment's member count and build state).
+	Decorate func(ctx context.Context, d definition.Definition) (map[string]any, error)
+	// AfterDelete runs after a delete (a segment's index is left to age).
+	AfterDelete func(ctx context.Context, id string) error
 	// CheckDelete, when set, may refuse a delete (409, its message).
 	CheckDelete func(ctx context.Context, id string) error
 }
@@ -149,13 +151,12 @@ func (a *API) list(ctx context.Context, k definition.Kind, key string, common bo
 		return a.fail(k, "", err)
 	}
 	views := make([]map[string]any, 0, len(defs))
-	ids := make([]string, 0, len(defs))
 	for _, d := range defs {
-		views = append(views, a.view(d, common))
-		ids = append(ids, d.ID)
-	}
-	if err := a.extra(ctx, k, ids, views); err != nil {
-		return httpapi.Response{}, err
+		v, err := a.decorated(ctx, d, common)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		views = append(views, v)
 	}
 	body := map[string]any{key: views}
 	if common {
@@ -169,29 +170,26 @@ func (a *API) get(ctx context.Context, k definition.Kind, id string, common bool
 	if err != nil {
 		return a.fail(k, id, err)
 	}
-	out := a.view(d, common)
-	if err := a.extra(ctx, k, []string{id}, []map[string]any{out}); err != nil {
+	v, err := a.decorated(ctx, d, common)
+	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, out, map[string]string{"ETag": d.ETag()}), nil
+	return httpapi.JSON(http.StatusOK, v, map[string]string{"ETag": d.ETag()}), nil
 }
 
-// extra adds a kind's View fields to its answers.
-func (a *API) extra(ctx context.Context, k definition.Kind, ids []string, views []map[string]any) error {
-	h := a.hooks[k]
-	if h.View == nil {
-		return nil
-	}
-	more, err := h.View(ctx, ids)
-	if err != nil {
-		return fmt.Errorf("view %s: %w", k, err)
-	}
-	for i, id := range ids {
-		for f, v := range more[id] {
-			views[i][f] = v
+// decorated is view plus the kind's live fields.
+func (a *API) decorated(ctx context.Context, d definition.Definition, common bool) (map[string]any, error) {
+	v := a.view(d, common)
+	if h := a.hooks[d.Kind]; h.Decorate != nil {
+		extra, err := h.Decorate(ctx, d)
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s: %w", d.Kind, d.ID, err)
+		}
+		for f, x := range extra {
+			v[f] = x
 		}
 	}
-	return nil
+	return v, nil
 }
 
 func (a *API) put(ctx context.Context, req httpapi.Request, k definition.Kind, id string, common bool) (httpapi.Response, error) {
@@ -239,6 +237,11 @@ func (a *API) delete(ctx context.Context, req httpapi.Request, k definition.Kind
 		return a.fail(k, id, err)
 	}
 	a.log.InfoContext(ctx, "definition deleted", "kind", k, "id", id, "repo_restored", restored)
+	if h := a.hooks[k]; h.AfterDelete != nil {
+		if err := h.AfterDelete(ctx, id); err != nil {
+			return httpapi.Response{}, fmt.Errorf("after deleting %s/%s: %w", k, id, err)
+		}
+	}
 	s, _ := a.reg.Spec(k)
 	out := map[string]any{"id": id, "deleted": true, "repo_restored": restored}
 	if !common {

@@ -80,23 +80,15 @@ func (h *Handler) campaignHooks() defapi.Hooks {
 			}
 			return stateFields(st), nil
 		},
-		View: func(ctx context.Context, ids []string) (map[string]map[string]any, error) {
-			out := map[string]map[string]any{}
-			if h.campaignStore == nil {
-				return out, nil
+		Decorate: func(ctx context.Context, d definition.Definition) (map[string]any, error) {
+			if h.campaigns == nil {
+				return nil, nil
 			}
-			states, err := h.campaignStore.CampaignStates(ctx, ids)
+			st, err := h.campaigns.State(ctx, d.ID)
 			if err != nil {
 				return nil, err
 			}
-			for _, id := range ids {
-				st, ok := states[id]
-				if !ok {
-					st = campaign.State{ID: id, Status: campaign.Draft}
-				}
-				out[id] = stateFields(st)
-			}
-			return out, nil
+			return stateFields(st), nil
 		},
 		CheckDelete: func(ctx context.Context, id string) error {
 			if h.campaigns == nil {

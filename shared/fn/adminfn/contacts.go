@@ -240,10 +240,18 @@ func (h *Handler) update(ctx context.Context, id string, change func(p *contact.
 		if err != nil {
 			return nil, err
 		}
+		before := p.Clone()
 		if err := change(p); err != nil {
 			return nil, err
 		}
 		p.UpdatedAt = h.now().UTC()
+		if h.segments != nil {
+			// Tags, stage, traits and lists move the contact between
+			// segments: re-evaluated now, not at its next event.
+			if err := h.segments.Reevaluate(ctx, before, p, h.now()); err != nil {
+				return nil, err
+			}
+		}
 		err = h.store.SaveProfile(ctx, p)
 		if err == nil {
 			return p, nil

@@ -22,7 +22,10 @@ import (
 // exist, a template's problems come back with line and column, and a new
 // scoring model re-scores every contact.
 func (h *Handler) definitionRoutes() map[string]routeFunc {
+	segHooks, listHooks := h.segmentHooks()
 	api := defapi.New(h.reg, h.savedBy, h.log).
+		With(definitions.KindSegments, segHooks).
+		With(definitions.KindLists, listHooks).
 		With(definitions.KindForms, defapi.Hooks{Check: h.checkFormSite}).
 		With(definitions.KindTemplates, defapi.Hooks{Invalid: func(err error) (httpapi.Response, bool) {
 			return invalidTemplate(err), errors.Is(err, template.ErrInvalid)

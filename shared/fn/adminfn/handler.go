@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -29,21 +30,25 @@ import (
 	"github.com/leadflow/leadflow/shared/audit"
 	"github.com/leadflow/leadflow/shared/auth"
 	"github.com/leadflow/leadflow/shared/auth/jwks"
+	"github.com/leadflow/leadflow/shared/bus"
 	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/campaign/ebscheduler"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/fn/campaignsfn"
+	"github.com/leadflow/leadflow/shared/fn/segmentfn"
 	"github.com/leadflow/leadflow/shared/httpapi"
 	"github.com/leadflow/leadflow/shared/job"
 	"github.com/leadflow/leadflow/shared/mail"
+	"github.com/leadflow/leadflow/shared/membership"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/routing"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/site"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/template"
+	"github.com/leadflow/leadflow/shared/timer"
 	"github.com/leadflow/leadflow/shared/tracking"
 	"github.com/leadflow/leadflow/shared/user"
 	"github.com/leadflow/leadflow/shared/user/cognitodir"
@@ -61,6 +66,8 @@ type Config struct {
 	JobsQueueURL, RoutingQueueURL string
 	// SendsQueueURL receives sends from the send API and test sends.
 	SendsQueueURL string
+	// EventBusName receives segment.entered/exited caused by admin edits.
+	EventBusName string
 	// UserPoolID, UserPoolIssuer, UserPoolClientID: the console's user
 	// pool. Without an issuer only the admin token is accepted.
 	UserPoolID, UserPoolIssuer, UserPoolClientID string
@@ -95,6 +102,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c.JobsQueueURL = getenv(catalog.QueueURLEnv(catalog.JobsQueue))
 	c.RoutingQueueURL = getenv(catalog.QueueURLEnv(catalog.RoutingQueue))
 	c.SendsQueueURL = getenv(catalog.QueueURLEnv(catalog.SendsQueue))
+	if c.EventBusName = getenv(catalog.EnvEventBusName); c.EventBusName == "" {
+		return c, fmt.Errorf("admin: %s must be set", catalog.EnvEventBusName)
+	}
 	if c.JobsQueueURL == "" || c.RoutingQueueURL == "" {
 		return c, fmt.Errorf("admin: %s and %s must be set", catalog.QueueURLEnv(catalog.JobsQueue), catalog.QueueURLEnv(catalog.RoutingQueue))
 	}
@@ -138,6 +148,8 @@ type Store interface {
 	Timeline(ctx context.Context, contactIDs []string, before time.Time, limit int) ([]tracking.Message, error)
 	EraseContact(ctx context.Context, contactIDs []string, ids []contact.Identity) (int, error)
 	ScoreHistory(ctx context.Context, contactIDs []string, limit int) ([]dynamo.ScoredChange, error)
+	membership.Store
+	ContactsPage(ctx context.Context, shard int, cursor string, limit int) ([]string, string, error)
 }
 
 var _ Store = (*dynamo.Store)(nil)
@@ -162,6 +174,8 @@ type Handler struct {
 	actions map[string]catalog.Route
 	audit   audit.Log
 	users   user.Directory // nil: no user pool configured
+	// segments keeps membership current after an admin change (segments.go).
+	segments *membership.Reactor
 	// campaigns runs the campaign actions (campaigns.go); nil answers 503.
 	campaigns     *campaign.Service
 	campaignStore CampaignStore
@@ -179,6 +193,8 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 			Keys: jwks.New(cfg.UserPoolIssuer+"/.well-known/jwks.json", nil), Leeway: 30 * time.Second,
 		}
 	}
+	h.WithSegments(membership.NewReactor(liveSegments{h.reg, h}, h.defaultScorer(), store,
+		segmentfn.BusAnnouncer{Pub: bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName)}, store, timer.NewWheel(store, nil, time.Now), log))
 	if cfg.CampaignsQueueURL != "" && cfg.Schedules != nil {
 		h.WithCampaigns(store, ebscheduler.New(scheduler.NewFromConfig(awsCfg), *cfg.Schedules), sqsqueue.New(q, cfg.CampaignsQueueURL))
 	}
@@ -204,6 +220,7 @@ func NewWith(store Store, tokenHash []byte, tokenName string, log *slog.Logger) 
 	h.reg, _ = definitions.Registry(store)
 	h.scoring = definitions.ScoringCache(h.reg).WithTTL(0, nil)
 	h.templates = definitions.TemplateCache(h.reg).WithTTL(0, nil)
+	h.segments = h.defaultReactor()
 	h.table = h.routes()
 	return h
 }
@@ -214,6 +231,10 @@ type ContactView struct {
 	// Score is the lead score as of the request (engagement decays).
 	Score  *scoring.Score     `json:"score,omitempty"`
 	Events []tracking.Message `json:"events"`
+	// The segment reactor's working fields are not part of the answer
+	// (these shadow the profile's).
+	SegmentCounters *struct{} `json:"segment_counters,omitempty"`
+	SegmentCheck    *struct{} `json:"segment_check,omitempty"`
 }
 
 // Handle serves one request: who is calling, may their role call this
@@ -250,7 +271,7 @@ type routeFunc func(ctx context.Context, req httpapi.Request) (httpapi.Response,
 // package adds its own (contacts.go, scoring.go, templates.go, ...).
 func (h *Handler) routes() map[string]routeFunc {
 	all := map[string]routeFunc{}
-	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.definitionRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes(), h.campaignRoutes()} {
+	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.definitionRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes(), h.segmentRoutes(), h.campaignRoutes()} {
 		for k, f := range group {
 			all[k] = f
 		}
@@ -373,6 +394,12 @@ func (h *Handler) fail(ctx context.Context, req httpapi.Request, err error) http
 func normalize(p *contact.Profile) *contact.Profile {
 	if p.AnonymousIDs == nil {
 		p.AnonymousIDs = []string{}
+	}
+	if p.Segments == nil {
+		p.Segments = []string{}
+	}
+	if p.Lists == nil {
+		p.Lists = []string{}
 	}
 	if p.Traits == nil {
 		p.Traits = map[string]any{}

@@ -80,9 +80,18 @@ func serveFixture(t *testing.T, ev events.APIGatewayV2HTTPRequest) (events.APIGa
 	q := &fixtureQueue{}
 	at := time.UnixMilli(ev.RequestContext.TimeEpoch).UTC()
 	h := ingestfn.NewWith(ingest.New(sites, q, time.Minute, func() time.Time { return at }), slog.New(slog.DiscardHandler))
-	resp, err := h.Handle(context.Background(), ev)
+	// Through Invoke, as the Lambda runtime calls it: the event's bytes.
+	payload, err := json.Marshal(ev)
 	if err != nil {
-		t.Fatalf("Handle returned an error instead of a response: %v", err)
+		t.Fatal(err)
+	}
+	out, err := h.Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("Invoke returned an error instead of a response: %v", err)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("Invoke answered %s: %v", out, err)
 	}
 	return resp, q
 }

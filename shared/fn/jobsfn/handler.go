@@ -11,14 +11,18 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/bus"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/fn/segmentfn"
 	"github.com/leadflow/leadflow/shared/job"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/segment"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
 )
 
@@ -27,13 +31,15 @@ type Config struct {
 	Table        string
 	JobsQueueURL string
 	Scoring      scoring.Model
+	// EventBusName receives segment.entered/exited caused by re-scoring.
+	EventBusName string
 }
 
 // ConfigFromEnv reads the function's settings.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{Table: getenv(catalog.EnvTableName), JobsQueueURL: getenv(catalog.QueueURLEnv(catalog.JobsQueue))}
-	if c.Table == "" || c.JobsQueueURL == "" {
-		return c, fmt.Errorf("jobs: %s and %s must be set", catalog.EnvTableName, catalog.QueueURLEnv(catalog.JobsQueue))
+	c := Config{Table: getenv(catalog.EnvTableName), JobsQueueURL: getenv(catalog.QueueURLEnv(catalog.JobsQueue)), EventBusName: getenv(catalog.EnvEventBusName)}
+	if c.Table == "" || c.JobsQueueURL == "" || c.EventBusName == "" {
+		return c, fmt.Errorf("jobs: %s, %s and %s must be set", catalog.EnvTableName, catalog.QueueURLEnv(catalog.JobsQueue), catalog.EnvEventBusName)
 	}
 	var err error
 	if c.Scoring, err = definitions.Scoring(); err != nil {
@@ -54,6 +60,8 @@ type Handler struct {
 	engine func(context.Context) (*scoring.Engine, error)
 	queue  job.Queue
 	log    *slog.Logger
+	// segments runs segment rebuilds (nil: not configured).
+	segments *Segments
 	// PageSize is how many contacts one page visits.
 	PageSize int
 }
@@ -65,7 +73,19 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	// job is still wanted.
 	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
 	src := definitions.ScoringCache(reg).WithTTL(0, nil)
-	return NewWith(store, contact.NewProcessor(store, log, nil), src.Default, sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.JobsQueueURL), log)
+	// Re-scoring and rebuilds move contacts between segments: the same
+	// reactor as the processor's.
+	reactor := segmentfn.Reactor(store, reg, src, bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName), log)
+	proc := contact.NewProcessor(store, log, nil).WithReactors(reactor)
+	return NewWith(store, proc, src.Default, sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.JobsQueueURL), log).
+		WithSegments(Segments{Reactor: reactor, Index: store, Profiles: store, Shards: dynamo.ContactShards,
+			Set: func(ctx context.Context) (*segment.Set, error) {
+				segs, err := definitions.Segments(ctx, reg)
+				if err != nil {
+					return nil, err
+				}
+				return definitions.CompileSegments(segs, log)
+			}})
 }
 
 // NewWith builds a handler from its parts (tests).
@@ -90,6 +110,9 @@ func (h *Handler) run(ctx context.Context, body string) error {
 	j, err := job.Decode(body)
 	if err != nil {
 		return err
+	}
+	if j.Kind == job.SegmentRebuild {
+		return h.rebuild(ctx, j)
 	}
 	e, err := h.engine(ctx)
 	if err != nil {

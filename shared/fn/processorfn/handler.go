@@ -13,11 +13,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/bus"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/fn/segmentfn"
 	"github.com/leadflow/leadflow/shared/interest"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/scoring"
@@ -38,6 +41,8 @@ type Config struct {
 	RoutingQueueURL string
 	// SendsQueueURL receives double opt-in confirmation mail.
 	SendsQueueURL string
+	// EventBusName receives segment.entered and segment.exited.
+	EventBusName string
 }
 
 // EnvEventRetentionDays optionally bounds how long events are kept.
@@ -63,6 +68,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.SendsQueueURL = getenv(catalog.QueueURLEnv(catalog.SendsQueue)); c.SendsQueueURL == "" {
 		return c, fmt.Errorf("processor: %s must be set", catalog.QueueURLEnv(catalog.SendsQueue))
 	}
+	if c.EventBusName = getenv(catalog.EnvEventBusName); c.EventBusName == "" {
+		return c, fmt.Errorf("processor: %s must be set", catalog.EnvEventBusName)
+	}
 	if d := getenv(EnvEventRetentionDays); d != "" {
 		days, err := strconv.Atoi(d)
 		if err != nil || days < 0 {
@@ -85,10 +93,12 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store.EventTTL = cfg.EventRetention
 	q := sqs.NewFromConfig(awsCfg)
 	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
+	scores := definitions.ScoringCache(reg)
 	proc := contact.NewProcessor(store, log, nil).
 		WithInterests(definitions.InterestCache(reg).Default).
-		WithScoring(definitions.ScoringCache(reg).Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
-		WithMail(sqsqueue.New(q, cfg.SendsQueueURL))
+		WithScoring(scores.Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
+		WithMail(sqsqueue.New(q, cfg.SendsQueueURL)).
+		WithReactors(segmentfn.Reactor(store, reg, scores, bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName), log))
 	return NewWith(proc, log)
 }
 

@@ -42,6 +42,8 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemSESEvent:    {"SESEVT#*"},
 	catalog.ItemSoftBounce:  {"SOFTB#*"},
 	catalog.ItemAudit:       {auditAll, prefixAuditBy + "*", prefixAuditOf + "*"},
+	catalog.ItemMember:      {prefixMember + "*"},
+	catalog.ItemMemberCount: {prefixMemberCount + "*"},
 	// Campaigns.
 	catalog.ItemCampaign:      {prefixCampaign + "*"},
 	catalog.ItemCampaignStats: {prefixCStat + "*"},

@@ -18,6 +18,7 @@ import (
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/definition"
+	"github.com/leadflow/leadflow/shared/membership"
 )
 
 // builtKeys is every partition key the key builders make, by the kind the
@@ -51,6 +52,8 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.ItemSESEvent:    {eventSeenPK("Bounce#f1")},
 		catalog.ItemSoftBounce:  {softBouncePK("a@b.example")},
 		catalog.ItemAudit:       {auditAllPK(), auditActorPK("u-1"), auditKindPK("contact")},
+		catalog.ItemMember:      {memberPK(membership.Ref{Kind: membership.Segment, ID: "a"}, 0), memberPK(membership.Ref{Kind: membership.List, ID: "b"}, 15)},
+		catalog.ItemMemberCount: {memberCountPK(membership.Ref{Kind: membership.Segment, ID: "a"}), memberCountPK(membership.Ref{Kind: membership.List, ID: "b"})},
 		// Campaigns.
 		catalog.ItemCampaign:      {campaignPK("december-newsletter")},
 		catalog.ItemCampaignStats: {campaignStatPK("december-newsletter", 0), campaignStatPK("x", 7)},

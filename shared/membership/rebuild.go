@@ -1,0 +1,79 @@
+package membership
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"time"
+
+	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/segment"
+)
+
+// Profiles is what a rebuild reads and writes of contacts.
+type Profiles interface {
+	GetProfiles(ctx context.Context, ids []string) (map[string]*contact.Profile, error)
+	SaveProfile(ctx context.Context, p *contact.Profile) error
+}
+
+// Rebuild evaluates the live segments over one page of contacts: the
+// member index follows (conditional writes: each contact counted once,
+// whatever else ran) and each profile's Segments is saved when it
+// changed. A rebuild does not announce: it sets membership for a new or
+// changed definition; only live changes publish segment.entered/exited.
+// It returns how many contacts changed.
+func (r *Reactor) Rebuild(ctx context.Context, profiles Profiles, set *segment.Set, ids []string, now time.Time) (int, error) {
+	ps, err := profiles.GetProfiles(ctx, ids)
+	if err != nil {
+		return 0, fmt.Errorf("rebuild: read %d profiles: %w", len(ids), err)
+	}
+	changed := 0
+	for _, id := range ids {
+		p := ps[id]
+		for attempt := 0; p != nil && p.MergedInto == ""; attempt++ {
+			view, err := r.View(ctx, p, now)
+			if err != nil {
+				return changed, err
+			}
+			after := set.Eval(view, now)
+			if slices.Equal(after, p.Segments) {
+				break
+			}
+			if _, err := r.Apply(ctx, p.ID, p.Segments, after, rebuildCommit(p), now); err != nil {
+				return changed, err
+			}
+			p.Segments = after
+			err = profiles.SaveProfile(ctx, p)
+			if err == nil {
+				changed++
+				break
+			}
+			if !errors.Is(err, contact.ErrConflict) || attempt >= 3 {
+				return changed, fmt.Errorf("rebuild: save %s: %w", p.ID, err)
+			}
+			// The processor wrote it meanwhile (and evaluated it): read
+			// again and reconcile with what it saved.
+			again, err := profiles.GetProfiles(ctx, []string{p.ID})
+			if err != nil {
+				return changed, fmt.Errorf("rebuild: re-read %s: %w", p.ID, err)
+			}
+			p = again[p.ID]
+		}
+	}
+	return changed, nil
+}
+
+func rebuildCommit(p *contact.Profile) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "rebuild:%s:%d", p.ID, p.Version)
+	return h.Sum64()
+}
+
+// Reevaluate runs the reactor for a change made outside the processor
+// (an admin edits tags or the stage): before is the profile as read,
+// after the one about to be saved. Ids derive from the profile version.
+func (r *Reactor) Reevaluate(ctx context.Context, before, after *contact.Profile, now time.Time) error {
+	return r.React(ctx, &contact.Change{Before: before, After: after, Commit: contact.Commit{ID: rebuildCommit(before)}, Now: now})
+}

@@ -1,0 +1,34 @@
+package dynamo
+
+import (
+	"strconv"
+
+	"github.com/leadflow/leadflow/shared/membership"
+)
+
+// Keys of the member index (KEYS.md, "Segments and lists"). Nothing else
+// spells them.
+const (
+	prefixMember      = "M#"
+	prefixMemberCount = "MC#"
+	// memberStateSK is the build-state item in a count partition.
+	memberStateSK = "STATE"
+)
+
+func refCode(r membership.Ref) string {
+	if r.Kind == membership.List {
+		return "l#" + r.ID
+	}
+	return "s#" + r.ID
+}
+
+// memberPK is one shard of a segment's or list's member index.
+func memberPK(r membership.Ref, shard int) string {
+	return prefixMember + refCode(r) + "#" + strconv.Itoa(shard)
+}
+
+// memberCountPK holds the shard counters and the build state.
+func memberCountPK(r membership.Ref) string { return prefixMemberCount + refCode(r) }
+
+// memberCountSK is one shard's counter.
+func memberCountSK(shard int) string { return "N#" + strconv.Itoa(shard) }

@@ -1,0 +1,208 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/leadflow/leadflow/shared/membership"
+)
+
+var _ membership.Store = (*Store)(nil)
+
+// Attributes of membership items.
+const (
+	attrMemberAt    = "t"  // member since / count changed at
+	attrMemberN     = "n"  // shard count
+	attrMemberState = "st" // building, ready
+	attrMemberBuild = "b"  // build id
+	attrMemberDone  = "ds" // shards a build finished (number set)
+)
+
+// SetMember implements membership.Store: one transaction puts (or deletes)
+// the member item on the condition that it did not (did) exist and moves
+// the shard's count, so a repeated call cancels and counts nothing.
+func (st *Store) SetMember(ctx context.Context, r membership.Ref, contactID string, in bool, at time.Time) (bool, error) {
+	shard := membership.ShardOf(contactID)
+	item := key(memberPK(r, shard), contactID)
+	var write types.TransactWriteItem
+	delta := "1"
+	if in {
+		item[attrMemberAt] = s(at.UTC().Format(time.RFC3339))
+		write.Put = &types.Put{TableName: aws.String(st.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	} else {
+		delta = "-1"
+		write.Delete = &types.Delete{TableName: aws.String(st.table), Key: item, ConditionExpression: aws.String("attribute_exists(pk)")}
+	}
+	_, err := st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{write, {Update: &types.Update{
+			TableName:                 aws.String(st.table),
+			Key:                       key(memberCountPK(r), memberCountSK(shard)),
+			UpdateExpression:          aws.String("ADD n :d SET t = :t"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":d": &types.AttributeValueMemberN{Value: delta}, ":t": s(at.UTC().Format(time.RFC3339Nano))},
+		}}},
+		ReturnConsumedCapacity: capacity,
+	})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) && len(tce.CancellationReasons) > 0 && aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("set member %s of %s (%v): %w", contactID, r, in, err)
+	}
+	return true, nil
+}
+
+// Members implements membership.Store: a Query per shard, in order. The
+// cursor is "<shard>.<base64 of the last contact id>".
+func (st *Store) Members(ctx context.Context, r membership.Ref, cursor string, limit int) ([]string, string, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	shard, after, err := parseMemberCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []string
+	for ; shard < membership.Shards; shard, after = shard+1, "" {
+		in := &dynamodb.QueryInput{
+			TableName:                 aws.String(st.table),
+			KeyConditionExpression:    aws.String("pk = :p"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":p": s(memberPK(r, shard))},
+			ProjectionExpression:      aws.String("sk"),
+		}
+		if after != "" {
+			in.ExclusiveStartKey = key(memberPK(r, shard), after)
+		}
+		for {
+			in.Limit = aws.Int32(int32(limit - len(out)))
+			res, err := st.db.Query(ctx, in)
+			if err != nil {
+				return nil, "", fmt.Errorf("members of %s shard %d: %w", r, shard, err)
+			}
+			for _, it := range res.Items {
+				out = append(out, str(it, attrSK))
+			}
+			if len(out) >= limit {
+				if res.LastEvaluatedKey == nil && shard == membership.Shards-1 {
+					return out, "", nil
+				}
+				if res.LastEvaluatedKey == nil {
+					return out, memberCursor(shard+1, ""), nil
+				}
+				return out, memberCursor(shard, out[len(out)-1]), nil
+			}
+			if res.LastEvaluatedKey == nil {
+				break
+			}
+			in.ExclusiveStartKey = res.LastEvaluatedKey
+		}
+	}
+	return out, "", nil
+}
+
+func memberCursor(shard int, after string) string {
+	return strconv.Itoa(shard) + "." + base64.RawURLEncoding.EncodeToString([]byte(after))
+}
+
+func parseMemberCursor(c string) (int, string, error) {
+	if c == "" {
+		return 0, "", nil
+	}
+	sh, rest, ok := strings.Cut(c, ".")
+	shard, err := strconv.Atoi(sh)
+	after, err2 := base64.RawURLEncoding.DecodeString(rest)
+	if !ok || err != nil || err2 != nil || shard < 0 || shard >= membership.Shards {
+		return 0, "", fmt.Errorf("member cursor %q: %w", c, membership.ErrBadCursor)
+	}
+	return shard, string(after), nil
+}
+
+// IsMember implements membership.Store.
+func (st *Store) IsMember(ctx context.Context, r membership.Ref, contactID string) (bool, error) {
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table),
+		Key: key(memberPK(r, membership.ShardOf(contactID)), contactID), ProjectionExpression: aws.String("pk")})
+	if err != nil {
+		return false, fmt.Errorf("is %s in %s: %w", contactID, r, err)
+	}
+	return res.Item != nil, nil
+}
+
+// Status implements membership.Store: one Query of the count partition
+// (16 small counters and the state item).
+func (st *Store) Status(ctx context.Context, r membership.Ref) (membership.Status, error) {
+	res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(st.table),
+		KeyConditionExpression:    aws.String("pk = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": s(memberCountPK(r))},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		return membership.Status{}, fmt.Errorf("status of %s: %w", r, err)
+	}
+	out := membership.Status{State: membership.StateReady}
+	for _, it := range res.Items {
+		if str(it, attrSK) == memberStateSK {
+			out.State, out.Build = str(it, attrMemberState), str(it, attrMemberBuild)
+			if ns, ok := it[attrMemberDone].(*types.AttributeValueMemberNS); ok {
+				out.ShardsDone = len(ns.Value)
+			}
+			continue
+		}
+		out.Count += num(it, attrMemberN)
+		if t, err := time.Parse(time.RFC3339Nano, str(it, attrMemberAt)); err == nil && t.After(out.ChangedAt) {
+			out.ChangedAt = t
+		}
+	}
+	return out, nil
+}
+
+// StartBuild implements membership.Store.
+func (st *Store) StartBuild(ctx context.Context, r membership.Ref, build string, at time.Time) error {
+	item := key(memberCountPK(r), memberStateSK)
+	item[attrMemberState], item[attrMemberBuild], item[attrMemberAt] = s(membership.StateBuilding), s(build), s(at.UTC().Format(time.RFC3339Nano))
+	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item}); err != nil {
+		return fmt.Errorf("start build %s of %s: %w", build, r, err)
+	}
+	return nil
+}
+
+// ShardBuilt implements membership.Store: ADD the shard to the build's set
+// (only while the build is current), then mark it ready when complete.
+func (st *Store) ShardBuilt(ctx context.Context, r membership.Ref, build string, shard, shards int) (membership.Status, error) {
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       key(memberCountPK(r), memberStateSK),
+		UpdateExpression:          aws.String("ADD ds :s"),
+		ConditionExpression:       aws.String("b = :b"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberNS{Value: []string{strconv.Itoa(shard)}}, ":b": s(build)},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return membership.Status{}, fmt.Errorf("shard %d of build %s of %s: %w", shard, build, r, err)
+	}
+	status, err := st.Status(ctx, r)
+	if err != nil || status.Build != build || status.ShardsDone < shards || status.State == membership.StateReady {
+		return status, err
+	}
+	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       key(memberCountPK(r), memberStateSK),
+		UpdateExpression:          aws.String("SET st = :r"),
+		ConditionExpression:       aws.String("b = :b"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":r": s(membership.StateReady), ":b": s(build)},
+	})
+	if err != nil && !errors.As(err, &ccf) {
+		return status, fmt.Errorf("mark build %s of %s ready: %w", build, r, err)
+	}
+	status.State = membership.StateReady
+	return status, nil
+}
