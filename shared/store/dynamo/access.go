@@ -48,6 +48,9 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemReport:       {"RPT#*"},
 	catalog.ItemJourneyStats: {prefixJourneyStats + "*"},
 	catalog.ItemJobRun:       {prefixJob + "*"},
+	// Campaigns.
+	catalog.ItemCampaign:      {prefixCampaign + "*"},
+	catalog.ItemCampaignStats: {prefixCStat + "*"},
 
 	catalog.IndexContacts:    {"CONTACTS#*"},
 	catalog.IndexSites:       {gsiSites},
