@@ -46,6 +46,9 @@ const (
 	// ItemJourneyStats: JSTAT#<journey>: step counters per version (runs
 	// themselves are C# items, in their contact's partition).
 	ItemJourneyStats ItemKind = "journey-stats"
+	// Campaigns: lifecycle state and fan-out checkpoints; result counters.
+	ItemCampaign      ItemKind = "campaign"       // CAMP#
+	ItemCampaignStats ItemKind = "campaign-stats" // CSTAT#
 
 	// Index kinds are partitions of gsi1; the only action on them is Query.
 	IndexContacts    ItemKind = "index:contacts"    // CONTACTS#<shard>
@@ -54,6 +57,7 @@ const (
 	IndexForms       ItemKind = "index:forms"       // FORMS
 	IndexTemplates   ItemKind = "index:templates"   // TEMPLATES
 	IndexImports     ItemKind = "index:imports"     // IMPORTS
+	IndexMessages    ItemKind = "index:messages"    // MSGS#<contactId>: a contact's sends
 )
 
 // IsIndex reports whether the kind is a gsi1 partition.

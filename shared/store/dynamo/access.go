@@ -48,6 +48,9 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemReport:       {"RPT#*"},
 	catalog.ItemJourneyStats: {prefixJourneyStats + "*"},
 	catalog.ItemJobRun:       {prefixJob + "*"},
+	// Campaigns.
+	catalog.ItemCampaign:      {prefixCampaign + "*"},
+	catalog.ItemCampaignStats: {prefixCStat + "*"},
 
 	catalog.IndexContacts:    {"CONTACTS#*"},
 	catalog.IndexSites:       {gsiSites},
@@ -55,6 +58,7 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.IndexForms:       {gsiForms},
 	catalog.IndexTemplates:   {gsiTemplates},
 	catalog.IndexImports:     {gsiImports},
+	catalog.IndexMessages:    {gsiMessagesPrefix + "*"},
 }
 
 // KindPatterns returns the partition-key patterns of a kind (gsi1's for an

@@ -58,6 +58,9 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.ItemReport:       {reportPK("2026-12-07", 0), reportPK("2026-12-07", 7)},
 		catalog.ItemJourneyStats: {journeyStatsPK("welcome")},
 		catalog.ItemJobRun:       {jobRunPK("rescore", "abc123")},
+		// Campaigns.
+		catalog.ItemCampaign:      {campaignPK("december-newsletter")},
+		catalog.ItemCampaignStats: {campaignStatPK("december-newsletter", 0), campaignStatPK("x", 7)},
 
 		catalog.IndexContacts:    {contactShard("c1"), contactShard("c2")},
 		catalog.IndexSites:       {gsiSites},
@@ -65,6 +68,7 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.IndexForms:       {gsiForms},
 		catalog.IndexTemplates:   {gsiTemplates},
 		catalog.IndexImports:     {gsiImports},
+		catalog.IndexMessages:    {messagesGSIPK("c1")},
 	}
 }
 
