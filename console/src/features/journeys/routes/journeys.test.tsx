@@ -144,6 +144,31 @@ describe('JourneyPage', () => {
     expect(screen.getByLabelText('Problems with the journey').textContent).toContain('the journey has no goal');
   });
 
+  it("shows the validator's problems on the node of the draft being edited", async () => {
+    const validated: string[] = [];
+    const api = fakeApi((p, init) => {
+      if (p === '/v1/definitions/journeys/welcome/validate') {
+        validated.push(init?.rawBody ?? '');
+        const bad = (init?.rawBody ?? '').includes('"loop"');
+        return {
+          kind: 'journeys', id: 'welcome', valid: !bad,
+          problems: bad ? [{ in: 'definition', message: 'step loop: loops back to itself without a wait' }] : [],
+        };
+      }
+      return undefined;
+    });
+    renderAt('/journeys/welcome', 'marketer', api);
+    const box = (await screen.findByLabelText('Journey (JSON)')) as HTMLTextAreaElement;
+    await waitFor(() => expect(box.value).toContain('tips-mail'));
+    const draft = { ...welcome, steps: [...welcome.steps, { id: 'loop', kind: 'update', update: {}, next: 'loop' }] };
+    fireEvent.change(box, { target: { value: JSON.stringify(draft, null, 2) } });
+    // The draft's new step is drawn at once; its problem arrives with the validator's answer.
+    expect(await screen.findByTestId('node-loop')).toBeTruthy();
+    expect((await screen.findByLabelText('Problems in loop')).textContent).toBe('loops back to itself without a wait');
+    expect(validated.some((t) => t.includes('"loop"'))).toBe(true);
+    expect(screen.queryByLabelText('Problems in tips-mail')).toBeNull();
+  });
+
   it('simulates the timeline and highlights the path on the map, listing times and reasons', async () => {
     let sent: unknown;
     const api = fakeApi((p, init) => {
