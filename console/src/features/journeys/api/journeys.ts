@@ -45,6 +45,6 @@ export function useJourneyAction(id: string) {
 export function useSimulate(id: string) {
   const api = useApi();
   return useMutation({
-    mutationFn: (body: { timeline: unknown; definition?: unknown }) => api<JourneySimulation>(`${path(id)}/simulate`, { method: 'POST', body }),
+    mutationFn: (body: { timeline?: unknown; contact_id?: string; definition?: unknown }) => api<JourneySimulation>(`${path(id)}/simulate`, { method: 'POST', body }),
   });
 }

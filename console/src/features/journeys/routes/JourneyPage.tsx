@@ -36,6 +36,9 @@ export function JourneyPage() {
   const action = useJourneyAction(id);
   const simulate = useSimulate(id);
   const [timeline, setTimeline] = useState(SAMPLE_TIMELINE);
+  // A real contact's recorded events instead of the scripted timeline, when set.
+  const [contactId, setContactId] = useState('');
+  const [onNewVersion, setOnNewVersion] = useState('');
   const canWrite = useCan('marketer');
 
   const draftJourney = useMemo(() => parseJourney(draft?.text), [draft?.text]);
@@ -53,7 +56,7 @@ export function JourneyPage() {
   );
   const counts = useMemo(() => countsFor(steps.data?.nodes, version), [steps.data, version]);
   const visited = useMemo(() => visitedOf(simulate.data?.path), [simulate.data]);
-  const timelineError = parseError(timeline);
+  const timelineError = contactId.trim() ? null : parseError(timeline);
 
   if (saved.isPending) return <Loading />;
   if (saved.error) return <ErrorMessage error={saved.error} />;
@@ -61,11 +64,12 @@ export function JourneyPage() {
   const status = j.status;
   const countVersions = [...new Set((steps.data?.nodes ?? []).map((n) => n.version))];
   const allVersions = [...new Set([...(versions.data?.versions ?? []).map((v) => v.version), ...countVersions, saved.data.version])].sort((a, b) => b - a);
-  const run = (a: JourneyAction) => action.mutate({ action: a });
+  const run = (a: JourneyAction) => action.mutate({ action: a, onNewVersion: onNewVersion || undefined });
   const onSimulate = (e: React.FormEvent) => {
     e.preventDefault();
     if (timelineError) return;
-    simulate.mutate({ timeline: JSON.parse(timeline), ...(draftJourney && !showingOld ? { definition: draftJourney } : {}) });
+    const source = contactId.trim() ? { contact_id: contactId.trim() } : { timeline: JSON.parse(timeline) as unknown };
+    simulate.mutate({ ...source, ...(draftJourney && !showingOld ? { definition: draftJourney } : {}) });
   };
 
   return (
@@ -81,6 +85,16 @@ export function JourneyPage() {
           <span className="muted small">version {saved.data.version}</span>
           {canWrite && (
             <>
+              {status !== 'live' && status !== 'paused' && (
+                <label className="small">
+                  Runs inside{' '}
+                  <select value={onNewVersion} onChange={(e) => setOnNewVersion(e.target.value)}>
+                    <option value="">as set ({j.on_new_version || 'finish'})</option>
+                    <option value="finish">finish on their version</option>
+                    <option value="move">move to the same-named step</option>
+                  </select>
+                </label>
+              )}
               {status !== 'live' && status !== 'paused' && (
                 <button type="button" onClick={() => run('publish')} disabled={action.isPending}>
                   Publish
@@ -147,6 +161,10 @@ export function JourneyPage() {
           <label>
             Timeline (JSON)
             <textarea rows={12} value={timeline} onChange={(e) => setTimeline(e.target.value)} spellCheck={false} aria-invalid={!!timelineError} />
+          </label>
+          <label>
+            Or a contact's recorded events (contact id; the timeline above is then ignored)
+            <input value={contactId} onChange={(e) => setContactId(e.target.value)} placeholder="c_123" />
           </label>
           {timelineError && <p role="alert">{timelineError}</p>}
           <ErrorMessage error={simulate.error} />

@@ -136,7 +136,9 @@ describe('JourneyPage', () => {
     renderAt('/journeys/welcome', 'marketer', api);
     await screen.findByTestId('node-tips-mail');
     expect(screen.queryByLabelText('Problems in tips-mail')).toBeNull();
+    fireEvent.change(screen.getByLabelText(/Runs inside/), { target: { value: 'move' } });
     fireEvent.click(await screen.findByRole('button', { name: 'Publish' }));
+    await waitFor(() => expect(api.calls.some(([p, i]) => p === '/v1/journeys/welcome/publish' && JSON.stringify(i?.body) === '{"on_new_version":"move"}')).toBe(true));
     const list = await screen.findByLabelText('Problems in tips-mail');
     expect(list.textContent).toBe('no template welcome-tips');
     expect(screen.getByTestId('node-tips-mail').className).toContain('jmap-problem');
@@ -205,6 +207,11 @@ describe('JourneyPage', () => {
     // the edges' highlighting is checked on the model in graph.test.ts.)
     expect(await seriousViolations(container)).toEqual([]);
     expect(screen.getByText('Would send: welcome, welcome-tips')).toBeTruthy();
+    // A real contact's recorded events instead of the script.
+    fireEvent.change(screen.getByLabelText(/recorded events/), { target: { value: 'c42' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Simulate' }));
+    await waitFor(() => expect((sent as { contact_id?: string }).contact_id).toBe('c42'));
+    expect((sent as { timeline?: unknown }).timeline).toBeUndefined();
   });
 });
 
