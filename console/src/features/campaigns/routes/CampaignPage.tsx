@@ -46,7 +46,10 @@ export function CampaignPage() {
 function LifecycleCard({ c }: { c: CampaignView }) {
   const act = useCampaignAction(c.id);
   const lc = c.lifecycle;
-  const actions = actionsFor(c.state, lc);
+  const asMarketer = useCan('marketer');
+  const asApprover = useCan('approver');
+  // Only the moves this user may make: a viewer sees the state, no buttons.
+  const actions = actionsFor(c.state, lc).filter((a) => (a.role === 'approver' ? asApprover : asMarketer));
   return (
     <section className="card" aria-labelledby="campaign-state-h">
       <h2 id="campaign-state-h">State</h2>
@@ -103,8 +106,6 @@ function LifecycleCard({ c }: { c: CampaignView }) {
 }
 
 function ActionButton({ a, pending, run }: { a: ActionInfo; pending: boolean; run: () => void }) {
-  const can = useCan(a.role);
-  if (!can) return null;
   return (
     <button
       type="button"
