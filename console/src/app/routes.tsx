@@ -13,6 +13,10 @@ const SegmentPage = lazy(() => import('@/features/segments').then((m) => ({ defa
 const ListsPage = lazy(() => import('@/features/lists').then((m) => ({ default: m.ListsPage })));
 const OverviewPage = lazy(() => import('@/features/overview').then((m) => ({ default: m.OverviewPage })));
 const AuditPage = lazy(() => import('@/features/audit').then((m) => ({ default: m.AuditPage })));
+// Campaigns (features/campaigns): list, one campaign, calendar of planned sends.
+const CampaignsPage = lazy(() => import('@/features/campaigns').then((m) => ({ default: m.CampaignsPage })));
+const CampaignPage = lazy(() => import('@/features/campaigns').then((m) => ({ default: m.CampaignPage })));
+const CalendarPage = lazy(() => import('@/features/campaigns').then((m) => ({ default: m.CalendarPage })));
 // Definitions: every kind is the one editor (features/definitions).
 const DefinitionsPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.DefinitionsPage })));
 const FormsPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.FormsPage })));
@@ -48,6 +52,9 @@ export const PAGES: PageRoute[] = [
   { path: '/topics', element: <TopicsPage />, label: 'Topics', minRole: 'viewer' },
   { path: '/interests', element: <InterestsPage />, label: 'Interests', minRole: 'viewer' },
   { path: '/sending', element: <SendingPage />, label: 'Sending settings', minRole: 'viewer' },
+  { path: '/campaigns', element: <CampaignsPage />, label: 'Campaigns', minRole: 'viewer' },
+  { path: '/campaigns/:id', element: <CampaignPage />, minRole: 'viewer' },
+  { path: '/calendar', element: <CalendarPage />, label: 'Calendar', minRole: 'viewer' },
   { path: '/definitions', element: <DefinitionsPage />, label: 'Definitions', minRole: 'viewer' },
   { path: '/journeys', element: <JourneysPage />, label: 'Journeys', minRole: 'viewer' },
   { path: '/journeys/:id', element: <JourneyPage />, minRole: 'viewer' },

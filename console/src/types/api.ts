@@ -2,7 +2,7 @@
 // shared/contact, shared/scoring, shared/user, shared/audit). Written once
 // here; every feature imports them, so a renamed field breaks the build.
 
-export type Role = 'viewer' | 'marketer' | 'admin';
+export type Role = 'viewer' | 'marketer' | 'approver' | 'admin';
 
 export interface ApiErrorBody {
   error: { code: string; message: string } & Record<string, unknown>;
@@ -531,4 +531,115 @@ export interface MessagePage {
   messages: MessageView[];
   /** Pass as ?cursor= for the next (older) page; absent on the last. */
   next?: string;
+}
+
+// ---- Campaigns (shared/campaign, adminfn campaigns.go; README "Campaigns") ----
+
+export type CampaignState = 'draft' | 'awaiting_approval' | 'scheduled' | 'sending' | 'sent' | 'paused' | 'cancelled';
+
+export type CampaignSchedule =
+  | { type: 'now' }
+  | { type: 'at'; at: string; zone: string }
+  | { type: 'recipient_time'; date: string; time: string; default_zone?: string }
+  | { type: 'recurring'; cron: string; zone: string; end?: string };
+
+export interface CampaignDefinition {
+  id: string;
+  name: string;
+  audience?: { segments?: string[]; lists?: string[]; exclude_segments?: string[] };
+  template?: string;
+  variants?: { id: string; template: string }[];
+  ab_test?: { test_share: number; metric: string; wait: string; confidence?: number; fallback?: string; manual?: boolean };
+  topic?: string;
+  schedule?: CampaignSchedule;
+}
+
+/** The lifecycle record every campaign answer carries as `lifecycle`. */
+export interface CampaignLifecycle {
+  id: string;
+  state: CampaignState;
+  content_hash?: string;
+  author?: string;
+  approval?: { by: string; at: string; content_hash: string };
+  scheduled_at?: string;
+  scheduled_by?: string;
+  first_send_at?: string;
+  occurrence?: string;
+  resume_to?: CampaignState;
+  updated_at?: string;
+  version: number;
+}
+
+/** One campaign in GET /v1/campaigns (its fields plus registry metadata and state). */
+export type CampaignView = CampaignDefinition & {
+  state: CampaignState;
+  lifecycle?: CampaignLifecycle;
+  version: number;
+  updated_at: string | null;
+  updated_by: string | null;
+};
+
+/** POST /v1/campaigns/{id}/schedule|approve|pause|resume|cancel. */
+export type CampaignAction = 'schedule' | 'approve' | 'pause' | 'resume' | 'cancel';
+
+export interface CampaignActionAnswer {
+  id: string;
+  state: CampaignState;
+  lifecycle: CampaignLifecycle;
+}
+
+/** Counter name → value: recipients, excluded, sent, skipped, failed, delivered, bounced,
+ * complained, unsubscribed, unique_opens_human|machine, unique_clicks_human|machine,
+ * conversions, revenue_cents. */
+export type CampaignCounts = Record<string, number>;
+
+export interface ABDecision {
+  winner: string;
+  leader: string;
+  runner_up?: string;
+  z: number;
+  p_value: number;
+  significant: boolean;
+  rule: string;
+}
+
+export interface CampaignOccurrenceResult {
+  id: string;
+  counts: CampaignCounts;
+  queued: number;
+  phase?: 'all' | 'test' | string;
+  fanout_done: boolean;
+  started_at?: string;
+  winner?: string;
+  decision?: ABDecision;
+  decide_at?: string;
+  variants?: Record<string, CampaignCounts>;
+}
+
+/** GET /v1/campaigns/{id}/results. */
+export interface CampaignResults {
+  id: string;
+  state: CampaignState;
+  totals: CampaignCounts;
+  variants?: Record<string, CampaignCounts>;
+  occurrences?: CampaignOccurrenceResult[];
+  results?: { rates?: Record<string, number> };
+}
+
+/** One planned send in GET /v1/calendar. */
+export interface CalendarEntry {
+  campaign: string;
+  name: string;
+  state: CampaignState;
+  occurrence: string;
+  at: string;
+  schedule: CampaignSchedule['type'];
+  audience_estimate: number | null;
+  waves?: { at: string; zones: string[] }[];
+}
+
+export interface CalendarAnswer {
+  from: string;
+  to: string;
+  entries: CalendarEntry[];
 }
