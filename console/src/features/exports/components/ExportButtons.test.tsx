@@ -48,7 +48,7 @@ describe('ExportButtons', () => {
 
   it('asks for an audience of the segment for the chosen network', async () => {
     const posts: unknown[] = [];
-    const api = vi.fn(async (path: string, init?: Init) => {
+    const api = vi.fn(async (_path: string, init?: Init) => {
       if (init?.method === 'POST') posts.push(init.body);
       return { id: 'exp_2', state: 'running', rows: 0, skipped: 0 };
     }) as unknown as ApiClient;
