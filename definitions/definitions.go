@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/form"
 	"github.com/leadflow/leadflow/shared/interest"
@@ -28,7 +29,7 @@ import (
 	"github.com/leadflow/leadflow/shared/template"
 )
 
-//go:embed forms templates segments lists journeys *.json
+//go:embed forms templates segments lists journeys campaigns *.json
 var files embed.FS
 
 // The kinds, one value each; the catalog lists the same names.
@@ -42,6 +43,7 @@ const (
 	KindSegments  definition.Kind = "segments"
 	KindLists     definition.Kind = "lists"
 	KindJourneys  definition.Kind = "journeys"
+	KindCampaigns definition.Kind = "campaigns"
 )
 
 // Specs are the kinds of definition, in the catalog's order.
@@ -63,6 +65,7 @@ func Specs() []definition.Spec {
 		definition.Keyed[segment.Segment](KindSegments, "segment", "segments"),
 		definition.Keyed[segment.List](KindLists, "list", "lists"),
 		definition.Keyed[journey.Journey](KindJourneys, "journey", "journeys"),
+		definition.Keyed[campaign.Campaign](KindCampaigns, "campaign", "campaigns"),
 	}
 }
 
@@ -269,3 +272,26 @@ func (s Compiled) Compiled(ctx context.Context, id string) (*template.Compiled, 
 	}
 	return c, err
 }
+
+// CampaignCache gives campaign definitions.
+func CampaignCache(g definition.Getter) *definition.Cache[campaign.Campaign] {
+	return definition.NewCache(g, KindCampaigns, definition.DecodeAs[campaign.Campaign])
+}
+
+// Campaigns reads campaign definitions for the campaign package (its
+// Definitions port); an unknown id is campaign.ErrNotFound.
+type Campaigns struct {
+	C *definition.Cache[campaign.Campaign]
+}
+
+// Campaign returns the definition in effect.
+func (s Campaigns) Campaign(ctx context.Context, id string) (campaign.Campaign, error) {
+	c, err := s.C.Get(ctx, id)
+	if errors.Is(err, definition.ErrNotFound) {
+		return c, fmt.Errorf("campaign %s: %w", id, campaign.ErrNotFound)
+	}
+	return c, err
+}
+
+// RepoCampaigns are the campaigns kept in definitions/campaigns/.
+func RepoCampaigns() ([]campaign.Campaign, error) { return repoAll[campaign.Campaign](KindCampaigns) }

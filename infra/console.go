@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/leadflow/leadflow/shared/catalog"
 )
 
 // consoleRouting runs at the edge on every console request: "/" goes to the
@@ -66,6 +68,7 @@ func (b *builder) addConsole(dir string) {
 		Runtime: awscloudfront.FunctionRuntime_JS_2_0(),
 		Comment: jsii.String("Leadflow console: / to /console/, SPA fallback to index.html"),
 	})
+	headers := b.consoleHeaders()
 	// "https://<id>.execute-api.<region>.amazonaws.com" -> the host.
 	apiHost := awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), b.api.ApiEndpoint(), nil))
 	dist := awscloudfront.NewDistribution(b.stack, jsii.String("Console"), &awscloudfront.DistributionProps{
@@ -75,7 +78,7 @@ func (b *builder) addConsole(dir string) {
 		DefaultBehavior: &awscloudfront.BehaviorOptions{
 			Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(bucket, nil),
 			ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
-			ResponseHeadersPolicy: awscloudfront.ResponseHeadersPolicy_SECURITY_HEADERS(),
+			ResponseHeadersPolicy: headers,
 			CachePolicy:           awscloudfront.CachePolicy_CACHING_OPTIMIZED(),
 			FunctionAssociations: &[]*awscloudfront.FunctionAssociation{
 				{Function: routing, EventType: awscloudfront.FunctionEventType_VIEWER_REQUEST},
@@ -155,5 +158,36 @@ func (b *builder) addConsole(dir string) {
 	awscdk.NewCfnOutput(b.stack, jsii.String("ConsoleUrl"), &awscdk.CfnOutputProps{
 		Value:       awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), dist.DistributionDomainName(), jsii.String("/console/")}),
 		Description: jsii.String("The marketer console"),
+	})
+}
+
+// consoleHeaders is the console's response headers policy: the CSP and
+// headers of catalog.ConsoleCSP/ConsoleHeaders (the local runner sends the
+// same), with Cognito's regional endpoint in connect-src and HSTS.
+func (b *builder) consoleHeaders() awscloudfront.ResponseHeadersPolicy {
+	h := catalog.ConsoleHeaders()
+	cognito := "https://cognito-idp." + *b.stack.Region() + ".amazonaws.com"
+	custom := []*awscloudfront.ResponseCustomHeader{}
+	for _, name := range []string{"Permissions-Policy", "Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy"} {
+		custom = append(custom, &awscloudfront.ResponseCustomHeader{Header: jsii.String(name), Value: jsii.String(h[name]), Override: jsii.Bool(true)})
+	}
+	return awscloudfront.NewResponseHeadersPolicy(b.stack, jsii.String("ConsoleHeaders"), &awscloudfront.ResponseHeadersPolicyProps{
+		Comment: jsii.String("Leadflow console: CSP (own origin and Cognito only, nothing inline) and security headers"),
+		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
+			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{
+				ContentSecurityPolicy: jsii.String(catalog.ConsoleCSP(cognito, true)), Override: jsii.Bool(true),
+			},
+			ContentTypeOptions: &awscloudfront.ResponseHeadersContentTypeOptions{Override: jsii.Bool(true)},
+			FrameOptions: &awscloudfront.ResponseHeadersFrameOptions{
+				FrameOption: awscloudfront.HeadersFrameOption_DENY, Override: jsii.Bool(true),
+			},
+			ReferrerPolicy: &awscloudfront.ResponseHeadersReferrerPolicy{
+				ReferrerPolicy: awscloudfront.HeadersReferrerPolicy_STRICT_ORIGIN_WHEN_CROSS_ORIGIN, Override: jsii.Bool(true),
+			},
+			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
+				AccessControlMaxAge: awscdk.Duration_Seconds(jsii.Number(63072000)), IncludeSubdomains: jsii.Bool(true), Override: jsii.Bool(true),
+			},
+		},
+		CustomHeadersBehavior: &awscloudfront.ResponseCustomHeadersBehavior{CustomHeaders: &custom},
 	})
 }

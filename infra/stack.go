@@ -169,6 +169,7 @@ func NewLeadflowStack(scope constructs.Construct, id string, props *LeadflowStac
 
 	b.addTable()
 	b.addQueues()
+	b.addCampaignScheduling()
 	b.addEventBus()
 	b.addEmail()
 	b.addAdminToken()
@@ -225,6 +226,8 @@ type builder struct {
 	rateLimitSecret awssecretsmanager.Secret
 	// files holds CSV imports and exports (nil when no function uses it).
 	files awss3.Bucket
+	// campaignSchedules is nil when no function manages campaign schedules.
+	campaignSchedules *campaignScheduling
 }
 
 func (b *builder) addTable() {
@@ -648,6 +651,7 @@ func (b *builder) environment(f catalog.Function) *map[string]*string {
 		// the value in at deploy; the template holds only the reference.
 		env[catalog.EnvRateLimitSecret] = b.rateLimitSecret.SecretValue().UnsafeUnwrap()
 	}
+	b.campaignScheduleEnv(f, env)
 	return &env
 }
 
@@ -668,6 +672,7 @@ func (b *builder) publicBaseURL() *string {
 func (b *builder) grant(f catalog.Function, fn awslambda.Function, role awsiam.Role) {
 	b.grantItems(f, role)
 	b.grantFiles(f, fn, role)
+	b.grantCampaignSchedules(f, role)
 	for _, q := range f.Access.SendsTo {
 		b.queues[q].GrantSendMessages(fn)
 	}
@@ -927,6 +932,7 @@ func (b *builder) addAlarms() {
 		})
 		alarm.AddAlarmAction(action)
 	}
+	b.addCampaignScheduleAlarm(action)
 	for name, dlq := range b.ruleDLQs {
 		alarm := awscloudwatch.NewAlarm(b.stack, jsii.String(camel(name)+"EventsDeadLetterAlarm"), &awscloudwatch.AlarmProps{
 			AlarmDescription: jsii.String("Events for the " + name + " function that its rules could not deliver after a day of retries, " +

@@ -371,6 +371,9 @@ func TestLambdaPerCatalogFunction(t *testing.T) {
 		if f.Access.UsesBucket {
 			want = append(want, catalog.EnvBucketName)
 		}
+		if f.Access.ManagesSchedules {
+			want = append(want, catalog.EnvScheduleGroup, catalog.EnvSchedulerRoleARN, catalog.EnvCampaignsQueueARN, catalog.EnvSchedulerDLQARN)
+		}
 		if vars[catalog.EnvLogLevel] != "INFO" {
 			t.Errorf("%s: LOG_LEVEL = %v, want INFO", f.Name, vars[catalog.EnvLogLevel])
 		}
@@ -637,8 +640,8 @@ func TestQueuesHaveDeadLetterQueues(t *testing.T) {
 	s := defaultStack(t)
 	cat := catalog.Load()
 	queues := s.ofType("AWS::SQS::Queue")
-	if want := 2*len(cat.Queues) + eventRuleCount(cat); len(queues) != want {
-		t.Errorf("SQS queues: got %d, want %d (each catalog queue and its DLQ, and a DLQ per event rule target)", len(queues), want)
+	if want := 2*len(cat.Queues) + eventRuleCount(cat) + campaignScheduleDLQs(cat); len(queues) != want {
+		t.Errorf("SQS queues: got %d, want %d (each catalog queue and its DLQ, a DLQ per event rule target, and the campaign schedules' DLQ)", len(queues), want)
 	}
 	mainIDs, dlqIDs := s.queuesByName(t, cat)
 	for _, q := range cat.Queues {
@@ -889,7 +892,7 @@ func TestAlarms(t *testing.T) {
 	}
 	// (plus the bounce and complaint rate alarms, TestEmailRateAlarms, and
 	// one per event rule's dead-letter queue)
-	if want := len(cat.Queues) + len(cat.Functions) + 1 + 2 + eventRuleCount(cat); len(alarms) != want {
+	if want := len(cat.Queues) + len(cat.Functions) + 1 + 2 + eventRuleCount(cat) + campaignScheduleDLQs(cat); len(alarms) != want {
 		t.Errorf("alarms: %d, want %d", len(alarms), want)
 	}
 }
@@ -1452,7 +1455,10 @@ func TestTableAccessIsLimitedToDeclaredItemKinds(t *testing.T) {
 	exact := map[string][]grant{
 		"ingest": {{false, "GetItem", "S#*"}, {false, "GetItem", "DEF#*"}, {false, "GetItem", "F#*"}, {false, "UpdateItem", "RL#*"}},
 		"links": {{false, "GetItem", "C#*"}, {false, "PutItem", "C#*"}, {false, "GetItem", "SEND#*"},
-			{false, "GetItem", "DEF#*"}, {false, "GetItem", "TPL#*"}},
+			{false, "GetItem", "DEF#*"}, {false, "GetItem", "TPL#*"},
+			// A campaign send's first open and click: marked on the send,
+			// counted in the campaign's results.
+			{false, "UpdateItem", "SEND#*"}, {false, "UpdateItem", "CSTAT#*"}},
 	}
 	for name, gs := range exact {
 		if len(all[name]) != len(gs) {
@@ -1470,9 +1476,10 @@ func TestTableAccessIsLimitedToDeclaredItemKinds(t *testing.T) {
 	for name, gs := range all {
 		for g := range gs {
 			// The processor lists the live segments and journeys (cached)
-			// through the definitions index, and no other.
+			// through the definitions index; campaigns pages the contacts
+			// index for its audience (contactaudience), and no other.
 			defs := name == "processor" && g.pattern == "DEFS#*"
-			if g.index && name != "admin" && name != "jobs" && !defs {
+			if g.index && name != "admin" && name != "jobs" && name != "campaigns" && !defs {
 				t.Errorf("%s: index access %+v", name, g)
 			}
 		}
@@ -1671,4 +1678,51 @@ func TestFilesBucket(t *testing.T) {
 			t.Errorf("function %s: s3:PutObject granted %v, uses the bucket %v", f.Name, got, f.Access.UsesBucket)
 		}
 	}
+}
+
+// TestConsoleSecurityHeaders: the console's responses carry a CSP that
+// allows its own origin and Cognito's regional endpoint, nothing inline and
+// no framing, and the other security headers, all from the catalog's list
+// the local runner also serves.
+func TestConsoleSecurityHeaders(t *testing.T) {
+	s := defaultStack(t)
+	policies := s.ofType("AWS::CloudFront::ResponseHeadersPolicy")
+	if len(policies) != 1 {
+		t.Fatalf("%d response headers policies, want the console's one", len(policies))
+	}
+	var props any
+	for _, p := range policies {
+		props = p.Properties
+	}
+	raw, err := json.Marshal(props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(raw)
+	for _, want := range []string{
+		`default-src 'none'`, `script-src 'self'`, `style-src 'self'`, `frame-ancestors 'none'`,
+		`connect-src 'self' https://cognito-idp.`, `AWS::Region`, `.amazonaws.com`, `upgrade-insecure-requests`,
+		`"FrameOption":"DENY"`, `"ContentTypeOptions":{"Override":true}`, `"ReferrerPolicy":"strict-origin-when-cross-origin"`,
+		`"AccessControlMaxAgeSec":63072000`, `Permissions-Policy`, `Cross-Origin-Opener-Policy`,
+	} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("console headers policy lacks %s:\n%s", want, cfg)
+		}
+	}
+	for _, banned := range []string{"unsafe-inline", "unsafe-eval", "*"} {
+		if strings.Contains(cfg, "src "+banned) || strings.Contains(cfg, "'"+banned+"'") {
+			t.Errorf("console CSP allows %s: %s", banned, cfg)
+		}
+	}
+}
+
+// campaignScheduleDLQs is 1 when some function manages campaign schedules:
+// the stack then has their dead-letter queue (and its alarm).
+func campaignScheduleDLQs(cat catalog.Catalog) int {
+	for _, f := range cat.Functions {
+		if f.Access.ManagesSchedules {
+			return 1
+		}
+	}
+	return 0
 }

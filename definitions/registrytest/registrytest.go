@@ -28,10 +28,11 @@ var Edits = map[definition.Kind]func(map[string]any){
 		t := m["topics"].([]any)[0].(map[string]any)
 		t["name"] = t["name"].(string) + " (edited)"
 	},
-	definitions.KindSending:  func(m map[string]any) { m["confirm_link_days"] = float64(int(m["confirm_link_days"].(float64))%30 + 1) },
-	definitions.KindSegments: func(m map[string]any) { m["name"] = m["name"].(string) + " (edited)" },
-	definitions.KindLists:    func(m map[string]any) { m["name"] = m["name"].(string) + " (edited)" },
-	definitions.KindJourneys: func(m map[string]any) { m["name"] = m["name"].(string) + " (edited)" },
+	definitions.KindSending:   func(m map[string]any) { m["confirm_link_days"] = float64(int(m["confirm_link_days"].(float64))%30 + 1) },
+	definitions.KindSegments:  func(m map[string]any) { m["name"] = m["name"].(string) + " (edited)" },
+	definitions.KindLists:     func(m map[string]any) { m["name"] = m["name"].(string) + " (edited)" },
+	definitions.KindJourneys:  func(m map[string]any) { m["name"] = m["name"].(string) + " (edited)" },
+	definitions.KindCampaigns: func(m map[string]any) { m["name"] = m["name"].(string) + " (edited)" },
 }
 
 // Edited returns a definition with its kind's edit applied.

@@ -18,6 +18,8 @@ type Endpoints struct {
 	S3 string
 	// EventBridge is filled in by the runner, which serves it itself.
 	EventBridge string
+	// Scheduler (EventBridge Scheduler) likewise.
+	Scheduler string
 }
 
 // endpointSource tells each SDK client its base endpoint, the way
@@ -38,7 +40,7 @@ func AWSConfig(ep Endpoints) aws.Config {
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 		ConfigSources: []any{endpointSource{byService: map[string]string{
 			"DynamoDB": ep.DynamoDB, "SQS": ep.SQS, "SESv2": ep.SES, "EventBridge": ep.EventBridge,
-			"Cognito Identity Provider": ep.Cognito, "S3": ep.S3,
+			"Cognito Identity Provider": ep.Cognito, "S3": ep.S3, "Scheduler": ep.Scheduler,
 		}}},
 		RetryMaxAttempts: 3,
 	}

@@ -3,10 +3,13 @@ package runner
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/leadflow/leadflow/shared/catalog"
 )
 
 // ConsoleConfig is the console's config.json: where the API and the user
@@ -46,7 +49,7 @@ func (p *Platform) serveConsole(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the console is not built: run `make dev` (it builds console/dist)", http.StatusNotFound)
 		return
 	}
-	setConsoleHeaders(w)
+	setConsoleHeaders(w, p.cognitoOrigin())
 	clean := path.Clean("/" + rel)
 	file := filepath.Join(dir, filepath.FromSlash(clean))
 	if st, err := os.Stat(file); err == nil && !st.IsDir() {
@@ -61,10 +64,27 @@ func (p *Platform) serveConsole(w http.ResponseWriter, r *http.Request) {
 	http.ServeFile(w, r, filepath.Join(dir, "index.html"))
 }
 
-// setConsoleHeaders are the security headers CloudFront adds in AWS.
-func setConsoleHeaders(w http.ResponseWriter) {
+// setConsoleHeaders sets the security headers CloudFront adds in AWS
+// (catalog.ConsoleCSP and ConsoleHeaders), with the local Cognito server in
+// connect-src.
+func setConsoleHeaders(w http.ResponseWriter, cognitoOrigin string) {
 	h := w.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	h.Set("Content-Security-Policy", catalog.ConsoleCSP(cognitoOrigin, false))
+	for k, v := range catalog.ConsoleHeaders() {
+		h.Set(k, v)
+	}
+}
+
+// cognitoOrigin is the scheme and host of the local Cognito server the
+// console signs in against ("" without a user pool).
+func (p *Platform) cognitoOrigin() string {
+	up := p.opts.UserPool
+	if up == nil || up.Endpoint == "" {
+		return ""
+	}
+	u, err := url.Parse(up.Endpoint)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }

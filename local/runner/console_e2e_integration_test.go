@@ -12,6 +12,7 @@ import (
 	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/localaws"
+	"github.com/leadflow/leadflow/shared/mail"
 )
 
 // TestConsoleEndToEnd drives the built console (console/dist, `make
@@ -41,7 +42,13 @@ func TestConsoleEndToEnd(t *testing.T) {
 	e.track(`{"batch":[
 	 {"type":"page","messageId":"e2e-p1","anonymousId":"e2e-visitor","context":{"page":{"url":"https://acme.test/pricing","path":"/pricing","title":"Pricing"}}},
 	 {"type":"identify","messageId":"e2e-i1","anonymousId":"e2e-visitor","traits":{"email":"` + contactEmail + `","title":"Head of Growth","plan":"enterprise"}}]}`)
-	e.waitContact("e2e-visitor", 2)
+	c := e.waitContact("e2e-visitor", 2)
+	// A send to the contact for the contact page's messages: without
+	// consent the pipeline records it as skipped, which the page lists.
+	if code, body := e.postMessage(`{"contact_id":"` + c["id"].(string) + `","template_id":"welcome","idempotency_key":"e2e-welcome"}`); code != 202 {
+		t.Fatalf("POST /v1/messages = %d %v", code, body)
+	}
+	e.waitSend(mail.APISendID("e2e-welcome"), inState(mail.Skipped, mail.Sent, mail.Delivered))
 
 	const password = "Test-Passw0rd!"
 	creds := map[string]string{}

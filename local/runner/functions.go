@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/leadflow/leadflow/shared/fn/adminfn"
+	"github.com/leadflow/leadflow/shared/fn/campaignsfn"
 	"github.com/leadflow/leadflow/shared/fn/ingestfn"
 	"github.com/leadflow/leadflow/shared/fn/jobsfn"
 	"github.com/leadflow/leadflow/shared/fn/linksfn"
@@ -67,6 +68,19 @@ func build(name string, awsCfg aws.Config, getenv func(string) string, log *slog
 			return nil, err
 		}
 		return lambda.NewHandler(timersfn.New(awsCfg, cfg, log).Handle), nil
+	case "campaigns":
+		// CAMPAIGN_AB_WAIT is not a catalog variable: tests and the bench
+		// shorten A/B waits with it in the runner's own environment.
+		cfg, err := campaignsfn.ConfigFromEnv(func(k string) string {
+			if k == campaignsfn.EnvABWait {
+				return os.Getenv(k)
+			}
+			return getenv(k)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return lambda.NewHandler(campaignsfn.New(awsCfg, cfg, log).Handle), nil
 	case "jobs":
 		cfg, err := jobsfn.ConfigFromEnv(getenv)
 		if err != nil {

@@ -95,6 +95,7 @@ type Platform struct {
 	stats     *Stats
 	bus       *eventBus
 	ses       *sesProxy
+	scheduler *localScheduler
 	wg        sync.WaitGroup
 	// held counts the batches pollers have received and not yet finished.
 	held atomic.Int64
@@ -161,6 +162,10 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	}
 	p.bus = bus
 	p.opts.Endpoints.EventBridge = bus.url
+	if p.scheduler, err = startScheduler(ctx, p); err != nil {
+		return nil, err
+	}
+	p.opts.Endpoints.Scheduler = p.scheduler.url
 	if p.opts.Endpoints.SES != "" {
 		// Handlers talk to SES through the proxy (events, faults, records).
 		if p.ses, err = startSESProxy(ctx, p, p.opts.Endpoints.SES); err != nil {
@@ -237,6 +242,11 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	if up := opts.UserPool; up != nil {
 		res.UserPoolID, res.UserPoolIssuer, res.UserPoolClientID = up.ID, up.Issuer, up.ClientID
 	}
+	// Campaign schedules go to the runner's Scheduler, which sends their
+	// firings to the local campaigns queue (named in the ARN).
+	res.ScheduleGroup, res.SchedulerRoleARN = "leadflow-campaigns", "arn:aws:iam::000000000000:role/leadflow-scheduler"
+	res.CampaignsQueueARN = "arn:aws:sqs:us-east-1:000000000000:" + opts.QueuePrefix + catalog.CampaignsQueue
+	res.SchedulerDLQARN = "arn:aws:sqs:us-east-1:000000000000:" + opts.QueuePrefix + catalog.CampaignsQueue + "-schedules-dlq"
 	for _, f := range cat.Functions {
 		env := f.Env(res)
 		// Each function's clients refuse what its IAM policy in the stack
@@ -321,6 +331,13 @@ func (p *Platform) AWS() aws.Config { return p.awsCfg }
 
 // Start runs the queue pollers and schedules until ctx ends.
 func (p *Platform) Start(ctx context.Context) {
+	// Campaign schedules fire whatever NoSchedules says: tests schedule
+	// campaigns a few seconds ahead and wait for them.
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		p.scheduler.run(ctx)
+	}()
 	for _, f := range p.cat.Functions {
 		if f.Queue != nil {
 			q, _ := p.cat.QueueByName(f.Queue.Queue)

@@ -112,6 +112,9 @@ type Access struct {
 	// UsesBucket: the function reads and writes the imports/exports bucket
 	// (BUCKET_NAME) and presigns its URLs.
 	UsesBucket bool
+	// ManagesSchedules: the function creates and deletes campaign schedules
+	// in the stack's EventBridge Scheduler group (and passes its role).
+	ManagesSchedules bool
 }
 
 // Function is one Lambda function.
@@ -141,6 +144,9 @@ const (
 	WebhooksQueue = "webhooks"
 	JobsQueue     = "jobs"
 	SendsQueue    = "sends"
+	// CampaignsQueue carries campaign firings (from the Scheduler) and
+	// fan-out pages.
+	CampaignsQueue = "campaigns"
 )
 
 // PublicRoutes are the tracking endpoints that speak the Segment HTTP API.
@@ -176,6 +182,13 @@ const (
 	// EnvBucketName is the bucket for imported files, error reports and
 	// exports.
 	EnvBucketName = "BUCKET_NAME"
+	// Campaign schedules: the Scheduler group, the role it sends to the
+	// campaigns queue with, the queue's ARN and the group's dead-letter
+	// queue's ARN.
+	EnvScheduleGroup     = "SCHEDULE_GROUP"
+	EnvSchedulerRoleARN  = "SCHEDULER_ROLE_ARN"
+	EnvCampaignsQueueARN = "CAMPAIGNS_QUEUE_ARN"
+	EnvSchedulerDLQARN   = "SCHEDULER_DLQ_ARN"
 )
 
 // QueueURLEnv is the variable holding a queue's URL, e.g. QUEUE_URL_EVENTS.
@@ -210,6 +223,9 @@ func Load() Catalog {
 			// message that keeps failing lands in the DLQ with an alarm and
 			// its send record says why: mail is never dropped silently.
 			{Name: SendsQueue, VisibilityTimeoutSeconds: 180, MaxReceiveCount: 5, RetentionDays: 14},
+			// Campaign pages: a page that arrives before its checkpoint comes
+			// back after the visibility timeout, hence more receives.
+			{Name: CampaignsQueue, VisibilityTimeoutSeconds: 180, MaxReceiveCount: 10, RetentionDays: 4},
 		},
 		Functions: []Function{
 			{
@@ -264,6 +280,8 @@ func Load() Catalog {
 						// Journeys: run records (C# items, UpdateItem above) and
 						// step counters.
 						Items(ItemJourneyStats, UpdateItem),
+						// A send's first open and click (conditional update).
+						Items(ItemSend, UpdateItem),
 					},
 					PutsEvents: true, SendsTo: []string{RoutingQueue, SendsQueue, WebhooksQueue}, WebhookTargets: true,
 				},
@@ -291,6 +309,8 @@ func Load() Catalog {
 						Items(ItemContact, GetItem, PutItem),
 						// The dashboard's delivered count.
 						Items(ItemReport, UpdateItem),
+						// Campaign results: delivered, bounced, complained.
+						Items(ItemCampaignStats, UpdateItem),
 					},
 					SendsTo: []string{EventsQueue}, ManagesSuppression: true,
 				},
@@ -317,7 +337,10 @@ func Load() Catalog {
 						Items(ItemContact, GetItem, PutItem),
 						// When a linked mail was sent, and which template it
 						// came from: a click's host is re-checked against it.
-						Items(ItemSend, GetItem),
+						// A campaign send's first open and click are marked on
+						// it (conditional update) and counted.
+						Items(ItemSend, GetItem, UpdateItem),
+						Items(ItemCampaignStats, UpdateItem),
 						// Templates, topics, sending settings (cached), and
 						// templates saved before the registry.
 						Items(ItemDefinition, GetItem),
@@ -348,6 +371,9 @@ func Load() Catalog {
 						Items(ItemMailStats, UpdateItem, BatchGetItem),
 						// The dashboard's sent count, once per batch.
 						Items(ItemReport, UpdateItem),
+						// Campaigns: a paused campaign's sends wait; sent counters.
+						Items(ItemCampaign, GetItem),
+						Items(ItemCampaignStats, UpdateItem),
 					},
 					SendsEmail: true, SendsTo: []string{SendsQueue}, SignsLinks: true,
 				},
@@ -419,6 +445,7 @@ func Load() Catalog {
 					{Method: "PATCH", Path: "/v1/contacts/{id}", Auth: Admin, Action: ActWrite},
 					{Method: "DELETE", Path: "/v1/contacts/{id}", Auth: Admin, Action: ActWrite},
 					{Method: "GET", Path: "/v1/contacts/{id}/timeline", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/contacts/{id}/messages", Auth: Admin, Action: ActRead},
 					{Method: "GET", Path: "/v1/contacts/{id}/export", Auth: Admin, Action: ActReadPersonalData},
 					{Method: "POST", Path: "/v1/contacts/{id}/tags", Auth: Admin, Action: ActWrite},
 					{Method: "DELETE", Path: "/v1/contacts/{id}/tags/{tag}", Auth: Admin, Action: ActWrite},
@@ -462,7 +489,7 @@ func Load() Catalog {
 					{Method: "GET", Path: "/v1/journeys/{id}/steps", Auth: Admin, Action: ActRead},
 					{Method: "GET", Path: "/v1/contacts/{id}/journeys", Auth: Admin, Action: ActRead},
 					{Method: "POST", Path: "/v1/contacts/{id}/journeys/{runId}/stop", Auth: Admin, Action: ActWrite},
-				}, DefinitionRoutes()...),
+				}, append(DefinitionRoutes(), CampaignRoutes()...)...),
 				Access: Access{
 					Items: []ItemAccess{
 						// Contacts: read, edit, timeline; erase deletes in batches.
@@ -476,7 +503,9 @@ func Load() Catalog {
 						Items(ItemForm, GetItem, DeleteItem),
 						Items(ItemTemplate, GetItem, DeleteItem),
 						Items(ItemConfig, GetItem, DeleteItem),
-						Items(ItemSend, GetItem),
+						// A send; a contact's sends (the messages index, then a batch read).
+						Items(ItemSend, GetItem, BatchGetItem),
+						Items(IndexMessages, Query),
 						Items(ItemIdemKey, PutItem),
 						// The audit log: each change is written under three partitions.
 						Items(ItemAudit, BatchWriteItem, Query),
@@ -500,8 +529,32 @@ func Load() Catalog {
 						Items(ItemTimer, PutItem),
 						// Journeys: step counts (runs are C# items).
 						Items(ItemJourneyStats, Query),
+						// Campaigns: state (read, compare-and-set), runs, results.
+						Items(ItemCampaign, GetItem, BatchGetItem, PutItem, Query),
+						Items(ItemCampaignStats, Query),
 					},
-					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue}, SignsLinks: true, ManagesUsers: true, PutsEvents: true, UsesBucket: true,
+					SendsTo: []string{JobsQueue, RoutingQueue, SendsQueue, CampaignsQueue}, SignsLinks: true, ManagesUsers: true, PutsEvents: true, UsesBucket: true,
+					ManagesSchedules: true,
+				},
+			},
+			{
+				Name:        "campaigns",
+				Description: "Campaign firings and fan-out: one page of the audience per message, queued as sends from a checkpoint; A/B decisions.",
+				MemoryMB:    256,
+				TimeoutSec:  30,
+				Queue:       &QueueTrigger{Queue: CampaignsQueue, BatchSize: 1},
+				Access: Access{
+					Items: []ItemAccess{
+						// State and checkpoints: read, compare-and-set.
+						Items(ItemCampaign, GetItem, PutItem),
+						Items(ItemCampaignStats, UpdateItem, Query),
+						Items(ItemDefinition, GetItem), // the campaign (cached)
+						// The audience, page by page.
+						Items(IndexContacts, Query),
+						Items(ItemContact, BatchGetItem),
+					},
+					SendsTo:          []string{CampaignsQueue, SendsQueue},
+					ManagesSchedules: true,
 				},
 			},
 			{

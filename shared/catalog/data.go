@@ -47,6 +47,9 @@ const (
 	// ItemJourneyStats: JSTAT#<journey>: step counters per version (runs
 	// themselves are C# items, in their contact's partition).
 	ItemJourneyStats ItemKind = "journey-stats"
+	// Campaigns: lifecycle state and fan-out checkpoints; result counters.
+	ItemCampaign      ItemKind = "campaign"       // CAMP#
+	ItemCampaignStats ItemKind = "campaign-stats" // CSTAT#
 
 	// Index kinds are partitions of gsi1; the only action on them is Query.
 	IndexContacts    ItemKind = "index:contacts"    // CONTACTS#<shard>
@@ -56,6 +59,7 @@ const (
 	IndexTemplates   ItemKind = "index:templates"   // TEMPLATES
 	IndexImports     ItemKind = "index:imports"     // IMPORTS
 	IndexExports     ItemKind = "index:exports"     // EXPORTS
+	IndexMessages    ItemKind = "index:messages"    // MSGS#<contactId>: a contact's sends
 )
 
 // IsIndex reports whether the kind is a gsi1 partition.

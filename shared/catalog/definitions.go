@@ -47,6 +47,7 @@ func DefinitionKinds() []DefinitionKind {
 		{Name: "segments", Path: "/v1/segments", Param: "id"},
 		{Name: "lists", Path: "/v1/lists", Param: "id"},
 		{Name: "journeys", Path: "/v1/journeys", Param: "id"},
+		{Name: "campaigns", Path: "/v1/campaigns", Param: "id"},
 	}
 }
 
@@ -86,4 +87,21 @@ func DefinitionRoutes() []Route {
 		Route{Method: "GET", Path: DefinitionPath + "/versions", Auth: Admin, Action: ActRead},
 		Route{Method: "GET", Path: DefinitionPath + "/versions/{n}", Auth: Admin, Action: ActRead},
 	)
+}
+
+// CampaignRoutes are the campaign actions beyond the definition routes
+// (/v1/campaigns and /v1/campaigns/{id} come from the registry), and the
+// calendar.
+func CampaignRoutes() []Route {
+	item := "/v1/campaigns/{id}"
+	return []Route{
+		{Method: "POST", Path: item + "/schedule", Auth: Admin, Action: ActWrite},
+		{Method: "POST", Path: item + "/approve", Auth: Admin, Action: ActApprove},
+		{Method: "POST", Path: item + "/pause", Auth: Admin, Action: ActWrite},
+		{Method: "POST", Path: item + "/resume", Auth: Admin, Action: ActWrite},
+		{Method: "POST", Path: item + "/cancel", Auth: Admin, Action: ActWrite},
+		{Method: "POST", Path: item + "/winner", Auth: Admin, Action: ActWrite},
+		{Method: "GET", Path: item + "/results", Auth: Admin, Action: ActRead},
+		{Method: "GET", Path: "/v1/calendar", Auth: Admin, Action: ActRead},
+	}
 }

@@ -22,6 +22,8 @@ type Resources struct {
 	UserPoolID, UserPoolIssuer, UserPoolClientID string
 	// Bucket holds imported files, error reports and exports.
 	Bucket string
+	// Campaign schedules (EventBridge Scheduler).
+	ScheduleGroup, SchedulerRoleARN, CampaignsQueueARN, SchedulerDLQARN string
 }
 
 // Env is the environment a function gets, in the stack and locally alike:
@@ -66,6 +68,12 @@ func (f Function) Env(r Resources) map[string]string {
 	}
 	if f.Access.UsesBucket {
 		env[EnvBucketName] = r.Bucket
+	}
+	if f.Access.ManagesSchedules {
+		env[EnvScheduleGroup] = r.ScheduleGroup
+		env[EnvSchedulerRoleARN] = r.SchedulerRoleARN
+		env[EnvCampaignsQueueARN] = r.CampaignsQueueARN
+		env[EnvSchedulerDLQARN] = r.SchedulerDLQARN
 	}
 	return env
 }

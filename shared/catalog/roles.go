@@ -9,16 +9,18 @@ const (
 	RoleNone     Role = ""
 	RoleViewer   Role = "viewer"
 	RoleMarketer Role = "marketer"
+	// RoleApprover is a marketer who may also approve campaigns.
+	RoleApprover Role = "approver"
 	RoleAdmin    Role = "admin"
 )
 
 // Roles lists the roles from least to most allowed; a user in several
 // groups gets the highest.
-var roleRank = map[Role]int{RoleNone: 0, RoleViewer: 1, RoleMarketer: 2, RoleAdmin: 3}
+var roleRank = map[Role]int{RoleNone: 0, RoleViewer: 1, RoleMarketer: 2, RoleApprover: 3, RoleAdmin: 4}
 
 // Roles returns the roles that exist, least allowed first (they are the
 // user pool's groups).
-func Roles() []Role { return []Role{RoleViewer, RoleMarketer, RoleAdmin} }
+func Roles() []Role { return []Role{RoleViewer, RoleMarketer, RoleApprover, RoleAdmin} }
 
 // ParseRole reports whether name is a known role.
 func ParseRole(name string) (Role, bool) {
@@ -51,6 +53,8 @@ const (
 	ActWrite Action = "write"
 	// ActAdminOnly manages users and sending settings.
 	ActAdminOnly Action = "admin-only"
+	// ActApprove approves a campaign (someone other than its author).
+	ActApprove Action = "approve"
 )
 
 // minRole is the access table: the least role allowed each action class.
@@ -59,6 +63,7 @@ var minRole = map[Action]Role{
 	ActReadPersonalData: RoleMarketer,
 	ActWrite:            RoleMarketer,
 	ActAdminOnly:        RoleAdmin,
+	ActApprove:          RoleApprover,
 }
 
 // MinRole is the least role allowed the action ("" for an unknown action,

@@ -86,15 +86,15 @@ type Store interface {
 
 // Reactor is the journeys' contact.Flusher.
 type Reactor struct {
-	lib     *Library
-	engine  journey.Engine
-	mail    mail.Queue
-	timers  Scheduler
-	notify  Notifier
-	store   Store
-	score   func(ctx context.Context, s scoring.State, at time.Time) (int, error)
-	log     *slog.Logger
-	mu sync.Mutex
+	lib    *Library
+	engine journey.Engine
+	mail   mail.Queue
+	timers Scheduler
+	notify Notifier
+	store  Store
+	score  func(ctx context.Context, s scoring.State, at time.Time) (int, error)
+	log    *slog.Logger
+	mu     sync.Mutex
 	// staged holds what a change would record until its profile write
 	// commits (Committed moves it to pending); a change whose write failed
 	// is reacted to again by the retry, and must not be counted twice.

@@ -149,6 +149,9 @@ type Pipeline struct {
 	Pacer          *Pacer
 	// Circuit is optional: without it bulk mail never pauses.
 	Circuit Circuit
+	// Holds, when set, is asked about every campaign send: a paused
+	// campaign's queued sends wait, a cancelled one's are skipped.
+	Holds Holds
 	// ConfirmTemplate is the double opt-in template: its sends get a
 	// signed confirmation link.
 	ConfirmTemplate string
@@ -162,6 +165,32 @@ type Pipeline struct {
 	Log         *slog.Logger
 	Now         func() time.Time
 }
+
+// Holds says whether the sends of a source (a campaign) may go now.
+type Holds interface {
+	Hold(ctx context.Context, src Source) (Hold, error)
+}
+
+// Hold is a source's verdict for its queued sends.
+type Hold int
+
+const (
+	// HoldNone: send.
+	HoldNone Hold = iota
+	// HoldWait: paused; the request waits on the queue (HoldDelay).
+	HoldWait
+	// HoldDrop: cancelled; the send is recorded as skipped.
+	HoldDrop
+)
+
+// HoldDelay is how long a paused campaign's send waits before it asks
+// again: with the holds' cache of a few seconds, a resume takes effect
+// within a minute.
+const HoldDelay = 30 * time.Second
+
+// ReasonCampaignCancelled is a skipped send's reason when its campaign
+// was cancelled while the send was queued.
+const ReasonCampaignCancelled = "campaign_cancelled"
 
 // ErrHeld: another invocation holds the send's claim; SQS brings the
 // request back after its visibility timeout, when that one has finished.
@@ -311,7 +340,7 @@ func (p *Pipeline) record(r Request, kind, state, reason string, prev SendState)
 	st := SendState{Record: Record{
 		SendID: r.SendID, ContactID: r.ContactID, TemplateID: r.TemplateID, Kind: kind, Source: r.Source,
 		State: state, Reason: reason, ClaimedAt: prev.ClaimedAt, UpdatedAt: now,
-	}, Attempt: r.Attempt}
+	}, Attempt: r.Attempt, Engagement: prev.Engagement}
 	if st.ClaimedAt.IsZero() {
 		st.ClaimedAt = now
 	}
@@ -366,6 +395,18 @@ func (p *Pipeline) prepare(ctx context.Context, r Request) (*job, Result) {
 		return nil, p.finish(ctx, r, r.Kind, prev, Failed, err.Error())
 	}
 	test := r.To != ""
+	if p.Holds != nil && r.Source.Campaign != "" && !test {
+		h, err := p.Holds.Hold(ctx, r.Source)
+		if err != nil {
+			return nil, p.retry(r, fmt.Errorf("campaign hold of send %s: %w", r.SendID, err))
+		}
+		switch h {
+		case HoldWait:
+			return nil, p.requeue(ctx, r, HoldDelay, OutcomeWaiting, "campaign paused")
+		case HoldDrop:
+			return nil, p.finish(ctx, r, kind, prev, Skipped, ReasonCampaignCancelled)
+		}
+	}
 	var rcpt Recipient
 	if r.ContactID == SampleContact && test {
 		rcpt = Recipient{Data: template.Sample()}

@@ -502,3 +502,28 @@ func TestPacerInTime(t *testing.T) {
 		}
 	}
 }
+
+type holdsOf map[string]Hold
+
+func (h holdsOf) Hold(_ context.Context, src Source) (Hold, error) { return h[src.Campaign], nil }
+
+func TestCampaignHolds(t *testing.T) {
+	f := newFixture(t)
+	f.p.Holds = holdsOf{"paused": HoldWait, "cancelled": HoldDrop}
+	paused := Request{SendID: "c-1", ContactID: "c_ada", TemplateID: "news", Source: Source{Campaign: "paused"}}
+	cancelled := Request{SendID: "c-2", ContactID: "c_ada", TemplateID: "news", Source: Source{Campaign: "cancelled"}}
+	live := Request{SendID: "c-3", ContactID: "c_ada", TemplateID: "news", Source: Source{Campaign: "live"}}
+	res := f.run(t, paused, cancelled, live)
+	if res[0].Outcome != OutcomeWaiting || len(f.queue.got) != 1 || f.queue.got[0].delay != HoldDelay || f.queue.got[0].r.SendID != "c-1" {
+		t.Errorf("paused: %+v, queued %+v", res[0], f.queue.got)
+	}
+	if _, ok := f.sends.recs["c-1"]; ok {
+		t.Error("a paused send left a record")
+	}
+	if rec := f.sends.recs["c-2"]; res[1].Outcome != OutcomeSkipped || rec.State != Skipped || rec.Reason != ReasonCampaignCancelled {
+		t.Errorf("cancelled: %+v record %+v", res[1], rec)
+	}
+	if res[2].Outcome != OutcomeSent || f.mailer.calls != 1 {
+		t.Errorf("live: %+v, %d SES calls", res[2], f.mailer.calls)
+	}
+}

@@ -51,6 +51,10 @@ type Settings struct {
 	// template's links are written with and to Leadflow's own host; see
 	// ClickGuard.
 	LinkHosts []string `json:"link_hosts,omitempty"`
+	// CampaignApproval: a campaign must be approved by a user other than
+	// its author (admin or approver role) before it is scheduled, and again
+	// after any change.
+	CampaignApproval bool `json:"campaign_approval,omitempty"`
 }
 
 // Sender is the default sender identity; a template's own from and

@@ -38,6 +38,9 @@ type SendState struct {
 	Cause     string    `json:"in_doubt_cause,omitempty"`
 	NotBefore time.Time `json:"not_before,omitzero"`
 	Attempt   int       `json:"attempt,omitempty"`
+	// Engagement is the first open and click, noted by the events
+	// processor (EngagementStore).
+	Engagement Engagement `json:"engagement,omitzero"`
 	// Version increases with every write: the pipeline's writes are
 	// conditional on the version they read, so two invocations can never
 	// both move a record on.

@@ -98,13 +98,11 @@ type StageChange struct {
 	To     Stage     `json:"to"`
 	At     time.Time `json:"at"`
 	Reason string    `json:"reason"`
-	// By is "rule:<transition id>" for an automatic move, "admin" for an
-	// explicit one.
+	// By is "rule:<transition id>" for an automatic move; for a move made
+	// through the admin API, the signed-in user's email (or id), or the
+	// admin token's name (ADMIN_TOKEN_NAME, "admin" by default).
 	By string `json:"by"`
 }
-
-// ByAdmin marks a move made through the admin API.
-const ByAdmin = "admin"
 
 // ByRule is the By of a move made by a transition rule.
 func ByRule(id string) string { return "rule:" + id }

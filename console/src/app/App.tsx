@@ -7,6 +7,7 @@ import { createQueryClient } from '@/lib/query-client';
 import { loadConfig, type ConsoleConfig } from '@/lib/config';
 import { SessionContext } from '@/lib/session';
 import { Loading, ErrorMessage } from '@/components/ui';
+import { PageErrorBoundary } from '@/components/query-state';
 import { SignInForm } from '@/features/auth';
 import { Layout } from './Layout';
 import { PAGES } from './routes';
@@ -63,7 +64,7 @@ function SignedIn({ cfg, auth, session, onSignOut }: { cfg: ConsoleConfig; auth:
               <Route element={<Layout />}>
                 <Route index element={<Navigate to="/overview" replace />} />
                 {PAGES.map((p) => (
-                  <Route key={p.path} path={p.path} element={p.element} />
+                  <Route key={p.path} path={p.path} element={<PageErrorBoundary key={p.path}>{p.element}</PageErrorBoundary>} />
                 ))}
                 <Route path="*" element={<ErrorMessage error={new Error('There is no such page in the console.')} />} />
               </Route>

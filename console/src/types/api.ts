@@ -122,6 +122,8 @@ export interface ScoreView {
   stale: boolean;
   breakdown: RuleScore[];
   history: ScoreHistoryEntry[];
+  /** The score over time, oldest first: one point per scoring event. */
+  series: ScorePoint[];
   stage: Stage | '';
   stage_history: StageChange[] | null;
   owner?: string;
@@ -444,4 +446,51 @@ export interface ExportView {
   skipped: number;
   download_url?: string;
   download_expires_at?: string;
+// --- Contact page: messages and score over time (adminfn contactmessages.go, scoring.go) ---
+
+/** One change of a score point: ScoreHistoryEntry without the decay now. */
+export interface ScoreChange {
+  message_id?: string;
+  rule_id: string;
+  kind: 'fit' | 'engagement';
+  points: number;
+  capped?: boolean;
+  at: string;
+  event: string;
+}
+
+/** The score just after one event scored, and the changes that event made. */
+export interface ScorePoint {
+  at: string;
+  total: number;
+  fit: number;
+  event: string;
+  changes: ScoreChange[];
+}
+
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'opened' | 'clicked' | 'bounced' | 'complained' | 'rejected' | 'failed' | 'skipped';
+
+/** One send to the contact (GET /v1/contacts/{id}/messages). */
+export interface MessageView {
+  send_id: string;
+  template_id: string;
+  kind: string;
+  source: { campaign?: string; journey?: string; run?: string; step?: string; api?: string; form?: string };
+  status: MessageStatus;
+  state: string;
+  reason?: string;
+  claimed_at: string;
+  sent_at?: string;
+  updated_at: string;
+  opened_at?: string;
+  machine_opened_at?: string;
+  clicked_at?: string;
+  machine_clicked_at?: string;
+}
+
+export interface MessagePage {
+  contact_id: string;
+  messages: MessageView[];
+  /** Pass as ?cursor= for the next (older) page; absent on the last. */
+  next?: string;
 }

@@ -41,6 +41,8 @@ type Hooks struct {
 	Decorate func(ctx context.Context, d definition.Definition) (map[string]any, error)
 	// AfterDelete runs after a delete (a segment's index is left to age).
 	AfterDelete func(ctx context.Context, id string) error
+	// CheckDelete, when set, may refuse a delete (409, its message).
+	CheckDelete func(ctx context.Context, id string) error
 }
 
 // API holds what the routes need.
@@ -274,6 +276,12 @@ func (a *API) singleton(k definition.Kind) bool {
 }
 
 func (a *API) delete(ctx context.Context, req httpapi.Request, k definition.Kind, id string, common bool) (httpapi.Response, error) {
+	if h := a.hooks[k]; h.CheckDelete != nil {
+		if err := h.CheckDelete(ctx, id); err != nil {
+			s, _ := a.reg.Spec(k)
+			return httpapi.Fail(http.StatusConflict, noun(s)+"_in_use", err.Error(), nil), nil
+		}
+	}
 	restored, err := a.reg.Delete(ctx, k, id, definition.Write{IfMatch: httpapi.Header(req, "If-Match"), By: a.by(ctx)})
 	if err != nil {
 		return a.fail(k, id, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/report"
 	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
 	"github.com/leadflow/leadflow/shared/tracking"
 	"github.com/leadflow/leadflow/shared/user"
 )
@@ -41,6 +42,10 @@ func TestConsoleTypesMatchTheAPI(t *testing.T) {
 		"DefinitionProblem": reflect.TypeOf(definition.Problem{}),
 		"VersionInfo":       reflect.TypeOf(definition.VersionInfo{}),
 		"DriftEntry":        reflect.TypeOf(definition.Definition{}),
+		"ScoreChange":       reflect.TypeOf(dynamo.ScoredChange{}),
+		"ScorePoint":        reflect.TypeOf(ScorePoint{}),
+		"MessageView":       reflect.TypeOf(MessageView{}),
+		"MessagePage":       reflect.TypeOf(MessagePage{}),
 		"OverviewReport":    reflect.TypeOf(OverviewView{}),
 		"BreakerState":      reflect.TypeOf(BreakerView{}),
 		"FunnelReport":      reflect.TypeOf(report.FunnelReport{}),

@@ -36,6 +36,7 @@ func (h *Handler) contactRoutes() map[string]routeFunc {
 		"PATCH /v1/contacts/{id}":             h.patchContact,
 		"DELETE /v1/contacts/{id}":            h.eraseContact,
 		"GET /v1/contacts/{id}/timeline":      h.timeline,
+		"GET /v1/contacts/{id}/messages":      h.contactMessages,
 		"GET /v1/contacts/{id}/export":        h.export,
 		"POST /v1/contacts/{id}/tags":         h.addTags,
 		"DELETE /v1/contacts/{id}/tags/{tag}": h.removeTag,

@@ -37,7 +37,8 @@ func (h *Handler) definitionRoutes() map[string]routeFunc {
 			Problems: templateProblems,
 		}).
 		With(definitions.KindScoring, defapi.Hooks{AfterSave: h.rescore}).
-		With(definitions.KindJourneys, defapi.Hooks{Check: h.checkJourneyRefs, Invalid: invalidJourney})
+		With(definitions.KindJourneys, defapi.Hooks{Check: h.checkJourneyRefs, Invalid: invalidJourney}).
+		With(definitions.KindCampaigns, h.campaignHooks())
 	out := map[string]routeFunc{}
 	for k, f := range api.Routes() {
 		out[k] = routeFunc(f)

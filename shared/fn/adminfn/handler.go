@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/leadflow/leadflow/definitions"
@@ -31,10 +32,13 @@ import (
 	"github.com/leadflow/leadflow/shared/auth/jwks"
 	"github.com/leadflow/leadflow/shared/bucket"
 	"github.com/leadflow/leadflow/shared/bus"
+	"github.com/leadflow/leadflow/shared/campaign"
+	"github.com/leadflow/leadflow/shared/campaign/ebscheduler"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/exports"
+	"github.com/leadflow/leadflow/shared/fn/campaignsfn"
 	"github.com/leadflow/leadflow/shared/fn/segmentfn"
 	"github.com/leadflow/leadflow/shared/httpapi"
 	"github.com/leadflow/leadflow/shared/imports"
@@ -76,6 +80,10 @@ type Config struct {
 	ShowTemporaryPasswords bool
 	// Bucket holds imported files and reports ("": no imports).
 	Bucket string
+	// CampaignsQueueURL and Schedules: campaign firings and schedules.
+	// Without them the campaign actions answer 503.
+	CampaignsQueueURL string
+	Schedules         *ebscheduler.Config
 }
 
 // EnvTokenName names the admin token ("admin" when unset): the
@@ -117,6 +125,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.ShowTemporaryPasswords = getenv(EnvShowTemporaryPasswords) == "1"
 	c.Bucket = getenv(catalog.EnvBucketName)
+	if c.CampaignsQueueURL = getenv(catalog.QueueURLEnv(catalog.CampaignsQueue)); c.CampaignsQueueURL != "" {
+		sc, err := campaignsfn.SchedulerConfig(getenv)
+		if err != nil {
+			return c, fmt.Errorf("admin: %w", err)
+		}
+		c.Schedules = &sc
+	}
 	if err := definitions.Validate(); err != nil {
 		return c, fmt.Errorf("admin: %w", err)
 	}
@@ -171,6 +186,9 @@ type Handler struct {
 	exports *exports.Service // nil: no bucket configured (exports.go)
 	// segments keeps membership current after an admin change (segments.go).
 	segments *membership.Reactor
+	// campaigns runs the campaign actions (campaigns.go); nil answers 503.
+	campaigns     *campaign.Service
+	campaignStore CampaignStore
 }
 
 // New wires the handler with only the clients it uses.
@@ -187,6 +205,9 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	}
 	h.WithSegments(membership.NewReactor(liveSegments{h.reg, h}, h.defaultScorer(), store,
 		segmentfn.BusAnnouncer{Pub: bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName)}, store, timer.NewWheel(store, nil, time.Now), log))
+	if cfg.CampaignsQueueURL != "" && cfg.Schedules != nil {
+		h.WithCampaigns(store, ebscheduler.New(scheduler.NewFromConfig(awsCfg), *cfg.Schedules), sqsqueue.New(q, cfg.CampaignsQueueURL))
+	}
 	if cfg.UserPoolID != "" {
 		h.users = cognitodir.New(cognitoidentityprovider.NewFromConfig(awsCfg), cfg.UserPoolID, cfg.ShowTemporaryPasswords)
 	}
@@ -267,7 +288,7 @@ type routeFunc func(ctx context.Context, req httpapi.Request) (httpapi.Response,
 // package adds its own (contacts.go, scoring.go, templates.go, ...).
 func (h *Handler) routes() map[string]routeFunc {
 	all := map[string]routeFunc{}
-	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.definitionRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes(), h.segmentRoutes(), h.reportRoutes(), h.importRoutes(), h.journeyRoutes(), h.exportRoutes()} {
+	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.definitionRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes(), h.segmentRoutes(), h.reportRoutes(), h.importRoutes(), h.journeyRoutes(), h.campaignRoutes(), h.exportRoutes()} {
 		for k, f := range group {
 			all[k] = f
 		}

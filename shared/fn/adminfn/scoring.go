@@ -2,7 +2,9 @@ package adminfn
 
 import (
 	"context"
+	"math"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/leadflow/leadflow/shared/contact"
@@ -67,12 +69,15 @@ func (h *Handler) engine(ctx context.Context) (*scoring.Engine, error) {
 // ScoreView explains a contact's score: the totals now, each rule's share,
 // and the history of every change with the decay applied since.
 type ScoreView struct {
-	ContactID    string                `json:"contact_id"`
-	Score        scoring.Score         `json:"score"`
-	ModelVersion string                `json:"model_version"`
-	Stale        bool                  `json:"stale"`
-	Breakdown    []scoring.RuleScore   `json:"breakdown"`
-	History      []HistoryEntry        `json:"history"`
+	ContactID    string              `json:"contact_id"`
+	Score        scoring.Score       `json:"score"`
+	ModelVersion string              `json:"model_version"`
+	Stale        bool                `json:"stale"`
+	Breakdown    []scoring.RuleScore `json:"breakdown"`
+	History      []HistoryEntry      `json:"history"`
+	// Series is the score over time: one point per scoring event of the
+	// history, oldest first, for the contact page's chart.
+	Series       []ScorePoint          `json:"series"`
 	Stage        scoring.Stage         `json:"stage"`
 	StageHistory []scoring.StageChange `json:"stage_history"`
 	Owner        string                `json:"owner,omitempty"`
@@ -119,6 +124,7 @@ func (h *Handler) contactScore(ctx context.Context, req httpapi.Request) (httpap
 	for _, c := range hist {
 		v.History = append(v.History, HistoryEntry{ScoredChange: c, CurrentPoints: e.Decayed(c.Change, now)})
 	}
+	v.Series = scoreSeries(e, hist)
 	return httpapi.JSON(http.StatusOK, v, nil), nil
 }
 
@@ -144,7 +150,10 @@ func (h *Handler) moveStage(ctx context.Context, req httpapi.Request) (httpapi.R
 		if reason == "" {
 			reason = "moved through the admin API"
 		}
-		change = scoring.StageChange{From: p.Stage, To: in.Stage, At: h.now().UTC(), Reason: reason, By: scoring.ByAdmin}
+		// The stage history names the person who moved the contact (their
+		// email from the token), as the audit log does; the admin token
+		// keeps its configured name.
+		change = scoring.StageChange{From: p.Stage, To: in.Stage, At: h.now().UTC(), Reason: reason, By: h.savedBy(ctx)}
 		p.RecordStage(change)
 		return nil
 	})
@@ -162,4 +171,57 @@ func (h *Handler) moveStage(ctx context.Context, req httpapi.Request) (httpapi.R
 	}
 	h.log.InfoContext(ctx, "stage moved", "contact_id", p.ID, "from", change.From, "to", change.To)
 	return httpapi.JSON(http.StatusOK, normalize(p), nil), nil
+}
+
+// ScorePoint is the score just after one event scored, with the changes
+// that event made: the explanation shown for the point.
+type ScorePoint struct {
+	At      time.Time             `json:"at"`
+	Total   int                   `json:"total"`
+	Fit     int                   `json:"fit"`
+	Event   string                `json:"event"`
+	Changes []dynamo.ScoredChange `json:"changes"`
+}
+
+// scoreSeries replays the history (newest first, as stored) oldest first:
+// at each event's time the score is what the listed changes are worth then
+// (engagement decayed from each change's own time, fit as awarded), the
+// same arithmetic as the current score. Changes of one event (one message,
+// or the same instant) make one point. A history cut at its limit starts
+// from the oldest change it holds.
+func scoreSeries(e *scoring.Engine, hist []dynamo.ScoredChange) []ScorePoint {
+	asc := slices.Clone(hist)
+	slices.Reverse(asc)
+	slices.SortStableFunc(asc, func(a, b dynamo.ScoredChange) int { return a.At.Compare(b.At) })
+	out := []ScorePoint{}
+	for _, c := range asc {
+		if n := len(out); n > 0 {
+			last := &out[n-1]
+			prev := last.Changes[len(last.Changes)-1]
+			if c.At.Equal(last.At) && (c.MessageID == prev.MessageID || c.MessageID == "" || prev.MessageID == "") {
+				last.Changes = append(last.Changes, c)
+				continue
+			}
+		}
+		out = append(out, ScorePoint{At: c.At, Event: c.Event, Changes: []dynamo.ScoredChange{c}})
+	}
+	// Each point counts its own changes and those of the points before it
+	// (events of the same instant stay apart, in stored order).
+	for i := range out {
+		t := out[i].At
+		var fit int
+		var eng float64
+		for _, pt := range out[:i+1] {
+			for _, c := range pt.Changes {
+				if c.Kind == scoring.KindFit {
+					fit += c.Points
+				} else {
+					eng += e.Decayed(c.Change, t)
+				}
+			}
+		}
+		out[i].Fit = fit
+		out[i].Total = fit + int(math.Round(eng))
+	}
+	return out
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/engagement"
@@ -138,6 +139,10 @@ type Deps struct {
 	SendingSource func(context.Context) (mail.Settings, error)
 	// Now may be nil (time.Now).
 	Now func() time.Time
+	// Engagements and Counters, when set, count a campaign send's first
+	// open and click (human and machine apart) in its results.
+	Engagements campaign.Engagements
+	Counters    campaign.Counters
 }
 
 // Handler serves the links.
@@ -154,6 +159,8 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	return NewWith(Deps{
 		Store:         store,
 		Sends:         sendTimes{store},
+		Engagements:   store,
+		Counters:      store,
 		Events:        sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.EventsQueueURL),
 		Signer:        signer,
 		BaseURL:       cfg.PublicBaseURL,
@@ -219,6 +226,7 @@ func (h *Handler) open(ctx context.Context, req httpapi.Request, raw string, now
 	if tok, err := h.d.Signer.Verify(token.Open, raw, now); err == nil {
 		v := h.classify(ctx, engagement.Open, tok, req, now)
 		h.record(ctx, req, engagement.Opened(target(tok), v, now))
+		h.countCampaign(ctx, tok, "open", v.Machine, now)
 	}
 	return httpapi.Response{
 		StatusCode: http.StatusOK,
@@ -257,6 +265,7 @@ func (h *Handler) click(ctx context.Context, req httpapi.Request, raw string, no
 	}
 	v := h.classify(ctx, engagement.Click, tok, req, now)
 	h.record(ctx, req, engagement.Clicked(target(tok), dest, v, now))
+	h.countCampaign(ctx, tok, "click", v.Machine, now)
 	return httpapi.Response{
 		StatusCode: http.StatusFound,
 		Headers:    map[string]string{"Location": dest, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
@@ -274,6 +283,17 @@ func (h *Handler) classify(ctx context.Context, kind string, tok token.Token, re
 		f.SentAt = at
 	}
 	return engagement.Classify(f)
+}
+
+// countCampaign adds a campaign send's first open or click to its
+// results; like record, a failure is logged, not returned.
+func (h *Handler) countCampaign(ctx context.Context, tok token.Token, kind string, machine bool, now time.Time) {
+	if h.d.Engagements == nil || h.d.Counters == nil || tok.SendID == "" {
+		return
+	}
+	if err := campaign.CountEngagement(ctx, h.d.Engagements, h.d.Counters, tok.SendID, kind, machine, now); err != nil {
+		h.log.WarnContext(ctx, "campaign engagement counter", "send_id", tok.SendID, "kind", kind, "error", err)
+	}
 }
 
 // record sends an event to the events queue. A failure is logged, not

@@ -24,6 +24,7 @@ import (
 	"github.com/leadflow/leadflow/shared/interest"
 	"github.com/leadflow/leadflow/shared/journeyrun"
 	"github.com/leadflow/leadflow/shared/mail"
+	"github.com/leadflow/leadflow/shared/mail/mailcontact"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/report"
 	"github.com/leadflow/leadflow/shared/scoring"
@@ -145,7 +146,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		WithInterests(definitions.InterestCache(reg).Default).
 		WithScoring(scores.Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
 		WithMail(sends).
-		WithReactors(segmentfn.Reactor(store, reg, scores, pub, log), journeys, report.NewCounter(store))
+		WithReactors(segmentfn.Reactor(store, reg, scores, pub, log), journeys, report.NewCounter(store), mailcontact.EngagementRecorder(store))
 	return NewWith(proc, log)
 }
 

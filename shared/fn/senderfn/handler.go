@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/mail"
@@ -114,6 +115,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 type Handler struct {
 	pipeline *mail.Pipeline
 	log      *slog.Logger
+	// counters, when set, take campaign sends' outcomes.
+	counters campaign.Counters
 }
 
 // New wires the handler with only the clients it uses: DynamoDB, SQS (for
@@ -127,25 +130,33 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	signer, _ := token.NewSigner(cfg.Secrets...) // checked by ConfigFromEnv
 	reg, _ := definitions.Reader(store)          // checked in ConfigFromEnv
 	p := &mail.Pipeline{
-		Settings:        cfg.Settings,
-		SettingsSource:  definitions.SendingCache(reg).Default,
-		Links:           mail.Links{Signer: signer, BaseURL: cfg.BaseURL},
-		ConfigSet:       cfg.ConfigSet,
-		Sends:           store,
-		Suppressions:    store,
-		Caps:            store,
-		Recipients:      mailcontact.Recipients{Profiles: store},
-		Templates:       definitions.CompiledTemplates(reg),
-		Mailer:          sesmailer.New(ses),
-		Requeue:         sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL),
-		Pacer:           mail.NewReadingPacer(store, fallback, accountRate(ses, cfg, log)),
-		Circuit:         NewCircuit(store, cfg.Settings.CircuitBreaker, time.Minute, log).WithReports(store),
+		Settings:       cfg.Settings,
+		SettingsSource: definitions.SendingCache(reg).Default,
+		Links:          mail.Links{Signer: signer, BaseURL: cfg.BaseURL},
+		ConfigSet:      cfg.ConfigSet,
+		Sends:          store,
+		Suppressions:   store,
+		Caps:           store,
+		Recipients:     mailcontact.Recipients{Profiles: store},
+		Templates:      definitions.CompiledTemplates(reg),
+		Mailer:         sesmailer.New(ses),
+		Requeue:        sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL),
+		Pacer:          mail.NewReadingPacer(store, fallback, accountRate(ses, cfg, log)),
+		Circuit:        NewCircuit(store, cfg.Settings.CircuitBreaker, time.Minute, log).WithReports(store),
+		// A paused campaign's sends wait, a cancelled one's are skipped.
+		Holds:           &campaign.Gate{States: store, TTL: campaignHoldTTL},
 		ConfirmTemplate: contact.ConfirmTemplate,
 		InDoubtAfter:    cfg.InDoubtAfter,
 		Log:             log,
 	}
-	return NewWith(p, log)
+	h := NewWith(p, log)
+	h.counters = store
+	return h
 }
+
+// campaignHoldTTL is how long a campaign's state is trusted for its sends:
+// with mail.HoldDelay, a pause takes effect within a minute.
+const campaignHoldTTL = 10 * time.Second
 
 // accountReadTimeout bounds the quota read on the first batch; the SDK
 // retries within it (its standard retryer: 3 attempts with back-off).
@@ -218,6 +229,12 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		ids = append(ids, r.MessageId)
 	}
 	results := h.pipeline.Process(ctx, reqs)
+	if h.counters != nil {
+		if err := campaign.CountOutcomes(ctx, h.counters, reqs, results); err != nil {
+			// The sends are recorded; only a live result counter lags.
+			h.log.WarnContext(ctx, "campaign result counters", "error", err)
+		}
+	}
 	counts := map[string]int{}
 	for i, res := range results {
 		counts[res.Outcome]++

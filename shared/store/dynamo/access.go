@@ -49,6 +49,9 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemReport:       {"RPT#*"},
 	catalog.ItemJourneyStats: {prefixJourneyStats + "*"},
 	catalog.ItemJobRun:       {prefixJob + "*"},
+	// Campaigns.
+	catalog.ItemCampaign:      {prefixCampaign + "*"},
+	catalog.ItemCampaignStats: {prefixCStat + "*"},
 
 	catalog.IndexContacts:    {"CONTACTS#*"},
 	catalog.IndexSites:       {gsiSites},
@@ -57,6 +60,7 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.IndexTemplates:   {gsiTemplates},
 	catalog.IndexImports:     {gsiImports},
 	catalog.IndexExports:     {gsiExports},
+	catalog.IndexMessages:    {gsiMessagesPrefix + "*"},
 }
 
 // KindPatterns returns the partition-key patterns of a kind (gsi1's for an

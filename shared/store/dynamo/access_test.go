@@ -59,6 +59,9 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.ItemReport:       {reportPK("2026-12-07", 0), reportPK("2026-12-07", 7)},
 		catalog.ItemJourneyStats: {journeyStatsPK("welcome")},
 		catalog.ItemJobRun:       {jobRunPK("rescore", "abc123")},
+		// Campaigns.
+		catalog.ItemCampaign:      {campaignPK("december-newsletter")},
+		catalog.ItemCampaignStats: {campaignStatPK("december-newsletter", 0), campaignStatPK("x", 7)},
 
 		catalog.IndexContacts:    {contactShard("c1"), contactShard("c2")},
 		catalog.IndexSites:       {gsiSites},
@@ -67,6 +70,7 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.IndexTemplates:   {gsiTemplates},
 		catalog.IndexImports:     {gsiImports},
 		catalog.IndexExports:     {gsiExports},
+		catalog.IndexMessages:    {messagesGSIPK("c1")},
 	}
 }
 

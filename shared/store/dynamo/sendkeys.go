@@ -34,6 +34,18 @@ const (
 
 func sendPK(id string) string { return "SEND#" + id }
 
+// gsiMessagesPrefix starts a contact's partition of gsi1 holding their send
+// records (the contact page's messages), newest claim last in sort order.
+const gsiMessagesPrefix = "MSGS#"
+
+func messagesGSIPK(contactID string) string { return gsiMessagesPrefix + contactID }
+
+// messagesGSISK orders a contact's sends by claim time; the send id breaks
+// ties and makes the key unique. It is also the listing's cursor.
+func messagesGSISK(claimed time.Time, sendID string) string {
+	return claimed.UTC().Format(timeLayout) + "#" + sendID
+}
+
 // idemKeyPK is the send API's claim of an idempotency key (by its send id).
 func idemKeyPK(sendID string) string { return "IK#" + sendID }
 

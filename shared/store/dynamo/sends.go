@@ -33,6 +33,11 @@ const (
 	attrSendNotBef   = "nb"
 	attrSendAttempt  = "a"
 	attrVersion      = "v"
+	// First open and click, by people and by machines (mail.Engagement).
+	attrSendOpened         = "eo"
+	attrSendMachineOpened  = "eom"
+	attrSendClicked        = "ec"
+	attrSendMachineClicked = "ecm"
 )
 
 const timeLayout = time.RFC3339Nano
@@ -77,6 +82,10 @@ func decodeSend(it map[string]types.AttributeValue) (mail.SendState, error) {
 		NotBefore: parseTime(it, attrSendNotBef),
 		Attempt:   int(num(it, attrSendAttempt)),
 		Version:   num(it, attrVersion),
+		Engagement: mail.Engagement{
+			OpenedAt: parseTime(it, attrSendOpened), MachineOpenedAt: parseTime(it, attrSendMachineOpened),
+			ClickedAt: parseTime(it, attrSendClicked), MachineClickedAt: parseTime(it, attrSendMachineClicked),
+		},
 	}
 	if src := str(it, attrSendSource); src != "" {
 		if err := json.Unmarshal([]byte(src), &r.Source); err != nil {
@@ -110,7 +119,9 @@ func (st *Store) SaveSend(ctx context.Context, rec mail.SendState, prev int64) (
 			item[name] = s(v)
 		}
 	}
-	for name, t := range map[string]time.Time{attrSendClaimed: rec.ClaimedAt, attrSendSent: rec.SentAt, attrSendUpdated: rec.UpdatedAt, attrSendNotBef: rec.NotBefore} {
+	e := rec.Engagement
+	for name, t := range map[string]time.Time{attrSendClaimed: rec.ClaimedAt, attrSendSent: rec.SentAt, attrSendUpdated: rec.UpdatedAt, attrSendNotBef: rec.NotBefore,
+		attrSendOpened: e.OpenedAt, attrSendMachineOpened: e.MachineOpenedAt, attrSendClicked: e.ClickedAt, attrSendMachineClicked: e.MachineClickedAt} {
 		if !t.IsZero() {
 			item[name] = timeAttr(t)
 		}
@@ -120,6 +131,13 @@ func (st *Store) SaveSend(ctx context.Context, rec mail.SendState, prev int64) (
 	}
 	item[attrVersion] = n(rec.Version)
 	item[attrTTL] = n(time.Now().Add(sendTTL).Unix())
+	if rec.ContactID != "" && rec.ContactID != mail.SampleContact && !rec.ClaimedAt.IsZero() {
+		// The contact's messages index. Keys-only, and the keys do not move
+		// when the record is rewritten, so only the first write of a send
+		// writes to the index.
+		item[attrGSI1PK] = s(messagesGSIPK(rec.ContactID))
+		item[attrGSI1SK] = s(messagesGSISK(rec.ClaimedAt, rec.SendID))
+	}
 	in := &dynamodb.PutItemInput{
 		TableName: aws.String(st.table), Item: item,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,

@@ -2,7 +2,8 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { useAudit } from '../api/audit';
 import { describeAction } from '../components/describe';
-import { EmptyState, ErrorMessage, Loading, PageHeader, formatDate } from '@/components/ui';
+import { PageHeader, formatDate } from '@/components/ui';
+import { QueryState } from '@/components/query-state';
 
 const KINDS = ['', 'contacts', 'templates', 'forms', 'scoring', 'interests', 'sites', 'messages', 'users'];
 
@@ -10,7 +11,6 @@ export function AuditPage() {
   const [kind, setKind] = useState('');
   const [actorId, setActorId] = useState('');
   const q = useAudit({ kind: kind || undefined, actorId: actorId || undefined });
-  const entries = q.data?.pages.flatMap((p) => p.entries) ?? [];
   return (
     <>
       <PageHeader title="Audit log" />
@@ -31,12 +31,16 @@ export function AuditPage() {
           </button>
         )}
       </div>
-      {q.isPending && <Loading />}
-      <ErrorMessage error={q.error} />
-      {!q.isPending && entries.length === 0 && !q.error && (
-        <EmptyState title="Nothing recorded yet">Every change made through the console or the admin API appears here: who, what and when.</EmptyState>
-      )}
-      {entries.length > 0 && (
+      <QueryState
+        query={q}
+        loading="Loading the audit log…"
+        isEmpty={(d) => d.pages.every((p) => p.entries.length === 0)}
+        empty={{
+          title: 'Nothing recorded yet',
+          next: kind || actorId ? 'Nothing matches this filter: choose "all changes" or show everyone.' : 'Every change made through the console or the admin API appears here (who, what, when): change a contact or a template to see one.',
+        }}
+      >
+        {(data) => (
         <div className="card table-card">
           <table>
             <caption className="sr-only">Audit entries, newest first</caption>
@@ -49,7 +53,7 @@ export function AuditPage() {
               </tr>
             </thead>
             <tbody>
-              {entries.map((e) => (
+              {data.pages.flatMap((p) => p.entries).map((e) => (
                 <tr key={e.id}>
                   <td>{formatDate(e.at)}</td>
                   <td>
@@ -76,7 +80,8 @@ export function AuditPage() {
             </button>
           )}
         </div>
-      )}
+        )}
+      </QueryState>
     </>
   );
 }

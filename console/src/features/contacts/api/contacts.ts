@@ -1,6 +1,6 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useApi } from '@/lib/session';
-import type { ContactList, ContactView, ScoreView, Stage, Contact, TimelinePage, Erasure } from '@/types/api';
+import type { ContactList, ContactView, ScoreView, Stage, Contact, TimelinePage, Erasure, MessagePage } from '@/types/api';
 
 export type SearchBy = 'email' | 'tag' | 'trait' | 'recent';
 
@@ -113,5 +113,19 @@ export function useErase(id: string) {
       qc.removeQueries({ queryKey: ['contact', id] });
       return qc.invalidateQueries({ queryKey: ['contacts'] });
     },
+  });
+}
+
+export const MESSAGES_PAGE = 10;
+
+/** The sends to the contact, newest first, a page at a time (cursor: next). */
+export function useMessages(id: string) {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: ['contact', id, 'messages'],
+    queryFn: ({ pageParam }) =>
+      api<MessagePage>(`/v1/contacts/${encodeURIComponent(id)}/messages`, { query: { limit: String(MESSAGES_PAGE), cursor: pageParam } }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next,
   });
 }

@@ -1,16 +1,24 @@
 import { useTimeline } from '../api/contacts';
-import { EmptyState, ErrorMessage, Loading, formatDate } from '@/components/ui';
+import { formatDate } from '@/components/ui';
+import { QueryState } from '@/components/query-state';
 import type { TrackedEvent } from '@/types/api';
 
 /** The contact's events, newest first, with older pages loaded on request. */
 export function Timeline({ contactId }: { contactId: string }) {
   const t = useTimeline(contactId);
-  if (t.isPending) return <Loading label="Loading the timeline…" />;
-  if (t.error && !t.data) return <ErrorMessage error={t.error} />;
-  const events = t.data?.pages.flatMap((p) => p.events) ?? [];
-  if (events.length === 0) {
-    return <EmptyState title="No events yet">Events appear as the snippet or the tracking API reports what this person does.</EmptyState>;
-  }
+  return (
+    <QueryState
+      query={t}
+      loading="Loading the timeline…"
+      isEmpty={(d) => d.pages.every((p) => p.events.length === 0)}
+      empty={{ title: 'No events yet', next: 'Events appear as the snippet or the tracking API reports what this person does: install the snippet on your site, or send a track call.' }}
+    >
+      {(d) => <Events events={d.pages.flatMap((p) => p.events)} more={t.hasNextPage} loadingMore={t.isFetchingNextPage} loadMore={() => t.fetchNextPage()} />}
+    </QueryState>
+  );
+}
+
+function Events({ events, more, loadingMore, loadMore }: { events: TrackedEvent[]; more: boolean; loadingMore: boolean; loadMore: () => void }) {
   return (
     <>
       <ol className="timeline" aria-label={`Events, ${events.length} shown`}>
@@ -20,10 +28,9 @@ export function Timeline({ contactId }: { contactId: string }) {
           </li>
         ))}
       </ol>
-      <ErrorMessage error={t.error} />
-      {t.hasNextPage ? (
-        <button type="button" onClick={() => t.fetchNextPage()} disabled={t.isFetchingNextPage}>
-          {t.isFetchingNextPage ? 'Loading…' : 'Load older events'}
+      {more ? (
+        <button type="button" onClick={loadMore} disabled={loadingMore}>
+          {loadingMore ? 'Loading…' : 'Load older events'}
         </button>
       ) : (
         <p className="muted small">That is every event.</p>

@@ -22,7 +22,7 @@ const contact: ContactView = {
 const score: ScoreView = {
   contact_id: 'c1', score: { total: 42, fit: 30, engagement: 12 }, model_version: 'v1', stale: false,
   breakdown: [{ rule_id: 'pricing-view', kind: 'engagement', description: 'Viewed pricing', points: 12 }],
-  history: [], stage: 'lead', stage_history: [], at: '2026-12-06T10:00:00Z',
+  history: [], series: [], stage: 'lead', stage_history: [], at: '2026-12-06T10:00:00Z',
 };
 
 function renderAs(role: Role, api: ApiClient) {
@@ -57,6 +57,7 @@ function fakeApi(onWrite?: (path: string, body: unknown, method: string) => unkn
   return (async (path: string, init?: Init) => {
     if (init?.method && init.method !== 'GET') return onWrite!(path, init.body, init.method);
     if (path.endsWith('/score')) return score;
+    if (path.endsWith('/messages')) return { contact_id: 'c1', messages: [] };
     if (path.endsWith('/timeline')) return init?.query?.before === newer.next_before ? older : newer;
     if (path.endsWith('/export')) return { contact, events: [] };
     return contact;

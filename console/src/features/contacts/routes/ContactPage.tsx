@@ -1,10 +1,17 @@
+import { lazy, Suspense } from 'react';
 import { Link, useParams } from 'react-router';
 import { useContact, useContactScore } from '../api/contacts';
 import { StageForm } from '../components/StageForm';
 import { TagForm } from '../components/TagForm';
 import { Timeline } from '../components/Timeline';
 import { ContactActions } from '../components/ContactActions';
-import { ErrorMessage, Loading, PageHeader, StageBadge, formatDate } from '@/components/ui';
+import { Messages } from '../components/Messages';
+import { EmptyState, Loading, PageHeader, StageBadge, formatDate } from '@/components/ui';
+import { PageErrorBoundary, QueryState } from '@/components/query-state';
+import type { ContactView, ScoreView } from '@/types/api';
+
+// uPlot comes with the chart only, after the page's data.
+const ScoreChart = lazy(() => import('../components/ScoreChart'));
 import { useCan } from '@/lib/session';
 
 export function ContactPage() {
@@ -12,10 +19,14 @@ export function ContactPage() {
   const c = useContact(id);
   const score = useContactScore(id);
   const canWrite = useCan('marketer');
+  return (
+    <QueryState query={c} loading="Loading the contact…">
+      {(p) => <Contact p={p} score={score} canWrite={canWrite} />}
+    </QueryState>
+  );
+}
 
-  if (c.isPending) return <Loading />;
-  if (c.error) return <ErrorMessage error={c.error} />;
-  const p = c.data;
+function Contact({ p, score, canWrite }: { p: ContactView; score: ReturnType<typeof useContactScore>; canWrite: boolean }) {
   const traits = Object.entries(p.traits).filter(([k]) => k !== 'email');
 
   return (
@@ -88,53 +99,9 @@ export function ContactPage() {
 
         <section className="card" aria-labelledby="score-h">
           <h2 id="score-h">Score explanation</h2>
-          {score.isPending && <Loading />}
-          <ErrorMessage error={score.error} />
-          {score.data && (
-            <>
-              <p className="score-line">
-                Total <strong>{score.data.score.total}</strong> = fit {score.data.score.fit} + engagement {score.data.score.engagement}
-              </p>
-              {score.data.breakdown.length === 0 ? (
-                <p className="muted">No scoring rule has matched this contact yet.</p>
-              ) : (
-                <table>
-                  <caption className="sr-only">Points by rule</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Rule</th>
-                      <th scope="col">Kind</th>
-                      <th scope="col" className="num">
-                        Points now
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {score.data.breakdown.map((r) => (
-                      <tr key={r.rule_id}>
-                        <td>{r.description || r.rule_id}</td>
-                        <td>{r.kind}</td>
-                        <td className="num">{r.points.toFixed(1)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
-              {score.data.history.length > 0 && (
-                <details>
-                  <summary>Every change ({score.data.history.length})</summary>
-                  <ul className="history">
-                    {score.data.history.map((h, i) => (
-                      <li key={i}>
-                        {formatDate(h.at)}: <strong>{h.points > 0 ? `+${h.points}` : h.points}</strong> from {h.rule_id} ({h.event})
-                        {h.capped && ' — capped'}, worth {h.current_points.toFixed(1)} now
-                      </li>
-                    ))}
-                  </ul>
-                </details>
-              )}
-            </>
-          )}
+          <QueryState query={score} loading="Loading the score…">
+            {(sd) => <ScoreExplanation s={sd} />}
+          </QueryState>
           <h3>Stage history</h3>
           {(p.stage_history ?? []).length === 0 ? (
             <p className="muted">No stage changes yet.</p>
@@ -193,10 +160,74 @@ export function ContactPage() {
         </section>
       </div>
 
+      <section className="card" aria-labelledby="messages-h">
+        <h2 id="messages-h">Messages</h2>
+        <Messages contactId={p.id} />
+      </section>
+
       <section className="card" aria-labelledby="timeline-h">
         <h2 id="timeline-h">Timeline</h2>
         <Timeline contactId={p.id} />
       </section>
+    </>
+  );
+}
+
+function ScoreExplanation({ s }: { s: ScoreView }) {
+  return (
+    <>
+      <p className="score-line">
+        Total <strong>{s.score.total}</strong> = fit {s.score.fit} + engagement {s.score.engagement}
+      </p>
+      <h3>Score over time</h3>
+      {s.series.length === 0 ? (
+        <EmptyState title="No score changes yet">Points appear as scoring rules match what this contact does; the rules are in the scoring model (definitions/scoring.json or PUT /v1/scoring).</EmptyState>
+      ) : (
+        <PageErrorBoundary>
+          <Suspense fallback={<Loading label="Loading the chart…" />}>
+            <ScoreChart series={s.series} />
+          </Suspense>
+        </PageErrorBoundary>
+      )}
+      <h3>Points by rule</h3>
+      {s.breakdown.length === 0 ? (
+        <p className="muted">No scoring rule has matched this contact yet.</p>
+      ) : (
+        <table>
+          <caption className="sr-only">Points by rule</caption>
+          <thead>
+            <tr>
+              <th scope="col">Rule</th>
+              <th scope="col">Kind</th>
+              <th scope="col" className="num">
+                Points now
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {s.breakdown.map((r) => (
+              <tr key={r.rule_id}>
+                <td>{r.description || r.rule_id}</td>
+                <td>{r.kind}</td>
+                <td className="num">{r.points.toFixed(1)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {s.history.length > 0 && (
+        <details>
+          <summary>Every change ({s.history.length})</summary>
+          <ul className="history">
+            {s.history.map((h, i) => (
+              <li key={i}>
+                {formatDate(h.at)}: <strong>{h.points > 0 ? `+${h.points}` : h.points}</strong> from {h.rule_id} ({h.event})
+                {h.capped && ' — capped'}, worth {h.current_points.toFixed(1)} now
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
     </>
   );
 }

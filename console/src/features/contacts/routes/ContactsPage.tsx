@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { useContactSearch, type ContactSearch, type SearchBy } from '../api/contacts';
-import { EmptyState, ErrorMessage, Loading, PageHeader, StageBadge, formatDate } from '@/components/ui';
+import { PageHeader, StageBadge, formatDate } from '@/components/ui';
+import { QueryState } from '@/components/query-state';
 
 const PLACEHOLDER: Record<SearchBy, string> = {
   email: 'name@company.com',
@@ -44,16 +45,19 @@ export function ContactsPage() {
           Search
         </button>
       </form>
-      {q.isPending && <Loading />}
-      <ErrorMessage error={q.error} />
-      {q.data && q.data.contacts.length === 0 && (
-        <EmptyState title="No contacts match">
-          {search.by === 'recent'
-            ? 'Contacts appear here once a visitor identifies themselves (a form, or identify() from the snippet on your site).'
-            : 'Try another spelling, or search the newest contacts.'}
-        </EmptyState>
-      )}
-      {q.data && q.data.contacts.length > 0 && (
+      <QueryState
+        query={q}
+        loading="Loading contacts…"
+        isEmpty={(d) => d.contacts.length === 0}
+        empty={{
+          title: search.by === 'recent' ? 'No contacts yet' : 'No contacts match',
+          next:
+            search.by === 'recent'
+              ? 'Contacts appear here once a visitor identifies themselves: add a form to your site, or call identify() from the snippet.'
+              : 'Try another spelling, or choose "Newest contacts" and search again.',
+        }}
+      >
+        {(data) => (
         <div className="card table-card">
           <table>
             <caption className="sr-only">Contacts</caption>
@@ -69,7 +73,7 @@ export function ContactsPage() {
               </tr>
             </thead>
             <tbody>
-              {q.data.contacts.map((c) => (
+              {data.contacts.map((c) => (
                 <tr key={c.id}>
                   <td>
                     <Link to={`/contacts/${encodeURIComponent(c.id)}`}>{c.email || displayName(c.traits) || c.id}</Link>
@@ -84,9 +88,10 @@ export function ContactsPage() {
               ))}
             </tbody>
           </table>
-          {q.data.truncated && <p className="muted small">Only the newest {q.data.scanned} contacts were searched.</p>}
+          {data.truncated && <p className="muted small">Only the newest {data.scanned} contacts were searched.</p>}
         </div>
-      )}
+        )}
+      </QueryState>
     </>
   );
 }

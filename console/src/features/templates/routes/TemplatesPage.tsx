@@ -1,18 +1,20 @@
 import { Link } from 'react-router';
 import { useTemplates } from '../api/templates';
-import { EmptyState, ErrorMessage, Loading, PageHeader, formatDate } from '@/components/ui';
+import { PageHeader, formatDate } from '@/components/ui';
+import { QueryState } from '@/components/query-state';
 
 export function TemplatesPage() {
   const q = useTemplates();
   return (
     <>
       <PageHeader title="Templates" />
-      {q.isPending && <Loading />}
-      <ErrorMessage error={q.error} />
-      {q.data && q.data.templates.length === 0 && (
-        <EmptyState title="No templates yet">Add one under definitions/templates/ in the repo, or save one through the API.</EmptyState>
-      )}
-      {q.data && q.data.templates.length > 0 && (
+      <QueryState
+        query={q}
+        loading="Loading templates…"
+        isEmpty={(d) => d.templates.length === 0}
+        empty={{ title: 'No templates yet', next: 'Add one under definitions/templates/ in the repo, or save one with PUT /v1/templates/{id}; it appears here to edit.' }}
+      >
+        {(data) => (
         <div className="card table-card">
           <table>
             <caption className="sr-only">Email templates</caption>
@@ -26,7 +28,7 @@ export function TemplatesPage() {
               </tr>
             </thead>
             <tbody>
-              {q.data.templates.map((t) => (
+              {data.templates.map((t) => (
                 <tr key={t.id}>
                   <td>
                     <Link to={`/templates/${encodeURIComponent(t.id)}`}>{t.name || t.id}</Link>
@@ -40,7 +42,8 @@ export function TemplatesPage() {
             </tbody>
           </table>
         </div>
-      )}
+        )}
+      </QueryState>
     </>
   );
 }

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useDisable, useInvite, useSetRole, useUsers } from '../api/users';
-import { ErrorMessage, Loading, PageHeader, formatDate, EmptyState } from '@/components/ui';
+import { ErrorMessage, PageHeader, formatDate } from '@/components/ui';
+import { QueryState } from '@/components/query-state';
 import { useSession } from '@/lib/session';
 import type { Role } from '@/types/api';
 
@@ -58,10 +59,14 @@ export function UsersPage() {
           </div>
         )}
       </section>
-      {users.isPending && <Loading />}
-      <ErrorMessage error={users.error ?? setRole.error ?? disable.error} />
-      {users.data && users.data.users.length === 0 && <EmptyState title="No users yet">Invite your team above.</EmptyState>}
-      {users.data && users.data.users.length > 0 && (
+      <ErrorMessage error={setRole.error ?? disable.error} />
+      <QueryState
+        query={users}
+        loading="Loading users…"
+        isEmpty={(d) => d.users.length === 0}
+        empty={{ title: 'No users yet', next: 'Invite your team with the form above: each gets an email with a temporary password.' }}
+      >
+        {(data) => (
         <div className="card table-card">
           <table>
             <caption className="sr-only">Console users</caption>
@@ -77,7 +82,7 @@ export function UsersPage() {
               </tr>
             </thead>
             <tbody>
-              {users.data.users.map((u) => (
+              {data.users.map((u) => (
                 <tr key={u.id} className={u.enabled ? '' : 'disabled-row'}>
                   <td>{u.email}</td>
                   <td>
@@ -113,7 +118,8 @@ export function UsersPage() {
             </tbody>
           </table>
         </div>
-      )}
+        )}
+      </QueryState>
     </>
   );
 }

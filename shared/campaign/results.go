@@ -1,0 +1,128 @@
+package campaign
+
+import (
+	"slices"
+	"time"
+)
+
+// Counts are named counters.
+type Counts map[string]int64
+
+func (c Counts) add(o Counts) {
+	for k, v := range o {
+		c[k] += v
+	}
+}
+
+// OccurrenceResult is one occurrence's counters and fan-out progress.
+type OccurrenceResult struct {
+	ID     string `json:"id"`
+	Counts Counts `json:"counts"`
+	// Queued is how many sends the fan-out queued so far; Done says it read
+	// the whole audience (of the current phase).
+	Queued    int64             `json:"queued"`
+	Phase     string            `json:"phase,omitempty"`
+	Done      bool              `json:"fanout_done"`
+	StartedAt time.Time         `json:"started_at,omitzero"`
+	Winner    string            `json:"winner,omitempty"`
+	Decision  *Decision         `json:"decision,omitempty"`
+	DecideAt  time.Time         `json:"decide_at,omitzero"`
+	Variants  map[string]Counts `json:"variants,omitempty"`
+}
+
+// Results are a campaign's counters summed every way the results page
+// shows them.
+type Results struct {
+	Totals      Counts             `json:"totals"`
+	Variants    map[string]Counts  `json:"variants,omitempty"`
+	Occurrences []OccurrenceResult `json:"occurrences,omitempty"`
+	// Rates are shares of the sent mail (of delivered for opens and clicks).
+	Rates map[string]float64 `json:"rates"`
+}
+
+// Summarize sums counters by occurrence and variant.
+func Summarize(c Campaign, counts map[string]map[string]map[string]int64, runs []Run) Results {
+	r := Results{Totals: Counts{}, Rates: map[string]float64{}}
+	byOcc := map[string]*OccurrenceResult{}
+	occ := func(id string) *OccurrenceResult {
+		if o, ok := byOcc[id]; ok {
+			return o
+		}
+		o := &OccurrenceResult{ID: id, Counts: Counts{}}
+		byOcc[id] = o
+		return o
+	}
+	for id, variants := range counts {
+		o := occ(id)
+		for v, cs := range variants {
+			o.Counts.add(cs)
+			r.Totals.add(cs)
+			if v == "" {
+				continue
+			}
+			if o.Variants == nil {
+				o.Variants = map[string]Counts{}
+			}
+			if o.Variants[v] == nil {
+				o.Variants[v] = Counts{}
+			}
+			o.Variants[v].add(cs)
+			if r.Variants == nil {
+				r.Variants = map[string]Counts{}
+			}
+			if r.Variants[v] == nil {
+				r.Variants[v] = Counts{}
+			}
+			r.Variants[v].add(cs)
+		}
+	}
+	for _, run := range runs {
+		o := occ(run.Occurrence)
+		o.Queued, o.Phase, o.Done, o.StartedAt = run.Recipients, run.Phase, run.Done, run.StartedAt
+		o.Winner, o.Decision, o.DecideAt = run.Winner, run.Decision, run.DecideAt
+	}
+	for _, o := range byOcc {
+		r.Occurrences = append(r.Occurrences, *o)
+	}
+	slices.SortFunc(r.Occurrences, func(a, b OccurrenceResult) int {
+		if a.ID < b.ID {
+			return -1
+		}
+		if a.ID > b.ID {
+			return 1
+		}
+		return 0
+	})
+	sent := float64(r.Totals[CountSent])
+	if sent > 0 {
+		for _, k := range []string{CountDelivered, CountBounced, CountComplained, CountUnsubscribed, CountOpensHuman, CountClicksHuman, CountConversions} {
+			r.Rates[k] = float64(r.Totals[k]) / sent
+		}
+	}
+	return r
+}
+
+// CalendarEntries are a campaign's planned sends in [from, to): each
+// occurrence, with its waves for a recipient-time send. Only campaigns
+// that will send (scheduled, sending, paused, awaiting approval) are
+// planned; a sent or cancelled one shows its past occurrences.
+func CalendarEntries(c Campaign, st State, from, to time.Time, estimate any) []map[string]any {
+	switch st.Status {
+	case Draft:
+		return nil
+	}
+	occ, err := c.Schedule.Occurrences(from, to, st.ScheduledAt, nil)
+	if err != nil {
+		return nil
+	}
+	out := make([]map[string]any, 0, len(occ))
+	for _, o := range occ {
+		e := map[string]any{"campaign": c.ID, "name": c.Name, "state": st.Status, "occurrence": o.ID, "at": o.At,
+			"schedule": c.Schedule.Type, "audience_estimate": estimate}
+		if len(o.Waves) > 0 {
+			e["waves"] = o.Waves
+		}
+		out = append(out, e)
+	}
+	return out
+}

@@ -1,0 +1,121 @@
+// Package campaignsfn is the Lambda handler of the campaigns queue: a
+// schedule's firing, one fan-out page, or an A/B decision per message.
+package campaignsfn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/campaign"
+	"github.com/leadflow/leadflow/shared/campaign/contactaudience"
+	"github.com/leadflow/leadflow/shared/campaign/ebscheduler"
+	"github.com/leadflow/leadflow/shared/catalog"
+	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
+)
+
+// EnvABWait, when set (local runs and tests only; the stack never sets
+// it), replaces every A/B test's wait.
+const EnvABWait = "CAMPAIGN_AB_WAIT"
+
+// Config is read from the environment once, at cold start.
+type Config struct {
+	Table                            string
+	CampaignsQueueURL, SendsQueueURL string
+	Schedules                        ebscheduler.Config
+	ABWait                           time.Duration
+}
+
+// SchedulerConfig reads the Scheduler's resources (this function and the
+// admin API both manage schedules).
+func SchedulerConfig(getenv func(string) string) (ebscheduler.Config, error) {
+	c := ebscheduler.Config{Group: getenv(catalog.EnvScheduleGroup), RoleARN: getenv(catalog.EnvSchedulerRoleARN),
+		QueueARN: getenv(catalog.EnvCampaignsQueueARN), DLQARN: getenv(catalog.EnvSchedulerDLQARN)}
+	if c.Group == "" || c.RoleARN == "" || c.QueueARN == "" || c.DLQARN == "" {
+		return c, fmt.Errorf("%s, %s, %s and %s must be set", catalog.EnvScheduleGroup, catalog.EnvSchedulerRoleARN, catalog.EnvCampaignsQueueARN, catalog.EnvSchedulerDLQARN)
+	}
+	return c, nil
+}
+
+// ConfigFromEnv reads the function's settings.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{Table: getenv(catalog.EnvTableName), CampaignsQueueURL: getenv(catalog.QueueURLEnv(catalog.CampaignsQueue)),
+		SendsQueueURL: getenv(catalog.QueueURLEnv(catalog.SendsQueue))}
+	if c.Table == "" || c.CampaignsQueueURL == "" || c.SendsQueueURL == "" {
+		return c, fmt.Errorf("campaigns: %s, %s and %s must be set", catalog.EnvTableName, catalog.QueueURLEnv(catalog.CampaignsQueue), catalog.QueueURLEnv(catalog.SendsQueue))
+	}
+	var err error
+	if c.Schedules, err = SchedulerConfig(getenv); err != nil {
+		return c, fmt.Errorf("campaigns: %w", err)
+	}
+	if v := getenv(EnvABWait); v != "" {
+		if c.ABWait, err = time.ParseDuration(v); err != nil || c.ABWait <= 0 {
+			return c, fmt.Errorf("campaigns: %s must be a positive duration", EnvABWait)
+		}
+	}
+	if err := definitions.Validate(); err != nil {
+		return c, fmt.Errorf("campaigns: %w", err)
+	}
+	return c, nil
+}
+
+// Handler runs campaign messages.
+type Handler struct {
+	fanout *campaign.Fanout
+	log    *slog.Logger
+}
+
+// New wires the handler with only the clients it uses.
+func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
+	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
+	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
+	q := sqs.NewFromConfig(awsCfg)
+	sch := ebscheduler.New(scheduler.NewFromConfig(awsCfg), cfg.Schedules)
+	f := &campaign.Fanout{
+		Store: store, Definitions: definitions.Campaigns{C: definitions.CampaignCache(reg)},
+		Members:  &contactaudience.Pager{Contacts: store, Shards: dynamo.ContactShards},
+		Queue:    sqsqueue.New(q, cfg.CampaignsQueueURL),
+		Sends:    sqsqueue.NewBatch(q, cfg.SendsQueueURL),
+		Counters: store, Timers: sch, Schedules: sch,
+		Results:      campaign.CountResults{Counts: store},
+		WaitOverride: cfg.ABWait,
+		Log:          log,
+	}
+	return NewWith(f, log)
+}
+
+// NewWith builds a handler around a fan-out (tests).
+func NewWith(f *campaign.Fanout, log *slog.Logger) *Handler { return &Handler{fanout: f, log: log} }
+
+// Handle runs each message; a failed one is retried by SQS (every step is
+// safe to repeat), the others are not.
+func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	for _, r := range ev.Records {
+		c, err := campaign.DecodeChunk(r.Body)
+		if err != nil {
+			// Nothing will ever read it: log it and let it go.
+			h.log.ErrorContext(ctx, "campaign message dropped", "message_id", r.MessageId, "error", err)
+			continue
+		}
+		if err := h.fanout.Handle(ctx, c); err != nil {
+			level := slog.LevelError
+			if errors.Is(err, campaign.ErrEarly) {
+				level = slog.LevelInfo
+			}
+			h.log.Log(ctx, level, "campaign message failed; SQS retries it", "campaign_id", c.Campaign, "occurrence", c.Occurrence, "kind", c.Kind, "seq", c.Seq, "error", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+		}
+	}
+	return resp, nil
+}
