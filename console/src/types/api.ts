@@ -446,6 +446,8 @@ export interface ExportView {
   skipped: number;
   download_url?: string;
   download_expires_at?: string;
+}
+
 // --- Contact page: messages and score over time (adminfn contactmessages.go, scoring.go) ---
 
 /** One change of a score point: ScoreHistoryEntry without the decay now. */
