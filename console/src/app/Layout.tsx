@@ -3,7 +3,7 @@ import { useSession } from '@/lib/session';
 import type { Role } from '@/types/api';
 import { NAV } from './routes';
 
-const RANK: Record<Role, number> = { viewer: 1, marketer: 2, admin: 3 };
+const RANK: Record<Role, number> = { viewer: 1, marketer: 2, approver: 3, admin: 4 };
 
 export function Layout() {
   const { session, signOut } = useSession();

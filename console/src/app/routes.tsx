@@ -14,6 +14,10 @@ const ListsPage = lazy(() => import('@/features/lists').then((m) => ({ default: 
 const OverviewPage = lazy(() => import('@/features/overview').then((m) => ({ default: m.OverviewPage })));
 const ImportsPage = lazy(() => import('@/features/imports').then((m) => ({ default: m.ImportsPage })));
 const AuditPage = lazy(() => import('@/features/audit').then((m) => ({ default: m.AuditPage })));
+// Campaigns (features/campaigns): list, one campaign, calendar of planned sends.
+const CampaignsPage = lazy(() => import('@/features/campaigns').then((m) => ({ default: m.CampaignsPage })));
+const CampaignPage = lazy(() => import('@/features/campaigns').then((m) => ({ default: m.CampaignPage })));
+const CalendarPage = lazy(() => import('@/features/campaigns').then((m) => ({ default: m.CalendarPage })));
 // Definitions: every kind is the one editor (features/definitions).
 const DefinitionsPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.DefinitionsPage })));
 const FormsPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.FormsPage })));
@@ -22,6 +26,9 @@ const ScoringPage = lazy(() => import('@/features/definitions').then((m) => ({ d
 const TopicsPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.TopicsPage })));
 const InterestsPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.InterestsPage })));
 const SendingPage = lazy(() => import('@/features/definitions').then((m) => ({ default: m.SendingPage })));
+// Journeys (issue 15): the list and the map (its drawing library loads only there).
+const JourneysPage = lazy(() => import('@/features/journeys').then((m) => ({ default: m.JourneysPage })));
+const JourneyPage = lazy(() => import('@/features/journeys').then((m) => ({ default: m.JourneyPage })));
 
 export interface PageRoute {
   path: string;
@@ -47,7 +54,12 @@ export const PAGES: PageRoute[] = [
   { path: '/topics', element: <TopicsPage />, label: 'Topics', minRole: 'viewer' },
   { path: '/interests', element: <InterestsPage />, label: 'Interests', minRole: 'viewer' },
   { path: '/sending', element: <SendingPage />, label: 'Sending settings', minRole: 'viewer' },
+  { path: '/campaigns', element: <CampaignsPage />, label: 'Campaigns', minRole: 'viewer' },
+  { path: '/campaigns/:id', element: <CampaignPage />, minRole: 'viewer' },
+  { path: '/calendar', element: <CalendarPage />, label: 'Calendar', minRole: 'viewer' },
   { path: '/definitions', element: <DefinitionsPage />, label: 'Definitions', minRole: 'viewer' },
+  { path: '/journeys', element: <JourneysPage />, label: 'Journeys', minRole: 'viewer' },
+  { path: '/journeys/:id', element: <JourneyPage />, minRole: 'viewer' },
   { path: '/audit', element: <AuditPage />, label: 'Audit log', minRole: 'viewer' },
   { path: '/users', element: <UsersPage />, label: 'Users', minRole: 'admin' },
 ];

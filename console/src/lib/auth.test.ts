@@ -8,4 +8,9 @@ describe('roleFromGroups', () => {
     expect(roleFromGroups(['staff'])).toBeNull();
     expect(roleFromGroups(undefined)).toBeNull();
   });
+
+  it('ranks approver above marketer and below admin, as the API does (shared/catalog/roles.go)', () => {
+    expect(roleFromGroups(['marketer', 'approver'])).toBe('approver');
+    expect(roleFromGroups(['approver', 'admin'])).toBe('admin');
+  });
 });

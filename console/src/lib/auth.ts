@@ -22,7 +22,7 @@ export type SignInResult =
   | { kind: 'signed-in'; session: Session }
   | { kind: 'new-password-required'; complete: (newPassword: string) => Promise<Session> };
 
-const ROLE_ORDER: Role[] = ['viewer', 'marketer', 'admin'];
+const ROLE_ORDER: Role[] = ['viewer', 'marketer', 'approver', 'admin'];
 
 export function roleFromGroups(groups: unknown): Role | null {
   if (!Array.isArray(groups)) return null;

@@ -23,7 +23,7 @@ export function useApi(): ApiClient {
   return useSession().api;
 }
 
-const RANK: Record<Role, number> = { viewer: 1, marketer: 2, admin: 3 };
+const RANK: Record<Role, number> = { viewer: 1, marketer: 2, approver: 3, admin: 4 };
 
 /** Whether the user's role is at least min (the API enforces the same table). */
 export function useCan(min: Role): boolean {

@@ -2,7 +2,7 @@
 // shared/contact, shared/scoring, shared/user, shared/audit). Written once
 // here; every feature imports them, so a renamed field breaks the build.
 
-export type Role = 'viewer' | 'marketer' | 'admin';
+export type Role = 'viewer' | 'marketer' | 'approver' | 'admin';
 
 export interface ApiErrorBody {
   error: { code: string; message: string } & Record<string, unknown>;
@@ -448,6 +448,91 @@ export interface ExportView {
   download_expires_at?: string;
 }
 
+// --- Journeys (issue 15): the definition as the map reads it, step counts, simulate, runs.
+export interface JourneyStep {
+  id: string;
+  kind: string;
+  next?: string;
+  email?: { template: string; kind?: string; topic?: string };
+  wait?: { for?: string; weekdays?: string[]; at?: string; event?: string; timeout?: string; timeout_next?: string };
+  branch?: { cases: { name: string; condition: unknown; next: string }[]; else?: string };
+  split?: { name: string; percent: number; next: string }[];
+  update?: Record<string, unknown>;
+  notify?: { event?: string; webhooks?: boolean; message?: string };
+}
+
+export interface Journey {
+  id?: string;
+  name: string;
+  description?: string;
+  status: 'draft' | 'live' | 'paused' | string;
+  trigger: { kind: string; event?: string; form?: string; segment?: string; stage?: string; score?: number; trait?: string };
+  entry?: { rule: string; cool_down?: string };
+  goals?: { name: string; event?: string; condition?: unknown }[];
+  exit_segment?: string;
+  on_new_version?: 'finish' | 'move' | string;
+  start: string;
+  steps: JourneyStep[];
+}
+
+/** One node of GET /v1/journeys/{id}/steps: a step of a version (step "" is the journey as a whole). */
+export interface JourneyStepSummary {
+  version: number;
+  step: string;
+  entered: number;
+  waiting: number;
+  moved_on: number;
+  converted: number;
+  exited: number;
+  completed: number;
+  stopped: number;
+}
+
+export interface JourneySteps {
+  journey_id: string;
+  steps: { journey_id: string; version: number; step: string; metric: string; n: number }[];
+  nodes: JourneyStepSummary[];
+}
+
+/** One point of a run's path: a step reached, a branch taken (note says why), an end. */
+export interface JourneyMark {
+  at: string;
+  journey: string;
+  version: number;
+  run: string;
+  step?: string;
+  kind: string;
+  note: string;
+}
+
+export interface JourneySimulation {
+  journey_id: string;
+  path: JourneyMark[];
+  sends: string[];
+  text: string;
+}
+
+/** A 422 invalid_journey's problems, each on the step it concerns. */
+export interface JourneyProblem {
+  step?: string;
+  message: string;
+}
+
+export interface JourneyRun {
+  contact_id: string;
+  journey_id: string;
+  version: number;
+  run_id: string;
+  step: string;
+  status: string;
+  started_at?: string;
+  since?: string;
+  waiting_until?: string;
+  waiting_for?: string;
+  updated_at: string;
+  path?: JourneyMark[];
+}
+
 // --- Contact page: messages and score over time (adminfn contactmessages.go, scoring.go) ---
 
 /** One change of a score point: ScoreHistoryEntry without the decay now. */
@@ -495,4 +580,115 @@ export interface MessagePage {
   messages: MessageView[];
   /** Pass as ?cursor= for the next (older) page; absent on the last. */
   next?: string;
+}
+
+// ---- Campaigns (shared/campaign, adminfn campaigns.go; README "Campaigns") ----
+
+export type CampaignState = 'draft' | 'awaiting_approval' | 'scheduled' | 'sending' | 'sent' | 'paused' | 'cancelled';
+
+export type CampaignSchedule =
+  | { type: 'now' }
+  | { type: 'at'; at: string; zone: string }
+  | { type: 'recipient_time'; date: string; time: string; default_zone?: string }
+  | { type: 'recurring'; cron: string; zone: string; end?: string };
+
+export interface CampaignDefinition {
+  id: string;
+  name: string;
+  audience?: { segments?: string[]; lists?: string[]; exclude_segments?: string[] };
+  template?: string;
+  variants?: { id: string; template: string }[];
+  ab_test?: { test_share: number; metric: string; wait: string; confidence?: number; fallback?: string; manual?: boolean };
+  topic?: string;
+  schedule?: CampaignSchedule;
+}
+
+/** The lifecycle record every campaign answer carries as `lifecycle`. */
+export interface CampaignLifecycle {
+  id: string;
+  state: CampaignState;
+  content_hash?: string;
+  author?: string;
+  approval?: { by: string; at: string; content_hash: string };
+  scheduled_at?: string;
+  scheduled_by?: string;
+  first_send_at?: string;
+  occurrence?: string;
+  resume_to?: CampaignState;
+  updated_at?: string;
+  version: number;
+}
+
+/** One campaign in GET /v1/campaigns (its fields plus registry metadata and state). */
+export type CampaignView = CampaignDefinition & {
+  state: CampaignState;
+  lifecycle?: CampaignLifecycle;
+  version: number;
+  updated_at: string | null;
+  updated_by: string | null;
+};
+
+/** POST /v1/campaigns/{id}/schedule|approve|pause|resume|cancel. */
+export type CampaignAction = 'schedule' | 'approve' | 'pause' | 'resume' | 'cancel';
+
+export interface CampaignActionAnswer {
+  id: string;
+  state: CampaignState;
+  lifecycle: CampaignLifecycle;
+}
+
+/** Counter name → value: recipients, excluded, sent, skipped, failed, delivered, bounced,
+ * complained, unsubscribed, unique_opens_human|machine, unique_clicks_human|machine,
+ * conversions, revenue_cents. */
+export type CampaignCounts = Record<string, number>;
+
+export interface ABDecision {
+  winner: string;
+  leader: string;
+  runner_up?: string;
+  z: number;
+  p_value: number;
+  significant: boolean;
+  rule: string;
+}
+
+export interface CampaignOccurrenceResult {
+  id: string;
+  counts: CampaignCounts;
+  queued: number;
+  phase?: 'all' | 'test' | string;
+  fanout_done: boolean;
+  started_at?: string;
+  winner?: string;
+  decision?: ABDecision;
+  decide_at?: string;
+  variants?: Record<string, CampaignCounts>;
+}
+
+/** GET /v1/campaigns/{id}/results. */
+export interface CampaignResults {
+  id: string;
+  state: CampaignState;
+  totals: CampaignCounts;
+  variants?: Record<string, CampaignCounts>;
+  occurrences?: CampaignOccurrenceResult[];
+  results?: { rates?: Record<string, number> };
+}
+
+/** One planned send in GET /v1/calendar. */
+export interface CalendarEntry {
+  campaign: string;
+  name: string;
+  state: CampaignState;
+  occurrence: string;
+  at: string;
+  schedule: CampaignSchedule['type'];
+  audience_estimate: number | null;
+  waves?: { at: string; zones: string[] }[];
+}
+
+export interface CalendarAnswer {
+  from: string;
+  to: string;
+  entries: CalendarEntry[];
 }

@@ -5,7 +5,7 @@
 import { useEffect, type ReactNode } from 'react';
 import { ErrorMessage, Loading } from '@/components/ui';
 import { useCan } from '@/lib/session';
-import type { DefinitionKind, DefinitionView, Role } from '@/types/api';
+import type { DefinitionKind, DefinitionProblem, DefinitionView, Role } from '@/types/api';
 import { CodeField } from './CodeField';
 import { DriftFacts, RestoreRepo, SaveBar, VersionHistory } from './DefinitionParts';
 import { useDefinitionDraft } from './useDefinitionDraft';
@@ -22,11 +22,19 @@ export interface DefinitionEditorProps<T> {
   /** Shown above the save button (what saving will do). */
   notice?: ReactNode;
   onSaved?: (v: DefinitionView<T>) => void;
+  /** Told the text being edited and its problems whenever they change (the journey map draws the draft). */
+  onDraft?: (text: string, problems: DefinitionProblem[]) => void;
 }
 
-export function DefinitionEditor<T>({ kind, id, noun, editRole = 'marketer', summary, notice, onSaved }: DefinitionEditorProps<T>) {
+export function DefinitionEditor<T>({ kind, id, noun, editRole = 'marketer', summary, notice, onSaved, onDraft }: DefinitionEditorProps<T>) {
   const canEdit = useCan(editRole);
   const draft = useDefinitionDraft(kind, id, canEdit);
+  const problemsKey = JSON.stringify(draft.problems);
+  useEffect(() => {
+    if (draft.base) onDraft?.(draft.text, draft.problems);
+    // problemsKey stands for draft.problems, a new array on each render.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [draft.text, problemsKey, !!draft.base, onDraft]);
   if (draft.query.isPending && !draft.base) return <Loading />;
   if (draft.query.error && !draft.base) return <ErrorMessage error={draft.query.error} />;
   if (!draft.base) return <Loading />;

@@ -5,6 +5,7 @@ import { StageForm } from '../components/StageForm';
 import { TagForm } from '../components/TagForm';
 import { Timeline } from '../components/Timeline';
 import { ContactActions } from '../components/ContactActions';
+import { ContactJourneys } from '../components/ContactJourneys';
 import { Messages } from '../components/Messages';
 import { EmptyState, Loading, PageHeader, StageBadge, formatDate } from '@/components/ui';
 import { PageErrorBoundary, QueryState } from '@/components/query-state';
@@ -159,6 +160,11 @@ function Contact({ p, score, canWrite }: { p: ContactView; score: ReturnType<typ
           <ContactActions contact={p} />
         </section>
       </div>
+
+      <section className="card" aria-labelledby="journeys-h">
+        <h2 id="journeys-h">Journeys</h2>
+        <ContactJourneys contactId={p.id} />
+      </section>
 
       <section className="card" aria-labelledby="messages-h">
         <h2 id="messages-h">Messages</h2>

@@ -5,7 +5,7 @@ import { QueryState } from '@/components/query-state';
 import { useSession } from '@/lib/session';
 import type { Role } from '@/types/api';
 
-const ROLES: Role[] = ['viewer', 'marketer', 'admin'];
+const ROLES: Role[] = ['viewer', 'marketer', 'approver', 'admin'];
 
 export function UsersPage() {
   const users = useUsers();

@@ -1,0 +1,98 @@
+// The journey map drawn with @xyflow/react. This module (and the library)
+// loads only on the journey page: it is imported lazily from there.
+import { memo, useMemo } from 'react';
+import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node, type NodeProps } from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
+import './JourneyMap.css';
+import type { Journey, JourneyStepSummary } from '@/types/api';
+import { TRIGGER, buildGraph, describeStep } from './graph';
+
+export interface JourneyMapProps {
+  journey: Journey | null;
+  counts: Map<string, JourneyStepSummary>;
+  problems: Map<string, string[]>;
+  visited?: { steps: Set<string>; edges: Set<string> };
+}
+
+type StepData = {
+  title: string;
+  kind: string;
+  what: string;
+  counts?: JourneyStepSummary;
+  problems: string[];
+  visited: boolean;
+};
+
+const StepNode = memo(function StepNode({ data }: NodeProps<Node<StepData>>) {
+  const c = data.counts;
+  return (
+    <div
+      className={`jmap-node jmap-${data.kind}${data.problems.length ? ' jmap-problem' : ''}${data.visited ? ' jmap-visited' : ''}`}
+      data-testid={`node-${data.title}`}
+      data-visited={data.visited ? 'true' : undefined}
+    >
+      <Handle type="target" position={Position.Left} />
+      <div className="jmap-title">
+        <strong>{data.title}</strong> <span className="badge">{data.kind}</span>
+      </div>
+      <div className="jmap-what small">{data.what}</div>
+      {c && (
+        <div className="jmap-counts small" aria-label={`Counts for ${data.title}`}>
+          {c.entered} in · {c.waiting} waiting · {c.moved_on} on{c.converted ? ` · ${c.converted} converted` : ''}
+          {c.exited ? ` · ${c.exited} exited` : ''}
+        </div>
+      )}
+      {data.problems.length > 0 && (
+        <ul className="jmap-problems small" aria-label={`Problems in ${data.title}`}>
+          {data.problems.map((p) => (
+            <li key={p}>{p}</li>
+          ))}
+        </ul>
+      )}
+      <Handle type="source" position={Position.Right} />
+    </div>
+  );
+});
+
+const nodeTypes = { step: StepNode };
+
+export default function JourneyMap({ journey, counts, problems, visited }: JourneyMapProps) {
+  const { nodes, edges } = useMemo(() => {
+    const g = buildGraph(journey);
+    const nodes: Node<StepData>[] = g.nodes.map((n) => ({
+      id: n.id,
+      type: 'step',
+      position: { x: n.layer * 240, y: n.row * 150 },
+      draggable: false,
+      data: {
+        title: n.id === TRIGGER ? 'start' : n.id,
+        kind: n.step.kind,
+        what: describeStep(n.step, journey),
+        counts: counts.get(n.id === TRIGGER ? '' : n.id),
+        problems: problems.get(n.id) ?? [],
+        visited: !!visited?.steps.has(n.id),
+      },
+    }));
+    const edges: Edge[] = g.edges.map((e) => {
+      const hit = !!visited?.edges.has(`${e.source}->${e.target}`);
+      return {
+        id: e.id,
+        source: e.source,
+        target: e.target,
+        label: e.label,
+        animated: hit,
+        className: hit ? 'jmap-edge-visited' : undefined,
+        style: hit ? { stroke: 'var(--accent, #2563eb)', strokeWidth: 3 } : undefined,
+      };
+    });
+    return { nodes, edges };
+  }, [journey, counts, problems, visited]);
+  return (
+    <div className="jmap" role="figure" aria-label="Journey map">
+      <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} fitView nodesConnectable={false} proOptions={{ hideAttribution: true }}>
+        <Background />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+    </div>
+  );
+}

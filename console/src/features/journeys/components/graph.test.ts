@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { Journey, JourneyMark } from '@/types/api';
+import { TRIGGER, buildGraph, countsFor, problemsByStep, totalsOf, visitedOf } from './graph';
+
+const j: Journey = {
+  name: 'x',
+  status: 'live',
+  trigger: { kind: 'event', event: 'Signed Up' },
+  start: 'a',
+  steps: [
+    { id: 'a', kind: 'wait', wait: { event: 'Demo Booked', timeout: '3d', timeout_next: 'c' }, next: 'b' },
+    { id: 'b', kind: 'split', split: [{ name: 'x', percent: 50, next: 'c' }, { name: 'y', percent: 50, next: 'd' }] },
+    { id: 'c', kind: 'branch', branch: { cases: [{ name: 'hot', condition: { score: { gte: 50 } }, next: 'd' }], else: '' } },
+    { id: 'd', kind: 'exit' },
+    { id: 'lost', kind: 'email', email: { template: 't' } },
+  ],
+};
+
+const mark = (run: string, step: string): JourneyMark => ({ at: '2026-01-01T00:00:00Z', journey: 'x', version: 1, run, step, kind: 'k', note: '' });
+
+describe('buildGraph', () => {
+  it('makes a node per step plus the trigger, layered from the start, unreachable steps last', () => {
+    const g = buildGraph(j);
+    expect(g.nodes.map((n) => [n.id, n.layer])).toEqual([[TRIGGER, 0], ['a', 1], ['b', 2], ['c', 2], ['d', 3], ['lost', 4]]);
+    expect(g.edges.map((e) => `${e.source}->${e.target} ${e.label ?? ''}`.trim())).toEqual([
+      `${TRIGGER}->a`,
+      'a->b Demo Booked',
+      'a->c timeout 3d',
+      'b->c x 50%',
+      'b->d y 50%',
+      'c->d hot',
+    ]);
+  });
+
+  it('draws nothing but the trigger for a text that is no journey', () => {
+    expect(buildGraph(null).nodes).toHaveLength(1);
+    expect(buildGraph({ ...j, steps: 'nope' as never }).edges).toEqual([]);
+  });
+});
+
+describe('problemsByStep', () => {
+  it('puts problems on their step from the 422 field or the "step <id>:" message, the rest on the journey', () => {
+    const m = problemsByStep(
+      [
+        { step: 'c', message: 'condition cannot be evaluated' },
+        { in: 'definition', message: 'step lost: unreachable from the start' },
+        { in: 'definition', message: 'step ghost: no such step' },
+        { message: 'start is missing' },
+      ],
+      ['a', 'b', 'c', 'lost'],
+    );
+    expect(m.get('c')).toEqual(['condition cannot be evaluated']);
+    expect(m.get('lost')).toEqual(['unreachable from the start']);
+    expect(m.get('')).toEqual(['step ghost: no such step', 'start is missing']);
+    expect(m.get('a')).toBeUndefined();
+  });
+});
+
+describe('visitedOf', () => {
+  it('collects the steps and edges a simulated path took, per run', () => {
+    const v = visitedOf([mark('r1', 'a'), mark('r1', 'a'), mark('r1', 'b'), mark('r1', 'd'), mark('r2', 'a'), mark('r2', 'c')]);
+    expect([...v.steps].sort()).toEqual([TRIGGER, 'a', 'b', 'c', 'd'].sort());
+    expect([...v.edges].sort()).toEqual([`${TRIGGER}->a`, 'a->b', 'a->c', 'b->d'].sort());
+    // Each visited edge is one the map draws (same source->target key).
+    const drawn = new Set(buildGraph(j).edges.map((e) => `${e.source}->${e.target}`));
+    for (const e of v.edges) expect(drawn.has(e)).toBe(true);
+    expect(v.edges.has('b->c')).toBe(false);
+  });
+});
+
+describe('counts', () => {
+  const nodes = [
+    { version: 1, step: '', entered: 4, waiting: 0, moved_on: 0, converted: 0, exited: 0, completed: 0, stopped: 0 },
+    { version: 2, step: '', entered: 6, waiting: 0, moved_on: 0, converted: 0, exited: 0, completed: 0, stopped: 0 },
+    { version: 1, step: 'a', entered: 4, waiting: 1, moved_on: 2, converted: 1, exited: 0, completed: 0, stopped: 0 },
+    { version: 2, step: 'a', entered: 6, waiting: 5, moved_on: 1, converted: 0, exited: 0, completed: 0, stopped: 0 },
+  ];
+  it('sums versions or picks one', () => {
+    expect(countsFor(nodes, null).get('a')?.waiting).toBe(6);
+    expect(countsFor(nodes, 1).get('a')?.waiting).toBe(1);
+    expect(countsFor(nodes, 3).size).toBe(0);
+    expect(totalsOf(nodes)).toEqual({ entries: 10, active: 6, converted: 1 });
+  });
+});

@@ -1,0 +1,2 @@
+export { JourneysPage } from './routes/JourneysPage';
+export { JourneyPage } from './routes/JourneyPage';
