@@ -91,6 +91,9 @@ func build(name string, awsCfg aws.Config, getenv func(string) string, log *slog
 		if n, err := strconv.Atoi(getenv(jobsfn.EnvImportPageSize)); err == nil && n > 0 {
 			h.ImportPageSize(n)
 		}
+		if n, err := strconv.Atoi(getenv(jobsfn.EnvExportPageSize)); err == nil && n > 0 {
+			h.ExportPageSize(n)
+		}
 		return lambda.NewHandler(h.Handle), nil
 	case "router":
 		cfg, err := routerfn.ConfigFromEnv(getenv)

@@ -75,6 +75,8 @@ type Options struct {
 	ConsoleDir string
 	// ImportPageSize overrides the rows per import page (0: the default).
 	ImportPageSize int
+	// ExportPageSize overrides the members per export page (0: the default).
+	ExportPageSize int
 	// Bucket is the imports/exports bucket on the local S3 server
 	// (default QueuePrefix + "leadflow-files"), created at start.
 	Bucket string
@@ -258,6 +260,9 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		fnCfg.APIOptions = append(slices.Clone(awsCfg.APIOptions), policy.Enforce(f.Name))
 		if opts.ImportPageSize > 0 && f.Name == "jobs" {
 			env[jobsfn.EnvImportPageSize] = strconv.Itoa(opts.ImportPageSize)
+		}
+		if opts.ExportPageSize > 0 && f.Name == "jobs" {
+			env[jobsfn.EnvExportPageSize] = strconv.Itoa(opts.ExportPageSize)
 		}
 		h, err := build(f.Name, fnCfg, func(k string) string { return env[k] }, opts.Log.With("function", f.Name))
 		if err != nil {

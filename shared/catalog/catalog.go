@@ -405,7 +405,7 @@ func Load() Catalog {
 			},
 			{
 				Name:        "jobs",
-				Description: "Background jobs in pages that re-queue themselves: re-scoring contacts after a scoring model change, CSV imports.",
+				Description: "Background jobs in pages that re-queue themselves: re-scoring contacts after a scoring model change, CSV imports, segment and list exports.",
 				MemoryMB:    512,
 				TimeoutSec:  120,
 				Queue:       &QueueTrigger{Queue: JobsQueue, BatchSize: 1},
@@ -421,12 +421,14 @@ func Load() Catalog {
 						// Segment rebuilds and re-scoring: the member index and
 						// its counts and build state, recheck timers.
 						Items(IndexDefinitions, Query),
-						Items(ItemMember, PutItem, DeleteItem),
+						Items(ItemMember, PutItem, DeleteItem, Query), // Query: exports page through members
 						Items(ItemMemberCount, UpdateItem, Query),
 						Items(ItemTimer, PutItem),
 						// Imports: read the checkpoint, commit it (conditional
 						// put), claim each email once per import.
 						Items(ItemImport, GetItem, PutItem),
+						// Exports: read the checkpoint, commit it (conditional put).
+						Items(ItemExport, GetItem, PutItem),
 					},
 					// Imported rows go to the processor as identify calls.
 					SendsTo: []string{JobsQueue, EventsQueue}, PutsEvents: true, UsesBucket: true,
@@ -466,6 +468,10 @@ func Load() Catalog {
 					{Method: "POST", Path: "/v1/imports/{id}/start", Auth: Admin, Action: ActWrite},
 					// The error report repeats the file's emails: personal data.
 					{Method: "GET", Path: "/v1/imports/{id}/errors", Auth: Admin, Action: ActReadPersonalData},
+					// Exports carry members' personal data: starting one and
+					// fetching its link are personal-data reads (audited).
+					{Method: "POST", Path: "/v1/exports", Auth: Admin, Action: ActReadPersonalData},
+					{Method: "GET", Path: "/v1/exports/{id}", Auth: Admin, Action: ActReadPersonalData},
 					{Method: "GET", Path: "/v1/scoring/rescore", Auth: Admin, Action: ActRead},
 					// Segments and lists (their definitions are DefinitionRoutes).
 					{Method: "GET", Path: "/v1/segments/{id}/members", Auth: Admin, Action: ActRead},
@@ -513,6 +519,8 @@ func Load() Catalog {
 						Items(IndexDefinitions, Query), Items(IndexForms, Query), Items(IndexTemplates, Query),
 						// Imports: create, start (conditional put), read, list.
 						Items(ItemImport, GetItem, PutItem), Items(IndexImports, Query),
+						// Exports: create, read.
+						Items(ItemExport, GetItem, PutItem),
 						// Segments and lists: members (transactions of a conditional
 						// put or delete and a counter update), counts, build state,
 						// recheck timers after an edit.

@@ -38,6 +38,7 @@ const (
 	ItemSoftBounce  ItemKind = "soft-bounce"  // SOFTB#
 	ItemAudit       ItemKind = "audit"        // AUDIT, AUDIT#: the admin API's audit log
 	ItemImport      ItemKind = "import"       // IMP#: CSV imports and the emails each has seen
+	ItemExport      ItemKind = "export"       // EXP#: segment and list exports
 	ItemJobRun      ItemKind = "job-run"      // JOB#: a background job run's progress and shard checkpoints
 	// Segments and lists (shared/membership).
 	ItemMember      ItemKind = "member"       // M#: a contact in a segment's or list's member index
@@ -57,6 +58,7 @@ const (
 	IndexForms       ItemKind = "index:forms"       // FORMS
 	IndexTemplates   ItemKind = "index:templates"   // TEMPLATES
 	IndexImports     ItemKind = "index:imports"     // IMPORTS
+	IndexExports     ItemKind = "index:exports"     // EXPORTS
 	IndexMessages    ItemKind = "index:messages"    // MSGS#<contactId>: a contact's sends
 )
 

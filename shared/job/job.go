@@ -16,6 +16,9 @@ const (
 	// Import reads one page of a CSV import (shared/imports); Pages is the
 	// page number, ID the import.
 	Import = "import"
+	// Export writes one page of a segment or list export (shared/exports);
+	// Pages is the page number, ID the export.
+	Export = "export"
 	// SegmentRebuild evaluates a new or changed segment over every
 	// identified contact, one chain of pages per contacts shard.
 	SegmentRebuild = "segment-rebuild"
@@ -65,7 +68,7 @@ func Decode(body string) (Job, error) {
 	}
 	switch j.Kind {
 	case Rescore, SegmentRebuild:
-	case Import:
+	case Import, Export:
 		if j.ID == "" {
 			return j, fmt.Errorf("%s job without an id", j.Kind)
 		}

@@ -12,6 +12,7 @@ const SegmentsPage = lazy(() => import('@/features/segments').then((m) => ({ def
 const SegmentPage = lazy(() => import('@/features/segments').then((m) => ({ default: m.SegmentPage })));
 const ListsPage = lazy(() => import('@/features/lists').then((m) => ({ default: m.ListsPage })));
 const OverviewPage = lazy(() => import('@/features/overview').then((m) => ({ default: m.OverviewPage })));
+const ImportsPage = lazy(() => import('@/features/imports').then((m) => ({ default: m.ImportsPage })));
 const AuditPage = lazy(() => import('@/features/audit').then((m) => ({ default: m.AuditPage })));
 // Campaigns (features/campaigns): list, one campaign, calendar of planned sends.
 const CampaignsPage = lazy(() => import('@/features/campaigns').then((m) => ({ default: m.CampaignsPage })));
@@ -46,6 +47,7 @@ export const PAGES: PageRoute[] = [
   { path: '/segments', element: <SegmentsPage />, label: 'Segments', minRole: 'viewer' },
   { path: '/segments/:id', element: <SegmentPage />, minRole: 'viewer' },
   { path: '/lists', element: <ListsPage />, label: 'Lists', minRole: 'viewer' },
+  { path: '/imports', element: <ImportsPage />, label: 'Imports', minRole: 'viewer' },
   { path: '/forms', element: <FormsPage />, label: 'Forms', minRole: 'viewer' },
   { path: '/forms/:id', element: <FormPage />, minRole: 'viewer' },
   { path: '/scoring', element: <ScoringPage />, label: 'Scoring model', minRole: 'viewer' },

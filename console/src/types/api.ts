@@ -399,6 +399,55 @@ export interface FunnelReport {
   stages: FunnelStage[];
 }
 
+// Imports and exports (issue 13).
+export interface ImportDefinition {
+  file_name?: string;
+  columns: { email: string; phone?: string; tags?: string; consent?: string; traits?: Record<string, string> };
+  tags?: string[];
+  list_id?: string;
+  consent?: { evidence: string; purposes?: string[] };
+}
+
+export interface ImportView {
+  id: string;
+  state: 'waiting_upload' | 'running' | 'done' | 'failed';
+  error?: string;
+  definition: ImportDefinition;
+  rows: number;
+  imported: number;
+  failed: number;
+  duplicates: number;
+  progress: number;
+  error_report?: string;
+  created_at: string;
+}
+
+export interface ImportCreated {
+  id: string;
+  state: string;
+  upload_url: string;
+  upload_method: string;
+  upload_headers: Record<string, string>;
+}
+
+export interface ExportRequest {
+  segment_id?: string;
+  list_id?: string;
+  format: 'csv' | 'audience';
+  columns?: string[];
+  target?: 'google_ads' | 'meta';
+}
+
+export interface ExportView {
+  id: string;
+  state: 'running' | 'done' | 'failed';
+  error?: string;
+  rows: number;
+  skipped: number;
+  download_url?: string;
+  download_expires_at?: string;
+}
+
 // --- Journeys (issue 15): the definition as the map reads it, step counts, simulate, runs.
 export interface JourneyStep {
   id: string;

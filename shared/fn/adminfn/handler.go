@@ -37,6 +37,7 @@ import (
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/definition"
+	"github.com/leadflow/leadflow/shared/exports"
 	"github.com/leadflow/leadflow/shared/fn/campaignsfn"
 	"github.com/leadflow/leadflow/shared/fn/segmentfn"
 	"github.com/leadflow/leadflow/shared/httpapi"
@@ -182,6 +183,7 @@ type Handler struct {
 	audit   audit.Log
 	users   user.Directory   // nil: no user pool configured
 	imports *imports.Service // nil: no bucket configured (imports.go)
+	exports *exports.Service // nil: no bucket configured (exports.go)
 	// segments keeps membership current after an admin change (segments.go).
 	segments *membership.Reactor
 	// campaigns runs the campaign actions (campaigns.go); nil answers 503.
@@ -211,6 +213,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	}
 	if cfg.Bucket != "" {
 		h.imports = h.importService(bucket.New(awsCfg, cfg.Bucket), store)
+		h.exports = h.exportService(bucket.New(awsCfg, cfg.Bucket), store)
 	}
 	return h
 }
@@ -285,7 +288,7 @@ type routeFunc func(ctx context.Context, req httpapi.Request) (httpapi.Response,
 // package adds its own (contacts.go, scoring.go, templates.go, ...).
 func (h *Handler) routes() map[string]routeFunc {
 	all := map[string]routeFunc{}
-	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.definitionRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes(), h.segmentRoutes(), h.reportRoutes(), h.importRoutes(), h.journeyRoutes(), h.campaignRoutes()} {
+	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.definitionRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes(), h.segmentRoutes(), h.reportRoutes(), h.importRoutes(), h.journeyRoutes(), h.campaignRoutes(), h.exportRoutes()} {
 		for k, f := range group {
 			all[k] = f
 		}

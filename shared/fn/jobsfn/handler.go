@@ -19,6 +19,7 @@ import (
 	"github.com/leadflow/leadflow/shared/bus"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/exports"
 	"github.com/leadflow/leadflow/shared/fn/segmentfn"
 	"github.com/leadflow/leadflow/shared/imports"
 	"github.com/leadflow/leadflow/shared/job"
@@ -67,6 +68,17 @@ func (h *Handler) ImportPageSize(n int) {
 	}
 }
 
+// EnvExportPageSize sets the members per export page (tests; the stack
+// never sets it: exports.DefaultPageSize).
+const EnvExportPageSize = "EXPORT_PAGE_SIZE"
+
+// ExportPageSize sets the members per export page.
+func (h *Handler) ExportPageSize(n int) {
+	if h.exports != nil {
+		h.exports.PageSize = n
+	}
+}
+
 // Pages reads contacts of a shard.
 type Pages interface {
 	ContactsPage(ctx context.Context, shard int, cursor string, limit int) ([]string, string, error)
@@ -87,6 +99,8 @@ type Handler struct {
 	PageSize int
 	// imports runs import pages (nil: import jobs fail).
 	imports *imports.Runner
+	// exports runs export pages (nil: export jobs fail).
+	exports *exports.Runner
 }
 
 // New wires the handler with only the clients it uses.
@@ -116,6 +130,12 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		Store: store, Blobs: bucket.New(awsCfg, cfg.Bucket), Events: sqsqueue.New(q, cfg.EventsQueueURL), Log: log,
 		Next: func(ctx context.Context, id string, page int) error {
 			return job.Send(ctx, jobs, job.Job{Kind: job.Import, ID: id, Pages: page})
+		},
+	}
+	h.exports = &exports.Runner{
+		Store: store, Members: store, Profiles: store, Blobs: bucket.New(awsCfg, cfg.Bucket), Log: log,
+		Next: func(ctx context.Context, id string, page int) error {
+			return job.Send(ctx, jobs, job.Job{Kind: job.Export, ID: id, Pages: page})
 		},
 	}
 	return h
@@ -155,6 +175,12 @@ func (h *Handler) run(ctx context.Context, body string) error {
 			return fmt.Errorf("import %s: no import runner", j.ID)
 		}
 		return h.imports.RunPage(ctx, j.ID, j.Pages)
+	}
+	if j.Kind == job.Export {
+		if h.exports == nil {
+			return fmt.Errorf("export %s: no export runner", j.ID)
+		}
+		return h.exports.RunPage(ctx, j.ID, j.Pages)
 	}
 	if j.Kind == job.SegmentRebuild {
 		return h.rebuild(ctx, j)

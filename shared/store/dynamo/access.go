@@ -43,6 +43,7 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemSoftBounce:   {"SOFTB#*"},
 	catalog.ItemAudit:        {auditAll, prefixAuditBy + "*", prefixAuditOf + "*"},
 	catalog.ItemImport:       {prefixImport + "*"},
+	catalog.ItemExport:       {prefixExport + "*"},
 	catalog.ItemMember:       {prefixMember + "*"},
 	catalog.ItemMemberCount:  {prefixMemberCount + "*"},
 	catalog.ItemReport:       {"RPT#*"},
@@ -58,6 +59,7 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.IndexForms:       {gsiForms},
 	catalog.IndexTemplates:   {gsiTemplates},
 	catalog.IndexImports:     {gsiImports},
+	catalog.IndexExports:     {gsiExports},
 	catalog.IndexMessages:    {gsiMessagesPrefix + "*"},
 }
 

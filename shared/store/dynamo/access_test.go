@@ -53,6 +53,7 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.ItemSoftBounce:   {softBouncePK("a@b.example")},
 		catalog.ItemAudit:        {auditAllPK(), auditActorPK("u-1"), auditKindPK("contact")},
 		catalog.ItemImport:       {importPK("imp_x"), importClaimPK("imp_x", "a@b.example")},
+		catalog.ItemExport:       {exportPK("exp_x")},
 		catalog.ItemMember:       {memberPK(membership.Ref{Kind: membership.Segment, ID: "a"}, 0), memberPK(membership.Ref{Kind: membership.List, ID: "b"}, 15)},
 		catalog.ItemMemberCount:  {memberCountPK(membership.Ref{Kind: membership.Segment, ID: "a"}), memberCountPK(membership.Ref{Kind: membership.List, ID: "b"})},
 		catalog.ItemReport:       {reportPK("2026-12-07", 0), reportPK("2026-12-07", 7)},
@@ -68,6 +69,7 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.IndexForms:       {gsiForms},
 		catalog.IndexTemplates:   {gsiTemplates},
 		catalog.IndexImports:     {gsiImports},
+		catalog.IndexExports:     {gsiExports},
 		catalog.IndexMessages:    {messagesGSIPK("c1")},
 	}
 }

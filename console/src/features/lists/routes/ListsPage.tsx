@@ -3,6 +3,7 @@ import { Link } from 'react-router';
 import { splitEmails, useChangeMembers, useCreateList, useListMembers, useLists } from '../api/lists';
 import { EmptyState, ErrorMessage, Loading, PageHeader } from '@/components/ui';
 import { useCan } from '@/lib/session';
+import { ExportButtons } from '@/features/exports';
 
 export function ListsPage() {
   const q = useLists();
@@ -41,6 +42,7 @@ export function ListsPage() {
         </div>
       )}
       {open && <ListDetail id={open} canWrite={canWrite} />}
+      {open && <ExportButtons listId={open} />}
     </>
   );
 }

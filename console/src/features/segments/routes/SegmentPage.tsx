@@ -4,6 +4,7 @@ import { useSaveSegment, useSegment, useSegmentMembers, useSegmentPreview } from
 import { SNIPPETS, addCondition, parseFilter, useDebounced } from '../components/filter';
 import { ErrorMessage, Loading, PageHeader } from '@/components/ui';
 import { useCan } from '@/lib/session';
+import { ExportButtons } from '@/features/exports';
 
 const EMPTY = '{\n  "all": [\n    {"event": {"path_prefix": "/pricing", "within_days": 7, "min": 2}}\n  ]\n}';
 
@@ -145,6 +146,7 @@ export function SegmentPage() {
           )}
         </section>
       )}
+      {!isNew && <ExportButtons segmentId={routeId} />}
     </>
   );
 }
