@@ -10,9 +10,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"sync"
@@ -20,13 +18,9 @@ import (
 
 	"flag"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/leadflow/leadflow/local/runner"
+	"github.com/leadflow/leadflow/bench/benchstack"
 	"github.com/leadflow/leadflow/shared/contact"
-	"github.com/leadflow/leadflow/shared/localaws"
 	"github.com/leadflow/leadflow/shared/mail"
-	"github.com/leadflow/leadflow/shared/store/dynamo"
 )
 
 func check(err error) {
@@ -42,25 +36,14 @@ func main() {
 	runs := flag.Int("runs", 30, "loads of each page")
 	flag.Parse()
 
-	root, err := localaws.RepoRoot()
-	check(err)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, err := runner.StartServers(ctx, runner.ServerOptions{Root: root})
+	stack, err := benchstack.Start(ctx, "bc")
 	check(err)
-	defer srv.Stop()
-	prefix := fmt.Sprintf("bc%d-", time.Now().Unix()%1e6)
-	table := prefix + "leadflow"
-	p, err := runner.New(ctx, runner.Options{
-		Endpoints: srv.Endpoints(), Table: table, QueuePrefix: prefix, AdminToken: "bench",
-		NoSchedules: true, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	})
-	check(err)
-	p.Start(ctx)
-	api := httptest.NewServer(p)
-	defer api.Close()
+	defer stack.Close()
+	api := stack.API
 
-	st := dynamo.New(dynamodb.NewFromConfig(runner.AWSConfig(srv.Endpoints())), table)
+	st := stack.Store
 	start := time.Now()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 16)

@@ -13,20 +13,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/leadflow/leadflow/local/runner"
-	"github.com/leadflow/leadflow/shared/localaws"
+	"github.com/leadflow/leadflow/bench/benchstack"
 	"github.com/leadflow/leadflow/shared/report"
 	"github.com/leadflow/leadflow/shared/scoring"
-	"github.com/leadflow/leadflow/shared/store/dynamo"
 )
 
 func check(err error) {
@@ -41,26 +35,15 @@ func main() {
 	n := flag.Int("n", 30, "requests per route and range")
 	flag.Parse()
 
-	root, err := localaws.RepoRoot()
-	check(err)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, err := runner.StartServers(ctx, runner.ServerOptions{Root: root})
+	stack, err := benchstack.Start(ctx, "br")
 	check(err)
-	defer srv.Stop()
-	prefix := fmt.Sprintf("br%d-", time.Now().Unix()%1e6)
-	table := prefix + "leadflow"
-	p, err := runner.New(ctx, runner.Options{
-		Endpoints: srv.Endpoints(), Table: table, QueuePrefix: prefix, AdminToken: "bench",
-		NoSchedules: true, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	})
-	check(err)
-	p.Start(ctx)
-	api := httptest.NewServer(p)
-	defer api.Close()
+	defer stack.Close()
+	api := stack.API
 
 	// Every day, every shard, every counter: the most a range can hold.
-	st := dynamo.New(dynamodb.NewFromConfig(runner.AWSConfig(srv.Endpoints())), table)
+	st := stack.Store
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	counts := report.Counts{}
 	for _, s := range report.Series {
