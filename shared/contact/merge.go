@@ -158,7 +158,8 @@ func (p *Processor) relink(ctx context.Context, src *Profile, into string) {
 // first seen and first touch when it has them, and brings no consent or
 // subscription (an unsubscribe still carries over: it can only stop mail).
 func (p *Profile) Fold(o *Profile, verified bool) {
-	guarded := !verified && p.Known()
+	wasKnown := p.Known()
+	guarded := !verified && wasKnown
 	p.PageViews += o.PageViews
 	p.EventCount += o.EventCount
 	p.Sessions += o.Sessions
@@ -214,6 +215,9 @@ func (p *Profile) Fold(o *Profile, verified bool) {
 	}
 	if p.UserID == "" && !guarded {
 		p.UserID = o.UserID
+	}
+	if !wasKnown && p.Known() {
+		p.IdentifiedBy = o.IdentifiedBy // the identities came from o, and so did the device
 	}
 	if p.Location == nil {
 		p.Location = o.Location

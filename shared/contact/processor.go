@@ -109,7 +109,10 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 	failed := map[string]bool{}
 	redirect := map[string]string{}
 	fresh := map[string]bool{}
-	known := map[string]bool{} // contacts identified by an earlier message of this batch
+	// known holds the contacts identified by an earlier message of this
+	// batch, with the device of the unverified call that did it ("" once a
+	// verified call did).
+	known := map[string]string{}
 	type routed struct {
 		cid   string
 		msg   tracking.Message
@@ -319,7 +322,7 @@ func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile,
 // contact its identities name and attaches its device (anonymous id) there,
 // the accepted limit of every Segment-spec tool; merges it causes are
 // unverified folds (see Profile.Fold).
-func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[Identity]string, redirect map[string]string, fresh, known map[string]bool) (cid string, created bool, err error) {
+func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[Identity]string, redirect map[string]string, fresh map[string]bool, known map[string]string) (cid string, created bool, err error) {
 	if m.ContactID != "" {
 		return m.ContactID, false, nil
 	}
@@ -328,7 +331,15 @@ func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[
 		if err == nil && cid != "" {
 			for _, id := range ids {
 				if id.Kind != AnonymousID && owners[id] == cid {
-					known[cid] = true
+					dev, seen := known[cid]
+					switch {
+					case m.Verified:
+						known[cid] = ""
+					case !seen:
+						known[cid] = m.AnonymousID
+					default:
+						known[cid] = dev
+					}
 				}
 			}
 		}
@@ -387,10 +398,20 @@ func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[
 			}
 			return cid, created, nil
 		}
-		if !m.Verified && (known[cid] || (held != nil && held.Known())) {
-			// Route the events to the known contact, link nothing new.
-			guarded = true
-			break
+		if _, inBatch := known[cid]; !m.Verified && (inBatch || (held != nil && held.Known())) {
+			complete := true
+			for _, id := range ids[:top] {
+				ok, err := p.completes(m, cid, id, held, owners, known)
+				if err != nil {
+					return "", false, err
+				}
+				complete = complete && ok
+			}
+			if !complete {
+				// Route the events to the known contact, link nothing new.
+				guarded = true
+				break
+			}
 		}
 		top = 0
 		for _, id := range ids[:1] {
@@ -410,7 +431,16 @@ func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[
 			other = follow(redirect, other)
 		} else {
 			if guarded && id.Kind != AnonymousID {
-				continue
+				held, err := p.profile(ctx, cid)
+				if err != nil {
+					return "", false, err
+				}
+				if ok, err := p.completes(m, cid, id, held, owners, known); err != nil || !ok {
+					if err != nil {
+						return "", false, err
+					}
+					continue
+				}
 			}
 			owner, err := p.store.LinkIdentity(ctx, id, cid, p.now())
 			if err != nil {
@@ -427,6 +457,37 @@ func (p *Processor) resolve(ctx context.Context, m tracking.Message, owners map[
 		}
 	}
 	return cid, created, nil
+}
+
+// completes reports whether unverified m, routed to the known contact cid,
+// may still link id, an identity nobody owns (see Profile.Completes): m
+// comes from the device that identified cid without proof, and cid has no
+// identity of id's kind. held is cid's stored profile (nil if it has none);
+// the contact may have been identified earlier in this batch, which held
+// does not show yet but known and owners do.
+func (p *Processor) completes(m tracking.Message, cid string, id Identity, held *Profile, owners map[Identity]string, known map[string]string) (bool, error) {
+	if m.Verified || m.AnonymousID == "" || id.Kind == AnonymousID {
+		return false, nil
+	}
+	device, inBatch := known[cid]
+	if held != nil && held.Known() {
+		if inBatch && device == "" {
+			return false, nil // a verified call of this batch backs the identity
+		}
+		device = held.IdentifiedBy
+	}
+	if device != m.AnonymousID {
+		return false, nil
+	}
+	if held != nil && ((id.Kind == UserID && held.UserID != "") || (id.Kind == Email && held.Email != "")) {
+		return false, nil
+	}
+	for other, owner := range owners {
+		if other.Kind == id.Kind && other != id && owner == cid {
+			return false, nil // identified this batch by another of this kind
+		}
+	}
+	return true, nil
 }
 
 // reconcile handles a lower identity of the message held by another contact.

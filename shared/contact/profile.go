@@ -21,10 +21,14 @@ import (
 // batch that touches the contact, so it holds aggregates only; events live in
 // separate timeline items (see Store).
 type Profile struct {
-	ID           string             `json:"id"`
-	SiteKey      string             `json:"site_key,omitempty"`
-	Email        string             `json:"email,omitempty"`
-	UserID       string             `json:"user_id,omitempty"`
+	ID      string `json:"id"`
+	SiteKey string `json:"site_key,omitempty"`
+	Email   string `json:"email,omitempty"`
+	UserID  string `json:"user_id,omitempty"`
+	// IdentifiedBy is the device (anonymous id) whose unverified call first
+	// gave this contact an identity, while no verified call has backed one.
+	// That device may complete the identity later (see Completes).
+	IdentifiedBy string             `json:"identified_by,omitempty"`
 	AnonymousIDs []string           `json:"anonymous_ids"`
 	Traits       map[string]any     `json:"traits"`
 	FirstSeen    time.Time          `json:"first_seen"`
@@ -214,7 +218,8 @@ func (p *Profile) applyOne(m tracking.Message, rules interest.Rules) {
 	// scoring), attaches its device and fills traits not set yet, but it
 	// never overwrites what the contact has: traits, identities, first seen
 	// and first touch. A verified call (see tracking.Message.Verified) can.
-	guarded := !m.Verified && p.Known()
+	wasKnown := p.Known()
+	guarded := !m.Verified && wasKnown && !p.Completes(m)
 	p.EventCount++
 	if p.LastSeen.IsZero() || ts.Sub(p.LastSeen) > SessionGap {
 		p.Sessions++
@@ -249,6 +254,12 @@ func (p *Profile) applyOne(m tracking.Message, rules interest.Rules) {
 	if email := NormalizeEmail(m.Email()); email != "" && !guarded && (m.Type == tracking.TypeIdentify || p.Email == "") {
 		p.Email = email
 		p.Company = enrich.CompanyFromEmail(email)
+	}
+	switch {
+	case m.Verified && (m.UserID != "" || m.Email() != ""):
+		p.IdentifiedBy = "" // proof backs the identity now: no device may add to it
+	case !wasKnown && p.Known() && !m.Verified:
+		p.IdentifiedBy = m.AnonymousID
 	}
 	p.touch(m, ts, earliest)
 	if latest {
@@ -384,6 +395,21 @@ func (p *Profile) MergeTraits(traits map[string]any, ts time.Time) {
 		}
 		p.Traits[k] = v
 	}
+}
+
+// Completes reports whether unverified message m may identify this known
+// contact as fully as a verified one: it comes from the device that
+// identified the contact without proof, and it brings an email or user id the
+// contact lacks. A browser queues a call that failed and, when it retries,
+// stamps it with the user id its later identify set; the retry can arrive
+// before that identify, and the email the identify brings must still join.
+// Whoever holds that device is the person who identified the contact, so
+// this gives nothing away; anyone else needs proof (a user hash).
+func (p *Profile) Completes(m tracking.Message) bool {
+	if m.Verified || p.IdentifiedBy == "" || m.AnonymousID != p.IdentifiedBy {
+		return false
+	}
+	return (m.UserID != "" && p.UserID == "") || (NormalizeEmail(m.Email()) != "" && p.Email == "")
 }
 
 // AddTraits sets only the traits the contact never had: the most an

@@ -129,6 +129,82 @@ func TestUnverifiedCallsCannotTakeOverAKnownContact(t *testing.T) {
 				}
 			},
 		},
+		{
+			// analytics.js stamps a queued retry with the user id its later
+			// identify set; the retry can reach us before that identify.
+			name: "the device that identified a visitor completes the identity when a retried track with the user id comes first",
+			batches: [][]tracking.Message{{pageAt("p1", "anon-1", 0)},
+				{trackBy("t1", "anon-1", "user-1", time.Minute)},
+				{withTraits(ident("i1", "anon-1", "user-1", "bo@x.io", 2*time.Minute), map[string]any{"first_name": "Bo"})}},
+			check: func(t *testing.T, st *contacttest.MemStore) {
+				c := owner(st, contact.AnonymousID, "anon-1")
+				if owner(st, contact.UserID, "user-1") != c || owner(st, contact.Email, "bo@x.io") != c {
+					t.Errorf("user id owner %q email owner %q, want %q", owner(st, contact.UserID, "user-1"), owner(st, contact.Email, "bo@x.io"), c)
+				}
+				if p := st.Profile(c); p.Email != "bo@x.io" || p.Traits["email"] != "bo@x.io" || p.Traits["first_name"] != "Bo" || p.IdentifiedBy != "anon-1" {
+					t.Errorf("email %q traits %v identified by %q", p.Email, p.Traits, p.IdentifiedBy)
+				}
+			},
+		},
+		{
+			name: "the same completes within one batch, whatever the arrival order",
+			batches: [][]tracking.Message{{pageAt("p1", "anon-1", 0)},
+				{withTraits(ident("i1", "anon-1", "user-1", "bo@x.io", 2*time.Minute), map[string]any{"first_name": "Bo"}),
+					trackBy("t1", "anon-1", "user-1", time.Minute)}},
+			check: func(t *testing.T, st *contacttest.MemStore) {
+				c := owner(st, contact.AnonymousID, "anon-1")
+				if owner(st, contact.Email, "bo@x.io") != c {
+					t.Errorf("email owner %q, want %q", owner(st, contact.Email, "bo@x.io"), c)
+				}
+				if p := st.Profile(c); p.Email != "bo@x.io" || p.UserID != "user-1" || p.Traits["email"] != "bo@x.io" {
+					t.Errorf("email %q user %q traits %v", p.Email, p.UserID, p.Traits)
+				}
+			},
+		},
+		{
+			name: "another device cannot complete a contact known by a browser-linked user id",
+			batches: [][]tracking.Message{{pageAt("p1", "anon-1", 0)},
+				{trackBy("t1", "anon-1", "user-1", time.Minute)},
+				{ident("x1", "attacker", "user-1", "evil@attacker.test", 2*time.Minute)},
+				{trackBy("x2", "attacker", "user-1", 3*time.Minute)}},
+			check: func(t *testing.T, st *contacttest.MemStore) {
+				c := owner(st, contact.UserID, "user-1")
+				if owner(st, contact.Email, "evil@attacker.test") == c {
+					t.Error("the attacker's email now reaches the contact")
+				}
+				if p := st.Profile(c); p.Email != "" || p.Traits["email"] != nil || p.IdentifiedBy != "anon-1" {
+					t.Errorf("email %q traits %v identified by %q", p.Email, p.Traits, p.IdentifiedBy)
+				}
+			},
+		},
+		{
+			name: "the identifying device cannot replace an email the contact has",
+			batches: [][]tracking.Message{{pageAt("p1", "anon-1", 0)},
+				{ident("i1", "anon-1", "user-1", "bo@x.io", time.Minute)},
+				{ident("i2", "anon-1", "user-1", "other@x.io", 2*time.Minute)}},
+			check: func(t *testing.T, st *contacttest.MemStore) {
+				c := owner(st, contact.UserID, "user-1")
+				if owner(st, contact.Email, "other@x.io") == c {
+					t.Error("a second unverified email joined the contact")
+				}
+				if p := st.Profile(c); p.Email != "bo@x.io" {
+					t.Errorf("email %q", p.Email)
+				}
+			},
+		},
+		{
+			name: "once a verified call backs the identity, the device needs proof too",
+			batches: [][]tracking.Message{{pageAt("p1", "anon-1", 0)},
+				{trackBy("t1", "anon-1", "user-1", time.Minute)},
+				{proven(trackBy("t2", "anon-1", "user-1", 2*time.Minute))},
+				{ident("i1", "anon-1", "user-1", "bo@x.io", 3*time.Minute)}},
+			check: func(t *testing.T, st *contacttest.MemStore) {
+				c := owner(st, contact.UserID, "user-1")
+				if owner(st, contact.Email, "bo@x.io") == c || st.Profile(c).Email != "" || st.Profile(c).IdentifiedBy != "" {
+					t.Errorf("email owner %q profile email %q identified by %q", owner(st, contact.Email, "bo@x.io"), st.Profile(c).Email, st.Profile(c).IdentifiedBy)
+				}
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,4 +214,10 @@ func TestUnverifiedCallsCannotTakeOverAKnownContact(t *testing.T) {
 			tc.check(t, st)
 		})
 	}
+}
+
+// trackBy is a track call from device anon, stamped with a user id as
+// browser libraries do once identify has run.
+func trackBy(id, anon, user string, at time.Duration) tracking.Message {
+	return tracking.Message{Type: tracking.TypeTrack, Event: "Demo Requested", MessageID: id, AnonymousID: anon, UserID: user, Timestamp: now.Add(at)}
 }
