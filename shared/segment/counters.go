@@ -254,18 +254,6 @@ func (c Counters) count(key string, today int32, days int) int {
 	return n
 }
 
-// oldestIn is the oldest day bucket of key still in the window (ok false
-// when none).
-func (c Counters) oldestIn(key string, today int32, days int) (int32, bool) {
-	pairs := c[key]
-	for i := 0; i < len(pairs); i += 2 {
-		if today-pairs[i] < int32(days) && pairs[i] <= today {
-			return pairs[i], true
-		}
-	}
-	return 0, false
-}
-
 // Clone copies the counters deeply.
 func (c Counters) Clone() Counters {
 	if c == nil {

@@ -272,8 +272,35 @@ func (n allNode) eval(v *View, now time.Time, today int32) bool {
 	return true
 }
 
+// next: a matching all changes when any child does; one that does not
+// match only once every failing child has changed, so never if one of them
+// never changes by time alone (most "at least N in a window" conditions: a
+// count only falls with time).
 func (n allNode) next(v *View, now time.Time, today int32) time.Time {
-	return earliest(n, v, now, today)
+	if n.eval(v, now, today) {
+		return earliest(n, v, now, today)
+	}
+	return latestOf(n, false, v, now, today)
+}
+
+// latestOf is the latest change among the children whose value is want,
+// zero if one of them never changes: none of them changes before it, and
+// the parent cannot change until all of them have.
+func latestOf(ns []node, want bool, v *View, now time.Time, today int32) time.Time {
+	var out time.Time
+	for _, c := range ns {
+		if c.eval(v, now, today) != want {
+			continue
+		}
+		t := c.next(v, now, today)
+		if t.IsZero() {
+			return time.Time{}
+		}
+		if t.After(out) {
+			out = t
+		}
+	}
+	return out
 }
 
 type anyNode []node
@@ -287,7 +314,12 @@ func (n anyNode) eval(v *View, now time.Time, today int32) bool {
 	return false
 }
 
+// next mirrors allNode: a matching any changes only once every matching
+// child has.
 func (n anyNode) next(v *View, now time.Time, today int32) time.Time {
+	if n.eval(v, now, today) {
+		return latestOf(n, true, v, now, today)
+	}
 	return earliest(n, v, now, today)
 }
 
@@ -487,16 +519,43 @@ func (n windowNode) eval(v *View, _ time.Time, today int32) bool {
 	return c >= n.lo && (n.hi < 0 || c <= n.hi)
 }
 
-// next: the oldest counted bucket leaves the window at the start of the
-// day N days after it.
+// next: a bucket leaves the window at the start of the day N days after
+// it, and counts only fall with time; the result changes at the first
+// departure that moves the count across a bound (zero if none does: a
+// contact under the minimum never reaches it by time alone, so no recheck
+// timer is written for it).
 func (n windowNode) next(v *View, _ time.Time, today int32) time.Time {
-	var out time.Time
+	c := 0
 	for _, k := range n.keys {
-		if d, ok := v.Counters.oldestIn(k, today, n.days); ok {
-			out = sooner(out, dayStart(d+int32(n.days)))
-		}
+		c += v.Counters.count(k, today, n.days)
 	}
-	return out
+	in := func(c int) bool { return c >= n.lo && (n.hi < 0 || c <= n.hi) }
+	was := in(c)
+	for prev := int32(-1 << 30); ; {
+		// The next departure day after prev, over all keys (no
+		// allocation: keys and buckets are few).
+		day, gone := int32(1<<30), 0
+		for _, k := range n.keys {
+			pairs := v.Counters[k]
+			for i := 0; i < len(pairs); i += 2 {
+				d := pairs[i]
+				if today-d >= int32(n.days) || d > today || d <= prev || d > day {
+					continue
+				}
+				if d < day {
+					day, gone = d, 0
+				}
+				gone += int(pairs[i+1])
+			}
+		}
+		if day == 1<<30 {
+			return time.Time{}
+		}
+		if c -= gone; in(c) != was {
+			return dayStart(day + int32(n.days))
+		}
+		prev = day
+	}
 }
 
 // traitNode tests one trait.

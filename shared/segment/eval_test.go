@@ -381,3 +381,49 @@ func jsonDecode(js string, f *Filter) error {
 	dec.DisallowUnknownFields()
 	return dec.Decode(f)
 }
+
+// A recheck timer costs a write per contact: NextChange is zero when time
+// alone cannot change the result, and otherwise the first moment it can.
+func TestNextChangeOnlyWhenTimeCanChangeTheResult(t *testing.T) {
+	today := Day(now)
+	twice := `{"event":{"path_prefix":"/pricing","within_days":7,"min":2}}`
+	cases := []struct {
+		name, filter string
+		counters     Counters
+		traits       map[string]any
+		want         time.Time
+	}{
+		{"under the minimum: counts only fall", twice, Counters{"p:/pricing": {today - 1, 1}}, nil, time.Time{}},
+		{"a member leaves when the count drops under the minimum, not at the first departure", twice,
+			Counters{"p:/pricing": {today - 5, 1, today - 2, 2}}, nil, dayStart(today - 2 + 7)},
+		{"at most one: enters once enough have left", `{"event":{"path_prefix":"/pricing","within_days":7,"max":1}}`,
+			Counters{"p:/pricing": {today - 6, 1, today - 4, 1, today - 3, 1}}, nil, dayStart(today - 4 + 7)},
+		{"the example segment, one pricing view: no timer",
+			`{"all":[` + twice + `,{"not":{"event":{"name":"Demo Requested","within_days":30}}}]}`,
+			Counters{"p:/pricing": {today, 1}}, nil, time.Time{}},
+		{"the example segment, a member: when pricing ages out",
+			`{"all":[` + twice + `,{"not":{"event":{"name":"Demo Requested","within_days":30}}}]}`,
+			Counters{"p:/pricing": {today - 1, 1, today, 1}}, nil, dayStart(today - 1 + 7)},
+		{"a failing all waits for its last failing child",
+			`{"all":[{"trait":{"key":"a","op":"older_than_days","days":3}},{"trait":{"key":"b","op":"older_than_days","days":5}}]}`,
+			nil, map[string]any{"a": now.Format(time.RFC3339), "b": now.Format(time.RFC3339)}, now.Add(5 * 24 * time.Hour)},
+		{"a matching any with a timeless match never changes by time",
+			`{"any":[{"tag":"vip"},{"last_seen":{"within_days":30}}]}`, nil, nil, time.Time{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := program(t, c.filter, "")
+			v := &View{Counters: c.counters, Traits: c.traits, Tags: []string{"vip"}, LastSeen: now.Add(-time.Hour)}
+			got := p.NextChange(v, now)
+			if !got.Equal(c.want) {
+				t.Fatalf("NextChange = %v, want %v", got, c.want)
+			}
+			if got.IsZero() {
+				return
+			}
+			if p.Eval(v, got.Add(-time.Second)) != p.Eval(v, now) || p.Eval(v, got) == p.Eval(v, now) {
+				t.Errorf("the result does not change exactly at %v", got)
+			}
+		})
+	}
+}
