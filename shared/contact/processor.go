@@ -241,9 +241,6 @@ func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile,
 		// can tell it from a chunk whose profile write never happened.
 		commit := Commit{ID: commitID(fresh), Parent: working.LastCommit}
 		working.LastCommit = commit.ID
-		if err := p.store.PutEvents(ctx, cid, commit, fresh, changes); err != nil {
-			return 0, 0, conflicts, fmt.Errorf("store %d events of %s: %w", len(fresh), cid, err)
-		}
 		// Routing requests go out before the profile write commits the stage
 		// move: if the write then fails, the retry derives the same request
 		// ids and the router de-duplicates; the other order could lose one.
@@ -270,6 +267,15 @@ func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile,
 			if err := p.react(ctx, change); err != nil {
 				return 0, 0, conflicts, err
 			}
+		}
+		// The chunk goes after the reactors, so what they record (segment
+		// entries) rides in it instead of a chunk of its own.
+		chunk := fresh
+		if change != nil && len(change.Timeline) > 0 {
+			chunk = append(slices.Clip(fresh), change.Timeline...)
+		}
+		if err := p.store.PutEvents(ctx, cid, commit, chunk, changes); err != nil {
+			return 0, 0, conflicts, fmt.Errorf("store %d events of %s: %w", len(chunk), cid, err)
 		}
 		err = p.store.SaveProfile(ctx, working)
 		if err == nil {

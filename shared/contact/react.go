@@ -27,6 +27,11 @@ type Change struct {
 	// a failed profile write runs the reactors again.
 	Commit Commit
 	Now    time.Time
+	// Timeline holds events a reactor records on the contact's timeline
+	// (segment entries and exits). The processor writes them in this
+	// commit's own timeline chunk with Events, before the profile write, so
+	// they cost no write of their own and a re-run rewrites the same chunk.
+	Timeline []tracking.Message
 }
 
 // A Reactor reacts to contact changes in the pass that made them (segment

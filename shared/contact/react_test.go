@@ -81,3 +81,33 @@ func TestAFailingReactorFailsOnlyItsContactsInputs(t *testing.T) {
 		t.Fatalf("profile committed although its reactor failed: %+v", p)
 	}
 }
+
+// What a reactor records on the timeline rides in the commit's own chunk:
+// one timeline write per contact pass, not one more for the reactor.
+func TestReactorTimelineEventsRideInTheCommitsChunk(t *testing.T) {
+	st := contacttest.New()
+	rec := contact.ReactorFunc(func(_ context.Context, c *contact.Change) error {
+		c.Timeline = append(c.Timeline, tracking.Message{Type: tracking.TypeTrack, MessageID: "seg-1", Event: "Segment Entered",
+			ContactID: c.After.ID, Timestamp: c.Events[0].Timestamp})
+		return nil
+	})
+	proc := contact.NewProcessor(st, quiet(), func() time.Time { return now }).WithReactors(rec)
+	in := input("sqs-1", msg(tracking.TypePage, "m1", "anon-1", ""), msg(tracking.TypeTrack, "m2", "anon-1", ""))
+	if _, err := proc.Process(context.Background(), []contact.Input{in}); err != nil {
+		t.Fatal(err)
+	}
+	cid := contact.AnonymousContactID("anon-1")
+	if n := st.Calls["PutEvents"]; n != 1 {
+		t.Errorf("%d timeline writes, want 1", n)
+	}
+	chunks, err := st.Chunks(context.Background(), []string{cid}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(chunks) != 1 || len(chunks[0].MessageIDs) != 3 || chunks[0].Commit.ID == 0 {
+		t.Fatalf("chunks %+v, want one holding both events and the reactor's", chunks)
+	}
+	if p := st.Profile(cid); p == nil || p.LastCommit != chunks[0].Commit.ID {
+		t.Errorf("the chunk is not the profile's last commit: %+v", p)
+	}
+}

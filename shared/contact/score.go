@@ -141,11 +141,23 @@ func (p *Processor) Rescore(ctx context.Context, e *scoring.Engine, cid string) 
 			if err := p.react(ctx, change); err != nil {
 				return false, err
 			}
+			if len(change.Timeline) > 0 {
+				// A chunk of its own with no parent: a re-score applies no
+				// events, so the chunk never vouches for any de-duplication.
+				if err := p.store.PutEvents(ctx, cid, Commit{ID: change.Commit.ID}, change.Timeline, nil); err != nil {
+					return false, fmt.Errorf("store %d reactor events of %s: %w", len(change.Timeline), cid, err)
+				}
+			}
 		}
 		err = p.store.SaveProfile(ctx, working)
 		if err == nil {
 			if change != nil {
 				p.committed(ctx, change)
+				// One contact per call: what the reactors buffered for it
+				// (member counts) is written now.
+				if err := p.flush(ctx); err != nil {
+					p.log.ErrorContext(ctx, "flush reactors after re-score", "contact_id", cid, "error", err)
+				}
 			}
 			return true, nil
 		}

@@ -72,6 +72,15 @@ type Store interface {
 	// atomically and only if the index changed: a retried or repeated call
 	// changes nothing, so counts stay exact. It reports whether it changed.
 	SetMember(ctx context.Context, r Ref, contactID string, in bool, at time.Time) (bool, error)
+	// MarkMember puts (in) or deletes a contact's member item whatever
+	// was there: repeating it changes nothing, and it moves no count. The
+	// processor's reactor counts each transition itself, once its profile
+	// write committed (AddCount), which is cheaper than SetMember's
+	// transaction and as exact.
+	MarkMember(ctx context.Context, r Ref, contactID string, in bool, at time.Time) error
+	// AddCount moves one count shard by delta (any shard: the count is
+	// their sum).
+	AddCount(ctx context.Context, r Ref, shard int, delta int64, at time.Time) error
 	// Members pages through members: shard by shard, by contact id. The
 	// cursor is opaque; "" starts, and a "" next cursor means done.
 	Members(ctx context.Context, r Ref, cursor string, limit int) (ids []string, next string, err error)

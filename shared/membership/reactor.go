@@ -5,10 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/leadflow/leadflow/shared/contact"
@@ -80,6 +85,14 @@ type Scorer func(ctx context.Context, s scoring.State, at time.Time) (scoring.Sc
 // on the timeline, announces it, and schedules a timer for the next
 // time-based change. Every side effect is keyed by the commit, so a re-run
 // of the same change repeats nothing.
+//
+// In the processor (React, then Committed and Flush) a change costs one
+// member item write per transition, its timeline entry rides in the
+// commit's own chunk (contact.Change.Timeline), and counts are summed over
+// the invocation and added once per segment in Flush, counted only for
+// changes whose profile write committed: a retried or conflicting write
+// counts nothing twice. Reevaluate (an admin edit, outside the processor)
+// writes everything at once, with SetMember's transactions.
 type Reactor struct {
 	sets      Sets
 	score     Scorer
@@ -88,21 +101,174 @@ type Reactor struct {
 	timeline  Timeline
 	scheduler Scheduler
 	log       *slog.Logger
+
+	mu sync.Mutex
+	// pending holds, by contact, the changes reacted to and not yet
+	// committed: a conflict retry reacts again and replaces them.
+	pending map[string]pendingChange
+	// counts are committed transitions not yet added to the counts.
+	counts map[Ref]int64
+	// next rotates the count shard Flush adds to, so the instances of the
+	// processor spread over the shards.
+	next uint32
 }
+
+// pendingChange is what one reaction did that its commit makes count.
+type pendingChange struct {
+	deltas map[Ref]int64
+	// marked are the member items this contact's uncommitted attempts
+	// wrote: a retry that ends elsewhere sets them back.
+	marked map[Ref]bool
+}
+
+var (
+	_ contact.Flusher   = (*Reactor)(nil)
+	_ contact.Committer = (*Reactor)(nil)
+)
+
+// maxPending bounds the changes held for commit: entries left by failed
+// writes are dropped past it (their retry reacts afresh).
+const maxPending = 10000
 
 // NewReactor wires a reactor; announce, timeline and scheduler may be nil
 // (then that side effect is skipped: tests, the rebuild job).
 func NewReactor(sets Sets, score Scorer, store Store, announce Announcer, tl Timeline, sch Scheduler, log *slog.Logger) *Reactor {
-	return &Reactor{sets: sets, score: score, store: store, announce: announce, timeline: tl, scheduler: sch, log: log}
+	return &Reactor{sets: sets, score: score, store: store, announce: announce, timeline: tl, scheduler: sch, log: log,
+		pending: map[string]pendingChange{}, counts: map[Ref]int64{}, next: rand.Uint32()}
 }
 
-var _ contact.Reactor = (*Reactor)(nil)
-
-// React implements contact.Reactor.
+// React implements contact.Reactor for the processor: see Reactor.
 func (r *Reactor) React(ctx context.Context, c *contact.Change) error {
+	p := c.After
+	ev, err := r.evaluate(ctx, c)
+	if err != nil {
+		return err
+	}
+	ts := transitions(p.ID, ev.before, p.Segments, c.Commit.ID, c.Now)
+	if len(ts) == 0 && slices.Equal(ev.lists, p.Lists) {
+		r.mu.Lock()
+		_, retried := r.pending[p.ID]
+		r.mu.Unlock()
+		if !retried {
+			// The common pass: nobody moved, nothing to write or count.
+			return r.schedule(ctx, p, ev.next, c.Now)
+		}
+	}
+	// The member items follow now (idempotent writes, before the commit
+	// like every side effect); the counts only once the profile write
+	// committed (Committed, Flush).
+	want := map[Ref]bool{}
+	deltas := map[Ref]int64{}
+	for _, t := range ts {
+		want[Ref{Kind: Segment, ID: t.Segment}] = t.Entered
+	}
+	added, removed := segment.Diff(ev.lists, p.Lists)
+	for _, id := range added {
+		want[Ref{Kind: List, ID: id}] = true
+	}
+	for _, id := range removed {
+		want[Ref{Kind: List, ID: id}] = false
+	}
+	for ref, in := range want {
+		deltas[ref] = delta(in)
+	}
+	r.mu.Lock()
+	for ref := range r.pending[p.ID].marked {
+		if _, ok := want[ref]; !ok {
+			// An earlier attempt of this contact wrote it and this one
+			// ends differently: set it to what this commit says.
+			want[ref] = isIn(ref, p)
+		}
+	}
+	r.mu.Unlock()
+	refs := slices.SortedFunc(maps.Keys(want), func(a, b Ref) int { return strings.Compare(a.String(), b.String()) })
+	for _, ref := range refs {
+		if err := r.store.MarkMember(ctx, ref, p.ID, want[ref], c.Now); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	if len(r.pending) >= maxPending {
+		clear(r.pending)
+	}
+	r.pending[p.ID] = pendingChange{deltas: deltas, marked: want}
+	r.mu.Unlock()
+	if len(ts) > 0 {
+		for _, t := range ts {
+			c.Timeline = append(c.Timeline, t.timelineMessage(c.Events))
+		}
+		if err := r.publish(ctx, p.ID, ts); err != nil {
+			return err
+		}
+	}
+	return r.schedule(ctx, p, ev.next, c.Now)
+}
+
+// Committed implements contact.Committer: the change's transitions count.
+func (r *Reactor) Committed(_ context.Context, c *contact.Change) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pc, ok := r.pending[c.After.ID]
+	delete(r.pending, c.After.ID)
+	if !ok {
+		return
+	}
+	for ref, d := range pc.deltas {
+		r.counts[ref] += d
+	}
+}
+
+// Flush implements contact.Flusher: one count write per segment or list
+// that moved in the invocation, on the next shard of its rotation. A write
+// that failed is kept for the next flush of this instance.
+func (r *Reactor) Flush(ctx context.Context) error {
+	r.mu.Lock()
+	counts := r.counts
+	r.counts = map[Ref]int64{}
+	shard := int(r.next % Shards)
+	r.next++
+	r.mu.Unlock()
+	now := time.Now()
+	var errs []error
+	for ref, d := range counts {
+		if d == 0 {
+			continue
+		}
+		if err := r.store.AddCount(ctx, ref, shard, d, now); err != nil {
+			errs = append(errs, err)
+			r.mu.Lock()
+			r.counts[ref] += d
+			r.mu.Unlock()
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func delta(in bool) int64 {
+	if in {
+		return 1
+	}
+	return -1
+}
+
+func isIn(ref Ref, p *contact.Profile) bool {
+	if ref.Kind == List {
+		return slices.Contains(p.Lists, ref.ID)
+	}
+	return slices.Contains(p.Segments, ref.ID)
+}
+
+// evaluation is what evaluate found.
+type evaluation struct {
+	before, lists []string // segments and lists before the change
+	next          time.Time
+}
+
+// evaluate updates the working profile's counters and segments.
+func (r *Reactor) evaluate(ctx context.Context, c *contact.Change) (evaluation, error) {
 	set, err := r.sets.Set(ctx)
 	if err != nil {
-		return fmt.Errorf("segments: %w", err)
+		return evaluation{}, fmt.Errorf("segments: %w", err)
 	}
 	p := c.After
 	today := segment.Day(c.Now)
@@ -110,29 +276,17 @@ func (r *Reactor) React(ctx context.Context, c *contact.Change) error {
 		p.SegmentCounters.Record(m, set.Needs(), today)
 	}
 	p.SegmentCounters.Prune(set.Needs(), today)
-	var before []string
+	var ev evaluation
 	if c.Before != nil {
-		before = c.Before.Segments
-		if err := r.syncLists(ctx, p.ID, c.Before.Lists, p.Lists, c.Now); err != nil {
-			return err
-		}
-	} else if err := r.syncLists(ctx, p.ID, nil, p.Lists, c.Now); err != nil {
-		return err
+		ev.before, ev.lists = c.Before.Segments, c.Before.Lists
 	}
 	view, err := r.View(ctx, p, c.Now)
 	if err != nil {
-		return err
+		return ev, err
 	}
-	after := set.Eval(view, c.Now)
-	ts, err := r.Apply(ctx, p.ID, before, after, c.Commit.ID, c.Now)
-	if err != nil {
-		return err
-	}
-	p.Segments = after
-	if err := r.record(ctx, p.ID, c.Commit, ts); err != nil {
-		return err
-	}
-	return r.schedule(ctx, p, set.NextChange(view, c.Now), c.Now)
+	p.Segments = set.Eval(view, c.Now)
+	ev.next = set.NextChange(view, c.Now)
+	return ev, nil
 }
 
 // View builds what a filter sees of a profile at now.
@@ -168,22 +322,47 @@ func ViewOf(p *contact.Profile) *segment.View {
 }
 
 // Apply writes the index for the difference between two membership lists
-// and returns the transitions, their ids derived from commit.
+// with SetMember (index and count at once, exact whatever else runs) and
+// returns the transitions, their ids derived from commit.
 func (r *Reactor) Apply(ctx context.Context, contactID string, before, after []string, commit uint64, now time.Time) ([]Transition, error) {
-	entered, exited := segment.Diff(before, after)
-	var ts []Transition
-	for _, step := range []struct {
-		ids []string
-		in  bool
-	}{{entered, true}, {exited, false}} {
-		for _, id := range step.ids {
-			if _, err := r.store.SetMember(ctx, Ref{Kind: Segment, ID: id}, contactID, step.in, now); err != nil {
-				return nil, err
-			}
-			ts = append(ts, NewTransition(contactID, id, step.in, commit, now))
+	ts := transitions(contactID, before, after, commit, now)
+	for _, t := range ts {
+		if _, err := r.store.SetMember(ctx, Ref{Kind: Segment, ID: t.Segment}, contactID, t.Entered, now); err != nil {
+			return nil, err
 		}
 	}
 	return ts, nil
+}
+
+// transitions are the entries, then the exits, between two lists.
+func transitions(contactID string, before, after []string, commit uint64, now time.Time) []Transition {
+	entered, exited := segment.Diff(before, after)
+	var ts []Transition
+	for _, id := range entered {
+		ts = append(ts, NewTransition(contactID, id, true, commit, now))
+	}
+	for _, id := range exited {
+		ts = append(ts, NewTransition(contactID, id, false, commit, now))
+	}
+	return ts
+}
+
+// timelineMessage is the transition on the timeline of the commit that
+// made it. Its time is the newest event's that caused it (now when none):
+// a conflict retry of the same events rewrites the same chunk, whose key
+// derives from its newest time and its ids.
+func (t Transition) timelineMessage(events []tracking.Message) tracking.Message {
+	m := t.Message()
+	var newest time.Time
+	for _, e := range events {
+		if e.Timestamp.After(newest) {
+			newest = e.Timestamp
+		}
+	}
+	if !newest.IsZero() && newest.Before(t.At) {
+		m.Timestamp = newest.UTC()
+	}
+	return m
 }
 
 // NewTransition derives a transition's id from what caused it.
@@ -216,7 +395,8 @@ func (r *Reactor) syncLists(ctx context.Context, contactID string, before, after
 }
 
 // record puts the transitions on the timeline (a chunk of their own,
-// whose key derives from their ids) and announces them.
+// whose key derives from their ids) and announces them: outside the
+// processor, which has no chunk to carry them.
 func (r *Reactor) record(ctx context.Context, contactID string, commit contact.Commit, ts []Transition) error {
 	if len(ts) == 0 {
 		return nil
@@ -233,6 +413,13 @@ func (r *Reactor) record(ctx context.Context, contactID string, commit contact.C
 			return fmt.Errorf("timeline of %s: %w", contactID, err)
 		}
 	}
+	return r.publish(ctx, contactID, ts)
+}
+
+// publish announces transitions on the bus. It runs before the commit:
+// a retry publishes again with the same transition ids, which subscribers
+// de-duplicate by; publishing after it could lose one.
+func (r *Reactor) publish(ctx context.Context, contactID string, ts []Transition) error {
 	if r.announce != nil {
 		if err := r.announce.Announce(ctx, ts); err != nil {
 			return fmt.Errorf("announce %d segment changes of %s: %w", len(ts), contactID, err)

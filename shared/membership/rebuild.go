@@ -74,6 +74,24 @@ func rebuildCommit(p *contact.Profile) uint64 {
 // Reevaluate runs the reactor for a change made outside the processor
 // (an admin edits tags or the stage): before is the profile as read,
 // after the one about to be saved. Ids derive from the profile version.
+// Outside the processor there is no commit hook, timeline chunk or flush:
+// the index and counts move at once (SetMember), the transitions get a
+// timeline chunk of their own.
 func (r *Reactor) Reevaluate(ctx context.Context, before, after *contact.Profile, now time.Time) error {
-	return r.React(ctx, &contact.Change{Before: before, After: after, Commit: contact.Commit{ID: rebuildCommit(before)}, Now: now})
+	c := &contact.Change{Before: before, After: after, Commit: contact.Commit{ID: rebuildCommit(before)}, Now: now}
+	ev, err := r.evaluate(ctx, c)
+	if err != nil {
+		return err
+	}
+	if err := r.syncLists(ctx, after.ID, ev.lists, after.Lists, now); err != nil {
+		return err
+	}
+	ts, err := r.Apply(ctx, after.ID, ev.before, after.Segments, c.Commit.ID, now)
+	if err != nil {
+		return err
+	}
+	if err := r.record(ctx, after.ID, c.Commit, ts); err != nil {
+		return err
+	}
+	return r.schedule(ctx, after, ev.next, now)
 }

@@ -206,3 +206,39 @@ func (st *Store) ShardBuilt(ctx context.Context, r membership.Ref, build string,
 	status.State = membership.StateReady
 	return status, nil
 }
+
+// MarkMember implements membership.Store: one unconditional PutItem or
+// DeleteItem of the member item (1 WRU), no count.
+func (st *Store) MarkMember(ctx context.Context, r membership.Ref, contactID string, in bool, at time.Time) error {
+	k := key(memberPK(r, membership.ShardOf(contactID)), contactID)
+	var err error
+	if in {
+		k[attrMemberAt] = s(at.UTC().Format(time.RFC3339))
+		_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: k, ReturnConsumedCapacity: capacity})
+	} else {
+		_, err = st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(st.table), Key: k, ReturnConsumedCapacity: capacity})
+	}
+	if err != nil {
+		return fmt.Errorf("mark member %s of %s (%v): %w", contactID, r, in, err)
+	}
+	return nil
+}
+
+// AddCount implements membership.Store: one UpdateItem ADD on a count
+// shard, the same item SetMember moves.
+func (st *Store) AddCount(ctx context.Context, r membership.Ref, shard int, delta int64, at time.Time) error {
+	if shard < 0 || shard >= membership.Shards {
+		return fmt.Errorf("count shard %d of %s: out of range", shard, r)
+	}
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       key(memberCountPK(r), memberCountSK(shard)),
+		UpdateExpression:          aws.String("ADD n :d SET t = :t"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": &types.AttributeValueMemberN{Value: strconv.FormatInt(delta, 10)}, ":t": s(at.UTC().Format(time.RFC3339Nano))},
+		ReturnConsumedCapacity:    capacity,
+	})
+	if err != nil {
+		return fmt.Errorf("add %d to %s count shard %d: %w", delta, r, shard, err)
+	}
+	return nil
+}

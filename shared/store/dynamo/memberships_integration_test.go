@@ -112,3 +112,56 @@ func TestMembershipStoreDynamoDB(t *testing.T) {
 		t.Errorf("a repeated shard changed the build: %+v", s)
 	}
 }
+
+// TestMarkMemberAndAddCountDynamoDB: the processor's cheaper path. Member
+// items are written and deleted whatever was there (a repeat changes
+// nothing), listed by the same pages, and counts added to any shard sum
+// with SetMember's.
+func TestMarkMemberAndAddCountDynamoDB(t *testing.T) {
+	_, st := localTable(t, "marks")
+	ctx := t.Context()
+	seg := membership.Ref{Kind: membership.Segment, ID: "hot"}
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	for _, id := range []string{"a", "b", "c", "b"} {
+		if err := st.MarkMember(ctx, seg, id, true, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if err := st.MarkMember(ctx, seg, "c", false, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := membership.All(ctx, st, seg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("members %v, want [a b]", got)
+	}
+	if in, err := st.IsMember(ctx, seg, "c"); err != nil || in {
+		t.Errorf("c is a member: %v %v", in, err)
+	}
+	if _, err := st.SetMember(ctx, seg, "d", true, at); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []struct {
+		shard int
+		n     int64
+	}{{3, 3}, {3, -1}, {15, 0}} {
+		if err := st.AddCount(ctx, seg, d.shard, d.n, at.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.AddCount(ctx, seg, membership.Shards, 1, at); err == nil {
+		t.Error("a count shard out of range was accepted")
+	}
+	status, err := st.Status(ctx, seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status.Count != 3 || !status.ChangedAt.Equal(at.Add(time.Minute)) {
+		t.Errorf("status %+v, want 3 changed at %v", status, at.Add(time.Minute))
+	}
+}
