@@ -37,6 +37,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
@@ -86,6 +87,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "workload seed")
 	flag.BoolVar(&systemLogs, "system-logs", false, "price Lambda's START/END/REPORT lines (a stack without SystemLogLevel WARN)")
 	strict := flag.Bool("strict", false, "fail when a visitor ends up split over several contacts")
+	flag.IntVar(&sc.Segments, "segments", -1, "segments defined: -1 the repo's (one example), 0 none anyone matches, N the example and N-1 bench segments (at most 20)")
 	flag.Parse()
 	sc.Seed, sc.Timeout = *seed, timeout
 	if sc.Events <= 0 || sc.Batch <= 0 || sc.Visitors <= 0 || sc.Clients <= 0 {
@@ -157,10 +159,108 @@ type scenario struct {
 	Events, Batch, Visitors, Clients int
 	Seed                             uint64
 	Timeout                          time.Duration
+	// Segments: -1 leaves the repo's definitions as they are (the one
+	// example segment); 0 overrides the example with a filter nobody
+	// matches (the pipeline with no membership changes); N >= 1 is the
+	// example plus the first N-1 of benchSegments.
+	Segments int
 }
 
 func (s scenario) String() string {
-	return fmt.Sprintf("%d events, %d per request, %d visitors, %d clients", s.Events, s.Batch, s.Visitors, s.Clients)
+	out := fmt.Sprintf("%d events, %d per request, %d visitors, %d clients", s.Events, s.Batch, s.Visitors, s.Clients)
+	switch {
+	case s.Segments == 0:
+		out += ", no segment anyone matches"
+	case s.Segments > 0:
+		out += fmt.Sprintf(", %d segments", s.Segments)
+	}
+	return out
+}
+
+// benchSegments are what a marketing team might define, beyond the repo's
+// example: some on the behaviour the workload has (pages, tracks, the
+// trial plan of identified visitors, "dormant" for every identified
+// visitor, which needs a timer), the rest on data the workload does not
+// send (country, tags, stage, consent, email engagement), which cost an
+// evaluation and nothing else.
+var benchSegments = []struct{ id, filter string }{
+	{"docs-readers", `{"event":{"path_prefix":"/docs","within_days":30}}`},
+	{"demo-page-no-request", `{"all":[{"event":{"path_prefix":"/demo","within_days":14}},{"not":{"event":{"name":"Demo Requested","within_days":30}}}]}`},
+	{"video-watchers", `{"event":{"name":"Video Played","within_days":30}}`},
+	{"whitepaper-leads", `{"all":[{"event":{"name":"Whitepaper Downloaded","within_days":90}},{"trait":{"key":"email","op":"exists"}}]}`},
+	{"trial-users", `{"trait":{"key":"plan","op":"equals","value":"trial"}}`},
+	{"cta-engaged", `{"event":{"name":"CTA Clicked","within_days":7,"min":2}}`},
+	{"dach", `{"trait":{"key":"country","op":"in","values":["DE","AT","CH"]}}`},
+	{"enterprise", `{"trait":{"key":"employees","op":"gte","value":1000}}`},
+	{"hot-leads", `{"score":{"kind":"total","op":"gte","value":50}}`},
+	{"good-fit", `{"score":{"kind":"fit","op":"gte","value":30}}`},
+	{"vip", `{"tag":"vip"}`},
+	{"sales-qualified", `{"stage":{"in":["sql"]}}`},
+	{"marketing-consent", `{"consent":"marketing"}`},
+	{"unsubscribed", `{"status":{"in":["unsubscribed"]}}`},
+	{"email-openers", `{"email":{"action":"opened","within_days":30}}`},
+	{"email-clickers", `{"email":{"action":"clicked","within_days":14}}`},
+	{"dormant", `{"all":[{"last_seen":{"older_than_days":30}},{"trait":{"key":"email","op":"exists"}}]}`},
+	{"customers-page-twice", `{"event":{"path_prefix":"/customers","within_days":30,"min":2}}`},
+	{"engaged-trial", `{"all":[{"trait":{"key":"plan","op":"equals","value":"trial"}},{"score":{"kind":"engagement","op":"gte","value":20}}]}`},
+}
+
+// defineSegments puts the scenario's segments through the admin API and
+// waits until each is built, before anything is metered.
+func defineSegments(ctx context.Context, api, token string, n int) error {
+	type def struct{ id, filter string }
+	var defs []def
+	switch {
+	case n < 0:
+		return nil
+	case n == 0:
+		defs = []def{{"pricing-visitors", `{"tag":"bench-nobody-has-this-tag"}`}}
+	default:
+		if n-1 > len(benchSegments) {
+			return fmt.Errorf("-segments %d: at most %d", n, len(benchSegments)+1)
+		}
+		for _, s := range benchSegments[:n-1] {
+			defs = append(defs, def(s))
+		}
+	}
+	do := func(method, path, body string) (map[string]any, error) {
+		req, err := http.NewRequestWithContext(ctx, method, api+path, strings.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode >= 300 {
+			return nil, fmt.Errorf("%s %s: %d %v %v", method, path, res.StatusCode, out, err)
+		}
+		return out, nil
+	}
+	for _, d := range defs {
+		if _, err := do("PUT", "/v1/segments/"+d.id, `{"name":"`+d.id+`","filter":`+d.filter+`}`); err != nil {
+			return err
+		}
+	}
+	for _, d := range defs {
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+			s, err := do("GET", "/v1/segments/"+d.id, "")
+			if err != nil {
+				return err
+			}
+			if s["state"] == "ready" {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("segment %s never got ready: %v", d.id, s)
+			}
+		}
+	}
+	return nil
 }
 
 // result is what one run measured, over the interval from the first post to
@@ -361,6 +461,10 @@ func (m *meter) price(s *opStats, input, output any, err error) {
 		}
 		s.SQSPayloadBytes += n
 		s.SQSBilled += chunks(n, sqsChunk)
+		s.Messages += int64(len(in.Entries))
+		return
+	case *eventbridge.PutEventsInput:
+		// Billed per entry (each 64 KB chunk of one; these are far smaller).
 		s.Messages += int64(len(in.Entries))
 		return
 	case *sqs.DeleteMessageBatchInput, *sqs.DeleteMessageInput, *sqs.ChangeMessageVisibilityInput:
@@ -889,6 +993,9 @@ func runScenario(ctx context.Context, srv *runner.Servers, sc scenario, prefix s
 	ddb := dynamodb.NewFromConfig(plain)
 	queue := sqs.NewFromConfig(plain)
 
+	if err := defineSegments(ctx, api.URL, prefix+"admin-token", sc.Segments); err != nil {
+		return nil, err
+	}
 	w := generate(sc)
 	fmt.Printf("\n== %s: %d requests, %.0f bytes per event posted\n", sc, len(w.requests), float64(w.bytes)/float64(sc.Events))
 
@@ -1273,7 +1380,7 @@ func bill(r *result, pb priceBook) []line {
 		gbs := r.Busy[fn].Seconds() * float64(r.MemoryMB[fn]) / 1024
 		addLine(fmt.Sprintf("Lambda %s duration (%d MB)", fn, r.MemoryMB[fn]), gbs, "GB-s", "lambda_gb_second", "upper bound: local x86 wall time")
 	}
-	var send, recv, del, other float64
+	var send, recv, del, other, busEvents float64
 	var wcuR, wcuE, rcuR, rcuE float64
 	for k, o := range r.Ops {
 		switch {
@@ -1285,6 +1392,8 @@ func bill(r *result, pb priceBook) []line {
 			del += float64(o.SQSBilled)
 		case k.Service == "SQS":
 			other += float64(o.SQSBilled)
+		case k.Service == "EventBridge" && k.Operation == "PutEvents":
+			busEvents += float64(o.Messages)
 		}
 		wcuR, wcuE = wcuR+o.ReportedWCU, wcuE+o.EstimatedWCU
 		rcuR, rcuE = rcuR+o.ReportedRCU, rcuE+o.EstimatedRCU
@@ -1311,6 +1420,9 @@ func bill(r *result, pb priceBook) []line {
 	}
 	for _, v := range r.Invocations {
 		invocations += float64(v)
+	}
+	if busEvents > 0 {
+		addLine("EventBridge events (segment.entered/exited, ...)", busEvents, "event", "eventbridge_event", "measured (PutEvents entries)")
 	}
 	addLine("CloudWatch Logs, handler lines", logBytes, "byte", "cloudwatch_logs_ingested_gb", "measured (slog bytes)")
 	if systemLogs {
