@@ -111,3 +111,44 @@ func TestReactorTimelineEventsRideInTheCommitsChunk(t *testing.T) {
 		t.Errorf("the chunk is not the profile's last commit: %+v", p)
 	}
 }
+
+// A conflict retry of the same events whose reactors record something
+// else (a segment entry the other writer already made) rewrites the one
+// chunk of the commit: the timeline holds each event once.
+func TestConflictRetryRewritesTheCommitsChunk(t *testing.T) {
+	st := contacttest.New()
+	attempt := 0
+	rec := contact.ReactorFunc(func(_ context.Context, c *contact.Change) error {
+		attempt++
+		if attempt == 1 {
+			c.Timeline = append(c.Timeline, tracking.Message{Type: tracking.TypeTrack, MessageID: "seg-first-attempt", Event: "Segment Entered",
+				ContactID: c.After.ID, Timestamp: c.Events[0].Timestamp})
+		}
+		return nil
+	})
+	proc := contact.NewProcessor(st, quiet(), func() time.Time { return now }).WithReactors(rec)
+	other := contact.NewProcessor(st, quiet(), func() time.Time { return now })
+	st.BeforeSave = func(*contact.Profile) {
+		st.BeforeSave = nil
+		if _, err := other.Process(context.Background(), []contact.Input{input("s2", msg(tracking.TypePage, "m2", "a", ""))}); err != nil {
+			t.Error(err)
+		}
+	}
+	out, err := proc.Process(context.Background(), []contact.Input{input("s1", msg(tracking.TypePage, "m1", "a", ""))})
+	if err != nil || out.Conflicts != 1 {
+		t.Fatalf("outcome %+v, %v; want one conflict", out, err)
+	}
+	chunks, err := st.Chunks(context.Background(), []string{contact.AnonymousContactID("a")}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, c := range chunks {
+		for _, id := range c.MessageIDs {
+			seen[id]++
+		}
+	}
+	if seen["m1"] != 1 || seen["m2"] != 1 || seen["seg-first-attempt"] != 0 {
+		t.Errorf("timeline holds %v: want m1 and m2 once, nothing of the failed attempt", seen)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +28,7 @@ type MemStore struct {
 	versions   map[string]int64
 	events     map[string]map[string]tracking.Message
 	// chunks are the timeline writes by contact, keyed like the DynamoDB
-	// adapter's (newest event and message ids), so a rewrite overwrites.
+	// adapter's (newest event and commit), so a rewrite overwrites.
 	chunks map[string]map[string]memChunk
 	// Calls counts calls by method name.
 	Calls map[string]int
@@ -185,8 +186,11 @@ func (m *MemStore) PutEvents(_ context.Context, cid string, commit contact.Commi
 			c.newest = e.Timestamp
 		}
 	}
-	ids := slices.Sorted(slices.Values(c.chunk.MessageIDs))
-	m.chunks[cid][c.newest.Format(time.RFC3339Nano)+"#"+strings.Join(ids, "\x00")] = c
+	k := c.newest.Format(time.RFC3339Nano) + "#" + strconv.FormatUint(commit.ID, 16)
+	if commit.ID == 0 {
+		k = c.newest.Format(time.RFC3339Nano) + "#" + strings.Join(slices.Sorted(slices.Values(c.chunk.MessageIDs)), "\x00")
+	}
+	m.chunks[cid][k] = c
 	return nil
 }
 

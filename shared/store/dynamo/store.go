@@ -356,19 +356,23 @@ func gunzip(z []byte) ([]byte, error) {
 const maxChunkRaw = 256 * 1024
 
 // PutEvents implements contact.Store: one compressed chunk per call (split
-// only if very large), keyed by the newest event time and a hash of the
-// message ids.
+// only if very large), keyed by the newest event time and the commit (a
+// hash of the message ids when there is none). Keyed by the commit, a
+// conflict retry of the same events rewrites the same chunk even when what
+// the reactors added to it (segment entries) came out differently.
 func (st *Store) PutEvents(ctx context.Context, contactID string, commit contact.Commit, msgs []tracking.Message, changes []scoring.Change) error {
 	var chunk []json.RawMessage
 	var size int
 	var newest time.Time
 	var ids []string
+	part := uint64(0)
 	flush := func() error {
 		if len(chunk) == 0 {
 			return nil
 		}
-		err := st.putChunk(ctx, contactID, commit, chunk, newest, ids, changesFor(changes, ids))
+		err := st.putChunk(ctx, contactID, commit, part, chunk, newest, ids, changesFor(changes, ids))
 		chunk, size, newest, ids = nil, 0, time.Time{}, nil
+		part++
 		return err
 	}
 	for _, m := range msgs {
@@ -421,7 +425,7 @@ func gzipJSON(parts ...[]byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func (st *Store) putChunk(ctx context.Context, contactID string, commit contact.Commit, events []json.RawMessage, newest time.Time, ids []string, changes []scoring.Change) error {
+func (st *Store) putChunk(ctx context.Context, contactID string, commit contact.Commit, part uint64, events []json.RawMessage, newest time.Time, ids []string, changes []scoring.Change) error {
 	parts := [][]byte{[]byte("[")}
 	for i, e := range events {
 		if i > 0 {
@@ -435,12 +439,16 @@ func (st *Store) putChunk(ctx context.Context, contactID string, commit contact.
 		return fmt.Errorf("events of %s: %w", contactID, err)
 	}
 	sort.Strings(ids)
-	var all []byte
-	for _, id := range ids {
-		all = append(all, id...)
-		all = append(all, 0)
+	hash := commit.ID ^ part*0x9e3779b97f4a7c15
+	if commit.ID == 0 {
+		var all []byte
+		for _, id := range ids {
+			all = append(all, id...)
+			all = append(all, 0)
+		}
+		hash = contact.Hash(string(all))
 	}
-	item := key(contactPK(contactID), eventSK(newest, contact.Hash(string(all))))
+	item := key(contactPK(contactID), eventSK(newest, hash))
 	item["z"] = &types.AttributeValueMemberB{Value: z}
 	item["n"] = n(int64(len(events)))
 	if commit.ID != 0 {
