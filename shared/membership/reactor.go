@@ -425,8 +425,10 @@ func (r *Reactor) publish(ctx context.Context, contactID string, ts []Transition
 			return fmt.Errorf("announce %d segment changes of %s: %w", len(ts), contactID, err)
 		}
 	}
+	// Debug: each transition is on the bus and on the timeline already; an
+	// info line per entry was half of the processor's log bytes.
 	for _, t := range ts {
-		r.log.InfoContext(ctx, t.Type, "contact_id", contactID, "segment_id", t.Segment, "transition_id", t.ID)
+		r.log.DebugContext(ctx, t.Type, "contact_id", contactID, "segment_id", t.Segment, "transition_id", t.ID)
 	}
 	return nil
 }
