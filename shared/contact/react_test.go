@@ -9,6 +9,7 @@ import (
 
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/contact/contacttest"
+	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -150,5 +151,48 @@ func TestConflictRetryRewritesTheCommitsChunk(t *testing.T) {
 	}
 	if seen["m1"] != 1 || seen["m2"] != 1 || seen["seg-first-attempt"] != 0 {
 		t.Errorf("timeline holds %v: want m1 and m2 once, nothing of the failed attempt", seen)
+	}
+}
+
+// flushRecorder buffers until Flush and records a timeline entry, like the
+// segment reactor.
+type flushRecorder struct {
+	committed, flushed int
+}
+
+func (f *flushRecorder) React(_ context.Context, c *contact.Change) error {
+	c.Timeline = append(c.Timeline, tracking.Message{Type: tracking.TypeTrack, MessageID: "seg-rescore", Event: "Segment Entered",
+		ContactID: c.After.ID, Timestamp: c.Now})
+	return nil
+}
+func (f *flushRecorder) Committed(context.Context, *contact.Change) { f.committed++ }
+func (f *flushRecorder) Flush(context.Context) error                { f.flushed++; return nil }
+
+// A re-score (one contact per call, outside Process) writes what reactors
+// recorded on the timeline and flushes what they buffered once committed.
+func TestRescoreWritesReactorTimelineAndFlushes(t *testing.T) {
+	st := contacttest.New()
+	if err := st.SaveProfile(context.Background(), &contact.Profile{ID: "c1", Score: scoring.State{ModelVersion: "an-older-model"}}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := scoring.NewEngine(scoring.Model{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &flushRecorder{}
+	proc := contact.NewProcessor(st, quiet(), func() time.Time { return now }).WithReactors(rec)
+	wrote, err := proc.Rescore(context.Background(), e, "c1")
+	if err != nil || !wrote {
+		t.Fatalf("rescore: %v %v", wrote, err)
+	}
+	if rec.committed != 1 || rec.flushed != 1 {
+		t.Errorf("committed %d, flushed %d; want 1 each", rec.committed, rec.flushed)
+	}
+	chunks, err := st.Chunks(context.Background(), []string{"c1"}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(chunks) != 1 || len(chunks[0].MessageIDs) != 1 || chunks[0].MessageIDs[0] != "seg-rescore" {
+		t.Errorf("chunks %+v, want the reactor's entry", chunks)
 	}
 }
