@@ -1,7 +1,7 @@
 // Command coldstart measures each function's cold start against a
 // hello-world Go Lambda built the same way, side by side in one run.
 //
-//	go run ./bench/coldstart [-runs 40] [-only ingest,processor] [-baseline DIR] [-inittrace 15]
+//	go run ./bench/coldstart [-runs 40] [-only ingest,processor] [-baseline DIR] [-extra ./pkg,...] [-inittrace 15]
 //
 // -baseline DIR also builds every function from DIR (another checkout, for
 // example `git archive <commit> | tar -x -C DIR`) and runs those binaries in
@@ -48,9 +48,10 @@ func main() {
 	runs := flag.Int("runs", 40, "starts per function")
 	only := flag.String("only", "", "comma-separated functions (default: all in the catalog)")
 	baseline := flag.String("baseline", "", "also build every function from this source tree and run it alongside, as <name>@base")
+	extra := flag.String("extra", "", "comma-separated extra main packages to run alongside (e.g. a hello world that links one SDK package)")
 	inittrace := flag.Int("inittrace", 0, "also run each binary with GODEBUG=inittrace=1 and print its N costliest package inits")
 	flag.Parse()
-	if err := run(*runs, *only, *baseline, *inittrace); err != nil {
+	if err := run(*runs, *only, *baseline, *extra, *inittrace); err != nil {
 		fmt.Fprintln(os.Stderr, "coldstart:", err)
 		os.Exit(1)
 	}
@@ -66,7 +67,7 @@ type binary struct {
 	cpu []time.Duration
 }
 
-func run(runs int, only, baseline string, inittrace int) error {
+func run(runs int, only, baseline, extra string, inittrace int) error {
 	dir, err := os.MkdirTemp("", "coldstart")
 	if err != nil {
 		return err
@@ -111,6 +112,16 @@ func run(runs int, only, baseline string, inittrace int) error {
 	bins := []*binary{{name: "hello world", env: common}}
 	if err := build(dir, "./bench/coldstart/hello", bins[0]); err != nil {
 		return err
+	}
+	for _, pkg := range strings.Split(extra, ",") {
+		if pkg == "" {
+			continue
+		}
+		b := &binary{name: filepath.Base(pkg), env: common}
+		if err := build(dir, pkg, b); err != nil {
+			return err
+		}
+		bins = append(bins, b)
 	}
 	var want []string
 	if only != "" {

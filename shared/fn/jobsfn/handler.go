@@ -108,7 +108,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	// No cache: a page must see the model in force now to know whether its
 	// job is still wanted.
-	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
+	reg := definitions.Reader(store) // kinds read and checked on first use
 	src := definitions.ScoringCache(reg).WithTTL(0, nil)
 	// Re-scoring and rebuilds move contacts between segments: the same
 	// reactor as the processor's.

@@ -123,7 +123,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	store.EventTTL = cfg.EventRetention
 	q := sqs.NewFromConfig(awsCfg)
-	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
+	reg := definitions.Reader(store) // kinds read and checked on first use
 	scores := definitions.ScoringCache(reg)
 	sends := sqsqueue.New(q, cfg.SendsQueueURL)
 	pub := bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName)

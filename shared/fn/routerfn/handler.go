@@ -110,7 +110,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	// Cached for definition.CacheTTL: an admin's change reaches every
 	// router within a minute, at one read a minute per instance.
-	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
+	reg := definitions.Reader(store) // kinds read and checked on first use
 	source := definitions.ScoringCache(reg)
 	pub := bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName)
 	queue := sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.WebhooksQueueURL)

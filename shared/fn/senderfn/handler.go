@@ -128,7 +128,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	ses := sesmailer.NewClient(awsCfg)
 	fallback, _ := SendRate(0, errAccountNotRead, cfg.MaxSendRate, cfg.Settings.MaxSendRate)
 	signer, _ := token.NewSigner(cfg.Secrets...) // checked by ConfigFromEnv
-	reg, _ := definitions.Reader(store)          // checked in ConfigFromEnv
+	reg := definitions.Reader(store)             // kinds read and checked on first use
 	p := &mail.Pipeline{
 		Settings:       cfg.Settings,
 		SettingsSource: definitions.SendingCache(reg).Default,
