@@ -33,7 +33,6 @@ import (
 type Config struct {
 	Table        string
 	JobsQueueURL string
-	Scoring      scoring.Model
 	// EventsQueueURL takes imported rows; Bucket holds the files.
 	EventsQueueURL, Bucket string
 	// EventBusName receives segment.entered/exited caused by re-scoring.
@@ -49,10 +48,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c.EventsQueueURL, c.Bucket = getenv(catalog.QueueURLEnv(catalog.EventsQueue)), getenv(catalog.EnvBucketName)
 	if c.EventsQueueURL == "" || c.Bucket == "" {
 		return c, fmt.Errorf("jobs: %s and %s must be set", catalog.QueueURLEnv(catalog.EventsQueue), catalog.EnvBucketName)
-	}
-	var err error
-	if c.Scoring, err = definitions.Scoring(); err != nil {
-		return c, fmt.Errorf("jobs: %w", err)
 	}
 	return c, nil
 }

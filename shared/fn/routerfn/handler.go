@@ -48,8 +48,6 @@ type Config struct {
 	// WebhookURLs are the endpoints every lead.qualified goes to; none is
 	// fine (the bus event still goes out).
 	WebhookURLs []string
-	// Scoring is the repo's model, used while the admin API stores none.
-	Scoring scoring.Model
 }
 
 // ConfigFromEnv reads the function's settings.
@@ -68,11 +66,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("router: %s: %w", catalog.EnvWebhookURLs, err)
 	}
 	c.WebhookURLs = urls
-	m, err := definitions.Scoring()
-	if err != nil {
-		return c, fmt.Errorf("router: %w", err)
-	}
-	c.Scoring = m
 	return c, nil
 }
 
