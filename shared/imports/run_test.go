@@ -64,6 +64,7 @@ func (s *memStore) SaveImport(_ context.Context, imp Import) error {
 	s.imps[imp.ID] = imp
 	return nil
 }
+
 // ClaimContacts behaves as the DynamoDB adapter: a link per email (new
 // contacts carry the import and line), a claim item for known contacts.
 func (s *memStore) ClaimContacts(_ context.Context, id string, lines map[string]int) (map[string]Claim, error) {
