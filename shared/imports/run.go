@@ -175,7 +175,13 @@ func (r *Runner) RunPage(ctx context.Context, id string, n int) error {
 	} else if err != nil {
 		return fmt.Errorf("import %s page %d: commit: %w", id, n, err)
 	}
-	r.Log.InfoContext(ctx, "import page done", "import_id", id, "page", n, "rows", page.Read, "imported", len(good),
+	created := 0
+	for _, row := range good {
+		if row.New {
+			created++
+		}
+	}
+	r.Log.InfoContext(ctx, "import page done", "import_id", id, "page", n, "rows", page.Read, "imported", len(good), "new_contacts", created,
 		"failed", len(page.Errors), "duplicates", dups, "done", page.Done, "ms", time.Since(start).Milliseconds())
 	if page.Done {
 		return nil
@@ -218,7 +224,7 @@ func (r *Runner) dedupe(ctx context.Context, id string, page *Page) ([]Row, int,
 			dups++
 			continue
 		}
-		row.ContactID = c.ContactID
+		row.ContactID, row.New = c.ContactID, c.New
 		good = append(good, row)
 	}
 	sortErrors(page.Errors)
