@@ -103,9 +103,11 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 		}
 	}
 	idents := identitiesOf(unaddressed, func(i item) tracking.Message { return i.msg })
-	owners, err := p.store.LookupIdentities(ctx, idents)
-	if err != nil {
-		return out, fmt.Errorf("look up identities: %w", err)
+	owners := map[Identity]string{}
+	if len(idents) > 0 {
+		if owners, err = p.store.LookupIdentities(ctx, idents); err != nil {
+			return out, fmt.Errorf("look up identities: %w", err)
+		}
 	}
 	// An anonymous id with no link belongs to the contact derived from it:
 	// a new visitor costs no identity write. Links exist only for anonymous
