@@ -427,6 +427,9 @@ func Load() Catalog {
 						// Imports: read the checkpoint, commit it (conditional
 						// put), claim each email once per import.
 						Items(ItemImport, GetItem, PutItem),
+						// Imports: find each row's contact by its email, link
+						// a new contact (conditional put).
+						Items(ItemIdentity, BatchGetItem, GetItem, PutItem),
 						// Exports: read the checkpoint, commit it (conditional put).
 						Items(ItemExport, GetItem, PutItem),
 					},
