@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/contact"
@@ -18,20 +20,33 @@ import (
 	"github.com/leadflow/leadflow/shared/fn/senderfn"
 	"github.com/leadflow/leadflow/shared/localaws"
 	"github.com/leadflow/leadflow/shared/mail"
+	"github.com/leadflow/leadflow/shared/membership"
 	"github.com/leadflow/leadflow/shared/site"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
 )
 
 // campaignAudience seeds n contacts on the list "launch", every fifth of
-// them tagged "customer" (the exclusion segment), and m contacts on no
-// list. It returns the addresses that must get the campaign.
+// them in the segment "customers" (the exclusion), and m contacts on no
+// list. The member index gets them as the processor's reactor would write
+// it (the campaign reads nothing else). It returns the addresses that
+// must get the campaign.
 func (e *env) campaignAudience(n, m int) (want []string) {
 	e.t.Helper()
 	var ps []*contact.Profile
+	list := membership.Ref{Kind: membership.List, ID: "launch"}
+	customers := membership.Ref{Kind: membership.Segment, ID: "customers"}
+	type member struct {
+		ref membership.Ref
+		id  string
+	}
+	var members []member
 	for i := range n {
 		p := e.subscribed(fmt.Sprintf("c_camp_%d", i), fmt.Sprintf("list%d", i))
 		p.Lists = []string{"launch"}
+		members = append(members, member{list, p.ID})
 		if i%5 == 0 {
 			p.Tags = []string{"customer"}
+			members = append(members, member{customers, p.ID})
 		} else {
 			want = append(want, p.Email)
 		}
@@ -41,6 +56,12 @@ func (e *env) campaignAudience(n, m int) (want []string) {
 		ps = append(ps, e.subscribed(fmt.Sprintf("c_other_%d", i), fmt.Sprintf("other%d", i)))
 	}
 	e.seedContacts(ps...)
+	st := dynamo.New(dynamodb.NewFromConfig(e.platform.AWS()), e.table)
+	for _, mb := range members {
+		if _, err := st.SetMember(context.Background(), mb.ref, mb.id, true, time.Now().UTC()); err != nil {
+			e.t.Fatal(err)
+		}
+	}
 	return want
 }
 
@@ -102,7 +123,7 @@ func TestScheduledCampaignReachesEachRecipientOnce(t *testing.T) {
 	want := e.campaignAudience(25, 8) // 20 recipients, 5 excluded, 8 outside the list
 	id := "launch-" + strings.TrimSuffix(e.table, "-leadflow")
 	at := time.Now().UTC().Add(4 * time.Second).Format(campaign.LocalLayoutSeconds)
-	def := fmt.Sprintf(`{"id":%q,"name":"Launch","audience":{"lists":["launch"],"exclude_segments":["tag:customer"]},
+	def := fmt.Sprintf(`{"id":%q,"name":"Launch","audience":{"lists":["launch"],"exclude_segments":["customers"]},
 		"template":"welcome","topic":"newsletter","goal":{"event":"Signed Up","window":"72h"},
 		"schedule":{"type":"at","at":%q,"zone":"UTC"}}`, id, at)
 	if code, body := e.adminDo("PUT", "/v1/campaigns/"+id, def); code != 201 || body["state"] != "draft" {
@@ -287,7 +308,7 @@ func TestCampaignSurvivesARestartMidSend(t *testing.T) {
 	a, stopA := startPlatform(t, prefix)
 	want := a.campaignAudience(25, 0)
 	id := "restart-" + strings.TrimSuffix(prefix, "-")
-	def := fmt.Sprintf(`{"id":%q,"name":"Restart","audience":{"lists":["launch"],"exclude_segments":["tag:customer"]},
+	def := fmt.Sprintf(`{"id":%q,"name":"Restart","audience":{"lists":["launch"],"exclude_segments":["customers"]},
 		"template":"welcome","topic":"newsletter","schedule":{"type":"now"}}`, id)
 	if code, body := a.adminDo("PUT", "/v1/campaigns/"+id, def); code != 201 {
 		t.Fatalf("PUT = %d %v", code, body)
@@ -348,7 +369,7 @@ func TestABTestPicksTheWinnerFromHumanClicks(t *testing.T) {
 		t.Fatalf("PUT template = %d %v", code, resp)
 	}
 	id := "ab-" + strings.TrimSuffix(e.table, "-leadflow")
-	def := fmt.Sprintf(`{"id":%q,"name":"A/B","audience":{"lists":["launch"],"exclude_segments":["tag:customer"]},
+	def := fmt.Sprintf(`{"id":%q,"name":"A/B","audience":{"lists":["launch"],"exclude_segments":["customers"]},
 		"variants":[{"id":"a","template":"welcome"},{"id":"b","template":"welcome-b"}],
 		"ab_test":{"test_share":50,"metric":"unique_human_clicks","wait":"4h","confidence":0.95,"fallback":"control"},
 		"topic":"newsletter","schedule":{"type":"now"}}`, id)

@@ -30,6 +30,13 @@ type MemberPager interface {
 	InSegments(ctx context.Context, segments, contactIDs []string) (map[string]bool, error)
 }
 
+// ZoneReader gives recipients' time zones ("" or missing when unknown):
+// the member index holds ids only, and only a recipient-time send needs
+// the zone, so only it pays for the read.
+type ZoneReader interface {
+	Timezones(ctx context.Context, contactIDs []string) (map[string]string, error)
+}
+
 // Store keeps campaign states and fan-out checkpoints; every write is a
 // compare-and-set on the version read (ErrStateConflict when it moved).
 type Store interface {
@@ -169,10 +176,13 @@ type Fanout struct {
 	Store       Store
 	Definitions Definitions
 	Members     MemberPager
-	Queue       Queue
-	Sends       SendQueue
-	Counters    Counters
-	Timers      Timers
+	// Zones fills the zones of members the pager gave without one, for
+	// recipient-time sends (nil: the pager's zones, or the default).
+	Zones    ZoneReader
+	Queue    Queue
+	Sends    SendQueue
+	Counters Counters
+	Timers   Timers
 	// Schedules, when set, loses a campaign's schedule once it is sent.
 	Schedules Scheduler
 	// Results gives an A/B test's variant counts for the decision.
@@ -425,6 +435,11 @@ func (f *Fanout) send(ctx context.Context, c Campaign, run Run, members []Member
 			return 0, 0, fmt.Errorf("campaign %s: exclusions: %w", c.ID, err)
 		}
 	}
+	if c.Schedule.Type == RecipientTime && f.Zones != nil {
+		if err := f.fillZones(ctx, members); err != nil {
+			return 0, 0, fmt.Errorf("campaign %s: %w", c.ID, err)
+		}
+	}
 	now := f.now().UTC()
 	var bodies []string
 	excluded := 0
@@ -475,6 +490,29 @@ func (f *Fanout) send(ctx context.Context, c Campaign, run Run, members []Member
 		}
 	}
 	return len(bodies), excluded, nil
+}
+
+// fillZones reads the zones the page lacks.
+func (f *Fanout) fillZones(ctx context.Context, members []Member) error {
+	var ids []string
+	for _, m := range members {
+		if m.Timezone == "" {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	zones, err := f.Zones.Timezones(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range members {
+		if members[i].Timezone == "" {
+			members[i].Timezone = zones[members[i].ID]
+		}
+	}
+	return nil
 }
 
 // SendID is a campaign occurrence's send to a contact: the pipeline sends

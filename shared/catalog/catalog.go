@@ -549,8 +549,11 @@ func Load() Catalog {
 						Items(ItemCampaign, GetItem, PutItem),
 						Items(ItemCampaignStats, UpdateItem, Query),
 						Items(ItemDefinition, GetItem), // the campaign (cached)
-						// The audience, page by page.
-						Items(IndexContacts, Query),
+						// The audience, page by page from each segment's and
+						// list's member index; exclusions are keyed reads of
+						// the page's member items; recipient-time sends read
+						// the page's profiles for their zones.
+						Items(ItemMember, Query, BatchGetItem),
 						Items(ItemContact, BatchGetItem),
 					},
 					SendsTo:          []string{CampaignsQueue, SendsQueue},
