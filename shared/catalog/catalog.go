@@ -282,6 +282,10 @@ func Load() Catalog {
 						Items(ItemJourneyStats, UpdateItem),
 						// A send's first open and click (conditional update).
 						Items(ItemSend, UpdateItem),
+						// Campaign conversions: the touched send's record (read,
+						// then a transaction of its mark and the counter).
+						Items(ItemSend, GetItem),
+						Items(ItemCampaignStats, UpdateItem),
 					},
 					PutsEvents: true, SendsTo: []string{RoutingQueue, SendsQueue, WebhooksQueue}, WebhookTargets: true,
 				},

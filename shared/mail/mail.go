@@ -114,6 +114,10 @@ func digest(parts ...string) string {
 // CampaignSendID identifies a campaign's mail to one contact.
 func CampaignSendID(campaign, contact string) string { return "c-" + digest(campaign, contact) }
 
+// IsCampaignSendID tells a campaign's send id by its prefix, so counting a
+// campaign's results costs non-campaign mail no read.
+func IsCampaignSendID(id string) bool { return strings.HasPrefix(id, "c-") }
+
 // JourneySendID identifies one journey run's step for a contact.
 func JourneySendID(run, step string) string { return "j-" + digest(run, step) }
 
