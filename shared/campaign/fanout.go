@@ -477,6 +477,8 @@ func (f *Fanout) send(ctx context.Context, c Campaign, run Run, members []Member
 			if at.After(now) {
 				r.NotBefore = at
 			}
+			// The marketer chose this local hour knowing quiet hours.
+			r.IgnoreQuietHours = c.IgnoreQuietHours
 		}
 		body, err := r.Encode()
 		if err != nil {

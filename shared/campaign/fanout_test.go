@@ -549,5 +549,54 @@ func TestFanoutRecipientTime(t *testing.T) {
 		if got := s.NotBefore.UTC().Format(time.RFC3339); got != want[zoneOf[s.ContactID]] {
 			t.Errorf("%s in %q: not before %s, want %s", s.ContactID, zoneOf[s.ContactID], got, want[zoneOf[s.ContactID]])
 		}
+		if s.IgnoreQuietHours {
+			t.Errorf("%s: quiet hours ignored without the campaign's opt-out", s.ContactID)
+		}
 	}
+}
+
+// A recipient-time campaign that opts out of quiet hours says so on each
+// send, and its zones come from the zone reader when the member index has
+// none.
+func TestFanoutRecipientTimeOptsOutOfQuietHours(t *testing.T) {
+	w := newWorld()
+	c := plain()
+	c.Schedule = Schedule{Type: RecipientTime, Date: "2027-01-15", Time: "07:00", DefaultZone: "Europe/London"}
+	c.IgnoreQuietHours = true
+	setup(w, c)
+	first, _ := c.Schedule.WaveTime(EarliestZone)
+	w.now = first
+	f := w.fanout()
+	f.Zones = zonesOf{"c001": "Asia/Tokyo"}
+	if err := f.Fire(context.Background(), c.ID, OccurrenceID(first)); err != nil {
+		t.Fatal(err)
+	}
+	w.drain(t, f, 1000)
+	if len(w.sends) == 0 {
+		t.Fatal("no sends")
+	}
+	for _, s := range w.sends {
+		if !s.IgnoreQuietHours {
+			t.Errorf("%s: quiet hours not ignored", s.ContactID)
+		}
+		want := "2027-01-15T07:00:00Z" // London, the default
+		if s.ContactID == "c001" {
+			want = "2027-01-14T22:00:00Z" // Tokyo, read from the profile
+		}
+		if got := s.NotBefore.UTC().Format(time.RFC3339); got != want {
+			t.Errorf("%s: not before %s, want %s", s.ContactID, got, want)
+		}
+	}
+}
+
+type zonesOf map[string]string
+
+func (z zonesOf) Timezones(_ context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, id := range ids {
+		if v, ok := z[id]; ok {
+			out[id] = v
+		}
+	}
+	return out, nil
 }

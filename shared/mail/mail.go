@@ -59,6 +59,10 @@ type Request struct {
 	// Awake: the mail answers the contact's own action just now (a journey
 	// step right after its trigger), so quiet hours do not defer it.
 	Awake bool `json:"awake,omitempty"`
+	// IgnoreQuietHours: the sender chose the local hour on purpose (a
+	// recipient-time campaign at 07:00 that opted out of quiet hours), so
+	// quiet hours do not defer it; caps and consent still apply.
+	IgnoreQuietHours bool `json:"ignore_quiet_hours,omitempty"`
 	// Attempt counts throttled or deferred tries.
 	Attempt     int       `json:"attempt,omitempty"`
 	RequestedAt time.Time `json:"requested_at"`
