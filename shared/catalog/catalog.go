@@ -280,11 +280,10 @@ func Load() Catalog {
 						// Journeys: run records (C# items, UpdateItem above) and
 						// step counters.
 						Items(ItemJourneyStats, UpdateItem),
-						// A send's first open and click (conditional update).
-						Items(ItemSend, UpdateItem),
-						// Campaign conversions: the touched send's record (read,
-						// then a transaction of its mark and the counter).
-						Items(ItemSend, GetItem),
+						// A send's first open and click (conditional update);
+						// campaign conversions read the touched send's record,
+						// then write its mark and the counter in a transaction.
+						Items(ItemSend, UpdateItem, GetItem),
 						Items(ItemCampaignStats, UpdateItem),
 					},
 					PutsEvents: true, SendsTo: []string{RoutingQueue, SendsQueue, WebhooksQueue}, WebhookTargets: true,

@@ -250,7 +250,7 @@ func (h *Handler) campaignResults(ctx context.Context, req httpapi.Request) (htt
 	}
 	res := campaign.Summarize(c, counts, runs)
 	return httpapi.JSON(http.StatusOK, map[string]any{"id": id, "state": st.Status, "results": res,
-		"totals": res.Totals, "variants": res.Variants, "occurrences": res.Occurrences}, nil), nil
+		"totals": res.Totals, "variants": res.Variants, "occurrences": res.Occurrences, "links": res.Links}, nil), nil
 }
 
 // calendar lists every planned send between from and to (RFC 3339 or a
