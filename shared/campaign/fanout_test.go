@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -552,6 +554,41 @@ func TestFanoutRecipientTime(t *testing.T) {
 		if s.IgnoreQuietHours {
 			t.Errorf("%s: quiet hours ignored without the campaign's opt-out", s.ContactID)
 		}
+	}
+	// The run keeps its recipients by zone (the default for those without
+	// one), which the calendar's waves come from.
+	byZone := map[string]int64{}
+	for _, s := range w.sends {
+		z := zoneOf[s.ContactID]
+		if z == "" {
+			z = "Europe/London"
+		}
+		byZone[z]++
+	}
+	run := w.runs[c.ID+"/"+occ]
+	if len(run.Zones) != 4 || !maps.Equal(run.Zones, byZone) {
+		t.Errorf("run zones %v, want %v", run.Zones, byZone)
+	}
+	var zs []string
+	for z := range run.Zones {
+		zs = append(zs, z)
+	}
+	entries := CalendarEntries(c, State{ID: c.ID, Status: Scheduled}, utc("2027-01-14T00:00:00Z"), utc("2027-01-16T00:00:00Z"), run.Recipients, zs)
+	if len(entries) != 1 {
+		t.Fatalf("calendar %v", entries)
+	}
+	waves := entries[0]["waves"].([]Wave)
+	var got []string
+	for _, wv := range waves {
+		got = append(got, wv.At.UTC().Format(time.RFC3339)+" "+strings.Join(wv.Zones, ","))
+	}
+	want2 := []string{"2027-01-15T00:00:00Z Asia/Tokyo", "2027-01-15T08:00:00Z Europe/Berlin", "2027-01-15T09:00:00Z Europe/London", "2027-01-15T14:00:00Z America/New_York"}
+	if !slices.Equal(got, want2) {
+		t.Errorf("calendar waves %v, want %v", got, want2)
+	}
+	// Without a run's zones, only the default zone's wave is planned.
+	if e := CalendarEntries(c, State{ID: c.ID, Status: Scheduled}, utc("2027-01-14T00:00:00Z"), utc("2027-01-16T00:00:00Z"), nil, nil); len(e) != 1 || len(e[0]["waves"].([]Wave)) != 1 {
+		t.Errorf("calendar without zones %v", e)
 	}
 }
 

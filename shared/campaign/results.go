@@ -127,13 +127,15 @@ func Summarize(c Campaign, counts map[string]map[string]map[string]int64, runs [
 // CalendarEntries are a campaign's planned sends in [from, to): each
 // occurrence, with its waves for a recipient-time send. Only campaigns
 // that will send (scheduled, sending, paused, awaiting approval) are
-// planned; a sent or cancelled one shows its past occurrences.
-func CalendarEntries(c Campaign, st State, from, to time.Time, estimate any) []map[string]any {
+// planned; a sent or cancelled one shows its past occurrences. zones are
+// the zones of the audience estimate (the last run's recipients): a
+// recipient-time send lists a wave for each, besides the default zone.
+func CalendarEntries(c Campaign, st State, from, to time.Time, estimate any, zones []string) []map[string]any {
 	switch st.Status {
 	case Draft:
 		return nil
 	}
-	occ, err := c.Schedule.Occurrences(from, to, st.ScheduledAt, nil)
+	occ, err := c.Schedule.Occurrences(from, to, st.ScheduledAt, zones)
 	if err != nil {
 		return nil
 	}
