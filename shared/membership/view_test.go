@@ -12,13 +12,18 @@ import (
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
-func compile(t *testing.T, filter string) *segment.Program {
+func parseFilter(t *testing.T, filter string) segment.Filter {
 	t.Helper()
 	var f segment.Filter
 	if err := json.Unmarshal([]byte(filter), &f); err != nil {
 		t.Fatal(err)
 	}
-	p, err := segment.Compile(segment.Segment{ID: "s", Name: "S", Filter: f})
+	return f
+}
+
+func compile(t *testing.T, filter string) *segment.Program {
+	t.Helper()
+	p, err := segment.Compile(segment.Segment{ID: "s", Name: "S", Filter: parseFilter(t, filter)})
 	if err != nil {
 		t.Fatal(err)
 	}
