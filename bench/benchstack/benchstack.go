@@ -31,6 +31,12 @@ type Stack struct {
 // Start brings a stack up with the admin token "bench". tag names the
 // benchmark in the table and queue prefix, so runs never share state.
 func Start(ctx context.Context, tag string) (*Stack, error) {
+	return StartWith(ctx, tag, nil)
+}
+
+// StartWith is Start with the platform's options adjusted first (a site to
+// post events to, a Meter's middleware, page sizes).
+func StartWith(ctx context.Context, tag string, adjust func(*runner.Options)) (*Stack, error) {
 	root, err := localaws.RepoRoot()
 	if err != nil {
 		return nil, err
@@ -41,10 +47,14 @@ func Start(ctx context.Context, tag string) (*Stack, error) {
 	}
 	prefix := fmt.Sprintf("%s%d-", tag, time.Now().Unix()%1e6)
 	table := prefix + "leadflow"
-	p, err := runner.New(ctx, runner.Options{
+	opts := runner.Options{
 		Endpoints: srv.Endpoints(), Table: table, QueuePrefix: prefix, AdminToken: "bench",
 		NoSchedules: true, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	})
+	}
+	if adjust != nil {
+		adjust(&opts)
+	}
+	p, err := runner.New(ctx, opts)
 	if err != nil {
 		srv.Stop()
 		return nil, fmt.Errorf("start platform: %w", err)

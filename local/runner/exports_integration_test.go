@@ -127,6 +127,41 @@ func TestExportListAsCSVAndAudience(t *testing.T) {
 	if code, _ := e.adminDo("GET", "/v1/exports/exp_nope", ""); code != 404 {
 		t.Errorf("unknown export: %d", code)
 	}
+	// An unknown segment or list is refused in the one error shape,
+	// before an export is recorded (the list below still holds two).
+	for _, def := range []string{`{"segment_id":"no-such-segment","format":"csv"}`, `{"list_id":"no-such-list","format":"audience"}`, `{"segment_id":"expo","format":"csv"}`} {
+		code, resp := e.adminDo("POST", "/v1/exports", def)
+		errBody, _ := resp["error"].(map[string]any)
+		if code != 404 || errBody["code"] != "not_found" || errBody["message"] == "" {
+			t.Errorf("export of %s: %d %v, want 404 not_found", def, code, resp)
+		}
+	}
+	// The list of exports: newest first, paged by cursor.
+	var listed []string
+	cursor := ""
+	for page := 0; ; page++ {
+		code, l := e.admin("/v1/exports?limit=1&cursor=" + cursor)
+		xs, _ := l["exports"].([]any)
+		if code != 200 || len(xs) != 1 || page > 3 {
+			t.Fatalf("list exports page %d: %d %v", page, code, l)
+		}
+		x := xs[0].(map[string]any)
+		if x["state"] != "done" || x["download_url"] != nil || x["cursor"] != nil {
+			t.Errorf("listed export %v: want done, without a link or cursor", x)
+		}
+		listed = append(listed, x["definition"].(map[string]any)["format"].(string))
+		next, _ := l["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if !slices.Equal(listed, []string{"audience", "csv"}) {
+		t.Errorf("listed %v, want the audience export then the csv one", listed)
+	}
+	if code, _ := e.adminDo("GET", "/v1/exports?cursor=bogus", ""); code != 400 {
+		t.Errorf("bad cursor: %d", code)
+	}
 	_, viewer, _ := consoleUser(t, catalog.RoleViewer)
 	if code, _ := e.as(viewer, "POST", "/v1/exports", `{"list_id":"expo","format":"csv"}`); code != 403 {
 		t.Errorf("viewer started an export: %d", code)

@@ -205,6 +205,31 @@ func TestADefinitionChangeRebuildsCountsExactly(t *testing.T) {
 	if got := e.segmentMembers("by-country"); !slices.Equal(got, want["FR"]) {
 		t.Errorf("members after the change %v, want %v", got, want["FR"])
 	}
+	// The rebuilds recorded and published each entry and exit once, as
+	// the live path does. The build is ready only after every page's
+	// publications, so the ready state is the later marker.
+	for country, ids := range want {
+		for _, cid := range ids {
+			evs := e.segmentEvents(cid, "by-country")
+			exits := 0
+			if country == "DE" {
+				exits = 1
+			}
+			if len(evs[membership.DetailEntered]) != 1 || len(evs[membership.DetailExited]) != exits {
+				t.Errorf("%s (%s): published %d entered and %d exited, want 1 and %d", cid, country, len(evs[membership.DetailEntered]), len(evs[membership.DetailExited]), exits)
+			}
+			_, c := e.admin("/v1/contacts/" + cid)
+			timeline := map[string]int{}
+			for _, ev := range c["events"].([]any) {
+				if m := ev.(map[string]any); m["properties"] != nil && m["properties"].(map[string]any)["segment_id"] == "by-country" {
+					timeline[m["event"].(string)]++
+				}
+			}
+			if timeline[membership.EventEntered] != 1 || timeline[membership.EventExited] != exits {
+				t.Errorf("%s (%s): timeline %v, want 1 entered and %d exited", cid, country, timeline, exits)
+			}
+		}
+	}
 	// Preview of an unsaved definition.
 	code, p := e.adminDo("POST", "/v1/segments/preview", `{"filter":{"trait":{"key":"country","op":"in","values":["DE","FR"]}}}`)
 	if code != 200 || p["count"] != float64(5) || p["exact"] != true || len(p["sample"].([]any)) != 5 {

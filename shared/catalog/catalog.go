@@ -478,6 +478,8 @@ func Load() Catalog {
 					// fetching its link are personal-data reads (audited).
 					{Method: "POST", Path: "/v1/exports", Auth: Admin, Action: ActReadPersonalData},
 					{Method: "GET", Path: "/v1/exports/{id}", Auth: Admin, Action: ActReadPersonalData},
+					// The list shows definitions and counts, no download links.
+					{Method: "GET", Path: "/v1/exports", Auth: Admin, Action: ActRead},
 					{Method: "GET", Path: "/v1/scoring/rescore", Auth: Admin, Action: ActRead},
 					// Segments and lists (their definitions are DefinitionRoutes).
 					{Method: "GET", Path: "/v1/segments/{id}/members", Auth: Admin, Action: ActRead},
@@ -525,8 +527,8 @@ func Load() Catalog {
 						Items(IndexDefinitions, Query), Items(IndexForms, Query), Items(IndexTemplates, Query),
 						// Imports: create, start (conditional put), read, list.
 						Items(ItemImport, GetItem, PutItem), Items(IndexImports, Query),
-						// Exports: create, read.
-						Items(ItemExport, GetItem, PutItem),
+						// Exports: create, read, list (newest first by the index).
+						Items(ItemExport, GetItem, PutItem, BatchGetItem), Items(IndexExports, Query),
 						// Segments and lists: members (transactions of a conditional
 						// put or delete and a counter update), counts, build state,
 						// recheck timers after an edit.

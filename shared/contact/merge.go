@@ -213,6 +213,10 @@ func (p *Profile) Fold(o *Profile, verified bool) {
 	if p.Email == "" && !guarded {
 		p.Email, p.Company = o.Email, o.Company
 	}
+	// The suppression is the address's: it follows the address.
+	if p.Suppressed == "" && p.Email != "" && p.Email == o.Email {
+		p.Suppressed = o.Suppressed
+	}
 	if p.UserID == "" && !guarded {
 		p.UserID = o.UserID
 	}

@@ -47,10 +47,17 @@ type Profile struct {
 	// Status is the marketing subscription: "" (never asked), "pending"
 	// (double opt-in not yet confirmed: no marketing), "subscribed",
 	// "unsubscribed".
-	Status   string             `json:"status,omitempty"`
-	Consents []tracking.Consent `json:"consents,omitempty"`
-	Tags     []string           `json:"tags,omitempty"`
-	Lists    []string           `json:"lists,omitempty"`
+	Status string `json:"status,omitempty"`
+	// Suppressed is why the contact's address is on Leadflow's suppression
+	// list (bounce, complaint, soft_bounces), "" when it is not. The SES
+	// events function suppresses the address and records the bounce or
+	// complaint on the timeline with properties.suppressed; the processor
+	// copies it here, so segments match status "suppressed" from the
+	// profile without reading the suppression list. A new address clears it.
+	Suppressed string             `json:"suppressed,omitempty"`
+	Consents   []tracking.Consent `json:"consents,omitempty"`
+	Tags       []string           `json:"tags,omitempty"`
+	Lists      []string           `json:"lists,omitempty"`
 	// TraitTimes records when each trait was last set explicitly, so a
 	// merge of two contacts keeps the newer value of each trait.
 	TraitTimes map[string]time.Time `json:"trait_times,omitempty"`
@@ -256,6 +263,9 @@ func (p *Profile) applyOne(m tracking.Message, rules interest.Rules) {
 		}
 	}
 	if email := NormalizeEmail(m.Email()); email != "" && !guarded && (m.Type == tracking.TypeIdentify || p.Email == "") {
+		if email != p.Email {
+			p.Suppressed = "" // the suppression was the old address's
+		}
 		p.Email = email
 		p.Company = enrich.CompanyFromEmail(email)
 	}
@@ -287,7 +297,18 @@ func (p *Profile) applyOne(m tracking.Message, rules interest.Rules) {
 	if in := m.Context.Leadflow; in != nil {
 		p.applyInternal(in)
 	}
+	// Only Leadflow's own producers address a contact by id (Parse never
+	// sets ContactID), so no website can mark a contact suppressed.
+	if m.Type == tracking.TypeTrack && m.ContactID != "" {
+		if why, _ := m.Properties[PropSuppressed].(string); why != "" && p.Suppressed == "" {
+			p.Suppressed = why
+		}
+	}
 }
+
+// PropSuppressed is the property of a bounce or complaint event that says
+// its address was put on the suppression list, and why.
+const PropSuppressed = "suppressed"
 
 // applyInternal carries out a form fill's instructions. An explicit opt-in
 // subscribes (or, with double opt-in, leaves pending until confirmed); a

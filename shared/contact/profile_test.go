@@ -197,3 +197,36 @@ func TestSegmentRecheckIsNotActivity(t *testing.T) {
 		t.Errorf("recheck changed activity: last seen %v, events %d, sessions %d", p.LastSeen, p.EventCount, p.Sessions)
 	}
 }
+
+// A bounce or complaint that put the address on the suppression list marks
+// the profile (segments' status "suppressed"); only Leadflow's producers
+// (messages addressed by contact id) can, and a new address clears it.
+func TestSuppressionFollowsTheAddress(t *testing.T) {
+	bounce := func(id string, props map[string]any) tracking.Message {
+		return tracking.Message{Type: tracking.TypeTrack, MessageID: id, ContactID: "c1", Event: "Email Bounced", Properties: props, Timestamp: t0}
+	}
+	tests := []struct {
+		name string
+		had  string // Suppressed before
+		msgs []tracking.Message
+		want string
+	}{
+		{"hard bounce", "", []tracking.Message{bounce("b1", map[string]any{PropSuppressed: "bounce"})}, "bounce"},
+		{"complaint", "", []tracking.Message{{Type: tracking.TypeTrack, MessageID: "b2", ContactID: "c1", Event: "Email Marked as Spam", Properties: map[string]any{PropSuppressed: "complaint"}, Timestamp: t0}}, "complaint"},
+		{"soft bounce under the threshold", "", []tracking.Message{bounce("b3", map[string]any{"permanent": false})}, ""},
+		{"first reason kept", "complaint", []tracking.Message{bounce("b4", map[string]any{PropSuppressed: "bounce"})}, "complaint"},
+		{"a website's event cannot suppress", "", []tracking.Message{{Type: tracking.TypeTrack, MessageID: "b5", AnonymousID: "a1", Event: "Email Bounced", Properties: map[string]any{PropSuppressed: "bounce"}, Timestamp: t0}}, ""},
+		{"not a string", "", []tracking.Message{bounce("b6", map[string]any{PropSuppressed: true})}, ""},
+		{"a new address clears it", "bounce", []tracking.Message{verified(identify("i1", time.Minute, map[string]any{"email": "new@example.com"}))}, ""},
+		{"the same address keeps it", "bounce", []tracking.Message{verified(identify("i2", time.Minute, map[string]any{"email": "Old@Example.com"}))}, "bounce"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Profile{ID: "c1", Email: "old@example.com", UserID: "u1", Suppressed: tc.had}
+			p.Apply(tc.msgs, t0.Add(time.Hour))
+			if p.Suppressed != tc.want {
+				t.Errorf("suppressed %q, want %q", p.Suppressed, tc.want)
+			}
+		})
+	}
+}

@@ -128,6 +128,10 @@ type Target struct {
 	// Campaign and Journey attribute the event when known (SES events
 	// carry them in tags; links carry only the send id).
 	Campaign, Journey string
+	// Template is the template the message was rendered from (SES's tag,
+	// or the link's token), so segments can ask "opened or clicked this
+	// template" from the contact's counters.
+	Template string
 }
 
 // id is a deterministic message id: the same act always gets the same id,
@@ -150,6 +154,9 @@ func base(t Target, event, messageID string, at time.Time) tracking.Message {
 	}
 	if t.Journey != "" {
 		props["journey_id"] = t.Journey
+	}
+	if t.Template != "" {
+		props["template_id"] = t.Template
 	}
 	at = at.UTC()
 	return tracking.Message{

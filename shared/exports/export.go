@@ -37,6 +37,15 @@ var (
 	ErrConflict = errors.New("export changed since it was read")
 )
 
+// ErrBadCursor is returned for a list cursor that List did not give.
+var ErrBadCursor = errors.New("bad cursor")
+
+// ErrNoSource is returned for an export of a segment or list that does not
+// exist: nothing is recorded or queued for it.
+type ErrNoSource struct{ Ref membership.Ref }
+
+func (e ErrNoSource) Error() string { return fmt.Sprintf("no %s %s", e.Ref.Kind, e.Ref.ID) }
+
 // ErrInvalid marks a request the caller must change; its message says how.
 type ErrInvalid struct{ Msg string }
 
@@ -143,6 +152,14 @@ type Store interface {
 	GetExport(ctx context.Context, id string) (Export, error)
 	// SaveExport writes e if its stored version is still e.Version.
 	SaveExport(ctx context.Context, e Export) error
+	// ListExports pages through exports, newest first. The cursor is
+	// opaque; "" starts, and a "" next cursor means done.
+	ListExports(ctx context.Context, cursor string, limit int) (list []Export, next string, err error)
+}
+
+// Sources tells whether the segment or list an export reads exists.
+type Sources interface {
+	Exists(ctx context.Context, r membership.Ref) (bool, error)
 }
 
 // Members pages through a segment's or list's member index.
@@ -180,6 +197,7 @@ func NewID() string { return "exp_" + strings.ToLower(rand.Text()[:16]) }
 // Service is what the admin API does with exports.
 type Service struct {
 	Store   Store
+	Sources Sources
 	Presign Presigner
 	// Start queues page 0 of an export (the jobs queue).
 	Start func(ctx context.Context, id string) error
@@ -190,6 +208,13 @@ type Service struct {
 func (s *Service) Create(ctx context.Context, d Definition, by string) (Export, error) {
 	if err := d.Validate(); err != nil {
 		return Export{}, ErrInvalid{err.Error()}
+	}
+	// An export of nothing would run and deliver an empty file as if the
+	// segment had no members: refuse it before recording anything.
+	if ok, err := s.Sources.Exists(ctx, d.Ref()); err != nil {
+		return Export{}, fmt.Errorf("look up %s: %w", d.Ref(), err)
+	} else if !ok {
+		return Export{}, ErrNoSource{d.Ref()}
 	}
 	now := s.Now().UTC()
 	e := Export{ID: NewID(), Definition: d, State: StateRunning, CreatedAt: now, CreatedBy: by, UpdatedAt: now, Version: 1}
@@ -226,6 +251,21 @@ func (s *Service) Get(ctx context.Context, id string) (View, error) {
 		v.DownloadURL, v.ExpiresAt = url, &exp
 	}
 	return v, nil
+}
+
+// List pages through exports, newest first, as the API shows them (no
+// download links: Get gives a fresh one).
+func (s *Service) List(ctx context.Context, cursor string, limit int) ([]View, string, error) {
+	list, next, err := s.Store.ListExports(ctx, cursor, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	views := make([]View, len(list))
+	for i, e := range list {
+		e.Cursor = ""
+		views[i] = View{Export: e}
+	}
+	return views, next, nil
 }
 
 // Runner runs export pages.

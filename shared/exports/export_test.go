@@ -2,6 +2,7 @@ package exports
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"slices"
@@ -54,6 +55,23 @@ func (s *memStore) SaveExport(_ context.Context, e Export) error {
 	e.Version++
 	s.exps[e.ID] = e
 	return nil
+}
+
+func (s *memStore) ListExports(_ context.Context, cursor string, limit int) ([]Export, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var all []Export
+	for _, e := range s.exps {
+		all = append(all, e)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].CreatedAt.After(all[j].CreatedAt) })
+	start, _ := strconv.Atoi(cursor)
+	end := min(start+limit, len(all))
+	next := ""
+	if end < len(all) {
+		next = strconv.Itoa(end)
+	}
+	return all[start:end], next, nil
 }
 
 type memMembers struct {
@@ -236,5 +254,42 @@ func TestDefinitionValidate(t *testing.T) {
 	a := Definition{SegmentID: "s", Format: FormatAudience}
 	if err := a.Validate(); err != nil || a.Target != GoogleAds {
 		t.Fatalf("audience default: %q %v", a.Target, err)
+	}
+}
+
+type knownSources map[membership.Ref]bool
+
+func (k knownSources) Exists(_ context.Context, r membership.Ref) (bool, error) { return k[r], nil }
+
+// An export of a segment or list that does not exist is refused before
+// anything is recorded or queued (it would deliver an empty file).
+func TestCreateRefusesAnUnknownSource(t *testing.T) {
+	store := &memStore{exps: map[string]Export{}}
+	var started []string
+	s := &Service{Store: store, Now: time.Now,
+		Sources: knownSources{{Kind: membership.List, ID: "l1"}: true, {Kind: membership.Segment, ID: "s1"}: true},
+		Start:   func(_ context.Context, id string) error { started = append(started, id); return nil }}
+	ctx := context.Background()
+	for _, d := range []Definition{
+		{SegmentID: "nope", Format: FormatCSV},
+		{ListID: "nope", Format: FormatAudience},
+		{ListID: "s1", Format: FormatCSV}, // a segment's id is not a list's
+	} {
+		_, err := s.Create(ctx, d, "test")
+		var none ErrNoSource
+		if !errors.As(err, &none) || none.Ref != d.Ref() {
+			t.Errorf("%+v: %v, want ErrNoSource for %v", d, err, d.Ref())
+		}
+	}
+	if len(store.exps) != 0 || len(started) != 0 {
+		t.Fatalf("refused exports left %d records, %d queued", len(store.exps), len(started))
+	}
+	for _, d := range []Definition{{SegmentID: "s1", Format: FormatCSV}, {ListID: "l1", Format: FormatCSV}} {
+		if _, err := s.Create(ctx, d, "test"); err != nil {
+			t.Fatalf("%+v: %v", d, err)
+		}
+	}
+	if len(store.exps) != 2 || len(started) != 2 {
+		t.Fatalf("%d records, %d queued, want 2 and 2", len(store.exps), len(started))
 	}
 }

@@ -113,7 +113,8 @@ func (s Settings) Compose(d Draft, l Links, configSet string) (Message, error) {
 		m.HTML = out.RewriteLinks(func(u string) string {
 			return l.url(ClickPath, token.Token{Purpose: token.Click, ContactID: r.ContactID, SendID: r.SendID, TemplateID: t.ID, URL: u})
 		})
-		m.HTML = template.InsertOpenPixel(m.HTML, l.url(OpenPath, with(token.Token{ContactID: r.ContactID, SendID: r.SendID}, token.Open)))
+		// The pixel names the template too: segments ask "opened this template".
+		m.HTML = template.InsertOpenPixel(m.HTML, l.url(OpenPath, with(token.Token{ContactID: r.ContactID, SendID: r.SendID, TemplateID: t.ID}, token.Open)))
 		m.Headers = append(m.Headers,
 			Header{Name: "List-Unsubscribe", Value: "<" + data.Links.Unsubscribe + ">"},
 			Header{Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"},

@@ -309,6 +309,7 @@ func ViewOf(p *contact.Profile) *segment.View {
 		Status: p.Status, UnsubscribedTopics: p.UnsubscribedTopics, Interests: p.Interests,
 		Created: p.CreatedAt, LastSeen: p.LastSeen, Counters: p.SegmentCounters,
 		Segments: slices.Clone(p.Segments), Lists: p.Lists, Fit: float64(p.Score.Fit),
+		Suppressed: p.Suppressed != "",
 	}
 	if v.Created.IsZero() {
 		v.Created = p.FirstSeen

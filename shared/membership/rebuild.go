@@ -18,12 +18,17 @@ type Profiles interface {
 	SaveProfile(ctx context.Context, p *contact.Profile) error
 }
 
-// Rebuild evaluates the live segments over one page of contacts: the
-// member index follows (conditional writes: each contact counted once,
-// whatever else ran) and each profile's Segments is saved when it
-// changed. A rebuild does not announce: it sets membership for a new or
-// changed definition; only live changes publish segment.entered/exited.
-// It returns how many contacts changed.
+// Rebuild evaluates the live segments over one page of contacts as the
+// live path does: the member index follows (conditional writes: each
+// contact counted once, whatever else ran), each entry and exit is
+// recorded on the contact's timeline and published (segment.entered /
+// exited), a recheck timer is set for the next time-based change, and the
+// profile is saved when its Segments or timer changed. Transition ids
+// derive from the profile version read, so a re-run of a page interrupted
+// before its save records and publishes the same ids again (the timeline
+// keeps one, subscribers de-duplicate), and a re-run after the save finds
+// nothing to change and publishes nothing. It returns how many contacts
+// changed.
 func (r *Reactor) Rebuild(ctx context.Context, profiles Profiles, set *segment.Set, ids []string, now time.Time) (int, error) {
 	ps, err := profiles.GetProfiles(ctx, ids)
 	if err != nil {
@@ -38,10 +43,19 @@ func (r *Reactor) Rebuild(ctx context.Context, profiles Profiles, set *segment.S
 				return changed, err
 			}
 			after := set.Eval(view, now)
-			if slices.Equal(after, p.Segments) {
+			check := p.SegmentCheck
+			if err := r.schedule(ctx, p, set.NextChange(view, now), now); err != nil {
+				return changed, err
+			}
+			if slices.Equal(after, p.Segments) && p.SegmentCheck.Equal(check) {
 				break
 			}
-			if _, err := r.Apply(ctx, p.ID, p.Segments, after, rebuildCommit(p), now); err != nil {
+			commit := rebuildCommit(p)
+			ts, err := r.Apply(ctx, p.ID, p.Segments, after, commit, now)
+			if err != nil {
+				return changed, err
+			}
+			if err := r.record(ctx, p.ID, contact.Commit{ID: commit}, ts); err != nil {
 				return changed, err
 			}
 			p.Segments = after

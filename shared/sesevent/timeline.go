@@ -1,6 +1,7 @@
 package sesevent
 
 import (
+	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/engagement"
 	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/tracking"
@@ -11,7 +12,7 @@ import (
 func Target(e Event) (engagement.Target, bool) {
 	t := engagement.Target{
 		ContactID: e.ContactID(), SendID: e.SendID(),
-		Campaign: e.Tags[mail.TagCampaign], Journey: e.Tags[mail.TagJourney],
+		Campaign: e.Tags[mail.TagCampaign], Journey: e.Tags[mail.TagJourney], Template: e.Tags[mail.TagTemplate],
 	}
 	return t, t.ContactID != "" && t.ContactID != mail.SampleContact
 }
@@ -31,6 +32,7 @@ func Timeline(e Event, p Plan) []tracking.Message {
 		m.Properties["bounce_type"] = e.BounceType
 		m.Properties["bounce_sub_type"] = e.BounceSubType
 		m.Properties["permanent"] = e.BounceType == BouncePermanent
+		suppressed(m, p)
 		if e.Status != "" {
 			m.Properties["status"] = e.Status
 		}
@@ -39,6 +41,7 @@ func Timeline(e Event, p Plan) []tracking.Message {
 		m := engagement.Other(t, EventMarkedSpam, e.At, e.MessageID, firstNonEmpty(e.FeedbackID, e.MessageID))
 		m.Properties["complaint_type"] = firstNonEmpty(e.ComplaintType, "unspecified")
 		m.Properties["unsubscribed"] = p.Unsubscribe
+		suppressed(m, p)
 		return []tracking.Message{m}
 	case TypeOpen:
 		v := engagement.Classify(engagement.Fetch{Kind: engagement.Open, UserAgent: e.UserAgent, IP: e.IP, At: e.At, SentAt: e.SentAt})
@@ -51,4 +54,13 @@ func Timeline(e Event, p Plan) []tracking.Message {
 		return []tracking.Message{engagement.Clicked(t, e.Link, v, e.At)}
 	}
 	return nil
+}
+
+// suppressed marks the event of a bounce or complaint that put the address
+// on the suppression list, with why: the processor notes it on the profile
+// (contact.PropSuppressed), which segments read.
+func suppressed(m tracking.Message, p Plan) {
+	if p.SuppressReason != "" {
+		m.Properties[contact.PropSuppressed] = p.SuppressReason
+	}
 }

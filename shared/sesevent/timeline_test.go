@@ -18,12 +18,22 @@ func TestTimeline(t *testing.T) {
 		check func(t *testing.T, props map[string]any)
 	}{
 		{"hard bounce", hard, "Email Bounced", func(t *testing.T, p map[string]any) {
-			if p["permanent"] != true || p["status"] != "5.1.1" || p["send_id"] != "c-1" || p["campaign_id"] != "spring" {
+			if p["permanent"] != true || p["status"] != "5.1.1" || p["send_id"] != "c-1" || p["campaign_id"] != "spring" || p["suppressed"] != "bounce" {
 				t.Errorf("%v", p)
 			}
 		}},
 		{"complaint", Event{Type: TypeComplaint, At: at, MessageID: "m2", FeedbackID: "f2", ComplaintType: "abuse", Tags: tags}, "Email Marked as Spam", func(t *testing.T, p map[string]any) {
-			if p["unsubscribed"] != true || p["complaint_type"] != "abuse" {
+			if p["unsubscribed"] != true || p["complaint_type"] != "abuse" || p["suppressed"] != "complaint" {
+				t.Errorf("%v", p)
+			}
+		}},
+		{"soft bounce: not suppressed", Event{Type: TypeBounce, At: at, MessageID: "m5", BounceType: "Transient", BounceSubType: "MailboxFull", Tags: tags}, "Email Bounced", func(t *testing.T, p map[string]any) {
+			if _, ok := p["suppressed"]; ok || p["permanent"] != false {
+				t.Errorf("%v", p)
+			}
+		}},
+		{"complaint reversed: not suppressed", Event{Type: TypeComplaint, At: at, MessageID: "m6", ComplaintType: "not-spam", Tags: tags}, "Email Marked as Spam", func(t *testing.T, p map[string]any) {
+			if _, ok := p["suppressed"]; ok {
 				t.Errorf("%v", p)
 			}
 		}},
@@ -46,6 +56,14 @@ func TestTimeline(t *testing.T) {
 			}
 			tc.check(t, msgs[0].Properties)
 		})
+	}
+	// A soft bounce past the threshold: the handler sets the reason, and
+	// the event says so.
+	soft := Event{Type: TypeBounce, At: at, MessageID: "m7", BounceType: "Transient", Tags: tags}
+	plan := Decide(soft)
+	plan.SuppressReason = ReasonSoftBounces
+	if p := Timeline(soft, plan)[0].Properties; p["suppressed"] != "soft_bounces" {
+		t.Errorf("soft bounce over the threshold: %v", p)
 	}
 	// A redelivery records the same event.
 	if a, b := Timeline(hard, Decide(hard)), Timeline(hard, Decide(hard)); a[0].MessageID != b[0].MessageID {

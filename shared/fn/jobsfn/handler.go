@@ -107,12 +107,17 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	src := definitions.ScoringCache(reg).WithTTL(0, nil)
 	// Re-scoring and rebuilds move contacts between segments: the same
 	// reactor as the processor's.
-	reactor := segmentfn.Reactor(store, reg, src, bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName), log)
+	pub := bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName)
+	reactor := segmentfn.Reactor(store, reg, src, pub, log)
+	// A rebuild reads the scoring model as the processor does (cached for
+	// the cache's TTL), not twice per contact: it evaluates scores as the
+	// live path sees them (BENCHMARKS.md, "Segments on the local stack").
+	rebuilds := segmentfn.Reactor(store, reg, definitions.ScoringCache(reg), pub, log)
 	proc := contact.NewProcessor(store, log, nil).WithReactors(reactor)
 	q := sqs.NewFromConfig(awsCfg)
 	jobs := sqsqueue.New(q, cfg.JobsQueueURL)
 	h := NewWith(store, proc, src.Default, jobs, log).
-		WithSegments(Segments{Reactor: reactor, Index: store, Profiles: store, Shards: dynamo.ContactShards,
+		WithSegments(Segments{Reactor: rebuilds, Index: store, Profiles: store, Shards: dynamo.ContactShards,
 			Set: func(ctx context.Context) (*segment.Set, error) {
 				segs, err := definitions.Segments(ctx, reg)
 				if err != nil {

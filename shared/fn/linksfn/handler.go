@@ -595,7 +595,7 @@ func (h *Handler) preferencesURL(tok token.Token) string {
 }
 
 func target(tok token.Token) engagement.Target {
-	return engagement.Target{ContactID: tok.ContactID, SendID: tok.SendID}
+	return engagement.Target{ContactID: tok.ContactID, SendID: tok.SendID, Template: tok.TemplateID}
 }
 
 func userAgent(req httpapi.Request) string {

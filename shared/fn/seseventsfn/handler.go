@@ -206,6 +206,8 @@ func (h *Handler) apply(ctx context.Context, e sesevent.Event, plan sesevent.Pla
 				return err
 			}
 			res.Suppressed++
+			// The timeline's bounce event says so (the profile notes it).
+			plan.SuppressReason = sesevent.ReasonSoftBounces
 		}
 	}
 	if t, ok := sesevent.Target(e); ok && plan.Unsubscribe {
