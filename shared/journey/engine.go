@@ -56,13 +56,6 @@ type Run struct {
 	Clicked []string `json:"c,omitempty"`
 }
 
-func (r *Run) engaged(step string, click bool) bool {
-	if click {
-		return slices.Contains(r.Clicked, step)
-	}
-	return slices.Contains(r.Opened, step) || slices.Contains(r.Clicked, step)
-}
-
 // Ended remembers a journey's last run for the entry rules.
 type Ended struct {
 	Journey string    `json:"j"`
@@ -116,25 +109,22 @@ func (s *State) active(journey string) bool {
 type Compiled struct {
 	Journey
 	Version int64
-	cases   map[string][]Predicate // step id -> case predicates
-	goals   []Predicate            // nil entries for event goals
+	cases   map[string][]*Condition // step id -> case conditions
+	goals   []*Condition            // nil entries for event goals
 }
 
 // Compile validates a journey and compiles its conditions.
-func Compile(j Journey, version int64, conds Conditions) (*Compiled, error) {
-	if conds == nil {
-		conds = BasicConditions{}
-	}
-	if err := j.validate(conds); err != nil {
+func Compile(j Journey, version int64) (*Compiled, error) {
+	if err := j.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Compiled{Journey: j, Version: version, cases: map[string][]Predicate{}}
+	c := &Compiled{Journey: j, Version: version, cases: map[string][]*Condition{}}
 	for _, s := range j.Steps {
 		if s.Branch == nil {
 			continue
 		}
 		for _, cs := range s.Branch.Cases {
-			p, err := conds.Compile(cs.Condition)
+			p, err := CompileCondition(cs.Condition)
 			if err != nil {
 				return nil, err
 			}
@@ -142,10 +132,10 @@ func Compile(j Journey, version int64, conds Conditions) (*Compiled, error) {
 		}
 	}
 	for _, g := range j.Goals {
-		var p Predicate
+		var p *Condition
 		if len(g.Condition) > 0 {
 			var err error
-			if p, err = conds.Compile(g.Condition); err != nil {
+			if p, err = CompileCondition(g.Condition); err != nil {
 				return nil, err
 			}
 		}
@@ -491,7 +481,8 @@ func (p *pass) conditions() {
 			if g == nil {
 				continue
 			}
-			if ok, why := g.Eval(after, r); ok {
+			if g.Holds(after, r, p.now) {
+				_, why := g.Eval(after, r, p.now)
 				p.end(i, c, OutcomeConverted, "goal %q: %s", c.Goals[gi].Name, why)
 				i--
 				break
@@ -691,7 +682,7 @@ func (p *pass) drive(i int, c *Compiled) bool {
 			taken := "else"
 			var reasons []string
 			for ci, cs := range s.Branch.Cases {
-				ok, why := c.cases[s.ID][ci].Eval(p.in.After, r)
+				ok, why := c.cases[s.ID][ci].Eval(p.in.After, r, p.now)
 				reasons = append(reasons, why)
 				if ok {
 					next, taken = cs.Next, cs.Name

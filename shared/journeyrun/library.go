@@ -31,11 +31,10 @@ type Definitions interface {
 // Library reads journeys from the registry: the versions in effect are
 // re-listed after definition.CacheTTL; past versions are immutable and kept.
 type Library struct {
-	defs  Definitions
-	repo  map[string]json.RawMessage // the repo's journeys (version 0)
-	conds journey.Conditions
-	ttl   time.Duration
-	now   func() time.Time
+	defs Definitions
+	repo map[string]json.RawMessage // the repo's journeys (version 0)
+	ttl  time.Duration
+	now  func() time.Time
 
 	mu      sync.Mutex
 	current []*journey.Compiled
@@ -44,11 +43,8 @@ type Library struct {
 }
 
 // NewLibrary builds a library; repo holds the compiled-in journeys by id.
-func NewLibrary(defs Definitions, repo map[string]json.RawMessage, conds journey.Conditions) *Library {
-	if conds == nil {
-		conds = journey.BasicConditions{}
-	}
-	return &Library{defs: defs, repo: repo, conds: conds, ttl: definition.CacheTTL, now: time.Now, past: map[string]*journey.Compiled{}}
+func NewLibrary(defs Definitions, repo map[string]json.RawMessage) *Library {
+	return &Library{defs: defs, repo: repo, ttl: definition.CacheTTL, now: time.Now, past: map[string]*journey.Compiled{}}
 }
 
 // WithTTL sets how long the list is kept (0: re-read every time).
@@ -90,7 +86,7 @@ func (l *Library) compile(body json.RawMessage, version int64) (*journey.Compile
 	if err != nil {
 		return nil, err
 	}
-	return journey.Compile(j, version, l.conds)
+	return journey.Compile(j, version)
 }
 
 type snapshot struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/journey"
 	"github.com/leadflow/leadflow/shared/mail"
+	"github.com/leadflow/leadflow/shared/membership"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/timer"
 	"github.com/leadflow/leadflow/shared/tracking"
@@ -92,7 +93,7 @@ type Reactor struct {
 	timers Scheduler
 	notify Notifier
 	store  Store
-	score  func(ctx context.Context, s scoring.State, at time.Time) (int, error)
+	score  func(ctx context.Context, s scoring.State, at time.Time) (scoring.Score, error)
 	log    *slog.Logger
 	mu     sync.Mutex
 	// staged holds what a change would record until its profile write
@@ -127,8 +128,8 @@ func (r *Reactor) Committed(_ context.Context, c *contact.Change) {
 type Options struct {
 	// WaitScale shortens waits (make dev, integration tests); 0 or 1: real time.
 	WaitScale float64
-	// Score reads a contact's total score (the scoring model in force).
-	Score func(ctx context.Context, s scoring.State, at time.Time) (int, error)
+	// Score reads a contact's scores (the scoring model in force).
+	Score func(ctx context.Context, s scoring.State, at time.Time) (scoring.Score, error)
 }
 
 // NewReactor wires the reactor to its ports.
@@ -269,12 +270,16 @@ func (r *Reactor) view(ctx context.Context, p *contact.Profile, now time.Time) (
 			v.Segments[id] = true
 		}
 	}
+	// Branch and goal conditions are segment filters: they see the whole
+	// profile as a segment does (counters, consents, lists, fit...).
+	v.Base = membership.ViewOf(p)
 	if r.score != nil {
 		s, err := r.score(ctx, p.Score, now)
 		if err != nil {
 			return v, fmt.Errorf("score of %s: %w", p.ID, err)
 		}
-		v.Score = s
+		v.Score = s.Total
+		v.Base.Fit, v.Base.Engagement, v.Base.Total = float64(s.Fit), float64(s.Engagement), float64(s.Total)
 	}
 	return v, nil
 }

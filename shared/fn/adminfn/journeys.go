@@ -42,8 +42,8 @@ func (h *Handler) journeyRoutes() map[string]routeFunc {
 	}
 }
 
-// checkJourneyRefs refuses a journey naming templates, topics, forms or
-// segments that do not exist (the validator alone checks its shape).
+// checkJourneyRefs refuses a journey naming templates, topics, forms,
+// segments or lists that do not exist (the validator alone checks its shape).
 func (h *Handler) checkJourneyRefs(ctx context.Context, body json.RawMessage) error {
 	j, err := definition.DecodeAs[journey.Journey](body)
 	if err != nil {
@@ -68,6 +68,15 @@ func (h *Handler) checkJourneyRefs(ctx context.Context, body json.RawMessage) er
 		known[d.ID] = true
 	}
 	refs.Segments = func(id string) bool { return known[id] }
+	lists, err := h.reg.List(ctx, definitions.KindLists)
+	if err != nil {
+		return fmt.Errorf("list lists: %w", err)
+	}
+	knownLists := map[string]bool{}
+	for _, d := range lists {
+		knownLists[d.ID] = true
+	}
+	refs.Lists = func(id string) bool { return knownLists[id] }
 	td, err := h.reg.Get(ctx, definitions.KindTopics, definition.DefaultID)
 	if err != nil {
 		return fmt.Errorf("read topics: %w", err)
@@ -179,7 +188,7 @@ func (h *Handler) simulateJourney(ctx context.Context, req httpapi.Request) (htt
 		return httpapi.Response{}, errBadRequest{"invalid_journey", err.Error()}
 	}
 	j.Status = journey.StatusLive // a draft can be tried before it is published
-	lib, err := journey.NewFixed(nil, j)
+	lib, err := journey.NewFixed(j)
 	if err != nil {
 		if r, ok := invalidJourney(errors.Unwrap(err)); ok {
 			return r, nil

@@ -132,14 +132,14 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		hooks = sqsqueue.New(q, cfg.WebhooksQueueURL)
 	}
 	journeys := journeyrun.NewReactor(
-		journeyrun.NewLibrary(reg, definitions.JourneyBodies(), nil),
+		journeyrun.NewLibrary(reg, definitions.JourneyBodies()),
 		sends, timer.NewWheel(store, nil, nil), &Notifier{Bus: pub, Webhooks: hooks, URLs: cfg.WebhookURLs}, store, log,
-		journeyrun.Options{WaitScale: cfg.JourneyWaitScale, Score: func(ctx context.Context, s scoring.State, at time.Time) (int, error) {
+		journeyrun.Options{WaitScale: cfg.JourneyWaitScale, Score: func(ctx context.Context, s scoring.State, at time.Time) (scoring.Score, error) {
 			e, err := scores.Default(ctx)
 			if err != nil {
-				return 0, err
+				return scoring.Score{}, err
 			}
-			return e.Score(s, at).Total, nil
+			return e.Score(s, at), nil
 		}})
 	// Segments first: journeys read the memberships they set.
 	proc := contact.NewProcessor(store, log, nil).
