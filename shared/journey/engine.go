@@ -224,6 +224,16 @@ const (
 	MetricStopped   = "stopped"
 )
 
+// edgePrefix starts the metric of an edge: runs that moved from the
+// counted step (step "": the trigger) to the named one.
+const edgePrefix = "to:"
+
+// EdgeMetric is the metric counting moves to step next.
+func EdgeMetric(next string) string { return edgePrefix + next }
+
+// EdgeTo reports whether a metric counts an edge, and to which step.
+func EdgeTo(metric string) (string, bool) { return strings.CutPrefix(metric, edgePrefix) }
+
 // Count is one increment of a step counter.
 type Count struct {
 	Journey string
@@ -614,6 +624,7 @@ func (p *pass) enter(c *Compiled, key, why string) {
 	r := &p.st.Runs[i]
 	p.mark(r, "", "enter", "entered: %s", why)
 	p.count(r, "", MetricEntered)
+	p.count(r, "", EdgeMetric(c.Start))
 	p.count(r, c.Start, MetricEntered)
 	p.drive(i, c)
 }
@@ -634,6 +645,7 @@ func (p *pass) move(i int, c *Compiled, next string) bool {
 		p.finish(i, OutcomeCompleted, "reached the end")
 		return true
 	}
+	p.count(r, r.Step, EdgeMetric(next))
 	r.Step, r.Since, r.Until, r.For = next, p.now, time.Time{}, ""
 	p.count(r, next, MetricEntered)
 	return p.drive(i, c)
@@ -718,6 +730,7 @@ func (p *pass) drive(i int, c *Compiled) bool {
 			p.finish(i, OutcomeCompleted, "reached the end")
 			return true
 		}
+		p.count(r, s.ID, EdgeMetric(next))
 		r.Step, r.Since = next, p.now
 		p.count(r, next, MetricEntered)
 	}

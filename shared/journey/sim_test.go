@@ -550,3 +550,35 @@ func TestCheckRefs(t *testing.T) {
 		t.Errorf("err = %v, want the segment and the list on step a", err)
 	}
 }
+
+// TestEdgeCounts: every move from one step to the next is counted on the
+// edge, so the map can draw how many took each branch arm or timeout.
+func TestEdgeCounts(t *testing.T) {
+	j := base(signup, `{"rule":"once_at_a_time"}`, `[{"id":"a","kind":"wait","wait":{"event":"Trial Started","timeout":"1d","timeout_next":"late"},"next":"b"},
+		{"id":"b","kind":"branch","branch":{"cases":[{"name":"vip","condition":{"tag":"vip"},"next":"v"}],"else":"late"}},
+		{"id":"v","kind":"email","email":{"template":"t1"}},{"id":"late","kind":"email","email":{"template":"t2"}}]`)
+	lib := must(NewFixed(parse(t, j)))(t)
+	signed := Happening{Event: "Signed Up", Properties: map[string]any{"plan": "pro"}}
+	r := must(Simulate(&Engine{Lib: lib}, Timeline{Start: t0, Contact: sub(), Entries: []Happening{
+		signed, // run 1: times out → late
+		{After: Duration(48 * time.Hour), Event: "Signed Up", Properties: map[string]any{"plan": "pro"}}, // run 2
+		{After: Duration(49 * time.Hour), Event: "Trial Started"},                                        // → b → else → late
+		{After: Duration(96 * time.Hour), Event: "Signed Up", Properties: map[string]any{"plan": "pro"}}, // run 3
+		{After: Duration(97 * time.Hour), AddTags: []string{"vip"}, Event: "Trial Started"},              // → b → v
+	}}))(t)
+	edges := map[string]int{}
+	for _, c := range r.Counts {
+		if to, ok := EdgeTo(c.Metric); ok {
+			edges[c.Step+">"+to]++
+		}
+	}
+	want := map[string]int{">a": 3, "a>late": 1, "a>b": 2, "b>late": 1, "b>v": 1}
+	if len(edges) != len(want) {
+		t.Errorf("edges %v, want %v\n%s", edges, want, FormatPath(r.Path))
+	}
+	for k, n := range want {
+		if edges[k] != n {
+			t.Errorf("edge %s = %d, want %d (all %v)", k, edges[k], n, edges)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package journeyrun
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -83,7 +84,22 @@ type Store interface {
 	ContactRuns(ctx context.Context, contactID string) ([]RunRecord, error)
 	// StepCounts sums a journey's counters, by version and step.
 	StepCounts(ctx context.Context, journeyID string) ([]StepCount, error)
+	// StepContacts lists the active runs resting at a step of a journey
+	// version, oldest arrival first, limit at a time from the cursor after
+	// (""); it returns the next page's cursor ("" on the last page).
+	StepContacts(ctx context.Context, journeyID string, version int64, step, after string, limit int) ([]StepContact, string, error)
 }
+
+// StepContact is an active run at a step, as the drill-down index has it
+// (the history may trail the profile by a batch).
+type StepContact struct {
+	ContactID string    `json:"contact_id"`
+	Run       string    `json:"run_id"`
+	Since     time.Time `json:"since"`
+}
+
+// ErrBadCursor: a page cursor that no listing gave out.
+var ErrBadCursor = errors.New("bad cursor")
 
 // Reactor is the journeys' contact.Flusher.
 type Reactor struct {

@@ -67,6 +67,12 @@ func (w *world) StepCounts(context.Context, string) ([]journeyrun.StepCount, err
 	return w.counts, nil
 }
 
+// StepContacts: the drill-down index is the store's (tested on DynamoDB
+// Local in local/runner); the reactor never reads it.
+func (w *world) StepContacts(context.Context, string, int64, string, string, int) ([]journeyrun.StepContact, string, error) {
+	return nil, "", nil
+}
+
 // repoDefs answers the registry's calls with the repo's journeys.
 type repoDefs struct{}
 
