@@ -140,7 +140,14 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 				return scoring.Score{}, err
 			}
 			return e.Score(s, at), nil
-		}})
+		}, Award: func(ctx context.Context, s scoring.State, rule string, pts int, msgID string, at time.Time) (scoring.State, scoring.Change, error) {
+			e, err := scores.Default(ctx)
+			if err != nil {
+				return s, scoring.Change{}, err
+			}
+			st, ch := e.Award(s, rule, pts, msgID, at)
+			return st, ch, nil
+		}, Timeline: store})
 	// Segments first: journeys read the memberships they set.
 	proc := contact.NewProcessor(store, log, nil).
 		WithInterests(definitions.InterestCache(reg).Default).
