@@ -51,7 +51,9 @@ func TestUpdateStepScorePoints(t *testing.T) {
 	w := &world{timers: map[string]timer.Timer{}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r := journeyrun.NewReactor(journeyrun.NewLibrary(oneJourney{body}, nil), w, w, w, w, log, journeyrun.Options{
-		Score: func(_ context.Context, s scoring.State, at time.Time) (scoring.Score, error) { return eng.Score(s, at), nil },
+		Score: func(_ context.Context, s scoring.State, at time.Time) (scoring.Score, error) {
+			return eng.Score(s, at), nil
+		},
 		Award: func(_ context.Context, s scoring.State, rule string, pts int, msgID string, at time.Time) (scoring.State, scoring.Change, error) {
 			st, ch := eng.Award(s, rule, pts, msgID, at)
 			return st, ch, nil
