@@ -20,6 +20,9 @@ const (
 	WakeEvent = "journey.wake"
 	// DateEvent enters a date-triggered journey: properties journey, date.
 	DateEvent = "journey.date"
+	// ResumeEvent continues a run held while its journey was paused:
+	// properties journey, run.
+	ResumeEvent = "journey.resume"
 	// Email engagement events (shared/engagement), matched to a run's
 	// mail by their send_id property.
 	openedEvent  = "Email Opened"
@@ -259,9 +262,6 @@ type Engine struct {
 	// Scale shortens waits (0 or 1: real time). make dev and the
 	// integration test set it so a "2 days" wait passes in seconds.
 	Scale float64
-	// HoldFor is how long a run of a paused journey waits before it looks
-	// again (default one hour).
-	HoldFor time.Duration
 	// MaxSteps bounds the instant steps one pass may take per run; the
 	// validator refuses loops without a wait, so it is a backstop.
 	MaxSteps int
@@ -294,7 +294,7 @@ func (e *Engine) Handle(st *State, in Input) Result {
 	sort.SliceStable(evs, func(a, b int) bool { return evs[a].At.Before(evs[b].At) })
 	for _, ev := range evs {
 		// Fired timers (ours, a segment's recheck) carry "timer:" ids.
-		if ev.Name != WakeEvent && ev.Name != DateEvent && !strings.HasPrefix(ev.ID, "timer:") {
+		if ev.Name != WakeEvent && ev.Name != DateEvent && ev.Name != ResumeEvent && !strings.HasPrefix(ev.ID, "timer:") {
 			p.awake = true
 		}
 	}
@@ -376,6 +376,16 @@ func (p *pass) event(ev Event) {
 		}
 		s, ok := c.Step(r.Step)
 		if !ok {
+			continue
+		}
+		if ev.Name == ResumeEvent && ev.Properties["run"] == r.ID {
+			if r.Held {
+				r.Held = false
+				p.mark(r, s.ID, "resume", "journey resumed")
+				if p.drive(i, c) {
+					i--
+				}
+			}
 			continue
 		}
 		woken := ev.Name == WakeEvent && ev.Properties["run"] == r.ID && ev.Properties["step"] == r.Step && dueOf(ev) == r.Until.Unix()
@@ -665,12 +675,13 @@ func (p *pass) drive(i int, c *Compiled) bool {
 			return true
 		}
 		if c.Status == StatusPaused || (p.cur[c.ID] != nil && p.cur[c.ID].Status == StatusPaused) {
-			hold := p.e.HoldFor
-			if hold <= 0 {
-				hold = time.Hour
+			// Held with no timer: a paused journey costs storage only.
+			// Resume finds held runs through the runs-at-a-step index and
+			// sends each a ResumeEvent.
+			if !r.Held {
+				p.mark(r, s.ID, StepWait, "journey paused: held until it is resumed")
 			}
-			p.wait(r, s, p.now.Add(hold), "journey paused: holding")
-			r.Held = true
+			r.Held, r.Until, r.For = true, time.Time{}, ""
 			return false
 		}
 		next := s.Next

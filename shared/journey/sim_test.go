@@ -398,6 +398,10 @@ func TestSameChangeTwice(t *testing.T) {
 	}
 }
 
+// TestPauseHoldsAndResumes: a run reaching a step of a paused journey is
+// held with no timer (a paused journey costs storage only, not an hourly
+// re-check per run); the resume event continues it; a resume event for a
+// run that is not held changes nothing.
 func TestPauseHoldsAndResumes(t *testing.T) {
 	j := parse(t, base(signup, `{}`, `[{"id":"a","kind":"wait","wait":{"for":"1h"},"next":"b"},{"id":"b","kind":"email","email":{"template":"t1"}}]`))
 	lib := must(NewFixed(j))(t)
@@ -406,16 +410,23 @@ func TestPauseHoldsAndResumes(t *testing.T) {
 	c := sub()
 	res := e.Handle(st, Input{After: &c, Key: "k", Now: t0, Events: []Event{{ID: "e", Name: "Signed Up", Properties: map[string]any{"plan": "pro"}}}})
 	wake := res.Effects[0]
+	run := st.Runs[0].ID
+	resume := Event{ID: "timer:jr", Name: ResumeEvent, Properties: map[string]any{"journey": "j", "run": run}}
+	if res := e.Handle(st, Input{Before: &c, After: &c, Key: "k1", Now: t0.Add(time.Minute), Events: []Event{resume}}); res.Changed || len(res.Effects) != 0 {
+		t.Fatalf("a resume event for a run at its wait: changed=%v effects %+v, want nothing", res.Changed, res.Effects)
+	}
 	paused := j
 	paused.Status = StatusPaused
 	_ = lib.Publish(paused)
 	res = e.Handle(st, Input{Before: &c, After: &c, Key: "k2", Now: wake.Due, Events: []Event{{Name: WakeEvent, Properties: jsonish(wake.Properties)}}})
-	if len(res.Effects) != 1 || res.Effects[0].Kind != EffectTimer || !st.Runs[0].Held {
-		t.Fatalf("paused: effects %+v, run %+v; want one hold timer", res.Effects, st.Runs)
+	if len(res.Effects) != 0 || !st.Runs[0].Held || st.Runs[0].Step != "b" || !st.Runs[0].Until.IsZero() {
+		t.Fatalf("paused: effects %+v, run %+v; want the run held at b with no timer", res.Effects, st.Runs)
 	}
-	hold := res.Effects[0]
+	if !strings.Contains(FormatPath(res.Marks), "held until it is resumed") {
+		t.Errorf("no hold in the path:\n%s", FormatPath(res.Marks))
+	}
 	_ = lib.Publish(j) // resumed (a new version, live again)
-	res = e.Handle(st, Input{Before: &c, After: &c, Key: "k3", Now: hold.Due, Events: []Event{{Name: WakeEvent, Properties: jsonish(hold.Properties)}}})
+	res = e.Handle(st, Input{Before: &c, After: &c, Key: "k3", Now: wake.Due.Add(24 * time.Hour), Events: []Event{resume}})
 	if len(res.Effects) != 1 || res.Effects[0].Kind != EffectSend || len(st.Runs) != 0 {
 		t.Errorf("resumed: effects %+v, runs %+v; want the mail sent and the run over", res.Effects, st.Runs)
 	}

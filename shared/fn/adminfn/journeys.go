@@ -127,6 +127,7 @@ func (h *Handler) setJourneyStatus(ctx context.Context, req httpapi.Request, sta
 	if err != nil {
 		return httpapi.Response{}, err
 	}
+	wasPaused := j.Status == journey.StatusPaused
 	j.Status = status
 	if in.OnNewVersion != "" {
 		j.OnNewVersion = in.OnNewVersion
@@ -148,8 +149,17 @@ func (h *Handler) setJourneyStatus(ctx context.Context, req httpapi.Request, sta
 	case err != nil:
 		return httpapi.Response{}, err
 	}
+	out := map[string]any{"id": id, "status": status, "version": saved.Version, "on_new_version": j.OnNewVersion}
+	if status == journey.StatusLive && wasPaused && h.journeyTimers != nil {
+		// Runs held while paused have no timer: wake them now.
+		n, err := journeyrun.NewResumer(h.store, h.journeyTimers, h.now).Resume(ctx, id)
+		if err != nil {
+			return httpapi.Response{}, fmt.Errorf("journey %s saved live, resuming its held runs: %w", id, err)
+		}
+		out["resumed_runs"] = n
+	}
 	h.log.InfoContext(ctx, "journey status", "journey_id", id, "status", status, "version", saved.Version)
-	return httpapi.JSON(http.StatusOK, map[string]any{"id": id, "status": status, "version": saved.Version, "on_new_version": j.OnNewVersion}, nil), nil
+	return httpapi.JSON(http.StatusOK, out, nil), nil
 }
 
 // simulateJourney runs a journey (the saved one, or a draft sent along)
