@@ -17,8 +17,8 @@ import (
 
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/campaign"
-	"github.com/leadflow/leadflow/shared/campaign/contactaudience"
 	"github.com/leadflow/leadflow/shared/campaign/ebscheduler"
+	"github.com/leadflow/leadflow/shared/campaign/memberaudience"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
@@ -78,9 +78,10 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	reg := definitions.Reader(store) // kinds read and checked on first use
 	q := sqs.NewFromConfig(awsCfg)
 	sch := ebscheduler.New(scheduler.NewFromConfig(awsCfg), cfg.Schedules)
+	audience := &memberaudience.Pager{Index: store, Profiles: store}
 	f := &campaign.Fanout{
 		Store: store, Definitions: definitions.Campaigns{C: definitions.CampaignCache(reg)},
-		Members:  &contactaudience.Pager{Contacts: store, Shards: dynamo.ContactShards},
+		Members: audience, Zones: audience,
 		Queue:    sqsqueue.New(q, cfg.CampaignsQueueURL),
 		Sends:    sqsqueue.NewBatch(q, cfg.SendsQueueURL),
 		Counters: store, Timers: sch, Schedules: sch,
