@@ -60,7 +60,7 @@ func TestWelcomeJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lib, err := journey.NewFixed(nil, js...)
+	lib, err := journey.NewFixed(js...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,6 +74,25 @@ func TestWelcomeJourneyEndToEnd(t *testing.T) {
 	}
 	e.linksWait("the welcome mail", func() bool { return countPrefix(subjects(mailsTo(t, email)), "Welcome, Wendy") == 1 })
 
+	// Drill-down: while the run waits (no tick fired yet), the contact is
+	// listed at wait-2d of the repo's version (0, the one in effect).
+	atWait := "/v1/journeys/welcome/steps/wait-2d/contacts"
+	e.linksWait("the contact listed at wait-2d", func() bool {
+		code, body := e.admin(atWait + "?limit=1")
+		cs, _ := body["contacts"].([]any)
+		return code == 200 && len(cs) == 1 && cs[0].(map[string]any)["email"] == email && body["version"] == 0.0 &&
+			cs[0].(map[string]any)["waiting_until"] != nil && body["next_cursor"] == nil
+	})
+	if code, body := e.admin(atWait + "?version=7"); code != 200 || len(body["contacts"].([]any)) != 0 {
+		t.Errorf("another version's step = %d %v, want none", code, body)
+	}
+	if code, body := e.admin(atWait + "?cursor=bm9wZQ"); code != 400 || body["error"].(map[string]any)["code"] != "invalid_parameter" {
+		t.Errorf("a made-up cursor = %d %v, want 400 invalid_parameter", code, body)
+	}
+	if code, _ := e.admin("/v1/journeys/nope/steps/wait-2d/contacts"); code != 404 {
+		t.Errorf("unknown journey = %d, want 404", code)
+	}
+
 	// The wait comes due after ~5 s; tick the wheel until the tips mail is in.
 	e.linksWait("the tips mail after the shortened wait", func() bool {
 		if err := e.platform.FireSchedule(context.Background(), "timers", "timers-tick"); err != nil {
@@ -120,6 +139,26 @@ func TestWelcomeJourneyEndToEnd(t *testing.T) {
 		if counts[k] != want {
 			t.Errorf("count %s = %v, want %v (all %v)", k, counts[k], want, counts)
 		}
+	}
+	// Edges: the path it took, each move counted once; nothing on the arm
+	// it did not take.
+	edges := map[string]float64{}
+	for _, x := range steps["edges"].([]any) {
+		m := x.(map[string]any)
+		edges[m["from"].(string)+">"+m["to"].(string)] += m["n"].(float64)
+	}
+	want := map[string]float64{">welcome-mail": 1, "welcome-mail>wait-2d": 1, "wait-2d>clicked-welcome": 1, "clicked-welcome>tips-mail": 1, "tips-mail>high-score": 1}
+	if len(edges) != len(want) {
+		t.Errorf("edges %v, want %v", edges, want)
+	}
+	for k, n := range want {
+		if edges[k] != n {
+			t.Errorf("edge %s = %v, want %v (all %v)", k, edges[k], n, edges)
+		}
+	}
+	// The run ended: it is no longer listed at any step.
+	if code, body := e.admin(atWait); code != 200 || len(body["contacts"].([]any)) != 0 {
+		t.Errorf("after the end, wait-2d lists %d %v; want nobody", code, body)
 	}
 	_ = time.Second
 }

@@ -495,6 +495,7 @@ func Load() Catalog {
 					{Method: "POST", Path: "/v1/journeys/{id}/resume", Auth: Admin, Action: ActWrite},
 					{Method: "POST", Path: "/v1/journeys/{id}/simulate", Auth: Admin, Action: ActRead},
 					{Method: "GET", Path: "/v1/journeys/{id}/steps", Auth: Admin, Action: ActRead},
+					{Method: "GET", Path: "/v1/journeys/{id}/steps/{step}/contacts", Auth: Admin, Action: ActRead},
 					{Method: "GET", Path: "/v1/contacts/{id}/journeys", Auth: Admin, Action: ActRead},
 					{Method: "POST", Path: "/v1/contacts/{id}/journeys/{runId}/stop", Auth: Admin, Action: ActWrite},
 				}, append(DefinitionRoutes(), CampaignRoutes()...)...),
@@ -535,8 +536,9 @@ func Load() Catalog {
 						Items(ItemMember, PutItem, DeleteItem, Query, GetItem),
 						Items(ItemMemberCount, UpdateItem, Query, PutItem),
 						Items(ItemTimer, PutItem),
-						// Journeys: step counts (runs are C# items).
-						Items(ItemJourneyStats, Query),
+						// Journeys: step counts (runs are C# items), and the
+						// runs at a step (the index, then their profiles).
+						Items(ItemJourneyStats, Query), Items(IndexJourneySteps, Query),
 						// Campaigns: state (read, compare-and-set), runs, results.
 						Items(ItemCampaign, GetItem, BatchGetItem, PutItem, Query),
 						Items(ItemCampaignStats, Query),

@@ -60,6 +60,9 @@ const (
 	IndexImports     ItemKind = "index:imports"     // IMPORTS
 	IndexExports     ItemKind = "index:exports"     // EXPORTS
 	IndexMessages    ItemKind = "index:messages"    // MSGS#<contactId>: a contact's sends
+	// IndexJourneySteps: JAT#<journey>#<version>#<step>: the active runs
+	// resting at a step (their run records' gsi1 keys).
+	IndexJourneySteps ItemKind = "index:journey-steps"
 )
 
 // IsIndex reports whether the kind is a gsi1 partition.

@@ -10,9 +10,9 @@ import (
 // requests a mail and waits again (what the processor does per woken run).
 func BenchmarkWakeStep(b *testing.B) {
 	j := parseB(b, base(signup, `{}`, `[{"id":"a","kind":"wait","wait":{"for":"1d"},"next":"b"},
-		{"id":"b","kind":"branch","branch":{"cases":[{"name":"hot","condition":{"score":{"gte":50}},"next":"m"}],"else":"m"}},
+		{"id":"b","kind":"branch","branch":{"cases":[{"name":"hot","condition":{"score":{"kind":"total","op":"gte","value":50}},"next":"m"}],"else":"m"}},
 		{"id":"m","kind":"email","email":{"template":"t"},"next":"a"}]`))
-	lib, err := NewFixed(nil, j)
+	lib, err := NewFixed(j)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -48,11 +48,11 @@ func BenchmarkEventWith20Journeys(b *testing.B) {
 			trig = `{"kind":"segment.entered","segment":"trial"}`
 		}
 		j := parseB(b, base(trig, `{}`, `[{"id":"a","kind":"wait","wait":{"event":"Trial Started","timeout":"3d","timeout_next":""},"next":"b"},{"id":"b","kind":"email","email":{"template":"t"}}]`,
-			`"goals":[{"name":"bought","event":"Order Completed"},{"name":"customer","condition":{"stage":"customer"}}]`))
+			`"goals":[{"name":"bought","event":"Order Completed"},{"name":"customer","condition":{"stage":{"in":["customer"]}}}]`))
 		j.ID = fmt.Sprintf("j%02d", i)
 		js = append(js, j)
 	}
-	lib, err := NewFixed(nil, js...)
+	lib, err := NewFixed(js...)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,11 +1,14 @@
 package journey
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/leadflow/leadflow/shared/segment"
 )
 
 // Contact is what the engine sees of a contact: a view built from the
@@ -21,274 +24,94 @@ type Contact struct {
 	Score    int            `json:"score"`
 	// Segments the contact is in (from the membership index, when there is one).
 	Segments map[string]bool `json:"segments,omitempty"`
+	// Lists the contact is on.
+	Lists []string `json:"lists,omitempty"`
+	// Base is the runtime's full filter view of the profile (fit and
+	// engagement scores, counters, consents, owner...); nil in a simulation,
+	// where conditions see the fields above.
+	Base *segment.View `json:"-"`
 }
 
-// Predicate is a compiled condition. It sees the contact and the run, so a
-// condition can ask whether a mail of this run was opened or clicked.
-type Predicate interface {
-	// Eval says whether the condition holds and why, in words for the
-	// simulator's path and the run's history.
-	Eval(c *Contact, r *Run) (bool, string)
+// Condition is a compiled branch or goal condition: a filter of the
+// segment language (shared/segment), where journey_email asks about the
+// mail of an earlier step of the same run.
+type Condition struct {
+	prog *segment.Program
 }
 
-// Conditions compiles conditions. The built-in BasicConditions is the port's
-// stand-in until the segment filter language (shared/segment) is wired in;
-// swapping it is this one interface.
-type Conditions interface {
-	Compile(raw json.RawMessage) (Predicate, error)
-}
-
-// BasicConditions is a small condition language:
-//
-//	{"all": [c...]} {"any": [c...]} {"not": c}
-//	{"score": {"gte": 50}}   (gt, gte, lt, lte, eq)
-//	{"tag": "vip"} {"stage": "mql"} {"segment": "customers"} {"subscribed": true}
-//	{"trait": "plan", "eq": "pro"} {"trait": "plan", "exists": true}
-//	{"clicked": "<step id>"} {"opened": "<step id>"}  (a mail of this run)
-type BasicConditions struct{}
-
-type predFunc func(c *Contact, r *Run) (bool, string)
-
-func (f predFunc) Eval(c *Contact, r *Run) (bool, string) { return f(c, r) }
-
-// Compile implements Conditions.
-func (BasicConditions) Compile(raw json.RawMessage) (Predicate, error) {
+// ParseCondition reads a condition strictly (an unknown key is an error,
+// not an empty node) and checks it can be evaluated.
+func ParseCondition(raw json.RawMessage) (segment.Filter, error) {
+	var f segment.Filter
 	if len(raw) == 0 {
-		return nil, fmt.Errorf("condition is empty")
+		return f, fmt.Errorf("condition is empty")
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
-		return nil, fmt.Errorf("condition must be an object")
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return f, fmt.Errorf("not a segment filter: %w", err)
 	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
+	if err := f.ValidateInJourney(); err != nil {
+		return f, err
 	}
-	sort.Strings(keys)
-	str := func(k string) (string, error) {
-		var s string
-		if err := json.Unmarshal(obj[k], &s); err != nil || s == "" {
-			return "", fmt.Errorf("%s needs a non-empty string", k)
-		}
-		return s, nil
-	}
-	one := func(want ...string) error {
-		for _, k := range keys {
-			if !slices.Contains(want, k) {
-				return fmt.Errorf("unknown condition key %q", k)
-			}
-		}
-		return nil
-	}
-	switch {
-	case obj["all"] != nil || obj["any"] != nil:
-		op := "all"
-		if obj["any"] != nil {
-			op = "any"
-		}
-		if err := one(op); err != nil {
-			return nil, err
-		}
-		var parts []json.RawMessage
-		if err := json.Unmarshal(obj[op], &parts); err != nil || len(parts) == 0 {
-			return nil, fmt.Errorf("%s needs a list of conditions", op)
-		}
-		var ps []Predicate
-		for _, p := range parts {
-			c, err := BasicConditions{}.Compile(p)
-			if err != nil {
-				return nil, err
-			}
-			ps = append(ps, c)
-		}
-		return predFunc(func(c *Contact, r *Run) (bool, string) {
-			var why []string
-			for _, p := range ps {
-				ok, w := p.Eval(c, r)
-				why = append(why, w)
-				if op == "all" && !ok {
-					return false, w
-				}
-				if op == "any" && ok {
-					return true, w
-				}
-			}
-			return op == "all", strings.Join(why, " and ")
-		}), nil
-	case obj["not"] != nil:
-		if err := one("not"); err != nil {
-			return nil, err
-		}
-		inner, err := BasicConditions{}.Compile(obj["not"])
-		if err != nil {
-			return nil, err
-		}
-		return predFunc(func(c *Contact, r *Run) (bool, string) {
-			ok, w := inner.Eval(c, r)
-			return !ok, "not (" + w + ")"
-		}), nil
-	case obj["score"] != nil:
-		if err := one("score"); err != nil {
-			return nil, err
-		}
-		var cmp map[string]int
-		if err := json.Unmarshal(obj["score"], &cmp); err != nil || len(cmp) != 1 {
-			return nil, fmt.Errorf(`score needs one comparison, like {"gte": 50}`)
-		}
-		for op, v := range cmp {
-			test, ok := map[string]func(int) bool{
-				"gt": func(s int) bool { return s > v }, "gte": func(s int) bool { return s >= v },
-				"lt": func(s int) bool { return s < v }, "lte": func(s int) bool { return s <= v },
-				"eq": func(s int) bool { return s == v },
-			}[op]
-			if !ok {
-				return nil, fmt.Errorf("score comparison %q: want gt, gte, lt, lte or eq", op)
-			}
-			return predFunc(func(c *Contact, _ *Run) (bool, string) {
-				return test(c.Score), fmt.Sprintf("score %d %s %d", c.Score, op, v)
-			}), nil
-		}
-	case obj["tag"] != nil:
-		if err := one("tag"); err != nil {
-			return nil, err
-		}
-		t, err := str("tag")
-		if err != nil {
-			return nil, err
-		}
-		return predFunc(func(c *Contact, _ *Run) (bool, string) {
-			ok := slices.Contains(c.Tags, t)
-			return ok, fmt.Sprintf("tag %s %s", t, yesNo(ok, "present", "absent"))
-		}), nil
-	case obj["stage"] != nil:
-		if err := one("stage"); err != nil {
-			return nil, err
-		}
-		s, err := str("stage")
-		if err != nil {
-			return nil, err
-		}
-		return predFunc(func(c *Contact, _ *Run) (bool, string) {
-			return c.Stage == s, fmt.Sprintf("stage is %q", c.Stage)
-		}), nil
-	case obj["segment"] != nil:
-		if err := one("segment"); err != nil {
-			return nil, err
-		}
-		s, err := str("segment")
-		if err != nil {
-			return nil, err
-		}
-		return predFunc(func(c *Contact, _ *Run) (bool, string) {
-			ok := c.Segments[s]
-			return ok, fmt.Sprintf("%s segment %s", yesNo(ok, "in", "not in"), s)
-		}), nil
-	case obj["subscribed"] != nil:
-		if err := one("subscribed"); err != nil {
-			return nil, err
-		}
-		var want bool
-		if err := json.Unmarshal(obj["subscribed"], &want); err != nil {
-			return nil, fmt.Errorf("subscribed needs true or false")
-		}
-		return predFunc(func(c *Contact, _ *Run) (bool, string) {
-			return (c.Status == "subscribed") == want, fmt.Sprintf("subscription %q", c.Status)
-		}), nil
-	case obj["trait"] != nil:
-		if err := one("trait", "eq", "exists"); err != nil {
-			return nil, err
-		}
-		name, err := str("trait")
-		if err != nil {
-			return nil, err
-		}
-		if (obj["eq"] == nil) == (obj["exists"] == nil) {
-			return nil, fmt.Errorf("trait needs eq or exists")
-		}
-		if obj["exists"] != nil {
-			return predFunc(func(c *Contact, _ *Run) (bool, string) {
-				_, ok := c.Traits[name]
-				return ok, fmt.Sprintf("trait %s %s", name, yesNo(ok, "set", "not set"))
-			}), nil
-		}
-		var want any
-		_ = json.Unmarshal(obj["eq"], &want)
-		return predFunc(func(c *Contact, _ *Run) (bool, string) {
-			v := c.Traits[name]
-			return equal(v, want), fmt.Sprintf("trait %s is %v", name, v)
-		}), nil
-	case obj["clicked"] != nil || obj["opened"] != nil:
-		what := "clicked"
-		if obj["opened"] != nil {
-			what = "opened"
-		}
-		if err := one(what); err != nil {
-			return nil, err
-		}
-		step, err := str(what)
-		if err != nil {
-			return nil, err
-		}
-		return predFunc(func(_ *Contact, r *Run) (bool, string) {
-			ok := r != nil && r.engaged(step, what == "clicked")
-			return ok, fmt.Sprintf("%s the mail of step %s", yesNo(ok, what, "has not "+what), step)
-		}), nil
-	}
-	return nil, fmt.Errorf("unknown condition %v", keys)
+	return f, nil
 }
 
-// SegmentsIn lists the segments a condition names (for CheckRefs).
-func SegmentsIn(raw json.RawMessage) []string {
-	var out []string
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				if s, ok := e.(string); ok && k == "segment" {
-					out = append(out, s)
-				} else {
-					walk(e)
-				}
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
+// CompileCondition parses and compiles a condition.
+func CompileCondition(raw json.RawMessage) (*Condition, error) {
+	f, err := ParseCondition(raw)
+	if err != nil {
+		return nil, err
 	}
-	var v any
-	if json.Unmarshal(raw, &v) == nil {
-		walk(v)
+	p, err := segment.CompileCondition(f)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	return &Condition{prog: p}, nil
 }
 
-// StepsIn lists the steps a condition's clicked/opened name.
-func StepsIn(raw json.RawMessage) []string {
-	var out []string
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				if s, ok := e.(string); ok && (k == "clicked" || k == "opened") {
-					out = append(out, s)
-				} else {
-					walk(e)
-				}
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
+// Holds says whether the condition holds, without the reason (goals are
+// checked on every change; only a met one needs its reason).
+func (c *Condition) Holds(ct *Contact, r *Run, now time.Time) bool {
+	return c.prog.Eval(ct.View(r), now)
+}
+
+// Eval says whether the condition holds for the contact in run r at now,
+// and why, in words for the simulator's path and the run's history.
+func (c *Condition) Eval(ct *Contact, r *Run, now time.Time) (bool, string) {
+	return c.prog.Explain(ct.View(r), now)
+}
+
+// View is what a condition sees: the runtime's full view (Base) with the
+// fields the engine itself changes in a pass (an update step's tags,
+// traits, stage and score points) and the run's mail engagement on top.
+func (c *Contact) View(r *Run) *segment.View {
+	v := &segment.View{}
+	if c.Base != nil {
+		*v = *c.Base
+	}
+	v.Traits, v.Tags, v.Stage = c.Traits, c.Tags, c.Stage
+	v.Total = float64(c.Score)
+	switch c.Status {
+	case "suppressed":
+		v.Status, v.Suppressed = "", true
+	default:
+		v.Status = c.Status
+	}
+	v.Segments = v.Segments[:0:0]
+	for id, in := range c.Segments {
+		if in {
+			v.Segments = append(v.Segments, id)
 		}
 	}
-	var v any
-	if json.Unmarshal(raw, &v) == nil {
-		walk(v)
+	sort.Strings(v.Segments)
+	if c.Lists != nil {
+		v.Lists = c.Lists
 	}
-	return out
+	if r != nil {
+		v.Run = &segment.RunMail{Opened: r.Opened, Clicked: r.Clicked}
+	}
+	return v
 }
 
 func yesNo(ok bool, yes, no string) string {

@@ -20,6 +20,9 @@ const (
 	WakeEvent = "journey.wake"
 	// DateEvent enters a date-triggered journey: properties journey, date.
 	DateEvent = "journey.date"
+	// ResumeEvent continues a run held while its journey was paused:
+	// properties journey, run.
+	ResumeEvent = "journey.resume"
 	// Email engagement events (shared/engagement), matched to a run's
 	// mail by their send_id property.
 	openedEvent  = "Email Opened"
@@ -54,13 +57,6 @@ type Run struct {
 	// Opened and Clicked list the steps whose mail was opened / clicked.
 	Opened  []string `json:"o,omitempty"`
 	Clicked []string `json:"c,omitempty"`
-}
-
-func (r *Run) engaged(step string, click bool) bool {
-	if click {
-		return slices.Contains(r.Clicked, step)
-	}
-	return slices.Contains(r.Opened, step) || slices.Contains(r.Clicked, step)
 }
 
 // Ended remembers a journey's last run for the entry rules.
@@ -116,25 +112,22 @@ func (s *State) active(journey string) bool {
 type Compiled struct {
 	Journey
 	Version int64
-	cases   map[string][]Predicate // step id -> case predicates
-	goals   []Predicate            // nil entries for event goals
+	cases   map[string][]*Condition // step id -> case conditions
+	goals   []*Condition            // nil entries for event goals
 }
 
 // Compile validates a journey and compiles its conditions.
-func Compile(j Journey, version int64, conds Conditions) (*Compiled, error) {
-	if conds == nil {
-		conds = BasicConditions{}
-	}
-	if err := j.validate(conds); err != nil {
+func Compile(j Journey, version int64) (*Compiled, error) {
+	if err := j.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Compiled{Journey: j, Version: version, cases: map[string][]Predicate{}}
+	c := &Compiled{Journey: j, Version: version, cases: map[string][]*Condition{}}
 	for _, s := range j.Steps {
 		if s.Branch == nil {
 			continue
 		}
 		for _, cs := range s.Branch.Cases {
-			p, err := conds.Compile(cs.Condition)
+			p, err := CompileCondition(cs.Condition)
 			if err != nil {
 				return nil, err
 			}
@@ -142,10 +135,10 @@ func Compile(j Journey, version int64, conds Conditions) (*Compiled, error) {
 		}
 	}
 	for _, g := range j.Goals {
-		var p Predicate
+		var p *Condition
 		if len(g.Condition) > 0 {
 			var err error
-			if p, err = conds.Compile(g.Condition); err != nil {
+			if p, err = CompileCondition(g.Condition); err != nil {
 				return nil, err
 			}
 		}
@@ -234,6 +227,16 @@ const (
 	MetricStopped   = "stopped"
 )
 
+// edgePrefix starts the metric of an edge: runs that moved from the
+// counted step (step "": the trigger) to the named one.
+const edgePrefix = "to:"
+
+// EdgeMetric is the metric counting moves to step next.
+func EdgeMetric(next string) string { return edgePrefix + next }
+
+// EdgeTo reports whether a metric counts an edge, and to which step.
+func EdgeTo(metric string) (string, bool) { return strings.CutPrefix(metric, edgePrefix) }
+
 // Count is one increment of a step counter.
 type Count struct {
 	Journey string
@@ -259,9 +262,6 @@ type Engine struct {
 	// Scale shortens waits (0 or 1: real time). make dev and the
 	// integration test set it so a "2 days" wait passes in seconds.
 	Scale float64
-	// HoldFor is how long a run of a paused journey waits before it looks
-	// again (default one hour).
-	HoldFor time.Duration
 	// MaxSteps bounds the instant steps one pass may take per run; the
 	// validator refuses loops without a wait, so it is a backstop.
 	MaxSteps int
@@ -294,7 +294,7 @@ func (e *Engine) Handle(st *State, in Input) Result {
 	sort.SliceStable(evs, func(a, b int) bool { return evs[a].At.Before(evs[b].At) })
 	for _, ev := range evs {
 		// Fired timers (ours, a segment's recheck) carry "timer:" ids.
-		if ev.Name != WakeEvent && ev.Name != DateEvent && !strings.HasPrefix(ev.ID, "timer:") {
+		if ev.Name != WakeEvent && ev.Name != DateEvent && ev.Name != ResumeEvent && !strings.HasPrefix(ev.ID, "timer:") {
 			p.awake = true
 		}
 	}
@@ -376,6 +376,16 @@ func (p *pass) event(ev Event) {
 		}
 		s, ok := c.Step(r.Step)
 		if !ok {
+			continue
+		}
+		if ev.Name == ResumeEvent && ev.Properties["run"] == r.ID {
+			if r.Held {
+				r.Held = false
+				p.mark(r, s.ID, "resume", "journey resumed")
+				if p.drive(i, c) {
+					i--
+				}
+			}
 			continue
 		}
 		woken := ev.Name == WakeEvent && ev.Properties["run"] == r.ID && ev.Properties["step"] == r.Step && dueOf(ev) == r.Until.Unix()
@@ -491,7 +501,8 @@ func (p *pass) conditions() {
 			if g == nil {
 				continue
 			}
-			if ok, why := g.Eval(after, r); ok {
+			if g.Holds(after, r, p.now) {
+				_, why := g.Eval(after, r, p.now)
 				p.end(i, c, OutcomeConverted, "goal %q: %s", c.Goals[gi].Name, why)
 				i--
 				break
@@ -623,6 +634,7 @@ func (p *pass) enter(c *Compiled, key, why string) {
 	r := &p.st.Runs[i]
 	p.mark(r, "", "enter", "entered: %s", why)
 	p.count(r, "", MetricEntered)
+	p.count(r, "", EdgeMetric(c.Start))
 	p.count(r, c.Start, MetricEntered)
 	p.drive(i, c)
 }
@@ -643,6 +655,7 @@ func (p *pass) move(i int, c *Compiled, next string) bool {
 		p.finish(i, OutcomeCompleted, "reached the end")
 		return true
 	}
+	p.count(r, r.Step, EdgeMetric(next))
 	r.Step, r.Since, r.Until, r.For = next, p.now, time.Time{}, ""
 	p.count(r, next, MetricEntered)
 	return p.drive(i, c)
@@ -662,12 +675,13 @@ func (p *pass) drive(i int, c *Compiled) bool {
 			return true
 		}
 		if c.Status == StatusPaused || (p.cur[c.ID] != nil && p.cur[c.ID].Status == StatusPaused) {
-			hold := p.e.HoldFor
-			if hold <= 0 {
-				hold = time.Hour
+			// Held with no timer: a paused journey costs storage only.
+			// Resume finds held runs through the runs-at-a-step index and
+			// sends each a ResumeEvent.
+			if !r.Held {
+				p.mark(r, s.ID, StepWait, "journey paused: held until it is resumed")
 			}
-			p.wait(r, s, p.now.Add(hold), "journey paused: holding")
-			r.Held = true
+			r.Held, r.Until, r.For = true, time.Time{}, ""
 			return false
 		}
 		next := s.Next
@@ -691,7 +705,7 @@ func (p *pass) drive(i int, c *Compiled) bool {
 			taken := "else"
 			var reasons []string
 			for ci, cs := range s.Branch.Cases {
-				ok, why := c.cases[s.ID][ci].Eval(p.in.After, r)
+				ok, why := c.cases[s.ID][ci].Eval(p.in.After, r, p.now)
 				reasons = append(reasons, why)
 				if ok {
 					next, taken = cs.Next, cs.Name
@@ -727,6 +741,7 @@ func (p *pass) drive(i int, c *Compiled) bool {
 			p.finish(i, OutcomeCompleted, "reached the end")
 			return true
 		}
+		p.count(r, s.ID, EdgeMetric(next))
 		r.Step, r.Since = next, p.now
 		p.count(r, next, MetricEntered)
 	}

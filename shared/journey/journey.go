@@ -11,10 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/leadflow/leadflow/shared/lazyregexp"
+	"github.com/leadflow/leadflow/shared/segment"
 )
 
 // Trigger kinds.
@@ -305,14 +307,12 @@ func (j *Journey) Step(id string) (*Step, bool) {
 }
 
 // Validate checks what a journey can check alone: shape, references
-// between steps, unreachable steps, loops without a wait, conditions the
-// built-in language cannot evaluate. References to templates, segments and
-// topics are checked by CheckRefs, which needs to know what exists.
+// between steps, unreachable steps, loops without a wait, conditions that
+// cannot be evaluated (not a segment filter, or asking about the mail of a
+// step that is not an earlier email step). References to templates,
+// segments, lists and topics are checked by CheckRefs, which needs to know
+// what exists.
 func (j Journey) Validate() error {
-	return j.validate(BasicConditions{})
-}
-
-func (j Journey) validate(conds Conditions) error {
 	var ps Problems
 	add := func(step, f string, a ...any) { ps = append(ps, Problem{Step: step, Message: fmt.Sprintf(f, a...)}) }
 	if !idPattern.MatchString(j.ID) {
@@ -353,8 +353,10 @@ func (j Journey) validate(conds Conditions) error {
 		}
 		validateFilters("", g.Where, add)
 		if len(g.Condition) > 0 {
-			if _, err := conds.Compile(g.Condition); err != nil {
+			if f, err := ParseCondition(g.Condition); err != nil {
 				add("", "goal %q: condition cannot be evaluated: %v", g.Name, err)
+			} else {
+				j.checkRunMail("", "goal "+strconv.Quote(g.Name), f, add)
 			}
 		}
 	}
@@ -377,10 +379,23 @@ func (j Journey) validate(conds Conditions) error {
 	}
 	for i := range j.Steps {
 		s := &j.Steps[i]
-		s.validate(conds, add)
+		s.validate(add)
 		for _, n := range s.Targets() {
 			if n != "" && !ids[n] {
 				add(s.ID, "goes to %q, which is not a step", n)
+			}
+		}
+	}
+	if len(ps) > 0 {
+		return ps
+	}
+	for _, s := range j.Steps {
+		if s.Branch == nil {
+			continue
+		}
+		for _, c := range s.Branch.Cases {
+			if f, err := ParseCondition(c.Condition); err == nil {
+				j.checkRunMail(s.ID, "case "+strconv.Quote(c.Name), f, add)
 			}
 		}
 	}
@@ -418,6 +433,48 @@ func (j Journey) validate(conds Conditions) error {
 		return ps
 	}
 	return nil
+}
+
+// checkRunMail refuses journey_email conditions that can never hold: a
+// step that is not an email step of this journey, or (in a branch) one no
+// path leads from to the branch, so its mail is never "earlier".
+func (j *Journey) checkRunMail(at, what string, f segment.Filter, add func(string, string, ...any)) {
+	for _, je := range f.JourneyEmails() {
+		if je.Step == "" {
+			continue
+		}
+		s, ok := j.Step(je.Step)
+		if !ok || s.Kind != StepEmail {
+			add(at, "%s: condition cannot be evaluated: journey_email step %q is not an email step of this journey", what, je.Step)
+			continue
+		}
+		if at != "" && !j.leadsTo(je.Step, at) {
+			add(at, "%s: condition cannot be evaluated: no path leads from email step %q to this branch", what, je.Step)
+		}
+	}
+}
+
+// leadsTo reports whether a path goes from step from to step to.
+func (j *Journey) leadsTo(from, to string) bool {
+	seen := map[string]bool{}
+	var walk func(id string) bool
+	walk = func(id string) bool {
+		if id == "" || seen[id] {
+			return false
+		}
+		seen[id] = true
+		s, ok := j.Step(id)
+		if !ok {
+			return false
+		}
+		for _, n := range s.Targets() {
+			if n == to || walk(n) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(from)
 }
 
 // instantCycle returns a cycle from id back to id through steps that are
@@ -510,7 +567,7 @@ func validateFilters(step string, fs []Filter, add func(string, string, ...any))
 	}
 }
 
-func (s *Step) validate(conds Conditions, add func(string, string, ...any)) {
+func (s *Step) validate(add func(string, string, ...any)) {
 	id := s.ID
 	set := map[string]bool{"email": s.Email != nil, "wait": s.Wait != nil, "branch": s.Branch != nil, "split": len(s.Split) > 0, "update": s.Update != nil, "notify": s.Notify != nil}
 	for k, v := range set {
@@ -570,7 +627,7 @@ func (s *Step) validate(conds Conditions, add func(string, string, ...any)) {
 			add(id, "a branch goes on through its cases and else, not next")
 		}
 		for _, c := range s.Branch.Cases {
-			if _, err := conds.Compile(c.Condition); err != nil {
+			if _, err := ParseCondition(c.Condition); err != nil {
 				add(id, "case %q: condition cannot be evaluated: %v", c.Name, err)
 			}
 		}
@@ -614,8 +671,9 @@ type Refs struct {
 	Topics    map[string]bool
 	Forms     map[string]bool
 	// Segments answers whether a segment exists; nil while segments are
-	// not available, which refuses any reference to one.
+	// not available, which refuses any reference to one. Lists likewise.
 	Segments func(id string) bool
+	Lists    func(id string) bool
 }
 
 // CheckRefs reports templates, topics, forms and segments the
@@ -631,6 +689,23 @@ func CheckRefs(j Journey, r Refs) error {
 	if j.Trigger.Kind == TriggerForm && r.Forms != nil && !r.Forms[j.Trigger.Form] {
 		add("", "form %q does not exist", j.Trigger.Form)
 	}
+	list := func(step, id string) {
+		if r.Lists == nil || !r.Lists(id) {
+			add(step, "list %q does not exist", id)
+		}
+	}
+	cond := func(step string, raw json.RawMessage) {
+		f, err := ParseCondition(raw)
+		if err != nil {
+			return // Validate reports it
+		}
+		for _, id := range f.SegmentRefs() {
+			seg(step, id)
+		}
+		for _, id := range f.ListRefs() {
+			list(step, id)
+		}
+	}
 	seg("", j.Trigger.Segment)
 	seg("", j.ExitSegment)
 	for _, s := range j.Steps {
@@ -644,15 +719,13 @@ func CheckRefs(j Journey, r Refs) error {
 		}
 		if s.Branch != nil {
 			for _, c := range s.Branch.Cases {
-				for _, id := range SegmentsIn(c.Condition) {
-					seg(s.ID, id)
-				}
+				cond(s.ID, c.Condition)
 			}
 		}
 	}
 	for _, g := range j.Goals {
-		for _, id := range SegmentsIn(g.Condition) {
-			seg("", id)
+		if len(g.Condition) > 0 {
+			cond("", g.Condition)
 		}
 	}
 	if len(ps) > 0 {

@@ -208,6 +208,7 @@ func cloneContact(c Contact) Contact {
 	c.Traits = maps.Clone(c.Traits)
 	c.Segments = maps.Clone(c.Segments)
 	c.Tags = slices.Clone(c.Tags)
+	c.Lists = slices.Clone(c.Lists)
 	return c
 }
 
@@ -233,10 +234,10 @@ type Fixed struct {
 
 // NewFixed compiles journeys into a Library. Versions count from 1 per id
 // in the order given.
-func NewFixed(conds Conditions, js ...Journey) (*Fixed, error) {
+func NewFixed(js ...Journey) (*Fixed, error) {
 	f := &Fixed{versions: map[string][]*Compiled{}}
 	for _, j := range js {
-		if err := f.Publish(conds, j); err != nil {
+		if err := f.Publish(j); err != nil {
 			return nil, err
 		}
 	}
@@ -244,8 +245,8 @@ func NewFixed(conds Conditions, js ...Journey) (*Fixed, error) {
 }
 
 // Publish adds a new current version of a journey.
-func (f *Fixed) Publish(conds Conditions, j Journey) error {
-	c, err := Compile(j, int64(len(f.versions[j.ID])+1), conds)
+func (f *Fixed) Publish(j Journey) error {
+	c, err := Compile(j, int64(len(f.versions[j.ID])+1))
 	if err != nil {
 		return fmt.Errorf("journey %s: %w", j.ID, err)
 	}

@@ -195,8 +195,8 @@ func TestSimulate(t *testing.T) {
 		{
 			name: "branch on clicked and on score, with reasons",
 			journey: base(signup, `{}`, `[{"id":"a","kind":"email","email":{"template":"t1"},"next":"w"},{"id":"w","kind":"wait","wait":{"for":"1d"},"next":"b"},
-				{"id":"b","kind":"branch","branch":{"cases":[{"name":"clicked","condition":{"clicked":"a"},"next":"hot"}],"else":"s"}},
-				{"id":"s","kind":"branch","branch":{"cases":[{"name":"high","condition":{"score":{"gte":50}},"next":"hot"}]}},
+				{"id":"b","kind":"branch","branch":{"cases":[{"name":"clicked","condition":{"journey_email":{"action":"clicked","step":"a"}},"next":"hot"}],"else":"s"}},
+				{"id":"s","kind":"branch","branch":{"cases":[{"name":"high","condition":{"score":{"kind":"total","op":"gte","value":50}},"next":"hot"}]}},
 				{"id":"hot","kind":"email","email":{"template":"t2"}}]`),
 			tl: Timeline{Start: t0, Contact: sub(), Entries: []Happening{
 				{Event: "Signed Up", Properties: map[string]any{"plan": "pro"}},
@@ -205,12 +205,12 @@ func TestSimulate(t *testing.T) {
 			}},
 			want:  "-:enter a:email w:wait w:wait b:branch s:branch hot:email hot:end",
 			sends: []string{"a:t1", "hot:t2"},
-			note:  "took high: score 60 gte 50",
+			note:  "took high: total score 60 gte 50: yes",
 		},
 		{
 			name: "clicked mail takes the clicked case",
 			journey: base(signup, `{}`, `[{"id":"a","kind":"email","email":{"template":"t1"},"next":"w"},{"id":"w","kind":"wait","wait":{"for":"1d"},"next":"b"},
-				{"id":"b","kind":"branch","branch":{"cases":[{"name":"clicked","condition":{"clicked":"a"},"next":"hot"}]}},
+				{"id":"b","kind":"branch","branch":{"cases":[{"name":"clicked","condition":{"journey_email":{"action":"clicked","step":"a"}},"next":"hot"}]}},
 				{"id":"hot","kind":"email","email":{"template":"t2"}}]`),
 			tl: Timeline{Start: t0, Contact: sub(), Entries: []Happening{
 				{Event: "Signed Up", Properties: map[string]any{"plan": "pro"}},
@@ -218,7 +218,7 @@ func TestSimulate(t *testing.T) {
 			}},
 			want:  "-:enter a:email w:wait w:wait b:branch hot:email hot:end",
 			sends: []string{"a:t1", "hot:t2"},
-			note:  "took clicked: clicked the mail of step a",
+			note:  "took clicked: clicked the mail of step a: yes",
 		},
 		{
 			name: "random split, update contact, notify",
@@ -254,13 +254,13 @@ func TestSimulate(t *testing.T) {
 		},
 		{
 			name:    "condition goal mid-wait (checked when the contact changes)",
-			journey: base(signup, `{}`, twoEmails, `"goals":[{"name":"customer","condition":{"stage":"customer"}}]`),
+			journey: base(signup, `{}`, twoEmails, `"goals":[{"name":"customer","condition":{"stage":{"in":["customer"]}}}]`),
 			tl: Timeline{Start: t0, Contact: sub(), Entries: []Happening{
 				{Event: "Signed Up", Properties: map[string]any{"plan": "pro"}},
 				{After: Duration(24 * time.Hour), Stage: "customer"},
 			}},
 			want: "-:enter a:email w:wait w:end",
-			note: `converted: goal "customer": stage is "customer"`,
+			note: `converted: goal "customer": stage in [customer] (is customer): yes`,
 		},
 		{
 			name:    "once at a time: no second entry while inside, again after",
@@ -293,7 +293,7 @@ func TestSimulate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			lib := must(NewFixed(nil, parse(t, tc.journey)))(t)
+			lib := must(NewFixed(parse(t, tc.journey)))(t)
 			r := must(Simulate(&Engine{Lib: lib}, tc.tl))(t)
 			if got := pathOf(r.Path); got != tc.want {
 				t.Errorf("path\n got %s\nwant %s\n%s", got, tc.want, FormatPath(r.Path))
@@ -338,7 +338,7 @@ func TestVersions(t *testing.T) {
 	}{{"finish", "b:old"}, {"move", "b:new"}} {
 		t.Run(tc.policy, func(t *testing.T) {
 			extra := `"on_new_version":"` + tc.policy + `"`
-			lib := must(NewFixed(nil, parse(t, base(signup, `{}`, v1, extra))))(t)
+			lib := must(NewFixed(parse(t, base(signup, `{}`, v1, extra))))(t)
 			e := &Engine{Lib: lib}
 			st := &State{}
 			c := sub()
@@ -349,7 +349,7 @@ func TestVersions(t *testing.T) {
 					wake = ef
 				}
 			}
-			if err := lib.Publish(nil, parse(t, base(signup, `{}`, v2, extra))); err != nil {
+			if err := lib.Publish(parse(t, base(signup, `{}`, v2, extra))); err != nil {
 				t.Fatal(err)
 			}
 			res = e.Handle(st, Input{Before: &c, After: &c, Key: "k2", Now: wake.Due, Events: []Event{{ID: "w", Name: WakeEvent, Properties: jsonish(wake.Properties), At: wake.Due}}})
@@ -370,7 +370,7 @@ func TestVersions(t *testing.T) {
 // a crash before the profile write); the same ids come out, so the sender
 // and the timer wheel drop the repeat.
 func TestSameChangeTwice(t *testing.T) {
-	lib := must(NewFixed(nil, parse(t, base(signup, `{}`, `[{"id":"a","kind":"email","email":{"template":"t1"},"next":"w"},{"id":"w","kind":"wait","wait":{"for":"2d"}}]`))))(t)
+	lib := must(NewFixed(parse(t, base(signup, `{}`, `[{"id":"a","kind":"email","email":{"template":"t1"},"next":"w"},{"id":"w","kind":"wait","wait":{"for":"2d"}}]`))))(t)
 	e := &Engine{Lib: lib}
 	in := func() Input {
 		c := sub()
@@ -398,31 +398,42 @@ func TestSameChangeTwice(t *testing.T) {
 	}
 }
 
+// TestPauseHoldsAndResumes: a run reaching a step of a paused journey is
+// held with no timer (a paused journey costs storage only, not an hourly
+// re-check per run); the resume event continues it; a resume event for a
+// run that is not held changes nothing.
 func TestPauseHoldsAndResumes(t *testing.T) {
 	j := parse(t, base(signup, `{}`, `[{"id":"a","kind":"wait","wait":{"for":"1h"},"next":"b"},{"id":"b","kind":"email","email":{"template":"t1"}}]`))
-	lib := must(NewFixed(nil, j))(t)
+	lib := must(NewFixed(j))(t)
 	e := &Engine{Lib: lib}
 	st := &State{}
 	c := sub()
 	res := e.Handle(st, Input{After: &c, Key: "k", Now: t0, Events: []Event{{ID: "e", Name: "Signed Up", Properties: map[string]any{"plan": "pro"}}}})
 	wake := res.Effects[0]
+	run := st.Runs[0].ID
+	resume := Event{ID: "timer:jr", Name: ResumeEvent, Properties: map[string]any{"journey": "j", "run": run}}
+	if res := e.Handle(st, Input{Before: &c, After: &c, Key: "k1", Now: t0.Add(time.Minute), Events: []Event{resume}}); res.Changed || len(res.Effects) != 0 {
+		t.Fatalf("a resume event for a run at its wait: changed=%v effects %+v, want nothing", res.Changed, res.Effects)
+	}
 	paused := j
 	paused.Status = StatusPaused
-	_ = lib.Publish(nil, paused)
+	_ = lib.Publish(paused)
 	res = e.Handle(st, Input{Before: &c, After: &c, Key: "k2", Now: wake.Due, Events: []Event{{Name: WakeEvent, Properties: jsonish(wake.Properties)}}})
-	if len(res.Effects) != 1 || res.Effects[0].Kind != EffectTimer || !st.Runs[0].Held {
-		t.Fatalf("paused: effects %+v, run %+v; want one hold timer", res.Effects, st.Runs)
+	if len(res.Effects) != 0 || !st.Runs[0].Held || st.Runs[0].Step != "b" || !st.Runs[0].Until.IsZero() {
+		t.Fatalf("paused: effects %+v, run %+v; want the run held at b with no timer", res.Effects, st.Runs)
 	}
-	hold := res.Effects[0]
-	_ = lib.Publish(nil, j) // resumed (a new version, live again)
-	res = e.Handle(st, Input{Before: &c, After: &c, Key: "k3", Now: hold.Due, Events: []Event{{Name: WakeEvent, Properties: jsonish(hold.Properties)}}})
+	if !strings.Contains(FormatPath(res.Marks), "held until it is resumed") {
+		t.Errorf("no hold in the path:\n%s", FormatPath(res.Marks))
+	}
+	_ = lib.Publish(j) // resumed (a new version, live again)
+	res = e.Handle(st, Input{Before: &c, After: &c, Key: "k3", Now: wake.Due.Add(24 * time.Hour), Events: []Event{resume}})
 	if len(res.Effects) != 1 || res.Effects[0].Kind != EffectSend || len(st.Runs) != 0 {
 		t.Errorf("resumed: effects %+v, runs %+v; want the mail sent and the run over", res.Effects, st.Runs)
 	}
 }
 
 func TestStop(t *testing.T) {
-	lib := must(NewFixed(nil, parse(t, base(signup, `{}`, `[{"id":"a","kind":"wait","wait":{"for":"1h"}}]`))))(t)
+	lib := must(NewFixed(parse(t, base(signup, `{}`, `[{"id":"a","kind":"wait","wait":{"for":"1h"}}]`))))(t)
 	st := &State{}
 	c := sub()
 	(&Engine{Lib: lib}).Handle(st, Input{After: &c, Key: "k", Now: t0, Events: []Event{{Name: "Signed Up", Properties: map[string]any{"plan": "pro"}}}})
@@ -440,6 +451,13 @@ func TestValidate(t *testing.T) {
 		{"loop without a wait", base(signup, `{}`, `[{"id":"a","kind":"email","email":{"template":"t"},"next":"b"},{"id":"b","kind":"update","update":{"add_tags":["x"]},"next":"a"}]`), "loop without a wait: a → b → a"},
 		{"unknown next", base(signup, `{}`, `[{"id":"a","kind":"email","email":{"template":"t"},"next":"zz"}]`), `goes to "zz"`},
 		{"unevaluable condition", base(signup, `{}`, `[{"id":"a","kind":"branch","branch":{"cases":[{"name":"x","condition":{"moon":"full"},"next":""}]}}]`), "condition cannot be evaluated"},
+		{"old condition language", base(signup, `{}`, `[{"id":"a","kind":"branch","branch":{"cases":[{"name":"x","condition":{"score":{"gte":50}},"next":""}]}}]`), "condition cannot be evaluated"},
+		{"bad segment operator", base(signup, `{}`, `[{"id":"a","kind":"branch","branch":{"cases":[{"name":"x","condition":{"trait":{"key":"plan","op":"eq","value":"pro"}},"next":""}]}}]`), `case "x": condition cannot be evaluated`},
+		{"journey_email of a step that is not an email", base(signup, `{}`, `[{"id":"a","kind":"branch","branch":{"cases":[{"name":"x","condition":{"journey_email":{"action":"opened","step":"a"}},"next":""}]}}]`), `journey_email step "a" is not an email step`},
+		{"journey_email of a later mail", base(signup, `{}`, `[{"id":"a","kind":"branch","branch":{"cases":[{"name":"x","condition":{"journey_email":{"action":"opened","step":"m"}},"next":"m"}]}},{"id":"m","kind":"email","email":{"template":"t"}}]`), `no path leads from email step "m" to this branch`},
+		{"journey_email bad action", base(signup, `{}`, `[{"id":"m","kind":"email","email":{"template":"t"},"next":"a"},{"id":"a","kind":"branch","branch":{"cases":[{"name":"x","condition":{"journey_email":{"action":"read","step":"m"}},"next":""}]}}]`), `is not opened or clicked`},
+		{"goal condition of another language", base(signup, `{}`, `[{"id":"a","kind":"exit"}]`, `"goals":[{"name":"g","condition":{"subscribed":true}}]`), `goal "g": condition cannot be evaluated`},
+		{"goal journey_email of no step", base(signup, `{}`, `[{"id":"a","kind":"exit"}]`, `"goals":[{"name":"g","condition":{"journey_email":{"action":"clicked","step":"zz"}}}]`), `journey_email step "zz" is not an email step`},
 		{"split not 100", base(signup, `{}`, `[{"id":"a","kind":"split","split":[{"name":"x","percent":30,"next":""}]}]`), "add up to 30"},
 		{"event wait needs a timeout", base(signup, `{}`, `[{"id":"a","kind":"wait","wait":{"event":"X"}}]`), "needs a timeout"},
 		{"bad trigger", base(`{"kind":"moon"}`, `{}`, `[{"id":"a","kind":"exit"}]`), "trigger kind must be"},
@@ -460,6 +478,71 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// TestConditions runs branch cases written in the segment filter language
+// through the engine: each case decides the arm a contact takes.
+func TestConditions(t *testing.T) {
+	steps := func(cond string) string {
+		return `[{"id":"a","kind":"email","email":{"template":"t1"},"next":"w"},{"id":"w","kind":"wait","wait":{"for":"1d"},"next":"b"},
+			{"id":"b","kind":"branch","branch":{"cases":[{"name":"yes","condition":` + cond + `,"next":"y"}],"else":"n"}},
+			{"id":"y","kind":"exit"},{"id":"n","kind":"exit"}]`
+	}
+	vip := Contact{ID: "c1", Status: "subscribed", Traits: map[string]any{"plan": "Pro", "seats": 12.0}, Tags: []string{"vip"}, Stage: "mql",
+		Score: 40, Segments: map[string]bool{"trial": true}, Lists: []string{"webinar"}}
+	tests := []struct {
+		name, cond string
+		events     []Happening
+		want       string // arm: y or n
+		note       string
+	}{
+		{"trait equals folds case", `{"trait":{"key":"plan","op":"equals","value":"pro"}}`, nil, "y", "trait plan equals pro (is Pro): yes"},
+		{"trait gte", `{"trait":{"key":"seats","op":"gte","value":20}}`, nil, "n", "trait seats gte 20 (is 12): no"},
+		{"tag", `{"tag":"vip"}`, nil, "y", "tag vip: yes"},
+		{"stage", `{"stage":{"in":["sql","customer"]}}`, nil, "n", "stage in [sql customer] (is mql): no"},
+		{"score total", `{"score":{"kind":"total","op":"lt","value":50}}`, nil, "y", "total score 40 lt 50: yes"},
+		{"status", `{"status":{"in":["subscribed"]}}`, nil, "y", ""},
+		{"segment membership", `{"segment":"trial"}`, nil, "y", "in segment trial: yes"},
+		{"list membership", `{"list":"webinar"}`, nil, "y", "on list webinar: yes"},
+		{"not", `{"not":{"tag":"vip"}}`, nil, "n", "not (tag vip: yes)"},
+		{"any of", `{"any":[{"tag":"churned"},{"segment":"trial"}]}`, nil, "y", "in segment trial: yes"},
+		{"all of, the failing one is the reason", `{"all":[{"tag":"vip"},{"list":"other"}]}`, nil, "n", "on list other: no"},
+		{"journey_email opened counts a click", `{"journey_email":{"action":"opened","step":"a"}}`, []Happening{{After: Duration(time.Hour), Clicked: "a"}}, "y", "opened the mail of step a: yes"},
+		{"journey_email clicked needs a click", `{"journey_email":{"action":"clicked","step":"a"}}`, []Happening{{After: Duration(time.Hour), Opened: "a"}}, "n", "clicked the mail of step a: no"},
+		{"journey_email any mail of the run", `{"journey_email":{"action":"opened"}}`, []Happening{{After: Duration(time.Hour), Opened: "a"}}, "y", "opened a mail of this journey: yes"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			lib := must(NewFixed(parse(t, base(signup, `{}`, steps(tc.cond)))))(t)
+			tl := Timeline{Start: t0, Contact: vip, Entries: append([]Happening{{Event: "Signed Up", Properties: map[string]any{"plan": "pro"}}}, tc.events...)}
+			r := must(Simulate(&Engine{Lib: lib}, tl))(t)
+			last := r.Path[len(r.Path)-1]
+			if last.Step != tc.want {
+				t.Errorf("ended at %s, want %s\n%s", last.Step, tc.want, FormatPath(r.Path))
+			}
+			if tc.note != "" && !strings.Contains(FormatPath(r.Path), tc.note) {
+				t.Errorf("no reason says %q:\n%s", tc.note, FormatPath(r.Path))
+			}
+		})
+	}
+}
+
+// TestGoalOnRunMail: a goal condition may ask about the run's own mail,
+// and is checked when the engagement arrives mid-wait.
+func TestGoalOnRunMail(t *testing.T) {
+	j := base(signup, `{}`, `[{"id":"a","kind":"email","email":{"template":"t1"},"next":"w"},{"id":"w","kind":"wait","wait":{"for":"7d"},"next":"b"},{"id":"b","kind":"email","email":{"template":"t2"}}]`,
+		`"goals":[{"name":"engaged","condition":{"journey_email":{"action":"clicked","step":"a"}}}]`)
+	lib := must(NewFixed(parse(t, j)))(t)
+	r := must(Simulate(&Engine{Lib: lib}, Timeline{Start: t0, Contact: sub(), Entries: []Happening{
+		{Event: "Signed Up", Properties: map[string]any{"plan": "pro"}},
+		{After: Duration(3 * time.Hour), Clicked: "a"},
+	}}))(t)
+	if got, want := pathOf(r.Path), "-:enter a:email w:wait w:end"; got != want {
+		t.Fatalf("path %s, want %s\n%s", got, want, FormatPath(r.Path))
+	}
+	if !strings.Contains(r.Path[len(r.Path)-1].Note, `converted: goal "engaged": clicked the mail of step a: yes`) || !r.Path[len(r.Path)-1].At.Equal(t0.Add(3*time.Hour)) {
+		t.Errorf("end mark %+v", r.Path[len(r.Path)-1])
+	}
+}
+
 func TestCheckRefs(t *testing.T) {
 	j := parse(t, base(`{"kind":"segment.entered","segment":"trial"}`, `{}`, `[{"id":"a","kind":"email","email":{"template":"nope","topic":"zz"}}]`))
 	err := CheckRefs(j, Refs{Templates: map[string]bool{"t": true}, Topics: map[string]bool{}})
@@ -470,5 +553,43 @@ func TestCheckRefs(t *testing.T) {
 	}
 	if ps := ProblemsOf(err); len(ps) != 3 || ps[1].Step != "a" {
 		t.Errorf("problems %+v: want 3, the template's on step a", ps)
+	}
+	// Segments and lists a branch condition names must exist too.
+	j = parse(t, base(signup, `{}`, `[{"id":"a","kind":"branch","branch":{"cases":[{"name":"x","condition":{"any":[{"segment":"ghost"},{"list":"nolist"},{"list":"webinar"}]},"next":""}]}}]`))
+	err = CheckRefs(j, Refs{Segments: func(string) bool { return false }, Lists: func(id string) bool { return id == "webinar" }})
+	if ps := ProblemsOf(err); len(ps) != 2 || ps[0].Step != "a" || !strings.Contains(err.Error(), `segment "ghost" does not exist`) || !strings.Contains(err.Error(), `list "nolist" does not exist`) {
+		t.Errorf("err = %v, want the segment and the list on step a", err)
+	}
+}
+
+// TestEdgeCounts: every move from one step to the next is counted on the
+// edge, so the map can draw how many took each branch arm or timeout.
+func TestEdgeCounts(t *testing.T) {
+	j := base(signup, `{"rule":"once_at_a_time"}`, `[{"id":"a","kind":"wait","wait":{"event":"Trial Started","timeout":"1d","timeout_next":"late"},"next":"b"},
+		{"id":"b","kind":"branch","branch":{"cases":[{"name":"vip","condition":{"tag":"vip"},"next":"v"}],"else":"late"}},
+		{"id":"v","kind":"email","email":{"template":"t1"}},{"id":"late","kind":"email","email":{"template":"t2"}}]`)
+	lib := must(NewFixed(parse(t, j)))(t)
+	signed := Happening{Event: "Signed Up", Properties: map[string]any{"plan": "pro"}}
+	r := must(Simulate(&Engine{Lib: lib}, Timeline{Start: t0, Contact: sub(), Entries: []Happening{
+		signed, // run 1: times out → late
+		{After: Duration(48 * time.Hour), Event: "Signed Up", Properties: map[string]any{"plan": "pro"}}, // run 2
+		{After: Duration(49 * time.Hour), Event: "Trial Started"},                                        // → b → else → late
+		{After: Duration(96 * time.Hour), Event: "Signed Up", Properties: map[string]any{"plan": "pro"}}, // run 3
+		{After: Duration(97 * time.Hour), AddTags: []string{"vip"}, Event: "Trial Started"},              // → b → v
+	}}))(t)
+	edges := map[string]int{}
+	for _, c := range r.Counts {
+		if to, ok := EdgeTo(c.Metric); ok {
+			edges[c.Step+">"+to]++
+		}
+	}
+	want := map[string]int{">a": 3, "a>late": 1, "a>b": 2, "b>late": 1, "b>v": 1}
+	if len(edges) != len(want) {
+		t.Errorf("edges %v, want %v\n%s", edges, want, FormatPath(r.Path))
+	}
+	for k, n := range want {
+		if edges[k] != n {
+			t.Errorf("edge %s = %d, want %d (all %v)", k, edges[k], n, edges)
+		}
 	}
 }

@@ -31,11 +31,10 @@ type Definitions interface {
 // Library reads journeys from the registry: the versions in effect are
 // re-listed after definition.CacheTTL; past versions are immutable and kept.
 type Library struct {
-	defs  Definitions
-	repo  func() map[string]json.RawMessage // the repo's journeys (version 0), read when first needed
-	conds journey.Conditions
-	ttl   time.Duration
-	now   func() time.Time
+	defs Definitions
+	repo func() map[string]json.RawMessage // the repo's journeys (version 0), read when first needed
+	ttl  time.Duration
+	now  func() time.Time
 
 	mu      sync.Mutex
 	current []*journey.Compiled
@@ -46,11 +45,8 @@ type Library struct {
 // NewLibrary builds a library; repo gives the compiled-in journeys by id,
 // called only when a contact is on a journey's version 0 that the registry
 // no longer has (not at the cold start).
-func NewLibrary(defs Definitions, repo func() map[string]json.RawMessage, conds journey.Conditions) *Library {
-	if conds == nil {
-		conds = journey.BasicConditions{}
-	}
-	return &Library{defs: defs, repo: repo, conds: conds, ttl: definition.CacheTTL, now: time.Now, past: map[string]*journey.Compiled{}}
+func NewLibrary(defs Definitions, repo func() map[string]json.RawMessage) *Library {
+	return &Library{defs: defs, repo: repo, ttl: definition.CacheTTL, now: time.Now, past: map[string]*journey.Compiled{}}
 }
 
 // WithTTL sets how long the list is kept (0: re-read every time).
@@ -92,7 +88,7 @@ func (l *Library) compile(body json.RawMessage, version int64) (*journey.Compile
 	if err != nil {
 		return nil, err
 	}
-	return journey.Compile(j, version, l.conds)
+	return journey.Compile(j, version)
 }
 
 type snapshot struct {

@@ -2,6 +2,7 @@ package journeyrun
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/journey"
 	"github.com/leadflow/leadflow/shared/mail"
+	"github.com/leadflow/leadflow/shared/membership"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/timer"
 	"github.com/leadflow/leadflow/shared/tracking"
@@ -82,7 +84,22 @@ type Store interface {
 	ContactRuns(ctx context.Context, contactID string) ([]RunRecord, error)
 	// StepCounts sums a journey's counters, by version and step.
 	StepCounts(ctx context.Context, journeyID string) ([]StepCount, error)
+	// StepContacts lists the active runs resting at a step of a journey
+	// version, oldest arrival first, limit at a time from the cursor after
+	// (""); it returns the next page's cursor ("" on the last page).
+	StepContacts(ctx context.Context, journeyID string, version int64, step, after string, limit int) ([]StepContact, string, error)
 }
+
+// StepContact is an active run at a step, as the drill-down index has it
+// (the history may trail the profile by a batch).
+type StepContact struct {
+	ContactID string    `json:"contact_id"`
+	Run       string    `json:"run_id"`
+	Since     time.Time `json:"since"`
+}
+
+// ErrBadCursor: a page cursor that no listing gave out.
+var ErrBadCursor = errors.New("bad cursor")
 
 // Reactor is the journeys' contact.Flusher.
 type Reactor struct {
@@ -92,7 +109,9 @@ type Reactor struct {
 	timers Scheduler
 	notify Notifier
 	store  Store
-	score  func(ctx context.Context, s scoring.State, at time.Time) (int, error)
+	score  func(ctx context.Context, s scoring.State, at time.Time) (scoring.Score, error)
+	award  Awarder
+	tl     Timeline
 	log    *slog.Logger
 	mu     sync.Mutex
 	// staged holds what a change would record until its profile write
@@ -127,13 +146,37 @@ func (r *Reactor) Committed(_ context.Context, c *contact.Change) {
 type Options struct {
 	// WaitScale shortens waits (make dev, integration tests); 0 or 1: real time.
 	WaitScale float64
-	// Score reads a contact's total score (the scoring model in force).
-	Score func(ctx context.Context, s scoring.State, at time.Time) (int, error)
+	// Score reads a contact's scores (the scoring model in force).
+	Score func(ctx context.Context, s scoring.State, at time.Time) (scoring.Score, error)
+	// Award gives an update step's score points through the scoring model
+	// in force (scoring.Engine.Award); Timeline records the change that
+	// explains them. Without both, score points are refused at run time
+	// rather than silently dropped.
+	Award    Awarder
+	Timeline Timeline
 }
+
+// Awarder adds points no model rule gives under ruleID (scoring.Engine.Award
+// of the model in force).
+type Awarder func(ctx context.Context, s scoring.State, ruleID string, points int, msgID string, at time.Time) (scoring.State, scoring.Change, error)
+
+// Timeline records events and the score changes they explain on a
+// contact's timeline (contact.Store does).
+type Timeline interface {
+	PutEvents(ctx context.Context, contactID string, commit contact.Commit, msgs []tracking.Message, changes []scoring.Change) error
+}
+
+// ScoreEvent is the timeline event that records an update step's points.
+const ScoreEvent = "Journey Score Awarded"
+
+// ScoreRule is the rule id an update step's points are kept under in the
+// score breakdown and history: "journey <id> step <step>".
+func ScoreRule(journeyID, step string) string { return "journey " + journeyID + " step " + step }
 
 // NewReactor wires the reactor to its ports.
 func NewReactor(lib *Library, q mail.Queue, timers Scheduler, n Notifier, store Store, log *slog.Logger, o Options) *Reactor {
-	return &Reactor{lib: lib, engine: journey.Engine{Scale: o.WaitScale}, mail: q, timers: timers, notify: n, store: store, score: o.Score, log: log, staged: map[string]pending{}, pending: map[string]pending{}}
+	return &Reactor{lib: lib, engine: journey.Engine{Scale: o.WaitScale}, mail: q, timers: timers, notify: n, store: store, score: o.Score,
+		award: o.Award, tl: o.Timeline, log: log, staged: map[string]pending{}, pending: map[string]pending{}}
 }
 
 // React implements contact.Reactor. Side effects carry ids derived from
@@ -196,6 +239,8 @@ func (r *Reactor) Apply(ctx context.Context, p *contact.Profile, st *journey.Sta
 }
 
 func (r *Reactor) apply(ctx context.Context, c *contact.Change, res journey.Result) error {
+	var msgs []tracking.Message
+	var changes []scoring.Change
 	for _, ef := range res.Effects {
 		switch ef.Kind {
 		case journey.EffectSend:
@@ -225,9 +270,46 @@ func (r *Reactor) apply(ctx context.Context, c *contact.Change, res journey.Resu
 			}
 		case journey.EffectUpdate:
 			update(c.After, ef, c.Now)
+			if ef.Update.Score == 0 {
+				continue
+			}
+			m, ch, err := r.points(ctx, c, ef)
+			if err != nil {
+				return err
+			}
+			msgs, changes = append(msgs, m), append(changes, ch)
 		}
 	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	// A chunk of its own, its commit derived from the change's (a re-run
+	// rewrites the same chunk) with no parent: it never vouches for the
+	// events chunk of a profile write that might not commit.
+	own := contact.Commit{ID: c.Commit.ID ^ 0x6a09e667f3bcc909}
+	if err := r.tl.PutEvents(ctx, c.After.ID, own, msgs, changes); err != nil {
+		return fmt.Errorf("timeline of %s: journey score points: %w", c.After.ID, err)
+	}
 	return nil
+}
+
+// points gives an update step's score points on the profile being saved
+// (they commit with the run's move past the step, so once) and returns
+// the timeline event and change that explain them.
+func (r *Reactor) points(ctx context.Context, c *contact.Change, ef journey.Effect) (tracking.Message, scoring.Change, error) {
+	if r.award == nil || r.tl == nil {
+		return tracking.Message{}, scoring.Change{}, fmt.Errorf("journey %s step %s: score points need the scoring model and the timeline", ef.Journey, ef.Step)
+	}
+	pts := ef.Update.Score
+	m := tracking.Message{Type: tracking.TypeTrack, MessageID: "jscore-" + ef.ID, Event: ScoreEvent, ContactID: c.After.ID,
+		Timestamp: c.Now, ReceivedAt: c.Now, Properties: map[string]any{"journey_id": ef.Journey, "version": ef.Version, "run_id": ef.Run,
+			"step_id": ef.Step, "points": pts, "reason": fmt.Sprintf("journey %s step %s: %+d", ef.Journey, ef.Step, pts)}}
+	st, ch, err := r.award(ctx, c.After.Score, ScoreRule(ef.Journey, ef.Step), pts, m.MessageID, c.Now)
+	if err != nil {
+		return m, ch, fmt.Errorf("journey %s step %s: score points: %w", ef.Journey, ef.Step, err)
+	}
+	c.After.Score = st
+	return m, ch, nil
 }
 
 // update applies an update step to the profile being saved: it commits
@@ -269,12 +351,16 @@ func (r *Reactor) view(ctx context.Context, p *contact.Profile, now time.Time) (
 			v.Segments[id] = true
 		}
 	}
+	// Branch and goal conditions are segment filters: they see the whole
+	// profile as a segment does (counters, consents, lists, fit...).
+	v.Base = membership.ViewOf(p)
 	if r.score != nil {
 		s, err := r.score(ctx, p.Score, now)
 		if err != nil {
 			return v, fmt.Errorf("score of %s: %w", p.ID, err)
 		}
-		v.Score = s
+		v.Score = s.Total
+		v.Base.Fit, v.Base.Engagement, v.Base.Total = float64(s.Fit), float64(s.Engagement), float64(s.Total)
 	}
 	return v, nil
 }

@@ -67,6 +67,12 @@ func (w *world) StepCounts(context.Context, string) ([]journeyrun.StepCount, err
 	return w.counts, nil
 }
 
+// StepContacts: the drill-down index is the store's (tested on DynamoDB
+// Local in local/runner); the reactor never reads it.
+func (w *world) StepContacts(context.Context, string, int64, string, string, int) ([]journeyrun.StepContact, string, error) {
+	return nil, "", nil
+}
+
 // repoDefs answers the registry's calls with the repo's journeys.
 type repoDefs struct{}
 
@@ -110,7 +116,7 @@ func TestWelcomeStepsRunOnceThroughCrashesAndRedelivery(t *testing.T) {
 	}
 	w := &world{timers: map[string]timer.Timer{}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r := journeyrun.NewReactor(journeyrun.NewLibrary(repoDefs{}, definitions.JourneyBodies, nil), w, w, w, w, log, journeyrun.Options{})
+	r := journeyrun.NewReactor(journeyrun.NewLibrary(repoDefs{}, definitions.JourneyBodies), w, w, w, w, log, journeyrun.Options{})
 	proc := contact.NewProcessor(st, log, now).WithReactors(r)
 	confirmed := tracking.Message{Type: tracking.TypeTrack, MessageID: "ed-1", ContactID: "c1", Event: "Subscription Confirmed", Timestamp: clock, ReceivedAt: clock}
 	in := contact.Input{ID: "sqs-1", Batch: tracking.Batch{Messages: []tracking.Message{confirmed}}}

@@ -506,6 +506,17 @@ func (e *Engine) refit(w *writer, f *Facts, msgID string, at time.Time, changes 
 	return changes
 }
 
+// Award adds points that no model rule gives (a journey's update step)
+// as engagement under ruleID, decaying like any engagement point, and
+// returns the change that explains it (MessageID names the timeline event
+// recording it). Points are not capped. A re-score from the timeline
+// (Rescore) recomputes from the model's rules and does not repeat them.
+func (e *Engine) Award(s State, ruleID string, points int, msgID string, at time.Time) (State, Change) {
+	w := e.writer(s)
+	e.add(&w, ruleID, float64(points), at.UTC())
+	return w.s, Change{MessageID: msgID, RuleID: ruleID, Kind: KindEngagement, Points: points, At: at.UTC()}
+}
+
 // Breakdown lists every rule's current points, largest first: fit as is,
 // engagement decayed to now. Points are rounded to hundredths and rules
 // worth nothing are left out.

@@ -32,6 +32,16 @@ type View struct {
 	// evaluates (in dependency order). Lists are its static lists.
 	Segments []string
 	Lists    []string
+	// Run is the journey run a branch or goal is evaluated for (nil for a
+	// segment): which of its email steps' mails were opened or clicked.
+	Run *RunMail
+}
+
+// RunMail is a journey run's mail engagement: the email steps whose mail
+// was opened, and those whose mail was clicked.
+type RunMail struct {
+	Opened  []string
+	Clicked []string
 }
 
 // status is the contact's status in the filter's terms.
@@ -157,6 +167,7 @@ func order(segs []Segment) ([]Segment, error) {
 type Program struct {
 	ID    string
 	root  node
+	src   Filter
 	needs Needs
 	loc   *time.Location
 }
@@ -177,8 +188,19 @@ func Compile(s Segment) (*Program, error) {
 	if s.Timezone != "" {
 		loc, _ = time.LoadLocation(s.Timezone)
 	}
-	p := &Program{ID: s.ID, needs: Needs{}, loc: loc}
+	p := &Program{ID: s.ID, needs: Needs{}, loc: loc, src: s.Filter}
 	p.root = p.compile(s.Filter)
+	return p, nil
+}
+
+// CompileCondition validates and compiles a journey's branch or goal
+// condition (ValidateInJourney); date-only values are read in UTC.
+func CompileCondition(f Filter) (*Program, error) {
+	if err := f.ValidateInJourney(); err != nil {
+		return nil, err
+	}
+	p := &Program{needs: Needs{}, loc: time.UTC, src: f}
+	p.root = p.compile(f)
 	return p, nil
 }
 
@@ -249,6 +271,8 @@ func (p *Program) compile(f Filter) node {
 		return sliceHas{get: func(v *View) []string { return v.Segments }, s: f.Segment}
 	case f.List != "":
 		return sliceHas{get: func(v *View) []string { return v.Lists }, s: f.List}
+	case f.JourneyEmail != nil:
+		return runMailNode(*f.JourneyEmail)
 	}
 	return constNode(false)
 }
@@ -424,6 +448,26 @@ func (n topicNode) eval(v *View, _ time.Time, _ int32) bool {
 	return v.Status == "subscribed" && !v.Suppressed && !contains(v.UnsubscribedTopics, string(n))
 }
 func (topicNode) next(*View, time.Time, int32) time.Time { return time.Time{} }
+
+// runMailNode is false outside a journey run (a View with no Run).
+type runMailNode JourneyEmailCond
+
+func (n runMailNode) eval(v *View, _ time.Time, _ int32) bool {
+	if v.Run == nil {
+		return false
+	}
+	has := func(steps []string) bool {
+		if n.Step == "" {
+			return len(steps) > 0
+		}
+		return contains(steps, n.Step)
+	}
+	if n.Action == ActionClicked {
+		return has(v.Run.Clicked)
+	}
+	return has(v.Run.Opened) || has(v.Run.Clicked)
+}
+func (runMailNode) next(*View, time.Time, int32) time.Time { return time.Time{} }
 
 type interestNode InterestCond
 

@@ -225,6 +225,7 @@ func TestValidate(t *testing.T) {
 		`{"created":{"within_days":3,"before":"2026-01-01"}}`: "one of",
 		`{"segment":"Bad Id"}`:                                "valid id",
 		`{"interest":{"name":""}}`:                            "name",
+		`{"not":{"journey_email":{"action":"clicked"}}}`:      "only a journey's branch or goal",
 	}
 	for js, want := range bad {
 		err := parse(t, js).Validate()
@@ -250,6 +251,43 @@ func TestValidate(t *testing.T) {
 	}
 	if err := (Segment{ID: "a", Name: "A", Filter: parse(t, `{"segment":"a"}`)}).Validate(); err == nil {
 		t.Error("a segment referring to itself was accepted")
+	}
+}
+
+// TestJourneyEmail: the run's own mail, only in a journey condition, and
+// false for a view with no run.
+func TestJourneyEmail(t *testing.T) {
+	f := parse(t, `{"journey_email":{"action":"clicked","step":"welcome"}}`)
+	if err := f.ValidateInJourney(); err != nil {
+		t.Fatalf("ValidateInJourney = %v", err)
+	}
+	if err := parse(t, `{"journey_email":{"action":"any"}}`).ValidateInJourney(); err == nil {
+		t.Error("action any was accepted")
+	}
+	p, err := CompileCondition(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := base()
+	for _, tc := range []struct {
+		run  *RunMail
+		want bool
+	}{
+		{nil, false},
+		{&RunMail{Opened: []string{"welcome"}}, false},
+		{&RunMail{Clicked: []string{"tips"}}, false},
+		{&RunMail{Clicked: []string{"welcome"}}, true},
+	} {
+		v.Run = tc.run
+		if got := p.Eval(v, now); got != tc.want {
+			t.Errorf("run %+v: got %v, want %v", tc.run, got, tc.want)
+		}
+		if ok, why := p.Explain(v, now); ok != tc.want || !strings.HasPrefix(why, "clicked the mail of step welcome: ") {
+			t.Errorf("Explain = %v %q", ok, why)
+		}
+	}
+	if _, err := Compile(Segment{ID: "s", Name: "S", Filter: f}); err == nil {
+		t.Error("a segment using journey_email was accepted")
 	}
 }
 

@@ -65,6 +65,18 @@ type Filter struct {
 	// Segment and List: membership of another segment or a static list.
 	Segment string `json:"segment,omitempty"`
 	List    string `json:"list,omitempty"`
+	// JourneyEmail: the contact opened or clicked a mail an earlier step of
+	// the same journey run sent. Only a journey's branches and goals can
+	// use it (a segment has no run to ask): see ValidateInJourney.
+	JourneyEmail *JourneyEmailCond `json:"journey_email,omitempty"`
+}
+
+// JourneyEmailCond asks about the mail of one email step of the run (Step),
+// or of any of its email steps (Step empty). Action is opened (an open or
+// a click: a click implies the mail was opened) or clicked.
+type JourneyEmailCond struct {
+	Action string `json:"action"`
+	Step   string `json:"step,omitempty"`
 }
 
 // Trait operators.
@@ -175,11 +187,22 @@ var idPattern = lazyregexp.New(`^[a-z0-9][a-z0-9_-]*$`)
 // ValidID reports whether s can name a segment or list.
 func ValidID(s string) bool { return len(s) <= maxIDLen && idPattern.MatchString(s) }
 
-// Validate checks the tree alone (shape, operators, windows). Whether
-// referenced segments exist and form no cycle is CheckRefs' job.
+// Validate checks the tree alone (shape, operators, windows) as a
+// segment's filter. Whether referenced segments exist and form no cycle is
+// CheckRefs' job.
 func (f Filter) Validate() error {
 	n := 0
-	if err := f.validate("filter", 0, &n); err != nil {
+	if err := f.validate("filter", 0, &n, false); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
+}
+
+// ValidateInJourney checks a filter used as a journey's branch or goal
+// condition: journey_email is allowed there, as the run is known.
+func (f Filter) ValidateInJourney() error {
+	n := 0
+	if err := f.validate("condition", 0, &n, true); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return nil
@@ -211,10 +234,11 @@ func (f Filter) kinds() []string {
 	add(f.Event != nil, "event")
 	add(f.Segment != "", "segment")
 	add(f.List != "", "list")
+	add(f.JourneyEmail != nil, "journey_email")
 	return ks
 }
 
-func (f Filter) validate(at string, depth int, n *int) error {
+func (f Filter) validate(at string, depth int, n *int, inJourney bool) error {
 	if depth > MaxDepth {
 		return fmt.Errorf("%s: nested deeper than %d", at, MaxDepth)
 	}
@@ -243,12 +267,12 @@ func (f Filter) validate(at string, depth int, n *int) error {
 			return fmt.Errorf("%s: needs at least one node", at)
 		}
 		for i, c := range list {
-			if err := c.validate(fmt.Sprintf("%s[%d]", at, i), depth+1, n); err != nil {
+			if err := c.validate(fmt.Sprintf("%s[%d]", at, i), depth+1, n, inJourney); err != nil {
 				return err
 			}
 		}
 	case "not":
-		return f.Not.validate(at, depth+1, n)
+		return f.Not.validate(at, depth+1, n, inJourney)
 	case "trait":
 		return f.Trait.validate(at)
 	case "score":
@@ -307,6 +331,18 @@ func (f Filter) validate(at string, depth int, n *int) error {
 			return fmt.Errorf("%s: name or path_prefix over 200 bytes", at)
 		}
 		return e.Window.validate(at)
+	case "journey_email":
+		if !inJourney {
+			return fmt.Errorf("%s: only a journey's branch or goal can ask about its own mail", at)
+		}
+		switch f.JourneyEmail.Action {
+		case ActionOpened, ActionClicked:
+		default:
+			return fmt.Errorf("%s.action: %q is not opened or clicked", at, f.JourneyEmail.Action)
+		}
+		if s := f.JourneyEmail.Step; s != "" && !ValidID(s) {
+			return fmt.Errorf("%s.step: %q is not a valid step id", at, s)
+		}
 	case "segment", "list":
 		id := f.Segment + f.List
 		if !ValidID(id) {

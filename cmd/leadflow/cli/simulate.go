@@ -29,7 +29,7 @@ func simulate(dir, journeyArg, timelineFile string, out io.Writer) error {
 		return fmt.Errorf("journey %s: %w", path, err)
 	}
 	j.Status = journey.StatusLive
-	lib, err := journey.NewFixed(nil, j)
+	lib, err := journey.NewFixed(j)
 	if err != nil {
 		return err
 	}

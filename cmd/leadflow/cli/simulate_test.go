@@ -12,8 +12,8 @@ import (
 // timelines kept beside the definitions.
 func TestSimulateRepoTimelines(t *testing.T) {
 	for _, tc := range []struct{ timeline, want, not string }{
-		{"welcome-high-scorer.json", "took high scorer: score 72 gte 50", ""},
-		{"welcome-clicked.json", "took clicked: clicked the mail of step welcome-mail", "sent welcome-tips"},
+		{"welcome-high-scorer.json", "took high scorer: total score 72 gte 50: yes", ""},
+		{"welcome-clicked.json", "took clicked: clicked the mail of step welcome-mail: yes", "sent welcome-tips"},
 	} {
 		t.Run(tc.timeline, func(t *testing.T) {
 			var out, errs bytes.Buffer

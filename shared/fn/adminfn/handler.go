@@ -164,18 +164,21 @@ var _ Store = (*dynamo.Store)(nil)
 
 // Handler serves the admin routes.
 type Handler struct {
-	store      Store
-	tokenHash  []byte
-	log        *slog.Logger
-	now        func() time.Time
-	table      map[string]routeFunc
-	tokenName  string
-	reg        *definition.Registry
-	scoring    *definition.Cache[*scoring.Engine]
-	templates  *definition.Cache[*template.Compiled]
-	jobs       job.Queue
-	routeQueue routing.Queue
-	sends      mail.Queue // templates.go
+	// journeyTimers puts the resume timers of a paused journey's held runs
+	// on the wheel when it is resumed.
+	journeyTimers journeyrun.Scheduler
+	store         Store
+	tokenHash     []byte
+	log           *slog.Logger
+	now           func() time.Time
+	table         map[string]routeFunc
+	tokenName     string
+	reg           *definition.Registry
+	scoring       *definition.Cache[*scoring.Engine]
+	templates     *definition.Cache[*template.Compiled]
+	jobs          job.Queue
+	routeQueue    routing.Queue
+	sends         mail.Queue // templates.go
 	// verifier checks console users' tokens; nil accepts only the admin token.
 	verifier TokenVerifier
 	// actions are the catalog's admin routes with their action classes (guard.go).
@@ -203,6 +206,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 			Keys: jwks.New(cfg.UserPoolIssuer+"/.well-known/jwks.json", nil), Leeway: 30 * time.Second,
 		}
 	}
+	h.journeyTimers = timer.NewWheel(store, nil, time.Now)
 	h.WithSegments(membership.NewReactor(liveSegments{h.reg, h}, h.defaultScorer(), store,
 		segmentfn.BusAnnouncer{Pub: bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName)}, store, timer.NewWheel(store, nil, time.Now), log))
 	if cfg.CampaignsQueueURL != "" && cfg.Schedules != nil {

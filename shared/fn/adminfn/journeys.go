@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/leadflow/leadflow/definitions"
@@ -37,13 +38,14 @@ func (h *Handler) journeyRoutes() map[string]routeFunc {
 		},
 		"POST /v1/journeys/{id}/simulate":              h.simulateJourney,
 		"GET /v1/journeys/{id}/steps":                  h.journeySteps,
+		"GET /v1/journeys/{id}/steps/{step}/contacts":  h.stepContacts,
 		"GET /v1/contacts/{id}/journeys":               h.contactJourneys,
 		"POST /v1/contacts/{id}/journeys/{runId}/stop": h.stopRun,
 	}
 }
 
-// checkJourneyRefs refuses a journey naming templates, topics, forms or
-// segments that do not exist (the validator alone checks its shape).
+// checkJourneyRefs refuses a journey naming templates, topics, forms,
+// segments or lists that do not exist (the validator alone checks its shape).
 func (h *Handler) checkJourneyRefs(ctx context.Context, body json.RawMessage) error {
 	j, err := definition.DecodeAs[journey.Journey](body)
 	if err != nil {
@@ -68,6 +70,15 @@ func (h *Handler) checkJourneyRefs(ctx context.Context, body json.RawMessage) er
 		known[d.ID] = true
 	}
 	refs.Segments = func(id string) bool { return known[id] }
+	lists, err := h.reg.List(ctx, definitions.KindLists)
+	if err != nil {
+		return fmt.Errorf("list lists: %w", err)
+	}
+	knownLists := map[string]bool{}
+	for _, d := range lists {
+		knownLists[d.ID] = true
+	}
+	refs.Lists = func(id string) bool { return knownLists[id] }
 	td, err := h.reg.Get(ctx, definitions.KindTopics, definition.DefaultID)
 	if err != nil {
 		return fmt.Errorf("read topics: %w", err)
@@ -116,6 +127,7 @@ func (h *Handler) setJourneyStatus(ctx context.Context, req httpapi.Request, sta
 	if err != nil {
 		return httpapi.Response{}, err
 	}
+	wasPaused := j.Status == journey.StatusPaused
 	j.Status = status
 	if in.OnNewVersion != "" {
 		j.OnNewVersion = in.OnNewVersion
@@ -137,8 +149,17 @@ func (h *Handler) setJourneyStatus(ctx context.Context, req httpapi.Request, sta
 	case err != nil:
 		return httpapi.Response{}, err
 	}
+	out := map[string]any{"id": id, "status": status, "version": saved.Version, "on_new_version": j.OnNewVersion}
+	if status == journey.StatusLive && wasPaused && h.journeyTimers != nil {
+		// Runs held while paused have no timer: wake them now.
+		n, err := journeyrun.NewResumer(h.store, h.journeyTimers, h.now).Resume(ctx, id)
+		if err != nil {
+			return httpapi.Response{}, fmt.Errorf("journey %s saved live, resuming its held runs: %w", id, err)
+		}
+		out["resumed_runs"] = n
+	}
 	h.log.InfoContext(ctx, "journey status", "journey_id", id, "status", status, "version", saved.Version)
-	return httpapi.JSON(http.StatusOK, map[string]any{"id": id, "status": status, "version": saved.Version, "on_new_version": j.OnNewVersion}, nil), nil
+	return httpapi.JSON(http.StatusOK, out, nil), nil
 }
 
 // simulateJourney runs a journey (the saved one, or a draft sent along)
@@ -179,7 +200,7 @@ func (h *Handler) simulateJourney(ctx context.Context, req httpapi.Request) (htt
 		return httpapi.Response{}, errBadRequest{"invalid_journey", err.Error()}
 	}
 	j.Status = journey.StatusLive // a draft can be tried before it is published
-	lib, err := journey.NewFixed(nil, j)
+	lib, err := journey.NewFixed(j)
 	if err != nil {
 		if r, ok := invalidJourney(errors.Unwrap(err)); ok {
 			return r, nil
@@ -266,7 +287,14 @@ func (h *Handler) journeySteps(ctx context.Context, req httpapi.Request) (httpap
 	}
 	nodes := map[key]*stepSummary{}
 	var order []key
+	edges := []edgeCount{}
+	raw := make([]journeyrun.StepCount, 0, len(counts))
 	for _, c := range counts {
+		if to, ok := journey.EdgeTo(c.Metric); ok {
+			edges = append(edges, edgeCount{Version: c.Version, From: c.Step, To: to, N: c.N})
+			continue
+		}
+		raw = append(raw, c)
 		k := key{c.Version, c.Step}
 		n, ok := nodes[k]
 		if !ok {
@@ -299,10 +327,85 @@ func (h *Handler) journeySteps(ctx context.Context, req httpapi.Request) (httpap
 		}
 		summary = append(summary, *n)
 	}
-	if counts == nil {
-		counts = []journeyrun.StepCount{}
+	return httpapi.JSON(http.StatusOK, map[string]any{"journey_id": id, "steps": raw, "nodes": summary, "edges": edges}, nil), nil
+}
+
+// edgeCount is how many runs moved from one step to the next (From "" is
+// the trigger), for the map's edges.
+type edgeCount struct {
+	Version int64  `json:"version"`
+	From    string `json:"from"`
+	To      string `json:"to"`
+	N       int64  `json:"n"`
+}
+
+// stepContact is one contact at a step: where the index put them, and
+// from their profile (the truth) what the run waits for.
+type stepContact struct {
+	ContactID string    `json:"contact_id"`
+	Email     string    `json:"email,omitempty"`
+	Run       string    `json:"run_id"`
+	Since     time.Time `json:"since"`
+	Until     time.Time `json:"waiting_until,omitzero"`
+	For       string    `json:"waiting_for,omitempty"`
+	Held      bool      `json:"held,omitempty"`
+}
+
+// stepContacts pages through the contacts whose active run rests at a
+// step of a journey version (default: the version in effect): the
+// drill-down index, then the page's profiles, which drop a run that has
+// moved on since (the index trails the profile by a batch).
+func (h *Handler) stepContacts(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	id, step := req.PathParameters["id"], req.PathParameters["step"]
+	q := req.QueryStringParameters
+	limit, err := intParam(q, "limit", 50, 1, 100)
+	if err != nil {
+		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusOK, map[string]any{"journey_id": id, "steps": counts, "nodes": summary}, nil), nil
+	d, err := h.reg.Get(ctx, definitions.KindJourneys, id)
+	if errors.Is(err, definition.ErrNotFound) {
+		return httpapi.Fail(http.StatusNotFound, "not_found", "no journey "+id, nil), nil
+	} else if err != nil {
+		return httpapi.Response{}, err
+	}
+	version := d.Version
+	if v := q["version"]; v != "" {
+		if version, err = strconv.ParseInt(v, 10, 64); err != nil || version < 0 {
+			return httpapi.Response{}, errBadRequest{"invalid_parameter", "version: a version number (0 is the repo's)"}
+		}
+	}
+	runs, next, err := h.store.StepContacts(ctx, id, version, step, q["cursor"], limit)
+	if errors.Is(err, journeyrun.ErrBadCursor) {
+		return httpapi.Response{}, errBadRequest{"invalid_parameter", "cursor: not one this listing gave out"}
+	}
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	ids := make([]string, 0, len(runs))
+	for _, r := range runs {
+		ids = append(ids, r.ContactID)
+	}
+	profiles, err := h.store.GetProfiles(ctx, ids)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	out := make([]stepContact, 0, len(runs))
+	for _, r := range runs {
+		p := profiles[r.ContactID]
+		if p == nil || p.Journeys == nil {
+			continue
+		}
+		for _, a := range p.Journeys.Runs {
+			if a.ID == r.Run && a.Journey == id && a.Version == version && a.Step == step {
+				out = append(out, stepContact{ContactID: p.ID, Email: p.Email, Run: a.ID, Since: a.Since, Until: a.Until, For: a.For, Held: a.Held})
+			}
+		}
+	}
+	page := map[string]any{"journey_id": id, "version": version, "step": step, "contacts": out}
+	if next != "" {
+		page["next_cursor"] = next
+	}
+	return httpapi.JSON(http.StatusOK, page, nil), nil
 }
 
 func (h *Handler) contactJourneys(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {

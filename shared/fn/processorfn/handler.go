@@ -122,15 +122,22 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		hooks = sqsqueue.New(q, cfg.WebhooksQueueURL)
 	}
 	journeys := journeyrun.NewReactor(
-		journeyrun.NewLibrary(reg, definitions.JourneyBodies, nil),
+		journeyrun.NewLibrary(reg, definitions.JourneyBodies),
 		sends, timer.NewWheel(store, nil, nil), &Notifier{Bus: pub, Webhooks: hooks, URLs: cfg.WebhookURLs}, store, log,
-		journeyrun.Options{WaitScale: cfg.JourneyWaitScale, Score: func(ctx context.Context, s scoring.State, at time.Time) (int, error) {
+		journeyrun.Options{WaitScale: cfg.JourneyWaitScale, Score: func(ctx context.Context, s scoring.State, at time.Time) (scoring.Score, error) {
 			e, err := scores.Default(ctx)
 			if err != nil {
-				return 0, err
+				return scoring.Score{}, err
 			}
-			return e.Score(s, at).Total, nil
-		}})
+			return e.Score(s, at), nil
+		}, Award: func(ctx context.Context, s scoring.State, rule string, pts int, msgID string, at time.Time) (scoring.State, scoring.Change, error) {
+			e, err := scores.Default(ctx)
+			if err != nil {
+				return s, scoring.Change{}, err
+			}
+			st, ch := e.Award(s, rule, pts, msgID, at)
+			return st, ch, nil
+		}, Timeline: store})
 	// Segments first: journeys read the memberships they set.
 	proc := contact.NewProcessor(store, log, nil).
 		WithInterests(definitions.InterestCache(reg).Default).

@@ -61,6 +61,8 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.IndexImports:     {gsiImports},
 	catalog.IndexExports:     {gsiExports},
 	catalog.IndexMessages:    {gsiMessagesPrefix + "*"},
+	// Journeys: the runs at a step (journeykeys.go).
+	catalog.IndexJourneySteps: {gsiJourneyStepPrefix + "*"},
 }
 
 // KindPatterns returns the partition-key patterns of a kind (gsi1's for an

@@ -71,6 +71,8 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.IndexImports:     {gsiImports},
 		catalog.IndexExports:     {gsiExports},
 		catalog.IndexMessages:    {messagesGSIPK("c1")},
+		// Journeys: the runs at a step.
+		catalog.IndexJourneySteps: {journeyStepGSIPK("welcome", 3, "wait-2d")},
 	}
 }
 

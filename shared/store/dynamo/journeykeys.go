@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Keys of journeys (KEYS.md, "Journeys"). A run's record lives in its
@@ -53,4 +54,31 @@ func parseJourneyCounterAttr(a string) (step, metric string, ok bool) {
 		return "", "", false
 	}
 	return strings.Cut(rest, "|")
+}
+
+// Contacts at a step: an active run's record carries gsi1 keys naming its
+// journey, version and step, so listing who is at a step is one Query of
+// a keys-only index partition. The keys change only when the run comes to
+// rest at another step (a wait, or held while paused) and are removed
+// when it ends, so the index costs two small writes per resting step.
+const gsiJourneyStepPrefix = "JAT#"
+
+// journeyStepGSIPK is the index partition of one journey version's step.
+func journeyStepGSIPK(journeyID string, version int64, step string) string {
+	return fmt.Sprintf("%s%s#%d#%s", gsiJourneyStepPrefix, journeyID, version, step)
+}
+
+// journeyStepTimeLayout is fixed-width, so index keys sort by time.
+const journeyStepTimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// journeyStepGSISK orders a step's runs by when they arrived; the contact
+// id makes it unique and is the page cursor's tie-breaker.
+func journeyStepGSISK(since time.Time, contactID string) string {
+	return since.UTC().Format(journeyStepTimeLayout) + "#" + contactID
+}
+
+func parseJourneyStepGSISK(sk string) (time.Time, string, bool) {
+	ts, contactID, ok := strings.Cut(sk, "#")
+	t, err := time.Parse(journeyStepTimeLayout, ts)
+	return t, contactID, ok && err == nil && contactID != ""
 }

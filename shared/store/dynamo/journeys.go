@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -41,6 +42,14 @@ func (st *Store) RecordRuns(ctx context.Context, rs []journeyrun.RunRecord) erro
 		}
 		expr := "SET journey = :j, version = :v, step = :s, run_status = :st, updated = :u, since = :since, waiting_until = :until, waiting_for = :for, " +
 			"started = if_not_exists(started, :start), marks = list_append(if_not_exists(marks, :e), :m)"
+		// An active run is listed at its step (the drill-down index); an
+		// ended one leaves it.
+		if r.Status == journeyrun.StatusActive && r.Step != "" && !r.Since.IsZero() {
+			expr += ", " + attrGSI1PK + " = :gp, " + attrGSI1SK + " = :gs"
+			vals[":gp"], vals[":gs"] = s(journeyStepGSIPK(r.Journey, r.Version, r.Step)), s(journeyStepGSISK(r.Since, r.ContactID))
+		} else {
+			expr += " REMOVE " + attrGSI1PK + ", " + attrGSI1SK
+		}
 		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: aws.String(st.table), Key: key(contactPK(r.ContactID), journeyRunSK(r.Journey, r.Run)),
 			UpdateExpression: aws.String(expr), ExpressionAttributeValues: vals, ReturnConsumedCapacity: capacity,
@@ -100,6 +109,46 @@ func (st *Store) ContactRuns(ctx context.Context, contactID string) ([]journeyru
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Started.After(out[b].Started) })
 	return out, nil
+}
+
+// StepContacts implements journeyrun.Store: one Query of the step's
+// index partition (keys only), oldest arrival first, limit at a time.
+// after is the previous page's cursor ("" for the first page).
+func (st *Store) StepContacts(ctx context.Context, journeyID string, version int64, step, after string, limit int) ([]journeyrun.StepContact, string, error) {
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(st.table), IndexName: aws.String(gsi1),
+		KeyConditionExpression:    aws.String("gsi1pk = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": s(journeyStepGSIPK(journeyID, version, step))},
+		Limit:                     aws.Int32(int32(limit + 1)), ReturnConsumedCapacity: capacity,
+	}
+	if after != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(after)
+		if _, _, ok := parseJourneyStepGSISK(string(raw)); err != nil || !ok {
+			return nil, "", journeyrun.ErrBadCursor
+		}
+		in.KeyConditionExpression = aws.String("gsi1pk = :p AND gsi1sk > :a")
+		in.ExpressionAttributeValues[":a"] = s(string(raw))
+	}
+	res, err := st.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("runs at %s v%d step %s: %w", journeyID, version, step, err)
+	}
+	out := make([]journeyrun.StepContact, 0, len(res.Items))
+	for _, it := range res.Items {
+		since, contactID, ok := parseJourneyStepGSISK(str(it, attrGSI1SK))
+		if !ok {
+			continue
+		}
+		_, run, _ := cutLast(str(it, attrSK))
+		out = append(out, journeyrun.StepContact{ContactID: contactID, Run: run, Since: since})
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = base64.RawURLEncoding.EncodeToString([]byte(journeyStepGSISK(last.Since, last.ContactID)))
+	}
+	return out, next, nil
 }
 
 func cutLast(sk string) (string, string, bool) {
