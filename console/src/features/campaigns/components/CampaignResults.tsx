@@ -7,7 +7,8 @@ import { QueryState } from '@/components/query-state';
 import { useCan } from '@/lib/session';
 import type { CampaignCounts, CampaignOccurrenceResult } from '@/types/api';
 import { useCampaignResults, usePickWinner } from '../api/campaigns';
-import { n, pct } from './campaign';
+import { n, pct, resultsByDay } from './campaign';
+import { TimeChart } from '@/features/overview/components/TimeChart';
 
 const COLUMNS: { key: string; label: string }[] = [
   { key: 'recipients', label: 'Recipients' },
@@ -36,6 +37,7 @@ export function CampaignResultsView({ id }: { id: string }) {
         {(r) => (
           <>
             <Totals t={r.totals} />
+            <ResultsChart occ={r.occurrences} />
             {r.variants && Object.keys(r.variants).length > 0 && (
               <CountsTable caption="By variant" first="Variant" rows={Object.entries(r.variants).sort(([a], [b]) => a.localeCompare(b))} />
             )}
@@ -44,6 +46,20 @@ export function CampaignResultsView({ id }: { id: string }) {
         )}
       </QueryState>
     </section>
+  );
+}
+
+/** The counters by the day each send started (uPlot, loaded with the first chart). */
+function ResultsChart({ occ }: { occ: CampaignOccurrenceResult[] | undefined }) {
+  const byDay = resultsByDay(occ);
+  if (!byDay) return null;
+  return (
+    <TimeChart
+      title="Results by send day"
+      description="Each send's counters on the UTC day it started (opens, clicks and conversions that came later count with their send)."
+      days={byDay.days}
+      series={byDay.series}
+    />
   );
 }
 

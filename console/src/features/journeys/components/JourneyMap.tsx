@@ -5,7 +5,7 @@ import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node
 import '@xyflow/react/dist/style.css';
 import './JourneyMap.css';
 import type { Journey, JourneyStepSummary } from '@/types/api';
-import { TRIGGER, buildGraph, describeStep } from './graph';
+import { TRIGGER, buildGraph, describeStep, edgeCounts } from './graph';
 
 export interface JourneyMapProps {
   journey: Journey | null;
@@ -73,13 +73,15 @@ export default function JourneyMap({ journey, counts, problems, visited }: Journ
         visited: !!visited?.steps.has(n.id),
       },
     }));
+    const along = edgeCounts(g.edges, counts);
     const edges: Edge[] = g.edges.map((e) => {
       const hit = !!visited?.edges.has(`${e.source}->${e.target}`);
+      const n = along.get(e.id);
       return {
         id: e.id,
         source: e.source,
         target: e.target,
-        label: e.label,
+        label: [e.label, n === undefined ? '' : `${n.toLocaleString()} went`].filter(Boolean).join(' · ') || undefined,
         animated: hit,
         className: hit ? 'jmap-edge-visited' : undefined,
         style: hit ? { stroke: 'var(--accent, #2563eb)', strokeWidth: 3 } : undefined,
