@@ -36,7 +36,7 @@ const draft: CampaignView = {
 };
 const results: CampaignResults = {
   id: 'dec', state: 'sending',
-  totals: { recipients: 1200, sent: 1100, delivered: 1000, unique_opens_human: 300, unique_opens_machine: 120, unique_clicks_human: 50, unique_clicks_machine: 7 },
+  totals: { recipients: 1200, sent: 1100, delivered: 1000, complained: 2, 'click:https://acme.test/pricing': 30, 'click:https://acme.test/blog': 41, unique_opens_human: 300, unique_opens_machine: 120, unique_clicks_human: 50, unique_clicks_machine: 7 },
   variants: {
     a: { recipients: 100, sent: 100, unique_opens_human: 31, unique_opens_machine: 11 },
     b: { recipients: 100, sent: 100, unique_opens_human: 42, unique_opens_machine: 12 },
@@ -133,6 +133,11 @@ describe('CampaignPage', () => {
     expect(fact('Machine opens')).toBe(`${(120).toLocaleString()} (12.0%)`);
     expect(fact('Human clicks')).toBe('50 (5.0%)');
     expect(fact('Machine clicks')).toBe('7 (0.7%)');
+    expect(fact('Complained')).toBe('2');
+    // Clicks per link (h-camp's click:<link> counters), most first.
+    const links = screen.getByRole('table', { name: /Clicks per link/ });
+    expect(within(links).getAllByRole('rowheader').map((h) => h.textContent)).toEqual(['https://acme.test/blog', 'https://acme.test/pricing']);
+    expect(within(links).getAllByRole('cell').map((c) => c.textContent)).toEqual(['41', '30']);
     const byVariant = screen.getByRole('table', { name: 'By variant' });
     const b = within(byVariant).getByRole('rowheader', { name: 'b' }).closest('tr')!;
     const headers = within(byVariant).getAllByRole('columnheader').map((h) => h.textContent);
