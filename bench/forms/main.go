@@ -15,17 +15,14 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -33,17 +30,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/form"
 
+	"github.com/leadflow/leadflow/bench/benchmeter"
 	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/localaws"
@@ -71,7 +63,7 @@ func main() {
 	if err != nil {
 		fatalf("%v", err)
 	}
-	prices, err := loadPrices(filepath.Join(root, "bench", "prices.json"))
+	prices, err := benchmeter.LoadPrices(benchmeter.PricesPath(root), "apigw_http_request", "lambda_request", "lambda_gb_second", "sqs_request", "dynamodb_write_request_unit", "dynamodb_read_request_unit")
 	if err != nil {
 		fatalf("%v", err)
 	}
@@ -84,14 +76,14 @@ func main() {
 	}
 	defer srv.Stop()
 	prefix := fmt.Sprintf("benchforms%d-", time.Now().UnixNano()%1e9)
-	m := &meter{ops: map[opKey]*opStats{}}
+	m := benchmeter.New()
 	p, err := runner.New(ctx, runner.Options{
 		Endpoints: srv.Endpoints(), Table: prefix + "leadflow", QueuePrefix: prefix, AdminToken: adminToken,
 		Site:              site.Site{Key: siteKey, Name: "Acme Widgets (bench)", AllowedOrigins: []string{origin}},
 		VisibilityTimeout: 10 * time.Second,
 		NoSchedules:       true,
 		Log:               slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		APIOptions:        []func(*middleware.Stack) error{m.register},
+		APIOptions:        []func(*middleware.Stack) error{m.Register},
 	})
 	if err != nil {
 		fatalf("%v", err)
@@ -118,11 +110,11 @@ func main() {
 			batch = append(batch, fmt.Sprintf(`{"type":"page","anonymousId":%q,"messageId":"%s-pv%d","context":{"page":{"url":"%s/pricing","path":"/pricing","title":"Pricing"}}}`, anon, anon, v, origin))
 		}
 		body := `{"writeKey":"` + siteKey + `","batch":[` + strings.Join(batch, ",") + `]}`
-		if code, raw := do(api.URL, "POST", "/v1/batch", "text/plain", body, map[string]string{"Origin": origin}, ""); code != 200 {
+		if code, raw := benchmeter.Do(api.URL, "POST", "/v1/batch", "text/plain", body, map[string]string{"Origin": origin}, ""); code != 200 {
 			fatalf("page views: %d %s", code, raw)
 		}
 	}
-	settle(ctx, p, queue)
+	benchmeter.Settle(ctx, p, queue)
 
 	// Bind the shipped form to the bench's site, as a deployer would: only a
 	// fill from the site's own page subscribes without a confirmation mail.
@@ -141,11 +133,11 @@ func main() {
 	if err != nil {
 		fatalf("%v", err)
 	}
-	if code, raw := do(api.URL, "PUT", "/v1/forms/demo-request", "application/json", string(bind), map[string]string{"Authorization": "Bearer " + adminToken}, ""); code != 200 && code != 201 {
+	if code, raw := benchmeter.Do(api.URL, "PUT", "/v1/forms/demo-request", "application/json", string(bind), map[string]string{"Authorization": "Bearer " + adminToken}, ""); code != 200 && code != 201 {
 		fatalf("bind the form: %d %s", code, raw)
 	}
 
-	m.reset()
+	m.Reset()
 	inv0, _, busy0 := p.Stats().SnapshotBusy()
 	start := time.Now()
 	var next atomic.Int64
@@ -169,7 +161,7 @@ func main() {
 				// A distinct loopback source address per fill: the per-IP
 				// limit (5 a minute) would refuse one client's 300 fills.
 				ip := fmt.Sprintf("127.1.%d.%d", i/250, i%250+1)
-				code, raw := do(api.URL, "POST", "/v1/forms/demo-request", "application/x-www-form-urlencoded", v.Encode(),
+				code, raw := benchmeter.Do(api.URL, "POST", "/v1/forms/demo-request", "application/x-www-form-urlencoded", v.Encode(),
 					map[string]string{"Accept": "text/html", "Referer": origin + "/demo", "Origin": origin}, ip)
 				if code != http.StatusSeeOther {
 					failed.Store(fmt.Sprintf("fill %d: %d %s", i, code, raw))
@@ -194,7 +186,7 @@ func main() {
 					ID string `json:"id"`
 				} `json:"contacts"`
 			}
-			code, raw := do(api.URL, "GET", "/v1/contacts?email="+url.QueryEscape(f.email), "", "", map[string]string{"Authorization": "Bearer " + adminToken}, "")
+			code, raw := benchmeter.Do(api.URL, "GET", "/v1/contacts?email="+url.QueryEscape(f.email), "", "", map[string]string{"Authorization": "Bearer " + adminToken}, "")
 			if code == 200 && json.Unmarshal([]byte(raw), &out) == nil && len(out.Contacts) == 1 {
 				ids[i] = out.Contacts[0].ID
 				break
@@ -205,9 +197,9 @@ func main() {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	settle(ctx, p, queue)
+	benchmeter.Settle(ctx, p, queue)
 	wall := time.Since(start)
-	ops := m.snapshot()
+	ops := m.Snapshot()
 	inv1, fail1, busy1 := p.Stats().SnapshotBusy()
 
 	// Check the contacts (not priced): every fill is one identify and one
@@ -219,7 +211,7 @@ func main() {
 			PageViews  int    `json:"page_views"`
 			Status     string `json:"status"`
 		}
-		code, raw := do(api.URL, "GET", "/v1/contacts/"+ids[i], "", "", map[string]string{"Authorization": "Bearer " + adminToken}, "")
+		code, raw := benchmeter.Do(api.URL, "GET", "/v1/contacts/"+ids[i], "", "", map[string]string{"Authorization": "Bearer " + adminToken}, "")
 		want, wantViews := 2, 0
 		if f.anon != "" {
 			want, wantViews = 2+*views, *views
@@ -268,15 +260,17 @@ func main() {
 	var sqsReq, wru, rru, ddbCalls float64
 	var sqsDesc []string
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "function\tservice\toperation\tcalls/fill\tbilled SQS/fill\tWRU/fill\tRRU/fill\t")
-	var keys []opKey
+	fmt.Fprintln(tw, "function\tservice\toperation\titem\tcalls/fill\tbilled SQS/fill\tWRU/fill\tRRU/fill\t")
+	var keys []benchmeter.Op
 	for k := range ops {
-		keys = append(keys, k)
+		if k.Function != "admin" { // the bench's own progress checks
+			keys = append(keys, k)
+		}
 	}
 	sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
 	for _, k := range keys {
 		s := ops[k]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t\n", k.Function, k.Service, k.Operation, float64(s.Calls)/n, float64(s.SQSBilled)/n, s.WCU/n, s.RCU/n)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t\n", k.Function, k.Service, k.Operation, k.Item, float64(s.Calls)/n, float64(s.SQSBilled)/n, s.WRU/n, s.RRU/n)
 		if k.Service == "SQS" {
 			sqsReq += float64(s.SQSBilled)
 			sqsDesc = append(sqsDesc, fmt.Sprintf("%s %s %.3f", k.Function, k.Operation, float64(s.SQSBilled)/n))
@@ -284,8 +278,8 @@ func main() {
 		if k.Service == "DynamoDB" {
 			ddbCalls += float64(s.Calls)
 		}
-		wru += s.WCU
-		rru += s.RCU
+		wru += s.WRU
+		rru += s.RRU
 	}
 	tw.Flush()
 
@@ -318,210 +312,4 @@ func main() {
 func fatalf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "forms bench FAILED: "+format+"\n", args...)
 	os.Exit(1)
-}
-
-// do sends one request, from source address ip when it is set.
-func do(base, method, path, contentType, body string, headers map[string]string, ip string) (int, string) {
-	tr := &http.Transport{DisableKeepAlives: ip != ""}
-	if ip != "" {
-		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
-		tr.DialContext = d.DialContext
-	}
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	defer tr.CloseIdleConnections()
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-	if err != nil {
-		return 0, err.Error()
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(raw)
-}
-
-// settle waits until the queues are empty and no function has been invoked
-// for three seconds: everything a post caused has happened.
-func settle(ctx context.Context, p *runner.Platform, q *sqs.Client) {
-	quiet := time.Now()
-	last := ""
-	for time.Since(quiet) < 3*time.Second {
-		time.Sleep(250 * time.Millisecond)
-		inv, _, _ := p.Stats().SnapshotBusy()
-		snap := fmt.Sprint(inv)
-		busy := false
-		for _, qu := range catalog.Load().Queues {
-			out, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(p.QueueURL(qu.Name)),
-				AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
-			if err == nil && (out.Attributes["ApproximateNumberOfMessages"] != "0" || out.Attributes["ApproximateNumberOfMessagesNotVisible"] != "0") {
-				busy = true
-			}
-		}
-		if snap != last || busy {
-			last, quiet = snap, time.Now()
-		}
-	}
-}
-
-// ---------------------------------------------------------------------------
-// Counting middleware (a cut-down copy of bench/pipeline's)
-
-type opKey struct{ Function, Service, Operation string }
-
-type opStats struct {
-	Calls, SQSBilled int64
-	WCU, RCU         float64
-}
-
-type meter struct {
-	mu  sync.Mutex
-	ops map[opKey]*opStats
-}
-
-func (m *meter) reset() {
-	m.mu.Lock()
-	m.ops = map[opKey]*opStats{}
-	m.mu.Unlock()
-}
-
-func (m *meter) snapshot() map[opKey]opStats {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := map[opKey]opStats{}
-	for k, v := range m.ops {
-		out[k] = *v
-	}
-	return out
-}
-
-func (m *meter) register(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("BenchFormsMeter", m.call), middleware.After)
-}
-
-func (m *meter) call(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-	out, md, err := next.HandleInitialize(ctx, in)
-	fn := "poller" // the local event source mapping's own SQS calls
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		fn = strings.TrimPrefix(lc.InvokedFunctionArn[strings.LastIndex(lc.InvokedFunctionArn, ":")+1:], "leadflow-")
-	}
-	if fn == "admin" {
-		return out, md, err // the bench's own progress checks
-	}
-	k := opKey{fn, awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s := m.ops[k]
-	if s == nil {
-		s = &opStats{}
-		m.ops[k] = s
-	}
-	s.Calls++
-	price(s, in.Parameters, out.Result, err)
-	return out, md, err
-}
-
-func price(s *opStats, input, output any, err error) {
-	switch in := input.(type) {
-	case *sqs.SendMessageInput:
-		s.SQSBilled += chunks(int64(len(aws.ToString(in.MessageBody))), sqsChunk)
-		return
-	case *sqs.SendMessageBatchInput:
-		var n int64
-		for _, e := range in.Entries {
-			n += int64(len(aws.ToString(e.MessageBody)))
-		}
-		s.SQSBilled += chunks(n, sqsChunk)
-		return
-	case *sqs.ReceiveMessageInput:
-		var n int64
-		if o, ok := output.(*sqs.ReceiveMessageOutput); ok && o != nil {
-			for _, msg := range o.Messages {
-				n += int64(len(aws.ToString(msg.Body)))
-			}
-		}
-		s.SQSBilled += chunks(n, sqsChunk)
-		return
-	}
-	if strings.HasPrefix(fmt.Sprintf("%T", input), "*sqs.") {
-		s.SQSBilled++
-		return
-	}
-	if err != nil {
-		// A failed conditional write is billed; DynamoDB reports nothing.
-		var ccf *ddbtypes.ConditionalCheckFailedException
-		if errors.As(err, &ccf) {
-			s.WCU++
-		}
-		return
-	}
-	var ccs []ddbtypes.ConsumedCapacity
-	add := func(c *ddbtypes.ConsumedCapacity) {
-		if c != nil {
-			ccs = append(ccs, *c)
-		}
-	}
-	switch o := output.(type) {
-	case *dynamodb.PutItemOutput:
-		add(o.ConsumedCapacity)
-	case *dynamodb.UpdateItemOutput:
-		add(o.ConsumedCapacity)
-	case *dynamodb.DeleteItemOutput:
-		add(o.ConsumedCapacity)
-	case *dynamodb.GetItemOutput:
-		add(o.ConsumedCapacity)
-	case *dynamodb.QueryOutput:
-		add(o.ConsumedCapacity)
-	case *dynamodb.BatchGetItemOutput:
-		ccs = append(ccs, o.ConsumedCapacity...)
-	case *dynamodb.BatchWriteItemOutput:
-		ccs = append(ccs, o.ConsumedCapacity...)
-	case *dynamodb.TransactWriteItemsOutput:
-		ccs = append(ccs, o.ConsumedCapacity...)
-	}
-	write := false
-	switch input.(type) {
-	case *dynamodb.PutItemInput, *dynamodb.UpdateItemInput, *dynamodb.DeleteItemInput,
-		*dynamodb.BatchWriteItemInput, *dynamodb.TransactWriteItemsInput:
-		write = true
-	}
-	for _, c := range ccs {
-		if write {
-			s.WCU += aws.ToFloat64(c.CapacityUnits)
-		} else {
-			s.RCU += aws.ToFloat64(c.CapacityUnits)
-		}
-	}
-}
-
-func chunks(n, size int64) int64 { return max(1, (n+size-1)/size) }
-
-// loadPrices reads bench/prices.json as dollars per unit.
-func loadPrices(path string) (map[string]float64, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var doc struct {
-		Prices map[string]struct {
-			USD float64 `json:"usd"`
-			Per float64 `json:"per"`
-		} `json:"prices"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	out := map[string]float64{}
-	for k, v := range doc.Prices {
-		out[k] = v.USD / v.Per
-	}
-	return out, nil
 }

@@ -12,7 +12,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,7 +19,6 @@ import (
 	"log/slog"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,14 +26,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/leadflow/leadflow/bench/benchmeter"
 	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
@@ -56,9 +52,9 @@ func main() {
 	root, err := localaws.RepoRoot()
 	check(err)
 	if *pricesPath == "" {
-		*pricesPath = filepath.Join(root, "bench", "prices.json")
+		*pricesPath = benchmeter.PricesPath(root)
 	}
-	prices, err := loadPrices(*pricesPath)
+	prices, err := benchmeter.LoadPrices(*pricesPath, "lambda_request", "lambda_gb_second", "sqs_request", "dynamodb_write_request_unit", "dynamodb_read_request_unit", "cloudwatch_logs_ingested_gb", "ses_email")
 	check(err)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -68,14 +64,14 @@ func main() {
 	defer srv.Stop()
 	check(os.Setenv(senderfn.EnvMaxSendRate, strconv.Itoa(*rate)))
 
-	m := &meter{ops: map[string]*op{}}
+	m := benchmeter.New()
 	logs := &logCounter{}
 	prefix := fmt.Sprintf("bs%d-", time.Now().Unix()%1e6)
 	table := prefix + "leadflow"
 	p, err := runner.New(ctx, runner.Options{
 		Endpoints: srv.Endpoints(), Table: table, QueuePrefix: prefix, AdminToken: "bench",
 		NoSchedules: true, Log: slog.New(slog.NewJSONHandler(logs, nil)),
-		APIOptions: []func(*middleware.Stack) error{m.register},
+		APIOptions: []func(*middleware.Stack) error{m.Register},
 	})
 	check(err)
 	p.Start(ctx)
@@ -101,7 +97,7 @@ func main() {
 		})
 	}
 	wg.Wait()
-	m.reset()
+	m.Reset()
 	logs.reset()
 	invBefore, _, busyBefore := p.Stats().SnapshotBusy()
 
@@ -196,12 +192,12 @@ func main() {
 
 	// The bill per 1,000 emails.
 	per := 1000 / float64(*n)
-	ops := m.snapshot()
-	keys := make([]string, 0, len(ops))
+	ops := m.Snapshot()
+	keys := make([]benchmeter.Op, 0, len(ops))
 	for k := range ops {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
 	fmt.Printf("\n== requests per 1,000 emails, by function ==\n")
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "function\toperation\tcalls\tcondition failed\tWRU\tRRU\tSQS billed\t")
@@ -209,33 +205,36 @@ func main() {
 	byFn := map[string]*bill{}
 	for _, k := range keys {
 		o := ops[k]
-		fn, _, _ := strings.Cut(k, "\t")
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.2f\t%.2f\t%.1f\t\n", k, float64(o.calls)*per, float64(o.condFailed)*per, o.wru*per, o.rru*per, float64(o.sqsBilled)*per)
-		b := byFn[fn]
+		op := k.Service + " " + k.Operation
+		if k.Item != "" {
+			op += " (" + k.Item + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%.2f\t%.2f\t%.1f\t\n", k.Function, op, float64(o.Calls)*per, float64(o.CondFailed)*per, o.WRU*per, o.RRU*per, float64(o.SQSBilled)*per)
+		b := byFn[k.Function]
 		if b == nil {
 			b = &bill{}
-			byFn[fn] = b
+			byFn[k.Function] = b
 		}
-		b.wru += o.wru
-		b.rru += o.rru
-		b.sqs += float64(o.sqsBilled)
-		b.empty += float64(o.emptyReceives)
+		b.wru += o.WRU
+		b.rru += o.RRU
+		b.sqs += float64(o.SQSBilled)
+		b.empty += float64(o.EmptyReceives)
 	}
 	tw.Flush()
 	// The send pipeline is the sender and the sends queue (enqueue,
 	// receive, delete, re-queue); the SES events handler and what it
 	// queues for contact timelines are reported apart.
 	var wru, rru, sqsBilled, emptyReceives float64
-	for _, fn := range []string{"sender", "poller/bench"} {
+	for _, fn := range []string{"sender", "poller"} {
 		if b := byFn[fn]; b != nil {
 			wru, rru, sqsBilled, emptyReceives = wru+b.wru, rru+b.rru, sqsBilled+b.sqs, emptyReceives+b.empty
 		}
 	}
 	var others []string
 	for fn, b := range byFn {
-		if fn != "sender" && fn != "poller/bench" {
+		if fn != "sender" && fn != "poller" {
 			others = append(others, fmt.Sprintf("%s: %.0f WRU, %.0f RRU, %.0f SQS requests = $%.5f",
-				fn, b.wru*per, b.rru*per, b.sqs*per, per*(b.wru*prices.unit("dynamodb_write_request_unit")+b.rru*prices.unit("dynamodb_read_request_unit")+b.sqs*prices.unit("sqs_request"))))
+				fn, b.wru*per, b.rru*per, b.sqs*per, per*(b.wru*prices.Unit("dynamodb_write_request_unit")+b.rru*prices.Unit("dynamodb_read_request_unit")+b.sqs*prices.Unit("sqs_request"))))
 		}
 	}
 	sort.Strings(others)
@@ -258,12 +257,12 @@ func main() {
 	fmt.Fprintln(tw, "item\tper 1,000 emails\t$ per 1,000\t")
 	total := 0.0
 	for _, l := range lines {
-		usd := l.qty * per * prices.unit(l.price)
+		usd := l.qty * per * prices.Unit(l.price)
 		total += usd
 		fmt.Fprintf(tw, "%s\t%.2f %s\t%.5f\t\n", l.item, l.qty*per, l.unit, usd)
 	}
 	fmt.Fprintf(tw, "total beyond SES\t\t%.5f\t\n", total)
-	fmt.Fprintf(tw, "SES itself\t1,000 emails\t%.5f\t\n", 1000*prices.unit("ses_email"))
+	fmt.Fprintf(tw, "SES itself\t1,000 emails\t%.5f\t\n", 1000*prices.Unit("ses_email"))
 	tw.Flush()
 	fmt.Printf("SES events and their timeline entries, per 1,000 emails (not in the total above; Lambda time not included):\n  %s\n", strings.Join(others, "\n  "))
 	fmt.Printf("(idle: %d empty receives by the local pollers, which poll every second; Lambda's pollers long-poll 20 s)\n", int(emptyReceives))
@@ -298,143 +297,6 @@ func daytimeZone() string {
 	return "Etc/GMT+" + strconv.Itoa(-off)
 }
 
-// op is what one service operation cost.
-type op struct {
-	calls, condFailed, sqsBilled, emptyReceives int64
-	wru, rru                                    float64
-}
-
-// meter counts every AWS call the platform's handlers and pollers make.
-type meter struct {
-	mu  sync.Mutex
-	ops map[string]*op
-}
-
-func (m *meter) reset() {
-	m.mu.Lock()
-	m.ops = map[string]*op{}
-	m.mu.Unlock()
-}
-
-func (m *meter) snapshot() map[string]op {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := map[string]op{}
-	for k, v := range m.ops {
-		out[k] = *v
-	}
-	return out
-}
-
-func (m *meter) register(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("BenchSenderMeter", m.call), middleware.After)
-}
-
-func (m *meter) call(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-	out, md, err := next.HandleInitialize(ctx, in)
-	fn := "poller/bench" // the runner's SQS pollers and the bench's enqueue carry no Lambda context
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		fn = lc.InvokedFunctionArn[strings.LastIndex(lc.InvokedFunctionArn, ":leadflow-")+len(":leadflow-"):]
-	}
-	k := fn + "\t" + awsmiddleware.GetServiceID(ctx) + " " + awsmiddleware.GetOperationName(ctx) + kind(in.Parameters)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	o := m.ops[k]
-	if o == nil {
-		o = &op{}
-		m.ops[k] = o
-	}
-	o.calls++
-	var ccf *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		o.condFailed++
-		o.wru++ // billed as the write it would have been (items here are under 1 KB)
-	}
-	switch v := in.Parameters.(type) {
-	case *sqs.ReceiveMessageInput:
-		if r, ok := out.Result.(*sqs.ReceiveMessageOutput); ok && r != nil && len(r.Messages) > 0 {
-			o.sqsBilled++
-		} else {
-			o.sqsBilled++
-			o.emptyReceives++
-		}
-		return out, md, err
-	case *sqs.SendMessageInput:
-		o.sqsBilled += int64(len(aws.ToString(v.MessageBody))/65536 + 1)
-		return out, md, err
-	}
-	if strings.HasPrefix(fmt.Sprintf("%T", in.Parameters), "*sqs.") {
-		o.sqsBilled++
-		return out, md, err
-	}
-	if err != nil {
-		return out, md, err
-	}
-	var ccs []ddbtypes.ConsumedCapacity
-	switch r := out.Result.(type) {
-	case *dynamodb.PutItemOutput:
-		ccs = append(ccs, deref(r.ConsumedCapacity)...)
-	case *dynamodb.UpdateItemOutput:
-		ccs = append(ccs, deref(r.ConsumedCapacity)...)
-	case *dynamodb.DeleteItemOutput:
-		ccs = append(ccs, deref(r.ConsumedCapacity)...)
-	case *dynamodb.GetItemOutput:
-		ccs = append(ccs, deref(r.ConsumedCapacity)...)
-	case *dynamodb.BatchGetItemOutput:
-		ccs = append(ccs, r.ConsumedCapacity...)
-	case *dynamodb.QueryOutput:
-		ccs = append(ccs, deref(r.ConsumedCapacity)...)
-	case *dynamodb.TransactWriteItemsOutput:
-		ccs = append(ccs, r.ConsumedCapacity...)
-	}
-	write := false
-	switch in.Parameters.(type) {
-	case *dynamodb.PutItemInput, *dynamodb.UpdateItemInput, *dynamodb.DeleteItemInput, *dynamodb.TransactWriteItemsInput, *dynamodb.BatchWriteItemInput:
-		write = true
-	}
-	for _, c := range ccs {
-		if write {
-			o.wru += aws.ToFloat64(c.CapacityUnits)
-		} else {
-			o.rru += aws.ToFloat64(c.CapacityUnits)
-		}
-	}
-	return out, md, err
-}
-
-func deref(c *ddbtypes.ConsumedCapacity) []ddbtypes.ConsumedCapacity {
-	if c == nil {
-		return nil
-	}
-	return []ddbtypes.ConsumedCapacity{*c}
-}
-
-// kind names the item a DynamoDB call touches by its key prefix (KEYS.md).
-func kind(input any) string {
-	var k map[string]ddbtypes.AttributeValue
-	switch in := input.(type) {
-	case *dynamodb.PutItemInput:
-		k = in.Item
-	case *dynamodb.GetItemInput:
-		k = in.Key
-	case *dynamodb.UpdateItemInput:
-		k = in.Key
-	case *dynamodb.DeleteItemInput:
-		k = in.Key
-	case *dynamodb.BatchGetItemInput:
-		for _, ka := range in.RequestItems {
-			if len(ka.Keys) > 0 {
-				k = ka.Keys[0]
-			}
-		}
-	}
-	if s, ok := k["pk"].(*ddbtypes.AttributeValueMemberS); ok {
-		pk, _, _ := strings.Cut(s.Value, "#")
-		return " (" + pk + ")"
-	}
-	return ""
-}
-
 // logCounter counts the bytes of the sender's log lines (the JSON handler
 // writes one line per Write).
 type logCounter struct {
@@ -459,32 +321,6 @@ func (l *logCounter) reset() { l.mu.Lock(); l.n = 0; l.mu.Unlock() }
 func (l *logCounter) bytes() int64 { l.mu.Lock(); defer l.mu.Unlock(); return l.n }
 
 var _ io.Writer = (*logCounter)(nil)
-
-type priceBook struct {
-	Prices map[string]struct {
-		USD float64 `json:"usd"`
-		Per float64 `json:"per"`
-	} `json:"prices"`
-}
-
-func loadPrices(path string) (priceBook, error) {
-	var pb priceBook
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return pb, fmt.Errorf("read prices: %w", err)
-	}
-	if err := json.Unmarshal(raw, &pb); err != nil {
-		return pb, fmt.Errorf("decode %s: %w", path, err)
-	}
-	for _, k := range []string{"lambda_request", "lambda_gb_second", "sqs_request", "dynamodb_write_request_unit", "dynamodb_read_request_unit", "cloudwatch_logs_ingested_gb", "ses_email"} {
-		if p, ok := pb.Prices[k]; !ok || p.Per <= 0 {
-			return pb, fmt.Errorf("%s: price %q missing", path, k)
-		}
-	}
-	return pb, nil
-}
-
-func (pb priceBook) unit(k string) float64 { p := pb.Prices[k]; return p.USD / p.Per }
 
 func check(err error) {
 	if err != nil {
