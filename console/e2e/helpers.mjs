@@ -55,7 +55,13 @@ export async function start() {
     check(result.length === 0, `axe: no serious violations on ${name}${result.length ? ': ' + result.join('; ') : ''}`);
   }
 
-  const newContext = () => browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const newContext = async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    // Every wait is for a state, bounded only against a hang: a loaded
+    // machine (the tests share two cores) can take long to get there.
+    context.setDefaultTimeout(60_000);
+    return context;
+  };
 
   /** Signs who in, in a new context unless one is given; answers { context, page }. */
   async function signIn(who, context) {
@@ -99,7 +105,7 @@ export async function start() {
    * value, and answers it; fails with what after timeoutMs. The bound only
    * stops a hang: a loaded machine is slow, so it is generous.
    */
-  async function poll(what, fn, timeoutMs = 60_000) {
+  async function poll(what, fn, timeoutMs = 60_000, everyMs = 250) {
     const deadline = Date.now() + timeoutMs;
     let last;
     for (;;) {
@@ -110,7 +116,7 @@ export async function start() {
         last = err.message;
       }
       if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s (last: ${JSON.stringify(last)})`);
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, everyMs));
     }
   }
 
@@ -120,6 +126,17 @@ export async function start() {
     } catch (err) {
       failures.push(`step failed: ${err.message.split('\n')[0]}`);
       console.error(err);
+      // What each open page showed when the step failed.
+      let i = 0;
+      for (const context of browser.contexts()) {
+        for (const page of context.pages()) {
+          const path = join(artifacts, `failure-${++i}.png`);
+          await page.screenshot({ path, fullPage: true }).then(
+            () => console.error(`screenshot of ${page.url()} at the failure: ${path}`),
+            () => {},
+          );
+        }
+      }
     } finally {
       await browser.close();
     }
