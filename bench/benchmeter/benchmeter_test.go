@@ -33,7 +33,7 @@ func TestPriceCountsWhatAWSBills(t *testing.T) {
 		{name: "another error bills nothing", input: &dynamodb.PutItemInput{}, err: errors.New("throttled"), want: Stats{}},
 		{name: "writes count consumed capacity as write units", input: &dynamodb.TransactWriteItemsInput{},
 			output: &dynamodb.TransactWriteItemsOutput{ConsumedCapacity: []ddbtypes.ConsumedCapacity{{CapacityUnits: aws.Float64(2)}, {CapacityUnits: aws.Float64(4)}}},
-			want: Stats{WRU: 6}},
+			want:   Stats{WRU: 6}},
 		{name: "reads count as read units", input: &dynamodb.GetItemInput{},
 			output: &dynamodb.GetItemOutput{ConsumedCapacity: &ddbtypes.ConsumedCapacity{CapacityUnits: aws.Float64(0.5)}}, want: Stats{RRU: 0.5}},
 	}
