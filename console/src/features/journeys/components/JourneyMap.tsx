@@ -12,6 +12,9 @@ export interface JourneyMapProps {
   counts: Map<string, JourneyStepSummary>;
   problems: Map<string, string[]>;
   visited?: { steps: Set<string>; edges: Set<string> };
+  /** The API's own edge counts, when it has them, and the version shown (null: all). */
+  edgeCounted?: { version: number; from: string; to: string; n: number }[];
+  version?: number | null;
 }
 
 type StepData = {
@@ -56,7 +59,7 @@ const StepNode = memo(function StepNode({ data }: NodeProps<Node<StepData>>) {
 
 const nodeTypes = { step: StepNode };
 
-export default function JourneyMap({ journey, counts, problems, visited }: JourneyMapProps) {
+export default function JourneyMap({ journey, counts, problems, visited, edgeCounted, version = null }: JourneyMapProps) {
   const { nodes, edges } = useMemo(() => {
     const g = buildGraph(journey);
     const nodes: Node<StepData>[] = g.nodes.map((n) => ({
@@ -73,7 +76,7 @@ export default function JourneyMap({ journey, counts, problems, visited }: Journ
         visited: !!visited?.steps.has(n.id),
       },
     }));
-    const along = edgeCounts(g.edges, counts);
+    const along = edgeCounts(g.edges, counts, edgeCounted, version);
     const edges: Edge[] = g.edges.map((e) => {
       const hit = !!visited?.edges.has(`${e.source}->${e.target}`);
       const n = along.get(e.id);
@@ -88,7 +91,7 @@ export default function JourneyMap({ journey, counts, problems, visited }: Journ
       };
     });
     return { nodes, edges };
-  }, [journey, counts, problems, visited]);
+  }, [journey, counts, problems, visited, edgeCounted, version]);
   return (
     <div className="jmap" role="figure" aria-label="Journey map">
       <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} fitView nodesConnectable={false} proOptions={{ hideAttribution: true }}>

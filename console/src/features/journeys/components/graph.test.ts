@@ -100,6 +100,19 @@ describe('edgeCounts', () => {
     });
   });
 
+  it('uses the own edge counts of the API when it has them, branches included, per version', () => {
+    const g = buildGraph(j);
+    const counted = [
+      { version: 1, from: '', to: 'a', n: 10 },
+      { version: 1, from: 'a', to: 'c', n: 5 },
+      { version: 2, from: 'a', to: 'c', n: 2 },
+      { version: 1, from: 'b', to: 'd', n: 1 },
+    ];
+    const got = (v: number | null) => Object.fromEntries([...edgeCounts(g.edges, new Map(), counted, v)].map(([id, n]) => [id.replace(/:.*/, ''), n]));
+    expect(got(null)).toEqual({ [`${TRIGGER}->a`]: 10, 'a->b': 0, 'a->c': 7, 'b->c': 0, 'b->d': 1, 'c->d': 0 });
+    expect(got(2)['a->c']).toBe(2);
+  });
+
   it('says nothing before anything was counted', () => {
     expect(edgeCounts(buildGraph(j).edges, new Map()).size).toBe(0);
   });

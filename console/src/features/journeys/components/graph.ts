@@ -184,8 +184,22 @@ export function totalsOf(nodes: JourneyStepSummary[] | undefined): { entries: nu
  * or split arm into a step that is also reached another way stays unknown
  * (absent from the map).
  */
-export function edgeCounts(edges: MapEdge[], counts: Map<string, JourneyStepSummary>): Map<string, number> {
+export function edgeCounts(
+  edges: MapEdge[],
+  counts: Map<string, JourneyStepSummary>,
+  counted?: { version: number; from: string; to: string; n: number }[],
+  version: number | null = null,
+): Map<string, number> {
   const out = new Map<string, number>();
+  if (counted) {
+    // The API counts each edge itself: exact for every edge, branches too.
+    for (const e of edges) {
+      const from = e.source === TRIGGER ? '' : e.source;
+      const n = counted.filter((c) => c.from === from && c.to === e.target && (version === null || c.version === version)).reduce((a, c) => a + c.n, 0);
+      out.set(e.id, n);
+    }
+    return out;
+  }
   if (counts.size === 0) return out; // nothing counted yet (or still loading)
   const outgoing = new Map<string, number>();
   const incoming = new Map<string, number>();

@@ -153,7 +153,14 @@ export function JourneyPage() {
           step counts tell (a branch arm into a step also reached another way does not).
         </p>
         <Suspense fallback={<Loading label="Drawing the map…" />}>
-          <JourneyMap journey={journey} counts={counts} problems={problems} visited={simulate.data ? visited : undefined} />
+          <JourneyMap
+            journey={journey}
+            counts={counts}
+            problems={problems}
+            visited={simulate.data ? visited : undefined}
+            edgeCounted={steps.data?.edges}
+            version={version}
+          />
         </Suspense>
       </section>
       <section className="card" aria-labelledby="sim-h">
