@@ -35,7 +35,15 @@ await finish(async () => {
   await newList.getByLabel('Id', { exact: true }).fill(listId);
   await newList.getByLabel('Name', { exact: true }).fill('E2E imported');
   await newList.getByRole('button', { name: 'Create list' }).click();
-  await page.getByRole('button', { name: 'E2E imported' }).waitFor();
+  // The form clears once the API saved the list; the list of lists may read
+  // it a moment later (under load): reload until it is there.
+  await poll('the list to be saved', async () => (await newList.getByLabel('Id', { exact: true }).inputValue()) === '');
+  await poll('the new list in the table', async () => {
+    if (await page.getByRole('button', { name: 'E2E imported' }).isVisible()) return true;
+    await page.reload();
+    await page.getByRole('heading', { name: 'Lists', level: 1 }).waitFor();
+    return false;
+  }, 60_000, 1000);
   check(true, 'a marketer creates a list');
 
   // --- Import: a CSV with good, bad and duplicate rows, columns mapped.
