@@ -108,11 +108,42 @@ func ScoringModel(body json.RawMessage) (scoring.Model, error) {
 	return m, err
 }
 
-var loadRepo = sync.OnceValues(func() (definition.Repo, error) { return definition.LoadRepo(files, Specs()) })
+// kindLoaders read and check one kind's compiled-in files each, once. A
+// cold start reads none: a function reads the kinds it needs when it first
+// needs them (reading and checking every kind took ~12 ms of each cold
+// start of every function that read definitions).
+var kindLoaders = sync.OnceValue(func() map[definition.Kind]func() (map[string]json.RawMessage, error) {
+	m := map[definition.Kind]func() (map[string]json.RawMessage, error){}
+	for _, s := range Specs() {
+		m[s.Kind] = sync.OnceValues(func() (map[string]json.RawMessage, error) { return definition.LoadKind(files, s) })
+	}
+	return m
+})
+
+// repoKind returns one kind's compiled-in definitions, checked; on an
+// error, the ones that loaded.
+func repoKind(k definition.Kind) (map[string]json.RawMessage, error) {
+	load, ok := kindLoaders()[k]
+	if !ok {
+		return nil, fmt.Errorf("definitions: %q: %w", k, definition.ErrUnknownKind)
+	}
+	return load()
+}
 
 // Repo returns the compiled-in definitions, checked. CI refuses a broken
 // file, so an error here means a broken build.
-func Repo() (definition.Repo, error) { return loadRepo() }
+func Repo() (definition.Repo, error) {
+	repo := definition.Repo{}
+	var errs []error
+	for _, s := range Specs() {
+		defs, err := repoKind(s.Kind)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		repo[s.Kind] = defs
+	}
+	return repo, errors.Join(errs...)
+}
 
 // Validate checks every definition compiled in. The CDK app runs it before
 // synth, so `cdk deploy` refuses a broken definition instead of shipping
@@ -124,11 +155,11 @@ func Validate() error {
 
 func repoOne[T any](k definition.Kind, id string) (T, error) {
 	var zero T
-	repo, err := Repo()
+	defs, err := repoKind(k)
 	if err != nil {
 		return zero, err
 	}
-	raw, ok := repo[k][id]
+	raw, ok := defs[id]
 	if !ok {
 		return zero, fmt.Errorf("definitions: no %s/%s", k, id)
 	}
@@ -136,13 +167,13 @@ func repoOne[T any](k definition.Kind, id string) (T, error) {
 }
 
 func repoAll[T any](k definition.Kind) ([]T, error) {
-	repo, err := Repo()
+	defs, err := repoKind(k)
 	if err != nil {
 		return nil, err
 	}
 	var out []T
-	for _, id := range repo.IDs(k) {
-		v, err := definition.DecodeAs[T](repo[k][id])
+	for _, id := range (definition.Repo{k: defs}).IDs(k) {
+		v, err := definition.DecodeAs[T](defs[id])
 		if err != nil {
 			return nil, fmt.Errorf("definitions/%s/%s: %w", k, id, err)
 		}
@@ -171,21 +202,22 @@ func Journeys() ([]journey.Journey, error) { return repoAll[journey.Journey](Kin
 // JourneyBodies are the repo's journeys by id (their version 0), for the
 // runtime library.
 func JourneyBodies() map[string]json.RawMessage {
-	repo, err := Repo()
+	defs, err := repoKind(KindJourneys)
 	if err != nil {
 		return nil
 	}
-	return repo[KindJourneys]
+	return defs
 }
 func Scoring() (scoring.Model, error) {
-	repo, err := Repo()
+	defs, err := repoKind(KindScoring)
 	if err != nil {
 		return scoring.Model{}, err
 	}
-	return ScoringModel(repo[KindScoring][definition.DefaultID])
+	return ScoringModel(defs[definition.DefaultID])
 }
 
 // Registry is the registry over a store with the compiled-in definitions.
+// It checks every kind's files at once (the admin API serves them all).
 func Registry(store definition.Store) (*definition.Registry, error) {
 	repo, err := Repo()
 	return definition.New(store, Specs(), repo), err
@@ -193,10 +225,15 @@ func Registry(store definition.Store) (*definition.Registry, error) {
 
 // Reader is the registry the functions that only read definitions use:
 // an override saved in an old layout is read as it is; the admin API
-// migrates it.
-func Reader(store definition.Store) (*definition.Registry, error) {
-	reg, err := Registry(store)
-	return reg.ReadOnly(), err
+// migrates it. It reads and checks a kind's compiled-in files when the
+// kind is first read, not at the cold start; a kind whose files are broken
+// (which CI and the stack's synth refuse) gives the ones that load, as
+// Registry does.
+func Reader(store definition.Store) *definition.Registry {
+	return definition.NewLazy(store, Specs(), func(k definition.Kind) map[string]json.RawMessage {
+		defs, _ := repoKind(k)
+		return defs
+	}).ReadOnly()
 }
 
 // The caches each function reads definitions through, one per kind, all

@@ -1,14 +1,21 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsschedulertargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/catalog"
 )
 
@@ -120,4 +127,96 @@ func (b *builder) addCampaignScheduleAlarm(action awscloudwatch.IAlarmAction) {
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
 	alarm.AddAlarmAction(action)
+}
+
+// RepoScheduleName is the stack's schedule of a campaign kept in the repo:
+// "r-" where the runtime's are "c-", so the API's schedule calls (a
+// re-approval, the delete when a campaign is sent or cancelled) never
+// touch a resource CloudFormation owns. A firing of a sent or cancelled
+// campaign is ignored by the fan-out, and both schedules name the same
+// occurrence, which runs once.
+func RepoScheduleName(id string) string {
+	n := "r-" + id
+	if len(n) > 64 {
+		n = n[:64]
+	}
+	return n
+}
+
+// addRepoCampaignSchedules gives each campaign kept in definitions/campaigns
+// its EventBridge Scheduler schedule, in the stack's group, with the same
+// target, retry policy and dead-letter queue as the runtime's (ebscheduler):
+// a reviewed repo campaign goes out without anyone scheduling it through the
+// API. One-time schedules stay after firing (ActionAfterCompletion NONE) so
+// CloudFormation's view stays true; a schedule that ended before the synth
+// is left out.
+func (b *builder) addRepoCampaignSchedules(campaigns []campaign.Campaign, now time.Time) {
+	cs := b.campaignSchedules
+	if cs == nil {
+		return
+	}
+	queue := b.queues[catalog.CampaignsQueue]
+	for _, c := range campaigns {
+		plan, ok, err := campaign.PlanOf(c)
+		if err != nil {
+			panic(fmt.Sprintf("leadflow stack: campaign %s: %v", c.ID, err))
+		}
+		if !ok {
+			continue // "now" starts when scheduled through the API
+		}
+		if end := planEnd(plan); !end.IsZero() && end.Before(now) {
+			continue
+		}
+		props := &awsscheduler.ScheduleProps{
+			ScheduleName:  jsii.String(RepoScheduleName(c.ID)),
+			ScheduleGroup: cs.group,
+			Description:   jsii.String("Campaign " + c.ID + " (definitions/campaigns)"),
+			Schedule:      awsscheduler.ScheduleExpression_Expression(jsii.String(plan.Expression), awscdk.TimeZone_Of(jsii.String(plan.Zone))),
+			Target: awsschedulertargets.NewSqsSendMessage(queue, &awsschedulertargets.SqsSendMessageProps{
+				Input:           awsscheduler.ScheduleTargetInput_FromText(jsii.String(plan.Message.Encode())),
+				Role:            cs.role,
+				DeadLetterQueue: cs.dlq,
+				MaxEventAge:     awscdk.Duration_Seconds(jsii.Number(3600)),
+				RetryAttempts:   jsii.Number(10),
+			}),
+		}
+		if !plan.End.IsZero() {
+			end := plan.End
+			props.End = &end
+		}
+		awsscheduler.NewSchedule(b.stack, jsii.String("CampaignSchedule"+logicalSuffix(c.ID)), props)
+	}
+}
+
+// planEnd is when a plan stops firing: a one-time schedule's time, a
+// recurring one's end (zero: never).
+func planEnd(p campaign.SchedulePlan) time.Time {
+	if at, ok := strings.CutPrefix(p.Expression, "at("); ok {
+		loc, err := time.LoadLocation(p.Zone)
+		if err != nil {
+			loc = time.UTC
+		}
+		if t, err := time.ParseInLocation("2006-01-02T15:04:05", strings.TrimSuffix(at, ")"), loc); err == nil {
+			return t
+		}
+	}
+	return p.End
+}
+
+// logicalSuffix makes a campaign id a construct id (letters and digits).
+func logicalSuffix(id string) string {
+	var sb strings.Builder
+	up := true
+	for _, r := range id {
+		if r == '-' {
+			up = true
+			continue
+		}
+		if up {
+			r = unicode.ToUpper(r)
+			up = false
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
 }

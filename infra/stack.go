@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -36,6 +37,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/fn/senderfn"
 	"github.com/leadflow/leadflow/shared/sesevent"
@@ -54,6 +56,11 @@ type LeadflowStackProps struct {
 	Catalog *catalog.Catalog
 	// ConsoleDir is the built console (console/dist); "" deploys none.
 	ConsoleDir string
+	// Campaigns replaces the repo's campaigns (definitions/campaigns), whose
+	// schedules the stack creates; Now is the synth time they are compared
+	// with (zero: time.Now). Tests set both.
+	Campaigns *[]campaign.Campaign
+	Now       time.Time
 }
 
 // Context keys read by the stack (cdk.json "context" or `cdk -c key=value`).
@@ -135,6 +142,25 @@ type settings struct {
 	provisionedTable bool
 }
 
+// repoCampaigns are the campaigns kept in the repo (validated by main).
+func repoCampaigns(props *LeadflowStackProps) []campaign.Campaign {
+	if props.Campaigns != nil {
+		return *props.Campaigns
+	}
+	cs, err := definitions.RepoCampaigns()
+	if err != nil {
+		panic(fmt.Sprintf("leadflow stack: repo campaigns: %v", err))
+	}
+	return cs
+}
+
+func synthTime(props *LeadflowStackProps) time.Time {
+	if !props.Now.IsZero() {
+		return props.Now
+	}
+	return time.Now()
+}
+
 // NewLeadflowStack builds every resource from catalog.Load(): one Lambda per
 // catalog function with its routes, queue, schedules and event rules, and the
 // IAM grants its Access asks for.
@@ -170,6 +196,7 @@ func NewLeadflowStack(scope constructs.Construct, id string, props *LeadflowStac
 	b.addTable()
 	b.addQueues()
 	b.addCampaignScheduling()
+	b.addRepoCampaignSchedules(repoCampaigns(props), synthTime(props))
 	b.addEventBus()
 	b.addEmail()
 	b.addAdminToken()

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os/exec"
 	"slices"
 	"strings"
@@ -47,4 +50,70 @@ func TestFunctionsLinkNoTemplatePackages(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestNoPackageLevelRegexpCompile fails if a Leadflow package that a
+// function links compiles a regular expression in a package-level var:
+// that runs in every cold start of every function linking the package, used
+// or not (shared/imports' three patterns with {1,64} and \p{L} were 3,283
+// allocations, 2.5 MB and 30+ ms of every DynamoDB function's init).
+// shared/lazyregexp compiles on first use.
+func TestNoPackageLevelRegexpCompile(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range catalog.Load().Functions {
+		out, err := exec.Command("go", "list", "-tags", "lambda.norpc", "-deps", "-f",
+			`{{if not .Standard}}{{.ImportPath}}{{range .GoFiles}} {{$.Dir}}/{{.}}{{end}}{{end}}`,
+			"github.com/leadflow/leadflow/functions/"+f.Name).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", f.Name, err, out)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			fields := strings.Fields(line)
+			if len(fields) == 0 || !strings.HasPrefix(fields[0], "github.com/leadflow/leadflow/") || seen[fields[0]] {
+				continue
+			}
+			seen[fields[0]] = true
+			for _, file := range fields[1:] {
+				for _, at := range packageLevelRegexps(t, file) {
+					t.Errorf("%s: package-level regexp compile runs in every cold start of %s (and every other function linking %s); use shared/lazyregexp", at, f.Name, fields[0])
+				}
+			}
+		}
+	}
+	if !seen["github.com/leadflow/leadflow/shared/imports"] {
+		t.Fatal("no function links shared/imports: the test no longer looks where the problem was")
+	}
+}
+
+// packageLevelRegexps returns the positions of regexp.MustCompile and
+// regexp.Compile calls in the package-level var declarations of file.
+func packageLevelRegexps(t *testing.T, file string) []string {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, file, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, decl := range f.Decls {
+		gd, ok := decl.(*ast.GenDecl)
+		if !ok || gd.Tok != token.VAR {
+			continue
+		}
+		ast.Inspect(gd, func(n ast.Node) bool {
+			if _, ok := n.(*ast.FuncLit); ok {
+				return false // runs when called, not at init
+			}
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "regexp" && (sel.Sel.Name == "MustCompile" || sel.Sel.Name == "Compile" || sel.Sel.Name == "MustCompilePOSIX") {
+					found = append(found, fset.Position(call.Pos()).String())
+				}
+			}
+			return true
+		})
+	}
+	return found
 }

@@ -1,7 +1,7 @@
 // Command coldstart measures each function's cold start against a
 // hello-world Go Lambda built the same way, side by side in one run.
 //
-//	go run ./bench/coldstart [-runs 40] [-only ingest,processor] [-baseline DIR]
+//	go run ./bench/coldstart [-runs 40] [-only ingest,processor] [-baseline DIR] [-extra ./pkg,...] [-inittrace 15]
 //
 // -baseline DIR also builds every function from DIR (another checkout, for
 // example `git archive <commit> | tar -x -C DIR`) and runs those binaries in
@@ -19,6 +19,12 @@
 // less than it costs on Lambda. Runs are interleaved (hello, f1, f2, ...,
 // hello, f1, ...) so the machine's load hits all alike; the median of each
 // and its ratio to hello world are printed.
+//
+// -inittrace N then starts every binary -runs more times with
+// GODEBUG=inittrace=1 and prints, per binary, the total package
+// initialisation (clock, bytes, allocations; medians), the part of it in
+// the AWS SDK and smithy, and the N packages with the most init clock:
+// where a cold start's init goes, attributed by package.
 package main
 
 import (
@@ -42,8 +48,10 @@ func main() {
 	runs := flag.Int("runs", 40, "starts per function")
 	only := flag.String("only", "", "comma-separated functions (default: all in the catalog)")
 	baseline := flag.String("baseline", "", "also build every function from this source tree and run it alongside, as <name>@base")
+	extra := flag.String("extra", "", "comma-separated extra main packages to run alongside (e.g. a hello world that links one SDK package)")
+	inittrace := flag.Int("inittrace", 0, "also run each binary with GODEBUG=inittrace=1 and print its N costliest package inits")
 	flag.Parse()
-	if err := run(*runs, *only, *baseline); err != nil {
+	if err := run(*runs, *only, *baseline, *extra, *inittrace); err != nil {
 		fmt.Fprintln(os.Stderr, "coldstart:", err)
 		os.Exit(1)
 	}
@@ -59,7 +67,7 @@ type binary struct {
 	cpu []time.Duration
 }
 
-func run(runs int, only, baseline string) error {
+func run(runs int, only, baseline, extra string, inittrace int) error {
 	dir, err := os.MkdirTemp("", "coldstart")
 	if err != nil {
 		return err
@@ -88,7 +96,9 @@ func run(runs int, only, baseline string) error {
 		EventBusName: "leadflow", SESConfigSet: "leadflow", LogLevel: "INFO",
 		WebhookURLs: "https://example.test/hook", WebhookSecret: strings.Repeat("w", 32),
 		SigningSecrets: strings.Repeat("s", 32), PublicBaseURL: "https://example.test",
-		RateLimitSecret: strings.Repeat("r", 32),
+		RateLimitSecret: strings.Repeat("r", 32), Bucket: "leadflow-files",
+		ScheduleGroup: "leadflow", SchedulerRoleARN: "arn:aws:iam::000000000000:role/scheduler",
+		CampaignsQueueARN: "arn:aws:sqs:us-east-1:000000000000:campaigns", SchedulerDLQARN: "arn:aws:sqs:us-east-1:000000000000:scheduler-dlq",
 	}
 	cat := catalog.Load()
 	for _, q := range cat.Queues {
@@ -102,6 +112,16 @@ func run(runs int, only, baseline string) error {
 	bins := []*binary{{name: "hello world", env: common}}
 	if err := build(dir, "./bench/coldstart/hello", bins[0]); err != nil {
 		return err
+	}
+	for _, pkg := range strings.Split(extra, ",") {
+		if pkg == "" {
+			continue
+		}
+		b := &binary{name: filepath.Base(pkg), env: common}
+		if err := build(dir, pkg, b); err != nil {
+			return err
+		}
+		bins = append(bins, b)
 	}
 	var want []string
 	if only != "" {
@@ -152,6 +172,9 @@ func run(runs int, only, baseline string) error {
 			float64(m)/float64(base), round(c), float64(c)/float64(baseCPU), float64(b.size)/1e6)
 	}
 	fmt.Printf("load average after: %s\n", loadavg())
+	if inittrace > 0 {
+		return traceInits(bins, runs, inittrace, &nexts)
+	}
 	return nil
 }
 

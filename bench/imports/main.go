@@ -8,39 +8,29 @@
 //
 //	go run ./bench/imports -rows 5000
 //
-// Counting is bench/forms' SDK middleware (calls, SQS billed requests,
-// DynamoDB consumed capacity, keyed by function); the admin API's calls (one
-// create, one start, the progress checks) are left out of the bill.
+// Counting is bench/benchmeter (calls, SQS billed requests, DynamoDB
+// consumed capacity, keyed by function and item kind); the admin API's calls
+// (one create, one start, the progress checks) are left out of the bill.
 package main
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/leadflow/leadflow/bench/benchmeter"
 	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/localaws"
@@ -50,7 +40,6 @@ import (
 const (
 	siteKey    = "wk_bench_imports_1"
 	adminToken = "bench-imports-admin-token"
-	sqsChunk   = 64 * 1024
 	// S3 request prices (us-east-1, S3 Standard), noted 2026-12-07 from
 	// https://aws.amazon.com/s3/pricing/: PUT, COPY, POST, LIST $0.005 per
 	// 1,000; GET and all other requests $0.0004 per 1,000.
@@ -69,7 +58,7 @@ func main() {
 	if err != nil {
 		fatalf("%v", err)
 	}
-	prices, err := loadPrices(filepath.Join(root, "bench", "prices.json"))
+	prices, err := benchmeter.LoadPrices(benchmeter.PricesPath(root), "lambda_request", "lambda_gb_second", "sqs_request", "dynamodb_write_request_unit", "dynamodb_read_request_unit")
 	if err != nil {
 		fatalf("%v", err)
 	}
@@ -81,13 +70,13 @@ func main() {
 	}
 	defer srv.Stop()
 	prefix := fmt.Sprintf("benchimp%d-", time.Now().UnixNano()%1e9)
-	m := &meter{ops: map[opKey]*opStats{}}
+	m := benchmeter.New()
 	p, err := runner.New(ctx, runner.Options{
 		Endpoints: srv.Endpoints(), Table: prefix + "leadflow", QueuePrefix: prefix, AdminToken: adminToken,
 		Site:              site.Site{Key: siteKey, Name: "Imports bench", AllowedOrigins: []string{"*"}},
 		VisibilityTimeout: 30 * time.Second, NoSchedules: true,
 		Log:        benchLog(),
-		APIOptions: []func(*middleware.Stack) error{m.register},
+		APIOptions: []func(*middleware.Stack) error{m.Register},
 	})
 	if err != nil {
 		fatalf("%v", err)
@@ -115,7 +104,7 @@ func main() {
 	}
 	def := `{"file_name":"bench.csv","columns":{"email":"Email","tags":"Tags","consent":"Opt-in","traits":{"first_name":"First name","company":"Company","country":"Country"}},"list_id":"bench",` +
 		`"consent":{"evidence":"bench","purposes":["marketing"]}}`
-	code, raw := do(api.URL, "POST", "/v1/imports", "application/json", def, auth, "")
+	code, raw := benchmeter.Do(api.URL, "POST", "/v1/imports", "application/json", def, auth, "")
 	var created struct {
 		ID        string `json:"id"`
 		UploadURL string `json:"upload_url"`
@@ -123,13 +112,13 @@ func main() {
 	if code != 201 || json.Unmarshal([]byte(raw), &created) != nil {
 		fatalf("create import: %d %s", code, raw)
 	}
-	m.reset()
+	m.Reset()
 	inv0, _, busy0 := p.Stats().SnapshotBusy()
 	start := time.Now()
-	if code, raw := do(created.UploadURL, "PUT", "", "text/csv", file.String(), nil, ""); code != 200 {
+	if code, raw := benchmeter.Do(created.UploadURL, "PUT", "", "text/csv", file.String(), nil, ""); code != 200 {
 		fatalf("upload: %d %s", code, raw)
 	}
-	if code, raw := do(api.URL, "POST", "/v1/imports/"+created.ID+"/start", "", "", auth, ""); code != 202 {
+	if code, raw := benchmeter.Do(api.URL, "POST", "/v1/imports/"+created.ID+"/start", "", "", auth, ""); code != 202 {
 		fatalf("start: %d %s", code, raw)
 	}
 	deadline := time.Now().Add(*timeout)
@@ -138,7 +127,7 @@ func main() {
 		Rows, Imported, Failed, Duplicates int
 	}
 	for {
-		code, raw := do(api.URL, "GET", "/v1/imports/"+created.ID, "", "", auth, "")
+		code, raw := benchmeter.Do(api.URL, "GET", "/v1/imports/"+created.ID, "", "", auth, "")
 		if code != 200 || json.Unmarshal([]byte(raw), &imp) != nil {
 			fatalf("get import: %d %s", code, raw)
 		}
@@ -154,14 +143,14 @@ func main() {
 	if imp.State != "done" || imp.Rows != *rows || imp.Imported != valid || imp.Imported+imp.Failed != *rows {
 		fatalf("import %+v; want %d rows, %d imported", imp, *rows, valid)
 	}
-	settle(ctx, p, queue)
+	benchmeter.Settle(ctx, p, queue)
 	wall := time.Since(start) - 3*time.Second // settle waits 3 s of quiet
 	// Every valid row is a contact: the last one is found by email.
 	last := fmt.Sprintf("lead%07d@company%d.test", *rows-2, (*rows-2)%997)
-	if code, raw := do(api.URL, "GET", "/v1/contacts?email="+last, "", "", auth, ""); code != 200 || !strings.Contains(raw, `"id"`) {
+	if code, raw := benchmeter.Do(api.URL, "GET", "/v1/contacts?email="+last, "", "", auth, ""); code != 200 || !strings.Contains(raw, `"id"`) {
 		fatalf("contact %s: %d %s", last, code, raw)
 	}
-	ops := m.snapshot()
+	ops := m.Snapshot()
 	inv1, fail1, busy1 := p.Stats().SnapshotBusy()
 
 	n := float64(*rows)
@@ -195,15 +184,18 @@ func main() {
 	var sqsReq, wru, rru, ddbCalls, s3w, s3r float64
 	var sqsDesc []string
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "function\tservice\toperation\tcalls/row\tbilled SQS/row\tWRU/row\tRRU/row\t")
-	var keys []opKey
+	fmt.Fprintln(tw, "function\tservice\toperation\titem\tcalls/row\tcondition failed/row\tbilled SQS/row\tWRU/row\tRRU/row\t")
+	var keys []benchmeter.Op
 	for k := range ops {
-		keys = append(keys, k)
+		if k.Function != "admin" { // the bench's own create, start and progress checks
+			keys = append(keys, k)
+		}
 	}
 	sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
 	for _, k := range keys {
 		s := ops[k]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4f\t%.4f\t%.3f\t%.3f\t\n", k.Function, k.Service, k.Operation, float64(s.Calls)/n, float64(s.SQSBilled)/n, s.WCU/n, s.RCU/n)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.4f\t%.4f\t%.4f\t%.3f\t%.3f\t\n", k.Function, k.Service, k.Operation, k.Item,
+			float64(s.Calls)/n, float64(s.CondFailed)/n, float64(s.SQSBilled)/n, s.WRU/n, s.RRU/n)
 		switch k.Service {
 		case "SQS":
 			sqsReq += float64(s.SQSBilled)
@@ -217,8 +209,8 @@ func main() {
 				s3w += float64(s.Calls)
 			}
 		}
-		wru += s.WCU
-		rru += s.RCU
+		wru += s.WRU
+		rru += s.RRU
 	}
 	tw.Flush()
 	s3w++ // the browser's upload (one PUT; a file over 5 GB would be a multipart upload)
@@ -226,11 +218,11 @@ func main() {
 		name, per string
 		usd       float64
 	}{
-		{"Lambda invocations (" + strings.Join(invDesc, ", ") + ")", fmt.Sprintf("%.4f", float64(invocations)/n), float64(invocations) / n * prices["lambda_request"]},
-		{"Lambda duration (busy wall time × memory, upper bound)", fmt.Sprintf("%.5f GB-s", gbs/n), gbs / n * prices["lambda_gb_second"]},
-		{"SQS requests (" + strings.Join(sqsDesc, ", ") + ")", fmt.Sprintf("%.4f req", sqsReq/n), sqsReq / n * prices["sqs_request"]},
-		{fmt.Sprintf("DynamoDB writes (%.2f calls of all kinds per row)", ddbCalls/n), fmt.Sprintf("%.3f WRU", wru/n), wru / n * prices["dynamodb_write_request_unit"]},
-		{"DynamoDB reads", fmt.Sprintf("%.3f RRU", rru/n), rru / n * prices["dynamodb_read_request_unit"]},
+		{"Lambda invocations (" + strings.Join(invDesc, ", ") + ")", fmt.Sprintf("%.4f", float64(invocations)/n), float64(invocations) / n * prices.Unit("lambda_request")},
+		{"Lambda duration (busy wall time × memory, upper bound)", fmt.Sprintf("%.5f GB-s", gbs/n), gbs / n * prices.Unit("lambda_gb_second")},
+		{"SQS requests (" + strings.Join(sqsDesc, ", ") + ")", fmt.Sprintf("%.4f req", sqsReq/n), sqsReq / n * prices.Unit("sqs_request")},
+		{fmt.Sprintf("DynamoDB writes (%.2f calls of all kinds per row)", ddbCalls/n), fmt.Sprintf("%.3f WRU", wru/n), wru / n * prices.Unit("dynamodb_write_request_unit")},
+		{"DynamoDB reads", fmt.Sprintf("%.3f RRU", rru/n), rru / n * prices.Unit("dynamodb_read_request_unit")},
 		{"S3 requests (upload, ranged GETs, report)", fmt.Sprintf("%.5f req", (s3w+s3r)/n), (s3w*s3WriteRequestUSD + s3r*s3ReadRequestUSD) / n},
 	}
 	var total float64
@@ -258,210 +250,4 @@ func benchLog() *slog.Logger {
 func fatalf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "imports bench FAILED: "+format+"\n", args...)
 	os.Exit(1)
-}
-
-// do sends one request, from source address ip when it is set.
-func do(base, method, path, contentType, body string, headers map[string]string, ip string) (int, string) {
-	tr := &http.Transport{DisableKeepAlives: ip != ""}
-	if ip != "" {
-		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
-		tr.DialContext = d.DialContext
-	}
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	defer tr.CloseIdleConnections()
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-	if err != nil {
-		return 0, err.Error()
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(raw)
-}
-
-// settle waits until the queues are empty and no function has been invoked
-// for three seconds: everything a post caused has happened.
-func settle(ctx context.Context, p *runner.Platform, q *sqs.Client) {
-	quiet := time.Now()
-	last := ""
-	for time.Since(quiet) < 3*time.Second {
-		time.Sleep(250 * time.Millisecond)
-		inv, _, _ := p.Stats().SnapshotBusy()
-		snap := fmt.Sprint(inv)
-		busy := false
-		for _, qu := range catalog.Load().Queues {
-			out, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(p.QueueURL(qu.Name)),
-				AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
-			if err == nil && (out.Attributes["ApproximateNumberOfMessages"] != "0" || out.Attributes["ApproximateNumberOfMessagesNotVisible"] != "0") {
-				busy = true
-			}
-		}
-		if snap != last || busy {
-			last, quiet = snap, time.Now()
-		}
-	}
-}
-
-// ---------------------------------------------------------------------------
-// Counting middleware (a cut-down copy of bench/pipeline's)
-
-type opKey struct{ Function, Service, Operation string }
-
-type opStats struct {
-	Calls, SQSBilled int64
-	WCU, RCU         float64
-}
-
-type meter struct {
-	mu  sync.Mutex
-	ops map[opKey]*opStats
-}
-
-func (m *meter) reset() {
-	m.mu.Lock()
-	m.ops = map[opKey]*opStats{}
-	m.mu.Unlock()
-}
-
-func (m *meter) snapshot() map[opKey]opStats {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := map[opKey]opStats{}
-	for k, v := range m.ops {
-		out[k] = *v
-	}
-	return out
-}
-
-func (m *meter) register(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("BenchImportsMeter", m.call), middleware.After)
-}
-
-func (m *meter) call(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-	out, md, err := next.HandleInitialize(ctx, in)
-	fn := "poller" // the local event source mapping's own SQS calls
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		fn = strings.TrimPrefix(lc.InvokedFunctionArn[strings.LastIndex(lc.InvokedFunctionArn, ":")+1:], "leadflow-")
-	}
-	if fn == "admin" {
-		return out, md, err // the bench's own progress checks
-	}
-	k := opKey{fn, awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s := m.ops[k]
-	if s == nil {
-		s = &opStats{}
-		m.ops[k] = s
-	}
-	s.Calls++
-	price(s, in.Parameters, out.Result, err)
-	return out, md, err
-}
-
-func price(s *opStats, input, output any, err error) {
-	switch in := input.(type) {
-	case *sqs.SendMessageInput:
-		s.SQSBilled += chunks(int64(len(aws.ToString(in.MessageBody))), sqsChunk)
-		return
-	case *sqs.SendMessageBatchInput:
-		var n int64
-		for _, e := range in.Entries {
-			n += int64(len(aws.ToString(e.MessageBody)))
-		}
-		s.SQSBilled += chunks(n, sqsChunk)
-		return
-	case *sqs.ReceiveMessageInput:
-		var n int64
-		if o, ok := output.(*sqs.ReceiveMessageOutput); ok && o != nil {
-			for _, msg := range o.Messages {
-				n += int64(len(aws.ToString(msg.Body)))
-			}
-		}
-		s.SQSBilled += chunks(n, sqsChunk)
-		return
-	}
-	if strings.HasPrefix(fmt.Sprintf("%T", input), "*sqs.") {
-		s.SQSBilled++
-		return
-	}
-	if err != nil {
-		// A failed conditional write is billed; DynamoDB reports nothing.
-		var ccf *ddbtypes.ConditionalCheckFailedException
-		if errors.As(err, &ccf) {
-			s.WCU++
-		}
-		return
-	}
-	var ccs []ddbtypes.ConsumedCapacity
-	add := func(c *ddbtypes.ConsumedCapacity) {
-		if c != nil {
-			ccs = append(ccs, *c)
-		}
-	}
-	switch o := output.(type) {
-	case *dynamodb.PutItemOutput:
-		add(o.ConsumedCapacity)
-	case *dynamodb.UpdateItemOutput:
-		add(o.ConsumedCapacity)
-	case *dynamodb.DeleteItemOutput:
-		add(o.ConsumedCapacity)
-	case *dynamodb.GetItemOutput:
-		add(o.ConsumedCapacity)
-	case *dynamodb.QueryOutput:
-		add(o.ConsumedCapacity)
-	case *dynamodb.BatchGetItemOutput:
-		ccs = append(ccs, o.ConsumedCapacity...)
-	case *dynamodb.BatchWriteItemOutput:
-		ccs = append(ccs, o.ConsumedCapacity...)
-	case *dynamodb.TransactWriteItemsOutput:
-		ccs = append(ccs, o.ConsumedCapacity...)
-	}
-	write := false
-	switch input.(type) {
-	case *dynamodb.PutItemInput, *dynamodb.UpdateItemInput, *dynamodb.DeleteItemInput,
-		*dynamodb.BatchWriteItemInput, *dynamodb.TransactWriteItemsInput:
-		write = true
-	}
-	for _, c := range ccs {
-		if write {
-			s.WCU += aws.ToFloat64(c.CapacityUnits)
-		} else {
-			s.RCU += aws.ToFloat64(c.CapacityUnits)
-		}
-	}
-}
-
-func chunks(n, size int64) int64 { return max(1, (n+size-1)/size) }
-
-// loadPrices reads bench/prices.json as dollars per unit.
-func loadPrices(path string) (map[string]float64, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var doc struct {
-		Prices map[string]struct {
-			USD float64 `json:"usd"`
-			Per float64 `json:"per"`
-		} `json:"prices"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	out := map[string]float64{}
-	for k, v := range doc.Prices {
-		out[k] = v.USD / v.Per
-	}
-	return out, nil
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/contact"
@@ -18,20 +20,33 @@ import (
 	"github.com/leadflow/leadflow/shared/fn/senderfn"
 	"github.com/leadflow/leadflow/shared/localaws"
 	"github.com/leadflow/leadflow/shared/mail"
+	"github.com/leadflow/leadflow/shared/membership"
 	"github.com/leadflow/leadflow/shared/site"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
 )
 
 // campaignAudience seeds n contacts on the list "launch", every fifth of
-// them tagged "customer" (the exclusion segment), and m contacts on no
-// list. It returns the addresses that must get the campaign.
+// them in the segment "customers" (the exclusion), and m contacts on no
+// list. The member index gets them as the processor's reactor would write
+// it (the campaign reads nothing else). It returns the addresses that
+// must get the campaign.
 func (e *env) campaignAudience(n, m int) (want []string) {
 	e.t.Helper()
 	var ps []*contact.Profile
+	list := membership.Ref{Kind: membership.List, ID: "launch"}
+	customers := membership.Ref{Kind: membership.Segment, ID: "customers"}
+	type member struct {
+		ref membership.Ref
+		id  string
+	}
+	var members []member
 	for i := range n {
 		p := e.subscribed(fmt.Sprintf("c_camp_%d", i), fmt.Sprintf("list%d", i))
 		p.Lists = []string{"launch"}
+		members = append(members, member{list, p.ID})
 		if i%5 == 0 {
 			p.Tags = []string{"customer"}
+			members = append(members, member{customers, p.ID})
 		} else {
 			want = append(want, p.Email)
 		}
@@ -41,6 +56,12 @@ func (e *env) campaignAudience(n, m int) (want []string) {
 		ps = append(ps, e.subscribed(fmt.Sprintf("c_other_%d", i), fmt.Sprintf("other%d", i)))
 	}
 	e.seedContacts(ps...)
+	st := dynamo.New(dynamodb.NewFromConfig(e.platform.AWS()), e.table)
+	for _, mb := range members {
+		if _, err := st.SetMember(context.Background(), mb.ref, mb.id, true, time.Now().UTC()); err != nil {
+			e.t.Fatal(err)
+		}
+	}
 	return want
 }
 
@@ -102,7 +123,7 @@ func TestScheduledCampaignReachesEachRecipientOnce(t *testing.T) {
 	want := e.campaignAudience(25, 8) // 20 recipients, 5 excluded, 8 outside the list
 	id := "launch-" + strings.TrimSuffix(e.table, "-leadflow")
 	at := time.Now().UTC().Add(4 * time.Second).Format(campaign.LocalLayoutSeconds)
-	def := fmt.Sprintf(`{"id":%q,"name":"Launch","audience":{"lists":["launch"],"exclude_segments":["tag:customer"]},
+	def := fmt.Sprintf(`{"id":%q,"name":"Launch","audience":{"lists":["launch"],"exclude_segments":["customers"]},
 		"template":"welcome","topic":"newsletter","goal":{"event":"Signed Up","window":"72h"},
 		"schedule":{"type":"at","at":%q,"zone":"UTC"}}`, id, at)
 	if code, body := e.adminDo("PUT", "/v1/campaigns/"+id, def); code != 201 || body["state"] != "draft" {
@@ -152,6 +173,8 @@ func TestScheduledCampaignReachesEachRecipientOnce(t *testing.T) {
 	if num(tot[campaign.CountSent]) != int64(len(want)) || num(tot[campaign.CountRecipients]) != int64(len(want)) || num(tot[campaign.CountExcluded]) != 5 {
 		t.Errorf("results %v", res)
 	}
+	// Every mail's SES Delivery event is counted once.
+	e.waitResults(id, campaign.CountDelivered, int64(len(want)))
 	if code, body := e.adminDo("PUT", "/v1/campaigns/"+id, def); code != 409 {
 		t.Errorf("edit after sending = %d %v", code, body)
 	}
@@ -287,7 +310,7 @@ func TestCampaignSurvivesARestartMidSend(t *testing.T) {
 	a, stopA := startPlatform(t, prefix)
 	want := a.campaignAudience(25, 0)
 	id := "restart-" + strings.TrimSuffix(prefix, "-")
-	def := fmt.Sprintf(`{"id":%q,"name":"Restart","audience":{"lists":["launch"],"exclude_segments":["tag:customer"]},
+	def := fmt.Sprintf(`{"id":%q,"name":"Restart","audience":{"lists":["launch"],"exclude_segments":["customers"]},
 		"template":"welcome","topic":"newsletter","schedule":{"type":"now"}}`, id)
 	if code, body := a.adminDo("PUT", "/v1/campaigns/"+id, def); code != 201 {
 		t.Fatalf("PUT = %d %v", code, body)
@@ -348,7 +371,7 @@ func TestABTestPicksTheWinnerFromHumanClicks(t *testing.T) {
 		t.Fatalf("PUT template = %d %v", code, resp)
 	}
 	id := "ab-" + strings.TrimSuffix(e.table, "-leadflow")
-	def := fmt.Sprintf(`{"id":%q,"name":"A/B","audience":{"lists":["launch"],"exclude_segments":["tag:customer"]},
+	def := fmt.Sprintf(`{"id":%q,"name":"A/B","audience":{"lists":["launch"],"exclude_segments":["customers"]},
 		"variants":[{"id":"a","template":"welcome"},{"id":"b","template":"welcome-b"}],
 		"ab_test":{"test_share":50,"metric":"unique_human_clicks","wait":"4h","confidence":0.95,"fallback":"control"},
 		"topic":"newsletter","schedule":{"type":"now"}}`, id)
@@ -426,6 +449,11 @@ func TestABTestPicksTheWinnerFromHumanClicks(t *testing.T) {
 	if v := res["variants"].(map[string]any)["b"].(map[string]any); num(v[campaign.CountClicksHuman]) != int64(clicks) {
 		t.Errorf("variant b human clicks %v, want %d (unique)", v[campaign.CountClicksHuman], clicks)
 	}
+	// Clicks per link: the one link of the template, each reader once.
+	links, _ := res["links"].([]any)
+	if len(links) != 1 || num(links[0].(map[string]any)["clicks"]) != int64(clicks) {
+		t.Errorf("links %v, want one link with %d unique human clicks", res["links"], clicks)
+	}
 }
 
 func slicesContainsSend(rs []runner.SESRequest, sendID string) bool {
@@ -435,4 +463,82 @@ func slicesContainsSend(rs []runner.SESRequest, sendID string) bool {
 		}
 	}
 	return false
+}
+
+// waitResults polls the campaign's results until a total reaches want
+// (never above it), or fails.
+func (e *env) waitResults(id, counter string, want int64) map[string]any {
+	e.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var res map[string]any
+	for time.Now().Before(deadline) {
+		_, res = e.admin("/v1/campaigns/" + id + "/results")
+		tot, _ := res["totals"].(map[string]any)
+		if got := num(tot[counter]); got >= want {
+			if got > want {
+				e.t.Fatalf("%s = %d, want %d: %v", counter, got, want, res)
+			}
+			return res
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b, _ := json.Marshal(res)
+	e.t.Fatalf("campaign %s never reached %s = %d: %s", id, counter, want, b)
+	return nil
+}
+
+var unsubscribeLink = regexp.MustCompile(`/v1/unsubscribe/[A-Za-z0-9._~-]+`)
+
+// The results count SES's delivery, bounce and complaint events and the
+// one-click unsubscribe of a campaign mail, each once per send however
+// often it comes.
+func TestCampaignResultsCountDeliveriesBouncesComplaintsUnsubscribes(t *testing.T) {
+	e := sendEnv(t, 50, 0)
+	ps := []*contact.Profile{
+		e.subscribed("c_res_1", "res1"), e.subscribed("c_res_2", "res2"),
+		{ID: "c_res_bounce", Email: "bounce@simulator.amazonses.com", Status: "subscribed", Timezone: daytimeZone()},
+		{ID: "c_res_complaint", Email: "complaint@simulator.amazonses.com", Status: "subscribed", Timezone: daytimeZone()},
+	}
+	e.seedContacts(ps...)
+	st := dynamo.New(dynamodb.NewFromConfig(e.platform.AWS()), e.table)
+	for _, p := range ps {
+		if _, err := st.SetMember(context.Background(), membership.Ref{Kind: membership.List, ID: "results"}, p.ID, true, time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := "results-" + strings.TrimSuffix(e.table, "-leadflow")
+	def := fmt.Sprintf(`{"id":%q,"name":"Results","audience":{"lists":["results"]},"template":"welcome","topic":"newsletter","schedule":{"type":"now"}}`, id)
+	if code, body := e.adminDo("PUT", "/v1/campaigns/"+id, def); code != 201 {
+		t.Fatalf("PUT campaign = %d %v", code, body)
+	}
+	if code, body := e.adminDo("POST", "/v1/campaigns/"+id+"/schedule", ""); code != 200 {
+		t.Fatalf("schedule = %d %v", code, body)
+	}
+	e.waitResults(id, campaign.CountSent, 4)
+	e.waitResults(id, campaign.CountBounced, 1)
+	e.waitResults(id, campaign.CountComplained, 1)
+	e.waitResults(id, campaign.CountDelivered, 3) // the complaint was delivered first
+	// A recipient unsubscribes with the mail's one-click link, twice.
+	var link string
+	for _, r := range e.platform.SESRequests() {
+		if r.Accepted && r.Tags[mail.TagCampaign] == id && r.Tags[mail.TagContactID] == "c_res_1" {
+			link = unsubscribeLink.FindString(r.Headers["List-Unsubscribe"] + " " + r.HTML)
+		}
+	}
+	if link == "" {
+		t.Fatal("no unsubscribe link in the campaign mail")
+	}
+	for range 2 {
+		if code, _, _ := e.linksFetch("POST", link, "application/x-www-form-urlencoded", "List-Unsubscribe=One-Click"); code != 200 {
+			t.Fatalf("one-click unsubscribe = %d", code)
+		}
+	}
+	res := e.waitResults(id, campaign.CountUnsubscribed, 1)
+	tot := res["totals"].(map[string]any)
+	for name, want := range map[string]int64{campaign.CountSent: 4, campaign.CountDelivered: 3, campaign.CountBounced: 1,
+		campaign.CountComplained: 1, campaign.CountUnsubscribed: 1} {
+		if num(tot[name]) != want {
+			t.Errorf("%s = %v, want %d", name, tot[name], want)
+		}
+	}
 }

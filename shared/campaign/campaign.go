@@ -12,11 +12,11 @@ package campaign
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 	"github.com/leadflow/leadflow/shared/timezone"
 )
 
@@ -93,7 +93,7 @@ func (g Goal) WindowDuration() time.Duration {
 	return d
 }
 
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+var idPattern = lazyregexp.New(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // Validate implements definition.Validator: the one check of the repo
 // files, the admin API and the CLI.

@@ -30,6 +30,13 @@ type MemberPager interface {
 	InSegments(ctx context.Context, segments, contactIDs []string) (map[string]bool, error)
 }
 
+// ZoneReader gives recipients' time zones ("" or missing when unknown):
+// the member index holds ids only, and only a recipient-time send needs
+// the zone, so only it pays for the read.
+type ZoneReader interface {
+	Timezones(ctx context.Context, contactIDs []string) (map[string]string, error)
+}
+
 // Store keeps campaign states and fan-out checkpoints; every write is a
 // compare-and-set on the version read (ErrStateConflict when it moved).
 type Store interface {
@@ -109,6 +116,10 @@ type Run struct {
 	DecideAt time.Time `json:"decide_at,omitzero"`
 	Winner   string    `json:"winner,omitempty"`
 	Decision *Decision `json:"decision,omitempty"`
+	// Zones are a recipient-time run's recipients by zone (the default
+	// zone for those without one): the calendar plans the next waves of
+	// the zones this audience has.
+	Zones map[string]int64 `json:"zones,omitempty"`
 	// Templates are the contents fixed when the run started, by variant.
 	Templates map[string]string `json:"templates"`
 	Version   int64             `json:"version"`
@@ -169,10 +180,13 @@ type Fanout struct {
 	Store       Store
 	Definitions Definitions
 	Members     MemberPager
-	Queue       Queue
-	Sends       SendQueue
-	Counters    Counters
-	Timers      Timers
+	// Zones fills the zones of members the pager gave without one, for
+	// recipient-time sends (nil: the pager's zones, or the default).
+	Zones    ZoneReader
+	Queue    Queue
+	Sends    SendQueue
+	Counters Counters
+	Timers   Timers
 	// Schedules, when set, loses a campaign's schedule once it is sent.
 	Schedules Scheduler
 	// Results gives an A/B test's variant counts for the decision.
@@ -364,9 +378,18 @@ func (f *Fanout) Page(ctx context.Context, msg Chunk) error {
 		if err != nil {
 			return fmt.Errorf("campaign %s page %d: members of %s %s: %w", msg.Campaign, msg.Seq, sources[run.Source].Kind, sources[run.Source].ID, err)
 		}
-		sent, excluded, err := f.send(ctx, c, run, members)
+		sent, excluded, zones, err := f.send(ctx, c, run, members)
 		if err != nil {
 			return err
+		}
+		if len(zones) > 0 {
+			next.Zones = make(map[string]int64, len(run.Zones)+len(zones))
+			for z, n := range run.Zones {
+				next.Zones[z] = n
+			}
+			for z, n := range zones {
+				next.Zones[z] += n
+			}
 		}
 		next.Recipients += int64(sent)
 		next.Excluded += int64(excluded)
@@ -408,11 +431,12 @@ func (f *Fanout) checkpoint(ctx context.Context, run, next Run) error {
 	return nil
 }
 
-// send queues one page's send requests; it returns how many were queued
-// and how many were excluded.
-func (f *Fanout) send(ctx context.Context, c Campaign, run Run, members []Member) (int, int, error) {
+// send queues one page's send requests; it returns how many were queued,
+// how many were excluded, and, for a recipient-time send, how many were
+// queued in each zone.
+func (f *Fanout) send(ctx context.Context, c Campaign, run Run, members []Member) (int, int, map[string]int64, error) {
 	if len(members) == 0 {
-		return 0, 0, nil
+		return 0, 0, nil, nil
 	}
 	ids := make([]string, len(members))
 	for i, m := range members {
@@ -422,11 +446,17 @@ func (f *Fanout) send(ctx context.Context, c Campaign, run Run, members []Member
 	if len(c.Audience.Exclude) > 0 {
 		var err error
 		if out, err = f.Members.InSegments(ctx, c.Audience.Exclude, ids); err != nil {
-			return 0, 0, fmt.Errorf("campaign %s: exclusions: %w", c.ID, err)
+			return 0, 0, nil, fmt.Errorf("campaign %s: exclusions: %w", c.ID, err)
+		}
+	}
+	if c.Schedule.Type == RecipientTime && f.Zones != nil {
+		if err := f.fillZones(ctx, members); err != nil {
+			return 0, 0, nil, fmt.Errorf("campaign %s: %w", c.ID, err)
 		}
 	}
 	now := f.now().UTC()
 	var bodies []string
+	var zones map[string]int64
 	excluded := 0
 	for _, m := range members {
 		if out[m.ID] {
@@ -454,27 +484,56 @@ func (f *Fanout) send(ctx context.Context, c Campaign, run Run, members []Member
 			RequestedAt: now,
 		}
 		if c.Schedule.Type == RecipientTime {
-			_, loc := c.Schedule.RecipientZone(m.Timezone)
+			zone, loc := c.Schedule.RecipientZone(m.Timezone)
+			if zones == nil {
+				zones = map[string]int64{}
+			}
+			zones[zone]++
 			at, err := c.Schedule.WaveTime(loc)
 			if err != nil {
-				return 0, 0, fmt.Errorf("campaign %s: wave of %s: %w", c.ID, m.ID, err)
+				return 0, 0, nil, fmt.Errorf("campaign %s: wave of %s: %w", c.ID, m.ID, err)
 			}
 			if at.After(now) {
 				r.NotBefore = at
 			}
+			// The marketer chose this local hour knowing quiet hours.
+			r.IgnoreQuietHours = c.IgnoreQuietHours
 		}
 		body, err := r.Encode()
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, nil, err
 		}
 		bodies = append(bodies, body)
 	}
 	if len(bodies) > 0 {
 		if err := f.Sends.EnqueueBatch(ctx, bodies); err != nil {
-			return 0, 0, fmt.Errorf("campaign %s/%s: queue %d sends: %w", c.ID, run.Occurrence, len(bodies), err)
+			return 0, 0, nil, fmt.Errorf("campaign %s/%s: queue %d sends: %w", c.ID, run.Occurrence, len(bodies), err)
 		}
 	}
-	return len(bodies), excluded, nil
+	return len(bodies), excluded, zones, nil
+}
+
+// fillZones reads the zones the page lacks.
+func (f *Fanout) fillZones(ctx context.Context, members []Member) error {
+	var ids []string
+	for _, m := range members {
+		if m.Timezone == "" {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	zones, err := f.Zones.Timezones(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range members {
+		if members[i].Timezone == "" {
+			members[i].Timezone = zones[members[i].ID]
+		}
+	}
+	return nil
 }
 
 // SendID is a campaign occurrence's send to a contact: the pipeline sends

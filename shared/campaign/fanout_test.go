@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -549,5 +551,89 @@ func TestFanoutRecipientTime(t *testing.T) {
 		if got := s.NotBefore.UTC().Format(time.RFC3339); got != want[zoneOf[s.ContactID]] {
 			t.Errorf("%s in %q: not before %s, want %s", s.ContactID, zoneOf[s.ContactID], got, want[zoneOf[s.ContactID]])
 		}
+		if s.IgnoreQuietHours {
+			t.Errorf("%s: quiet hours ignored without the campaign's opt-out", s.ContactID)
+		}
 	}
+	// The run keeps its recipients by zone (the default for those without
+	// one), which the calendar's waves come from.
+	byZone := map[string]int64{}
+	for _, s := range w.sends {
+		z := zoneOf[s.ContactID]
+		if z == "" {
+			z = "Europe/London"
+		}
+		byZone[z]++
+	}
+	run := w.runs[c.ID+"/"+occ]
+	if len(run.Zones) != 4 || !maps.Equal(run.Zones, byZone) {
+		t.Errorf("run zones %v, want %v", run.Zones, byZone)
+	}
+	var zs []string
+	for z := range run.Zones {
+		zs = append(zs, z)
+	}
+	entries := CalendarEntries(c, State{ID: c.ID, Status: Scheduled}, utc("2027-01-14T00:00:00Z"), utc("2027-01-16T00:00:00Z"), run.Recipients, zs)
+	if len(entries) != 1 {
+		t.Fatalf("calendar %v", entries)
+	}
+	waves := entries[0]["waves"].([]Wave)
+	var got []string
+	for _, wv := range waves {
+		got = append(got, wv.At.UTC().Format(time.RFC3339)+" "+strings.Join(wv.Zones, ","))
+	}
+	want2 := []string{"2027-01-15T00:00:00Z Asia/Tokyo", "2027-01-15T08:00:00Z Europe/Berlin", "2027-01-15T09:00:00Z Europe/London", "2027-01-15T14:00:00Z America/New_York"}
+	if !slices.Equal(got, want2) {
+		t.Errorf("calendar waves %v, want %v", got, want2)
+	}
+	// Without a run's zones, only the default zone's wave is planned.
+	if e := CalendarEntries(c, State{ID: c.ID, Status: Scheduled}, utc("2027-01-14T00:00:00Z"), utc("2027-01-16T00:00:00Z"), nil, nil); len(e) != 1 || len(e[0]["waves"].([]Wave)) != 1 {
+		t.Errorf("calendar without zones %v", e)
+	}
+}
+
+// A recipient-time campaign that opts out of quiet hours says so on each
+// send, and its zones come from the zone reader when the member index has
+// none.
+func TestFanoutRecipientTimeOptsOutOfQuietHours(t *testing.T) {
+	w := newWorld()
+	c := plain()
+	c.Schedule = Schedule{Type: RecipientTime, Date: "2027-01-15", Time: "07:00", DefaultZone: "Europe/London"}
+	c.IgnoreQuietHours = true
+	setup(w, c)
+	first, _ := c.Schedule.WaveTime(EarliestZone)
+	w.now = first
+	f := w.fanout()
+	f.Zones = zonesOf{"c001": "Asia/Tokyo"}
+	if err := f.Fire(context.Background(), c.ID, OccurrenceID(first)); err != nil {
+		t.Fatal(err)
+	}
+	w.drain(t, f, 1000)
+	if len(w.sends) == 0 {
+		t.Fatal("no sends")
+	}
+	for _, s := range w.sends {
+		if !s.IgnoreQuietHours {
+			t.Errorf("%s: quiet hours not ignored", s.ContactID)
+		}
+		want := "2027-01-15T07:00:00Z" // London, the default
+		if s.ContactID == "c001" {
+			want = "2027-01-14T22:00:00Z" // Tokyo, read from the profile
+		}
+		if got := s.NotBefore.UTC().Format(time.RFC3339); got != want {
+			t.Errorf("%s: not before %s, want %s", s.ContactID, got, want)
+		}
+	}
+}
+
+type zonesOf map[string]string
+
+func (z zonesOf) Timezones(_ context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, id := range ids {
+		if v, ok := z[id]; ok {
+			out[id] = v
+		}
+	}
+	return out, nil
 }

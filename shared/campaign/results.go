@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -38,6 +39,16 @@ type Results struct {
 	Occurrences []OccurrenceResult `json:"occurrences,omitempty"`
 	// Rates are shares of the sent mail (of delivered for opens and clicks).
 	Rates map[string]float64 `json:"rates"`
+	// Links are the unique human clicks of each link (scheme, host and
+	// path), most clicked first; the counts also carry them as
+	// "click:<link>".
+	Links []LinkClicks `json:"links,omitempty"`
+}
+
+// LinkClicks is one link's unique human clicks.
+type LinkClicks struct {
+	URL    string `json:"url"`
+	Clicks int64  `json:"clicks"`
 }
 
 // Summarize sums counters by occurrence and variant.
@@ -93,6 +104,17 @@ func Summarize(c Campaign, counts map[string]map[string]map[string]int64, runs [
 		}
 		return 0
 	})
+	for k, v := range r.Totals {
+		if u, ok := strings.CutPrefix(k, PrefixLink); ok {
+			r.Links = append(r.Links, LinkClicks{URL: u, Clicks: v})
+		}
+	}
+	slices.SortFunc(r.Links, func(a, b LinkClicks) int {
+		if a.Clicks != b.Clicks {
+			return int(b.Clicks - a.Clicks)
+		}
+		return strings.Compare(a.URL, b.URL)
+	})
 	sent := float64(r.Totals[CountSent])
 	if sent > 0 {
 		for _, k := range []string{CountDelivered, CountBounced, CountComplained, CountUnsubscribed, CountOpensHuman, CountClicksHuman, CountConversions} {
@@ -105,13 +127,15 @@ func Summarize(c Campaign, counts map[string]map[string]map[string]int64, runs [
 // CalendarEntries are a campaign's planned sends in [from, to): each
 // occurrence, with its waves for a recipient-time send. Only campaigns
 // that will send (scheduled, sending, paused, awaiting approval) are
-// planned; a sent or cancelled one shows its past occurrences.
-func CalendarEntries(c Campaign, st State, from, to time.Time, estimate any) []map[string]any {
+// planned; a sent or cancelled one shows its past occurrences. zones are
+// the zones of the audience estimate (the last run's recipients): a
+// recipient-time send lists a wave for each, besides the default zone.
+func CalendarEntries(c Campaign, st State, from, to time.Time, estimate any, zones []string) []map[string]any {
 	switch st.Status {
 	case Draft:
 		return nil
 	}
-	occ, err := c.Schedule.Occurrences(from, to, st.ScheduledAt, nil)
+	occ, err := c.Schedule.Occurrences(from, to, st.ScheduledAt, zones)
 	if err != nil {
 		return nil
 	}

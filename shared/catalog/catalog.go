@@ -280,8 +280,11 @@ func Load() Catalog {
 						// Journeys: run records (C# items, UpdateItem above) and
 						// step counters.
 						Items(ItemJourneyStats, UpdateItem),
-						// A send's first open and click (conditional update).
-						Items(ItemSend, UpdateItem),
+						// A send's first open and click (conditional update);
+						// campaign conversions read the touched send's record,
+						// then write its mark and the counter in a transaction.
+						Items(ItemSend, UpdateItem, GetItem),
+						Items(ItemCampaignStats, UpdateItem),
 					},
 					PutsEvents: true, SendsTo: []string{RoutingQueue, SendsQueue, WebhooksQueue}, WebhookTargets: true,
 				},
@@ -427,6 +430,9 @@ func Load() Catalog {
 						// Imports: read the checkpoint, commit it (conditional
 						// put), claim each email once per import.
 						Items(ItemImport, GetItem, PutItem),
+						// Imports: find each row's contact by its email, link
+						// a new contact (conditional put).
+						Items(ItemIdentity, BatchGetItem, GetItem, PutItem),
 						// Exports: read the checkpoint, commit it (conditional put).
 						Items(ItemExport, GetItem, PutItem),
 					},
@@ -549,8 +555,11 @@ func Load() Catalog {
 						Items(ItemCampaign, GetItem, PutItem),
 						Items(ItemCampaignStats, UpdateItem, Query),
 						Items(ItemDefinition, GetItem), // the campaign (cached)
-						// The audience, page by page.
-						Items(IndexContacts, Query),
+						// The audience, page by page from each segment's and
+						// list's member index; exclusions are keyed reads of
+						// the page's member items; recipient-time sends read
+						// the page's profiles for their zones.
+						Items(ItemMember, Query, BatchGetItem),
 						Items(ItemContact, BatchGetItem),
 					},
 					SendsTo:          []string{CampaignsQueue, SendsQueue},

@@ -93,10 +93,21 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 
 	// 1. Resolve every identity in one lookup, then walk messages in order so
 	// an identify earlier in the batch routes later events to the same contact.
-	idents := identitiesOf(items, func(i item) tracking.Message { return i.msg })
-	owners, err := p.store.LookupIdentities(ctx, idents)
-	if err != nil {
-		return out, fmt.Errorf("look up identities: %w", err)
+	// A message addressed to its contact (an import's rows, timers) resolves
+	// nothing (see resolve), so its identities are not looked up: an import
+	// page of 1,000 rows would read 1,000 links for nothing.
+	var unaddressed []item
+	for _, it := range items {
+		if it.msg.ContactID == "" {
+			unaddressed = append(unaddressed, it)
+		}
+	}
+	idents := identitiesOf(unaddressed, func(i item) tracking.Message { return i.msg })
+	owners := map[Identity]string{}
+	if len(idents) > 0 {
+		if owners, err = p.store.LookupIdentities(ctx, idents); err != nil {
+			return out, fmt.Errorf("look up identities: %w", err)
+		}
 	}
 	// An anonymous id with no link belongs to the contact derived from it:
 	// a new visitor costs no identity write. Links exist only for anonymous

@@ -3,6 +3,7 @@ package contact_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -143,6 +144,31 @@ func TestProcessorFailsOnlyTheInputsOfAFailedContact(t *testing.T) {
 	good := st.Owner(contact.Identity{Kind: contact.AnonymousID, Value: "good"})
 	if g, b := st.Profile(good).PageViews, st.Profile(bad).PageViews; g != 3 || b != 3 {
 		t.Errorf("page views good %d bad %d, want 3 and 3", g, b)
+	}
+}
+
+// An import hands verified identifies addressed to the contacts it already
+// found or linked: the processor applies them (email and traits on the
+// profile) without reading or writing a single identity link.
+func TestProcessorAddressedIdentifiesResolveNothing(t *testing.T) {
+	st := contacttest.New()
+	proc := contact.NewProcessor(st, quiet(), func() time.Time { return now })
+	var msgs []tracking.Message
+	for i := range 3 {
+		msgs = append(msgs, tracking.Message{Type: tracking.TypeIdentify, MessageID: fmt.Sprintf("imp-x-%d", i+2), ContactID: fmt.Sprintf("c_imp%d", i),
+			Traits: map[string]any{"email": fmt.Sprintf("p%d@example.com", i), "first_name": fmt.Sprintf("P%d", i)}, Timestamp: now, Verified: true})
+	}
+	if _, err := proc.Process(context.Background(), []contact.Input{input("s", msgs...)}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		p := st.Profile(fmt.Sprintf("c_imp%d", i))
+		if p == nil || p.Email != fmt.Sprintf("p%d@example.com", i) || p.Traits["first_name"] != fmt.Sprintf("P%d", i) {
+			t.Fatalf("contact %d: %+v", i, p)
+		}
+	}
+	if st.Calls["LookupIdentities"] != 0 || st.Calls["LinkIdentity"] != 0 {
+		t.Errorf("identity calls %v: an addressed message resolves nothing", st.Calls)
 	}
 }
 

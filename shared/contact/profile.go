@@ -78,6 +78,10 @@ type Profile struct {
 	// the processor evaluates triggers, awaited events and goals from the
 	// profile it already read. Owned by shared/journeyrun.
 	Journeys *journey.State `json:"journeys,omitempty"`
+	// CampaignTouch is the contact's last human open or click of a
+	// campaign mail: a later goal event within the campaign's window is
+	// its conversion. Owned by shared/campaign (ConversionReactor).
+	CampaignTouch *CampaignTouch `json:"campaign_touch,omitempty"`
 
 	// Version guards optimistic concurrency: a write succeeds only if the
 	// stored version is still the one that was read.

@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 )
 
 // InDefinition is a Problem's In when its line and column point into the
@@ -84,12 +85,12 @@ func Problems(raw []byte, err error) []Problem {
 }
 
 var (
-	unknownField = regexp.MustCompile(`^json: unknown field "([^"]*)"`)
+	unknownField = lazyregexp.New(`^json: unknown field "([^"]*)"`)
 	// leadingPath is a field path a validator's message starts with:
 	// "engagement[0].filters[1]: ...", "sender.from.address ...".
-	leadingPath = regexp.MustCompile(`^([a-z_][a-z0-9_]*(?:\[\d+\])?(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])?)*)[ :]`)
+	leadingPath = lazyregexp.New(`^([a-z_][a-z0-9_]*(?:\[\d+\])?(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])?)*)[ :]`)
 	// kindPrefix is the "invalid scoring model: " some validators put first.
-	kindPrefix = regexp.MustCompile(`^invalid [a-z ]+: `)
+	kindPrefix = lazyregexp.New(`^invalid [a-z ]+: `)
 )
 
 // messages splits a validator's error into its problems: errors.Join's

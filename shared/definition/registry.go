@@ -43,8 +43,10 @@ const MigratedBy = "migration"
 type Registry struct {
 	store Store
 	specs []Spec
-	repo  Repo
-	now   func() time.Time
+	// repo gives a kind's repo definitions: a map lookup, or (NewLazy) the
+	// kind's files read and checked on first use.
+	repo func(Kind) map[string]json.RawMessage
+	now  func() time.Time
 	// readOnly: an old-layout override is read, never migrated (the
 	// functions that only read definitions hold no write grant for them;
 	// the admin API migrates).
@@ -54,7 +56,15 @@ type Registry struct {
 // New builds a registry over a store, the kinds, and the repo's
 // (already checked) definitions.
 func New(store Store, specs []Spec, repo Repo) *Registry {
-	return &Registry{store: store, specs: specs, repo: repo, now: time.Now}
+	return NewLazy(store, specs, func(k Kind) map[string]json.RawMessage { return repo[k] })
+}
+
+// NewLazy builds a registry whose repo definitions come from kindRepo,
+// called when a kind is first needed: a cold start reads and checks no
+// definition files, and a request checks only the kinds it reads (every
+// file was checked in CI and by the stack's synth already).
+func NewLazy(store Store, specs []Spec, kindRepo func(Kind) map[string]json.RawMessage) *Registry {
+	return &Registry{store: store, specs: specs, repo: kindRepo, now: time.Now}
 }
 
 // ReadOnly makes a registry that reads old-layout overrides without
@@ -113,7 +123,7 @@ func (r *Registry) current(ctx context.Context, s Spec, id string) (Definition, 
 }
 
 func (r *Registry) effective(s Spec, id string, cur Stored, saved bool) (Definition, Stored, error) {
-	repo, inRepo := r.repo[s.Kind][id]
+	repo, inRepo := r.repo(s.Kind)[id]
 	d := Definition{Kind: s.Kind, ID: id, InRepo: inRepo}
 	switch {
 	case saved && !cur.Deleted:
@@ -215,7 +225,7 @@ func (r *Registry) List(ctx context.Context, k Kind) ([]Definition, error) {
 		out = append(out, d)
 		seen[st.ID] = true
 	}
-	for _, id := range r.repo.IDs(k) {
+	for _, id := range (Repo{k: r.repo(k)}).IDs(k) {
 		if !seen[id] {
 			// Read the item: a tombstone carries the version counter.
 			d, _, err := r.current(ctx, s, id)
@@ -396,7 +406,7 @@ func (r *Registry) Versions(ctx context.Context, k Kind, id string) ([]VersionIn
 		return nil, fmt.Errorf("versions of %s/%s: %w", k, id, err)
 	}
 	if len(vs) == 0 {
-		if _, inRepo := r.repo[k][id]; !inRepo {
+		if _, inRepo := r.repo(k)[id]; !inRepo {
 			return nil, fmt.Errorf("%s/%s: %w", k, id, ErrNotFound)
 		}
 	}
@@ -419,7 +429,7 @@ func (r *Registry) Version(ctx context.Context, k Kind, id string, n int64) (Def
 	if !ok {
 		return Definition{}, VersionInfo{}, fmt.Errorf("%s/%s version %d: %w", k, id, n, ErrNotFound)
 	}
-	_, inRepo := r.repo[k][id]
+	_, inRepo := r.repo(k)[id]
 	d := Definition{Kind: k, ID: id, Body: st.Body, Source: SourceAPI, Version: st.Version, UpdatedAt: st.At, UpdatedBy: st.By, InRepo: inRepo}
 	return d, VersionInfo{Version: st.Version, At: st.At, By: st.By, Summary: st.Summary, Deleted: st.Deleted}, nil
 }

@@ -32,7 +32,7 @@ func LoadRepo(fsys fs.FS, specs []Spec) (Repo, error) {
 	repo := Repo{}
 	var errs []error
 	for _, s := range specs {
-		defs, err := loadKind(fsys, s)
+		defs, err := LoadKind(fsys, s)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -41,7 +41,10 @@ func LoadRepo(fsys fs.FS, specs []Spec) (Repo, error) {
 	return repo, errors.Join(errs...)
 }
 
-func loadKind(fsys fs.FS, s Spec) (map[string]json.RawMessage, error) {
+// LoadKind reads and checks one kind's files under fsys: what LoadRepo does
+// for each kind. A function that reads one kind at start (its scoring
+// model, its sending settings) checks only that kind's files.
+func LoadKind(fsys fs.FS, s Spec) (map[string]json.RawMessage, error) {
 	out := map[string]json.RawMessage{}
 	if s.Singleton {
 		raw, err := fs.ReadFile(fsys, s.File)

@@ -8,10 +8,11 @@ package imports
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 )
 
 // States of an import.
@@ -119,9 +120,9 @@ type Checkpoint struct {
 }
 
 var (
-	tagPattern     = regexp.MustCompile(`^[\p{L}\p{N} _:.\-]{1,64}$`)
-	listPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-	traitPattern   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+	tagPattern     = lazyregexp.New(`^[\p{L}\p{N} _:.\-]{1,64}$`)
+	listPattern    = lazyregexp.New(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	traitPattern   = lazyregexp.New(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
 	reservedTraits = []string{"email", "phone"}
 )
 

@@ -23,6 +23,10 @@ type Row struct {
 	Traits  map[string]any
 	Tags    []string
 	Consent bool // the row's consent column said yes
+	// ContactID is the contact the row goes to, once its email is claimed;
+	// New says the import created it.
+	ContactID string
+	New       bool
 }
 
 // RowError is a row left out, with why.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/leadflow/leadflow/shared/tracking"
@@ -32,12 +33,26 @@ type Store interface {
 	GetImport(ctx context.Context, id string) (Import, error)
 	// SaveImport writes imp if its stored version is still imp.Version.
 	SaveImport(ctx context.Context, imp Import) error
-	// ClaimEmails records each email as first seen on its line unless an
-	// earlier line of the import holds it; it returns those held by
-	// another line, with that line. Claiming again from the same line
-	// succeeds, so a page that runs twice sees no duplicates of its own.
-	ClaimEmails(ctx context.Context, importID string, lines map[string]int) (map[string]int, error)
+	// ClaimContacts finds the contact of each email and claims the email
+	// for its line (the first line of the import that has it): an email
+	// nobody holds gets a new contact, linked now, so the contact pipeline
+	// resolves no identity. An email an earlier line of the import claimed
+	// comes back with that line (a duplicate). Claiming again from the same
+	// line answers the same contact, so a page that runs twice creates no
+	// contact twice and sees no duplicates of its own.
+	ClaimContacts(ctx context.Context, importID string, lines map[string]int) (map[string]Claim, error)
 	ListImports(ctx context.Context, limit int) ([]Import, error)
+}
+
+// Claim is what claiming an email answered.
+type Claim struct {
+	// ContactID is the contact the row updates.
+	ContactID string
+	// DuplicateOf is the earlier line of the import that has the email
+	// (0: this line is the first).
+	DuplicateOf int
+	// New: the import created the contact (linked the email).
+	New bool
 }
 
 // Blobs is the file store (S3).
@@ -160,7 +175,13 @@ func (r *Runner) RunPage(ctx context.Context, id string, n int) error {
 	} else if err != nil {
 		return fmt.Errorf("import %s page %d: commit: %w", id, n, err)
 	}
-	r.Log.InfoContext(ctx, "import page done", "import_id", id, "page", n, "rows", page.Read, "imported", len(good),
+	created := 0
+	for _, row := range good {
+		if row.New {
+			created++
+		}
+	}
+	r.Log.InfoContext(ctx, "import page done", "import_id", id, "page", n, "rows", page.Read, "imported", len(good), "new_contacts", created,
 		"failed", len(page.Errors), "duplicates", dups, "done", page.Done, "ms", time.Since(start).Milliseconds())
 	if page.Done {
 		return nil
@@ -169,14 +190,15 @@ func (r *Runner) RunPage(ctx context.Context, id string, n int) error {
 }
 
 // dedupe keeps the first row of each email: within the page by a map,
-// across pages by the store's claims. Later rows become errors.
+// across pages by the store's claims, which also name each row's contact.
+// Later rows become errors.
 func (r *Runner) dedupe(ctx context.Context, id string, page *Page) ([]Row, int, error) {
-	first := map[string]int{}
-	var unique []Row
+	first := make(map[string]int, len(page.Rows))
+	unique := make([]Row, 0, len(page.Rows))
 	dups := 0
 	for _, row := range page.Rows {
 		if l, ok := first[row.Email]; ok {
-			page.Errors = append(page.Errors, RowError{Line: row.Line, Email: row.Email, Reason: "duplicate of line " + strconv.Itoa(l)})
+			page.Errors = append(page.Errors, duplicate(row, l))
 			dups++
 			continue
 		}
@@ -184,50 +206,76 @@ func (r *Runner) dedupe(ctx context.Context, id string, page *Page) ([]Row, int,
 		unique = append(unique, row)
 	}
 	if len(unique) == 0 {
+		sortErrors(page.Errors)
 		return nil, dups, nil
 	}
-	held, err := r.Store.ClaimEmails(ctx, id, first)
+	claims, err := r.Store.ClaimContacts(ctx, id, first)
 	if err != nil {
 		return nil, 0, fmt.Errorf("claim emails: %w", err)
 	}
 	good := unique[:0]
 	for _, row := range unique {
-		if l, ok := held[row.Email]; ok {
-			page.Errors = append(page.Errors, RowError{Line: row.Line, Email: row.Email, Reason: "duplicate of line " + strconv.Itoa(l)})
+		c, ok := claims[row.Email]
+		if !ok || c.ContactID == "" {
+			return nil, 0, fmt.Errorf("claim emails: no contact for line %d", row.Line)
+		}
+		if c.DuplicateOf != 0 {
+			page.Errors = append(page.Errors, duplicate(row, c.DuplicateOf))
 			dups++
 			continue
 		}
+		row.ContactID, row.New = c.ContactID, c.New
 		good = append(good, row)
 	}
 	sortErrors(page.Errors)
 	return good, dups, nil
 }
 
-// hand queues the rows to the contact pipeline as verified identify calls.
+func duplicate(row Row, of int) RowError {
+	return RowError{Line: row.Line, Email: row.Email, Reason: "duplicate of line " + strconv.Itoa(of)}
+}
+
+// hand queues the rows to the contact pipeline as verified identify calls
+// addressed to their contacts, the messages sent concurrently.
 func (r *Runner) hand(ctx context.Context, imp Import, n int, rows []Row) error {
 	per := r.RowsPerMessage
 	if per <= 0 {
 		per = DefaultRowsPerMessage
 	}
 	at := imp.startedAt()
+	var bodies []string
 	for i := 0; i < len(rows); i += per {
 		chunk := rows[i:min(i+per, len(rows))]
 		b := tracking.Batch{RequestID: fmt.Sprintf("imp-%s-%d-%d", imp.ID, n, i/per), ReceivedAt: at}
 		for _, row := range chunk {
 			b.Messages = append(b.Messages, Message(imp, row))
 		}
-		bodies, err := tracking.EncodeBatches(b)
+		bs, err := tracking.EncodeBatches(b)
 		if err != nil {
 			return err
 		}
-		for _, body := range bodies {
-			if err := r.Events.Enqueue(ctx, body); err != nil {
-				return fmt.Errorf("queue rows: %w", err)
-			}
-		}
+		bodies = append(bodies, bs...)
 	}
-	return nil
+	errs := make([]error, len(bodies))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, sendParallel)
+	for i, body := range bodies {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := r.Events.Enqueue(ctx, body); err != nil {
+				errs[i] = fmt.Errorf("queue rows: %w", err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
+
+// sendParallel bounds the events queue sends of one page in flight.
+const sendParallel = 10
 
 // startedAt is the time every call of the import carries: fixed, so a call
 // handed again is the same call (same message id, same time).
@@ -266,7 +314,7 @@ func Message(imp Import, row Row) tracking.Message {
 		}
 	}
 	return tracking.Message{
-		Type: tracking.TypeIdentify, MessageID: fmt.Sprintf("imp-%s-%d", imp.ID, row.Line),
+		Type: tracking.TypeIdentify, MessageID: fmt.Sprintf("imp-%s-%d", imp.ID, row.Line), ContactID: row.ContactID,
 		Traits: traits, Timestamp: at, ReceivedAt: at, Verified: true,
 		Context: tracking.Context{Leadflow: in, Library: &tracking.Library{Name: "leadflow-import"}},
 	}

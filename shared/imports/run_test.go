@@ -3,6 +3,7 @@ package imports
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -20,8 +21,16 @@ type memStore struct {
 	mu     sync.Mutex
 	imps   map[string]Import
 	claims map[string]int
+	// links are the email identity links (the contacts).
+	links      map[string]memLink
+	seq        int
+	claimCalls int
 	// failSave makes the next SaveImport fail as a crash before the commit.
 	failSave bool
+}
+
+func newMemStore() *memStore {
+	return &memStore{imps: map[string]Import{}, claims: map[string]int{}, links: map[string]memLink{}}
 }
 
 func (s *memStore) PutImport(_ context.Context, imp Import) error {
@@ -55,19 +64,46 @@ func (s *memStore) SaveImport(_ context.Context, imp Import) error {
 	s.imps[imp.ID] = imp
 	return nil
 }
-func (s *memStore) ClaimEmails(_ context.Context, id string, lines map[string]int) (map[string]int, error) {
+
+// ClaimContacts behaves as the DynamoDB adapter: a link per email (new
+// contacts carry the import and line), a claim item for known contacts.
+func (s *memStore) ClaimContacts(_ context.Context, id string, lines map[string]int) (map[string]Claim, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	held := map[string]int{}
+	s.claimCalls++
+	out := map[string]Claim{}
 	for e, l := range lines {
+		ln, ok := s.links[e]
+		if !ok {
+			s.seq++
+			ln = memLink{contact: fmt.Sprintf("c%d", s.seq), imp: id, line: l}
+			s.links[e] = ln
+			out[e] = Claim{ContactID: ln.contact, New: true}
+			continue
+		}
+		if ln.imp == id {
+			if ln.line != l {
+				out[e] = Claim{ContactID: ln.contact, DuplicateOf: ln.line}
+			} else {
+				out[e] = Claim{ContactID: ln.contact, New: true}
+			}
+			continue
+		}
 		if old, ok := s.claims[id+e]; ok && old != l {
-			held[e] = old
+			out[e] = Claim{ContactID: ln.contact, DuplicateOf: old}
 			continue
 		}
 		s.claims[id+e] = l
+		out[e] = Claim{ContactID: ln.contact}
 	}
-	return held, nil
+	return out, nil
 }
+
+type memLink struct {
+	contact, imp string
+	line         int
+}
+
 func (s *memStore) ListImports(context.Context, int) ([]Import, error) { return nil, nil }
 
 type memBlobs struct{ objects map[string][]byte }
@@ -114,9 +150,14 @@ func sortStrings(s []string) {
 	}
 }
 
-type memQueue struct{ bodies []string }
+type memQueue struct {
+	mu     sync.Mutex
+	bodies []string
+}
 
 func (q *memQueue) Enqueue(_ context.Context, body string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	q.bodies = append(q.bodies, body)
 	return nil
 }
@@ -126,7 +167,7 @@ func (q *memQueue) Enqueue(_ context.Context, body string) error {
 // processor de-duplicates, and the counts are committed once.
 func TestAPageRunTwiceCommitsOnce(t *testing.T) {
 	ctx := context.Background()
-	st := &memStore{imps: map[string]Import{}, claims: map[string]int{}}
+	st := newMemStore()
 	blobs := &memBlobs{objects: map[string][]byte{}}
 	events := &memQueue{}
 	var next []int

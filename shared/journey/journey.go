@@ -10,10 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 )
 
 // Trigger kinds.
@@ -257,8 +258,8 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 }
 
 var (
-	idPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-	clockPattern = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+	idPattern    = lazyregexp.New(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	clockPattern = lazyregexp.New(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 	weekdays     = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
 	filterOps    = map[string]bool{"eq": true, "ne": true, "contains": true, "exists": true, "gt": true, "lt": true}
 )

@@ -32,7 +32,7 @@ type Definitions interface {
 // re-listed after definition.CacheTTL; past versions are immutable and kept.
 type Library struct {
 	defs  Definitions
-	repo  map[string]json.RawMessage // the repo's journeys (version 0)
+	repo  func() map[string]json.RawMessage // the repo's journeys (version 0), read when first needed
 	conds journey.Conditions
 	ttl   time.Duration
 	now   func() time.Time
@@ -43,8 +43,10 @@ type Library struct {
 	past    map[string]*journey.Compiled
 }
 
-// NewLibrary builds a library; repo holds the compiled-in journeys by id.
-func NewLibrary(defs Definitions, repo map[string]json.RawMessage, conds journey.Conditions) *Library {
+// NewLibrary builds a library; repo gives the compiled-in journeys by id,
+// called only when a contact is on a journey's version 0 that the registry
+// no longer has (not at the cold start).
+func NewLibrary(defs Definitions, repo func() map[string]json.RawMessage, conds journey.Conditions) *Library {
 	if conds == nil {
 		conds = journey.BasicConditions{}
 	}
@@ -116,7 +118,7 @@ func (s *snapshot) At(id string, v int64) (*journey.Compiled, error) {
 	}
 	var body json.RawMessage
 	if v == 0 {
-		if body = s.l.repo[id]; body == nil {
+		if body = s.l.repo()[id]; body == nil {
 			return nil, fmt.Errorf("journey %s: no repo version", id)
 		}
 	} else {

@@ -110,7 +110,7 @@ func TestWelcomeStepsRunOnceThroughCrashesAndRedelivery(t *testing.T) {
 	}
 	w := &world{timers: map[string]timer.Timer{}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r := journeyrun.NewReactor(journeyrun.NewLibrary(repoDefs{}, definitions.JourneyBodies(), nil), w, w, w, w, log, journeyrun.Options{})
+	r := journeyrun.NewReactor(journeyrun.NewLibrary(repoDefs{}, definitions.JourneyBodies, nil), w, w, w, w, log, journeyrun.Options{})
 	proc := contact.NewProcessor(st, log, now).WithReactors(r)
 	confirmed := tracking.Message{Type: tracking.TypeTrack, MessageID: "ed-1", ContactID: "c1", Event: "Subscription Confirmed", Timestamp: clock, ReceivedAt: clock}
 	in := contact.Input{ID: "sqs-1", Batch: tracking.Batch{Messages: []tracking.Message{confirmed}}}

@@ -59,6 +59,10 @@ type Request struct {
 	// Awake: the mail answers the contact's own action just now (a journey
 	// step right after its trigger), so quiet hours do not defer it.
 	Awake bool `json:"awake,omitempty"`
+	// IgnoreQuietHours: the sender chose the local hour on purpose (a
+	// recipient-time campaign at 07:00 that opted out of quiet hours), so
+	// quiet hours do not defer it; caps and consent still apply.
+	IgnoreQuietHours bool `json:"ignore_quiet_hours,omitempty"`
 	// Attempt counts throttled or deferred tries.
 	Attempt     int       `json:"attempt,omitempty"`
 	RequestedAt time.Time `json:"requested_at"`
@@ -113,6 +117,10 @@ func digest(parts ...string) string {
 
 // CampaignSendID identifies a campaign's mail to one contact.
 func CampaignSendID(campaign, contact string) string { return "c-" + digest(campaign, contact) }
+
+// IsCampaignSendID tells a campaign's send id by its prefix, so counting a
+// campaign's results costs non-campaign mail no read.
+func IsCampaignSendID(id string) bool { return strings.HasPrefix(id, "c-") }
 
 // JourneySendID identifies one journey run's step for a contact.
 func JourneySendID(run, step string) string { return "j-" + digest(run, step) }

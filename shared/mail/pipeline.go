@@ -437,7 +437,7 @@ func (p *Pipeline) prepare(ctx context.Context, r Request) (*job, Result) {
 	if test {
 		to = r.To
 	}
-	facts := Facts{Kind: kind, Test: test, Email: to, Status: rcpt.Status, Timezone: rcpt.Timezone, Now: now, Awake: r.Awake,
+	facts := Facts{Kind: kind, Test: test, Email: to, Status: rcpt.Status, Timezone: rcpt.Timezone, Now: now, Awake: r.Awake || r.IgnoreQuietHours,
 		TopicOff: slices.Contains(rcpt.UnsubscribedTopics, tpl.Template().Topic)}
 	if to != "" {
 		if facts.Suppressed, err = p.Suppressions.IsSuppressed(ctx, to); err != nil {

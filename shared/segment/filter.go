@@ -12,9 +12,10 @@ package segment
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/leadflow/leadflow/shared/lazyregexp"
 )
 
 // ErrInvalid is wrapped by every validation error.
@@ -169,7 +170,7 @@ const (
 // Statuses a contact can have.
 var Statuses = []string{"subscribed", "pending", "unsubscribed", "suppressed", "none"}
 
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+var idPattern = lazyregexp.New(`^[a-z0-9][a-z0-9_-]*$`)
 
 // ValidID reports whether s can name a segment or list.
 func ValidID(s string) bool { return len(s) <= maxIDLen && idPattern.MatchString(s) }

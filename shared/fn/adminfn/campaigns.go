@@ -250,7 +250,7 @@ func (h *Handler) campaignResults(ctx context.Context, req httpapi.Request) (htt
 	}
 	res := campaign.Summarize(c, counts, runs)
 	return httpapi.JSON(http.StatusOK, map[string]any{"id": id, "state": st.Status, "results": res,
-		"totals": res.Totals, "variants": res.Variants, "occurrences": res.Occurrences}, nil), nil
+		"totals": res.Totals, "variants": res.Variants, "occurrences": res.Occurrences, "links": res.Links}, nil), nil
 }
 
 // calendar lists every planned send between from and to (RFC 3339 or a
@@ -289,12 +289,18 @@ func (h *Handler) calendar(ctx context.Context, req httpapi.Request) (httpapi.Re
 			st = campaign.State{ID: c.ID, Status: campaign.Draft}
 		}
 		var estimate any
+		var zones []string
 		if h.campaignStore != nil {
 			if runs, err := h.campaignStore.Runs(ctx, c.ID); err == nil && len(runs) > 0 {
-				estimate = runs[len(runs)-1].Recipients
+				last := runs[len(runs)-1]
+				estimate = last.Recipients
+				for z := range last.Zones {
+					zones = append(zones, z)
+				}
+				slices.Sort(zones)
 			}
 		}
-		entries = append(entries, campaign.CalendarEntries(c, st, from, to, estimate)...)
+		entries = append(entries, campaign.CalendarEntries(c, st, from, to, estimate, zones)...)
 	}
 	slices.SortFunc(entries, func(a, b map[string]any) int { return a["at"].(time.Time).Compare(b["at"].(time.Time)) })
 	return httpapi.JSON(http.StatusOK, map[string]any{"from": from, "to": to, "entries": entries}, nil), nil

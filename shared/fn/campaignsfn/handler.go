@@ -17,8 +17,8 @@ import (
 
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/campaign"
-	"github.com/leadflow/leadflow/shared/campaign/contactaudience"
 	"github.com/leadflow/leadflow/shared/campaign/ebscheduler"
+	"github.com/leadflow/leadflow/shared/campaign/memberaudience"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
@@ -63,9 +63,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("campaigns: %s must be a positive duration", EnvABWait)
 		}
 	}
-	if err := definitions.Validate(); err != nil {
-		return c, fmt.Errorf("campaigns: %w", err)
-	}
 	return c, nil
 }
 
@@ -78,12 +75,13 @@ type Handler struct {
 // New wires the handler with only the clients it uses.
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
-	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
+	reg := definitions.Reader(store) // kinds read and checked on first use
 	q := sqs.NewFromConfig(awsCfg)
 	sch := ebscheduler.New(scheduler.NewFromConfig(awsCfg), cfg.Schedules)
+	audience := &memberaudience.Pager{Index: store, Profiles: store}
 	f := &campaign.Fanout{
 		Store: store, Definitions: definitions.Campaigns{C: definitions.CampaignCache(reg)},
-		Members:  &contactaudience.Pager{Contacts: store, Shards: dynamo.ContactShards},
+		Members: audience, Zones: audience,
 		Queue:    sqsqueue.New(q, cfg.CampaignsQueueURL),
 		Sends:    sqsqueue.NewBatch(q, cfg.SendsQueueURL),
 		Counters: store, Timers: sch, Schedules: sch,

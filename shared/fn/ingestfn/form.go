@@ -25,12 +25,9 @@ import (
 // (an admin-API override, else the repo's, cached for a minute), rate
 // limits counted in the table.
 func newFormService(svc *ingest.Service, store *dynamo.Store, limitSecret []byte, log *slog.Logger) *ingest.FormService {
-	reg, err := definitions.Reader(store)
-	if err != nil {
-		// CI validates every repo form, so this means a broken build; serve
-		// what loads rather than none.
-		log.Error("repo definitions are invalid", "error", err)
-	}
+	// Repo forms are read and checked on the first form request; CI
+	// validates every one, and of a broken build it serves what loads.
+	reg := definitions.Reader(store)
 	forms, err := ingest.NewForms(svc, formSource{definitions.FormCache(reg)}, store, ingest.DefaultFormLimits, limitSecret, log)
 	if err != nil {
 		// ConfigFromEnv checked the secret; without one, forms answer 503.

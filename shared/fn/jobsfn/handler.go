@@ -33,7 +33,6 @@ import (
 type Config struct {
 	Table        string
 	JobsQueueURL string
-	Scoring      scoring.Model
 	// EventsQueueURL takes imported rows; Bucket holds the files.
 	EventsQueueURL, Bucket string
 	// EventBusName receives segment.entered/exited caused by re-scoring.
@@ -49,10 +48,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c.EventsQueueURL, c.Bucket = getenv(catalog.QueueURLEnv(catalog.EventsQueue)), getenv(catalog.EnvBucketName)
 	if c.EventsQueueURL == "" || c.Bucket == "" {
 		return c, fmt.Errorf("jobs: %s and %s must be set", catalog.QueueURLEnv(catalog.EventsQueue), catalog.EnvBucketName)
-	}
-	var err error
-	if c.Scoring, err = definitions.Scoring(); err != nil {
-		return c, fmt.Errorf("jobs: %w", err)
 	}
 	return c, nil
 }
@@ -108,7 +103,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	// No cache: a page must see the model in force now to know whether its
 	// job is still wanted.
-	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
+	reg := definitions.Reader(store) // kinds read and checked on first use
 	src := definitions.ScoringCache(reg).WithTTL(0, nil)
 	// Re-scoring and rebuilds move contacts between segments: the same
 	// reactor as the processor's.

@@ -82,10 +82,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.Sending, err = definitions.Sending(); err != nil {
 		return c, fmt.Errorf("links: %w", err)
 	}
-	// Templates are read through the registry; a broken repo fails here.
-	if err := definitions.Validate(); err != nil {
-		return c, fmt.Errorf("links: %w", err)
-	}
 	return c, nil
 }
 
@@ -143,6 +139,9 @@ type Deps struct {
 	// open and click (human and machine apart) in its results.
 	Engagements campaign.Engagements
 	Counters    campaign.Counters
+	// CampaignSends, when set, counts a campaign send's unsubscribe and
+	// each link's unique human clicks in its results.
+	CampaignSends campaign.SendCounter
 }
 
 // Handler serves the links.
@@ -155,12 +154,13 @@ type Handler struct {
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	signer, _ := token.NewSigner(cfg.Secrets...) // checked by ConfigFromEnv
-	reg, _ := definitions.Reader(store)          // checked by ConfigFromEnv
+	reg := definitions.Reader(store)             // kinds read and checked on first use
 	return NewWith(Deps{
 		Store:         store,
 		Sends:         sendTimes{store},
 		Engagements:   store,
 		Counters:      store,
+		CampaignSends: store,
 		Events:        sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.EventsQueueURL),
 		Signer:        signer,
 		BaseURL:       cfg.PublicBaseURL,
@@ -266,6 +266,11 @@ func (h *Handler) click(ctx context.Context, req httpapi.Request, raw string, no
 	v := h.classify(ctx, engagement.Click, tok, req, now)
 	h.record(ctx, req, engagement.Clicked(target(tok), dest, v, now))
 	h.countCampaign(ctx, tok, "click", v.Machine, now)
+	if !v.Machine {
+		h.countCampaignSend(ctx, tok, func(sc campaign.SendCounter) (bool, error) {
+			return campaign.CountLinkClick(ctx, sc, tok.SendID, dest)
+		})
+	}
 	return httpapi.Response{
 		StatusCode: http.StatusFound,
 		Headers:    map[string]string{"Location": dest, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
@@ -293,6 +298,18 @@ func (h *Handler) countCampaign(ctx context.Context, tok token.Token, kind strin
 	}
 	if err := campaign.CountEngagement(ctx, h.d.Engagements, h.d.Counters, tok.SendID, kind, machine, now); err != nil {
 		h.log.WarnContext(ctx, "campaign engagement counter", "send_id", tok.SendID, "kind", kind, "error", err)
+	}
+}
+
+// countCampaignSend runs one of a campaign send's once-only counts; a
+// failure is logged, not returned: the person's page or redirect matters
+// more, and the count is exact when it is made.
+func (h *Handler) countCampaignSend(ctx context.Context, tok token.Token, count func(campaign.SendCounter) (bool, error)) {
+	if h.d.CampaignSends == nil || tok.SendID == "" || !mail.IsCampaignSendID(tok.SendID) {
+		return
+	}
+	if _, err := count(h.d.CampaignSends); err != nil {
+		h.log.WarnContext(ctx, "campaign send counter", "send_id", tok.SendID, "error", err)
 	}
 }
 
@@ -345,6 +362,11 @@ func (h *Handler) unsubscribe(ctx context.Context, req httpapi.Request, raw stri
 		t := target(tok)
 		t.ContactID = p.ID
 		h.record(ctx, req, engagement.Unsubscribed(t, tok.Topic, "one-click", now))
+		// Counted even when nothing changed, like the event: the mark on
+		// the send counts it once, and a lost first count is repaired.
+		h.countCampaignSend(ctx, tok, func(sc campaign.SendCounter) (bool, error) {
+			return campaign.CountSendOutcome(ctx, sc, tok.SendID, campaign.CountUnsubscribed)
+		})
 	}
 	line := "You will get no more marketing email from us. It can take a moment for an email already on its way to arrive."
 	if t := h.topicName(ctx, tok.Topic); t != "" {

@@ -18,10 +18,10 @@ import (
 
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/bus"
+	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/fn/segmentfn"
-	"github.com/leadflow/leadflow/shared/interest"
 	"github.com/leadflow/leadflow/shared/journeyrun"
 	"github.com/leadflow/leadflow/shared/mail"
 	"github.com/leadflow/leadflow/shared/mail/mailcontact"
@@ -39,10 +39,6 @@ type Config struct {
 	Table string
 	// EventRetention is how long timeline events are kept (0: forever).
 	EventRetention time.Duration
-	// Interests are the repo's default interest rules.
-	Interests interest.Rules
-	// Scoring is the repo's default scoring model.
-	Scoring scoring.Model
 	// RoutingQueueURL receives qualified leads for the router.
 	RoutingQueueURL string
 	// SendsQueueURL receives double opt-in confirmation mail and journey mail.
@@ -72,14 +68,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.Table == "" {
 		return c, fmt.Errorf("processor: %s must be set", catalog.EnvTableName)
 	}
-	rules, err := definitions.Interests()
-	if err != nil {
-		return c, fmt.Errorf("processor: %w", err)
-	}
-	c.Interests = rules
-	if c.Scoring, err = definitions.Scoring(); err != nil {
-		return c, fmt.Errorf("processor: %w", err)
-	}
+	// The interest rules and scoring model are read through the registry
+	// on first use (repo files checked then, and by CI and the synth).
 	if c.RoutingQueueURL = getenv(catalog.QueueURLEnv(catalog.RoutingQueue)); c.RoutingQueueURL == "" {
 		return c, fmt.Errorf("processor: %s must be set", catalog.QueueURLEnv(catalog.RoutingQueue))
 	}
@@ -123,7 +113,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	store.EventTTL = cfg.EventRetention
 	q := sqs.NewFromConfig(awsCfg)
-	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
+	reg := definitions.Reader(store) // kinds read and checked on first use
 	scores := definitions.ScoringCache(reg)
 	sends := sqsqueue.New(q, cfg.SendsQueueURL)
 	pub := bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName)
@@ -132,7 +122,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		hooks = sqsqueue.New(q, cfg.WebhooksQueueURL)
 	}
 	journeys := journeyrun.NewReactor(
-		journeyrun.NewLibrary(reg, definitions.JourneyBodies(), nil),
+		journeyrun.NewLibrary(reg, definitions.JourneyBodies, nil),
 		sends, timer.NewWheel(store, nil, nil), &Notifier{Bus: pub, Webhooks: hooks, URLs: cfg.WebhookURLs}, store, log,
 		journeyrun.Options{WaitScale: cfg.JourneyWaitScale, Score: func(ctx context.Context, s scoring.State, at time.Time) (int, error) {
 			e, err := scores.Default(ctx)
@@ -146,7 +136,9 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		WithInterests(definitions.InterestCache(reg).Default).
 		WithScoring(scores.Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
 		WithMail(sends).
-		WithReactors(segmentfn.Reactor(store, reg, scores, pub, log), journeys, report.NewCounter(store), mailcontact.EngagementRecorder(store))
+		WithReactors(segmentfn.Reactor(store, reg, scores, pub, log), journeys, report.NewCounter(store), mailcontact.EngagementRecorder(store)).
+		// Campaign conversions: the goal event after a human open or click.
+		WithReactors(&campaign.ConversionReactor{Sends: store, Definitions: definitions.Campaigns{C: definitions.CampaignCache(reg)}, Log: log})
 	return NewWith(proc, log)
 }
 

@@ -48,8 +48,6 @@ type Config struct {
 	// WebhookURLs are the endpoints every lead.qualified goes to; none is
 	// fine (the bus event still goes out).
 	WebhookURLs []string
-	// Scoring is the repo's model, used while the admin API stores none.
-	Scoring scoring.Model
 }
 
 // ConfigFromEnv reads the function's settings.
@@ -68,11 +66,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("router: %s: %w", catalog.EnvWebhookURLs, err)
 	}
 	c.WebhookURLs = urls
-	m, err := definitions.Scoring()
-	if err != nil {
-		return c, fmt.Errorf("router: %w", err)
-	}
-	c.Scoring = m
 	return c, nil
 }
 
@@ -110,7 +103,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	// Cached for definition.CacheTTL: an admin's change reaches every
 	// router within a minute, at one read a minute per instance.
-	reg, _ := definitions.Reader(store) // checked in ConfigFromEnv
+	reg := definitions.Reader(store) // kinds read and checked on first use
 	source := definitions.ScoringCache(reg)
 	pub := bus.NewEventBridge(eventbridge.NewFromConfig(awsCfg), cfg.EventBusName)
 	queue := sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.WebhooksQueueURL)

@@ -202,7 +202,7 @@ func TestConfigFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.BaseURL != "https://api.example.com" || len(cfg.Secrets) != 2 || cfg.MaxSendRate != 12.5 || cfg.ConfigSet != "leadflow-cs" || len(cfg.Templates) == 0 {
+	if cfg.BaseURL != "https://api.example.com" || len(cfg.Secrets) != 2 || cfg.MaxSendRate != 12.5 || cfg.ConfigSet != "leadflow-cs" {
 		t.Errorf("config %+v", cfg)
 	}
 	for k, bad := range map[string]string{

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/engagement"
@@ -81,6 +82,9 @@ type Deps struct {
 	SoftBounces sesevent.SoftBouncePolicy
 	// Reports gets the dashboard's delivered count (nil: none).
 	Reports report.Writer
+	// Campaigns counts a campaign send's delivery, bounce and complaint in
+	// its results, once each (nil: none).
+	Campaigns campaign.SendCounter
 	// Now may be nil (time.Now).
 	Now func() time.Time
 }
@@ -101,6 +105,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		Events:      sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.EventsQueueURL),
 		SoftBounces: cfg.SoftBounces,
 		Reports:     store,
+		Campaigns:   store,
 	}, log)
 }
 
@@ -228,6 +233,28 @@ func (h *Handler) apply(ctx context.Context, e sesevent.Event, plan sesevent.Pla
 		if res.Counted, err = h.d.Store.CountMailOnce(ctx, plan.CountKey, at, plan.Count); err != nil {
 			return err
 		}
+	}
+	return h.countCampaign(ctx, e)
+}
+
+// campaignOutcomes are the SES events a campaign's results count.
+var campaignOutcomes = map[string]string{
+	sesevent.TypeDelivery:  campaign.CountDelivered,
+	sesevent.TypeBounce:    campaign.CountBounced,
+	sesevent.TypeComplaint: campaign.CountComplained,
+}
+
+// countCampaign adds a campaign send's delivery, bounce or complaint to
+// its results (SES tags the mail campaign_id). Counted once per send and
+// outcome, with a mark on the send record, so a redelivered event and a
+// retried invocation add nothing.
+func (h *Handler) countCampaign(ctx context.Context, e sesevent.Event) error {
+	name, ok := campaignOutcomes[e.Type]
+	if !ok || h.d.Campaigns == nil || e.Tags[mail.TagCampaign] == "" || e.SendID() == "" {
+		return nil
+	}
+	if _, err := campaign.CountSendOutcome(ctx, h.d.Campaigns, e.SendID(), name); err != nil {
+		return fmt.Errorf("campaign %s %s count: %w", e.Tags[mail.TagCampaign], name, err)
 	}
 	return nil
 }

@@ -92,7 +92,7 @@ func TestDefinitionStoreDynamoDB(t *testing.T) {
 			}
 		}
 		// A function that only reads sees the old override and leaves it.
-		reader, _ := definitions.Reader(old)
+		reader := definitions.Reader(old)
 		if d, err := reader.Get(ctx, definitions.KindInterests, "default"); err != nil || d.Source != definition.SourceAPI || !strings.Contains(string(d.Body), "widgets") {
 			t.Fatalf("reader: %+v %v", d, err)
 		}

@@ -14,6 +14,10 @@ const (
 	prefixExport = "EXP#"
 	skExport     = "EXP"
 	gsiExports   = "EXPORTS"
+	// An email identity link written by an import names it and the
+	// line, so the link is also the import's claim of the email.
+	attrLinkImport = "im"
+	attrLinkLine   = "il"
 )
 
 func importPK(id string) string { return prefixImport + id }

@@ -94,10 +94,20 @@ func isConditionFailed(err error) bool {
 
 // batchGet reads keys in chunks of 100, retrying unprocessed keys with backoff.
 func (st *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool) ([]map[string]types.AttributeValue, error) {
+	return st.batchGetItems(ctx, keys, consistent, "")
+}
+
+// batchGetItems reads keys 100 at a time, retrying unprocessed keys;
+// projection ("" for whole items) names the attributes to read.
+func (st *Store) batchGetItems(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool, projection string) ([]map[string]types.AttributeValue, error) {
 	var out []map[string]types.AttributeValue
 	for start := 0; start < len(keys); start += 100 {
 		end := min(start+100, len(keys))
-		req := map[string]types.KeysAndAttributes{st.table: {Keys: keys[start:end], ConsistentRead: aws.Bool(consistent)}}
+		ka := types.KeysAndAttributes{Keys: keys[start:end], ConsistentRead: aws.Bool(consistent)}
+		if projection != "" {
+			ka.ProjectionExpression = aws.String(projection)
+		}
+		req := map[string]types.KeysAndAttributes{st.table: ka}
 		for attempt := 0; len(req) > 0; attempt++ {
 			if attempt > 0 {
 				if attempt > 8 {
