@@ -73,6 +73,12 @@ func TestConsoleMarketingEndToEnd(t *testing.T) {
 		ps = append(ps, p)
 	}
 	e.seedContacts(ps...)
+	// On the list through the API, so the member index (the campaign's
+	// audience) has them.
+	ids, _ := json.Marshal(map[string]any{"contact_ids": []string{ps[0].ID, ps[1].ID, ps[2].ID}})
+	if code, body := e.adminDo("POST", "/v1/lists/e2e-launch/members", string(ids)); code/100 != 2 {
+		t.Fatalf("POST /v1/lists/e2e-launch/members = %d %v", code, body)
+	}
 
 	// A confirmed newsletter subscriber enters the welcome journey: its
 	// welcome mail goes out and the run then waits two days, so the map
