@@ -137,14 +137,6 @@ func TestConsoleMarketingEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("marketing end-to-end test failed: %v", err)
 	}
-	// What the browser did, checked at the API: every recipient got the
-	// campaign exactly once.
-	got := campaignMails(e, "e2e-launch-news")
-	for _, p := range ps {
-		if got[strings.ToLower(p.Email)] != 1 {
-			t.Errorf("%s got the campaign %d times (all %v)", p.Email, got[strings.ToLower(p.Email)], got)
-		}
-	}
 }
 
 // waitLong polls until ok; the bound (generous: this test runs beside
