@@ -167,6 +167,15 @@ func (b *builder) addConsole(dir string) {
 func (b *builder) consoleHeaders() awscloudfront.ResponseHeadersPolicy {
 	h := catalog.ConsoleHeaders()
 	cognito := "https://cognito-idp." + *b.stack.Region() + ".amazonaws.com"
+	connect := []string{cognito}
+	if b.files != nil {
+		// The browser PUTs an import's file to a presigned URL on the files
+		// bucket (virtual-hosted: <bucket>.s3.<region>.amazonaws.com). The
+		// bucket's own name cannot be used: its CORS rule names this
+		// distribution, which names this policy (a cycle), so the policy
+		// allows the region's S3 hosts.
+		connect = append(connect, "https://*.s3."+*b.stack.Region()+".amazonaws.com")
+	}
 	custom := []*awscloudfront.ResponseCustomHeader{}
 	for _, name := range []string{"Permissions-Policy", "Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy"} {
 		custom = append(custom, &awscloudfront.ResponseCustomHeader{Header: jsii.String(name), Value: jsii.String(h[name]), Override: jsii.Bool(true)})
@@ -175,7 +184,7 @@ func (b *builder) consoleHeaders() awscloudfront.ResponseHeadersPolicy {
 		Comment: jsii.String("Leadflow console: CSP (own origin and Cognito only, nothing inline) and security headers"),
 		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
 			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{
-				ContentSecurityPolicy: jsii.String(catalog.ConsoleCSP(cognito, true)), Override: jsii.Bool(true),
+				ContentSecurityPolicy: jsii.String(catalog.ConsoleCSP(true, connect...)), Override: jsii.Bool(true),
 			},
 			ContentTypeOptions: &awscloudfront.ResponseHeadersContentTypeOptions{Override: jsii.Bool(true)},
 			FrameOptions: &awscloudfront.ResponseHeadersFrameOptions{

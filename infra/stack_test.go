@@ -1707,6 +1707,8 @@ func TestConsoleSecurityHeaders(t *testing.T) {
 	for _, want := range []string{
 		`default-src 'none'`, `script-src 'self'`, `style-src 'self'`, `frame-ancestors 'none'`,
 		`connect-src 'self' https://cognito-idp.`, `AWS::Region`, `.amazonaws.com`, `upgrade-insecure-requests`,
+		// Imports upload straight to the files bucket from the browser.
+		`.amazonaws.com https://*.s3.`,
 		`"FrameOption":"DENY"`, `"ContentTypeOptions":{"Override":true}`, `"ReferrerPolicy":"strict-origin-when-cross-origin"`,
 		`"AccessControlMaxAgeSec":63072000`, `Permissions-Policy`, `Cross-Origin-Opener-Policy`,
 	} {

@@ -9,71 +9,11 @@
 //   ARTIFACTS         where screenshots go (default console/e2e-artifacts)
 // It checks every page with axe-core (no serious or critical violations)
 // and saves a screenshot of each. Exit status 0 only if every step passed.
-import { chromium } from 'playwright-core';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { cred, env, start } from './helpers.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const env = (k, d) => {
-  const v = process.env[k] ?? d;
-  if (v === undefined) throw new Error(`${k} must be set`);
-  return v;
-};
-const base = env('CONSOLE_URL');
-const artifacts = env('ARTIFACTS', join(here, '..', 'e2e-artifacts'));
-mkdirSync(artifacts, { recursive: true });
-const cred = (k) => {
-  const v = env(k);
-  const i = v.indexOf(':');
-  return { email: v.slice(0, i), password: v.slice(i + 1) };
-};
+const { base, check, audit, newContext, signIn, finish } = await start();
 const contactEmail = env('CONTACT_EMAIL');
-const failures = [];
-const check = (ok, what) => {
-  if (!ok) failures.push(what);
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
-};
-
-const browser = await chromium.launch({
-  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-});
-
-async function audit(page, name) {
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
-  // Through the DevTools protocol, not a <script>: the console's CSP
-  // (rightly) refuses inline scripts.
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-  });
-  check(result.length === 0, `axe: no serious violations on ${name}${result.length ? ': ' + result.join('; ') : ''}`);
-}
-
-async function signIn(context, who) {
-  const page = await context.newPage();
-  page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
-  // The console's CSP must allow everything the app does: a violation is a failure.
-  page.on('console', (msg) => {
-    // The template preview (a srcdoc frame) inherits the CSP, so the mail's
-    // inline styles are refused there by design (infra/README.md).
-    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text()) && !msg.location().url.startsWith('about:srcdoc')) {
-      failures.push(`CSP violation at ${msg.location().url}: ${msg.text()}`);
-    }
-  });
-  await page.goto(base);
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
-  return page;
-}
 
 // The overview is the landing page: it shows the counts of what the Go test
 // sent through the tracking API (OVERVIEW_EXPECT: "name=n,..." of the
@@ -105,10 +45,10 @@ async function checkOverview(page) {
   await audit(page, '01b-overview');
 }
 
-try {
+await finish(async () => {
   // --- marketer: sign in, find the contact, read the score, change the stage.
   {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const context = await newContext();
     const page0 = await context.newPage();
     await page0.goto(base);
     await page0.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
@@ -116,7 +56,7 @@ try {
     await page0.close();
 
     const m = cred('MARKETER');
-    const page = await signIn(context, m);
+    const { page } = await signIn(m, context);
     check(await page.getByText(m.email).isVisible(), 'the signed-in user is shown');
     await checkOverview(page);
     await page.getByRole('link', { name: 'Contacts', exact: true }).click();
@@ -199,8 +139,7 @@ try {
 
   // --- viewer: no stage form, and the API refuses the change.
   {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    const page = await signIn(context, cred('VIEWER'));
+    const { context, page } = await signIn(cred('VIEWER'));
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     check(true, 'a viewer lands on the overview');
     await page.getByRole('link', { name: 'Contacts', exact: true }).click();
@@ -225,8 +164,7 @@ try {
 
   // --- admin: invite a user; the temporary password is shown once.
   {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    const page = await signIn(context, cred('ADMIN'));
+    const { context, page } = await signIn(cred('ADMIN'));
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('heading', { name: 'Invite someone' }).waitFor();
     const invitee = `invited-${Date.now()}@example.test`;
@@ -260,15 +198,4 @@ try {
     check(left === 0, `an admin erases the contact after typing its email (found ${left} after)`);
     await context.close();
   }
-} catch (err) {
-  failures.push(`step failed: ${err.message.split('\n')[0]}`);
-  console.error(err);
-} finally {
-  await browser.close();
-}
-
-if (failures.length) {
-  console.error(`\n${failures.length} failure(s):\n- ${failures.join('\n- ')}`);
-  process.exit(1);
-}
-console.log('\nconsole end-to-end: all passed');
+});

@@ -1,6 +1,7 @@
 // What every end-to-end script needs: the environment the Go test sets,
-// Debian's Chromium, signing in, and axe-core plus a screenshot per page.
-// (console.e2e.mjs predates this file and keeps its own copies.)
+// Debian's Chromium, signing in (with every CSP violation a failure),
+// calling the API as the signed-in user, polling, and axe-core plus a
+// screenshot per page.
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -54,10 +55,27 @@ export async function start() {
     check(result.length === 0, `axe: no serious violations on ${name}${result.length ? ': ' + result.join('; ') : ''}`);
   }
 
-  async function signIn(who) {
+  const newContext = async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    // Every wait is for a state, bounded only against a hang: a loaded
+    // machine (the tests share two cores) can take long to get there.
+    context.setDefaultTimeout(60_000);
+    return context;
+  };
+
+  /** Signs who in, in a new context unless one is given; answers { context, page }. */
+  async function signIn(who, context) {
+    context ??= await newContext();
     const page = await context.newPage();
     page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
+    // The console's CSP must allow everything the app does: a violation is a failure.
+    page.on('console', (msg) => {
+      // The template preview (a srcdoc frame) inherits the CSP, so the mail's
+      // inline styles are refused there by design (infra/README.md).
+      if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text()) && !msg.location().url.startsWith('about:srcdoc')) {
+        failures.push(`CSP violation at ${msg.location().url}: ${msg.text()}`);
+      }
+    });
     await page.goto(base);
     await page.getByLabel('Email').fill(who.email);
     await page.getByLabel('Password').fill(who.password);
@@ -82,12 +100,43 @@ export async function start() {
     );
   }
 
+  /**
+   * Polls fn (run in Node, may call the page) until it answers a truthy
+   * value, and answers it; fails with what after timeoutMs. The bound only
+   * stops a hang: a loaded machine is slow, so it is generous.
+   */
+  async function poll(what, fn, timeoutMs = 60_000, everyMs = 250) {
+    const deadline = Date.now() + timeoutMs;
+    let last;
+    for (;;) {
+      try {
+        last = await fn();
+        if (last) return last;
+      } catch (err) {
+        last = err.message;
+      }
+      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s (last: ${JSON.stringify(last)})`);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  }
+
   async function finish(run) {
     try {
       await run();
     } catch (err) {
       failures.push(`step failed: ${err.message.split('\n')[0]}`);
       console.error(err);
+      // What each open page showed when the step failed.
+      let i = 0;
+      for (const context of browser.contexts()) {
+        for (const page of context.pages()) {
+          const path = join(artifacts, `failure-${++i}.png`);
+          await page.screenshot({ path, fullPage: true }).then(
+            () => console.error(`screenshot of ${page.url()} at the failure: ${path}`),
+            () => {},
+          );
+        }
+      }
     } finally {
       await browser.close();
     }
@@ -98,5 +147,5 @@ export async function start() {
     console.log('\nall passed');
   }
 
-  return { base, check, audit, signIn, apiFrom, finish };
+  return { base, check, audit, newContext, signIn, apiFrom, poll, finish };
 }

@@ -49,7 +49,7 @@ func (p *Platform) serveConsole(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the console is not built: run `make dev` (it builds console/dist)", http.StatusNotFound)
 		return
 	}
-	setConsoleHeaders(w, p.cognitoOrigin())
+	setConsoleHeaders(w, p.cognitoOrigin(), p.filesOrigin())
 	clean := path.Clean("/" + rel)
 	file := filepath.Join(dir, filepath.FromSlash(clean))
 	if st, err := os.Stat(file); err == nil && !st.IsDir() {
@@ -66,24 +66,32 @@ func (p *Platform) serveConsole(w http.ResponseWriter, r *http.Request) {
 
 // setConsoleHeaders sets the security headers CloudFront adds in AWS
 // (catalog.ConsoleCSP and ConsoleHeaders), with the local Cognito server in
-// connect-src.
-func setConsoleHeaders(w http.ResponseWriter, cognitoOrigin string) {
+// connect-src, and the local S3 server the browser uploads imports to.
+func setConsoleHeaders(w http.ResponseWriter, connect ...string) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", catalog.ConsoleCSP(cognitoOrigin, false))
+	h.Set("Content-Security-Policy", catalog.ConsoleCSP(false, connect...))
 	for k, v := range catalog.ConsoleHeaders() {
 		h.Set(k, v)
 	}
 }
 
+// filesOrigin is the scheme and host of the local S3 server the presigned
+// upload URLs point at ("" without one).
+func (p *Platform) filesOrigin() string { return originOf(p.opts.Endpoints.S3) }
+
 // cognitoOrigin is the scheme and host of the local Cognito server the
 // console signs in against ("" without a user pool).
 func (p *Platform) cognitoOrigin() string {
-	up := p.opts.UserPool
-	if up == nil || up.Endpoint == "" {
+	if p.opts.UserPool == nil {
 		return ""
 	}
-	u, err := url.Parse(up.Endpoint)
-	if err != nil {
+	return originOf(p.opts.UserPool.Endpoint)
+}
+
+// originOf is the scheme and host of endpoint ("" for none or a bad one).
+func originOf(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if endpoint == "" || err != nil || u.Host == "" {
 		return ""
 	}
 	return u.Scheme + "://" + u.Host

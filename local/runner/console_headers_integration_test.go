@@ -13,8 +13,9 @@ import (
 )
 
 // TestConsoleServesSecurityHeaders: the local console sends the headers
-// CloudFront sends in AWS, with the local Cognito server as the only other
-// origin the CSP lets the app call, and nothing inline.
+// CloudFront sends in AWS, with the local Cognito server and the local S3
+// server (where the browser uploads an import's file) as the only other
+// origins the CSP lets the app call, and nothing inline.
 func TestConsoleServesSecurityHeaders(t *testing.T) {
 	dist := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<!doctype html><title>console</title>"), 0o644); err != nil {
@@ -24,6 +25,10 @@ func TestConsoleServesSecurityHeaders(t *testing.T) {
 	cognito, err := url.Parse(userPool.Endpoint)
 	if err != nil {
 		t.Fatal(err)
+	}
+	s3, err := url.Parse(servers.Endpoints().S3)
+	if err != nil || s3.Host == "" {
+		t.Fatalf("no local S3 server: %q %v", servers.Endpoints().S3, err)
 	}
 	for _, path := range []string{"/console/", "/console/contacts/c1", "/console/index.html"} {
 		resp, err := http.Get(e.api.URL + path)
@@ -36,7 +41,7 @@ func TestConsoleServesSecurityHeaders(t *testing.T) {
 			t.Fatalf("%s: %d, CSP %q", path, resp.StatusCode, csp)
 		}
 		for _, want := range []string{"default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'",
-			"connect-src 'self' http://" + cognito.Host} {
+			"connect-src 'self' http://" + cognito.Host + " http://" + s3.Host + ";"} {
 			if !strings.Contains(csp, want) {
 				t.Errorf("%s: CSP %q lacks %q", path, csp, want)
 			}

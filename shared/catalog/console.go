@@ -8,18 +8,25 @@ import "strings"
 // ConsoleCSP is the console's Content-Security-Policy. The app is the
 // built files of its own origin: scripts and styles only from there,
 // nothing inline and no eval; it calls the API on its own origin (/v1/*)
-// and Cognito at cognitoOrigin (https://cognito-idp.<region>.amazonaws.com,
-// or the local server). It may not be framed. secure adds
-// upgrade-insecure-requests, for HTTPS deployments only (locally the
-// console is plain HTTP on localhost).
-func ConsoleCSP(cognitoOrigin string, secure bool) string {
+// and the connect origins: Cognito (https://cognito-idp.<region>.amazonaws.com,
+// or the local server) and the files bucket, where the browser PUTs an
+// import's CSV to a presigned URL (the file never passes the API). It may
+// not be framed. secure adds upgrade-insecure-requests, for HTTPS
+// deployments only (locally the console is plain HTTP on localhost).
+func ConsoleCSP(secure bool, connect ...string) string {
+	src := "connect-src 'self'"
+	for _, o := range connect {
+		if o != "" {
+			src += " " + o
+		}
+	}
 	d := []string{
 		"default-src 'none'",
 		"script-src 'self'",
 		"style-src 'self'",
 		"img-src 'self' data:",
 		"font-src 'self'",
-		"connect-src 'self' " + cognitoOrigin,
+		src,
 		"manifest-src 'self'",
 		// The template preview is an iframe with srcdoc and an empty
 		// sandbox: it inherits this policy, so the mail's scripts and

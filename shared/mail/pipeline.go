@@ -201,6 +201,11 @@ var ErrHeld = errors.New("another invocation holds the send")
 // visibly, rather than circling forever.
 const MaxAttempts = 100
 
+// ContactWaitAttempts is how often a send whose contact is not written yet
+// is tried (the backoff doubles from RetryBase: about a minute in all)
+// before it fails as sent to an unknown contact.
+const ContactWaitAttempts = 6
+
 // recordMargin is what a send needs besides the SES call once the pacer
 // lets it go: the claim and the record.
 const recordMargin = 2 * time.Second
@@ -414,6 +419,14 @@ func (p *Pipeline) prepare(ctx context.Context, r Request) (*job, Result) {
 	} else {
 		rcpt, err = p.Recipients.Recipient(ctx, r.ContactID)
 		if errors.Is(err, ErrContactNotFound) {
+			// A form's confirmation mail is queued as the form is accepted,
+			// while the processor may not have written the new contact yet:
+			// wait for it a few times before calling the contact unknown.
+			if r.Attempt+1 < ContactWaitAttempts {
+				next := r
+				next.Attempt++
+				return nil, p.requeue(ctx, next, p.backoff(next.Attempt), OutcomeWaiting, "contact not written yet")
+			}
 			return nil, p.finish(ctx, r, kind, prev, Failed, "contact "+r.ContactID+" not found")
 		}
 		if err != nil {

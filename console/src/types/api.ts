@@ -492,6 +492,8 @@ export interface JourneySteps {
   journey_id: string;
   steps: { journey_id: string; version: number; step: string; metric: string; n: number }[];
   nodes: JourneyStepSummary[];
+  /** Runs moved along each edge (from "" is the trigger), where the API counts them (h-jour). */
+  edges?: { version: number; from: string; to: string; n: number }[];
 }
 
 /** One point of a run's path: a step reached, a branch taken (note says why), an end. */

@@ -3,7 +3,8 @@
 // definition itself is read and saved through the one definition editor.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useApi } from '@/lib/session';
-import type { CalendarAnswer, CampaignAction, CampaignActionAnswer, CampaignResults, CampaignView } from '@/types/api';
+import { ApiError } from '@/lib/api-client';
+import type { CalendarAnswer, CampaignAction, CampaignDefinition, CampaignActionAnswer, CampaignResults, CampaignView } from '@/types/api';
 
 const path = (id: string) => `/v1/campaigns/${encodeURIComponent(id)}`;
 
@@ -25,6 +26,26 @@ export function useCampaignResults(id: string, enabled = true) {
     enabled,
     // While it sends, the counters move: poll.
     refetchInterval: (q) => (q.state.data?.state === 'sending' ? 5000 : false),
+  });
+}
+
+/** Creates a draft; an id already in use is refused rather than overwritten. */
+export function useCreateCampaign() {
+  const api = useApi();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: async (d: CampaignDefinition) => {
+      const taken = await api<CampaignView>(path(d.id)).then(
+        () => true,
+        (err: unknown) => {
+          if (err instanceof ApiError && err.status === 404) return false;
+          throw err;
+        },
+      );
+      if (taken) throw new Error(`A campaign with the id ${d.id} exists already.`);
+      return api<CampaignView>(path(d.id), { method: 'PUT', body: d });
+    },
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ['campaigns'] }),
   });
 }
 

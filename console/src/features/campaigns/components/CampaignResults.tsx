@@ -7,7 +7,8 @@ import { QueryState } from '@/components/query-state';
 import { useCan } from '@/lib/session';
 import type { CampaignCounts, CampaignOccurrenceResult } from '@/types/api';
 import { useCampaignResults, usePickWinner } from '../api/campaigns';
-import { n, pct } from './campaign';
+import { n, pct, resultsByDay } from './campaign';
+import { TimeChart } from '@/features/overview/components/TimeChart';
 
 const COLUMNS: { key: string; label: string }[] = [
   { key: 'recipients', label: 'Recipients' },
@@ -19,8 +20,20 @@ const COLUMNS: { key: string; label: string }[] = [
   { key: 'unique_clicks_machine', label: 'Clicks (machine)' },
   { key: 'conversions', label: 'Conversions' },
   { key: 'bounced', label: 'Bounced' },
+  { key: 'complained', label: 'Complained' },
   { key: 'unsubscribed', label: 'Unsubscribed' },
 ];
+
+/** A link's unique human clicks are counted as "click:" + the link without its query (shared/campaign). */
+const LINK_PREFIX = 'click:';
+
+/** The links clicked, most clicks first. */
+export function linkClicks(t: CampaignCounts | undefined): [string, number][] {
+  return Object.entries(t ?? {})
+    .filter(([k, v]) => k.startsWith(LINK_PREFIX) && v > 0)
+    .map(([k, v]): [string, number] => [k.slice(LINK_PREFIX.length), v])
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}
 
 export function CampaignResultsView({ id }: { id: string }) {
   const q = useCampaignResults(id);
@@ -36,6 +49,8 @@ export function CampaignResultsView({ id }: { id: string }) {
         {(r) => (
           <>
             <Totals t={r.totals} />
+            <ResultsChart occ={r.occurrences} />
+            <LinkClicks t={r.totals} />
             {r.variants && Object.keys(r.variants).length > 0 && (
               <CountsTable caption="By variant" first="Variant" rows={Object.entries(r.variants).sort(([a], [b]) => a.localeCompare(b))} />
             )}
@@ -44,6 +59,20 @@ export function CampaignResultsView({ id }: { id: string }) {
         )}
       </QueryState>
     </section>
+  );
+}
+
+/** The counters by the day each send started (uPlot, loaded with the first chart). */
+function ResultsChart({ occ }: { occ: CampaignOccurrenceResult[] | undefined }) {
+  const byDay = resultsByDay(occ);
+  if (!byDay) return null;
+  return (
+    <TimeChart
+      title="Results by send day"
+      description="Each send's counters on the UTC day it started (opens, clicks and conversions that came later count with their send)."
+      days={byDay.days}
+      series={byDay.series}
+    />
   );
 }
 
@@ -56,6 +85,9 @@ function Totals({ t }: { t: CampaignCounts }) {
     ['Skipped', n(t, 'skipped').toLocaleString()],
     ['Failed', n(t, 'failed').toLocaleString()],
     ['Delivered', delivered.toLocaleString()],
+    ['Bounced', n(t, 'bounced').toLocaleString()],
+    ['Complained', n(t, 'complained').toLocaleString()],
+    ['Unsubscribed', n(t, 'unsubscribed').toLocaleString()],
     ['Human opens', `${n(t, 'unique_opens_human').toLocaleString()} (${pct(n(t, 'unique_opens_human'), delivered)})`],
     ['Machine opens', `${n(t, 'unique_opens_machine').toLocaleString()} (${pct(n(t, 'unique_opens_machine'), delivered)})`],
     ['Human clicks', `${n(t, 'unique_clicks_human').toLocaleString()} (${pct(n(t, 'unique_clicks_human'), delivered)})`],
@@ -72,6 +104,34 @@ function Totals({ t }: { t: CampaignCounts }) {
         </Fragment>
       ))}
     </dl>
+  );
+}
+
+function LinkClicks({ t }: { t: CampaignCounts }) {
+  const links = linkClicks(t);
+  if (links.length === 0) return null;
+  return (
+    <div className="table-card">
+      <table>
+        <caption>Clicks per link (people, once per recipient)</caption>
+        <thead>
+          <tr>
+            <th scope="col">Link</th>
+            <th scope="col">Clicks</th>
+          </tr>
+        </thead>
+        <tbody>
+          {links.map(([link, clicks]) => (
+            <tr key={link}>
+              <th scope="row" className="link-cell">
+                {link}
+              </th>
+              <td>{clicks.toLocaleString()}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -4,14 +4,18 @@ import { QueryState } from '@/components/query-state';
 import type { CampaignView } from '@/types/api';
 import { useCampaignResults, useCampaigns } from '../api/campaigns';
 import { STATE_LABEL, describeSchedule, n } from '../components/campaign';
+import { NewCampaign } from '../components/NewCampaign';
+import { useCan } from '@/lib/session';
 
 export function CampaignsPage() {
   const q = useCampaigns();
+  const canWrite = useCan('marketer');
   return (
     <>
       <PageHeader title="Campaigns">
         <Link to="/calendar">Calendar</Link>
       </PageHeader>
+      {canWrite && <NewCampaign />}
       <QueryState
         query={q}
         loading="Loading campaigns…"

@@ -11,6 +11,14 @@ import { SessionContext } from '@/lib/session';
 import { ApiError, type ApiClient } from '@/lib/api-client';
 import type { CalendarEntry, CampaignResults, CampaignView, DefinitionView, Role } from '@/types/api';
 
+// The drawing needs a canvas, which happy-dom lacks: the stand-in shows
+// the series it was given.
+vi.mock('@/features/overview/components/UPlotChart', () => ({
+  default: ({ title, series }: { title: string; series: { label: string; values: (number | null)[] }[] }) => (
+    <div data-testid={`plot-${title}`}>{series.map((s) => `${s.label}=${s.values.join(',')}`).join(';')}</div>
+  ),
+}));
+
 type Init = { method?: string; body?: unknown; query?: Record<string, string | undefined> };
 type Call = { path: string; init?: Init };
 
@@ -28,13 +36,13 @@ const draft: CampaignView = {
 };
 const results: CampaignResults = {
   id: 'dec', state: 'sending',
-  totals: { recipients: 1200, sent: 1100, delivered: 1000, unique_opens_human: 300, unique_opens_machine: 120, unique_clicks_human: 50, unique_clicks_machine: 7 },
+  totals: { recipients: 1200, sent: 1100, delivered: 1000, complained: 2, 'click:https://acme.test/pricing': 30, 'click:https://acme.test/blog': 41, unique_opens_human: 300, unique_opens_machine: 120, unique_clicks_human: 50, unique_clicks_machine: 7 },
   variants: {
     a: { recipients: 100, sent: 100, unique_opens_human: 31, unique_opens_machine: 11 },
     b: { recipients: 100, sent: 100, unique_opens_human: 42, unique_opens_machine: 12 },
   },
   occurrences: [
-    { id: '2026-12-24T08:00:00Z', counts: { recipients: 1200, sent: 1100 }, queued: 200, phase: 'test', fanout_done: true, variants: { a: { sent: 100 }, b: { sent: 100 } } },
+    { id: '2026-12-24T08:00:00Z', counts: { recipients: 1200, sent: 1100 }, queued: 200, phase: 'test', fanout_done: true, started_at: '2026-12-24T08:00:01Z', variants: { a: { sent: 100 }, b: { sent: 100 } } },
   ],
 };
 
@@ -125,6 +133,11 @@ describe('CampaignPage', () => {
     expect(fact('Machine opens')).toBe(`${(120).toLocaleString()} (12.0%)`);
     expect(fact('Human clicks')).toBe('50 (5.0%)');
     expect(fact('Machine clicks')).toBe('7 (0.7%)');
+    expect(fact('Complained')).toBe('2');
+    // Clicks per link (h-camp's click:<link> counters), most first.
+    const links = screen.getByRole('table', { name: /Clicks per link/ });
+    expect(within(links).getAllByRole('rowheader').map((h) => h.textContent)).toEqual(['https://acme.test/blog', 'https://acme.test/pricing']);
+    expect(within(links).getAllByRole('cell').map((c) => c.textContent)).toEqual(['41', '30']);
     const byVariant = screen.getByRole('table', { name: 'By variant' });
     const b = within(byVariant).getByRole('rowheader', { name: 'b' }).closest('tr')!;
     const headers = within(byVariant).getAllByRole('columnheader').map((h) => h.textContent);
@@ -132,6 +145,12 @@ describe('CampaignPage', () => {
     expect(cells[headers.indexOf('Opens (human)') - 1]).toBe('42');
     expect(cells[headers.indexOf('Opens (machine)') - 1]).toBe('12');
     expect(within(screen.getByRole('table', { name: 'By occurrence' })).getByRole('rowheader', { name: '2026-12-24T08:00:00Z' })).toBeTruthy();
+    // Over time: the chart of the counters by send day, its numbers also as a table.
+    const chart = screen.getByRole('figure', { name: 'Results by send day' });
+    const sentCol = within(chart).getAllByRole('columnheader').findIndex((h) => h.textContent === 'Sent');
+    const day = within(chart).getByRole('rowheader', { name: '2026-12-24' }).closest('tr')!;
+    expect(within(day).getAllByRole('cell')[sentCol - 1].textContent).toBe('1,100');
+    expect((await screen.findByTestId('plot-Results by send day')).textContent).toContain('Sent=1100;Delivered=0');
     // A viewer acts on nothing: no lifecycle buttons, no winner picking, the editor read only.
     expect(screen.queryByRole('group', { name: 'Campaign actions' })).toBeNull();
     expect(screen.queryByRole('button', { name: /^Pick / })).toBeNull();

@@ -7,13 +7,24 @@ import type { DefinitionView, Journey, JourneySimulation, JourneySteps } from '@
 
 const path = (id: string) => `/v1/journeys/${encodeURIComponent(id)}`;
 
-/** GET /v1/journeys answers as the registry lists a kind. */
+/**
+ * GET /v1/journeys answers each journey's fields at the top level, beside
+ * the registry's (version, source, etag…); the common definition routes
+ * wrap them in `definition`. Either way the page gets DefinitionViews.
+ */
+export function toDefinitionViews(d: { definitions?: unknown[]; journeys?: unknown[] }): DefinitionView<Journey>[] {
+  return (d.definitions ?? d.journeys ?? []).map((e) => {
+    const v = e as DefinitionView<Journey> & Journey;
+    return v.definition && typeof v.definition === 'object' ? v : ({ ...v, kind: 'journeys', definition: v } as DefinitionView<Journey>);
+  });
+}
+
 export function useJourneys() {
   const api = useApi();
   return useQuery({
     queryKey: ['journeys'],
-    queryFn: () => api<{ definitions?: DefinitionView<Journey>[]; journeys?: DefinitionView<Journey>[] }>('/v1/journeys'),
-    select: (d) => d.definitions ?? d.journeys ?? [],
+    queryFn: () => api<{ definitions?: unknown[]; journeys?: unknown[] }>('/v1/journeys'),
+    select: toDefinitionViews,
   });
 }
 

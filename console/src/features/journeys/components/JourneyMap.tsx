@@ -5,13 +5,16 @@ import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node
 import '@xyflow/react/dist/style.css';
 import './JourneyMap.css';
 import type { Journey, JourneyStepSummary } from '@/types/api';
-import { TRIGGER, buildGraph, describeStep } from './graph';
+import { TRIGGER, buildGraph, describeStep, edgeCounts } from './graph';
 
 export interface JourneyMapProps {
   journey: Journey | null;
   counts: Map<string, JourneyStepSummary>;
   problems: Map<string, string[]>;
   visited?: { steps: Set<string>; edges: Set<string> };
+  /** The API's own edge counts, when it has them, and the version shown (null: all). */
+  edgeCounted?: { version: number; from: string; to: string; n: number }[];
+  version?: number | null;
 }
 
 type StepData = {
@@ -56,7 +59,7 @@ const StepNode = memo(function StepNode({ data }: NodeProps<Node<StepData>>) {
 
 const nodeTypes = { step: StepNode };
 
-export default function JourneyMap({ journey, counts, problems, visited }: JourneyMapProps) {
+export default function JourneyMap({ journey, counts, problems, visited, edgeCounted, version = null }: JourneyMapProps) {
   const { nodes, edges } = useMemo(() => {
     const g = buildGraph(journey);
     const nodes: Node<StepData>[] = g.nodes.map((n) => ({
@@ -73,20 +76,22 @@ export default function JourneyMap({ journey, counts, problems, visited }: Journ
         visited: !!visited?.steps.has(n.id),
       },
     }));
+    const along = edgeCounts(g.edges, counts, edgeCounted, version);
     const edges: Edge[] = g.edges.map((e) => {
       const hit = !!visited?.edges.has(`${e.source}->${e.target}`);
+      const n = along.get(e.id);
       return {
         id: e.id,
         source: e.source,
         target: e.target,
-        label: e.label,
+        label: [e.label, n === undefined ? '' : `${n.toLocaleString()} went`].filter(Boolean).join(' · ') || undefined,
         animated: hit,
         className: hit ? 'jmap-edge-visited' : undefined,
         style: hit ? { stroke: 'var(--accent, #2563eb)', strokeWidth: 3 } : undefined,
       };
     });
     return { nodes, edges };
-  }, [journey, counts, problems, visited]);
+  }, [journey, counts, problems, visited, edgeCounted, version]);
   return (
     <div className="jmap" role="figure" aria-label="Journey map">
       <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} fitView nodesConnectable={false} proOptions={{ hideAttribution: true }}>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Journey, JourneyMark } from '@/types/api';
-import { TRIGGER, buildGraph, countsFor, problemsByStep, totalsOf, visitedOf } from './graph';
+import { TRIGGER, buildGraph, countsFor, edgeCounts, problemsByStep, totalsOf, visitedOf } from './graph';
 
 const j: Journey = {
   name: 'x',
@@ -80,5 +80,47 @@ describe('counts', () => {
     expect(countsFor(nodes, 1).get('a')?.waiting).toBe(1);
     expect(countsFor(nodes, 3).size).toBe(0);
     expect(totalsOf(nodes)).toEqual({ entries: 10, active: 6, converted: 1 });
+  });
+});
+
+describe('edgeCounts', () => {
+  const c = (step: string, entered: number, moved_on: number, completed = 0) =>
+    ({ version: 1, step, entered, waiting: 0, moved_on, converted: 0, exited: 0, completed, stopped: 0 }) as const;
+  it('counts the start edge, single ways on and single ways in, and leaves the rest unknown', () => {
+    const g = buildGraph(j);
+    // 10 entered; a: 4 got the event (to b), 5 timed out (to c), 1 waits; b: 2/2; c: 3 of 7 to d.
+    const counts = countsFor([c('', 10, 0), c('a', 10, 9), c('b', 4, 4), c('c', 7, 3), c('d', 5, 0, 5)], null);
+    const got = Object.fromEntries([...edgeCounts(g.edges, counts)].map(([id, n]) => [id.replace(/:.*/, ''), n]));
+    expect(got).toEqual({
+      [`${TRIGGER}->a`]: 10, // the journey's entries
+      'a->b': 4, // b's only way in
+      // a->c (timeout): c is also reached from b, a has two ways on: unknown.
+      'c->d': 3, // c's only way on (its else goes nowhere)
+      // b->c and b->d: two ways on, both targets reached twice: unknown.
+    });
+  });
+
+  it('uses the own edge counts of the API when it has them, branches included, per version', () => {
+    const g = buildGraph(j);
+    const counted = [
+      { version: 1, from: '', to: 'a', n: 10 },
+      { version: 1, from: 'a', to: 'c', n: 5 },
+      { version: 2, from: 'a', to: 'c', n: 2 },
+      { version: 1, from: 'b', to: 'd', n: 1 },
+    ];
+    const got = (v: number | null) => Object.fromEntries([...edgeCounts(g.edges, new Map(), counted, v)].map(([id, n]) => [id.replace(/:.*/, ''), n]));
+    expect(got(null)).toEqual({ [`${TRIGGER}->a`]: 10, 'a->b': 0, 'a->c': 7, 'b->c': 0, 'b->d': 1, 'c->d': 0 });
+    expect(got(2)['a->c']).toBe(2);
+  });
+
+  it('says nothing before anything was counted', () => {
+    expect(edgeCounts(buildGraph(j).edges, new Map()).size).toBe(0);
+  });
+
+  it('counts an edge into a step nobody reached yet as zero', () => {
+    const lin: Journey = { ...j, start: 'a', steps: [{ id: 'a', kind: 'email', email: { template: 't' }, next: 'b' }, { id: 'b', kind: 'exit' }] };
+    const g = buildGraph(lin);
+    const counts = countsFor([c('', 2, 0), c('a', 2, 0)], null);
+    expect([...edgeCounts(g.edges, counts).values()]).toEqual([2, 0]);
   });
 });

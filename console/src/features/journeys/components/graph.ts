@@ -174,3 +174,50 @@ export function totalsOf(nodes: JourneyStepSummary[] | undefined): { entries: nu
   }
   return { entries, active, converted };
 }
+
+/**
+ * How many runs went along each edge, where the step counters say so
+ * exactly (GET /v1/journeys/{id}/steps counts per step, not per edge): the
+ * start edge carries the journey's entries; an edge that is its source's
+ * only way on carries everyone who moved on from there; an edge that is its
+ * target's only way in carries everyone who entered the target. A branch
+ * or split arm into a step that is also reached another way stays unknown
+ * (absent from the map).
+ */
+export function edgeCounts(
+  edges: MapEdge[],
+  counts: Map<string, JourneyStepSummary>,
+  counted?: { version: number; from: string; to: string; n: number }[],
+  version: number | null = null,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  if (counted) {
+    // The API counts each edge itself: exact for every edge, branches too.
+    for (const e of edges) {
+      const from = e.source === TRIGGER ? '' : e.source;
+      const n = counted.filter((c) => c.from === from && c.to === e.target && (version === null || c.version === version)).reduce((a, c) => a + c.n, 0);
+      out.set(e.id, n);
+    }
+    return out;
+  }
+  if (counts.size === 0) return out; // nothing counted yet (or still loading)
+  const outgoing = new Map<string, number>();
+  const incoming = new Map<string, number>();
+  for (const e of edges) {
+    outgoing.set(e.source, (outgoing.get(e.source) ?? 0) + 1);
+    incoming.set(e.target, (incoming.get(e.target) ?? 0) + 1);
+  }
+  for (const e of edges) {
+    const src = counts.get(e.source === TRIGGER ? '' : e.source);
+    const dst = counts.get(e.target);
+    if (e.source === TRIGGER) {
+      if (src) out.set(e.id, src.entered);
+    } else if (outgoing.get(e.source) === 1 && src) {
+      out.set(e.id, Math.max(0, src.moved_on - src.completed));
+    } else if (incoming.get(e.target) === 1) {
+      // No counter for the target: nobody entered it yet.
+      out.set(e.id, dst?.entered ?? 0);
+    }
+  }
+  return out;
+}

@@ -148,8 +148,19 @@ export function JourneyPage() {
             ))}
           </ul>
         )}
+        <p className="muted small">
+          Each step shows how many runs entered it, wait there, moved on, converted or exited; an edge shows how many went along it where the
+          step counts tell (a branch arm into a step also reached another way does not).
+        </p>
         <Suspense fallback={<Loading label="Drawing the map…" />}>
-          <JourneyMap journey={journey} counts={counts} problems={problems} visited={simulate.data ? visited : undefined} />
+          <JourneyMap
+            journey={journey}
+            counts={counts}
+            problems={problems}
+            visited={simulate.data ? visited : undefined}
+            edgeCounted={steps.data?.edges}
+            version={version}
+          />
         </Suspense>
       </section>
       <section className="card" aria-labelledby="sim-h">

@@ -102,6 +102,14 @@ describe('JourneysPage', () => {
     expect(await seriousViolations(container)).toEqual([]);
   });
 
+  it('reads the journeys route as the API answers it: the fields of each journey at the top level', async () => {
+    // GET /v1/journeys (not the common definition routes) has no "definition" envelope.
+    const own = { journeys: [{ ...welcome, id: 'welcome', source: 'repo', version: 3, etag: 'e3' }] };
+    renderAt('/journeys', 'viewer', fakeApi((p) => (p === '/v1/journeys' ? own : undefined)));
+    expect((await screen.findByRole('link', { name: 'Newsletter welcome' })).getAttribute('href')).toBe('/journeys/welcome');
+    await waitFor(() => expect(screen.getByLabelText('Entries of welcome').textContent).toBe('12'));
+  });
+
   it('says how to add a journey when there is none', async () => {
     renderAt('/journeys', 'viewer', fakeApi((p) => (p === '/v1/journeys' ? { kind: 'journeys', definitions: [] } : undefined)));
     expect(await screen.findByText('No journeys yet')).toBeTruthy();

@@ -33,10 +33,11 @@ export function useSaveSegment(id: string) {
   });
 }
 
-export function useSegmentMembers(id: string, enabled = true) {
+/** The members; state (building or ready) is in the key, so the list is read again once a build ends. */
+export function useSegmentMembers(id: string, enabled = true, state?: string) {
   const api = useApi();
   return useInfiniteQuery({
-    queryKey: ['segment-members', id],
+    queryKey: ['segment-members', id, state],
     queryFn: ({ pageParam }) => api<MembersPage>(`${path(id)}/members`, { query: { cursor: pageParam || undefined } }),
     initialPageParam: '',
     getNextPageParam: (last) => last.next_cursor ?? undefined,

@@ -64,4 +64,21 @@ describe('SegmentPage', () => {
     expect(screen.getByText('Viewers cannot change segments.')).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Save' })).toBeNull();
   });
+
+  it('reads the member list again when the segment finishes building', async () => {
+    let ready = false;
+    let reads = 0;
+    const api = (async (path: string) => {
+      if (path.endsWith('/members')) return { members: ready ? [{ id: 'c9', email: 'late@x.test' }] : [], next_cursor: null };
+      if (path === '/v1/segments/preview') return { count: 1, sample: [], evaluated: 1, exact: true };
+      // The first read finds it building; the next (the page polls) ready.
+      reads++;
+      if (reads > 1) ready = true;
+      return ready ? saved : { ...saved, state: 'building', count: 0 };
+    }) as ApiClient;
+    renderAt('/segments/hot', 'viewer', api);
+    expect((await screen.findByLabelText('State')).textContent).toBe('building');
+    await waitFor(() => expect(screen.getByLabelText('State').textContent).toBe('ready'), { timeout: 5000 });
+    expect(await screen.findByText('late@x.test')).toBeTruthy();
+  });
 });
