@@ -33,11 +33,15 @@ export function useSaveSegment(id: string) {
   });
 }
 
-/** The members; state (building or ready) is in the key, so the list is read again once a build ends. */
-export function useSegmentMembers(id: string, enabled = true, state?: string) {
+/**
+ * The members. version (the segment's state and count) is in the key, so the
+ * list is read again when a build ends or the count moves: a new segment can
+ * read as ready with no members before its rebuild starts.
+ */
+export function useSegmentMembers(id: string, enabled = true, version?: string) {
   const api = useApi();
   return useInfiniteQuery({
-    queryKey: ['segment-members', id, state],
+    queryKey: ['segment-members', id, version],
     queryFn: ({ pageParam }) => api<MembersPage>(`${path(id)}/members`, { query: { cursor: pageParam || undefined } }),
     initialPageParam: '',
     getNextPageParam: (last) => last.next_cursor ?? undefined,

@@ -81,4 +81,5 @@ describe('SegmentPage', () => {
     await waitFor(() => expect(screen.getByLabelText('State').textContent).toBe('ready'), { timeout: 5000 });
     expect(await screen.findByText('late@x.test')).toBeTruthy();
   });
+
 });

@@ -31,7 +31,7 @@ export function SegmentPage() {
   const debounced = useDebounced(parsed.filter ? JSON.stringify(parsed.filter) : null, 400);
   const preview = useSegmentPreview(debounced ? JSON.parse(debounced) : null, timezone);
   const save = useSaveSegment(id);
-  const members = useSegmentMembers(routeId, !isNew && !!seg.data, seg.data?.state);
+  const members = useSegmentMembers(routeId, !isNew && !!seg.data, seg.data ? `${seg.data.state}/${seg.data.count}` : undefined);
 
   if (!isNew && seg.isPending) return <Loading />;
   if (!isNew && seg.error) return <ErrorMessage error={seg.error} />;
