@@ -1,17 +1,11 @@
 package runner_test
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/catalog"
-	"github.com/leadflow/leadflow/shared/localaws"
 	"github.com/leadflow/leadflow/shared/mail"
 )
 
@@ -23,21 +17,7 @@ import (
 // user, exports and then erases the contact as an admin, runs axe-core on
 // every page and saves screenshots in console/e2e-artifacts/.
 func TestConsoleEndToEnd(t *testing.T) {
-	root, err := localaws.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dist := filepath.Join(root, "console", "dist")
-	if _, err := os.Stat(filepath.Join(dist, "index.html")); err != nil {
-		t.Fatalf("the console is not built (%v): run `make console` (make test does)", err)
-	}
-	chromium := os.Getenv("LEADFLOW_CHROMIUM")
-	if chromium == "" {
-		if chromium, err = exec.LookPath("chromium"); err != nil {
-			t.Fatalf("no chromium on PATH (make tools installs Debian's): %v", err)
-		}
-	}
-	e := newEnv(t, func(o *runner.Options) { o.ConsoleDir = dist })
+	e := newConsoleE2E(t)
 	contactEmail := fmt.Sprintf("e2e-%d@acme.test", time.Now().UnixNano())
 	e.track(`{"batch":[
 	 {"type":"page","messageId":"e2e-p1","anonymousId":"e2e-visitor","context":{"page":{"url":"https://acme.test/pricing","path":"/pricing","title":"Pricing"}}},
@@ -50,28 +30,11 @@ func TestConsoleEndToEnd(t *testing.T) {
 	}
 	e.waitSend(mail.APISendID("e2e-welcome"), inState(mail.Skipped, mail.Sent, mail.Delivered))
 
-	const password = "Test-Passw0rd!"
-	creds := map[string]string{}
-	for name, role := range map[string]catalog.Role{"MARKETER": catalog.RoleMarketer, "VIEWER": catalog.RoleViewer, "ADMIN": catalog.RoleAdmin} {
-		email, _, _ := consoleUser(t, role)
-		creds[name] = email + ":" + password
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", "console.e2e.mjs"))
-	cmd.Dir = filepath.Join(root, "console")
-	cmd.Env = append(os.Environ(),
-		"CONSOLE_URL="+e.api.URL+"/console/",
-		"MARKETER="+creds["MARKETER"], "VIEWER="+creds["VIEWER"], "ADMIN="+creds["ADMIN"],
-		"CONTACT_EMAIL="+contactEmail, "CHROMIUM="+chromium,
+	creds := e.users(t, map[string]catalog.Role{"MARKETER": catalog.RoleMarketer, "VIEWER": catalog.RoleViewer, "ADMIN": catalog.RoleAdmin})
+	e.run(t, "console.e2e.mjs", 3*time.Minute, append(creds,
+		"CONTACT_EMAIL="+contactEmail,
 		// The dashboard's totals for the last 30 days: the one contact
 		// and its two events sent above.
 		"OVERVIEW_EXPECT=new contacts=1,identified leads=1,events=2",
-	)
-	out, err := cmd.CombinedOutput()
-	t.Logf("console e2e output:\n%s", out)
-	if err != nil {
-		t.Fatalf("console end-to-end test failed: %v", err)
-	}
+	)...)
 }

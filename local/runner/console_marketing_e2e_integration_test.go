@@ -1,23 +1,17 @@
 package runner_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/fn/senderfn"
-	"github.com/leadflow/leadflow/shared/localaws"
 )
 
 // TestConsoleMarketingEndToEnd drives the built console's marketing pages
@@ -31,22 +25,8 @@ import (
 // node and a simulated path; and a contact's segments, lists and journeys.
 // Every page passes axe-core and is screenshotted in console/e2e-artifacts/.
 func TestConsoleMarketingEndToEnd(t *testing.T) {
-	root, err := localaws.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dist := filepath.Join(root, "console", "dist")
-	if _, err := os.Stat(filepath.Join(dist, "index.html")); err != nil {
-		t.Fatalf("the console is not built (%v): run `make console` (make test does)", err)
-	}
-	chromium := os.Getenv("LEADFLOW_CHROMIUM")
-	if chromium == "" {
-		if chromium, err = exec.LookPath("chromium"); err != nil {
-			t.Fatalf("no chromium on PATH (make tools installs Debian's): %v", err)
-		}
-	}
 	t.Setenv(senderfn.EnvMaxSendRate, "50")
-	e := newEnv(t, func(o *runner.Options) { o.ConsoleDir = dist })
+	e := newConsoleE2E(t)
 
 	// Campaigns need approval here, and quiet hours never hold the mail
 	// back whatever the hour the test runs.
@@ -114,28 +94,13 @@ func TestConsoleMarketingEndToEnd(t *testing.T) {
 		return false
 	})
 
-	const password = "Test-Passw0rd!"
-	env := []string{
-		"CONSOLE_URL=" + e.api.URL + "/console/", "CHROMIUM=" + chromium,
-		"JOURNEY_EMAIL=" + journeyEmail, "CAMPAIGN_LIST=e2e-launch", "CAMPAIGN_RECIPIENTS=" + strconv.Itoa(recipients),
+	e.run(t, "marketing.e2e.mjs", 6*time.Minute, append(e.users(t, map[string]catalog.Role{
+		"MARKETER": catalog.RoleMarketer, "APPROVER": catalog.RoleApprover, "VIEWER": catalog.RoleViewer}),
+		"JOURNEY_EMAIL="+journeyEmail, "CAMPAIGN_LIST=e2e-launch", "CAMPAIGN_RECIPIENTS="+strconv.Itoa(recipients),
 		// Addresses of this platform's own, so the shared mail server's
 		// other tests never count them.
-		"IMPORT_DOMAIN=" + strings.TrimSuffix(e.table, "-leadflow") + ".example.com",
-	}
-	for name, role := range map[string]catalog.Role{"MARKETER": catalog.RoleMarketer, "APPROVER": catalog.RoleApprover, "VIEWER": catalog.RoleViewer} {
-		email, _, _ := consoleUser(t, role)
-		env = append(env, name+"="+email+":"+password)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", "marketing.e2e.mjs"))
-	cmd.Dir = filepath.Join(root, "console")
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	t.Logf("marketing e2e output:\n%s", out)
-	if err != nil {
-		t.Fatalf("marketing end-to-end test failed: %v", err)
-	}
+		"IMPORT_DOMAIN="+strings.TrimSuffix(e.table, "-leadflow")+".example.com",
+	)...)
 }
 
 // waitLong polls until ok; the bound (generous: this test runs beside
