@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/leadflow/leadflow/shared/journey"
 	"github.com/leadflow/leadflow/shared/journeyrun"
 )
 
@@ -29,7 +27,7 @@ func (st *Store) RecordRuns(ctx context.Context, rs []journeyrun.RunRecord) erro
 	for _, r := range rs {
 		marks := make([]types.AttributeValue, 0, len(r.Marks))
 		for _, m := range r.Marks {
-			b, err := json.Marshal(m)
+			b, err := encodeMark(m)
 			if err != nil {
 				return fmt.Errorf("encode mark of run %s: %w", r.Run, err)
 			}
@@ -95,9 +93,10 @@ func (st *Store) ContactRuns(ctx context.Context, contactID string) ([]journeyru
 			if l, ok := it["marks"].(*types.AttributeValueMemberL); ok {
 				from := max(0, len(l.Value)-maxRunPath)
 				for _, v := range l.Value[from:] {
-					var m journey.Mark
-					if sv, ok := v.(*types.AttributeValueMemberS); ok && json.Unmarshal([]byte(sv.Value), &m) == nil {
-						r.Marks = append(r.Marks, m)
+					if sv, ok := v.(*types.AttributeValueMemberS); ok {
+						if m, ok := decodeMark([]byte(sv.Value), r.Journey, r.Run); ok {
+							r.Marks = append(r.Marks, m)
+						}
 					}
 				}
 			}
