@@ -94,6 +94,10 @@ func main() {
 		// The platform's own per-minute tick, as EventBridge Scheduler
 		// would run it: lateness includes waiting for it.
 		o.NoSchedules = false
+		// A batch that fails (a DynamoDB timeout on a loaded machine) comes
+		// back in seconds rather than the catalog's three minutes, which
+		// would push seeding past the due minute.
+		o.VisibilityTimeout = 15 * time.Second
 		o.Log = slog.New(runner.NewLogHandler(logs))
 	})
 	check(err)
@@ -135,6 +139,9 @@ func main() {
 	b.postAll(bodies, *clients)
 	b.waitCount(timedID, "pause", journey.MetricEntered, int64(*contacts)+1)
 	enter := b.end(p1, "entry: an event enters a new contact into the timed journey and it rests at the wait", *contacts, len(bodies))
+	if time.Now().After(due) {
+		fatalf("seeding ended at %s, after the due minute %s: raise -lead", time.Now().UTC().Format(time.RFC3339), due.Format(time.RFC3339))
+	}
 
 	// Phase 2: contacts enter the event journey and rest at its wait.
 	p2 := b.begin()
@@ -165,7 +172,9 @@ func main() {
 	b.waitCount(eventID, "await", journey.MetricLeft, int64(*eventContacts))
 	evPhase := b.end(p3, "event-driven step: the awaited event posted; the wait ends and the update step runs", *eventContacts, *eventContacts)
 	if time.Now().After(due) {
-		fatalf("seeding and the event phase ended at %s, after the due minute %s: raise -lead", time.Now().UTC().Format(time.RFC3339), due.Format(time.RFC3339))
+		// The timed runs all entered before it: lateness stays due to step
+		// start, now with the event phase competing for the processor.
+		fmt.Printf("note: the event phase ended at %s, after the due minute %s\n", time.Now().UTC().Format(time.RFC3339), due.Format(time.RFC3339))
 	}
 	var evLat []time.Duration
 	for i := range *eventContacts {
@@ -243,16 +252,23 @@ func track(anon, event, id string) string {
 }
 
 func (b *bench) putJourney(id, def string) {
-	req, err := http.NewRequest("PUT", b.stack.API.URL+"/v1/journeys/"+id, strings.NewReader(def))
-	check(err)
-	req.Header.Set("Authorization", "Bearer bench")
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	check(err)
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		fatalf("PUT journey %s: %d %s", id, res.StatusCode, raw)
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequest("PUT", b.stack.API.URL+"/v1/journeys/"+id, strings.NewReader(def))
+		check(err)
+		req.Header.Set("Authorization", "Bearer bench")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		check(err)
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		switch {
+		case res.StatusCode < 300:
+			return
+		case res.StatusCode < 500 || attempt == 5:
+			fatalf("PUT journey %s: %d %s", id, res.StatusCode, raw)
+		}
+		// A 500 on a loaded machine is the admin function's timeout.
+		time.Sleep(2 * time.Second)
 	}
 }
 
