@@ -194,6 +194,16 @@ func (m *MemStore) PutEvents(_ context.Context, cid string, commit contact.Commi
 	return nil
 }
 
+// CommitEvents implements contact.Store: always a chunk of the commit,
+// then the profile.
+func (m *MemStore) CommitEvents(ctx context.Context, p *contact.Profile, commit contact.Commit, msgs []tracking.Message, changes []scoring.Change) error {
+	if err := m.PutEvents(ctx, p.ID, commit, msgs, changes); err != nil {
+		return err
+	}
+	p.LastCommit = commit.ID
+	return m.SaveProfile(ctx, p)
+}
+
 // Chunks implements contact.Store.
 func (m *MemStore) Chunks(_ context.Context, cids []string, since time.Time) ([]contact.Chunk, error) {
 	m.count("Chunks")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -22,13 +23,23 @@ import (
 // needed.
 func (st *Store) Timeline(ctx context.Context, contactIDs []string, before time.Time, limit int) ([]tracking.Message, error) {
 	var out []tracking.Message
+	// An event moved out of a profile item can be in both places for a
+	// moment (see CommitEvents), and a failed attempt's chunk can repeat a
+	// later one: each message id is taken once.
 	seen := map[string]bool{}
+	recent, err := st.recent(ctx, contactIDs)
+	if err != nil {
+		return nil, err
+	}
 	for _, id := range contactIDs {
 		msgs, err := st.partitionEvents(ctx, id, before, limit)
 		if err != nil {
 			return nil, err
 		}
-		for _, m := range msgs {
+		for _, m := range slices.Concat(recent[id].events, msgs) {
+			if !before.IsZero() && m.Timestamp.After(before) {
+				continue
+			}
 			if !seen[m.MessageID] {
 				seen[m.MessageID] = true
 				out = append(out, m)
@@ -38,6 +49,38 @@ func (st *Store) Timeline(ctx context.Context, contactIDs []string, before time.
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Timestamp.After(out[j].Timestamp) })
 	if len(out) > limit {
 		out = out[:limit]
+	}
+	return out, nil
+}
+
+// recentOf is what a profile item holds of the timeline (Profile.Recent).
+type recentOf struct {
+	events  []tracking.Message
+	changes []scoring.Change
+}
+
+// recent reads the events kept in the profile items of the given contacts
+// (strongly consistent, as the chunks they move to are written first).
+func (st *Store) recent(ctx context.Context, contactIDs []string) (map[string]recentOf, error) {
+	keys := make([]map[string]types.AttributeValue, 0, len(contactIDs))
+	for _, id := range contactIDs {
+		keys = append(keys, key(contactPK(id), skProfile))
+	}
+	items, err := st.batchGet(ctx, keys, true)
+	if err != nil {
+		return nil, fmt.Errorf("read recent events: %w", err)
+	}
+	out := map[string]recentOf{}
+	for _, it := range items {
+		_, parts, err := profileParts(it)
+		if err != nil {
+			return nil, fmt.Errorf("decompress profile %s: %w", str(it, attrPK), err)
+		}
+		msgs, changes, err := parts.decode()
+		if err != nil {
+			return nil, fmt.Errorf("decode recent events of %s: %w", str(it, attrPK), err)
+		}
+		out[contactIDFromPK(str(it, attrPK))] = recentOf{msgs, changes}
 	}
 	return out, nil
 }
@@ -172,7 +215,28 @@ type ScoredChange struct {
 // of their own.
 func (st *Store) ScoreHistory(ctx context.Context, contactIDs []string, limit int) ([]ScoredChange, error) {
 	var out []ScoredChange
+	// Each change once, as Timeline takes each event once.
+	seen := map[scoring.Change]bool{}
+	add := func(c scoring.Change, what map[string]string) {
+		k := c
+		k.At = time.Unix(0, c.At.UnixNano()).UTC()
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, ScoredChange{Change: c, Event: what[c.MessageID]})
+		}
+	}
+	recent, err := st.recent(ctx, contactIDs)
+	if err != nil {
+		return nil, err
+	}
 	for _, id := range contactIDs {
+		what := map[string]string{}
+		for _, m := range recent[id].events {
+			what[m.MessageID] = describe(m)
+		}
+		for _, c := range recent[id].changes {
+			add(c, what)
+		}
 		var startKey map[string]types.AttributeValue
 		for pages := 0; pages < 40; pages++ {
 			res, err := st.db.Query(ctx, &dynamodb.QueryInput{
@@ -205,7 +269,7 @@ func (st *Store) ScoreHistory(ctx context.Context, contactIDs []string, limit in
 					what[m.MessageID] = describe(m)
 				}
 				for _, c := range changes {
-					out = append(out, ScoredChange{Change: c, Event: what[c.MessageID]})
+					add(c, what)
 				}
 			}
 			if startKey = res.LastEvaluatedKey; startKey == nil || len(out) >= limit {
@@ -243,4 +307,175 @@ func decodeGzipJSON(z []byte, v any) error {
 		return err
 	}
 	return json.Unmarshal(raw, v)
+}
+
+// oneUnit is the largest item DynamoDB bills as one write unit.
+const oneUnit = 1024
+
+// maxRecent bounds the events CommitEvents tries to keep in a profile item:
+// a visit's events compress to ~100 B each, so more never fit.
+const maxRecent = 32
+
+// writeUnits is what writing an item of size bytes costs.
+func writeUnits(size int) int { return max(1, (size+oneUnit-1)/oneUnit) }
+
+// itemSize is an item's size as DynamoDB bills it: names and values, a
+// number counted at its decimal length plus one (an upper bound).
+func itemSize(item map[string]types.AttributeValue) int {
+	n := 0
+	for k, v := range item {
+		n += len(k)
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			n += len(v.Value)
+		case *types.AttributeValueMemberB:
+			n += len(v.Value)
+		case *types.AttributeValueMemberN:
+			n += len(v.Value) + 1
+		default:
+			n += oneUnit // a profile item has no other kinds: never "fits"
+		}
+	}
+	return n
+}
+
+// CommitEvents implements contact.Store. DynamoDB bills a write by the
+// item's size in started KB, and a visit's events (~500 B compressed) and
+// the profile (~450 B) are each well under 1 KB: written as two items they
+// cost two units, as one item often one. So the newest events stay in the
+// profile's own item (p.Recent, formatJointV1) while the item fits in one
+// unit. When the new events do not fit beside the kept ones, the cheapest
+// of these is written, ties going to the first:
+//
+//   - the kept events move to a chunk of their own, the new ones stay;
+//   - the new events go to a chunk of this commit, the kept ones stay;
+//   - all of them go to one chunk of this commit;
+//   - the kept ones to a chunk, the new ones to a chunk of this commit.
+//
+// Kept events were committed by the profile write that kept them, so the
+// chunk they move to needs no commit (a chunk with none counts as applied;
+// its key derives from their ids, so writing it again rewrites it). It is
+// written before the profile write that drops them: if that write fails on
+// a conflict they are in both places until the retry, and readers take
+// each message id once (Timeline, ScoreHistory). Only a chunk holding new
+// events names the commit, and only then does p.LastCommit move.
+func (st *Store) CommitEvents(ctx context.Context, p *contact.Profile, commit contact.Commit, msgs []tracking.Message, changes []scoring.Change) error {
+	kept, keptScores, last := p.Recent, p.RecentScores, p.LastCommit
+	type plan struct {
+		recent      []tracking.Message
+		scores      []scoring.Change
+		flush       bool               // the kept events to a chunk of their own
+		chunk       []tracking.Message // to a chunk of this commit
+		chunkScores []scoring.Change
+		units       int
+		item        map[string]types.AttributeValue
+	}
+	// profile builds the profile item a plan writes; ok is false when it
+	// keeps events and does not fit in one unit.
+	profile := func(pl *plan) (bool, error) {
+		p.Recent, p.RecentScores, p.LastCommit = pl.recent, pl.scores, last
+		if len(pl.chunk) > 0 {
+			p.LastCommit = commit.ID
+		}
+		item, err := profileItem(p)
+		if err != nil {
+			return false, err
+		}
+		size := itemSize(item)
+		if len(pl.recent) > 0 && size > oneUnit {
+			return false, nil
+		}
+		pl.item, pl.units = item, pl.units+writeUnits(size)
+		return true, nil
+	}
+	chunkUnits := func(c contact.Commit, events []tracking.Message, scores []scoring.Change) (int, error) {
+		raw := make([]json.RawMessage, len(events))
+		ids := make([]string, len(events))
+		var newest time.Time
+		for i, m := range events {
+			b, err := marshalEvent(m)
+			if err != nil {
+				return 0, fmt.Errorf("encode event %s: %w", m.MessageID, err)
+			}
+			raw[i], ids[i] = b, m.MessageID
+			if m.Timestamp.After(newest) {
+				newest = m.Timestamp
+			}
+		}
+		item, err := st.chunkItem(p.ID, c, 0, raw, newest, ids, scores)
+		if err != nil {
+			return 0, err
+		}
+		return writeUnits(itemSize(item)), nil
+	}
+	var candidates []plan
+	both := append(slices.Clip(kept), msgs...)
+	bothScores := append(slices.Clip(keptScores), changes...)
+	if len(both) <= maxRecent {
+		candidates = append(candidates, plan{recent: both, scores: bothScores})
+	}
+	if len(kept) > 0 && len(msgs) <= maxRecent {
+		candidates = append(candidates, plan{recent: msgs, scores: changes, flush: true})
+	}
+	candidates = append(candidates, plan{recent: kept, scores: keptScores, chunk: msgs, chunkScores: changes})
+	if len(kept) > 0 {
+		candidates = append(candidates,
+			plan{chunk: both, chunkScores: bothScores},
+			plan{flush: true, chunk: msgs, chunkScores: changes})
+	}
+	var best *plan
+	for i := range candidates {
+		pl := &candidates[i]
+		if pl.flush {
+			u, err := chunkUnits(contact.Commit{}, kept, keptScores)
+			if err != nil {
+				return err
+			}
+			pl.units += u
+		}
+		if len(pl.chunk) > 0 {
+			u, err := chunkUnits(commit, pl.chunk, pl.chunkScores)
+			if err != nil {
+				return err
+			}
+			pl.units += u
+		}
+		ok, err := profile(pl)
+		if err != nil {
+			p.Recent, p.RecentScores, p.LastCommit = kept, keptScores, last
+			return err
+		}
+		if ok && (best == nil || pl.units < best.units) {
+			best = pl
+		}
+		// One unit is the least any plan costs, two the least of one that
+		// writes a chunk: nothing later in the order can beat either.
+		if best != nil && (best.units == 1 || (best.units == 2 && i > 0)) {
+			break
+		}
+	}
+	// best is never nil: the plan that keeps nothing new always qualifies
+	// when nothing was kept, and otherwise the last one keeps nothing.
+	fail := func(err error) error {
+		p.Recent, p.RecentScores, p.LastCommit = kept, keptScores, last
+		return err
+	}
+	if best.flush {
+		if err := st.PutEvents(ctx, p.ID, contact.Commit{}, kept, keptScores); err != nil {
+			return fail(fmt.Errorf("move %d kept events of %s to a chunk: %w", len(kept), p.ID, err))
+		}
+	}
+	if len(best.chunk) > 0 {
+		if err := st.PutEvents(ctx, p.ID, commit, best.chunk, best.chunkScores); err != nil {
+			return fail(err)
+		}
+	}
+	p.Recent, p.RecentScores, p.LastCommit = best.recent, best.scores, last
+	if len(best.chunk) > 0 {
+		p.LastCommit = commit.ID
+	}
+	if err := st.putProfile(ctx, p, best.item); err != nil {
+		return fail(err)
+	}
+	return nil
 }
