@@ -3,6 +3,7 @@ package dynamo
 import (
 	"bytes"
 	"compress/flate"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
@@ -291,6 +293,74 @@ func ProfileEvents(item map[string]types.AttributeValue) ([]tracking.Message, er
 	}
 	msgs, _, err := recent.decode()
 	return msgs, err
+}
+
+// The de-duplication window (contact.Profile.Applied) is stored as its
+// 8-byte hashes (w). Most of its entries are the hashes of the message ids
+// of the events the item keeps (Recent), which the item holds anyway: then
+// wr has one byte per entry, the index of the kept event whose id hashes to
+// it, or windowInW for the next hash in w. Only an item in formatJointV1
+// has kept events, so code that predates wr fails on such an item's dz
+// instead of reading a short window.
+const windowInW = 0xff
+
+// encodeWindow returns w and, when that is shorter, wr.
+func encodeWindow(applied []uint64, recent []tracking.Message) (w, wr []byte) {
+	full := make([]byte, 0, 8*len(applied))
+	for _, h := range applied {
+		full = binary.LittleEndian.AppendUint64(full, h)
+	}
+	if len(recent) == 0 || len(recent) >= windowInW || len(applied) == 0 {
+		return full, nil
+	}
+	kept := make(map[uint64]byte, len(recent))
+	for j, m := range recent {
+		h := contact.Hash(m.MessageID)
+		if _, dup := kept[h]; !dup {
+			kept[h] = byte(j)
+		}
+	}
+	for _, h := range applied {
+		if j, ok := kept[h]; ok {
+			wr = append(wr, j)
+		} else {
+			wr = append(wr, windowInW)
+			w = binary.LittleEndian.AppendUint64(w, h)
+		}
+	}
+	if len(w)+len(wr)+len("wr") >= len(full) {
+		return full, nil
+	}
+	return w, wr
+}
+
+// decodeWindow reads what encodeWindow wrote.
+func decodeWindow(w, wr []byte, recent []tracking.Message) ([]uint64, error) {
+	var out []uint64
+	if len(wr) == 0 {
+		for i := 0; i+8 <= len(w); i += 8 {
+			out = append(out, binary.LittleEndian.Uint64(w[i:]))
+		}
+		return out, nil
+	}
+	for _, j := range wr {
+		switch {
+		case j == windowInW:
+			if len(w) < 8 {
+				return nil, errors.New("window: w shorter than wr says")
+			}
+			out = append(out, binary.LittleEndian.Uint64(w))
+			w = w[8:]
+		case int(j) < len(recent):
+			out = append(out, contact.Hash(recent[j].MessageID))
+		default:
+			return nil, fmt.Errorf("window: kept event %d of %d", j, len(recent))
+		}
+	}
+	if len(w) > 0 {
+		return nil, errors.New("window: w longer than wr says")
+	}
+	return out, nil
 }
 
 // recentParts are the stored forms of a profile's recent events and their

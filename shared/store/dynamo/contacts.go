@@ -344,138 +344,156 @@ func itemSize(item map[string]types.AttributeValue) int {
 // the profile (~450 B) are each well under 1 KB: written as two items they
 // cost two units, as one item often one. So the newest events stay in the
 // profile's own item (p.Recent, formatJointV1) while the item fits in one
-// unit. When the new events do not fit beside the kept ones, the cheapest
-// of these is written, ties going to the first:
+// unit. When the new events do not fit beside the kept ones, the oldest
+// of them all (kept first, then new) move to one chunk: as many as fill
+// it to one unit while the rest fit in the profile item, so the next
+// visits find room; if no split gives two single-unit items, the fewest
+// that let the profile item fit. A batch too large to keep goes to a
+// chunk with everything kept.
 //
-//   - the kept events move to a chunk of their own, the new ones stay;
-//   - the new events go to a chunk of this commit, the kept ones stay;
-//   - all of them go to one chunk of this commit;
-//   - the kept ones to a chunk, the new ones to a chunk of this commit.
-//
-// Kept events were committed by the profile write that kept them, so the
-// chunk they move to needs no commit (a chunk with none counts as applied;
-// its key derives from their ids, so writing it again rewrites it). It is
-// written before the profile write that drops them: if that write fails on
-// a conflict they are in both places until the retry, and readers take
-// each message id once (Timeline, ScoreHistory). Only a chunk holding new
-// events names the commit, and only then does p.LastCommit move.
+// A chunk that holds only kept events needs no commit: they were committed
+// by the profile write that kept them (a chunk with none counts as applied;
+// its key derives from their ids, so writing it again rewrites it). One
+// that holds new events names the commit, and only then does p.LastCommit
+// move. Either is written before the profile write that drops its events:
+// if that write fails on a conflict, kept events are in both places until
+// the retry, and readers take each message id once (Timeline,
+// ScoreHistory).
 func (st *Store) CommitEvents(ctx context.Context, p *contact.Profile, commit contact.Commit, msgs []tracking.Message, changes []scoring.Change) error {
 	kept, keptScores, last := p.Recent, p.RecentScores, p.LastCommit
-	type plan struct {
-		recent      []tracking.Message
-		scores      []scoring.Change
-		flush       bool               // the kept events to a chunk of their own
-		chunk       []tracking.Message // to a chunk of this commit
-		chunkScores []scoring.Change
-		units       int
-		item        map[string]types.AttributeValue
+	all := append(slices.Clip(kept), msgs...)
+	allScores := append(slices.Clip(keptScores), changes...)
+	restore := func(err error) error {
+		p.Recent, p.RecentScores, p.LastCommit = kept, keptScores, last
+		return err
 	}
-	// profile builds the profile item a plan writes; ok is false when it
-	// keeps events and does not fit in one unit.
-	profile := func(pl *plan) (bool, error) {
-		p.Recent, p.RecentScores, p.LastCommit = pl.recent, pl.scores, last
-		if len(pl.chunk) > 0 {
+	// split is the plan that moves all[:k] to a chunk and keeps the rest.
+	type split struct {
+		chunk contact.Commit // of the chunk: none if it holds only kept events
+		item  map[string]types.AttributeValue
+		size  int // of the profile item
+	}
+	profileAt := func(k int) (split, error) {
+		var sp split
+		if k > len(kept) {
+			sp.chunk = commit
+		}
+		rest := all[k:]
+		p.Recent, p.RecentScores, p.LastCommit = rest, changesFor(allScores, messageIDs(rest)), last
+		if sp.chunk.ID != 0 {
 			p.LastCommit = commit.ID
 		}
 		item, err := profileItem(p)
 		if err != nil {
-			return false, err
+			return sp, err
 		}
-		size := itemSize(item)
-		if len(pl.recent) > 0 && size > oneUnit {
-			return false, nil
-		}
-		pl.item, pl.units = item, pl.units+writeUnits(size)
-		return true, nil
+		sp.item, sp.size = item, itemSize(item)
+		return sp, nil
 	}
-	chunkUnits := func(c contact.Commit, events []tracking.Message, scores []scoring.Change) (int, error) {
+	fits := func(sp split, k int) bool { return k == len(all) || sp.size <= oneUnit }
+	chunkSize := func(k int) (int, error) {
+		events := all[:k]
 		raw := make([]json.RawMessage, len(events))
-		ids := make([]string, len(events))
 		var newest time.Time
 		for i, m := range events {
 			b, err := marshalEvent(m)
 			if err != nil {
 				return 0, fmt.Errorf("encode event %s: %w", m.MessageID, err)
 			}
-			raw[i], ids[i] = b, m.MessageID
+			raw[i] = b
 			if m.Timestamp.After(newest) {
 				newest = m.Timestamp
 			}
 		}
-		item, err := st.chunkItem(p.ID, c, 0, raw, newest, ids, scores)
+		c := contact.Commit{}
+		if k > len(kept) {
+			c = commit
+		}
+		ids := messageIDs(events)
+		item, err := st.chunkItem(p.ID, c, 0, raw, newest, ids, changesFor(allScores, ids))
 		if err != nil {
 			return 0, err
 		}
-		return writeUnits(itemSize(item)), nil
+		return itemSize(item), nil
 	}
-	var candidates []plan
-	both := append(slices.Clip(kept), msgs...)
-	bothScores := append(slices.Clip(keptScores), changes...)
-	if len(both) <= maxRecent {
-		candidates = append(candidates, plan{recent: both, scores: bothScores})
+
+	// The least k (events moved) that lets the profile item fit; 0 when
+	// everything fits in it, len(all) when nothing can stay.
+	lo := max(0, len(all)-maxRecent)
+	if len(msgs) > maxRecent {
+		lo = len(all)
 	}
-	if len(kept) > 0 && len(msgs) <= maxRecent {
-		candidates = append(candidates, plan{recent: msgs, scores: changes, flush: true})
+	// Most commits keep everything (or, for a large batch, nothing): try
+	// that first, then search for the least k that fits.
+	best, err := profileAt(lo)
+	if err != nil {
+		return restore(err)
 	}
-	candidates = append(candidates, plan{recent: kept, scores: keptScores, chunk: msgs, chunkScores: changes})
-	if len(kept) > 0 {
-		candidates = append(candidates,
-			plan{chunk: both, chunkScores: bothScores},
-			plan{flush: true, chunk: msgs, chunkScores: changes})
-	}
-	var best *plan
-	for i := range candidates {
-		pl := &candidates[i]
-		if pl.flush {
-			u, err := chunkUnits(contact.Commit{}, kept, keptScores)
+	k := lo
+	if !fits(best, lo) {
+		k = -1
+		for a, b := lo+1, len(all); a <= b; {
+			mid := (a + b) / 2
+			sp, err := profileAt(mid)
 			if err != nil {
-				return err
+				return restore(err)
 			}
-			pl.units += u
-		}
-		if len(pl.chunk) > 0 {
-			u, err := chunkUnits(commit, pl.chunk, pl.chunkScores)
-			if err != nil {
-				return err
+			if fits(sp, mid) {
+				best, k, b = sp, mid, mid-1
+			} else {
+				a = mid + 1
 			}
-			pl.units += u
-		}
-		ok, err := profile(pl)
-		if err != nil {
-			p.Recent, p.RecentScores, p.LastCommit = kept, keptScores, last
-			return err
-		}
-		if ok && (best == nil || pl.units < best.units) {
-			best = pl
-		}
-		// One unit is the least any plan costs, two the least of one that
-		// writes a chunk: nothing later in the order can beat either.
-		if best != nil && (best.units == 1 || (best.units == 2 && i > 0)) {
-			break
 		}
 	}
-	// best is never nil: the plan that keeps nothing new always qualifies
-	// when nothing was kept, and otherwise the last one keeps nothing.
-	fail := func(err error) error {
-		p.Recent, p.RecentScores, p.LastCommit = kept, keptScores, last
-		return err
-	}
-	if best.flush {
-		if err := st.PutEvents(ctx, p.ID, contact.Commit{}, kept, keptScores); err != nil {
-			return fail(fmt.Errorf("move %d kept events of %s to a chunk: %w", len(kept), p.ID, err))
+	if k > 0 && k < len(all) {
+		// Fill the chunk: the most events that fit in one unit, if the
+		// profile item still fits with the rest.
+		if size, err := chunkSize(k); err != nil {
+			return restore(err)
+		} else if size <= oneUnit {
+			for a, b := k+1, len(all); a <= b; {
+				mid := (a + b) / 2
+				size, err := chunkSize(mid)
+				if err != nil {
+					return restore(err)
+				}
+				if size > oneUnit {
+					b = mid - 1
+					continue
+				}
+				sp, err := profileAt(mid)
+				if err != nil {
+					return restore(err)
+				}
+				if !fits(sp, mid) {
+					b = mid - 1
+					continue
+				}
+				best, k, a = sp, mid, mid+1
+			}
 		}
 	}
-	if len(best.chunk) > 0 {
-		if err := st.PutEvents(ctx, p.ID, commit, best.chunk, best.chunkScores); err != nil {
-			return fail(err)
+	if k > 0 {
+		moved := all[:k]
+		if err := st.PutEvents(ctx, p.ID, best.chunk, moved, changesFor(allScores, messageIDs(moved))); err != nil {
+			return restore(fmt.Errorf("move %d events of %s to a chunk: %w", k, p.ID, err))
 		}
 	}
-	p.Recent, p.RecentScores, p.LastCommit = best.recent, best.scores, last
-	if len(best.chunk) > 0 {
+	rest := all[k:]
+	p.Recent, p.RecentScores, p.LastCommit = rest, changesFor(allScores, messageIDs(rest)), last
+	if best.chunk.ID != 0 {
 		p.LastCommit = commit.ID
 	}
 	if err := st.putProfile(ctx, p, best.item); err != nil {
-		return fail(err)
+		return restore(err)
 	}
 	return nil
+}
+
+func messageIDs(msgs []tracking.Message) []string {
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.MessageID
+	}
+	return ids
 }

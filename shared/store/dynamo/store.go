@@ -271,9 +271,8 @@ func decodeProfile(it map[string]types.AttributeValue) (*contact.Profile, error)
 	}
 	p.ID = contactIDFromPK(str(it, attrPK))
 	p.Version = num(it, "v")
-	w := bin(it, "w")
-	for i := 0; i+8 <= len(w); i += 8 {
-		p.Applied = append(p.Applied, binary.LittleEndian.Uint64(w[i:]))
+	if p.Applied, err = decodeWindow(bin(it, "w"), bin(it, "wr"), p.Recent); err != nil {
+		return nil, fmt.Errorf("decode window of %s: %w", str(it, attrPK), err)
 	}
 	wk := bin(it, "wk")
 	for i := 0; i+4 <= len(wk); i += 4 {
@@ -302,10 +301,7 @@ func profileItem(p *contact.Profile) (map[string]types.AttributeValue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode profile %s: %w", p.ID, err)
 	}
-	w := make([]byte, 8*len(p.Applied))
-	for i, h := range p.Applied {
-		binary.LittleEndian.PutUint64(w[8*i:], h)
-	}
+	w, wr := encodeWindow(p.Applied, p.Recent)
 	item := key(contactPK(p.ID), skProfile)
 	// DynamoDB bills a write by the item's size in 1 KB steps, and the
 	// profile is rewritten on every batch: the dictionary form (compress.go)
@@ -324,6 +320,9 @@ func profileItem(p *contact.Profile) (map[string]types.AttributeValue, error) {
 	item["v"] = n(p.Version + 1)
 	if len(w) > 0 {
 		item["w"] = &types.AttributeValueMemberB{Value: w}
+	}
+	if len(wr) > 0 {
+		item["wr"] = &types.AttributeValueMemberB{Value: wr}
 	}
 	if len(p.AppliedKeys) > 0 {
 		wk := make([]byte, 4*len(p.AppliedKeys))
