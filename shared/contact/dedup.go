@@ -29,13 +29,15 @@ import (
 //
 // Events a store keeps in the profile's own item (Profile.Recent) commit
 // with it, so they are applied. A timeline chunk is written before the
-// profile write that commits it, so
-// a crash in between leaves a chunk whose events were never counted; its
-// redelivery must count them. Each chunk therefore carries its Commit: an id
-// and the id of the profile's previous commit. The profile keeps the id of
-// its last commit (LastCommit), so a chunk is part of the contact when it is
-// that last commit or the parent of another chunk: a failed attempt's chunk
-// is neither, and its messages count as new.
+// profile write that commits it, so a crash in between leaves a chunk whose
+// events were never counted; its redelivery must count them. Each chunk of
+// new events therefore carries its Commit: an id and the id of the
+// profile's previous commit. The profile keeps the id of its last commit
+// (LastCommit), so a chunk is part of the contact when it is that last
+// commit or the parent of another chunk: a failed attempt's chunk is
+// neither, and its messages count as new. A chunk with no commit holds
+// events that were committed before it was written (kept events a store
+// moved out of the profile item, or chunks older than commits).
 
 // DedupPeriod is how long after it was received a messageId is still
 // recognised: longer than the events queue keeps a message (4 days) and than
