@@ -260,8 +260,9 @@ func Load() Catalog {
 						// Resolve, link and re-link identities (a Get after a lost link race).
 						Items(ItemIdentity, BatchGetItem, GetItem, PutItem),
 						// Profiles (batch read, conditional put), timeline chunks
-						// (put), recent history for scoring (query).
-						Items(ItemContact, BatchGetItem, PutItem, Query, UpdateItem),
+						// (put, or batch writes shared by the contacts written at
+						// once), recent history for scoring (query).
+						Items(ItemContact, BatchGetItem, PutItem, Query, UpdateItem, BatchWriteItem),
 						// Scoring model, interest rules, segments, journeys (cached;
 						// segments and journeys are listed: gsi1 query and batch get).
 						Items(ItemDefinition, GetItem, BatchGetItem),
@@ -271,7 +272,7 @@ func Load() Catalog {
 						// a conditional put or delete and a counter update),
 						// and recheck timers for time-based exits.
 						Items(IndexDefinitions, Query),
-						Items(ItemMember, PutItem, DeleteItem),
+						Items(ItemMember, PutItem, DeleteItem, BatchWriteItem), // batch: group writes
 						Items(ItemMemberCount, UpdateItem),
 						// Timers: segment rechecks and journey waits.
 						Items(ItemTimer, PutItem),
