@@ -91,19 +91,27 @@ type Runner struct {
 	// PageSize is the number of rows per page; RowsPerMessage per events
 	// queue message.
 	PageSize, RowsPerMessage int
+	// Window is how many pages one run reads and then claims and hands at
+	// once (0: one). The fixed cost of a run (the checkpoint's read and
+	// commit, the next job message, its pick-up) is paid once per window,
+	// and the claims of all its pages are in flight together.
+	Window int
 }
 
 // Defaults for a Runner.
 const (
 	DefaultPageSize       = 1000
 	DefaultRowsPerMessage = 100
+	DefaultWindow         = 5
 )
 
-// RunPage runs page n of the import: read it from the checkpoint, check and
-// de-duplicate its rows, hand the valid ones to the contact pipeline and
-// commit the checkpoint with the counts. Running a page again (a crash, a
-// redelivered message) hands the same rows again under the same message
-// ids, which the pipeline recognises, and commits nothing twice.
+// RunPage runs the pages of the import from page n on (Window of them,
+// one after the other while the file is read, then checked and handed all
+// at once): read them from the checkpoint, check and de-duplicate their
+// rows, hand the valid ones to the contact pipeline and commit the
+// checkpoint with the counts. Running them again (a crash, a redelivered
+// message) hands the same rows again under the same message ids, which the
+// pipeline recognises, and commits nothing twice.
 func (r *Runner) RunPage(ctx context.Context, id string, n int) error {
 	imp, err := r.Store.GetImport(ctx, id)
 	if err != nil {
@@ -114,54 +122,70 @@ func (r *Runner) RunPage(ctx context.Context, id string, n int) error {
 	}
 	cp := imp.Checkpoint
 	if cp.Page != n {
-		if cp.Page == n+1 {
-			// The page was committed but its continuation may not have been
-			// queued (a crash in between): queue it again; a duplicate
-			// finds the page committed and stops.
+		if cp.Page == n+1 || (cp.From == n && cp.Page > n) {
+			// The pages from n were committed but their continuation may
+			// not have been queued (a crash in between): queue it again; a
+			// duplicate finds the pages committed and stops.
 			return r.Next(ctx, id, cp.Page)
 		}
 		return nil
 	}
 	start := time.Now()
-	body, err := r.Blobs.Open(ctx, UploadKey(id), cp.Offset)
-	if errors.Is(err, ErrNoUpload) {
-		return r.fail(ctx, imp, "the uploaded file is gone (uploads expire after a day)")
-	}
-	if err != nil {
-		return fmt.Errorf("import %s page %d: open the file: %w", id, n, err)
-	}
 	size := r.PageSize
 	if size <= 0 {
 		size = DefaultPageSize
 	}
-	page, err := ReadPage(body, imp.Definition, cp, size)
-	body.Close()
-	if errors.Is(err, ErrFile) {
-		return r.fail(ctx, imp, err.Error())
-	}
-	if err != nil {
-		return fmt.Errorf("import %s page %d: %w", id, n, err)
-	}
-	good, dups, err := r.dedupe(ctx, id, &page)
-	if err != nil {
-		return fmt.Errorf("import %s page %d: %w", id, n, err)
-	}
-	if err := r.hand(ctx, imp, n, good); err != nil {
-		return fmt.Errorf("import %s page %d: %w", id, n, err)
-	}
-	if len(page.Errors) > 0 {
-		if err := r.Blobs.Put(ctx, reportPartKey(id, n), reportRows(page.Errors), "text/csv"); err != nil {
-			return fmt.Errorf("import %s page %d: error report: %w", id, n, err)
+	window := max(r.Window, 1)
+	var pages []Page
+	at := cp
+	for len(pages) < window {
+		body, err := r.Blobs.Open(ctx, UploadKey(id), at.Offset)
+		if errors.Is(err, ErrNoUpload) {
+			return r.fail(ctx, imp, "the uploaded file is gone (uploads expire after a day)")
+		}
+		if err != nil {
+			return fmt.Errorf("import %s page %d: open the file: %w", id, at.Page, err)
+		}
+		page, err := ReadPage(body, imp.Definition, at, size)
+		body.Close()
+		if errors.Is(err, ErrFile) {
+			return r.fail(ctx, imp, err.Error())
+		}
+		if err != nil {
+			return fmt.Errorf("import %s page %d: %w", id, at.Page, err)
+		}
+		pages = append(pages, page)
+		at = page.Next
+		if page.Done {
+			break
 		}
 	}
-	imp.Rows += page.Read
+	last := pages[len(pages)-1]
+	good, dups, err := r.dedupe(ctx, id, pages)
+	if err != nil {
+		return fmt.Errorf("import %s pages %d-%d: %w", id, n, last.Next.Page-1, err)
+	}
+	if err := r.hand(ctx, imp, n, good); err != nil {
+		return fmt.Errorf("import %s pages %d-%d: %w", id, n, last.Next.Page-1, err)
+	}
+	failed := 0
+	for i, page := range pages {
+		failed += len(page.Errors)
+		imp.Rows += page.Read
+		if len(page.Errors) > 0 {
+			if err := r.Blobs.Put(ctx, reportPartKey(id, n+i), reportRows(page.Errors), "text/csv"); err != nil {
+				return fmt.Errorf("import %s page %d: error report: %w", id, n+i, err)
+			}
+		}
+	}
 	imp.Imported += len(good)
-	imp.Failed += len(page.Errors)
+	imp.Failed += failed
 	imp.Duplicates += dups
-	imp.Checkpoint = page.Next
-	imp.Offset = page.Next.Offset
+	imp.Checkpoint = last.Next
+	imp.Checkpoint.From = n
+	imp.Offset = last.Next.Offset
 	imp.UpdatedAt = time.Now().UTC()
-	if page.Done {
+	if last.Done {
 		if imp.Failed > 0 {
 			if err := r.Blobs.Compose(ctx, ReportKey(id), reportHeader(), reportPartsPrefix(id), "text/csv"); err != nil {
 				return fmt.Errorf("import %s: compose the error report: %w", id, err)
@@ -170,43 +194,56 @@ func (r *Runner) RunPage(ctx context.Context, id string, n int) error {
 		imp.State = StateDone
 	}
 	if err := r.Store.SaveImport(ctx, imp); errors.Is(err, ErrConflict) {
-		r.Log.InfoContext(ctx, "import page committed by another run", "import_id", id, "page", n)
+		r.Log.InfoContext(ctx, "import pages committed by another run", "import_id", id, "page", n)
 		return nil
 	} else if err != nil {
-		return fmt.Errorf("import %s page %d: commit: %w", id, n, err)
+		return fmt.Errorf("import %s pages %d-%d: commit: %w", id, n, last.Next.Page-1, err)
 	}
-	created := 0
+	created, read := 0, 0
 	for _, row := range good {
 		if row.New {
 			created++
 		}
 	}
-	r.Log.InfoContext(ctx, "import page done", "import_id", id, "page", n, "rows", page.Read, "imported", len(good), "new_contacts", created,
-		"failed", len(page.Errors), "duplicates", dups, "done", page.Done, "ms", time.Since(start).Milliseconds())
-	if page.Done {
+	for _, page := range pages {
+		read += page.Read
+	}
+	r.Log.InfoContext(ctx, "import pages done", "import_id", id, "page", n, "pages", len(pages), "rows", read, "imported", len(good), "new_contacts", created,
+		"failed", failed, "duplicates", dups, "done", last.Done, "ms", time.Since(start).Milliseconds())
+	if last.Done {
 		return nil
 	}
-	return r.Next(ctx, id, n+1)
+	return r.Next(ctx, id, last.Next.Page)
 }
 
-// dedupe keeps the first row of each email: within the page by a map,
-// across pages by the store's claims, which also name each row's contact.
-// Later rows become errors.
-func (r *Runner) dedupe(ctx context.Context, id string, page *Page) ([]Row, int, error) {
-	first := make(map[string]int, len(page.Rows))
-	unique := make([]Row, 0, len(page.Rows))
+// dedupe keeps the first row of each email: within the pages by a map,
+// across runs by the store's claims (one call for all the pages, so their
+// claims run concurrently), which also name each row's contact. Later rows
+// become errors of their page.
+func (r *Runner) dedupe(ctx context.Context, id string, pages []Page) ([]Row, int, error) {
+	first := map[string]int{}
+	var unique []Row
+	pageOf := map[int]int{} // line -> index of its page
 	dups := 0
-	for _, row := range page.Rows {
-		if l, ok := first[row.Email]; ok {
-			page.Errors = append(page.Errors, duplicate(row, l))
-			dups++
-			continue
+	for i := range pages {
+		page := &pages[i]
+		for _, row := range page.Rows {
+			if l, ok := first[row.Email]; ok {
+				page.Errors = append(page.Errors, duplicate(row, l))
+				dups++
+				continue
+			}
+			first[row.Email] = row.Line
+			pageOf[row.Line] = i
+			unique = append(unique, row)
 		}
-		first[row.Email] = row.Line
-		unique = append(unique, row)
 	}
+	defer func() {
+		for i := range pages {
+			sortErrors(pages[i].Errors)
+		}
+	}()
 	if len(unique) == 0 {
-		sortErrors(page.Errors)
 		return nil, dups, nil
 	}
 	claims, err := r.Store.ClaimContacts(ctx, id, first)
@@ -220,6 +257,7 @@ func (r *Runner) dedupe(ctx context.Context, id string, page *Page) ([]Row, int,
 			return nil, 0, fmt.Errorf("claim emails: no contact for line %d", row.Line)
 		}
 		if c.DuplicateOf != 0 {
+			page := &pages[pageOf[row.Line]]
 			page.Errors = append(page.Errors, duplicate(row, c.DuplicateOf))
 			dups++
 			continue
@@ -227,7 +265,6 @@ func (r *Runner) dedupe(ctx context.Context, id string, page *Page) ([]Row, int,
 		row.ContactID, row.New = c.ContactID, c.New
 		good = append(good, row)
 	}
-	sortErrors(page.Errors)
 	return good, dups, nil
 }
 

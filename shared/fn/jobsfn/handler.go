@@ -128,6 +128,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		WithCheckpoints(store)
 	h.imports = &imports.Runner{
 		Store: store, Blobs: bucket.New(awsCfg, cfg.Bucket), Events: sqsqueue.New(q, cfg.EventsQueueURL), Log: log,
+		Window: imports.DefaultWindow,
 		Next: func(ctx context.Context, id string, page int) error {
 			return job.Send(ctx, jobs, job.Job{Kind: job.Import, ID: id, Pages: page})
 		},

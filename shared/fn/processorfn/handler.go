@@ -108,7 +108,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 // groups of 25 at once; a single tracked event waits at most the window.
 const (
 	processorParallel = 32
-	groupWindow       = 3 * time.Millisecond
+	groupWindow       = 5 * time.Millisecond
 )
 
 // Handler consumes the events queue.
