@@ -75,10 +75,10 @@ func main() {
 	m := benchmeter.New()
 	p, err := runner.New(ctx, runner.Options{
 		Endpoints: srv.Endpoints(), Table: prefix + "leadflow", QueuePrefix: prefix, AdminToken: adminToken,
-		Site:              site.Site{Key: siteKey, Name: "Imports bench", AllowedOrigins: []string{"*"}},
-		VisibilityTimeout: 30 * time.Second, NoSchedules: true,
-		Log:        benchLog(),
-		APIOptions: []func(*middleware.Stack) error{m.Register},
+		Site:        site.Site{Key: siteKey, Name: "Imports bench", AllowedOrigins: []string{"*"}},
+		NoSchedules: true, // the catalog's visibility timeouts, as on AWS (jobs: 900 s)
+		Log:         benchLog(),
+		APIOptions:  []func(*middleware.Stack) error{m.Register},
 	})
 	if err != nil {
 		fatalf("%v", err)

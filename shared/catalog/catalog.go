@@ -436,6 +436,9 @@ func Load() Catalog {
 						Items(ItemIdentity, BatchGetItem, GetItem, PutItem),
 						// Exports: read the checkpoint, commit it (conditional put).
 						Items(ItemExport, GetItem, PutItem),
+						// Suppression backfill: look a page's addresses up on
+						// the suppression list.
+						Items(ItemSuppression, BatchGetItem),
 					},
 					// Imported rows go to the processor as identify calls.
 					SendsTo: []string{JobsQueue, EventsQueue}, PutsEvents: true, UsesBucket: true,
@@ -497,6 +500,9 @@ func Load() Catalog {
 					{Method: "POST", Path: "/v1/journeys/{id}/simulate", Auth: Admin, Action: ActRead},
 					{Method: "GET", Path: "/v1/journeys/{id}/steps", Auth: Admin, Action: ActRead},
 					{Method: "GET", Path: "/v1/journeys/{id}/steps/{step}/contacts", Auth: Admin, Action: ActRead},
+					// The one-off backfill of Profile.Suppressed (shared/suppression).
+					{Method: "POST", Path: "/v1/suppressions/backfill", Auth: Admin, Action: ActAdminOnly},
+					{Method: "GET", Path: "/v1/suppressions/backfill", Auth: Admin, Action: ActRead},
 					{Method: "GET", Path: "/v1/contacts/{id}/journeys", Auth: Admin, Action: ActRead},
 					{Method: "POST", Path: "/v1/contacts/{id}/journeys/{runId}/stop", Auth: Admin, Action: ActWrite},
 				}, append(DefinitionRoutes(), CampaignRoutes()...)...),
