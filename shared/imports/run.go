@@ -161,11 +161,8 @@ func (r *Runner) RunPage(ctx context.Context, id string, n int) error {
 		}
 	}
 	last := pages[len(pages)-1]
-	good, dups, err := r.dedupe(ctx, id, pages)
+	good, dups, err := r.claimAndHand(ctx, imp, n, pages)
 	if err != nil {
-		return fmt.Errorf("import %s pages %d-%d: %w", id, n, last.Next.Page-1, err)
-	}
-	if err := r.hand(ctx, imp, n, good); err != nil {
 		return fmt.Errorf("import %s pages %d-%d: %w", id, n, last.Next.Page-1, err)
 	}
 	failed := 0
@@ -216,14 +213,15 @@ func (r *Runner) RunPage(ctx context.Context, id string, n int) error {
 	return r.Next(ctx, id, last.Next.Page)
 }
 
-// dedupe keeps the first row of each email: within the pages by a map,
-// across runs by the store's claims (one call for all the pages, so their
-// claims run concurrently), which also name each row's contact. Later rows
-// become errors of their page.
-func (r *Runner) dedupe(ctx context.Context, id string, pages []Page) ([]Row, int, error) {
+// claimAndHand keeps the first row of each email, within the window by a
+// map, across runs by the store's claims, which also name each row's
+// contact; later rows become errors of their page. The pages are claimed in
+// file order, and each page's rows are handed to the contact pipeline as
+// soon as its claims are in, while the next page is claimed: the pipeline
+// works on the first page of a window instead of waiting for the last.
+func (r *Runner) claimAndHand(ctx context.Context, imp Import, n int, pages []Page) ([]Row, int, error) {
 	first := map[string]int{}
-	var unique []Row
-	pageOf := map[int]int{} // line -> index of its page
+	uniques := make([][]Row, len(pages))
 	dups := 0
 	for i := range pages {
 		page := &pages[i]
@@ -234,36 +232,52 @@ func (r *Runner) dedupe(ctx context.Context, id string, pages []Page) ([]Row, in
 				continue
 			}
 			first[row.Email] = row.Line
-			pageOf[row.Line] = i
-			unique = append(unique, row)
+			uniques[i] = append(uniques[i], row)
 		}
 	}
-	defer func() {
-		for i := range pages {
-			sortErrors(pages[i].Errors)
-		}
-	}()
-	if len(unique) == 0 {
-		return nil, dups, nil
-	}
-	claims, err := r.Store.ClaimContacts(ctx, id, first)
-	if err != nil {
-		return nil, 0, fmt.Errorf("claim emails: %w", err)
-	}
-	good := unique[:0]
-	for _, row := range unique {
-		c, ok := claims[row.Email]
-		if !ok || c.ContactID == "" {
-			return nil, 0, fmt.Errorf("claim emails: no contact for line %d", row.Line)
-		}
-		if c.DuplicateOf != 0 {
-			page := &pages[pageOf[row.Line]]
-			page.Errors = append(page.Errors, duplicate(row, c.DuplicateOf))
-			dups++
+	var good []Row
+	var wg sync.WaitGroup
+	errs := make([]error, len(pages))
+	defer wg.Wait()
+	for i, unique := range uniques {
+		page := &pages[i]
+		if len(unique) == 0 {
+			sortErrors(page.Errors)
 			continue
 		}
-		row.ContactID, row.New = c.ContactID, c.New
-		good = append(good, row)
+		lines := make(map[string]int, len(unique))
+		for _, row := range unique {
+			lines[row.Email] = row.Line
+		}
+		claims, err := r.Store.ClaimContacts(ctx, imp.ID, lines)
+		if err != nil {
+			return nil, 0, fmt.Errorf("claim emails of page %d: %w", n+i, err)
+		}
+		rows := make([]Row, 0, len(unique))
+		for _, row := range unique {
+			c, ok := claims[row.Email]
+			if !ok || c.ContactID == "" {
+				return nil, 0, fmt.Errorf("claim emails: no contact for line %d", row.Line)
+			}
+			if c.DuplicateOf != 0 {
+				page.Errors = append(page.Errors, duplicate(row, c.DuplicateOf))
+				dups++
+				continue
+			}
+			row.ContactID, row.New = c.ContactID, c.New
+			rows = append(rows, row)
+		}
+		sortErrors(page.Errors)
+		good = append(good, rows...)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = r.hand(ctx, imp, n+i, rows)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, 0, err
 	}
 	return good, dups, nil
 }
