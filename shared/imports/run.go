@@ -136,11 +136,17 @@ func (r *Runner) RunPage(ctx context.Context, id string, n int) error {
 		size = DefaultPageSize
 	}
 	window := max(r.Window, 1)
-	var pages []Page
+	// Each page is claimed and handed while the next is read: reading (a
+	// ranged GET and the CPU of checking rows) and claiming (round trips)
+	// overlap.
+	w := &windowRun{r: r, imp: imp, first: map[string]int{}}
+	defer w.wg.Wait()
+	var pages []*Page
 	at := cp
 	for len(pages) < window {
 		body, err := r.Blobs.Open(ctx, UploadKey(id), at.Offset)
 		if errors.Is(err, ErrNoUpload) {
+			w.wg.Wait()
 			return r.fail(ctx, imp, "the uploaded file is gone (uploads expire after a day)")
 		}
 		if err != nil {
@@ -149,19 +155,21 @@ func (r *Runner) RunPage(ctx context.Context, id string, n int) error {
 		page, err := ReadPage(body, imp.Definition, at, size)
 		body.Close()
 		if errors.Is(err, ErrFile) {
+			w.wg.Wait()
 			return r.fail(ctx, imp, err.Error())
 		}
 		if err != nil {
 			return fmt.Errorf("import %s page %d: %w", id, at.Page, err)
 		}
-		pages = append(pages, page)
+		pages = append(pages, &page)
+		w.start(ctx, n+len(pages)-1, &page)
 		at = page.Next
 		if page.Done {
 			break
 		}
 	}
 	last := pages[len(pages)-1]
-	good, dups, err := r.claimAndHand(ctx, imp, n, pages)
+	good, dups, err := w.wait()
 	if err != nil {
 		return fmt.Errorf("import %s pages %d-%d: %w", id, n, last.Next.Page-1, err)
 	}
@@ -213,73 +221,92 @@ func (r *Runner) RunPage(ctx context.Context, id string, n int) error {
 	return r.Next(ctx, id, last.Next.Page)
 }
 
-// claimAndHand keeps the first row of each email, within the window by a
+// windowRun keeps the first row of each email, within the window by a
 // map, across runs by the store's claims, which also name each row's
-// contact; later rows become errors of their page. The pages are claimed in
-// file order, and each page's rows are handed to the contact pipeline as
-// soon as its claims are in, while the next page is claimed: the pipeline
-// works on the first page of a window instead of waiting for the last.
-func (r *Runner) claimAndHand(ctx context.Context, imp Import, n int, pages []Page) ([]Row, int, error) {
-	first := map[string]int{}
-	uniques := make([][]Row, len(pages))
+// contact; later rows become errors of their page. A page is checked
+// against the map when read (in file order), then claimed and handed to
+// the contact pipeline on its own goroutine while the next page is read.
+type windowRun struct {
+	r     *Runner
+	imp   Import
+	first map[string]int
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	good  []Row
+	dups  int
+	errs  []error
+}
+
+func (w *windowRun) start(ctx context.Context, n int, page *Page) {
+	var unique []Row
 	dups := 0
-	for i := range pages {
-		page := &pages[i]
-		for _, row := range page.Rows {
-			if l, ok := first[row.Email]; ok {
-				page.Errors = append(page.Errors, duplicate(row, l))
-				dups++
-				continue
-			}
-			first[row.Email] = row.Line
-			uniques[i] = append(uniques[i], row)
-		}
-	}
-	var good []Row
-	var wg sync.WaitGroup
-	errs := make([]error, len(pages))
-	defer wg.Wait()
-	for i, unique := range uniques {
-		page := &pages[i]
-		if len(unique) == 0 {
-			sortErrors(page.Errors)
+	for _, row := range page.Rows {
+		if l, ok := w.first[row.Email]; ok {
+			page.Errors = append(page.Errors, duplicate(row, l))
+			dups++
 			continue
 		}
-		lines := make(map[string]int, len(unique))
-		for _, row := range unique {
-			lines[row.Email] = row.Line
-		}
-		claims, err := r.Store.ClaimContacts(ctx, imp.ID, lines)
-		if err != nil {
-			return nil, 0, fmt.Errorf("claim emails of page %d: %w", n+i, err)
-		}
-		rows := make([]Row, 0, len(unique))
-		for _, row := range unique {
-			c, ok := claims[row.Email]
-			if !ok || c.ContactID == "" {
-				return nil, 0, fmt.Errorf("claim emails: no contact for line %d", row.Line)
-			}
-			if c.DuplicateOf != 0 {
-				page.Errors = append(page.Errors, duplicate(row, c.DuplicateOf))
-				dups++
-				continue
-			}
-			row.ContactID, row.New = c.ContactID, c.New
-			rows = append(rows, row)
-		}
-		sortErrors(page.Errors)
-		good = append(good, rows...)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = r.hand(ctx, imp, n+i, rows)
-		}()
+		w.first[row.Email] = row.Line
+		unique = append(unique, row)
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		rows, more, err := w.claimAndHand(ctx, n, page, unique)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.dups += dups + more
+		w.good = append(w.good, rows...)
+		if err != nil {
+			w.errs = append(w.errs, fmt.Errorf("page %d: %w", n, err))
+		}
+	}()
+}
+
+// wait answers the window's valid rows and duplicates once every page is
+// claimed and handed.
+func (w *windowRun) wait() ([]Row, int, error) {
+	w.wg.Wait()
+	if err := errors.Join(w.errs...); err != nil {
 		return nil, 0, err
 	}
-	return good, dups, nil
+	return w.good, w.dups, nil
+}
+
+// claimAndHand claims the page's unique emails and hands the rows that
+// are the first of their email; page.Errors is this goroutine's alone now.
+func (w *windowRun) claimAndHand(ctx context.Context, n int, page *Page, unique []Row) ([]Row, int, error) {
+	defer func() { sortErrors(page.Errors) }()
+	if len(unique) == 0 {
+		return nil, 0, nil
+	}
+	lines := make(map[string]int, len(unique))
+	for _, row := range unique {
+		lines[row.Email] = row.Line
+	}
+	claims, err := w.r.Store.ClaimContacts(ctx, w.imp.ID, lines)
+	if err != nil {
+		return nil, 0, fmt.Errorf("claim emails: %w", err)
+	}
+	rows := make([]Row, 0, len(unique))
+	dups := 0
+	for _, row := range unique {
+		c, ok := claims[row.Email]
+		if !ok || c.ContactID == "" {
+			return nil, 0, fmt.Errorf("claim emails: no contact for line %d", row.Line)
+		}
+		if c.DuplicateOf != 0 {
+			page.Errors = append(page.Errors, duplicate(row, c.DuplicateOf))
+			dups++
+			continue
+		}
+		row.ContactID, row.New = c.ContactID, c.New
+		rows = append(rows, row)
+	}
+	if err := w.r.hand(ctx, w.imp, n, rows); err != nil {
+		return nil, 0, err
+	}
+	return rows, dups, nil
 }
 
 func duplicate(row Row, of int) RowError {
