@@ -91,10 +91,10 @@ type Runner struct {
 	// PageSize is the number of rows per page; RowsPerMessage per events
 	// queue message.
 	PageSize, RowsPerMessage int
-	// Window is how many pages one run reads and then claims and hands at
-	// once (0: one). The fixed cost of a run (the checkpoint's read and
-	// commit, the next job message, its pick-up) is paid once per window,
-	// and the claims of all its pages are in flight together.
+	// Window is how many pages one run reads, claims and hands (0: one).
+	// The fixed cost of a run (the checkpoint's read and commit, the next
+	// job message, its pick-up) is paid once per window, and a page's
+	// claims overlap the reading of the next.
 	Window int
 }
 
@@ -105,11 +105,11 @@ const (
 	DefaultWindow         = 5
 )
 
-// RunPage runs the pages of the import from page n on (Window of them,
-// one after the other while the file is read, then checked and handed all
-// at once): read them from the checkpoint, check and de-duplicate their
-// rows, hand the valid ones to the contact pipeline and commit the
-// checkpoint with the counts. Running them again (a crash, a redelivered
+// RunPage runs a window of pages of the import from page n on (Window of
+// them): read them one after the other from the checkpoint, check and
+// de-duplicate their rows, hand the valid ones to the contact pipeline (a
+// page is claimed and handed while the next is read) and commit the
+// checkpoint with the counts once for the window. Running them again (a crash, a redelivered
 // message) hands the same rows again under the same message ids, which the
 // pipeline recognises, and commits nothing twice.
 func (r *Runner) RunPage(ctx context.Context, id string, n int) error {
