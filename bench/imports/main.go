@@ -6,7 +6,7 @@
 // million rows cost from the requests counted, with bench/prices.json (and
 // S3's request prices below).
 //
-//	go run ./bench/imports -rows 5000
+//	go run ./bench/imports -rows 5000 [-cpuprofile cpu.out]
 //
 // Counting is bench/benchmeter (calls, SQS billed requests, DynamoDB
 // consumed capacity, keyed by function and item kind); the admin API's calls
@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -50,6 +51,7 @@ const (
 func main() {
 	rows := flag.Int("rows", 5000, "rows in the file (every 50th repeats an earlier email, every 100th has an invalid one)")
 	timeout := flag.Duration("timeout", 5*time.Minute, "how long to wait for the import and the contacts")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run (the functions' Go code; DynamoDB Local is a separate JVM) to this file")
 	flag.Parse()
 	if *rows <= 0 {
 		fatalf("-rows must be positive")
@@ -73,10 +75,14 @@ func main() {
 	m := benchmeter.New()
 	p, err := runner.New(ctx, runner.Options{
 		Endpoints: srv.Endpoints(), Table: prefix + "leadflow", QueuePrefix: prefix, AdminToken: adminToken,
-		Site:              site.Site{Key: siteKey, Name: "Imports bench", AllowedOrigins: []string{"*"}},
-		VisibilityTimeout: 30 * time.Second, NoSchedules: true,
-		Log:        benchLog(),
-		APIOptions: []func(*middleware.Stack) error{m.Register},
+		Site:        site.Site{Key: siteKey, Name: "Imports bench", AllowedOrigins: []string{"*"}},
+		NoSchedules: true,
+		// Longer than a window of 5,000 rows takes on a loaded machine (a
+		// redelivery would run it twice), short enough that a failed batch
+		// is retried within the run (AWS: jobs 900 s, events 180 s).
+		VisibilityTimeout: 2 * time.Minute,
+		Log:               benchLog(),
+		APIOptions:        []func(*middleware.Stack) error{m.Register},
 	})
 	if err != nil {
 		fatalf("%v", err)
@@ -113,6 +119,16 @@ func main() {
 		fatalf("create import: %d %s", code, raw)
 	}
 	m.Reset()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fatalf("%v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	inv0, _, busy0 := p.Stats().SnapshotBusy()
 	start := time.Now()
 	if code, raw := benchmeter.Do(created.UploadURL, "PUT", "", "text/csv", file.String(), nil, ""); code != 200 {
@@ -151,6 +167,9 @@ func main() {
 		fatalf("contact %s: %d %s", last, code, raw)
 	}
 	ops := m.Snapshot()
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	inv1, fail1, busy1 := p.Stats().SnapshotBusy()
 
 	n := float64(*rows)

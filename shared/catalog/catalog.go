@@ -260,8 +260,9 @@ func Load() Catalog {
 						// Resolve, link and re-link identities (a Get after a lost link race).
 						Items(ItemIdentity, BatchGetItem, GetItem, PutItem),
 						// Profiles (batch read, conditional put), timeline chunks
-						// (put), recent history for scoring (query).
-						Items(ItemContact, BatchGetItem, PutItem, Query, UpdateItem),
+						// (put, or batch writes shared by the contacts written at
+						// once), recent history for scoring (query).
+						Items(ItemContact, BatchGetItem, PutItem, Query, UpdateItem, BatchWriteItem),
 						// Scoring model, interest rules, segments, journeys (cached;
 						// segments and journeys are listed: gsi1 query and batch get).
 						Items(ItemDefinition, GetItem, BatchGetItem),
@@ -271,7 +272,7 @@ func Load() Catalog {
 						// a conditional put or delete and a counter update),
 						// and recheck timers for time-based exits.
 						Items(IndexDefinitions, Query),
-						Items(ItemMember, PutItem, DeleteItem),
+						Items(ItemMember, PutItem, DeleteItem, BatchWriteItem), // batch: group writes
 						Items(ItemMemberCount, UpdateItem),
 						// Timers: segment rechecks and journey waits.
 						Items(ItemTimer, PutItem),
@@ -435,6 +436,9 @@ func Load() Catalog {
 						Items(ItemIdentity, BatchGetItem, GetItem, PutItem),
 						// Exports: read the checkpoint, commit it (conditional put).
 						Items(ItemExport, GetItem, PutItem),
+						// Suppression backfill: look a page's addresses up on
+						// the suppression list.
+						Items(ItemSuppression, BatchGetItem),
 					},
 					// Imported rows go to the processor as identify calls.
 					SendsTo: []string{JobsQueue, EventsQueue}, PutsEvents: true, UsesBucket: true,
@@ -496,6 +500,9 @@ func Load() Catalog {
 					{Method: "POST", Path: "/v1/journeys/{id}/simulate", Auth: Admin, Action: ActRead},
 					{Method: "GET", Path: "/v1/journeys/{id}/steps", Auth: Admin, Action: ActRead},
 					{Method: "GET", Path: "/v1/journeys/{id}/steps/{step}/contacts", Auth: Admin, Action: ActRead},
+					// The one-off backfill of Profile.Suppressed (shared/suppression).
+					{Method: "POST", Path: "/v1/suppressions/backfill", Auth: Admin, Action: ActAdminOnly},
+					{Method: "GET", Path: "/v1/suppressions/backfill", Auth: Admin, Action: ActRead},
 					{Method: "GET", Path: "/v1/contacts/{id}/journeys", Auth: Admin, Action: ActRead},
 					{Method: "POST", Path: "/v1/contacts/{id}/journeys/{runId}/stop", Auth: Admin, Action: ActWrite},
 				}, append(DefinitionRoutes(), CampaignRoutes()...)...),

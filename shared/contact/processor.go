@@ -55,6 +55,17 @@ func (p *Processor) WithInterests(rules func(context.Context) (interest.Rules, e
 	return p
 }
 
+// WithParallel sets how many contacts one invocation updates at once
+// (default 8). The processor raises it: an import's batch is 1,000
+// contacts, and a store that group-commits its writes (dynamo.GroupWrites)
+// shares round trips only between contacts written at the same time.
+func (p *Processor) WithParallel(n int) *Processor {
+	if n > 0 {
+		p.parallel = n
+	}
+	return p
+}
+
 // NewProcessor builds a Processor. now may be nil (time.Now).
 func NewProcessor(store Store, log *slog.Logger, now func() time.Time) *Processor {
 	if now == nil {

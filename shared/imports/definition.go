@@ -111,6 +111,10 @@ type Import struct {
 type Checkpoint struct {
 	// Page is the number of pages committed.
 	Page int `json:"page"`
+	// From is the first page of the run that committed this checkpoint
+	// (a run reads a window of pages): its redelivered message queues
+	// the continuation again.
+	From int `json:"from,omitempty"`
 	// Offset is the byte where the next page starts (0: the header).
 	Offset int64 `json:"offset"`
 	// Line is the file line the next page starts on (1-based).

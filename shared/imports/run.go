@@ -91,19 +91,27 @@ type Runner struct {
 	// PageSize is the number of rows per page; RowsPerMessage per events
 	// queue message.
 	PageSize, RowsPerMessage int
+	// Window is how many pages one run reads, claims and hands (0: one).
+	// The fixed cost of a run (the checkpoint's read and commit, the next
+	// job message, its pick-up) is paid once per window, and a page's
+	// claims overlap the reading of the next.
+	Window int
 }
 
 // Defaults for a Runner.
 const (
 	DefaultPageSize       = 1000
 	DefaultRowsPerMessage = 100
+	DefaultWindow         = 5
 )
 
-// RunPage runs page n of the import: read it from the checkpoint, check and
-// de-duplicate its rows, hand the valid ones to the contact pipeline and
-// commit the checkpoint with the counts. Running a page again (a crash, a
-// redelivered message) hands the same rows again under the same message
-// ids, which the pipeline recognises, and commits nothing twice.
+// RunPage runs a window of pages of the import from page n on (Window of
+// them): read them one after the other from the checkpoint, check and
+// de-duplicate their rows, hand the valid ones to the contact pipeline (a
+// page is claimed and handed while the next is read) and commit the
+// checkpoint with the counts once for the window. Running them again (a crash, a redelivered
+// message) hands the same rows again under the same message ids, which the
+// pipeline recognises, and commits nothing twice.
 func (r *Runner) RunPage(ctx context.Context, id string, n int) error {
 	imp, err := r.Store.GetImport(ctx, id)
 	if err != nil {
@@ -114,54 +122,75 @@ func (r *Runner) RunPage(ctx context.Context, id string, n int) error {
 	}
 	cp := imp.Checkpoint
 	if cp.Page != n {
-		if cp.Page == n+1 {
-			// The page was committed but its continuation may not have been
-			// queued (a crash in between): queue it again; a duplicate
-			// finds the page committed and stops.
+		if cp.Page == n+1 || (cp.From == n && cp.Page > n) {
+			// The pages from n were committed but their continuation may
+			// not have been queued (a crash in between): queue it again; a
+			// duplicate finds the pages committed and stops.
 			return r.Next(ctx, id, cp.Page)
 		}
 		return nil
 	}
 	start := time.Now()
-	body, err := r.Blobs.Open(ctx, UploadKey(id), cp.Offset)
-	if errors.Is(err, ErrNoUpload) {
-		return r.fail(ctx, imp, "the uploaded file is gone (uploads expire after a day)")
-	}
-	if err != nil {
-		return fmt.Errorf("import %s page %d: open the file: %w", id, n, err)
-	}
 	size := r.PageSize
 	if size <= 0 {
 		size = DefaultPageSize
 	}
-	page, err := ReadPage(body, imp.Definition, cp, size)
-	body.Close()
-	if errors.Is(err, ErrFile) {
-		return r.fail(ctx, imp, err.Error())
-	}
-	if err != nil {
-		return fmt.Errorf("import %s page %d: %w", id, n, err)
-	}
-	good, dups, err := r.dedupe(ctx, id, &page)
-	if err != nil {
-		return fmt.Errorf("import %s page %d: %w", id, n, err)
-	}
-	if err := r.hand(ctx, imp, n, good); err != nil {
-		return fmt.Errorf("import %s page %d: %w", id, n, err)
-	}
-	if len(page.Errors) > 0 {
-		if err := r.Blobs.Put(ctx, reportPartKey(id, n), reportRows(page.Errors), "text/csv"); err != nil {
-			return fmt.Errorf("import %s page %d: error report: %w", id, n, err)
+	window := max(r.Window, 1)
+	// Each page is claimed and handed while the next is read: reading (a
+	// ranged GET and the CPU of checking rows) and claiming (round trips)
+	// overlap.
+	w := &windowRun{r: r, imp: imp, first: map[string]int{}}
+	defer w.wg.Wait()
+	var pages []*Page
+	at := cp
+	for len(pages) < window {
+		body, err := r.Blobs.Open(ctx, UploadKey(id), at.Offset)
+		if errors.Is(err, ErrNoUpload) {
+			w.wg.Wait()
+			return r.fail(ctx, imp, "the uploaded file is gone (uploads expire after a day)")
+		}
+		if err != nil {
+			return fmt.Errorf("import %s page %d: open the file: %w", id, at.Page, err)
+		}
+		page, err := ReadPage(body, imp.Definition, at, size)
+		body.Close()
+		if errors.Is(err, ErrFile) {
+			w.wg.Wait()
+			return r.fail(ctx, imp, err.Error())
+		}
+		if err != nil {
+			return fmt.Errorf("import %s page %d: %w", id, at.Page, err)
+		}
+		pages = append(pages, &page)
+		w.start(ctx, n+len(pages)-1, &page)
+		at = page.Next
+		if page.Done {
+			break
 		}
 	}
-	imp.Rows += page.Read
+	last := pages[len(pages)-1]
+	good, dups, err := w.wait()
+	if err != nil {
+		return fmt.Errorf("import %s pages %d-%d: %w", id, n, last.Next.Page-1, err)
+	}
+	failed := 0
+	for i, page := range pages {
+		failed += len(page.Errors)
+		imp.Rows += page.Read
+		if len(page.Errors) > 0 {
+			if err := r.Blobs.Put(ctx, reportPartKey(id, n+i), reportRows(page.Errors), "text/csv"); err != nil {
+				return fmt.Errorf("import %s page %d: error report: %w", id, n+i, err)
+			}
+		}
+	}
 	imp.Imported += len(good)
-	imp.Failed += len(page.Errors)
+	imp.Failed += failed
 	imp.Duplicates += dups
-	imp.Checkpoint = page.Next
-	imp.Offset = page.Next.Offset
+	imp.Checkpoint = last.Next
+	imp.Checkpoint.From = n
+	imp.Offset = last.Next.Offset
 	imp.UpdatedAt = time.Now().UTC()
-	if page.Done {
+	if last.Done {
 		if imp.Failed > 0 {
 			if err := r.Blobs.Compose(ctx, ReportKey(id), reportHeader(), reportPartsPrefix(id), "text/csv"); err != nil {
 				return fmt.Errorf("import %s: compose the error report: %w", id, err)
@@ -170,50 +199,97 @@ func (r *Runner) RunPage(ctx context.Context, id string, n int) error {
 		imp.State = StateDone
 	}
 	if err := r.Store.SaveImport(ctx, imp); errors.Is(err, ErrConflict) {
-		r.Log.InfoContext(ctx, "import page committed by another run", "import_id", id, "page", n)
+		r.Log.InfoContext(ctx, "import pages committed by another run", "import_id", id, "page", n)
 		return nil
 	} else if err != nil {
-		return fmt.Errorf("import %s page %d: commit: %w", id, n, err)
+		return fmt.Errorf("import %s pages %d-%d: commit: %w", id, n, last.Next.Page-1, err)
 	}
-	created := 0
+	created, read := 0, 0
 	for _, row := range good {
 		if row.New {
 			created++
 		}
 	}
-	r.Log.InfoContext(ctx, "import page done", "import_id", id, "page", n, "rows", page.Read, "imported", len(good), "new_contacts", created,
-		"failed", len(page.Errors), "duplicates", dups, "done", page.Done, "ms", time.Since(start).Milliseconds())
-	if page.Done {
+	for _, page := range pages {
+		read += page.Read
+	}
+	r.Log.InfoContext(ctx, "import pages done", "import_id", id, "page", n, "pages", len(pages), "rows", read, "imported", len(good), "new_contacts", created,
+		"failed", failed, "duplicates", dups, "done", last.Done, "ms", time.Since(start).Milliseconds())
+	if last.Done {
 		return nil
 	}
-	return r.Next(ctx, id, n+1)
+	return r.Next(ctx, id, last.Next.Page)
 }
 
-// dedupe keeps the first row of each email: within the page by a map,
-// across pages by the store's claims, which also name each row's contact.
-// Later rows become errors.
-func (r *Runner) dedupe(ctx context.Context, id string, page *Page) ([]Row, int, error) {
-	first := make(map[string]int, len(page.Rows))
-	unique := make([]Row, 0, len(page.Rows))
+// windowRun keeps the first row of each email, within the window by a
+// map, across runs by the store's claims, which also name each row's
+// contact; later rows become errors of their page. A page is checked
+// against the map when read (in file order), then claimed and handed to
+// the contact pipeline on its own goroutine while the next page is read.
+type windowRun struct {
+	r     *Runner
+	imp   Import
+	first map[string]int
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	good  []Row
+	dups  int
+	errs  []error
+}
+
+func (w *windowRun) start(ctx context.Context, n int, page *Page) {
+	var unique []Row
 	dups := 0
 	for _, row := range page.Rows {
-		if l, ok := first[row.Email]; ok {
+		if l, ok := w.first[row.Email]; ok {
 			page.Errors = append(page.Errors, duplicate(row, l))
 			dups++
 			continue
 		}
-		first[row.Email] = row.Line
+		w.first[row.Email] = row.Line
 		unique = append(unique, row)
 	}
-	if len(unique) == 0 {
-		sortErrors(page.Errors)
-		return nil, dups, nil
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		rows, more, err := w.claimAndHand(ctx, n, page, unique)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.dups += dups + more
+		w.good = append(w.good, rows...)
+		if err != nil {
+			w.errs = append(w.errs, fmt.Errorf("page %d: %w", n, err))
+		}
+	}()
+}
+
+// wait answers the window's valid rows and duplicates once every page is
+// claimed and handed.
+func (w *windowRun) wait() ([]Row, int, error) {
+	w.wg.Wait()
+	if err := errors.Join(w.errs...); err != nil {
+		return nil, 0, err
 	}
-	claims, err := r.Store.ClaimContacts(ctx, id, first)
+	return w.good, w.dups, nil
+}
+
+// claimAndHand claims the page's unique emails and hands the rows that
+// are the first of their email; page.Errors is this goroutine's alone now.
+func (w *windowRun) claimAndHand(ctx context.Context, n int, page *Page, unique []Row) ([]Row, int, error) {
+	defer func() { sortErrors(page.Errors) }()
+	if len(unique) == 0 {
+		return nil, 0, nil
+	}
+	lines := make(map[string]int, len(unique))
+	for _, row := range unique {
+		lines[row.Email] = row.Line
+	}
+	claims, err := w.r.Store.ClaimContacts(ctx, w.imp.ID, lines)
 	if err != nil {
 		return nil, 0, fmt.Errorf("claim emails: %w", err)
 	}
-	good := unique[:0]
+	rows := make([]Row, 0, len(unique))
+	dups := 0
 	for _, row := range unique {
 		c, ok := claims[row.Email]
 		if !ok || c.ContactID == "" {
@@ -225,10 +301,12 @@ func (r *Runner) dedupe(ctx context.Context, id string, page *Page) ([]Row, int,
 			continue
 		}
 		row.ContactID, row.New = c.ContactID, c.New
-		good = append(good, row)
+		rows = append(rows, row)
 	}
-	sortErrors(page.Errors)
-	return good, dups, nil
+	if err := w.r.hand(ctx, w.imp, n, rows); err != nil {
+		return nil, 0, err
+	}
+	return rows, dups, nil
 }
 
 func duplicate(row Row, of int) RowError {

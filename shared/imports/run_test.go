@@ -237,3 +237,64 @@ func messageIDs(t *testing.T, bodies []string) []string {
 	}
 	return ids
 }
+
+// A run reads a window of pages and claims them at once: a duplicate on a
+// later page of the window is reported against the first line, each page's
+// errors go to its own report part, one commit names the window; a lost
+// commit repeats the window with the same message ids; the redelivered
+// message of a committed window queues its continuation again.
+func TestAWindowOfPagesCommitsOnceAndResumes(t *testing.T) {
+	ctx := context.Background()
+	st := newMemStore()
+	blobs := &memBlobs{objects: map[string][]byte{}}
+	events := &memQueue{}
+	var next []int
+	r := &Runner{Store: st, Blobs: blobs, Events: events, PageSize: 2, RowsPerMessage: 10, Window: 2, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Next: func(_ context.Context, _ string, page int) error { next = append(next, page); return nil }}
+	// Lines 2-3 page 0, 4-5 page 1 (window 1); 6-7 page 2, 8 page 3 (window 2).
+	file := "Email\na@example.com\nb@example.com\nbad\nA@example.com\nc@example.com\nb@example.com\nd@example.com\n"
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	imp := Import{ID: "imp_t", Definition: Definition{Columns: Columns{Email: "Email"}}, State: StateRunning, CreatedAt: at, StartedAt: at}
+	st.PutImport(ctx, imp)
+	blobs.Put(ctx, UploadKey(imp.ID), []byte(file), "text/csv")
+
+	st.failSave = true
+	if err := r.RunPage(ctx, imp.ID, 0); err == nil {
+		t.Fatal("a failed commit must fail the run")
+	}
+	if err := r.RunPage(ctx, imp.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := st.GetImport(ctx, imp.ID)
+	if got.Checkpoint.Page != 2 || got.Checkpoint.From != 0 || got.Rows != 4 || got.Imported != 2 || got.Duplicates != 1 || got.Failed != 2 {
+		t.Fatalf("after the first window %+v: want pages 0-1 committed, 4 rows, 2 imported, 1 duplicate, 2 failed", got)
+	}
+	ids := messageIDs(t, events.bodies)
+	if len(ids) != 4 || ids[0] != ids[2] || ids[1] != ids[3] {
+		t.Errorf("message ids over the two runs %v: want the same ids twice", ids)
+	}
+	if err := r.RunPage(ctx, imp.ID, 0); err != nil { // redelivered after the commit
+		t.Fatal(err)
+	}
+	if err := r.RunPage(ctx, imp.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RunPage(ctx, imp.ID, 2); err != nil { // a duplicate after done
+		t.Fatal(err)
+	}
+	if len(next) != 2 || next[0] != 2 || next[1] != 2 {
+		t.Errorf("next pages queued %v, want [2 2]", next)
+	}
+	got, _ = st.GetImport(ctx, imp.ID)
+	if got.State != StateDone || got.Rows != 7 || got.Imported != 4 || got.Failed != 3 || got.Duplicates != 2 {
+		t.Fatalf("import %+v: want done, 7 rows, 4 imported, 3 failed, 2 duplicates", got)
+	}
+	report := string(blobs.objects[ReportKey(imp.ID)])
+	want := "line,email,reason\n4,bad,\"invalid email \"\"bad\"\"\"\n5,a@example.com,duplicate of line 2\n7,b@example.com,duplicate of line 3\n"
+	if report != want {
+		t.Errorf("report %q, want %q", report, want)
+	}
+	if _, ok := blobs.objects[reportPartKey(imp.ID, 1)]; !ok {
+		t.Errorf("page 1's errors are not in their own report part")
+	}
+}

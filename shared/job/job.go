@@ -22,6 +22,10 @@ const (
 	// SegmentRebuild evaluates a new or changed segment over every
 	// identified contact, one chain of pages per contacts shard.
 	SegmentRebuild = "segment-rebuild"
+	// SuppressionBackfill marks contacts whose address was suppressed
+	// before profiles recorded it (shared/suppression), one chain of pages
+	// per contacts shard; ID names the run.
+	SuppressionBackfill = "suppression-backfill"
 )
 
 // Job is one page of background work.
@@ -68,7 +72,7 @@ func Decode(body string) (Job, error) {
 	}
 	switch j.Kind {
 	case Rescore, SegmentRebuild:
-	case Import, Export:
+	case Import, Export, SuppressionBackfill:
 		if j.ID == "" {
 			return j, fmt.Errorf("%s job without an id", j.Kind)
 		}

@@ -292,7 +292,7 @@ type routeFunc func(ctx context.Context, req httpapi.Request) (httpapi.Response,
 // package adds its own (contacts.go, scoring.go, templates.go, ...).
 func (h *Handler) routes() map[string]routeFunc {
 	all := map[string]routeFunc{}
-	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.definitionRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes(), h.segmentRoutes(), h.reportRoutes(), h.importRoutes(), h.journeyRoutes(), h.campaignRoutes(), h.exportRoutes()} {
+	for _, group := range []map[string]routeFunc{h.contactRoutes(), h.siteRoutes(), h.definitionRoutes(), h.scoringRoutes(), h.templateRoutes(), h.messageRoutes(), h.userRoutes(), h.auditRoutes(), h.segmentRoutes(), h.reportRoutes(), h.importRoutes(), h.journeyRoutes(), h.campaignRoutes(), h.exportRoutes(), h.suppressionRoutes()} {
 		for k, f := range group {
 			all[k] = f
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/segment"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
+	"github.com/leadflow/leadflow/shared/suppression"
 )
 
 // Config is read from the environment once, at cold start.
@@ -96,6 +97,8 @@ type Handler struct {
 	imports *imports.Runner
 	// exports runs export pages (nil: export jobs fail).
 	exports *exports.Runner
+	// backfill runs the suppression backfill's pages (nil: they fail).
+	backfill *suppression.Backfill
 }
 
 // New wires the handler with only the clients it uses.
@@ -128,10 +131,14 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		WithCheckpoints(store)
 	h.imports = &imports.Runner{
 		Store: store, Blobs: bucket.New(awsCfg, cfg.Bucket), Events: sqsqueue.New(q, cfg.EventsQueueURL), Log: log,
+		Window: imports.DefaultWindow,
 		Next: func(ctx context.Context, id string, page int) error {
 			return job.Send(ctx, jobs, job.Job{Kind: job.Import, ID: id, Pages: page})
 		},
 	}
+	// The backfill applies through the same processor (segment reactor
+	// included), so segments testing `suppressed` follow.
+	h.backfill = &suppression.Backfill{Pages: store, Profiles: store, List: store, Apply: proc, Checkpoints: store, Jobs: jobs, Log: log, Now: time.Now}
 	h.exports = &exports.Runner{
 		Store: store, Members: store, Profiles: store, Blobs: bucket.New(awsCfg, cfg.Bucket), Log: log,
 		Next: func(ctx context.Context, id string, page int) error {
@@ -181,6 +188,12 @@ func (h *Handler) run(ctx context.Context, body string) error {
 			return fmt.Errorf("export %s: no export runner", j.ID)
 		}
 		return h.exports.RunPage(ctx, j.ID, j.Pages)
+	}
+	if j.Kind == job.SuppressionBackfill {
+		if h.backfill == nil {
+			return fmt.Errorf("suppression backfill: not configured")
+		}
+		return h.backfill.RunPage(ctx, j)
 	}
 	if j.Kind == job.SegmentRebuild {
 		return h.rebuild(ctx, j)

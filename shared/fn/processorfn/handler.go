@@ -102,6 +102,15 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+// processorParallel is how many contacts an invocation writes at once,
+// and groupWindow how long a chunk or member write waits for others to
+// share its BatchWriteItem: an import's batch of 1,000 contacts fills
+// groups of 25 at once; a single tracked event waits at most the window.
+const (
+	processorParallel = 32
+	groupWindow       = 5 * time.Millisecond
+)
+
 // Handler consumes the events queue.
 type Handler struct {
 	proc *contact.Processor
@@ -112,6 +121,9 @@ type Handler struct {
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	store.EventTTL = cfg.EventRetention
+	// Contacts are written many at once: timeline chunks and member items
+	// share BatchWriteItem calls (BENCHMARKS.md, "CSV import, batched").
+	store.GroupWrites(groupWindow)
 	q := sqs.NewFromConfig(awsCfg)
 	reg := definitions.Reader(store) // kinds read and checked on first use
 	scores := definitions.ScoringCache(reg)
@@ -139,7 +151,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 			return st, ch, nil
 		}, Timeline: store})
 	// Segments first: journeys read the memberships they set.
-	proc := contact.NewProcessor(store, log, nil).
+	proc := contact.NewProcessor(store, log, nil).WithParallel(processorParallel).
 		WithInterests(definitions.InterestCache(reg).Default).
 		WithScoring(scores.Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
 		WithMail(sends).

@@ -100,10 +100,11 @@ func (st *Store) SaveImport(ctx context.Context, imp imports.Import) error {
 	return nil
 }
 
-// claimParallel bounds the concurrent conditional writes of one page's
-// claims: enough to hide the round trips (a page of 1,000 rows is about 16
-// rounds), few enough to stay under a partition's burst.
-const claimParallel = 64
+// claimParallel bounds the concurrent conditional writes of one run's
+// claims: enough to hide the round trips (a window of 5,000 rows is about
+// 40 rounds), few enough to stay under a partition's burst (the links are
+// spread over as many partitions as emails).
+const claimParallel = 128
 
 // ClaimContacts implements imports.Store. One BatchGetItem per 100 emails
 // finds the identity links that exist; an email with none gets a new contact

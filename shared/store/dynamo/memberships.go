@@ -214,9 +214,9 @@ func (st *Store) MarkMember(ctx context.Context, r membership.Ref, contactID str
 	var err error
 	if in {
 		k[attrMemberAt] = s(at.UTC().Format(time.RFC3339))
-		_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: k, ReturnConsumedCapacity: capacity})
+		err = st.putUnconditional(ctx, k)
 	} else {
-		_, err = st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(st.table), Key: k, ReturnConsumedCapacity: capacity})
+		err = st.deleteUnconditional(ctx, k)
 	}
 	if err != nil {
 		return fmt.Errorf("mark member %s of %s (%v): %w", contactID, r, in, err)

@@ -40,6 +40,9 @@ type Store struct {
 	table string
 	// EventTTL is how long timeline events are kept; 0 keeps them forever.
 	EventTTL time.Duration
+	// group, when set, writes timeline chunks and member items in shared
+	// BatchWriteItem calls (GroupWrites).
+	group *groupWriter
 }
 
 var (
@@ -458,7 +461,7 @@ func (st *Store) putChunk(ctx context.Context, contactID string, commit contact.
 	if err != nil {
 		return err
 	}
-	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item, ReturnConsumedCapacity: capacity}); err != nil {
+	if err := st.putUnconditional(ctx, item); err != nil {
 		return fmt.Errorf("put %d events for %s: %w", len(events), contactID, err)
 	}
 	return nil
