@@ -285,9 +285,32 @@ func decodeProfile(it map[string]types.AttributeValue) (*contact.Profile, error)
 
 // SaveProfile implements contact.Store.
 func (st *Store) SaveProfile(ctx context.Context, p *contact.Profile) error {
+	item, err := profileItem(p)
+	if err != nil {
+		return err
+	}
+	in := &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item, ReturnConsumedCapacity: capacity}
+	if p.Version == 0 {
+		in.ConditionExpression = aws.String("attribute_not_exists(pk)")
+	} else {
+		in.ConditionExpression = aws.String("v = :v")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": n(p.Version)}
+	}
+	if _, err := st.db.PutItem(ctx, in); err != nil {
+		if isConditionFailed(err) {
+			return fmt.Errorf("save profile %s at version %d: %w", p.ID, p.Version, contact.ErrConflict)
+		}
+		return fmt.Errorf("save profile %s: %w", p.ID, err)
+	}
+	p.Version++
+	return nil
+}
+
+// profileItem is the stored form of a profile at its next version.
+func profileItem(p *contact.Profile) (map[string]types.AttributeValue, error) {
 	d, err := json.Marshal(p)
 	if err != nil {
-		return fmt.Errorf("encode profile %s: %w", p.ID, err)
+		return nil, fmt.Errorf("encode profile %s: %w", p.ID, err)
 	}
 	w := make([]byte, 8*len(p.Applied))
 	for i, h := range p.Applied {
@@ -300,7 +323,7 @@ func (st *Store) SaveProfile(ctx context.Context, p *contact.Profile) error {
 	// profile the dictionary cannot shrink (none seen so far).
 	z, err := profileV1.compress(d)
 	if err != nil {
-		return fmt.Errorf("profile %s: %w", p.ID, err)
+		return nil, fmt.Errorf("profile %s: %w", p.ID, err)
 	}
 	if len(z) < len(d) {
 		item["dz"] = &types.AttributeValueMemberB{Value: z}
@@ -336,21 +359,7 @@ func (st *Store) SaveProfile(ctx context.Context, p *contact.Profile) error {
 		item[attrGSI1PK] = s(contactShard(p.ID))
 		item[attrGSI1SK] = s(contactGSISK(created, p.ID))
 	}
-	in := &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item, ReturnConsumedCapacity: capacity}
-	if p.Version == 0 {
-		in.ConditionExpression = aws.String("attribute_not_exists(pk)")
-	} else {
-		in.ConditionExpression = aws.String("v = :v")
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": n(p.Version)}
-	}
-	if _, err := st.db.PutItem(ctx, in); err != nil {
-		if isConditionFailed(err) {
-			return fmt.Errorf("save profile %s at version %d: %w", p.ID, p.Version, contact.ErrConflict)
-		}
-		return fmt.Errorf("save profile %s: %w", p.ID, err)
-	}
-	p.Version++
-	return nil
+	return item, nil
 }
 
 func gunzip(z []byte) ([]byte, error) {
