@@ -220,6 +220,8 @@ func run(ctx context.Context, tag string, n, rate int, stall time.Duration, pric
 		fmt.Printf("\nmodelled on AWS, 1,000,000 recipients at 500/s: a fan-out page %s (%s), fan-out %s, sending %s, end to end %s\n",
 			m.PageTime().Round(time.Millisecond), describe(pageCalls), m.FanoutTime().Round(time.Second), m.SendTime().Round(time.Second), m.EndToEnd().Round(time.Second))
 	}
+	_, failures := stack.Platform.Stats().Snapshot()
+	fmt.Printf("\nfailed messages returned to their queue, by function: %v\n", failures)
 	if warnings.n.Load() > 0 {
 		fmt.Printf("\n%d warnings or errors logged; the first:\n%s", warnings.n.Load(), warnings)
 	}
