@@ -57,7 +57,7 @@ func TestDeliveriesFindsMissingDuplicateAndStrangers(t *testing.T) {
 
 func TestAddressIsTheBareLowerCaseAddress(t *testing.T) {
 	for in, want := range map[string]string{
-		"R000001.Run@Bench.Example":           "r000001.run@bench.example",
+		"R000001.Run@Bench.Example":            "r000001.run@bench.example",
 		`"Reader" <r000002.run@bench.example>`: "r000002.run@bench.example",
 		" r3@bench.example ":                   "r3@bench.example",
 	} {
