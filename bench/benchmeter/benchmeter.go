@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -191,10 +192,50 @@ func price(s *Stats, input, output any, err error) {
 
 // itemKind names the item a single-item DynamoDB call touches by its key
 // prefix (KEYS.md), "C/E" for a timeline chunk and "C/JR" for a journey run
-// record; "" for other calls.
+// record; the kinds a transaction writes ("SEND+CSTAT"); and the queue an
+// SQS call goes to (the last part of its URL: the bench's queue prefix and
+// the catalog's name); "" for other calls.
 func itemKind(input any) string {
 	var k map[string]ddbtypes.AttributeValue
+	queue := ""
 	switch in := input.(type) {
+	case *sqs.SendMessageInput:
+		queue = aws.ToString(in.QueueUrl)
+	case *sqs.SendMessageBatchInput:
+		queue = aws.ToString(in.QueueUrl)
+	case *sqs.ReceiveMessageInput:
+		queue = aws.ToString(in.QueueUrl)
+	case *sqs.DeleteMessageInput:
+		queue = aws.ToString(in.QueueUrl)
+	case *sqs.DeleteMessageBatchInput:
+		queue = aws.ToString(in.QueueUrl)
+	case *sqs.ChangeMessageVisibilityInput:
+		queue = aws.ToString(in.QueueUrl)
+	case *sqs.GetQueueAttributesInput:
+		queue = aws.ToString(in.QueueUrl)
+	case *dynamodb.TransactWriteItemsInput:
+		// The kinds a transaction writes, in order, once each.
+		var kinds []string
+		for _, it := range in.TransactItems {
+			var ik map[string]ddbtypes.AttributeValue
+			switch {
+			case it.Put != nil:
+				ik = it.Put.Item
+			case it.Update != nil:
+				ik = it.Update.Key
+			case it.Delete != nil:
+				ik = it.Delete.Key
+			case it.ConditionCheck != nil:
+				ik = it.ConditionCheck.Key
+			}
+			if s, ok := ik["pk"].(*ddbtypes.AttributeValueMemberS); ok {
+				pk, _, _ := strings.Cut(s.Value, "#")
+				if !slices.Contains(kinds, pk) {
+					kinds = append(kinds, pk)
+				}
+			}
+		}
+		return strings.Join(kinds, "+")
 	case *dynamodb.PutItemInput:
 		k = in.Item
 	case *dynamodb.GetItemInput:
@@ -209,6 +250,9 @@ func itemKind(input any) string {
 				k = ka.Keys[0]
 			}
 		}
+	}
+	if queue != "" {
+		return queue[strings.LastIndexByte(queue, '/')+1:]
 	}
 	if s, ok := k["pk"].(*ddbtypes.AttributeValueMemberS); ok {
 		pk, _, _ := strings.Cut(s.Value, "#")

@@ -63,4 +63,17 @@ func TestItemKindIsTheKeyPrefix(t *testing.T) {
 	if got := itemKind(&dynamodb.QueryInput{}); got != "" {
 		t.Errorf("itemKind of a query = %q, want empty", got)
 	}
+	send := &sqs.SendMessageBatchInput{QueueUrl: aws.String("http://127.0.0.1:4100/000000000000/bc123-sends")}
+	if got := itemKind(send); got != "bc123-sends" {
+		t.Errorf("itemKind of an SQS batch = %q, want the queue's name", got)
+	}
+	pk := func(v string) map[string]ddbtypes.AttributeValue {
+		return map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: v}}
+	}
+	tx := &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{
+		{Update: &ddbtypes.Update{Key: pk("SEND#a")}}, {Update: &ddbtypes.Update{Key: pk("CSTAT#x#1")}}, {Put: &ddbtypes.Put{Item: pk("SEND#b")}},
+	}}
+	if got := itemKind(tx); got != "SEND+CSTAT" {
+		t.Errorf("itemKind of a transaction = %q, want SEND+CSTAT", got)
+	}
 }

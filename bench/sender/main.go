@@ -32,6 +32,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/leadflow/leadflow/bench/benchmeter"
+	"github.com/leadflow/leadflow/bench/benchstack"
 	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
@@ -80,7 +81,7 @@ func main() {
 	// not the pipeline.
 	plain := runner.AWSConfig(srv.Endpoints())
 	st := dynamo.New(dynamodb.NewFromConfig(plain), table)
-	zone := daytimeZone()
+	zone := benchstack.DaytimeZone()
 	fmt.Printf("seeding %d subscribed contacts (zone %s, so quiet hours never apply)...\n", *n, zone)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 16)
@@ -277,24 +278,6 @@ func final(r mail.SendState) bool {
 		return r.Cause != mail.CauseServerError
 	}
 	return false
-}
-
-// daytimeZone is a fixed-offset zone where it is now about noon.
-func daytimeZone() string {
-	off := 12 - time.Now().UTC().Hour()
-	if off > 12 {
-		off -= 24
-	}
-	if off < -12 {
-		off += 24
-	}
-	switch {
-	case off == 0:
-		return "Etc/GMT"
-	case off > 0:
-		return "Etc/GMT-" + strconv.Itoa(off)
-	}
-	return "Etc/GMT+" + strconv.Itoa(-off)
 }
 
 // logCounter counts the bytes of the sender's log lines (the JSON handler

@@ -194,6 +194,11 @@ type Fanout struct {
 		VariantCounts(ctx context.Context, campaign, occurrence, metric string, variants []Variant) ([]VariantCount, error)
 	}
 	PageSize int
+	// EarlyWait is how long a page message that arrived before its
+	// checkpoint looks again for it (every 100 ms) before it fails back
+	// to the queue, whose retry comes only after the visibility timeout
+	// (3 minutes). 0: it fails at once.
+	EarlyWait time.Duration
 	// WaitOverride, when set, replaces an A/B test's wait (fast local and
 	// test runs; never set on AWS).
 	WaitOverride time.Duration
@@ -349,6 +354,16 @@ func (f *Fanout) Page(ctx context.Context, msg Chunk) error {
 		return nil
 	}
 	run, err := f.Store.Run(ctx, msg.Campaign, msg.Occurrence)
+	// The previous page queues this message just before it writes the
+	// checkpoint (so a crash between the two repeats a page and never
+	// skips one): picked up in between, the message finds the old one.
+	// The checkpoint is usually milliseconds away.
+	for waited := time.Duration(0); err == nil && !run.Done && msg.Seq > run.Seq && waited < f.EarlyWait; waited += earlyPoll {
+		if err := sleep(ctx, earlyPoll); err != nil {
+			return fmt.Errorf("campaign %s/%s page %d: %w", msg.Campaign, msg.Occurrence, msg.Seq, err)
+		}
+		run, err = f.Store.Run(ctx, msg.Campaign, msg.Occurrence)
+	}
 	if err != nil {
 		return fmt.Errorf("campaign %s/%s page: %w", msg.Campaign, msg.Occurrence, err)
 	}
@@ -408,6 +423,20 @@ func (f *Fanout) Page(ctx context.Context, msg Chunk) error {
 		return err
 	}
 	return f.checkpoint(ctx, run, next)
+}
+
+// earlyPoll is how often an early page message reads its checkpoint.
+const earlyPoll = 100 * time.Millisecond
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func (f *Fanout) checkpoint(ctx context.Context, run, next Run) error {

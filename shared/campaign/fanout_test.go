@@ -637,3 +637,54 @@ func (z zonesOf) Timezones(_ context.Context, ids []string) (map[string]string, 
 	}
 	return out, nil
 }
+
+// TestFanoutEarlyPageWaitsForItsCheckpoint: a page message picked up
+// before the previous page's checkpoint is written (that page queues it
+// first) looks again for EarlyWait and then runs, instead of failing back
+// to the queue for a whole visibility timeout; without the checkpoint it
+// still fails with ErrEarly.
+func TestFanoutEarlyPageWaitsForItsCheckpoint(t *testing.T) {
+	w := newWorld()
+	c := plain()
+	setup(w, c)
+	f := w.fanout()
+	f.EarlyWait = 2 * time.Second
+	occ := OccurrenceID(w.now)
+	if err := f.Fire(context.Background(), c.ID, occ); err != nil {
+		t.Fatal(err)
+	}
+	page0, err := DecodeChunk(w.queue[0])
+	if err != nil || page0.Kind != ChunkPage || page0.Seq != 0 {
+		t.Fatalf("first message %+v, %v", page0, err)
+	}
+	w.queue = w.queue[1:]
+	page1 := Chunk{Kind: ChunkPage, Campaign: c.ID, Occurrence: occ, Seq: 1}
+
+	// Nobody writes checkpoint 1: the message goes back to the queue.
+	f.EarlyWait = 300 * time.Millisecond
+	if err := f.Page(context.Background(), page1); !errors.Is(err, ErrEarly) {
+		t.Fatalf("page 1 without its checkpoint: %v, want ErrEarly", err)
+	}
+	// Page 0 writes its checkpoint while page 1 is looking.
+	f.EarlyWait = 2 * time.Second
+	done := make(chan error, 1)
+	go func() {
+		time.Sleep(250 * time.Millisecond)
+		done <- f.Handle(context.Background(), page0)
+	}()
+	if err := f.Page(context.Background(), page1); err != nil {
+		t.Fatalf("page 1 after its checkpoint: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	// Two pages of 7, c000 and c010 excluded.
+	if len(w.sends) != 2*f.PageSize-2 {
+		t.Errorf("%d sends queued, want two pages of %d less 2 exclusions", len(w.sends), f.PageSize)
+	}
+	if r := w.runs[c.ID+"/"+occ]; r.Seq != 2 {
+		t.Errorf("checkpoint at %d, want 2", r.Seq)
+	}
+}

@@ -177,25 +177,34 @@ func (st *Store) EraseContact(ctx context.Context, contactIDs []string, ids []co
 }
 
 func (st *Store) batchDelete(ctx context.Context, keys []map[string]types.AttributeValue) error {
-	for start := 0; start < len(keys); start += 25 {
-		end := min(start+25, len(keys))
-		var reqs []types.WriteRequest
-		for _, k := range keys[start:end] {
-			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
-		}
-		pending := map[string][]types.WriteRequest{st.table: reqs}
+	reqs := make([]types.WriteRequest, len(keys))
+	for i, k := range keys {
+		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+	}
+	if err := st.batchWrite(ctx, reqs); err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	return nil
+}
+
+// batchWrite makes the writes with BatchWriteItem, 25 a call, retrying
+// what DynamoDB leaves unprocessed with back-off.
+func (st *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
+	for start := 0; start < len(reqs); start += 25 {
+		end := min(start+25, len(reqs))
+		pending := map[string][]types.WriteRequest{st.table: reqs[start:end]}
 		for attempt := 0; len(pending[st.table]) > 0; attempt++ {
 			if attempt > 8 {
-				return fmt.Errorf("delete: %d items still unprocessed after retries", len(pending[st.table]))
+				return fmt.Errorf("%d items still unprocessed after retries", len(pending[st.table]))
 			}
 			if attempt > 0 {
 				if err := sleep(ctx, backoff(attempt)); err != nil {
 					return err
 				}
 			}
-			res, err := st.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			res, err := st.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending, ReturnConsumedCapacity: capacity})
 			if err != nil {
-				return fmt.Errorf("delete %d items: %w", len(pending[st.table]), err)
+				return fmt.Errorf("write %d items: %w", len(pending[st.table]), err)
 			}
 			pending = res.UnprocessedItems
 		}
