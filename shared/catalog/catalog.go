@@ -280,6 +280,9 @@ func Load() Catalog {
 						// Journeys: run records (C# items, UpdateItem above) and
 						// step counters.
 						Items(ItemJourneyStats, UpdateItem),
+						// Runs held while their journey is paused (listed; a
+						// merge moves them to the survivor).
+						Items(ItemJourneyHeld, PutItem, DeleteItem),
 						// A send's first open and click (conditional update);
 						// campaign conversions read the touched send's record,
 						// then write its mark and the counter in a transaction.
@@ -539,6 +542,8 @@ func Load() Catalog {
 						// Journeys: step counts (runs are C# items), and the
 						// runs at a step (the index, then their profiles).
 						Items(ItemJourneyStats, Query), Items(IndexJourneySteps, Query),
+						// Resume: the held runs, each unlisted once its wake-up is stored.
+						Items(ItemJourneyHeld, Query, DeleteItem),
 						// Campaigns: state (read, compare-and-set), runs, results.
 						Items(ItemCampaign, GetItem, BatchGetItem, PutItem, Query),
 						Items(ItemCampaignStats, Query),

@@ -181,6 +181,9 @@ const (
 	EffectTimer  = "timer"
 	EffectUpdate = "update"
 	EffectNotify = "notify"
+	// EffectHold records that a run is held while its journey is paused
+	// (the held index resume reads), so resume wakes exactly those runs.
+	EffectHold = "hold"
 )
 
 // Effect is something the runtime must carry out (the simulator records
@@ -676,10 +679,11 @@ func (p *pass) drive(i int, c *Compiled) bool {
 		}
 		if c.Status == StatusPaused || (p.cur[c.ID] != nil && p.cur[c.ID].Status == StatusPaused) {
 			// Held with no timer: a paused journey costs storage only.
-			// Resume finds held runs through the runs-at-a-step index and
-			// sends each a ResumeEvent.
+			// The hold effect lists the run in the journey's held index;
+			// resume reads that index and sends each run a ResumeEvent.
 			if !r.Held {
 				p.mark(r, s.ID, StepWait, "journey paused: held until it is resumed")
+				p.res.Effects = append(p.res.Effects, Effect{Kind: EffectHold, ID: "jh:" + r.ID, Journey: r.Journey, Version: r.Version, Run: r.ID, Step: s.ID})
 			}
 			r.Held, r.Until, r.For = true, time.Time{}, ""
 			return false

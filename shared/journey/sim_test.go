@@ -3,6 +3,7 @@ package journey
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -419,8 +420,13 @@ func TestPauseHoldsAndResumes(t *testing.T) {
 	paused.Status = StatusPaused
 	_ = lib.Publish(paused)
 	res = e.Handle(st, Input{Before: &c, After: &c, Key: "k2", Now: wake.Due, Events: []Event{{Name: WakeEvent, Properties: jsonish(wake.Properties)}}})
-	if len(res.Effects) != 0 || !st.Runs[0].Held || st.Runs[0].Step != "b" || !st.Runs[0].Until.IsZero() {
-		t.Fatalf("paused: effects %+v, run %+v; want the run held at b with no timer", res.Effects, st.Runs)
+	hold := Effect{Kind: EffectHold, ID: "jh:" + run, Journey: "j", Version: 1, Run: run, Step: "b"}
+	if len(res.Effects) != 1 || !reflect.DeepEqual(res.Effects[0], hold) || !st.Runs[0].Held || st.Runs[0].Step != "b" || !st.Runs[0].Until.IsZero() {
+		t.Fatalf("paused: effects %+v, run %+v; want the run held at b with no timer, listed in the held index", res.Effects, st.Runs)
+	}
+	// Another change of the contact while held lists it nowhere again.
+	if res := e.Handle(st, Input{Before: &c, After: &c, Key: "k2b", Now: wake.Due.Add(time.Hour), Events: []Event{{ID: "x", Name: "Page Viewed"}}}); len(res.Effects) != 0 || res.Changed {
+		t.Fatalf("held run touched again: effects %+v changed %v", res.Effects, res.Changed)
 	}
 	if !strings.Contains(FormatPath(res.Marks), "held until it is resumed") {
 		t.Errorf("no hold in the path:\n%s", FormatPath(res.Marks))

@@ -127,7 +127,6 @@ func (h *Handler) setJourneyStatus(ctx context.Context, req httpapi.Request, sta
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	wasPaused := j.Status == journey.StatusPaused
 	j.Status = status
 	if in.OnNewVersion != "" {
 		j.OnNewVersion = in.OnNewVersion
@@ -150,9 +149,11 @@ func (h *Handler) setJourneyStatus(ctx context.Context, req httpapi.Request, sta
 		return httpapi.Response{}, err
 	}
 	out := map[string]any{"id": id, "status": status, "version": saved.Version, "on_new_version": j.OnNewVersion}
-	if status == journey.StatusLive && wasPaused && h.journeyTimers != nil {
-		// Runs held while paused have no timer: wake them now.
-		n, err := journeyrun.NewResumer(h.store, h.journeyTimers, h.now).Resume(ctx, id)
+	if status == journey.StatusLive && h.journeyTimers != nil {
+		// Runs held while paused have no timer: wake the ones the held
+		// index lists. Not only after a pause: a retried resume (the save
+		// went through, the wake-ups did not) finds them still listed.
+		n, err := journeyrun.NewResumer(h.store, h.journeyTimers, h.now).Resume(ctx, id, saved.Version)
 		if err != nil {
 			return httpapi.Response{}, fmt.Errorf("journey %s saved live, resuming its held runs: %w", id, err)
 		}

@@ -242,3 +242,68 @@ func (st *Store) StepCounts(ctx context.Context, journeyID string) ([]journeyrun
 	})
 	return out, nil
 }
+
+// PutHeld implements journeyrun.Store: one PutItem (written again, the
+// same item; held_at tells the writes apart for DeleteHeld).
+func (st *Store) PutHeld(ctx context.Context, h journeyrun.HeldRun) error {
+	item := key(journeyHeldPK(h.Journey), journeyHeldSK(h.ContactID, h.Run))
+	item["version"], item["step"], item["held_at"] = n(h.Version), s(h.Step), s(h.At.UTC().Format(time.RFC3339Nano))
+	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item, ReturnConsumedCapacity: capacity}); err != nil {
+		return fmt.Errorf("hold run %s of %s in %s: %w", h.Run, h.ContactID, h.Journey, err)
+	}
+	return nil
+}
+
+// HeldRuns implements journeyrun.Store: one Query of the journey's held
+// partition per page, in key order; the cursor is the last key read.
+func (st *Store) HeldRuns(ctx context.Context, journeyID, after string, limit int) ([]journeyrun.HeldRun, string, error) {
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(st.table), KeyConditionExpression: aws.String("pk = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": s(journeyHeldPK(journeyID))},
+		Limit:                     aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: capacity,
+	}
+	if after != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(after)
+		if _, _, ok := parseJourneyHeldSK(string(raw)); err != nil || !ok {
+			return nil, "", journeyrun.ErrBadCursor
+		}
+		in.KeyConditionExpression = aws.String("pk = :p AND sk > :a")
+		in.ExpressionAttributeValues[":a"] = s(string(raw))
+	}
+	res, err := st.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("held runs of %s: %w", journeyID, err)
+	}
+	out := make([]journeyrun.HeldRun, 0, len(res.Items))
+	last := ""
+	for _, it := range res.Items {
+		last = str(it, attrSK)
+		contactID, run, ok := parseJourneyHeldSK(last)
+		if !ok {
+			continue
+		}
+		out = append(out, journeyrun.HeldRun{Journey: journeyID, ContactID: contactID, Run: run, Version: num(it, "version"), Step: str(it, "step"),
+			At: parseRunTime(str(it, "held_at"))})
+	}
+	next := ""
+	if len(res.LastEvaluatedKey) > 0 && last != "" {
+		next = base64.RawURLEncoding.EncodeToString([]byte(last))
+	}
+	return out, next, nil
+}
+
+// DeleteHeld implements journeyrun.Store: a DeleteItem on condition that
+// the entry is the one read (held_at unchanged); an entry already gone or
+// written again since is left alone.
+func (st *Store) DeleteHeld(ctx context.Context, h journeyrun.HeldRun) error {
+	_, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(st.table), Key: key(journeyHeldPK(h.Journey), journeyHeldSK(h.ContactID, h.Run)),
+		ConditionExpression:       aws.String("held_at = :at"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": s(h.At.UTC().Format(time.RFC3339Nano))},
+		ReturnConsumedCapacity:    capacity,
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("unlist held run %s of %s in %s: %w", h.Run, h.ContactID, h.Journey, err)
+	}
+	return nil
+}
