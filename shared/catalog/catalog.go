@@ -261,7 +261,7 @@ func Load() Catalog {
 						Items(ItemIdentity, BatchGetItem, GetItem, PutItem),
 						// Profiles (batch read, conditional put), timeline chunks
 						// (put), recent history for scoring (query).
-						Items(ItemContact, BatchGetItem, PutItem, Query, UpdateItem),
+						Items(ItemContact, BatchGetItem, PutItem, Query, UpdateItem, GetItem, DeleteItem),
 						// Scoring model, interest rules, segments, journeys (cached;
 						// segments and journeys are listed: gsi1 query and batch get).
 						Items(ItemDefinition, GetItem, BatchGetItem),
@@ -283,6 +283,9 @@ func Load() Catalog {
 						// Runs held while their journey is paused (listed; a
 						// merge moves them to the survivor).
 						Items(ItemJourneyHeld, PutItem, DeleteItem),
+						// A merge moves the merged-away contact's run records
+						// (read, then a transaction putting the survivor's and
+						// deleting the old; C# is granted above).
 						// A send's first open and click (conditional update);
 						// campaign conversions read the touched send's record,
 						// then write its mark and the counter in a transaction.

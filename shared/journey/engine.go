@@ -762,10 +762,7 @@ func (p *pass) wait(r *Run, s *Step, due time.Time, why string) {
 		due = p.now.Truncate(time.Second).Add(time.Second)
 	}
 	r.Until = due
-	p.res.Effects = append(p.res.Effects, Effect{
-		Kind: EffectTimer, ID: fmt.Sprintf("jw:%s:%s:%d", r.ID, s.ID, due.Unix()), Journey: r.Journey, Version: r.Version, Run: r.ID, Step: s.ID,
-		Due: due, Event: WakeEvent, Properties: map[string]any{"journey": r.Journey, "run": r.ID, "step": s.ID, "due": due.Unix()},
-	})
+	p.res.Effects = append(p.res.Effects, wakeTimer(*r, p.now))
 	p.mark(r, s.ID, StepWait, "%s (until %s)", why, due.UTC().Format(time.RFC3339))
 }
 
@@ -833,7 +830,7 @@ func applyUpdate(c *Contact, u *Update) {
 // end finishes a run at its step with an outcome (goal, exit segment).
 func (p *pass) end(i int, c *Compiled, outcome, why string, a ...any) {
 	r := &p.st.Runs[i]
-	metric := map[string]string{OutcomeConverted: MetricConverted, OutcomeExited: MetricExited, OutcomeStopped: MetricStopped}[outcome]
+	metric := map[string]string{OutcomeConverted: MetricConverted, OutcomeExited: MetricExited, OutcomeStopped: MetricStopped, OutcomeMerged: MetricMerged}[outcome]
 	p.count(r, r.Step, metric)
 	p.finish(i, outcome, why, a...)
 }

@@ -93,9 +93,27 @@ type Store interface {
 	// from the cursor after (""), answering the next page's cursor ("" on
 	// the last); DeleteHeld removes an entry unless it was written again
 	// since (its At differs), so a resume never unlists a run held anew.
+	// MoveRuns moves run records from a merged-away contact to its
+	// survivor, each exactly once: the survivor's record (the loser's
+	// path and start kept, the index entry re-keyed to the survivor), the
+	// loser's record and held entry deleted, and a merged end's count
+	// commit together, and a record already at the survivor is not moved
+	// again.
+	MoveRuns(ctx context.Context, moves []RunMove) error
 	PutHeld(ctx context.Context, h HeldRun) error
 	HeldRuns(ctx context.Context, journeyID, after string, limit int) ([]HeldRun, string, error)
 	DeleteHeld(ctx context.Context, h HeldRun) error
+}
+
+// RunMove is one run record following its contact into a merge. Run is
+// the record as the survivor keeps it (ContactID the survivor): active and
+// resting where it was, or ended as merged with its end in Marks.
+type RunMove struct {
+	From string
+	Run  RunRecord
+	// Count is the merged end's step count (nil for a moved run: it
+	// stays counted where it rests).
+	Count *StepCount
 }
 
 // HeldRun is a run a paused journey holds, as the held index lists it.
@@ -148,7 +166,60 @@ type pending struct {
 var (
 	_ contact.Flusher   = (*Reactor)(nil)
 	_ contact.Committer = (*Reactor)(nil)
+	_ contact.Merger    = (*Reactor)(nil)
 )
+
+// Merged implements contact.Merger: the merged-away contact's active runs
+// move to the survivor (journey.Merge), in the survivor's profile write
+// that commits the fold. Before that write, and idempotently: the run
+// records move (each once, see Store.MoveRuns), waiting runs get their
+// wake-up again addressed to the survivor (same timer id), held runs are
+// listed for the survivor. A fold run again repeats none of it.
+func (r *Reactor) Merged(ctx context.Context, m *contact.MergeChange) error {
+	if m.From.Journeys.Empty() {
+		return nil
+	}
+	st := &journey.State{}
+	if m.Into.Journeys != nil {
+		st = m.Into.Journeys.Clone()
+	}
+	mr := journey.Merge(st, m.From.Journeys, m.Into.ID, m.Now)
+	if !mr.Changed {
+		return nil
+	}
+	if r.store == nil {
+		return fmt.Errorf("merge journeys of %s into %s: no run store", m.From.ID, m.Into.ID)
+	}
+	marks := map[string][]journey.Mark{}
+	for _, mk := range mr.Marks {
+		marks[mk.Run] = append(marks[mk.Run], mk)
+	}
+	var moves []RunMove
+	for _, run := range mr.Moved {
+		rec := RunRecord{ContactID: m.Into.ID, Journey: run.Journey, Version: run.Version, Run: run.ID, Step: run.Step, Status: StatusActive,
+			Started: run.Started, Since: run.Since, Until: run.Until, For: run.For, Updated: m.Now, Marks: marks[run.ID]}
+		moves = append(moves, RunMove{From: m.From.ID, Run: rec})
+	}
+	for _, run := range mr.Ended {
+		rec := RunRecord{ContactID: m.Into.ID, Journey: run.Journey, Version: run.Version, Run: run.ID, Step: run.Step, Status: journey.OutcomeMerged,
+			Started: run.Started, Since: run.Since, Updated: m.Now, Marks: marks[run.ID]}
+		moves = append(moves, RunMove{From: m.From.ID, Run: rec,
+			Count: &StepCount{Journey: run.Journey, Version: run.Version, Step: run.Step, Metric: journey.MetricMerged, N: 1}})
+	}
+	if err := r.store.MoveRuns(ctx, moves); err != nil {
+		return fmt.Errorf("merge journeys of %s into %s: %w", m.From.ID, m.Into.ID, err)
+	}
+	mr.Marks, mr.Counts = nil, nil // recorded and counted with the moves
+	if err := r.apply(ctx, &contact.Change{After: m.Into, Now: m.Now}, mr.Result); err != nil {
+		return fmt.Errorf("merge journeys of %s into %s: %w", m.From.ID, m.Into.ID, err)
+	}
+	m.Into.Journeys = st
+	if st.Empty() {
+		m.Into.Journeys = nil
+	}
+	r.log.InfoContext(ctx, "journey runs merged", "contact_id", m.Into.ID, "merged_id", m.From.ID, "moved", len(mr.Moved), "ended", len(mr.Ended))
+	return nil
+}
 
 // Committed implements contact.Committer: the change's profile write
 // committed, so what it recorded is flushed with the batch.

@@ -31,6 +31,29 @@ type world struct {
 	counts []journeyrun.StepCount
 	// held is the held index, by journey, contact and run.
 	held map[string]journeyrun.HeldRun
+	// moved are the run records moved by merges, by survivor and run; each
+	// is moved once, as the store's conditional put makes it.
+	moved map[string]journeyrun.RunMove
+}
+
+func (w *world) MoveRuns(_ context.Context, ms []journeyrun.RunMove) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.moved == nil {
+		w.moved = map[string]journeyrun.RunMove{}
+	}
+	for _, m := range ms {
+		k := m.Run.ContactID + "|" + m.Run.Run
+		if _, ok := w.moved[k]; ok {
+			continue
+		}
+		w.moved[k] = m
+		if m.Count != nil {
+			w.counts = append(w.counts, *m.Count)
+		}
+		delete(w.held, m.Run.Journey+"|"+m.From+"|"+m.Run.Run)
+	}
+	return nil
 }
 
 func heldKey(h journeyrun.HeldRun) string { return h.Journey + "|" + h.ContactID + "|" + h.Run }

@@ -269,6 +269,9 @@ type stepSummary struct {
 	Exited    int64  `json:"exited"`
 	Completed int64  `json:"completed"`
 	Stopped   int64  `json:"stopped"`
+	// Merged: runs ended here because their contact was merged into one
+	// already running the journey.
+	Merged int64 `json:"merged"`
 }
 
 func (h *Handler) journeySteps(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
@@ -316,6 +319,8 @@ func (h *Handler) journeySteps(ctx context.Context, req httpapi.Request) (httpap
 			n.Completed += c.N
 		case journey.MetricStopped:
 			n.Stopped += c.N
+		case journey.MetricMerged:
+			n.Merged += c.N
 		}
 	}
 	summary := make([]stepSummary, 0, len(order))
@@ -324,7 +329,7 @@ func (h *Handler) journeySteps(ctx context.Context, req httpapi.Request) (httpap
 		if n.Step != "" {
 			// A run that completed at a step was counted as leaving it;
 			// converted, exited and stopped runs were not.
-			n.Waiting = max(0, n.Entered-n.Left-n.Converted-n.Exited-n.Stopped)
+			n.Waiting = max(0, n.Entered-n.Left-n.Converted-n.Exited-n.Stopped-n.Merged)
 		}
 		summary = append(summary, *n)
 	}
@@ -393,8 +398,8 @@ func (h *Handler) stepContacts(ctx context.Context, req httpapi.Request) (httpap
 	out := make([]stepContact, 0, len(runs))
 	for _, r := range runs {
 		p := profiles[r.ContactID]
-		if p == nil || p.Journeys == nil {
-			continue
+		if p == nil || p.Journeys == nil || p.MergedInto != "" {
+			continue // a merged-away contact's runs are its survivor's now
 		}
 		for _, a := range p.Journeys.Runs {
 			if a.ID == r.Run && a.Journey == id && a.Version == version && a.Step == step {

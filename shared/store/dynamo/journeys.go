@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -304,6 +305,92 @@ func (st *Store) DeleteHeld(ctx context.Context, h journeyrun.HeldRun) error {
 	})
 	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("unlist held run %s of %s in %s: %w", h.Run, h.ContactID, h.Journey, err)
+	}
+	return nil
+}
+
+// MoveRuns implements journeyrun.Store: per run, a consistent GetItem of
+// the merged-away contact's record, then one transaction that puts the
+// survivor's record (on condition there is none: a move already made is
+// not made again), deletes the old record and the old held entry, and adds
+// a merged end's count. A record the old contact's batch flushed after the
+// move (a late history write) is deleted when found.
+func (st *Store) MoveRuns(ctx context.Context, moves []journeyrun.RunMove) error {
+	for _, mv := range moves {
+		if err := st.moveRun(ctx, mv); err != nil {
+			return fmt.Errorf("move run %s of %s to %s: %w", mv.Run.Run, mv.From, mv.Run.ContactID, err)
+		}
+	}
+	return nil
+}
+
+func (st *Store) moveRun(ctx context.Context, mv journeyrun.RunMove) error {
+	r := mv.Run
+	old := key(contactPK(mv.From), journeyRunSK(r.Journey, r.Run))
+	got, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table), Key: old, ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: capacity})
+	if err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	item := map[string]types.AttributeValue{}
+	for k, v := range got.Item {
+		item[k] = v
+	}
+	var marks []types.AttributeValue
+	if l, ok := item["marks"].(*types.AttributeValueMemberL); ok {
+		marks = append(marks, l.Value...)
+	}
+	for _, m := range r.Marks {
+		b, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("encode mark: %w", err)
+		}
+		marks = append(marks, s(string(b)))
+	}
+	if over := len(marks) - maxRunPath; over > 0 {
+		marks = marks[over:]
+	}
+	started := str(item, "started")
+	if started == "" {
+		started = timeOrEmpty(r.Started)
+	}
+	for k, v := range key(contactPK(r.ContactID), journeyRunSK(r.Journey, r.Run)) {
+		item[k] = v
+	}
+	item["journey"], item["version"], item["step"], item["run_status"] = s(r.Journey), n(r.Version), s(r.Step), s(r.Status)
+	item["updated"], item["since"], item["waiting_until"], item["waiting_for"] = s(r.Updated.UTC().Format(time.RFC3339Nano)), s(timeOrEmpty(r.Since)), s(timeOrEmpty(r.Until)), s(r.For)
+	item["started"], item["marks"] = s(started), &types.AttributeValueMemberL{Value: marks}
+	delete(item, attrGSI1PK)
+	delete(item, attrGSI1SK)
+	if r.Status == journeyrun.StatusActive && r.Step != "" && !r.Since.IsZero() {
+		item[attrGSI1PK], item[attrGSI1SK] = s(journeyStepGSIPK(r.Journey, r.Version, r.Step)), s(journeyStepGSISK(r.Since, r.ContactID))
+	}
+	tx := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String(st.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Delete: &types.Delete{TableName: aws.String(st.table), Key: old}},
+		{Delete: &types.Delete{TableName: aws.String(st.table), Key: key(journeyHeldPK(r.Journey), journeyHeldSK(mv.From, r.Run))}},
+	}
+	if c := mv.Count; c != nil {
+		tx = append(tx, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(st.table), Key: key(journeyStatsPK(c.Journey), journeyStatsSK(c.Version, int(time.Now().UnixNano()%journeyStatShards))),
+			UpdateExpression:          aws.String("ADD #c :n"),
+			ExpressionAttributeNames:  map[string]string{"#c": journeyCounterAttr(c.Step, c.Metric)},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":n": n(c.N)},
+		}})
+	}
+	_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: capacity})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) && len(tce.CancellationReasons) > 0 && aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
+		// Moved before: only a late copy at the old contact can be left.
+		if got.Item == nil {
+			return nil
+		}
+		if _, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(st.table), Key: old, ReturnConsumedCapacity: capacity}); err != nil {
+			return fmt.Errorf("delete the late copy: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("move: %w", err)
 	}
 	return nil
 }
