@@ -13,7 +13,10 @@
 #   4. de-duplication (bench/dedup): the processor on DynamoDB Local, pricing
 #      the normal path and late retries and counting what is counted twice;
 #   5. reports (bench/reports): GET /v1/reports/overview and /funnel through
-#      the admin handler with 90 days of report counters on every shard.
+#      the admin handler with 90 days of report counters on every shard;
+#   6. journeys: the pipeline with 20 live journeys, and bench/journeys
+#      (timer lateness with 10,000 waiting contacts, event-driven step
+#      latency, steps per second, requests and cost per step).
 #
 # About a minute on a 2-core machine once `make tools` has run. Exits non-zero
 # if a benchmark fails or the pipeline loses or double counts an event.
@@ -48,6 +51,14 @@ go run ./bench/dedup -later 1000 -batch 20 -visitors 100
 
 section "sender: 420 emails paced at 14 per second through the local SES (see BENCHMARKS.md)"
 go run ./bench/sender -rate 14 -n 420
+
+section "pipeline with 20 live journeys: the added cost of evaluating triggers and goals (compare with the first pipeline run)"
+go run ./bench/pipeline -events 5000 -batch 20 -visitors 500 -single-events 0 -journeys 20
+
+section "journeys: timer lateness with 10,000 contacts at a timed wait, event-driven step latency, cost per step (bench/journeys)"
+# Most of its ~6 minutes is the wait for the due minute (-lead), which
+# must outlast seeding the 10,000 contacts through ingest.
+go run ./bench/journeys -contacts 10000 -event-contacts 300 -lead 4m
 
 section "reports: the dashboard's time to data with counters on every shard of 90 days (bench/reports)"
 go run ./bench/reports -days 90 -n 30

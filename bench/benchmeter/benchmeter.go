@@ -190,7 +190,8 @@ func price(s *Stats, input, output any, err error) {
 }
 
 // itemKind names the item a single-item DynamoDB call touches by its key
-// prefix (KEYS.md); "" for other calls.
+// prefix (KEYS.md), "C/E" for a timeline chunk and "C/JR" for a journey run
+// record; "" for other calls.
 func itemKind(input any) string {
 	var k map[string]ddbtypes.AttributeValue
 	switch in := input.(type) {
@@ -211,6 +212,16 @@ func itemKind(input any) string {
 	}
 	if s, ok := k["pk"].(*ddbtypes.AttributeValueMemberS); ok {
 		pk, _, _ := strings.Cut(s.Value, "#")
+		// A contact's partition holds its profile (sk P), timeline chunks
+		// and journey run records: those two are told apart, as their
+		// costs answer different questions.
+		if sk, ok := k["sk"].(*ddbtypes.AttributeValueMemberS); ok && pk == "C" {
+			for _, p := range []string{"E", "JR"} {
+				if strings.HasPrefix(sk.Value, p+"#") {
+					return pk + "/" + p
+				}
+			}
+		}
 		return pk
 	}
 	return ""

@@ -53,6 +53,13 @@ func TestItemKindIsTheKeyPrefix(t *testing.T) {
 	if got := itemKind(in); got != "C" {
 		t.Errorf("itemKind = %q, want C", got)
 	}
+	for sk, want := range map[string]string{"P": "C", "E#2026-12-07T10:00:00.000Z#00ff": "C/E", "JR#welcome#r1": "C/JR"} {
+		in := &dynamodb.PutItemInput{Item: map[string]ddbtypes.AttributeValue{
+			"pk": &ddbtypes.AttributeValueMemberS{Value: "C#123"}, "sk": &ddbtypes.AttributeValueMemberS{Value: sk}}}
+		if got := itemKind(in); got != want {
+			t.Errorf("itemKind of sk %q = %q, want %q", sk, got, want)
+		}
+	}
 	if got := itemKind(&dynamodb.QueryInput{}); got != "" {
 		t.Errorf("itemKind of a query = %q, want empty", got)
 	}

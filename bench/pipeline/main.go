@@ -88,6 +88,7 @@ func main() {
 	flag.BoolVar(&systemLogs, "system-logs", false, "price Lambda's START/END/REPORT lines (a stack without SystemLogLevel WARN)")
 	strict := flag.Bool("strict", false, "fail when a visitor ends up split over several contacts")
 	flag.IntVar(&sc.Segments, "segments", -1, "segments defined: -1 the repo's (one example), 0 none anyone matches, N the example and N-1 bench segments (at most 20)")
+	flag.IntVar(&sc.Journeys, "journeys", 0, "live bench journeys added to the repo's welcome journey (at most 20): their triggers and goals are evaluated on every event")
 	flag.Parse()
 	sc.Seed, sc.Timeout = *seed, timeout
 	if sc.Events <= 0 || sc.Batch <= 0 || sc.Visitors <= 0 || sc.Clients <= 0 {
@@ -164,6 +165,8 @@ type scenario struct {
 	// matches (the pipeline with no membership changes); N >= 1 is the
 	// example plus the first N-1 of benchSegments.
 	Segments int
+	// Journeys is how many of benchJourneys are live besides the repo's.
+	Journeys int
 }
 
 func (s scenario) String() string {
@@ -173,6 +176,9 @@ func (s scenario) String() string {
 		out += ", no segment anyone matches"
 	case s.Segments > 0:
 		out += fmt.Sprintf(", %d segments", s.Segments)
+	}
+	if s.Journeys > 0 {
+		out += fmt.Sprintf(", %d bench journeys", s.Journeys)
 	}
 	return out
 }
@@ -279,6 +285,8 @@ type result struct {
 	MemoryMB     map[string]int
 	Logs         map[string]logStats
 	Verified     verification
+	// JourneyRuns says which journeys the workload entered (-journeys).
+	JourneyRuns string
 }
 
 // ---------------------------------------------------------------------------
@@ -996,6 +1004,9 @@ func runScenario(ctx context.Context, srv *runner.Servers, sc scenario, prefix s
 	if err := defineSegments(ctx, api.URL, prefix+"admin-token", sc.Segments); err != nil {
 		return nil, err
 	}
+	if err := defineJourneys(ctx, api.URL, prefix+"admin-token", sc.Journeys); err != nil {
+		return nil, err
+	}
 	w := generate(sc)
 	fmt.Printf("\n== %s: %d requests, %.0f bytes per event posted\n", sc, len(w.requests), float64(w.bytes)/float64(sc.Events))
 
@@ -1038,6 +1049,9 @@ func runScenario(ctx context.Context, srv *runner.Servers, sc scenario, prefix s
 	}
 	for _, r := range w.requests {
 		res.APIUnits += chunks(int64(len(r.path)+len(r.body)), apiChunk)
+	}
+	if res.JourneyRuns, err = journeyEntries(ctx, ddb, prefix+"leadflow", sc.Journeys); err != nil {
+		return nil, err
 	}
 	for k, v := range inv1 {
 		res.Invocations[k] = v - inv0[k]
@@ -1098,9 +1112,11 @@ func post(ctx context.Context, url string, reqs []request, clients int) error {
 type verification struct {
 	Profiles, Merged int
 	EventCount       int // sum of event_count over surviving profiles
-	Stored           int // distinct message ids in timeline chunks
+	Stored           int // distinct message ids in timeline chunks and profile items
 	Chunks           int
-	StoredCopies     int // events in chunks, counting repeats
+	StoredCopies     int // events in chunks and profile items, counting repeats
+	ChunkEvents      int // events in chunks, counting repeats
+	Kept             int // events kept in profile items (contact.Profile.Recent)
 	Missing, Unknown int
 	// Internal counts timeline events the pipeline wrote itself (addressed
 	// by contact id: segment entries and exits, timers), which no client
@@ -1218,6 +1234,21 @@ func scan(ctx context.Context, ddb *dynamodb.Client, table string, w workload) (
 				if err := json.Unmarshal(raw, &prof); err != nil {
 					return v, fmt.Errorf("decode profile %s: %w", pk, err)
 				}
+				// The newest events stay in the profile item while they fit
+				// (a merged contact's tombstone keeps its own).
+				kept, err := dynamo.ProfileEvents(it)
+				if err != nil {
+					return v, fmt.Errorf("events kept in profile %s: %w", pk, err)
+				}
+				for _, m := range kept {
+					if m.ContactID != "" {
+						v.Internal++
+						continue
+					}
+					stored[m.MessageID]++
+					v.StoredCopies++
+					v.Kept++
+				}
 				if prof.MergedInto != "" {
 					v.Merged++
 					continue
@@ -1261,6 +1292,7 @@ func scan(ctx context.Context, ddb *dynamodb.Client, table string, w workload) (
 					}
 					stored[m.MessageID]++
 					v.StoredCopies++
+					v.ChunkEvents++
 				}
 			}
 		}
@@ -1448,8 +1480,11 @@ func report(out io.Writer, r *result, pb priceBook) {
 	fmt.Fprintf(out, "ingest alone: %d requests posted in %s = %.0f events/s, %.0f requests/s; %.0f bytes per request\n",
 		r.Requests, r.PostWall.Round(time.Millisecond), n/r.PostWall.Seconds(), float64(r.Requests)/r.PostWall.Seconds(), float64(r.RequestBytes)/float64(r.Requests))
 	v := r.Verified
-	fmt.Fprintf(out, "verified: %d events sent, %d counted on %d profiles (%d merged), %d distinct in %d timeline chunks (%d stored copies), 0 lost, 0 double counted\n",
-		r.Events, v.EventCount, v.Profiles, v.Merged, v.Stored, v.Chunks, v.StoredCopies)
+	fmt.Fprintf(out, "verified: %d events sent, %d counted on %d profiles (%d merged), %d distinct in %d timeline chunks and %d kept in profile items (%d stored copies), 0 lost, 0 double counted\n",
+		r.Events, v.EventCount, v.Profiles, v.Merged, v.Stored, v.Chunks, v.Kept, v.StoredCopies)
+	if r.JourneyRuns != "" {
+		fmt.Fprintf(out, "journeys: %s\n", r.JourneyRuns)
+	}
 	if v.Internal > 0 {
 		fmt.Fprintf(out, "internal timeline events (written by the pipeline for a contact, not sent by a client: segment entries, timers): %d\n", v.Internal)
 	}
@@ -1457,7 +1492,7 @@ func report(out io.Writer, r *result, pb priceBook) {
 		np := float64(v.Profiles)
 		fmt.Fprintf(out, "item sizes: profile avg %.0f B (max %d; profile JSON %.0f B, de-dup window %.0f B, keys and version the rest); timeline chunk avg %.0f B holding %.1f events\n",
 			float64(v.ProfileBytes)/np, v.MaxProfileBytes, float64(v.ProfileJSONBytes)/np, float64(v.WindowBytes)/np,
-			float64(v.ChunkBytes)/float64(v.Chunks), float64(v.StoredCopies)/float64(v.Chunks))
+			float64(v.ChunkBytes)/float64(v.Chunks), float64(v.ChunkEvents)/float64(v.Chunks))
 	}
 	if v.Split > 0 {
 		fmt.Fprintf(out, "WARNING: %d visitors ended up on more than one live contact (no event lost or counted twice, but the\n"+
