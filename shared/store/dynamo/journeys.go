@@ -389,7 +389,7 @@ func (st *Store) moveRun(ctx context.Context, mv journeyrun.RunMove) error {
 		marks = append(marks, l.Value...)
 	}
 	for _, m := range r.Marks {
-		b, err := json.Marshal(m)
+		b, err := encodeMark(m)
 		if err != nil {
 			return fmt.Errorf("encode mark: %w", err)
 		}
