@@ -55,6 +55,8 @@ func Specs() []definition.Spec {
 	scoringSpec := definition.Singleton[scoring.Model](KindScoring, "scoring model", "scoring.json")
 	scoringSpec.Envelope = "model"
 	scoringSpec.Present = scoringVersion
+	journeys := definition.Keyed[journey.Journey](KindJourneys, "journey", "journeys")
+	journeys.Present = journeyMigrations
 	return []definition.Spec{
 		definition.Keyed[form.Form](KindForms, "form", "forms"),
 		templates,
@@ -64,7 +66,7 @@ func Specs() []definition.Spec {
 		definition.Singleton[mail.Settings](KindSending, "sending settings", "sending.json"),
 		definition.Keyed[segment.Segment](KindSegments, "segment", "segments"),
 		definition.Keyed[segment.List](KindLists, "list", "lists"),
-		definition.Keyed[journey.Journey](KindJourneys, "journey", "journeys"),
+		journeys,
 		definition.Keyed[campaign.Campaign](KindCampaigns, "campaign", "campaigns"),
 	}
 }
@@ -89,6 +91,17 @@ func templateWarnings(body json.RawMessage) map[string]any {
 		}
 	}
 	return map[string]any{"warnings": out}
+}
+
+// journeyMigrations shows, beside a journey stored with conditions in the
+// old condition syntax, each condition as it was and the segment filter it
+// runs as (decoding rewrites them; the next save stores the new form).
+func journeyMigrations(body json.RawMessage) map[string]any {
+	j, err := definition.DecodeAs[journey.Journey](body)
+	if err != nil || len(j.Migrated) == 0 {
+		return nil
+	}
+	return map[string]any{"migrated": j.Migrated}
 }
 
 // scoringVersion answers the model with its content hash as "version",

@@ -1,6 +1,8 @@
 package definitions_test
 
 import (
+	"encoding/json"
+	"github.com/leadflow/leadflow/shared/definition"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +92,42 @@ func TestWelcomeJourney(t *testing.T) {
 				t.Errorf("sends %s, want %s\n%s", got, tc.sends, journey.FormatPath(r.Path))
 			}
 		})
+	}
+}
+
+// TestJourneyOldConditionSyntax: a journey the admin API stored in the old
+// condition syntax still passes the kind's one check (stored back in the
+// new syntax), and reading it reports each migrated condition.
+func TestJourneyOldConditionSyntax(t *testing.T) {
+	old := `{"id":"old","name":"Old","status":"live","trigger":{"kind":"event","event":"Signed Up"},"start":"m","steps":[` +
+		`{"id":"m","kind":"email","email":{"template":"welcome"},"next":"b"},` +
+		`{"id":"b","kind":"branch","branch":{"cases":[{"name":"hot","condition":{"all":[{"score":{"gte":50}},{"subscribed":true}]},"next":""}],"else":""}}]}`
+	var spec definition.Spec
+	for _, s := range definitions.Specs() {
+		if s.Kind == definitions.KindJourneys {
+			spec = s
+		}
+	}
+	checked, err := spec.Check([]byte(old))
+	if err != nil {
+		t.Fatalf("old syntax refused: %v", err)
+	}
+	if !strings.Contains(string(checked), `{"all":[{"score":{"kind":"total","op":"gte","value":50}},{"status":{"in":["subscribed"]}}]}`) {
+		t.Fatalf("checked body keeps the old syntax: %s", checked)
+	}
+	if spec.Present == nil {
+		t.Fatal("journeys present nothing")
+	}
+	got, _ := json.Marshal(spec.Present(json.RawMessage(old)))
+	want := `{"migrated":[{"step":"b","where":"case \"hot\"","from":{"all":[{"score":{"gte":50}},{"subscribed":true}]},"to":{"all":[{"score":{"kind":"total","op":"gte","value":50}},{"status":{"in":["subscribed"]}}]}}]}`
+	if string(got) != want {
+		t.Fatalf("present = %s\nwant %s", got, want)
+	}
+	if p := spec.Present(checked); len(p) != 0 {
+		t.Fatalf("a journey in the new syntax presents %v", p)
+	}
+	bad := strings.Replace(old, `{"subscribed":true}`, `{"trait":"plan","exists":false}`, 1)
+	if _, err := spec.Check([]byte(bad)); err == nil || !strings.Contains(err.Error(), `step b: case "hot": old condition {"exists":false,"trait":"plan"} cannot be migrated`) {
+		t.Fatalf("untranslatable old form: err = %v", err)
 	}
 }

@@ -262,7 +262,7 @@ func Load() Catalog {
 						// Profiles (batch read, conditional put), timeline chunks
 						// (put, or batch writes shared by the contacts written at
 						// once), recent history for scoring (query).
-						Items(ItemContact, BatchGetItem, PutItem, Query, UpdateItem, BatchWriteItem),
+						Items(ItemContact, BatchGetItem, PutItem, Query, UpdateItem, BatchWriteItem, GetItem, DeleteItem),
 						// Scoring model, interest rules, segments, journeys (cached;
 						// segments and journeys are listed: gsi1 query and batch get).
 						Items(ItemDefinition, GetItem, BatchGetItem),
@@ -281,6 +281,12 @@ func Load() Catalog {
 						// Journeys: run records (C# items, UpdateItem above) and
 						// step counters.
 						Items(ItemJourneyStats, UpdateItem),
+						// Runs held while their journey is paused (listed; a
+						// merge moves them to the survivor).
+						Items(ItemJourneyHeld, PutItem, DeleteItem),
+						// A merge moves the merged-away contact's run records
+						// (read, then a transaction putting the survivor's and
+						// deleting the old; C# is granted above).
 						// A send's first open and click (conditional update);
 						// campaign conversions read the touched send's record,
 						// then write its mark and the counter in a transaction.
@@ -546,6 +552,8 @@ func Load() Catalog {
 						// Journeys: step counts (runs are C# items), and the
 						// runs at a step (the index, then their profiles).
 						Items(ItemJourneyStats, Query), Items(IndexJourneySteps, Query),
+						// Resume: the held runs, each unlisted once its wake-up is stored.
+						Items(ItemJourneyHeld, Query, DeleteItem),
 						// Campaigns: state (read, compare-and-set), runs, results.
 						Items(ItemCampaign, GetItem, BatchGetItem, PutItem, Query),
 						Items(ItemCampaignStats, Query),

@@ -47,6 +47,9 @@ const (
 	// ItemJourneyStats: JSTAT#<journey>: step counters per version (runs
 	// themselves are C# items, in their contact's partition).
 	ItemJourneyStats ItemKind = "journey-stats"
+	// ItemJourneyHeld: JHELD#<journey>: the runs a paused journey holds,
+	// which resume wakes (and only those).
+	ItemJourneyHeld ItemKind = "journey-held"
 	// Campaigns: lifecycle state and fan-out checkpoints; result counters.
 	ItemCampaign      ItemKind = "campaign"       // CAMP#
 	ItemCampaignStats ItemKind = "campaign-stats" // CSTAT#

@@ -114,6 +114,11 @@ func (p *Processor) fold(ctx context.Context, src *Profile, into string, verifie
 		next := dst.clone()
 		next.Fold(src, verified)
 		next.UpdatedAt = p.now().UTC()
+		// State reactors keep on the profile (journey runs) follows the
+		// contact, committed by the same write.
+		if err := p.merged(ctx, &MergeChange{From: src, Into: next, Verified: verified, Now: next.UpdatedAt}); err != nil {
+			return err
+		}
 		err = p.store.SaveProfile(ctx, next)
 		if err == nil {
 			return nil

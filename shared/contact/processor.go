@@ -522,7 +522,11 @@ func (p *Processor) reconcile(ctx context.Context, id Identity, other, cid strin
 	if err != nil {
 		return err
 	}
-	if held == nil || !held.Known() {
+	// other was merged into cid already, but the merge may have stopped
+	// between its tombstone and the fold (a crash): finish it. Merge is
+	// idempotent, so a completed merge costs a read.
+	mergedHere := held != nil && held.ID == cid && other != cid
+	if held == nil || !held.Known() || mergedHere {
 		survivor, err := p.Merge(ctx, other, cid, verified)
 		if err != nil {
 			return err

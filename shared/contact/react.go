@@ -69,6 +69,27 @@ type Committer interface {
 	Committed(ctx context.Context, c *Change)
 }
 
+// A Merger is a Reactor that keeps state of its own on the profile (active
+// journey runs) that must follow a contact merged into another. Merged runs
+// inside the fold, after Fold and before the survivor's profile write (the
+// commit point): it may set its fields on Into, and what it does elsewhere
+// must be idempotent, since a conflict or a crash runs it again with the
+// same From (a tombstone, frozen).
+type Merger interface {
+	Merged(ctx context.Context, m *MergeChange) error
+}
+
+// MergeChange is one fold of a merged-away contact into its survivor.
+type MergeChange struct {
+	// From is the merged-away contact's tombstone; read only.
+	From *Profile
+	// Into is the survivor about to be saved, with From folded in.
+	Into *Profile
+	// Verified: the call that asked for the merge proved who sent it.
+	Verified bool
+	Now      time.Time
+}
+
 // WithReactors adds reactors, called in order for every contact change.
 func (p *Processor) WithReactors(rs ...Reactor) *Processor {
 	p.reactors = append(p.reactors, rs...)
@@ -79,6 +100,17 @@ func (p *Processor) react(ctx context.Context, c *Change) error {
 	for _, r := range p.reactors {
 		if err := r.React(ctx, c); err != nil {
 			return fmt.Errorf("react to %s: %w", c.After.ID, err)
+		}
+	}
+	return nil
+}
+
+func (p *Processor) merged(ctx context.Context, m *MergeChange) error {
+	for _, r := range p.reactors {
+		if mg, ok := r.(Merger); ok {
+			if err := mg.Merged(ctx, m); err != nil {
+				return fmt.Errorf("merge %s into %s: %w", m.From.ID, m.Into.ID, err)
+			}
 		}
 	}
 	return nil

@@ -181,6 +181,9 @@ const (
 	EffectTimer  = "timer"
 	EffectUpdate = "update"
 	EffectNotify = "notify"
+	// EffectHold records that a run is held while its journey is paused
+	// (the held index resume reads), so resume wakes exactly those runs.
+	EffectHold = "hold"
 )
 
 // Effect is something the runtime must carry out (the simulator records
@@ -676,10 +679,11 @@ func (p *pass) drive(i int, c *Compiled) bool {
 		}
 		if c.Status == StatusPaused || (p.cur[c.ID] != nil && p.cur[c.ID].Status == StatusPaused) {
 			// Held with no timer: a paused journey costs storage only.
-			// Resume finds held runs through the runs-at-a-step index and
-			// sends each a ResumeEvent.
+			// The hold effect lists the run in the journey's held index;
+			// resume reads that index and sends each run a ResumeEvent.
 			if !r.Held {
 				p.mark(r, s.ID, StepWait, "journey paused: held until it is resumed")
+				p.res.Effects = append(p.res.Effects, Effect{Kind: EffectHold, ID: "jh:" + r.ID, Journey: r.Journey, Version: r.Version, Run: r.ID, Step: s.ID})
 			}
 			r.Held, r.Until, r.For = true, time.Time{}, ""
 			return false
@@ -758,10 +762,7 @@ func (p *pass) wait(r *Run, s *Step, due time.Time, why string) {
 		due = p.now.Truncate(time.Second).Add(time.Second)
 	}
 	r.Until = due
-	p.res.Effects = append(p.res.Effects, Effect{
-		Kind: EffectTimer, ID: fmt.Sprintf("jw:%s:%s:%d", r.ID, s.ID, due.Unix()), Journey: r.Journey, Version: r.Version, Run: r.ID, Step: s.ID,
-		Due: due, Event: WakeEvent, Properties: map[string]any{"journey": r.Journey, "run": r.ID, "step": s.ID, "due": due.Unix()},
-	})
+	p.res.Effects = append(p.res.Effects, wakeTimer(*r, p.now))
 	p.mark(r, s.ID, StepWait, "%s (until %s)", why, due.UTC().Format(time.RFC3339))
 }
 
@@ -829,7 +830,7 @@ func applyUpdate(c *Contact, u *Update) {
 // end finishes a run at its step with an outcome (goal, exit segment).
 func (p *pass) end(i int, c *Compiled, outcome, why string, a ...any) {
 	r := &p.st.Runs[i]
-	metric := map[string]string{OutcomeConverted: MetricConverted, OutcomeExited: MetricExited, OutcomeStopped: MetricStopped}[outcome]
+	metric := map[string]string{OutcomeConverted: MetricConverted, OutcomeExited: MetricExited, OutcomeStopped: MetricStopped, OutcomeMerged: MetricMerged}[outcome]
 	p.count(r, r.Step, metric)
 	p.finish(i, outcome, why, a...)
 }

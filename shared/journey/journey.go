@@ -80,6 +80,11 @@ type Journey struct {
 	// Start is the first step's id.
 	Start string `json:"start"`
 	Steps []Step `json:"steps"`
+	// Migrated lists the conditions decoding rewrote from the old
+	// condition syntax (see migrate.go); it is never stored.
+	Migrated []Migration `json:"-"`
+	// unmigrated are old-syntax conditions with no equal segment filter.
+	unmigrated Problems
 }
 
 // Trigger says what makes a contact enter.
@@ -313,6 +318,11 @@ func (j *Journey) Step(id string) (*Step, bool) {
 // segments, lists and topics are checked by CheckRefs, which needs to know
 // what exists.
 func (j Journey) Validate() error {
+	if len(j.unmigrated) > 0 {
+		// Named as what they are, not as conditions that cannot be
+		// evaluated: the author wrote them in the old syntax.
+		return j.unmigrated
+	}
 	var ps Problems
 	add := func(step, f string, a ...any) { ps = append(ps, Problem{Step: step, Message: fmt.Sprintf(f, a...)}) }
 	if !idPattern.MatchString(j.ID) {

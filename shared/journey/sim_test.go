@@ -3,6 +3,7 @@ package journey
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -419,8 +420,13 @@ func TestPauseHoldsAndResumes(t *testing.T) {
 	paused.Status = StatusPaused
 	_ = lib.Publish(paused)
 	res = e.Handle(st, Input{Before: &c, After: &c, Key: "k2", Now: wake.Due, Events: []Event{{Name: WakeEvent, Properties: jsonish(wake.Properties)}}})
-	if len(res.Effects) != 0 || !st.Runs[0].Held || st.Runs[0].Step != "b" || !st.Runs[0].Until.IsZero() {
-		t.Fatalf("paused: effects %+v, run %+v; want the run held at b with no timer", res.Effects, st.Runs)
+	hold := Effect{Kind: EffectHold, ID: "jh:" + run, Journey: "j", Version: 1, Run: run, Step: "b"}
+	if len(res.Effects) != 1 || !reflect.DeepEqual(res.Effects[0], hold) || !st.Runs[0].Held || st.Runs[0].Step != "b" || !st.Runs[0].Until.IsZero() {
+		t.Fatalf("paused: effects %+v, run %+v; want the run held at b with no timer, listed in the held index", res.Effects, st.Runs)
+	}
+	// Another change of the contact while held lists it nowhere again.
+	if res := e.Handle(st, Input{Before: &c, After: &c, Key: "k2b", Now: wake.Due.Add(time.Hour), Events: []Event{{ID: "x", Name: "Page Viewed"}}}); len(res.Effects) != 0 || res.Changed {
+		t.Fatalf("held run touched again: effects %+v changed %v", res.Effects, res.Changed)
 	}
 	if !strings.Contains(FormatPath(res.Marks), "held until it is resumed") {
 		t.Errorf("no hold in the path:\n%s", FormatPath(res.Marks))
@@ -451,12 +457,12 @@ func TestValidate(t *testing.T) {
 		{"loop without a wait", base(signup, `{}`, `[{"id":"a","kind":"email","email":{"template":"t"},"next":"b"},{"id":"b","kind":"update","update":{"add_tags":["x"]},"next":"a"}]`), "loop without a wait: a → b → a"},
 		{"unknown next", base(signup, `{}`, `[{"id":"a","kind":"email","email":{"template":"t"},"next":"zz"}]`), `goes to "zz"`},
 		{"unevaluable condition", base(signup, `{}`, `[{"id":"a","kind":"branch","branch":{"cases":[{"name":"x","condition":{"moon":"full"},"next":""}]}}]`), "condition cannot be evaluated"},
-		{"old condition language", base(signup, `{}`, `[{"id":"a","kind":"branch","branch":{"cases":[{"name":"x","condition":{"score":{"gte":50}},"next":""}]}}]`), "condition cannot be evaluated"},
+		{"old condition with no equal filter", base(signup, `{}`, `[{"id":"a","kind":"branch","branch":{"cases":[{"name":"x","condition":{"trait":"plan","exists":false},"next":""}]}}]`), `step a: case "x": old condition {"exists":false,"trait":"plan"} cannot be migrated`},
 		{"bad segment operator", base(signup, `{}`, `[{"id":"a","kind":"branch","branch":{"cases":[{"name":"x","condition":{"trait":{"key":"plan","op":"eq","value":"pro"}},"next":""}]}}]`), `case "x": condition cannot be evaluated`},
 		{"journey_email of a step that is not an email", base(signup, `{}`, `[{"id":"a","kind":"branch","branch":{"cases":[{"name":"x","condition":{"journey_email":{"action":"opened","step":"a"}},"next":""}]}}]`), `journey_email step "a" is not an email step`},
 		{"journey_email of a later mail", base(signup, `{}`, `[{"id":"a","kind":"branch","branch":{"cases":[{"name":"x","condition":{"journey_email":{"action":"opened","step":"m"}},"next":"m"}]}},{"id":"m","kind":"email","email":{"template":"t"}}]`), `no path leads from email step "m" to this branch`},
 		{"journey_email bad action", base(signup, `{}`, `[{"id":"m","kind":"email","email":{"template":"t"},"next":"a"},{"id":"a","kind":"branch","branch":{"cases":[{"name":"x","condition":{"journey_email":{"action":"read","step":"m"}},"next":""}]}}]`), `is not opened or clicked`},
-		{"goal condition of another language", base(signup, `{}`, `[{"id":"a","kind":"exit"}]`, `"goals":[{"name":"g","condition":{"subscribed":true}}]`), `goal "g": condition cannot be evaluated`},
+		{"goal condition of another language", base(signup, `{}`, `[{"id":"a","kind":"exit"}]`, `"goals":[{"name":"g","condition":{"moon":"full"}}]`), `goal "g": condition cannot be evaluated`},
 		{"goal journey_email of no step", base(signup, `{}`, `[{"id":"a","kind":"exit"}]`, `"goals":[{"name":"g","condition":{"journey_email":{"action":"clicked","step":"zz"}}}]`), `journey_email step "zz" is not an email step`},
 		{"split not 100", base(signup, `{}`, `[{"id":"a","kind":"split","split":[{"name":"x","percent":30,"next":""}]}]`), "add up to 30"},
 		{"event wait needs a timeout", base(signup, `{}`, `[{"id":"a","kind":"wait","wait":{"event":"X"}}]`), "needs a timeout"},

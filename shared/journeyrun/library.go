@@ -38,7 +38,7 @@ type Library struct {
 
 	mu      sync.Mutex
 	current []*journey.Compiled
-	expires time.Time
+	listed  time.Time // when current was read; zero: never
 	past    map[string]*journey.Compiled
 }
 
@@ -55,11 +55,24 @@ func (l *Library) WithTTL(ttl time.Duration) *Library {
 	return l
 }
 
+// WithClock sets the clock the list's age is measured by (tests).
+func (l *Library) WithClock(now func() time.Time) *Library {
+	l.now = now
+	return l
+}
+
 // Snapshot returns the journeys in effect now, as the engine's Library.
 func (l *Library) Snapshot(ctx context.Context) (journey.Library, error) {
+	return l.SnapshotWithin(ctx, l.ttl)
+}
+
+// SnapshotWithin is Snapshot from a list read at most maxAge ago (0: read
+// now). Timed steps ask for a fresher list than entries do, so a pause
+// holds the runs whose waits end seconds after it (see FreshForTimed).
+func (l *Library) SnapshotWithin(ctx context.Context, maxAge time.Duration) (journey.Library, error) {
 	now := l.now()
 	l.mu.Lock()
-	cur, fresh := l.current, now.Before(l.expires)
+	cur, fresh := l.current, !l.listed.IsZero() && now.Sub(l.listed) < maxAge
 	l.mu.Unlock()
 	if !fresh {
 		defs, err := l.defs.List(ctx, Kind)
@@ -77,7 +90,7 @@ func (l *Library) Snapshot(ctx context.Context) (journey.Library, error) {
 			cur = append(cur, c)
 		}
 		l.mu.Lock()
-		l.current, l.expires = cur, now.Add(l.ttl)
+		l.current, l.listed = cur, now
 		l.mu.Unlock()
 	}
 	return &snapshot{l: l, ctx: ctx, current: cur}, nil

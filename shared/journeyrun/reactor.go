@@ -88,6 +88,43 @@ type Store interface {
 	// version, oldest arrival first, limit at a time from the cursor after
 	// (""); it returns the next page's cursor ("" on the last page).
 	StepContacts(ctx context.Context, journeyID string, version int64, step, after string, limit int) ([]StepContact, string, error)
+	// PutHeld lists a run in its journey's held index (written again, it
+	// stays one entry); HeldRuns pages through that index, limit at a time
+	// from the cursor after (""), answering the next page's cursor ("" on
+	// the last); DeleteHeld removes an entry unless it was written again
+	// since (its At differs), so a resume never unlists a run held anew.
+	// MoveRuns moves run records from a merged-away contact to its
+	// survivor, each exactly once: the survivor's record (the loser's
+	// path and start kept, the index entry re-keyed to the survivor), the
+	// loser's record and held entry deleted, and a merged end's count
+	// commit together, and a record already at the survivor is not moved
+	// again.
+	MoveRuns(ctx context.Context, moves []RunMove) error
+	PutHeld(ctx context.Context, h HeldRun) error
+	HeldRuns(ctx context.Context, journeyID, after string, limit int) ([]HeldRun, string, error)
+	DeleteHeld(ctx context.Context, h HeldRun) error
+}
+
+// RunMove is one run record following its contact into a merge. Run is
+// the record as the survivor keeps it (ContactID the survivor): active and
+// resting where it was, or ended as merged with its end in Marks.
+type RunMove struct {
+	From string
+	Run  RunRecord
+	// Count is the merged end's step count (nil for a moved run: it
+	// stays counted where it rests).
+	Count *StepCount
+}
+
+// HeldRun is a run a paused journey holds, as the held index lists it.
+type HeldRun struct {
+	Journey   string
+	ContactID string
+	Run       string
+	Version   int64
+	Step      string
+	// At is when the run was held (the pass's time).
+	At time.Time
 }
 
 // StepContact is an active run at a step, as the drill-down index has it
@@ -129,7 +166,60 @@ type pending struct {
 var (
 	_ contact.Flusher   = (*Reactor)(nil)
 	_ contact.Committer = (*Reactor)(nil)
+	_ contact.Merger    = (*Reactor)(nil)
 )
+
+// Merged implements contact.Merger: the merged-away contact's active runs
+// move to the survivor (journey.Merge), in the survivor's profile write
+// that commits the fold. Before that write, and idempotently: the run
+// records move (each once, see Store.MoveRuns), waiting runs get their
+// wake-up again addressed to the survivor (same timer id), held runs are
+// listed for the survivor. A fold run again repeats none of it.
+func (r *Reactor) Merged(ctx context.Context, m *contact.MergeChange) error {
+	if m.From.Journeys.Empty() {
+		return nil
+	}
+	st := &journey.State{}
+	if m.Into.Journeys != nil {
+		st = m.Into.Journeys.Clone()
+	}
+	mr := journey.Merge(st, m.From.Journeys, m.Into.ID, m.Now)
+	if !mr.Changed {
+		return nil
+	}
+	if r.store == nil {
+		return fmt.Errorf("merge journeys of %s into %s: no run store", m.From.ID, m.Into.ID)
+	}
+	marks := map[string][]journey.Mark{}
+	for _, mk := range mr.Marks {
+		marks[mk.Run] = append(marks[mk.Run], mk)
+	}
+	var moves []RunMove
+	for _, run := range mr.Moved {
+		rec := RunRecord{ContactID: m.Into.ID, Journey: run.Journey, Version: run.Version, Run: run.ID, Step: run.Step, Status: StatusActive,
+			Started: run.Started, Since: run.Since, Until: run.Until, For: run.For, Updated: m.Now, Marks: marks[run.ID]}
+		moves = append(moves, RunMove{From: m.From.ID, Run: rec})
+	}
+	for _, run := range mr.Ended {
+		rec := RunRecord{ContactID: m.Into.ID, Journey: run.Journey, Version: run.Version, Run: run.ID, Step: run.Step, Status: journey.OutcomeMerged,
+			Started: run.Started, Since: run.Since, Updated: m.Now, Marks: marks[run.ID]}
+		moves = append(moves, RunMove{From: m.From.ID, Run: rec,
+			Count: &StepCount{Journey: run.Journey, Version: run.Version, Step: run.Step, Metric: journey.MetricMerged, N: 1}})
+	}
+	if err := r.store.MoveRuns(ctx, moves); err != nil {
+		return fmt.Errorf("merge journeys of %s into %s: %w", m.From.ID, m.Into.ID, err)
+	}
+	mr.Marks, mr.Counts = nil, nil // recorded and counted with the moves
+	if err := r.apply(ctx, &contact.Change{After: m.Into, Now: m.Now}, mr.Result); err != nil {
+		return fmt.Errorf("merge journeys of %s into %s: %w", m.From.ID, m.Into.ID, err)
+	}
+	m.Into.Journeys = st
+	if st.Empty() {
+		m.Into.Journeys = nil
+	}
+	r.log.InfoContext(ctx, "journey runs merged", "contact_id", m.Into.ID, "merged_id", m.From.ID, "moved", len(mr.Moved), "ended", len(mr.Ended))
+	return nil
+}
 
 // Committed implements contact.Committer: the change's profile write
 // committed, so what it recorded is flushed with the batch.
@@ -186,6 +276,11 @@ func (r *Reactor) React(ctx context.Context, c *contact.Change) error {
 	lib, err := r.lib.Snapshot(ctx)
 	if err != nil {
 		return err
+	}
+	if age, ok := freshness(c.Events, lib); ok {
+		if lib, err = r.lib.SnapshotWithin(ctx, age); err != nil {
+			return err
+		}
 	}
 	if len(lib.Current()) == 0 && (c.After.Journeys == nil || len(c.After.Journeys.Runs) == 0) {
 		return nil
@@ -257,6 +352,11 @@ func (r *Reactor) apply(ctx context.Context, c *contact.Change, res journey.Resu
 			t := timer.Timer{ID: ef.ID, ContactID: c.After.ID, Event: ef.Event, Properties: ef.Properties, Due: ef.Due}
 			if err := r.timers.Schedule(ctx, t); err != nil {
 				return fmt.Errorf("journey %s step %s: schedule: %w", ef.Journey, ef.Step, err)
+			}
+		case journey.EffectHold:
+			h := HeldRun{Journey: ef.Journey, ContactID: c.After.ID, Run: ef.Run, Version: ef.Version, Step: ef.Step, At: c.Now}
+			if err := r.store.PutHeld(ctx, h); err != nil {
+				return fmt.Errorf("journey %s step %s: hold run %s: %w", ef.Journey, ef.Step, ef.Run, err)
 			}
 		case journey.EffectNotify:
 			if r.notify == nil {
@@ -363,6 +463,49 @@ func (r *Reactor) view(ctx context.Context, p *contact.Profile, now time.Time) (
 		v.Base.Fit, v.Base.Engagement, v.Base.Total = float64(s.Fit), float64(s.Engagement), float64(s.Total)
 	}
 	return v, nil
+}
+
+// FreshForTimed is the oldest journey list a timed step (a wait's end, a
+// resume, a date trigger) runs on: a pause or an edit reaches timed steps
+// within seconds, while entries and event-driven steps use the list for up
+// to definition.CacheTTL. Timed steps come in minute ticks, so this costs
+// a list read per tick and processor instance, not per contact.
+const FreshForTimed = 5 * time.Second
+
+// freshness says how recent the journey list must be for these events:
+// FreshForTimed for timer-fired journey events, and read now for a resume
+// of a version newer than the list knows (its sender saved it live after
+// our last read; holding the run again on the old list would strand it).
+func freshness(ms []tracking.Message, lib journey.Library) (time.Duration, bool) {
+	age, ok := time.Duration(0), false
+	for _, m := range ms {
+		switch m.Event {
+		case journey.WakeEvent, journey.DateEvent:
+			age, ok = FreshForTimed, true
+		case journey.ResumeEvent:
+			id, _ := m.Properties["journey"].(string)
+			v := number(m.Properties["version"])
+			for _, c := range lib.Current() {
+				if c.ID == id && float64(c.Version) < v {
+					return 0, true
+				}
+			}
+			age, ok = FreshForTimed, true
+		}
+	}
+	return age, ok
+}
+
+func number(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case int64:
+		return float64(x)
+	case int:
+		return float64(x)
+	}
+	return 0
 }
 
 func events(ms []tracking.Message) []journey.Event {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +29,74 @@ type world struct {
 	notes  []journeyrun.Notification
 	runs   []journeyrun.RunRecord
 	counts []journeyrun.StepCount
+	// held is the held index, by journey, contact and run.
+	held map[string]journeyrun.HeldRun
+	// moved are the run records moved by merges, by survivor and run; each
+	// is moved once, as the store's conditional put makes it.
+	moved map[string]journeyrun.RunMove
+}
+
+func (w *world) MoveRuns(_ context.Context, ms []journeyrun.RunMove) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.moved == nil {
+		w.moved = map[string]journeyrun.RunMove{}
+	}
+	for _, m := range ms {
+		k := m.Run.ContactID + "|" + m.Run.Run
+		if _, ok := w.moved[k]; ok {
+			continue
+		}
+		w.moved[k] = m
+		if m.Count != nil {
+			w.counts = append(w.counts, *m.Count)
+		}
+		delete(w.held, m.Run.Journey+"|"+m.From+"|"+m.Run.Run)
+	}
+	return nil
+}
+
+func heldKey(h journeyrun.HeldRun) string { return h.Journey + "|" + h.ContactID + "|" + h.Run }
+
+func (w *world) PutHeld(_ context.Context, h journeyrun.HeldRun) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.held == nil {
+		w.held = map[string]journeyrun.HeldRun{}
+	}
+	w.held[heldKey(h)] = h
+	return nil
+}
+
+// HeldRuns pages in key order, as the store does.
+func (w *world) HeldRuns(_ context.Context, journeyID, after string, limit int) ([]journeyrun.HeldRun, string, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var keys []string
+	for k, h := range w.held {
+		if h.Journey == journeyID && k > after {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	next := ""
+	if len(keys) > limit {
+		keys, next = keys[:limit], keys[limit-1]
+	}
+	out := make([]journeyrun.HeldRun, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, w.held[k])
+	}
+	return out, next, nil
+}
+
+func (w *world) DeleteHeld(_ context.Context, h journeyrun.HeldRun) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if cur, ok := w.held[heldKey(h)]; ok && cur.At.Equal(h.At) {
+		delete(w.held, heldKey(h))
+	}
+	return nil
 }
 
 func (w *world) Enqueue(_ context.Context, body string) error {

@@ -29,6 +29,8 @@ const SendingPage = lazy(() => import('@/features/definitions').then((m) => ({ d
 // Journeys (issue 15): the list and the map (its drawing library loads only there).
 const JourneysPage = lazy(() => import('@/features/journeys').then((m) => ({ default: m.JourneysPage })));
 const JourneyPage = lazy(() => import('@/features/journeys').then((m) => ({ default: m.JourneyPage })));
+// The contacts at a step (the map's drill-down).
+const JourneyStepPage = lazy(() => import('@/features/journeys').then((m) => ({ default: m.JourneyStepPage })));
 
 export interface PageRoute {
   path: string;
@@ -60,6 +62,7 @@ export const PAGES: PageRoute[] = [
   { path: '/definitions', element: <DefinitionsPage />, label: 'Definitions', minRole: 'viewer' },
   { path: '/journeys', element: <JourneysPage />, label: 'Journeys', minRole: 'viewer' },
   { path: '/journeys/:id', element: <JourneyPage />, minRole: 'viewer' },
+  { path: '/journeys/:id/steps/:step', element: <JourneyStepPage />, minRole: 'viewer' },
   { path: '/audit', element: <AuditPage />, label: 'Audit log', minRole: 'viewer' },
   { path: '/users', element: <UsersPage />, label: 'Users', minRole: 'admin' },
 ];

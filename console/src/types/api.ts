@@ -496,6 +496,27 @@ export interface JourneySteps {
   edges?: { version: number; from: string; to: string; n: number }[];
 }
 
+/** One contact whose active run rests at a step (GET /v1/journeys/{id}/steps/{step}/contacts). */
+export interface JourneyStepContact {
+  contact_id: string;
+  email?: string;
+  run_id: string;
+  since: string;
+  waiting_until?: string;
+  waiting_for?: string;
+  /** Held at this step while the journey is paused. */
+  held?: boolean;
+}
+
+/** A page of the contacts at a step; next_cursor is absent on the last page. */
+export interface JourneyStepContacts {
+  journey_id: string;
+  version: number;
+  step: string;
+  contacts: JourneyStepContact[];
+  next_cursor?: string;
+}
+
 /** One point of a run's path: a step reached, a branch taken (note says why), an end. */
 export interface JourneyMark {
   at: string;

@@ -127,7 +127,6 @@ func (h *Handler) setJourneyStatus(ctx context.Context, req httpapi.Request, sta
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	wasPaused := j.Status == journey.StatusPaused
 	j.Status = status
 	if in.OnNewVersion != "" {
 		j.OnNewVersion = in.OnNewVersion
@@ -150,9 +149,11 @@ func (h *Handler) setJourneyStatus(ctx context.Context, req httpapi.Request, sta
 		return httpapi.Response{}, err
 	}
 	out := map[string]any{"id": id, "status": status, "version": saved.Version, "on_new_version": j.OnNewVersion}
-	if status == journey.StatusLive && wasPaused && h.journeyTimers != nil {
-		// Runs held while paused have no timer: wake them now.
-		n, err := journeyrun.NewResumer(h.store, h.journeyTimers, h.now).Resume(ctx, id)
+	if status == journey.StatusLive && h.journeyTimers != nil {
+		// Runs held while paused have no timer: wake the ones the held
+		// index lists. Not only after a pause: a retried resume (the save
+		// went through, the wake-ups did not) finds them still listed.
+		n, err := journeyrun.NewResumer(h.store, h.journeyTimers, h.now).Resume(ctx, id, saved.Version)
 		if err != nil {
 			return httpapi.Response{}, fmt.Errorf("journey %s saved live, resuming its held runs: %w", id, err)
 		}
@@ -268,6 +269,9 @@ type stepSummary struct {
 	Exited    int64  `json:"exited"`
 	Completed int64  `json:"completed"`
 	Stopped   int64  `json:"stopped"`
+	// Merged: runs ended here because their contact was merged into one
+	// already running the journey.
+	Merged int64 `json:"merged"`
 }
 
 func (h *Handler) journeySteps(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
@@ -315,6 +319,8 @@ func (h *Handler) journeySteps(ctx context.Context, req httpapi.Request) (httpap
 			n.Completed += c.N
 		case journey.MetricStopped:
 			n.Stopped += c.N
+		case journey.MetricMerged:
+			n.Merged += c.N
 		}
 	}
 	summary := make([]stepSummary, 0, len(order))
@@ -323,7 +329,7 @@ func (h *Handler) journeySteps(ctx context.Context, req httpapi.Request) (httpap
 		if n.Step != "" {
 			// A run that completed at a step was counted as leaving it;
 			// converted, exited and stopped runs were not.
-			n.Waiting = max(0, n.Entered-n.Left-n.Converted-n.Exited-n.Stopped)
+			n.Waiting = max(0, n.Entered-n.Left-n.Converted-n.Exited-n.Stopped-n.Merged)
 		}
 		summary = append(summary, *n)
 	}
@@ -392,8 +398,8 @@ func (h *Handler) stepContacts(ctx context.Context, req httpapi.Request) (httpap
 	out := make([]stepContact, 0, len(runs))
 	for _, r := range runs {
 		p := profiles[r.ContactID]
-		if p == nil || p.Journeys == nil {
-			continue
+		if p == nil || p.Journeys == nil || p.MergedInto != "" {
+			continue // a merged-away contact's runs are its survivor's now
 		}
 		for _, a := range p.Journeys.Runs {
 			if a.ID == r.Run && a.Journey == id && a.Version == version && a.Step == step {

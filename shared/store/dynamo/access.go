@@ -48,6 +48,7 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemMemberCount:  {prefixMemberCount + "*"},
 	catalog.ItemReport:       {"RPT#*"},
 	catalog.ItemJourneyStats: {prefixJourneyStats + "*"},
+	catalog.ItemJourneyHeld:  {prefixJourneyHeld + "*"},
 	catalog.ItemJobRun:       {prefixJob + "*"},
 	// Campaigns.
 	catalog.ItemCampaign:      {prefixCampaign + "*"},

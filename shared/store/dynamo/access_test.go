@@ -58,6 +58,7 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.ItemMemberCount:  {memberCountPK(membership.Ref{Kind: membership.Segment, ID: "a"}), memberCountPK(membership.Ref{Kind: membership.List, ID: "b"})},
 		catalog.ItemReport:       {reportPK("2026-12-07", 0), reportPK("2026-12-07", 7)},
 		catalog.ItemJourneyStats: {journeyStatsPK("welcome")},
+		catalog.ItemJourneyHeld:  {journeyHeldPK("welcome")},
 		catalog.ItemJobRun:       {jobRunPK("rescore", "abc123")},
 		// Campaigns.
 		catalog.ItemCampaign:      {campaignPK("december-newsletter")},

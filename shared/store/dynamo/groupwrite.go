@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -89,28 +88,6 @@ func (g *groupWriter) write(ctx context.Context, k string, req types.WriteReques
 	grp.err = g.st.batchWrite(context.WithoutCancel(ctx), grp.reqs)
 	close(grp.done)
 	return grp.err
-}
-
-// batchWrite writes up to 25 requests in one BatchWriteItem, retrying the
-// unprocessed ones with backoff.
-func (st *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
-	pending := map[string][]types.WriteRequest{st.table: reqs}
-	for attempt := 0; len(pending[st.table]) > 0; attempt++ {
-		if attempt > 8 {
-			return fmt.Errorf("batch write: %d items still unprocessed after retries", len(pending[st.table]))
-		}
-		if attempt > 0 {
-			if err := sleep(ctx, backoff(attempt)); err != nil {
-				return err
-			}
-		}
-		res, err := st.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending, ReturnConsumedCapacity: capacity})
-		if err != nil {
-			return fmt.Errorf("batch write %d items: %w", len(pending[st.table]), err)
-		}
-		pending = res.UnprocessedItems
-	}
-	return nil
 }
 
 // putUnconditional writes item alone or through the group commit.

@@ -82,3 +82,20 @@ func parseJourneyStepGSISK(sk string) (time.Time, string, bool) {
 	t, err := time.Parse(journeyStepTimeLayout, ts)
 	return t, contactID, ok && err == nil && contactID != ""
 }
+
+// Held runs: while a journey is paused, each run it holds is listed in the
+// journey's held partition, so resume reads exactly those runs (a Query)
+// instead of every run resting at a step.
+const prefixJourneyHeld = "JHELD#"
+
+// journeyHeldPK is a journey's held partition.
+func journeyHeldPK(journeyID string) string { return prefixJourneyHeld + journeyID }
+
+// journeyHeldSK names one held run; the run id is the page cursor's
+// tie-breaker after the contact id.
+func journeyHeldSK(contactID, runID string) string { return contactID + "#" + runID }
+
+func parseJourneyHeldSK(sk string) (contactID, runID string, ok bool) {
+	contactID, runID, ok = strings.Cut(sk, "#")
+	return contactID, runID, ok && contactID != "" && runID != ""
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -290,4 +291,155 @@ func (st *Store) StepCounts(ctx context.Context, journeyID string) ([]journeyrun
 		return x.Metric < y.Metric
 	})
 	return out, nil
+}
+
+// PutHeld implements journeyrun.Store: one PutItem (written again, the
+// same item; held_at tells the writes apart for DeleteHeld).
+func (st *Store) PutHeld(ctx context.Context, h journeyrun.HeldRun) error {
+	item := key(journeyHeldPK(h.Journey), journeyHeldSK(h.ContactID, h.Run))
+	item["version"], item["step"], item["held_at"] = n(h.Version), s(h.Step), s(h.At.UTC().Format(time.RFC3339Nano))
+	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item, ReturnConsumedCapacity: capacity}); err != nil {
+		return fmt.Errorf("hold run %s of %s in %s: %w", h.Run, h.ContactID, h.Journey, err)
+	}
+	return nil
+}
+
+// HeldRuns implements journeyrun.Store: one Query of the journey's held
+// partition per page, in key order; the cursor is the last key read.
+func (st *Store) HeldRuns(ctx context.Context, journeyID, after string, limit int) ([]journeyrun.HeldRun, string, error) {
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(st.table), KeyConditionExpression: aws.String("pk = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": s(journeyHeldPK(journeyID))},
+		Limit:                     aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: capacity,
+	}
+	if after != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(after)
+		if _, _, ok := parseJourneyHeldSK(string(raw)); err != nil || !ok {
+			return nil, "", journeyrun.ErrBadCursor
+		}
+		in.KeyConditionExpression = aws.String("pk = :p AND sk > :a")
+		in.ExpressionAttributeValues[":a"] = s(string(raw))
+	}
+	res, err := st.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("held runs of %s: %w", journeyID, err)
+	}
+	out := make([]journeyrun.HeldRun, 0, len(res.Items))
+	last := ""
+	for _, it := range res.Items {
+		last = str(it, attrSK)
+		contactID, run, ok := parseJourneyHeldSK(last)
+		if !ok {
+			continue
+		}
+		out = append(out, journeyrun.HeldRun{Journey: journeyID, ContactID: contactID, Run: run, Version: num(it, "version"), Step: str(it, "step"),
+			At: parseRunTime(str(it, "held_at"))})
+	}
+	next := ""
+	if len(res.LastEvaluatedKey) > 0 && last != "" {
+		next = base64.RawURLEncoding.EncodeToString([]byte(last))
+	}
+	return out, next, nil
+}
+
+// DeleteHeld implements journeyrun.Store: a DeleteItem on condition that
+// the entry is the one read (held_at unchanged); an entry already gone or
+// written again since is left alone.
+func (st *Store) DeleteHeld(ctx context.Context, h journeyrun.HeldRun) error {
+	_, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(st.table), Key: key(journeyHeldPK(h.Journey), journeyHeldSK(h.ContactID, h.Run)),
+		ConditionExpression:       aws.String("held_at = :at"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": s(h.At.UTC().Format(time.RFC3339Nano))},
+		ReturnConsumedCapacity:    capacity,
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("unlist held run %s of %s in %s: %w", h.Run, h.ContactID, h.Journey, err)
+	}
+	return nil
+}
+
+// MoveRuns implements journeyrun.Store: per run, a consistent GetItem of
+// the merged-away contact's record, then one transaction that puts the
+// survivor's record (on condition there is none: a move already made is
+// not made again), deletes the old record and the old held entry, and adds
+// a merged end's count. A record the old contact's batch flushed after the
+// move (a late history write) is deleted when found.
+func (st *Store) MoveRuns(ctx context.Context, moves []journeyrun.RunMove) error {
+	for _, mv := range moves {
+		if err := st.moveRun(ctx, mv); err != nil {
+			return fmt.Errorf("move run %s of %s to %s: %w", mv.Run.Run, mv.From, mv.Run.ContactID, err)
+		}
+	}
+	return nil
+}
+
+func (st *Store) moveRun(ctx context.Context, mv journeyrun.RunMove) error {
+	r := mv.Run
+	old := key(contactPK(mv.From), journeyRunSK(r.Journey, r.Run))
+	got, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table), Key: old, ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: capacity})
+	if err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	item := map[string]types.AttributeValue{}
+	for k, v := range got.Item {
+		item[k] = v
+	}
+	var marks []types.AttributeValue
+	if l, ok := item["marks"].(*types.AttributeValueMemberL); ok {
+		marks = append(marks, l.Value...)
+	}
+	for _, m := range r.Marks {
+		b, err := encodeMark(m)
+		if err != nil {
+			return fmt.Errorf("encode mark: %w", err)
+		}
+		marks = append(marks, s(string(b)))
+	}
+	if over := len(marks) - maxRunPath; over > 0 {
+		marks = marks[over:]
+	}
+	started := str(item, "started")
+	if started == "" {
+		started = timeOrEmpty(r.Started)
+	}
+	for k, v := range key(contactPK(r.ContactID), journeyRunSK(r.Journey, r.Run)) {
+		item[k] = v
+	}
+	item["journey"], item["version"], item["step"], item["run_status"] = s(r.Journey), n(r.Version), s(r.Step), s(r.Status)
+	item["updated"], item["since"], item["waiting_until"], item["waiting_for"] = s(r.Updated.UTC().Format(time.RFC3339Nano)), s(timeOrEmpty(r.Since)), s(timeOrEmpty(r.Until)), s(r.For)
+	item["started"], item["marks"] = s(started), &types.AttributeValueMemberL{Value: marks}
+	delete(item, attrGSI1PK)
+	delete(item, attrGSI1SK)
+	if r.Status == journeyrun.StatusActive && r.Step != "" && !r.Since.IsZero() {
+		item[attrGSI1PK], item[attrGSI1SK] = s(journeyStepGSIPK(r.Journey, r.Version, r.Step)), s(journeyStepGSISK(r.Since, r.ContactID))
+	}
+	tx := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String(st.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Delete: &types.Delete{TableName: aws.String(st.table), Key: old}},
+		{Delete: &types.Delete{TableName: aws.String(st.table), Key: key(journeyHeldPK(r.Journey), journeyHeldSK(mv.From, r.Run))}},
+	}
+	if c := mv.Count; c != nil {
+		tx = append(tx, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(st.table), Key: key(journeyStatsPK(c.Journey), journeyStatsSK(c.Version, int(time.Now().UnixNano()%journeyStatShards))),
+			UpdateExpression:          aws.String("ADD #c :n"),
+			ExpressionAttributeNames:  map[string]string{"#c": journeyCounterAttr(c.Step, c.Metric)},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":n": n(c.N)},
+		}})
+	}
+	_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: capacity})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) && len(tce.CancellationReasons) > 0 && aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
+		// Moved before: only a late copy at the old contact can be left.
+		if got.Item == nil {
+			return nil
+		}
+		if _, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(st.table), Key: old, ReturnConsumedCapacity: capacity}); err != nil {
+			return fmt.Errorf("delete the late copy: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("move: %w", err)
+	}
+	return nil
 }

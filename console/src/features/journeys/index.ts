@@ -1,2 +1,3 @@
 export { JourneysPage } from './routes/JourneysPage';
 export { JourneyPage } from './routes/JourneyPage';
+export { JourneyStepPage } from './routes/JourneyStepPage';

@@ -1,9 +1,9 @@
 // The journeys' own routes (the definition itself goes through the
 // registry's /v1/definitions/journeys routes, like every kind).
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useApi } from '@/lib/session';
 import { definitionKey } from '@/components/definitions';
-import type { DefinitionView, Journey, JourneySimulation, JourneySteps } from '@/types/api';
+import type { DefinitionView, Journey, JourneySimulation, JourneyStepContacts, JourneySteps } from '@/types/api';
 
 const path = (id: string) => `/v1/journeys/${encodeURIComponent(id)}`;
 
@@ -57,5 +57,22 @@ export function useSimulate(id: string) {
   const api = useApi();
   return useMutation({
     mutationFn: (body: { timeline?: unknown; contact_id?: string; definition?: unknown }) => api<JourneySimulation>(`${path(id)}/simulate`, { method: 'POST', body }),
+  });
+}
+
+/**
+ * The contacts whose active run rests at a step of a version (null: the
+ * version in effect), oldest arrival first, a page at a time by cursor.
+ */
+export function useStepContacts(id: string, step: string, version: number | null) {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: ['journey-step-contacts', id, step, version],
+    queryFn: ({ pageParam }) =>
+      api<JourneyStepContacts>(`${path(id)}/steps/${encodeURIComponent(step)}/contacts`, {
+        query: { version: version === null ? undefined : String(version), cursor: pageParam || undefined },
+      }),
+    initialPageParam: '',
+    getNextPageParam: (last) => last.next_cursor || undefined,
   });
 }

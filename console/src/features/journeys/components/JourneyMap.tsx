@@ -1,6 +1,7 @@
 // The journey map drawn with @xyflow/react. This module (and the library)
 // loads only on the journey page: it is imported lazily from there.
 import { memo, useMemo } from 'react';
+import { Link, useNavigate } from 'react-router';
 import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node, type NodeProps } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import './JourneyMap.css';
@@ -15,6 +16,8 @@ export interface JourneyMapProps {
   /** The API's own edge counts, when it has them, and the version shown (null: all). */
   edgeCounted?: { version: number; from: string; to: string; n: number }[];
   version?: number | null;
+  /** Where a step's drill-down (the contacts at it) is; clicking the step goes there. */
+  stepHref?: (step: string) => string;
 }
 
 type StepData = {
@@ -24,6 +27,7 @@ type StepData = {
   counts?: JourneyStepSummary;
   problems: string[];
   visited: boolean;
+  href?: string;
 };
 
 const StepNode = memo(function StepNode({ data }: NodeProps<Node<StepData>>) {
@@ -45,6 +49,11 @@ const StepNode = memo(function StepNode({ data }: NodeProps<Node<StepData>>) {
           {c.exited ? ` · ${c.exited} exited` : ''}
         </div>
       )}
+      {data.href && (
+        <Link className="jmap-drill small nodrag" to={data.href} aria-label={`Contacts at ${data.title}`}>
+          contacts here
+        </Link>
+      )}
       {data.problems.length > 0 && (
         <ul className="jmap-problems small" aria-label={`Problems in ${data.title}`}>
           {data.problems.map((p) => (
@@ -59,7 +68,8 @@ const StepNode = memo(function StepNode({ data }: NodeProps<Node<StepData>>) {
 
 const nodeTypes = { step: StepNode };
 
-export default function JourneyMap({ journey, counts, problems, visited, edgeCounted, version = null }: JourneyMapProps) {
+export default function JourneyMap({ journey, counts, problems, visited, edgeCounted, version = null, stepHref }: JourneyMapProps) {
+  const navigate = useNavigate();
   const { nodes, edges } = useMemo(() => {
     const g = buildGraph(journey);
     const nodes: Node<StepData>[] = g.nodes.map((n) => ({
@@ -74,6 +84,7 @@ export default function JourneyMap({ journey, counts, problems, visited, edgeCou
         counts: counts.get(n.id === TRIGGER ? '' : n.id),
         problems: problems.get(n.id) ?? [],
         visited: !!visited?.steps.has(n.id),
+        href: n.id === TRIGGER || !stepHref ? undefined : stepHref(n.id),
       },
     }));
     const along = edgeCounts(g.edges, counts, edgeCounted, version);
@@ -91,10 +102,20 @@ export default function JourneyMap({ journey, counts, problems, visited, edgeCou
       };
     });
     return { nodes, edges };
-  }, [journey, counts, problems, visited, edgeCounted, version]);
+  }, [journey, counts, problems, visited, edgeCounted, version, stepHref]);
   return (
     <div className="jmap" role="figure" aria-label="Journey map">
-      <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} fitView nodesConnectable={false} proOptions={{ hideAttribution: true }}>
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        fitView
+        nodesConnectable={false}
+        proOptions={{ hideAttribution: true }}
+        onNodeClick={(_, node) => {
+          if (node.data.href) void navigate(node.data.href);
+        }}
+      >
         <Background />
         <Controls showInteractive={false} />
       </ReactFlow>

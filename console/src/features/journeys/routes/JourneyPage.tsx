@@ -57,6 +57,11 @@ export function JourneyPage() {
   const counts = useMemo(() => countsFor(steps.data?.nodes, version), [steps.data, version]);
   const visited = useMemo(() => visitedOf(simulate.data?.path), [simulate.data]);
   const timelineError = contactId.trim() ? null : parseError(timeline);
+  // The drill-down of a step, for the version shown (the one in effect when all are).
+  const stepHref = useCallback(
+    (step: string) => `/journeys/${encodeURIComponent(id)}/steps/${encodeURIComponent(step)}${version !== null ? `?version=${version}` : ''}`,
+    [id, version],
+  );
 
   if (saved.isPending) return <Loading />;
   if (saved.error) return <ErrorMessage error={saved.error} />;
@@ -150,7 +155,7 @@ export function JourneyPage() {
         )}
         <p className="muted small">
           Each step shows how many runs entered it, wait there, moved on, converted or exited; an edge shows how many went along it where the
-          step counts tell (a branch arm into a step also reached another way does not).
+          step counts tell (a branch arm into a step also reached another way does not). Click a step to see the contacts at it.
         </p>
         <Suspense fallback={<Loading label="Drawing the map…" />}>
           <JourneyMap
@@ -160,6 +165,7 @@ export function JourneyPage() {
             visited={simulate.data ? visited : undefined}
             edgeCounted={steps.data?.edges}
             version={version}
+            stepHref={stepHref}
           />
         </Suspense>
       </section>
