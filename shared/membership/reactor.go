@@ -402,19 +402,45 @@ func (r *Reactor) record(ctx context.Context, contactID string, commit contact.C
 	if len(ts) == 0 {
 		return nil
 	}
-	if r.timeline != nil {
-		msgs := make([]tracking.Message, len(ts))
-		for i, t := range ts {
-			msgs[i] = t.Message()
-		}
-		// Its own commit id with no parent: the chunk never vouches for the
-		// events chunk of a profile write that might not commit.
-		own := contact.Commit{ID: commit.ID ^ 0x9e3779b97f4a7c15}
-		if err := r.timeline.PutEvents(ctx, contactID, own, msgs, nil); err != nil {
-			return fmt.Errorf("timeline of %s: %w", contactID, err)
-		}
+	if err := r.recordTimeline(ctx, contactID, commit, ts); err != nil {
+		return err
 	}
 	return r.publish(ctx, contactID, ts)
+}
+
+// recordTimeline puts transitions on the contact's timeline in a chunk of
+// their own.
+func (r *Reactor) recordTimeline(ctx context.Context, contactID string, commit contact.Commit, ts []Transition) error {
+	if len(ts) == 0 || r.timeline == nil {
+		return nil
+	}
+	msgs := make([]tracking.Message, len(ts))
+	for i, t := range ts {
+		msgs[i] = t.Message()
+	}
+	// Its own commit id with no parent: the chunk never vouches for the
+	// events chunk of a profile write that might not commit.
+	own := contact.Commit{ID: commit.ID ^ 0x9e3779b97f4a7c15}
+	if err := r.timeline.PutEvents(ctx, contactID, own, msgs, nil); err != nil {
+		return fmt.Errorf("timeline of %s: %w", contactID, err)
+	}
+	return nil
+}
+
+// publishAll announces many contacts' transitions, ten to a call (the
+// bus's PutEvents limit), the calls in parallel.
+func (r *Reactor) publishAll(ctx context.Context, ts []Transition) error {
+	if r.announce == nil || len(ts) == 0 {
+		return nil
+	}
+	const perCall = 10
+	return parallel(ctx, (len(ts)+perCall-1)/perCall, func(i int) error {
+		part := ts[i*perCall : min(len(ts), (i+1)*perCall)]
+		if err := r.announce.Announce(ctx, part); err != nil {
+			return fmt.Errorf("announce %d segment changes: %w", len(part), err)
+		}
+		return nil
+	})
 }
 
 // publish announces transitions on the bus. It runs before the commit:
