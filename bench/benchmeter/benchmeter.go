@@ -27,6 +27,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
@@ -51,6 +52,9 @@ type Stats struct {
 	// cost of polling rather than a cost per unit of work.
 	SQSBilled, EmptyReceives int64
 	WRU, RRU                 float64
+	// Entries counts the events of EventBridge PutEvents calls (billed
+	// per event, up to ten a call).
+	Entries int64
 }
 
 // Meter counts every AWS call made through clients it is registered on
@@ -113,6 +117,9 @@ func chunks(n int64) int64 { return max(1, (n+sqsChunk-1)/sqsChunk) }
 
 func price(s *Stats, input, output any, err error) {
 	switch in := input.(type) {
+	case *eventbridge.PutEventsInput:
+		s.Entries += int64(len(in.Entries))
+		return
 	case *sqs.SendMessageInput:
 		s.SQSBilled += chunks(int64(len(aws.ToString(in.MessageBody))))
 		return
