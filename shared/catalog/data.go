@@ -47,7 +47,7 @@ const (
 	// one item per processor invocation that created any (rebuilds visit
 	// them; the contacts index holds only identified contacts).
 	ItemArrivals ItemKind = "arrivals"
-	ItemReport      ItemKind = "report"       // RPT#: the dashboard's daily counters
+	ItemReport   ItemKind = "report" // RPT#: the dashboard's daily counters
 	// ItemJourneyStats: JSTAT#<journey>: step counters per version (runs
 	// themselves are C# items, in their contact's partition).
 	ItemJourneyStats ItemKind = "journey-stats"
