@@ -43,14 +43,15 @@ const (
 	// Segments and lists (shared/membership).
 	ItemMember      ItemKind = "member"       // M#: a contact in a segment's or list's member index
 	ItemMemberCount ItemKind = "member-count" // MC#: sharded member counts and build state
+	ItemReport      ItemKind = "report"       // RPT#: the dashboard's daily counters
+	// ItemJourneyStats: JSTAT#<journey>: step counters per version (runs
+	// themselves are C# items, in their contact's partition).
+	ItemJourneyStats ItemKind = "journey-stats"
+
 	// ItemArrivals: AV#<shard>: the log of contacts first seen anonymous,
 	// one item per processor invocation that created any (rebuilds visit
 	// them; the contacts index holds only identified contacts).
 	ItemArrivals ItemKind = "arrivals"
-	ItemReport   ItemKind = "report" // RPT#: the dashboard's daily counters
-	// ItemJourneyStats: JSTAT#<journey>: step counters per version (runs
-	// themselves are C# items, in their contact's partition).
-	ItemJourneyStats ItemKind = "journey-stats"
 	// Campaigns: lifecycle state and fan-out checkpoints; result counters.
 	ItemCampaign      ItemKind = "campaign"       // CAMP#
 	ItemCampaignStats ItemKind = "campaign-stats" // CSTAT#
