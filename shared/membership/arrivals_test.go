@@ -55,7 +55,7 @@ func TestPackIDsRoundTrips(t *testing.T) {
 	if err != nil || !slices.Equal(got, ids) {
 		t.Fatalf("round trip: %v, %v; want %v", got, err, ids)
 	}
-	// Generated ids take 17 bytes each: 60 fit one write unit.
+	// Generated ids take 17 bytes each.
 	if n := len(PackIDs([]string{contact.NewID(), contact.NewID()})); n != 34 {
 		t.Errorf("two generated ids packed into %d bytes, want 34", n)
 	}
@@ -67,7 +67,7 @@ func TestPackIDsRoundTrips(t *testing.T) {
 }
 
 // The processor's reactor logs each contact created anonymous once, in
-// one item per flush (per 60): not a contact that existed, not one created
+// one item per flush (per ArrivalsPerItem): not a contact that existed, not one created
 // identified (the contacts index has it), not a change whose profile write
 // failed; a failed log write is kept for the next flush.
 func TestReactorLogsAnonymousArrivalsOncePerFlush(t *testing.T) {
@@ -102,8 +102,8 @@ func TestReactorLogsAnonymousArrivalsOncePerFlush(t *testing.T) {
 	if got := log.all(); !slices.Equal(got, want) {
 		t.Fatalf("logged %v, want the 70 new anonymous contacts", got)
 	}
-	if len(log.items) != 2 || len(log.items[0]) != ArrivalsPerItem {
-		t.Errorf("items of %d and %d ids, want 60 and 10", len(log.items[0]), len(log.items[len(log.items)-1]))
+	if len(log.items) != 2 || len(log.items[0]) != ArrivalsPerItem || len(log.items[1]) != 70-ArrivalsPerItem {
+		t.Errorf("items of %d and %d ids, want %d and %d", len(log.items[0]), len(log.items[len(log.items)-1]), ArrivalsPerItem, 70-ArrivalsPerItem)
 	}
 	// Nothing new: a flush logs nothing.
 	if err := r.Flush(ctx); err != nil || len(log.items) != 2 {

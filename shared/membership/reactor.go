@@ -237,7 +237,7 @@ func (r *Reactor) Committed(_ context.Context, c *contact.Change) {
 
 // Flush implements contact.Flusher: one count write per segment or list
 // that moved in the invocation, on the next shard of its rotation, and one
-// arrivals item per 60 anonymous contacts the invocation created. A write
+// arrivals item per ArrivalsPerItem anonymous contacts the invocation created. A write
 // that failed is kept for the next flush of this instance.
 func (r *Reactor) Flush(ctx context.Context) error {
 	r.mu.Lock()
