@@ -258,7 +258,8 @@ func defineSegments(ctx context.Context, api, token string, n int) error {
 		}
 	}
 	for _, d := range defs {
-		for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		// Minutes, not seconds: on a loaded machine 20 builds share 2 pollers.
+		for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
 			s, err := do("GET", "/v1/segments/"+d.id, "")
 			if err != nil {
 				return err
