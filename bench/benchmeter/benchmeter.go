@@ -28,6 +28,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
@@ -52,6 +53,9 @@ type Stats struct {
 	// cost of polling rather than a cost per unit of work.
 	SQSBilled, EmptyReceives int64
 	WRU, RRU                 float64
+	// Entries counts the events of EventBridge PutEvents calls (billed
+	// per event, up to ten a call).
+	Entries int64
 }
 
 // Meter counts every AWS call made through clients it is registered on
@@ -114,6 +118,9 @@ func chunks(n int64) int64 { return max(1, (n+sqsChunk-1)/sqsChunk) }
 
 func price(s *Stats, input, output any, err error) {
 	switch in := input.(type) {
+	case *eventbridge.PutEventsInput:
+		s.Entries += int64(len(in.Entries))
+		return
 	case *sqs.SendMessageInput:
 		s.SQSBilled += chunks(int64(len(aws.ToString(in.MessageBody))))
 		return
@@ -175,6 +182,12 @@ func price(s *Stats, input, output any, err error) {
 	case *dynamodb.TransactWriteItemsOutput:
 		ccs = append(ccs, o.ConsumedCapacity...)
 	}
+	if tx, ok := input.(*dynamodb.TransactWriteItemsInput); ok {
+		// DynamoDB Local reports a transaction's units wrongly (4, whatever
+		// its size); AWS bills 2 WRU per KB of each item it writes.
+		s.WRU += transactWRU(tx)
+		return
+	}
 	write := false
 	switch input.(type) {
 	case *dynamodb.PutItemInput, *dynamodb.UpdateItemInput, *dynamodb.DeleteItemInput,
@@ -188,6 +201,35 @@ func price(s *Stats, input, output any, err error) {
 			s.RRU += aws.ToFloat64(c.CapacityUnits)
 		}
 	}
+}
+
+// transactWRU is what AWS bills for a transaction: twice each action's
+// write units, by the size of a Put's item (1 KB units); updates, deletes
+// and condition checks here touch small items (one unit).
+func transactWRU(in *dynamodb.TransactWriteItemsInput) float64 {
+	var units float64
+	for _, a := range in.TransactItems {
+		n := int64(1)
+		if a.Put != nil {
+			var size int64
+			for k, v := range a.Put.Item {
+				size += int64(len(k))
+				switch v := v.(type) {
+				case *ddbtypes.AttributeValueMemberS:
+					size += int64(len(v.Value))
+				case *ddbtypes.AttributeValueMemberB:
+					size += int64(len(v.Value))
+				case *ddbtypes.AttributeValueMemberN:
+					size += int64(len(v.Value))
+				default:
+					size += 8
+				}
+			}
+			n = max(1, (size+1023)/1024)
+		}
+		units += 2 * float64(n)
+	}
+	return units
 }
 
 // itemKind names the item a single-item DynamoDB call touches by its key

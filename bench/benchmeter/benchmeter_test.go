@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
@@ -31,9 +33,18 @@ func TestPriceCountsWhatAWSBills(t *testing.T) {
 		{name: "a failed conditional write is a billed write", input: &dynamodb.PutItemInput{},
 			err: &ddbtypes.ConditionalCheckFailedException{}, want: Stats{CondFailed: 1, WRU: 1}},
 		{name: "another error bills nothing", input: &dynamodb.PutItemInput{}, err: errors.New("throttled"), want: Stats{}},
-		{name: "writes count consumed capacity as write units", input: &dynamodb.TransactWriteItemsInput{},
-			output: &dynamodb.TransactWriteItemsOutput{ConsumedCapacity: []ddbtypes.ConsumedCapacity{{CapacityUnits: aws.Float64(2)}, {CapacityUnits: aws.Float64(4)}}},
+		{name: "writes count consumed capacity as write units", input: &dynamodb.BatchWriteItemInput{},
+			output: &dynamodb.BatchWriteItemOutput{ConsumedCapacity: []ddbtypes.ConsumedCapacity{{CapacityUnits: aws.Float64(2)}, {CapacityUnits: aws.Float64(4)}}},
 			want:   Stats{WRU: 6}},
+		// DynamoDB Local reports 4 for any transaction: priced by AWS's rule,
+		// 2 WRU per KB of each item, whatever was reported.
+		{name: "a transaction is 2 WRU per item and KB", input: &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{
+			{Put: &ddbtypes.Put{Item: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "M#s#a#0"}}}},
+			{Put: &ddbtypes.Put{Item: map[string]ddbtypes.AttributeValue{"d": &ddbtypes.AttributeValueMemberB{Value: make([]byte, 1500)}}}},
+			{Delete: &ddbtypes.Delete{}}, {Update: &ddbtypes.Update{}}}},
+			output: &dynamodb.TransactWriteItemsOutput{ConsumedCapacity: []ddbtypes.ConsumedCapacity{{CapacityUnits: aws.Float64(4)}}},
+			want:   Stats{WRU: 2 + 4 + 2 + 2}},
+		{name: "PutEvents counts its entries", input: &eventbridge.PutEventsInput{Entries: make([]ebtypes.PutEventsRequestEntry, 7)}, want: Stats{Entries: 7}},
 		{name: "reads count as read units", input: &dynamodb.GetItemInput{},
 			output: &dynamodb.GetItemOutput{ConsumedCapacity: &ddbtypes.ConsumedCapacity{CapacityUnits: aws.Float64(0.5)}}, want: Stats{RRU: 0.5}},
 	}

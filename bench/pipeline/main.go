@@ -89,10 +89,14 @@ func main() {
 	strict := flag.Bool("strict", false, "fail when a visitor ends up split over several contacts")
 	flag.IntVar(&sc.Segments, "segments", -1, "segments defined: -1 the repo's (one example), 0 none anyone matches, N the example and N-1 bench segments (at most 20)")
 	flag.IntVar(&sc.Journeys, "journeys", 0, "live bench journeys added to the repo's welcome journey (at most 20): their triggers and goals are evaluated on every event")
+	flag.IntVar(&sc.Returning, "returning", 0, "events the same visitors send before the measured run (applied, not metered): the measured events come from returning visitors whose profiles and memberships exist")
 	flag.Parse()
 	sc.Seed, sc.Timeout = *seed, timeout
 	if sc.Events <= 0 || sc.Batch <= 0 || sc.Visitors <= 0 || sc.Clients <= 0 {
 		fatalf("-events, -batch, -visitors and -clients must be positive")
+	}
+	if sc.Returning < 0 {
+		fatalf("-returning must not be negative")
 	}
 
 	root, err := localaws.RepoRoot()
@@ -120,7 +124,7 @@ func main() {
 	runs := []scenario{sc}
 	if singleEvents > 0 {
 		one := sc
-		one.Events, one.Batch = singleEvents, 1
+		one.Events, one.Batch, one.Returning = singleEvents, 1, 0
 		one.Visitors = singleVisitors
 		if one.Visitors <= 0 {
 			one.Visitors = max(1, int(math.Round(float64(sc.Visitors)*float64(singleEvents)/float64(sc.Events))))
@@ -167,6 +171,10 @@ type scenario struct {
 	Segments int
 	// Journeys is how many of benchJourneys are live besides the repo's.
 	Journeys int
+	// Returning events are posted by the same visitors first and applied
+	// before metering starts, so the measured events are returning
+	// visitors' (steady state: profiles, links and memberships exist).
+	Returning int
 }
 
 func (s scenario) String() string {
@@ -179,6 +187,9 @@ func (s scenario) String() string {
 	}
 	if s.Journeys > 0 {
 		out += fmt.Sprintf(", %d bench journeys", s.Journeys)
+	}
+	if s.Returning > 0 {
+		out += fmt.Sprintf(", after %d unmetered events of the same visitors", s.Returning)
 	}
 	return out
 }
@@ -253,7 +264,8 @@ func defineSegments(ctx context.Context, api, token string, n int) error {
 		}
 	}
 	for _, d := range defs {
-		for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		// Minutes, not seconds: on a loaded machine 20 builds share 2 pollers.
+		for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
 			s, err := do("GET", "/v1/segments/"+d.id, "")
 			if err != nil {
 				return err
@@ -861,7 +873,12 @@ func uuid(r *rand.Rand) string {
 // in four an identify on the first visit), visitors return round-robin, and
 // the event stream is cut into requests of batch events, so a request holds
 // several events of each of a few visitors, as a batching client sends.
-func generate(sc scenario) workload {
+//
+// With sc.Returning, the first sc.Returning events of the same stream are
+// the warm-up (returned apart); the measured workload's requests are the
+// rest, and its expected counts cover both, since the table holds both.
+func generate(sc scenario) (warm, w workload) {
+	total := sc.Returning + sc.Events
 	r := rand.New(rand.NewPCG(sc.Seed, uint64(sc.Events)))
 	vs := make([]*visitor, sc.Visitors)
 	for i := range vs {
@@ -874,11 +891,10 @@ func generate(sc scenario) workload {
 		}
 	}
 	order := r.Perm(sc.Visitors)
-	w := workload{perAnon: map[string]int{}, ids: map[string]bool{}}
 	var stream []wireMessage
 	// Spread the events over the past hours, oldest first, one every 400 ms.
-	at := time.Now().UTC().Add(-time.Duration(sc.Events) * 400 * time.Millisecond)
-	for s := 0; len(stream) < sc.Events; s++ {
+	at := time.Now().UTC().Add(-time.Duration(total) * 400 * time.Millisecond)
+	for s := 0; len(stream) < total; s++ {
 		v := vs[order[s%sc.Visitors]]
 		v.sessions++
 		n := 3 + r.IntN(5)
@@ -888,7 +904,7 @@ func generate(sc scenario) workload {
 			camp = &c
 		}
 		ref := referrers[r.IntN(len(referrers))]
-		for k := 0; k < n && len(stream) < sc.Events; k++ {
+		for k := 0; k < n && len(stream) < total; k++ {
 			at = at.Add(400 * time.Millisecond)
 			pg := pages[r.IntN(len(pages))]
 			if k == 0 && camp != nil {
@@ -933,16 +949,33 @@ func generate(sc scenario) workload {
 				m.Type, m.Event, m.Properties = "track", t.event, t.props
 			}
 			stream = append(stream, m)
-			w.perAnon[v.anon]++
-			w.ids[m.MessageID] = true
 		}
+	}
+	warm = pack(stream[:sc.Returning], sc.Batch)
+	w = pack(stream[sc.Returning:], sc.Batch)
+	for a, n := range warm.perAnon {
+		w.perAnon[a] += n
+	}
+	for id := range warm.ids {
+		w.ids[id] = true
+	}
+	return warm, w
+}
+
+// pack cuts a stream into requests of batch events and counts what a
+// verification expects of it.
+func pack(stream []wireMessage, batch int) workload {
+	w := workload{perAnon: map[string]int{}, ids: map[string]bool{}}
+	for _, m := range stream {
+		w.perAnon[m.AnonymousID]++
+		w.ids[m.MessageID] = true
 	}
 	sentAt := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
 	paths := map[string]string{"page": "/v1/p", "track": "/v1/t", "identify": "/v1/i"}
-	for start := 0; start < len(stream); start += sc.Batch {
-		part := stream[start:min(start+sc.Batch, len(stream))]
+	for start := 0; start < len(stream); start += batch {
+		part := stream[start:min(start+batch, len(stream))]
 		var req request
-		if sc.Batch == 1 {
+		if batch == 1 {
 			// One event per request is analytics.js without batching: the
 			// message itself, to its type's path.
 			m := part[0]
@@ -1007,7 +1040,19 @@ func runScenario(ctx context.Context, srv *runner.Servers, sc scenario, prefix s
 	if err := defineJourneys(ctx, api.URL, prefix+"admin-token", sc.Journeys); err != nil {
 		return nil, err
 	}
-	w := generate(sc)
+	warm, w := generate(sc)
+	if len(warm.requests) > 0 {
+		start := time.Now()
+		if err := post(ctx, api.URL, warm.requests, sc.Clients); err != nil {
+			return nil, err
+		}
+		if _, _, err := waitApplied(ctx, ddb, queue, p.QueueURL(catalog.EventsQueue), p.DLQURL(catalog.EventsQueue), prefix+"leadflow", warm, sc.Timeout); err != nil {
+			return nil, fmt.Errorf("warm-up: %w", err)
+		}
+		// Let the warm-up's last flushes and timers land before metering.
+		time.Sleep(1500 * time.Millisecond)
+		fmt.Printf("\n== warm-up: %d events of the same visitors applied in %s (not metered)\n", sc.Returning, time.Since(start).Round(time.Millisecond))
+	}
 	fmt.Printf("\n== %s: %d requests, %.0f bytes per event posted\n", sc, len(w.requests), float64(w.bytes)/float64(sc.Events))
 
 	// Only what happens from the first post on is priced: set-up calls

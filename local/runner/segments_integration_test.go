@@ -278,3 +278,46 @@ func TestListsAddAndRemoveByIDOrEmail(t *testing.T) {
 		t.Errorf("empty body: %d", code)
 	}
 }
+
+// A new definition finds anonymous visitors too: the contacts index holds
+// only identified contacts, and the rebuild reads the arrivals log the
+// processor wrote for the visitors it created anonymous.
+func TestARebuildFindsAnonymousVisitors(t *testing.T) {
+	e := newEnv(t)
+	views := map[string]int{"anon-a": 2, "anon-b": 1, "anon-c": 3}
+	for anon, n := range views {
+		batch := ""
+		for i := range n {
+			if i > 0 {
+				batch += ","
+			}
+			batch += fmt.Sprintf(`{"type":"page","messageId":"%s-%d","anonymousId":"%s","context":{"page":{"url":"https://x.test/pricing","path":"/pricing"}}}`, anon, i, anon)
+		}
+		e.track(`{"batch":[` + batch + `]}`)
+	}
+	// One identified visitor: in the contacts index (and not logged).
+	e.track(`{"batch":[{"type":"identify","messageId":"known-0","anonymousId":"known","traits":{"email":"known@acme.example"}},
+	 {"type":"page","messageId":"known-1","anonymousId":"known","context":{"page":{"url":"https://x.test/pricing","path":"/pricing"}}},
+	 {"type":"page","messageId":"known-2","anonymousId":"known","context":{"page":{"url":"https://x.test/pricing","path":"/pricing"}}}]}`)
+	var want []string
+	for anon, n := range views {
+		c := e.waitContact(anon, n)
+		if n >= 2 {
+			want = append(want, c["id"].(string))
+		}
+	}
+	want = append(want, e.waitContact("known", 3)["id"].(string))
+	slices.Sort(want)
+	s := e.putSegment("pricing-twice", `{"name":"Viewed pricing twice this week","filter":{"event":{"path_prefix":"/pricing","within_days":7,"min":2}}}`)
+	if s["count"] != float64(3) {
+		t.Errorf("count %v, want 3 (two anonymous visitors, one identified)", s["count"])
+	}
+	if got := e.segmentMembers("pricing-twice"); !slices.Equal(got, want) {
+		t.Errorf("members %v, want %v", got, want)
+	}
+	for _, cid := range want {
+		if evs := e.segmentEvents(cid, "pricing-twice"); len(evs[membership.DetailEntered]) != 1 {
+			t.Errorf("%s: published %d segment.entered, want 1", cid, len(evs[membership.DetailEntered]))
+		}
+	}
+}

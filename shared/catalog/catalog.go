@@ -274,6 +274,9 @@ func Load() Catalog {
 						Items(IndexDefinitions, Query),
 						Items(ItemMember, PutItem, DeleteItem, BatchWriteItem), // batch: group writes
 						Items(ItemMemberCount, UpdateItem),
+						// The anonymous contacts an invocation created, one
+						// item per invocation, for segment rebuilds.
+						Items(ItemArrivals, PutItem),
 						// Timers: segment rechecks and journey waits.
 						Items(ItemTimer, PutItem),
 						// The dashboard's counters: one ADD per day and batch.
@@ -433,6 +436,7 @@ func Load() Catalog {
 						Items(IndexDefinitions, Query),
 						Items(ItemMember, PutItem, DeleteItem, Query), // Query: exports page through members
 						Items(ItemMemberCount, UpdateItem, Query),
+						Items(ItemArrivals, Query), // rebuilds visit anonymous contacts too
 						Items(ItemTimer, PutItem),
 						// Imports: read the checkpoint, commit it (conditional
 						// put), claim each email once per import.

@@ -50,6 +50,11 @@ const (
 	// ItemJourneyHeld: JHELD#<journey>: the runs a paused journey holds,
 	// which resume wakes (and only those).
 	ItemJourneyHeld ItemKind = "journey-held"
+
+	// ItemArrivals: AV#<shard>: the log of contacts first seen anonymous,
+	// one item per processor invocation that created any (rebuilds visit
+	// them; the contacts index holds only identified contacts).
+	ItemArrivals ItemKind = "arrivals"
 	// Campaigns: lifecycle state and fan-out checkpoints; result counters.
 	ItemCampaign      ItemKind = "campaign"       // CAMP#
 	ItemCampaignStats ItemKind = "campaign-stats" // CSTAT#

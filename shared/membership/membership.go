@@ -63,6 +63,14 @@ type Status struct {
 	ShardsDone int
 }
 
+// MemberChange puts (In) a contact into a segment's or list's index or
+// takes it out.
+type MemberChange struct {
+	Ref       Ref
+	ContactID string
+	In        bool
+}
+
 // ErrNotFound is returned for a list that does not exist.
 var ErrNotFound = errors.New("not found")
 
@@ -72,6 +80,10 @@ type Store interface {
 	// atomically and only if the index changed: a retried or repeated call
 	// changes nothing, so counts stay exact. It reports whether it changed.
 	SetMember(ctx context.Context, r Ref, contactID string, in bool, at time.Time) (bool, error)
+	// SetMembers is SetMember for many changes in few calls (a rebuild
+	// page's): each change moves the index and its count together, and
+	// only if the index changed; it reports which did.
+	SetMembers(ctx context.Context, changes []MemberChange, at time.Time) ([]bool, error)
 	// MarkMember puts (in) or deletes a contact's member item whatever
 	// was there: repeating it changes nothing, and it moves no count. The
 	// processor's reactor counts each transition itself, once its profile

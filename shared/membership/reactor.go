@@ -111,6 +111,10 @@ type Reactor struct {
 	// next rotates the count shard Flush adds to, so the instances of the
 	// processor spread over the shards.
 	next uint32
+	// arrivals, when set, logs the anonymous contacts this instance
+	// created (Committed collects them in newcomers, Flush writes them).
+	arrivals  Arrivals
+	newcomers []string
 }
 
 // pendingChange is what one reaction did that its commit makes count.
@@ -135,6 +139,13 @@ const maxPending = 10000
 func NewReactor(sets Sets, score Scorer, store Store, announce Announcer, tl Timeline, sch Scheduler, log *slog.Logger) *Reactor {
 	return &Reactor{sets: sets, score: score, store: store, announce: announce, timeline: tl, scheduler: sch, log: log,
 		pending: map[string]pendingChange{}, counts: map[Ref]int64{}, next: rand.Uint32()}
+}
+
+// WithArrivals makes the reactor log the anonymous contacts the processor
+// creates, so rebuilds visit them (see Arrivals).
+func (r *Reactor) WithArrivals(a Arrivals) *Reactor {
+	r.arrivals = a
+	return r
 }
 
 // React implements contact.Reactor for the processor: see Reactor.
@@ -208,6 +219,12 @@ func (r *Reactor) React(ctx context.Context, c *contact.Change) error {
 func (r *Reactor) Committed(_ context.Context, c *contact.Change) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.arrivals != nil && c.Before == nil && !c.After.Known() && c.After.MergedInto == "" && len(r.newcomers) < maxPending {
+		// A contact created anonymous: only the write that created it gets
+		// here (a racing creator's write failed its condition), so each is
+		// logged once.
+		r.newcomers = append(r.newcomers, c.After.ID)
+	}
 	pc, ok := r.pending[c.After.ID]
 	delete(r.pending, c.After.ID)
 	if !ok {
@@ -219,17 +236,29 @@ func (r *Reactor) Committed(_ context.Context, c *contact.Change) {
 }
 
 // Flush implements contact.Flusher: one count write per segment or list
-// that moved in the invocation, on the next shard of its rotation. A write
+// that moved in the invocation, on the next shard of its rotation, and one
+// arrivals item per ArrivalsPerItem anonymous contacts the invocation created. A write
 // that failed is kept for the next flush of this instance.
 func (r *Reactor) Flush(ctx context.Context) error {
 	r.mu.Lock()
 	counts := r.counts
 	r.counts = map[Ref]int64{}
+	newcomers := r.newcomers
+	r.newcomers = nil
 	shard := int(r.next % Shards)
 	r.next++
 	r.mu.Unlock()
 	now := time.Now()
 	var errs []error
+	for start := 0; start < len(newcomers); start += ArrivalsPerItem {
+		part := newcomers[start:min(len(newcomers), start+ArrivalsPerItem)]
+		if err := r.arrivals.LogArrivals(ctx, shard, part, now); err != nil {
+			errs = append(errs, err)
+			r.mu.Lock()
+			r.newcomers = append(r.newcomers, part...)
+			r.mu.Unlock()
+		}
+	}
 	for ref, d := range counts {
 		if d == 0 {
 			continue
@@ -402,19 +431,45 @@ func (r *Reactor) record(ctx context.Context, contactID string, commit contact.C
 	if len(ts) == 0 {
 		return nil
 	}
-	if r.timeline != nil {
-		msgs := make([]tracking.Message, len(ts))
-		for i, t := range ts {
-			msgs[i] = t.Message()
-		}
-		// Its own commit id with no parent: the chunk never vouches for the
-		// events chunk of a profile write that might not commit.
-		own := contact.Commit{ID: commit.ID ^ 0x9e3779b97f4a7c15}
-		if err := r.timeline.PutEvents(ctx, contactID, own, msgs, nil); err != nil {
-			return fmt.Errorf("timeline of %s: %w", contactID, err)
-		}
+	if err := r.recordTimeline(ctx, contactID, commit, ts); err != nil {
+		return err
 	}
 	return r.publish(ctx, contactID, ts)
+}
+
+// recordTimeline puts transitions on the contact's timeline in a chunk of
+// their own.
+func (r *Reactor) recordTimeline(ctx context.Context, contactID string, commit contact.Commit, ts []Transition) error {
+	if len(ts) == 0 || r.timeline == nil {
+		return nil
+	}
+	msgs := make([]tracking.Message, len(ts))
+	for i, t := range ts {
+		msgs[i] = t.Message()
+	}
+	// Its own commit id with no parent: the chunk never vouches for the
+	// events chunk of a profile write that might not commit.
+	own := contact.Commit{ID: commit.ID ^ 0x9e3779b97f4a7c15}
+	if err := r.timeline.PutEvents(ctx, contactID, own, msgs, nil); err != nil {
+		return fmt.Errorf("timeline of %s: %w", contactID, err)
+	}
+	return nil
+}
+
+// publishAll announces many contacts' transitions, ten to a call (the
+// bus's PutEvents limit), the calls in parallel.
+func (r *Reactor) publishAll(ctx context.Context, ts []Transition) error {
+	if r.announce == nil || len(ts) == 0 {
+		return nil
+	}
+	const perCall = 10
+	return parallel(ctx, (len(ts)+perCall-1)/perCall, func(i int) error {
+		part := ts[i*perCall : min(len(ts), (i+1)*perCall)]
+		if err := r.announce.Announce(ctx, part); err != nil {
+			return fmt.Errorf("announce %d segment changes: %w", len(part), err)
+		}
+		return nil
+	})
 }
 
 // publish announces transitions on the bus. It runs before the commit:

@@ -3,9 +3,11 @@ package membership
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,13 +20,38 @@ import (
 
 // In-memory ports with the adapters' semantics: the index changes only
 // when membership does, profiles save under their version, the timeline
-// keeps one event per message id.
+// keeps one event per message id. A rebuild page calls them from several
+// goroutines: fakeMu serialises them (the fakes of one test share it).
+var fakeMu sync.Mutex
+
 type rebuildIndex struct {
 	Store
 	in map[Ref]map[string]bool
+	// calls counts SetMember and SetMembers calls.
+	calls int
+}
+
+func (m *rebuildIndex) SetMembers(ctx context.Context, cs []MemberChange, at time.Time) ([]bool, error) {
+	fakeMu.Lock()
+	m.calls++
+	fakeMu.Unlock()
+	out := make([]bool, len(cs))
+	for i, c := range cs {
+		out[i], _ = m.set(c.Ref, c.ContactID, c.In)
+	}
+	return out, nil
 }
 
 func (m *rebuildIndex) SetMember(_ context.Context, r Ref, id string, in bool, _ time.Time) (bool, error) {
+	fakeMu.Lock()
+	m.calls++
+	fakeMu.Unlock()
+	return m.set(r, id, in)
+}
+
+func (m *rebuildIndex) set(r Ref, id string, in bool) (bool, error) {
+	fakeMu.Lock()
+	defer fakeMu.Unlock()
 	if m.in[r] == nil {
 		m.in[r] = map[string]bool{}
 	}
@@ -42,9 +69,15 @@ func (m *rebuildIndex) SetMember(_ context.Context, r Ref, id string, in bool, _
 type memProfiles struct {
 	ps       map[string]*contact.Profile
 	failNext bool
+	// processorSaves, when set for an id, is saved over that profile just
+	// before the rebuild's first save of it (the processor won the race).
+	processorSaves map[string]*contact.Profile
+	saves          int
 }
 
 func (m *memProfiles) GetProfiles(_ context.Context, ids []string) (map[string]*contact.Profile, error) {
+	fakeMu.Lock()
+	defer fakeMu.Unlock()
 	out := map[string]*contact.Profile{}
 	for _, id := range ids {
 		if p, ok := m.ps[id]; ok {
@@ -57,10 +90,17 @@ func (m *memProfiles) GetProfiles(_ context.Context, ids []string) (map[string]*
 }
 
 func (m *memProfiles) SaveProfile(_ context.Context, p *contact.Profile) error {
+	fakeMu.Lock()
+	defer fakeMu.Unlock()
 	if m.failNext {
 		m.failNext = false
 		return errors.New("lost the connection")
 	}
+	if won, ok := m.processorSaves[p.ID]; ok {
+		delete(m.processorSaves, p.ID)
+		m.ps[p.ID] = won
+	}
+	m.saves++
 	if m.ps[p.ID].Version != p.Version {
 		return contact.ErrConflict
 	}
@@ -70,16 +110,24 @@ func (m *memProfiles) SaveProfile(_ context.Context, p *contact.Profile) error {
 	return nil
 }
 
-type memBus struct{ ts []Transition }
+type memBus struct {
+	ts    []Transition
+	calls []int // entries per Announce call
+}
 
 func (b *memBus) Announce(_ context.Context, ts []Transition) error {
+	fakeMu.Lock()
+	defer fakeMu.Unlock()
 	b.ts = append(b.ts, ts...)
+	b.calls = append(b.calls, len(ts))
 	return nil
 }
 
 type memTimeline map[string]tracking.Message
 
 func (t memTimeline) PutEvents(_ context.Context, _ string, _ contact.Commit, msgs []tracking.Message, _ []scoring.Change) error {
+	fakeMu.Lock()
+	defer fakeMu.Unlock()
 	for _, m := range msgs {
 		t[m.MessageID] = m
 	}
@@ -89,6 +137,8 @@ func (t memTimeline) PutEvents(_ context.Context, _ string, _ contact.Commit, ms
 type memWheel map[string]timer.Timer
 
 func (w memWheel) Schedule(_ context.Context, t timer.Timer) error {
+	fakeMu.Lock()
+	defer fakeMu.Unlock()
 	w[t.ID] = t
 	return nil
 }
@@ -172,5 +222,64 @@ func TestRebuildRecordsAndPublishesOnce(t *testing.T) {
 	}
 	if len(wheel) != 1 {
 		t.Errorf("timers %v, want one recheck for the trial window", wheel)
+	}
+}
+
+// A page's contacts are written together: the member index in one
+// SetMembers call for the page, the bus in calls of at most ten events,
+// and a contact the processor saved meanwhile (a version conflict) is
+// re-read and reconciled on its own: what the processor saved stands, and
+// the index and count follow it once.
+func TestRebuildPageWritesTogetherAndReconcilesAConflict(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	profiles := &memProfiles{ps: map[string]*contact.Profile{}, processorSaves: map[string]*contact.Profile{}}
+	var ids []string
+	for i := range 25 {
+		id := fmt.Sprintf("c%02d", i)
+		ids = append(ids, id)
+		profiles.ps[id] = &contact.Profile{ID: id, Traits: map[string]any{"country": "DE"}, Version: 1}
+	}
+	// c03 changed country while the page ran: the processor saved it (out
+	// of the segment) before the rebuild's save.
+	profiles.processorSaves["c03"] = &contact.Profile{ID: "c03", Traits: map[string]any{"country": "FR"}, Version: 2}
+	index, bus, tl := &rebuildIndex{in: map[Ref]map[string]bool{}}, &memBus{}, memTimeline{}
+	r := NewReactor(nil, nil, index, bus, tl, memWheel{}, slog.New(slog.DiscardHandler))
+	set := setOf(t, map[string]string{"germany": `{"trait":{"key":"country","op":"equals","value":"DE"}}`})
+
+	changed, err := r.Rebuild(context.Background(), profiles, set, ids, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	germany := Ref{Segment, "germany"}
+	if changed != 24 {
+		t.Errorf("changed = %d, want 24 (c03 is the processor's)", changed)
+	}
+	// One SetMembers for the page, one SetMember to take c03 out again.
+	if index.calls != 2 {
+		t.Errorf("index calls = %d, want 2 (the page's SetMembers, c03's exit)", index.calls)
+	}
+	if len(index.in[germany]) != 24 || index.in[germany]["c03"] {
+		t.Errorf("members %d (c03 in: %v), want 24 without c03", len(index.in[germany]), index.in[germany]["c03"])
+	}
+	for id, p := range profiles.ps {
+		want := []string{"germany"}
+		if id == "c03" {
+			want = nil
+		}
+		if !slices.Equal(p.Segments, want) {
+			t.Errorf("%s saved with %v, want %v", id, p.Segments, want)
+		}
+	}
+	for _, n := range bus.calls[:len(bus.calls)-1] {
+		if n > 10 {
+			t.Errorf("an Announce call carried %d events, more than a PutEvents takes", n)
+		}
+	}
+	// 25 entries in calls of 10 (3), then c03's exit on its own.
+	if len(bus.calls) != 4 || len(bus.ts) != 26 {
+		t.Errorf("announce calls %v (%d events), want [10 10 5] and c03's exit", bus.calls, len(bus.ts))
+	}
+	if last := bus.ts[len(bus.ts)-1]; last.ContactID != "c03" || last.Entered {
+		t.Errorf("last published %+v, want c03's exit", last)
 	}
 }

@@ -120,7 +120,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	q := sqs.NewFromConfig(awsCfg)
 	jobs := sqsqueue.New(q, cfg.JobsQueueURL)
 	h := NewWith(store, proc, src.Default, jobs, log).
-		WithSegments(Segments{Reactor: rebuilds, Index: store, Profiles: store, Shards: dynamo.ContactShards,
+		WithSegments(Segments{Reactor: rebuilds, Index: store, Profiles: store, Shards: dynamo.ContactShards, Arrivals: store,
 			Set: func(ctx context.Context) (*segment.Set, error) {
 				segs, err := definitions.Segments(ctx, reg)
 				if err != nil {

@@ -3,6 +3,7 @@ package jobsfn
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/leadflow/leadflow/shared/job"
@@ -19,7 +20,14 @@ type Segments struct {
 	// definitions in force).
 	Set    func(ctx context.Context) (*segment.Set, error)
 	Shards int
+	// Arrivals, when set, are visited after the contacts index: the
+	// contacts first seen anonymous (the index holds only identified ones).
+	Arrivals membership.Arrivals
 }
+
+// arrivalsCursor marks a rebuild cursor in a shard's arrivals log, the
+// chain's second part (the first pages through the contacts index).
+const arrivalsCursor = "arrivals:"
 
 // WithSegments enables segment rebuild jobs.
 func (h *Handler) WithSegments(s Segments) *Handler {
@@ -50,7 +58,25 @@ func (h *Handler) rebuild(ctx context.Context, j job.Job) error {
 		return err
 	}
 	start := time.Now()
-	ids, next, err := h.pages.ContactsPage(ctx, j.Shard, j.Cursor, h.PageSize)
+	var ids []string
+	var next string
+	if after, ok := strings.CutPrefix(j.Cursor, arrivalsCursor); ok {
+		if s.Arrivals == nil {
+			return fmt.Errorf("segment rebuild %s: arrivals page without an arrivals log", j.Segment)
+		}
+		ids, next, err = s.Arrivals.ArrivalsPage(ctx, j.Shard, after, h.PageSize)
+		if next != "" {
+			next = arrivalsCursor + next
+		}
+	} else {
+		ids, next, err = h.pages.ContactsPage(ctx, j.Shard, j.Cursor, h.PageSize)
+		if next == "" && s.Arrivals != nil {
+			// The index is done: the shard's anonymous arrivals next. (An
+			// identified contact also logged there is evaluated again, and
+			// finds nothing to change.)
+			next = arrivalsCursor
+		}
+	}
 	if err != nil {
 		return err
 	}

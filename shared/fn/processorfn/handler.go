@@ -155,7 +155,7 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		WithInterests(definitions.InterestCache(reg).Default).
 		WithScoring(scores.Default, sqsqueue.New(q, cfg.RoutingQueueURL)).
 		WithMail(sends).
-		WithReactors(segmentfn.Reactor(store, reg, scores, pub, log), journeys, report.NewCounter(store), mailcontact.EngagementRecorder(store)).
+		WithReactors(segmentfn.Reactor(store, reg, scores, pub, log).WithArrivals(store), journeys, report.NewCounter(store), mailcontact.EngagementRecorder(store)).
 		// Campaign conversions: the goal event after a human open or click.
 		WithReactors(&campaign.ConversionReactor{Sends: store, Definitions: definitions.Campaigns{C: definitions.CampaignCache(reg)}, Log: log})
 	return NewWith(proc, log)

@@ -46,6 +46,7 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemExport:       {prefixExport + "*"},
 	catalog.ItemMember:       {prefixMember + "*"},
 	catalog.ItemMemberCount:  {prefixMemberCount + "*"},
+	catalog.ItemArrivals:     {prefixArrivals + "*"},
 	catalog.ItemReport:       {"RPT#*"},
 	catalog.ItemJourneyStats: {prefixJourneyStats + "*"},
 	catalog.ItemJourneyHeld:  {prefixJourneyHeld + "*"},

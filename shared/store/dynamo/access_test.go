@@ -57,6 +57,7 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.ItemMember:       {memberPK(membership.Ref{Kind: membership.Segment, ID: "a"}, 0), memberPK(membership.Ref{Kind: membership.List, ID: "b"}, 15)},
 		catalog.ItemMemberCount:  {memberCountPK(membership.Ref{Kind: membership.Segment, ID: "a"}), memberCountPK(membership.Ref{Kind: membership.List, ID: "b"})},
 		catalog.ItemReport:       {reportPK("2026-12-07", 0), reportPK("2026-12-07", 7)},
+		catalog.ItemArrivals:     {arrivalsPK(0), arrivalsPK(15)},
 		catalog.ItemJourneyStats: {journeyStatsPK("welcome")},
 		catalog.ItemJourneyHeld:  {journeyHeldPK("welcome")},
 		catalog.ItemJobRun:       {jobRunPK("rescore", "abc123")},

@@ -242,3 +242,142 @@ func (st *Store) AddCount(ctx context.Context, r membership.Ref, shard int, delt
 	}
 	return nil
 }
+
+// maxTransactItems is DynamoDB's limit of actions in one TransactWriteItems.
+const maxTransactItems = 100
+
+// SetMembers implements membership.Store: SetMember for many changes in
+// few calls. Each transaction holds up to 100 actions: member puts
+// (attribute_not_exists) and deletes (attribute_exists) and one count ADD
+// per segment and shard they move, so member items and counts still move
+// together. A change whose condition fails (the index already says so) is
+// dropped and the rest retried: it changes nothing and counts nothing, as
+// with SetMember. A write that conflicts with another transaction is
+// retried after a short wait. Costs 2 WRU per member item and 2 per count
+// item of a transaction (SetMember: 4 per change).
+func (st *Store) SetMembers(ctx context.Context, changes []membership.MemberChange, at time.Time) ([]bool, error) {
+	changed := make([]bool, len(changes))
+	// Chunks whose members plus distinct count items fit in one transaction.
+	type countKey struct {
+		ref   membership.Ref
+		shard int
+	}
+	for start := 0; start < len(changes); {
+		counts := map[countKey]bool{}
+		end := start
+		for end < len(changes) {
+			c := changes[end]
+			k := countKey{c.Ref, membership.ShardOf(c.ContactID)}
+			extra := 1
+			if !counts[k] {
+				extra++
+			}
+			if end-start+len(counts)+extra > maxTransactItems {
+				break
+			}
+			counts[k] = true
+			end++
+		}
+		idx := make([]int, 0, end-start)
+		for i := start; i < end; i++ {
+			idx = append(idx, i)
+		}
+		if err := st.setMembersChunk(ctx, changes, idx, changed, at); err != nil {
+			return changed, err
+		}
+		start = end
+	}
+	return changed, nil
+}
+
+// setMembersChunk runs one transaction over changes[idx...], dropping the
+// changes whose condition fails until the rest commit (or none is left).
+func (st *Store) setMembersChunk(ctx context.Context, changes []membership.MemberChange, idx []int, changed []bool, at time.Time) error {
+	seen := map[string]bool{}
+	live := idx[:0:0]
+	for _, i := range idx {
+		c := changes[i]
+		k := c.Ref.String() + "\x00" + c.ContactID
+		if seen[k] {
+			continue // one action per item in a transaction; the first decides
+		}
+		seen[k] = true
+		live = append(live, i)
+	}
+	stamp := s(at.UTC().Format(time.RFC3339))
+	for attempt := 0; len(live) > 0; attempt++ {
+		type countKey struct {
+			ref   membership.Ref
+			shard int
+		}
+		deltas := map[countKey]int64{}
+		var order []countKey
+		items := make([]types.TransactWriteItem, 0, len(live)+8)
+		for _, i := range live {
+			c := changes[i]
+			shard := membership.ShardOf(c.ContactID)
+			item := key(memberPK(c.Ref, shard), c.ContactID)
+			d := int64(-1)
+			if c.In {
+				d = 1
+				item[attrMemberAt] = stamp
+				items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+			} else {
+				items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.table), Key: item, ConditionExpression: aws.String("attribute_exists(pk)")}})
+			}
+			k := countKey{c.Ref, shard}
+			if _, ok := deltas[k]; !ok {
+				order = append(order, k)
+			}
+			deltas[k] += d
+		}
+		for _, k := range order {
+			if deltas[k] == 0 {
+				continue
+			}
+			items = append(items, types.TransactWriteItem{Update: &types.Update{
+				TableName:                 aws.String(st.table),
+				Key:                       key(memberCountPK(k.ref), memberCountSK(k.shard)),
+				UpdateExpression:          aws.String("ADD n :d SET t = :t"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":d": &types.AttributeValueMemberN{Value: strconv.FormatInt(deltas[k], 10)}, ":t": s(at.UTC().Format(time.RFC3339Nano))},
+			}})
+		}
+		_, err := st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: capacity})
+		if err == nil {
+			for _, i := range live {
+				changed[i] = true
+			}
+			return nil
+		}
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) || len(tce.CancellationReasons) != len(items) || attempt >= 2*len(idx)+5 {
+			return fmt.Errorf("set %d members: %w", len(live), err)
+		}
+		keep := live[:0:0]
+		conflict := false
+		for j, i := range live {
+			switch aws.ToString(tce.CancellationReasons[j].Code) {
+			case "ConditionalCheckFailed":
+				// The index already says so: nothing to change or count.
+			default:
+				keep = append(keep, i)
+			}
+		}
+		for _, r := range tce.CancellationReasons {
+			if code := aws.ToString(r.Code); code == "TransactionConflict" {
+				conflict = true
+			} else if code != "" && code != "None" && code != "ConditionalCheckFailed" {
+				return fmt.Errorf("set %d members: %w", len(live), err)
+			}
+		}
+		if conflict {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(10*(attempt+1)) * time.Millisecond):
+			}
+		}
+		live = keep
+	}
+	return nil
+}

@@ -165,3 +165,67 @@ func TestMarkMemberAndAddCountDynamoDB(t *testing.T) {
 		t.Errorf("status %+v, want 3 changed at %v", status, at.Add(time.Minute))
 	}
 }
+
+// TestSetMembersDynamoDB: a rebuild page's member writes in few
+// transactions. Counts move only for the changes the index did not already
+// hold, whatever is repeated or mixed in one call (some already members,
+// over a hundred changes over several segments and shards), and the
+// result says which changed.
+func TestSetMembersDynamoDB(t *testing.T) {
+	_, st := localTable(t, "setmembers")
+	ctx := t.Context()
+	a := membership.Ref{Kind: membership.Segment, ID: "a"}
+	b := membership.Ref{Kind: membership.Segment, ID: "b"}
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	// Already members: c-000..c-009 of a.
+	for i := range 10 {
+		if _, err := st.SetMember(ctx, a, fmt.Sprintf("c-%03d", i), true, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var changes []membership.MemberChange
+	for i := range 150 {
+		changes = append(changes, membership.MemberChange{Ref: a, ContactID: fmt.Sprintf("c-%03d", i), In: true})
+	}
+	for i := range 30 {
+		changes = append(changes, membership.MemberChange{Ref: b, ContactID: fmt.Sprintf("c-%03d", i), In: true})
+	}
+	// c-200, not a member of a, leaves it: nothing changes.
+	changes = append(changes, membership.MemberChange{Ref: a, ContactID: "c-200", In: false})
+	got, err := st.SetMembers(ctx, changes, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range changes {
+		want := !(c.Ref == a && c.In && c.ContactID < "c-010") && c.ContactID != "c-200"
+		if got[i] != want {
+			t.Errorf("change %d %+v: changed %v, want %v", i, c, got[i], want)
+		}
+	}
+	for ref, want := range map[membership.Ref]int64{a: 150, b: 30} {
+		s, err := st.Status(ctx, ref)
+		if err != nil || s.Count != want {
+			t.Errorf("%s: %+v, %v; want %d members", ref, s, err, want)
+		}
+		members, err := membership.All(ctx, st, ref, 100)
+		if err != nil || int64(len(members)) != want {
+			t.Errorf("%s lists %d members, %v", ref, len(members), err)
+		}
+	}
+	// The same call again changes and counts nothing; taking five out
+	// counts five.
+	again, err := st.SetMembers(ctx, changes, at)
+	if err != nil || slices.Contains(again, true) {
+		t.Fatalf("repeat: %v, %v", again, err)
+	}
+	var out []membership.MemberChange
+	for i := range 5 {
+		out = append(out, membership.MemberChange{Ref: a, ContactID: fmt.Sprintf("c-%03d", i*20), In: false})
+	}
+	if _, err := st.SetMembers(ctx, out, at); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := st.Status(ctx, a); s.Count != 145 {
+		t.Errorf("after five exits: %d members, want 145", s.Count)
+	}
+}
