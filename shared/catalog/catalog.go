@@ -360,8 +360,10 @@ func Load() Catalog {
 				Queue:       &QueueTrigger{Queue: SendsQueue, BatchSize: 10, MaxBatchingWindowSeconds: 1},
 				Access: Access{
 					Items: []ItemAccess{
-						// Claim, record and (when throttled) give back a send id.
-						Items(ItemSend, GetItem, PutItem, DeleteItem),
+						// Claim (PutItem), record (UpdateItem: a rewrite
+						// keeps the count marks) and, when throttled, give
+						// back a send id.
+						Items(ItemSend, GetItem, PutItem, UpdateItem, DeleteItem),
 						Items(ItemSuppression, GetItem),
 						Items(ItemCap, GetItem, PutItem),
 						Items(ItemContact, GetItem), // the recipient
