@@ -685,7 +685,9 @@ func (w *world) WaveChunks(_ context.Context, camp, occ, phase, zone string, aft
 	return out[:min(limit, len(out))], nil
 }
 
-func waveKey(camp, occ, phase, zone string) string { return camp + "/" + occ + "/" + phase + "/" + zone }
+func waveKey(camp, occ, phase, zone string) string {
+	return camp + "/" + occ + "/" + phase + "/" + zone
+}
 
 func (w *world) WaveProgress(_ context.Context, camp, occ, phase, zone string) (WaveProgress, error) {
 	w.mu.Lock()
