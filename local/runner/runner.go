@@ -50,6 +50,10 @@ type Options struct {
 	BatchWindow time.Duration
 	// NoSchedules disables the periodic timers (tests fire them by hand).
 	NoSchedules bool
+	// TimerClock, when set, is the timer wheel's tick clock: a test moves
+	// it forward and fires the tick (FireSchedule) to see a timer due
+	// hours later fire now. nil: time.Now.
+	TimerClock func() time.Time
 	Log         *slog.Logger
 	// APIOptions add SDK middleware to every handler's clients (the bench
 	// counts requests and consumed capacity with it).
@@ -264,7 +268,7 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		if opts.ExportPageSize > 0 && f.Name == "jobs" {
 			env[jobsfn.EnvExportPageSize] = strconv.Itoa(opts.ExportPageSize)
 		}
-		h, err := build(f.Name, fnCfg, func(k string) string { return env[k] }, opts.Log.With("function", f.Name))
+		h, err := build(f.Name, fnCfg, func(k string) string { return env[k] }, opts.Log.With("function", f.Name), opts.TimerClock)
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", f.Name, err)
 		}

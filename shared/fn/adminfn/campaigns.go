@@ -16,6 +16,7 @@ import (
 	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/definition/defapi"
 	"github.com/leadflow/leadflow/shared/httpapi"
+	"github.com/leadflow/leadflow/shared/timer"
 )
 
 // CampaignStore is what the campaign routes read and write beyond the
@@ -23,6 +24,8 @@ import (
 type CampaignStore interface {
 	campaign.Store
 	campaign.CountStore
+	campaign.WaveStore
+	timer.Store
 	CampaignStates(ctx context.Context, ids []string) (map[string]campaign.State, error)
 	Runs(ctx context.Context, id string) ([]campaign.Run, error)
 }
@@ -32,7 +35,9 @@ type CampaignStore interface {
 // actions answer 503.
 func (h *Handler) WithCampaigns(store CampaignStore, sch campaign.Scheduler, queue campaign.Queue) *Handler {
 	defs := definitions.Campaigns{C: definitions.CampaignCache(h.reg).WithTTL(0, nil)}
-	f := &campaign.Fanout{Store: store, Definitions: defs, Queue: queue, Schedules: sch, Log: h.log, Now: h.now}
+	// Resume restarts the waves of a recipient-time send a pause held.
+	f := &campaign.Fanout{Store: store, Definitions: defs, Queue: queue, Schedules: sch, Log: h.log, Now: h.now,
+		Waves: store, WaveTimers: campaign.WheelWaves{Wheel: timer.NewWheel(store, nil, h.now)}}
 	sending := definitions.SendingCache(h.reg).WithTTL(0, nil)
 	h.campaigns = &campaign.Service{Store: store, Definitions: defs, Scheduler: sch, Fanout: f, Now: h.now,
 		ApprovalRequired: func(ctx context.Context) (bool, error) {
