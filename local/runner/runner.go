@@ -54,7 +54,7 @@ type Options struct {
 	// it forward and fires the tick (FireSchedule) to see a timer due
 	// hours later fire now. nil: time.Now.
 	TimerClock func() time.Time
-	Log         *slog.Logger
+	Log        *slog.Logger
 	// APIOptions add SDK middleware to every handler's clients (the bench
 	// counts requests and consumed capacity with it).
 	APIOptions []func(*middleware.Stack) error
