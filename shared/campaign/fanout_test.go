@@ -34,6 +34,8 @@ type world struct {
 	chunks   map[string]WaveChunk
 	progress map[string]WaveProgress
 	waves    map[string]armed
+	// lastLimit is the last page size asked of the member index.
+	lastLimit int
 	// fail, when set, decides whether a named step fails now.
 	fail func(step string) bool
 	now  time.Time

@@ -263,3 +263,54 @@ func TestWavesPauseHoldsAndCancelDrops(t *testing.T) {
 		t.Errorf("resume after cancel: %v, %d queued", err, len(w.queue))
 	}
 }
+
+// TestCalendarWavesBeforeTheFirstRun: before a recipient-time campaign
+// ran, the calendar's waves come from a bounded sample of its audience's
+// member index (one page per source, their zones), so it shows a wave per
+// zone the audience has, not only the default zone's.
+func TestCalendarWavesBeforeTheFirstRun(t *testing.T) {
+	c := plain()
+	c.Schedule = Schedule{Type: RecipientTime, Date: "2027-01-15", Time: "09:00", DefaultZone: "Europe/London"}
+	w, _, _ := zonedWorld(c, []string{"Asia/Tokyo", "", "America/New_York"})
+	// c001 has no zone in the index; its profile says Berlin.
+	w.members["segment/engaged"][1].Timezone = ""
+	reads := 0
+	pager := countingPager{w, &reads}
+	zones, err := SampleZones(context.Background(), pager, zonesOf{"c001": "Europe/Berlin"}, c, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"America/New_York", "Asia/Tokyo", "Europe/Berlin", "Europe/London"}; !slices.Equal(zones, want) {
+		t.Errorf("sampled zones %v, want %v", zones, want)
+	}
+	if reads != 2 {
+		t.Errorf("%d index pages read, want one per source", reads)
+	}
+	entries := CalendarEntries(c, State{ID: c.ID, Status: Scheduled}, utc("2027-01-14T00:00:00Z"), utc("2027-01-16T00:00:00Z"), nil, zones)
+	if len(entries) != 1 || len(entries[0]["waves"].([]Wave)) != 4 {
+		t.Errorf("calendar %v, want four waves", entries)
+	}
+	// A sample never reads more than its bound.
+	small := 0
+	if _, err := SampleZones(context.Background(), countingPager{w, &small}, nil, c, 4); err != nil {
+		t.Fatal(err)
+	}
+	if pager.w.lastLimit > 2 {
+		t.Errorf("page limit %d over the per-source share of 4", pager.w.lastLimit)
+	}
+}
+
+type countingPager struct {
+	w     *world
+	reads *int
+}
+
+func (p countingPager) MemberPage(ctx context.Context, src Source, cursor string, limit int) ([]Member, string, error) {
+	*p.reads++
+	p.w.lastLimit = limit
+	return p.w.MemberPage(ctx, src, cursor, limit)
+}
+
+func (p countingPager) InSegments(ctx context.Context, segs, ids []string) (map[string]bool, error) {
+	return p.w.InSegments(ctx, segs, ids)
+}

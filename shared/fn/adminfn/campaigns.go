@@ -13,6 +13,7 @@ import (
 
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/campaign"
+	"github.com/leadflow/leadflow/shared/campaign/memberaudience"
 	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/definition/defapi"
 	"github.com/leadflow/leadflow/shared/httpapi"
@@ -26,6 +27,10 @@ type CampaignStore interface {
 	campaign.CountStore
 	campaign.WaveStore
 	timer.Store
+	// The member index and profiles: the calendar samples a
+	// recipient-time audience's zones before its first run.
+	memberaudience.Index
+	memberaudience.Profiles
 	CampaignStates(ctx context.Context, ids []string) (map[string]campaign.State, error)
 	Runs(ctx context.Context, id string) ([]campaign.Run, error)
 }
@@ -45,6 +50,7 @@ func (h *Handler) WithCampaigns(store CampaignStore, sch campaign.Scheduler, que
 			return s.CampaignApproval, err
 		}}
 	h.campaignStore = store
+	h.campaignAudience = &memberaudience.Pager{Index: store, Profiles: store}
 	return h
 }
 
@@ -261,7 +267,9 @@ func (h *Handler) campaignResults(ctx context.Context, req httpapi.Request) (htt
 // calendar lists every planned send between from and to (RFC 3339 or a
 // date; at most 400 days): occurrences of every scheduled campaign, a
 // recipient-time send with its waves, and an audience estimate (the last
-// occurrence's recipients; none before a first send).
+// occurrence's recipients; none before a first send). A recipient-time
+// send's waves come from its run's zones, or, before it ran, from a
+// bounded sample of its audience (campaign.SampleZones).
 func (h *Handler) calendar(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 	q := req.QueryStringParameters
 	from, err1 := parseDay(q["from"])
@@ -304,6 +312,13 @@ func (h *Handler) calendar(ctx context.Context, req httpapi.Request) (httpapi.Re
 				}
 				slices.Sort(zones)
 			}
+		}
+		if zones == nil && c.Schedule.Type == campaign.RecipientTime && h.campaignAudience != nil && st.Status != campaign.Cancelled {
+			sample, err := campaign.SampleZones(ctx, h.campaignAudience, h.campaignAudience, c, campaign.ZoneSample)
+			if err != nil {
+				return httpapi.Response{}, fmt.Errorf("calendar: campaign %s: %w", c.ID, err)
+			}
+			zones = sample
 		}
 		entries = append(entries, campaign.CalendarEntries(c, st, from, to, estimate, zones)...)
 	}
