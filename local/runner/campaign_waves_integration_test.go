@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -59,6 +60,43 @@ func TestRecipientTimeCampaignSendsEachWaveAtItsTime(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Planned, not run yet: the calendar shows a wave per zone the
+	// audience has (from a sample of its member index), not only the
+	// default zone's.
+	later := "waves-later-" + strings.TrimSuffix(e.table, "-leadflow")
+	day := time.Now().UTC().AddDate(1, 0, 0).Format(time.DateOnly)
+	laterDef := fmt.Sprintf(`{"id":%q,"name":"Next year","audience":{"lists":["waves"]},"template":"welcome","topic":"newsletter",
+		"schedule":{"type":"recipient_time","date":%q,"time":"09:00","default_zone":%q}}`, later, day, kiri)
+	if code, body := e.adminDo("PUT", "/v1/campaigns/"+later, laterDef); code != 201 {
+		t.Fatalf("PUT campaign = %d %v", code, body)
+	}
+	if code, body := e.adminDo("POST", "/v1/campaigns/"+later+"/schedule", ""); code != 200 {
+		t.Fatalf("schedule = %d %v", code, body)
+	}
+	dayT, _ := time.Parse(time.DateOnly, day)
+	code, cal := e.admin("/v1/calendar?from=" + dayT.AddDate(0, 0, -1).Format(time.DateOnly) + "&to=" + dayT.AddDate(0, 0, 2).Format(time.DateOnly))
+	var waveZones []string
+	entries, _ := cal["entries"].([]any)
+	for _, en := range entries {
+		m, _ := en.(map[string]any)
+		if m["campaign"] != later {
+			continue
+		}
+		ws, _ := m["waves"].([]any)
+		for _, w := range ws {
+			for _, z := range w.(map[string]any)["zones"].([]any) {
+				waveZones = append(waveZones, z.(string))
+			}
+		}
+	}
+	slices.Sort(waveZones)
+	if code != 200 || !slices.Equal(waveZones, []string{chatham, kiri}) {
+		t.Errorf("calendar = %d, waves in %v, want Chatham's and Kiritimati's: %v", code, waveZones, cal)
+	}
+	if code, body := e.adminDo("POST", "/v1/campaigns/"+later+"/cancel", ""); code != 200 {
+		t.Fatalf("cancel = %d %v", code, body)
+	}
+
 	// Nine o'clock somewhere: the current minute in Kiritimati, so the
 	// schedule (at Kiritimati's time, the earliest on Earth) fires now.
 	loc, _ := time.LoadLocation(kiri)

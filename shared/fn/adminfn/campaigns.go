@@ -313,14 +313,16 @@ func (h *Handler) calendar(ctx context.Context, req httpapi.Request) (httpapi.Re
 				slices.Sort(zones)
 			}
 		}
-		if zones == nil && c.Schedule.Type == campaign.RecipientTime && h.campaignAudience != nil && st.Status != campaign.Cancelled {
+		planned := campaign.CalendarEntries(c, st, from, to, estimate, zones)
+		if len(planned) > 0 && zones == nil && c.Schedule.Type == campaign.RecipientTime && h.campaignAudience != nil {
+			// Not run yet, but in the range: its waves from a sample.
 			sample, err := campaign.SampleZones(ctx, h.campaignAudience, h.campaignAudience, c, campaign.ZoneSample)
 			if err != nil {
 				return httpapi.Response{}, fmt.Errorf("calendar: campaign %s: %w", c.ID, err)
 			}
-			zones = sample
+			planned = campaign.CalendarEntries(c, st, from, to, estimate, sample)
 		}
-		entries = append(entries, campaign.CalendarEntries(c, st, from, to, estimate, zones)...)
+		entries = append(entries, planned...)
 	}
 	slices.SortFunc(entries, func(a, b map[string]any) int { return a["at"].(time.Time).Compare(b["at"].(time.Time)) })
 	return httpapi.JSON(http.StatusOK, map[string]any{"from": from, "to": to, "entries": entries}, nil), nil
