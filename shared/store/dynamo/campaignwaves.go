@@ -19,6 +19,10 @@ var _ campaign.WaveStore = (*Store)(nil)
 // to resume a paused campaign, then DynamoDB's TTL removes it for free.
 const waveChunkKeep = 30 * 24 * time.Hour
 
+// maxWaveChunkSeq is the largest page number the sort key's eight digits
+// hold (a page is 500 recipients: far beyond any audience).
+const maxWaveChunkSeq = 99_999_999
+
 // waveChunkItem is a chunk's stored shape: recipients as JSON in "d"
 // (about 30 bytes each: a 500-recipient chunk is one ~15 KB item).
 type waveChunkItem struct {
@@ -51,7 +55,7 @@ func (st *Store) WaveChunks(ctx context.Context, id, occurrence, phase, zone str
 		TableName:              aws.String(st.table),
 		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": s(campaignPK(id)), ":from": s(waveChunkSK(occurrence, phase, zone, after+1)), ":to": s(prefix + "\xff"),
+			":pk": s(campaignPK(id)), ":from": s(waveChunkSK(occurrence, phase, zone, after+1)), ":to": s(waveChunkSK(occurrence, phase, zone, maxWaveChunkSeq)),
 		},
 		ConsistentRead:         aws.Bool(true),
 		Limit:                  aws.Int32(int32(limit)),
