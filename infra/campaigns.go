@@ -129,19 +129,9 @@ func (b *builder) addCampaignScheduleAlarm(action awscloudwatch.IAlarmAction) {
 	alarm.AddAlarmAction(action)
 }
 
-// RepoScheduleName is the stack's schedule of a campaign kept in the repo:
-// "r-" where the runtime's are "c-", so the API's schedule calls (a
-// re-approval, the delete when a campaign is sent or cancelled) never
-// touch a resource CloudFormation owns. A firing of a sent or cancelled
-// campaign is ignored by the fan-out, and both schedules name the same
-// occurrence, which runs once.
-func RepoScheduleName(id string) string {
-	n := "r-" + id
-	if len(n) > 64 {
-		n = n[:64]
-	}
-	return n
-}
+// RepoScheduleName is the stack's schedule of a campaign kept in the repo
+// (campaign.RepoScheduleName, which the local runner uses too).
+func RepoScheduleName(id string) string { return campaign.RepoScheduleName(id) }
 
 // addRepoCampaignSchedules gives each campaign kept in definitions/campaigns
 // its EventBridge Scheduler schedule, in the stack's group, with the same
@@ -149,28 +139,24 @@ func RepoScheduleName(id string) string {
 // a reviewed repo campaign goes out without anyone scheduling it through the
 // API. One-time schedules stay after firing (ActionAfterCompletion NONE) so
 // CloudFormation's view stays true; a schedule that ended before the synth
-// is left out.
+// is left out. The list is campaign.RepoSchedules, which the local runner
+// keeps too.
 func (b *builder) addRepoCampaignSchedules(campaigns []campaign.Campaign, now time.Time) {
 	cs := b.campaignSchedules
 	if cs == nil {
 		return
 	}
 	queue := b.queues[catalog.CampaignsQueue]
-	for _, c := range campaigns {
-		plan, ok, err := campaign.PlanOf(c)
-		if err != nil {
-			panic(fmt.Sprintf("leadflow stack: campaign %s: %v", c.ID, err))
-		}
-		if !ok {
-			continue // "now" starts when scheduled through the API
-		}
-		if end := planEnd(plan); !end.IsZero() && end.Before(now) {
-			continue
-		}
+	schedules, err := campaign.RepoSchedules(campaigns, now)
+	if err != nil {
+		panic(fmt.Sprintf("leadflow stack: %v", err))
+	}
+	for _, rs := range schedules {
+		plan := rs.SchedulePlan
 		props := &awsscheduler.ScheduleProps{
-			ScheduleName:  jsii.String(RepoScheduleName(c.ID)),
+			ScheduleName:  jsii.String(rs.Name),
 			ScheduleGroup: cs.group,
-			Description:   jsii.String("Campaign " + c.ID + " (definitions/campaigns)"),
+			Description:   jsii.String("Campaign " + rs.Campaign + " (definitions/campaigns)"),
 			Schedule:      awsscheduler.ScheduleExpression_Expression(jsii.String(plan.Expression), awscdk.TimeZone_Of(jsii.String(plan.Zone))),
 			Target: awsschedulertargets.NewSqsSendMessage(queue, &awsschedulertargets.SqsSendMessageProps{
 				Input:           awsscheduler.ScheduleTargetInput_FromText(jsii.String(plan.Message.Encode())),
@@ -184,23 +170,8 @@ func (b *builder) addRepoCampaignSchedules(campaigns []campaign.Campaign, now ti
 			end := plan.End
 			props.End = &end
 		}
-		awsscheduler.NewSchedule(b.stack, jsii.String("CampaignSchedule"+logicalSuffix(c.ID)), props)
+		awsscheduler.NewSchedule(b.stack, jsii.String("CampaignSchedule"+logicalSuffix(rs.Campaign)), props)
 	}
-}
-
-// planEnd is when a plan stops firing: a one-time schedule's time, a
-// recurring one's end (zero: never).
-func planEnd(p campaign.SchedulePlan) time.Time {
-	if at, ok := strings.CutPrefix(p.Expression, "at("); ok {
-		loc, err := time.LoadLocation(p.Zone)
-		if err != nil {
-			loc = time.UTC
-		}
-		if t, err := time.ParseInLocation("2006-01-02T15:04:05", strings.TrimSuffix(at, ")"), loc); err == nil {
-			return t
-		}
-	}
-	return p.End
 }
 
 // logicalSuffix makes a campaign id a construct id (letters and digits).

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,8 +28,9 @@ const localSendRate = "14"
 
 // build constructs a catalog function's handler exactly as its main.go does,
 // from the environment the stack would give it. Adding a function to the
-// catalog without adding it here fails the runner's tests.
-func build(name string, awsCfg aws.Config, getenv func(string) string, log *slog.Logger) (lambda.Handler, error) {
+// catalog without adding it here fails the runner's tests. clock is the
+// timer wheel's tick clock (Options.TimerClock; nil: time.Now).
+func build(name string, awsCfg aws.Config, getenv func(string) string, log *slog.Logger, clock func() time.Time) (lambda.Handler, error) {
 	switch name {
 	case "ingest":
 		cfg, err := ingestfn.ConfigFromEnv(getenv)
@@ -67,7 +69,7 @@ func build(name string, awsCfg aws.Config, getenv func(string) string, log *slog
 		if err != nil {
 			return nil, err
 		}
-		return lambda.NewHandler(timersfn.New(awsCfg, cfg, log).Handle), nil
+		return lambda.NewHandler(timersfn.NewClocked(awsCfg, cfg, log, clock).Handle), nil
 	case "campaigns":
 		// CAMPAIGN_AB_WAIT is not a catalog variable: tests and the bench
 		// shorten A/B waits with it in the runner's own environment.

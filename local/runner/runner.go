@@ -25,7 +25,9 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/bucket"
+	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/fn/adminfn"
 	"github.com/leadflow/leadflow/shared/fn/jobsfn"
@@ -50,7 +52,15 @@ type Options struct {
 	BatchWindow time.Duration
 	// NoSchedules disables the periodic timers (tests fire them by hand).
 	NoSchedules bool
-	Log         *slog.Logger
+	// TimerClock, when set, is the timer wheel's tick clock: a test moves
+	// it forward and fires the tick (FireSchedule) to see a timer due
+	// hours later fire now. nil: time.Now.
+	TimerClock func() time.Time
+	// Campaigns replaces the repo's campaigns (definitions/campaigns)
+	// whose schedules the runner keeps, as the stack's Campaigns prop
+	// does (tests); nil: the repo's.
+	Campaigns *[]campaign.Campaign
+	Log       *slog.Logger
 	// APIOptions add SDK middleware to every handler's clients (the bench
 	// counts requests and consumed capacity with it).
 	APIOptions []func(*middleware.Stack) error
@@ -264,11 +274,23 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		if opts.ExportPageSize > 0 && f.Name == "jobs" {
 			env[jobsfn.EnvExportPageSize] = strconv.Itoa(opts.ExportPageSize)
 		}
-		h, err := build(f.Name, fnCfg, func(k string) string { return env[k] }, opts.Log.With("function", f.Name))
+		h, err := build(f.Name, fnCfg, func(k string) string { return env[k] }, opts.Log.With("function", f.Name), opts.TimerClock)
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", f.Name, err)
 		}
 		p.handlers[f.Name] = h
+	}
+	// The repo's campaigns get the schedules the stack gives them.
+	repo := opts.Campaigns
+	if repo == nil {
+		cs, err := definitions.RepoCampaigns()
+		if err != nil {
+			return nil, fmt.Errorf("repo campaigns: %w", err)
+		}
+		repo = &cs
+	}
+	if err := p.scheduler.keepRepoSchedules(*repo, res.ScheduleGroup, res.CampaignsQueueARN, time.Now()); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

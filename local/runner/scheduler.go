@@ -199,6 +199,30 @@ func (s *localScheduler) next(sc *LocalSchedule, after time.Time) (time.Time, er
 	return time.Time{}, fmt.Errorf("the local scheduler takes at(...) and cron(...), not %q", sc.Expression)
 }
 
+// keepRepoSchedules adds the schedules the stack creates for the repo's
+// campaigns (campaign.RepoSchedules, the stack's list), with the same
+// input, in the campaigns' group: a repo campaign goes out locally as it
+// does on AWS, without anyone scheduling it through the API.
+func (s *localScheduler) keepRepoSchedules(campaigns []campaign.Campaign, group, targetARN string, now time.Time) error {
+	list, err := campaign.RepoSchedules(campaigns, now)
+	if err != nil {
+		return fmt.Errorf("repo campaign schedules: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, rs := range list {
+		sc := &LocalSchedule{Group: group, Name: rs.Name, Expression: rs.Expression, Zone: rs.Zone, End: rs.End,
+			TargetARN: targetARN, Input: rs.Message.Encode()}
+		next, err := s.next(sc, now.Add(-time.Second))
+		if err != nil {
+			return fmt.Errorf("repo campaign %s schedule: %w", rs.Campaign, err)
+		}
+		sc.Next = next
+		s.schedules[group+"/"+rs.Name] = sc
+	}
+	return nil
+}
+
 // Schedules lists the schedules kept, by group/name.
 func (p *Platform) Schedules() []LocalSchedule {
 	s := p.scheduler

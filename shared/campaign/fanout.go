@@ -132,6 +132,9 @@ type Chunk struct {
 	Campaign   string `json:"campaign"`
 	Occurrence string `json:"occurrence"`
 	Seq        int    `json:"seq,omitempty"`
+	// Phase and Zone name a wave (ChunkWave).
+	Phase string `json:"phase,omitempty"`
+	Zone  string `json:"zone,omitempty"`
 }
 
 // Chunk kinds.
@@ -139,6 +142,8 @@ const (
 	ChunkFire   = "campaign-fire"
 	ChunkPage   = "campaign-page"
 	ChunkDecide = "campaign-decide"
+	// ChunkWave is a step of a recipient-time send's wave in one zone.
+	ChunkWave = "campaign-wave"
 )
 
 // Encode makes a queue body. HTML escaping stays off: the Scheduler
@@ -160,6 +165,10 @@ func DecodeChunk(body string) (Chunk, error) {
 	}
 	switch c.Kind {
 	case ChunkFire, ChunkPage, ChunkDecide:
+	case ChunkWave:
+		if c.Phase == "" || c.Zone == "" {
+			return c, fmt.Errorf("decode campaign chunk: a wave needs its phase and zone")
+		}
 	default:
 		return c, fmt.Errorf("decode campaign chunk: unknown kind %q", c.Kind)
 	}
@@ -187,6 +196,11 @@ type Fanout struct {
 	Sends    SendQueue
 	Counters Counters
 	Timers   Timers
+	// Waves and WaveTimers send a recipient-time campaign in waves
+	// (wave.go): chunks by zone, one timer per zone. Required for
+	// recipient-time campaigns.
+	Waves      WaveStore
+	WaveTimers WaveTimers
 	// Schedules, when set, loses a campaign's schedule once it is sent.
 	Schedules Scheduler
 	// Results gives an A/B test's variant counts for the decision.
@@ -233,6 +247,8 @@ func (f *Fanout) Handle(ctx context.Context, c Chunk) error {
 		return f.Page(ctx, c)
 	case ChunkDecide:
 		return f.Decide(ctx, c.Campaign, c.Occurrence)
+	case ChunkWave:
+		return f.Wave(ctx, c)
 	}
 	return fmt.Errorf("campaign chunk kind %q", c.Kind)
 }
@@ -486,6 +502,11 @@ func (f *Fanout) send(ctx context.Context, c Campaign, run Run, members []Member
 	now := f.now().UTC()
 	var bodies []string
 	var zones map[string]int64
+	var byZone map[string][]WaveRecipient
+	waves := f.byWave(c)
+	if waves && (f.Waves == nil || f.WaveTimers == nil) {
+		return 0, 0, nil, fmt.Errorf("campaign %s: a recipient-time send needs the wave store and timers", c.ID)
+	}
 	excluded := 0
 	for _, m := range members {
 		if out[m.ID] {
@@ -513,26 +534,32 @@ func (f *Fanout) send(ctx context.Context, c Campaign, run Run, members []Member
 			RequestedAt: now,
 		}
 		if c.Schedule.Type == RecipientTime {
-			zone, loc := c.Schedule.RecipientZone(m.Timezone)
+			zone, _ := c.Schedule.RecipientZone(m.Timezone)
 			if zones == nil {
 				zones = map[string]int64{}
 			}
 			zones[zone]++
-			at, err := c.Schedule.WaveTime(loc)
-			if err != nil {
-				return 0, 0, nil, fmt.Errorf("campaign %s: wave of %s: %w", c.ID, m.ID, err)
+			if byZone == nil {
+				byZone = map[string][]WaveRecipient{}
 			}
-			if at.After(now) {
-				r.NotBefore = at
-			}
-			// The marketer chose this local hour knowing quiet hours.
-			r.IgnoreQuietHours = c.IgnoreQuietHours
+			byZone[zone] = append(byZone[zone], WaveRecipient{Contact: m.ID, Variant: variant})
+			continue
 		}
 		body, err := r.Encode()
 		if err != nil {
 			return 0, 0, nil, err
 		}
 		bodies = append(bodies, body)
+	}
+	if waves {
+		n := 0
+		for _, rs := range byZone {
+			n += len(rs)
+		}
+		if err := f.storeWaves(ctx, c, run, byZone); err != nil {
+			return 0, 0, nil, err
+		}
+		return n, excluded, zones, nil
 	}
 	if len(bodies) > 0 {
 		if err := f.Sends.EnqueueBatch(ctx, bodies); err != nil {
@@ -593,6 +620,15 @@ func (f *Fanout) phaseDone(ctx context.Context, c Campaign, st State, run, next 
 // afterDone follows a finished phase: the A/B decision's timer, or the end
 // of the occurrence. Both are safe to repeat.
 func (f *Fanout) afterDone(ctx context.Context, c Campaign, st State, run Run) error {
+	if f.byWave(c) {
+		if f.Waves == nil || f.WaveTimers == nil {
+			return fmt.Errorf("campaign %s: a recipient-time send needs the wave store and timers", c.ID)
+		}
+		// The phase's chunks are all stored: each zone's timer may fire.
+		if err := f.armWaves(ctx, c, run); err != nil {
+			return err
+		}
+	}
 	if !run.DecideAt.IsZero() && run.Phase == PhaseTest {
 		if c.Test == nil || c.Test.Manual {
 			return nil // the marketer picks: Pick starts the rest
@@ -602,6 +638,11 @@ func (f *Fanout) afterDone(ctx context.Context, c Campaign, st State, run Run) e
 			return fmt.Errorf("campaign %s/%s: schedule the A/B decision: %w", c.ID, run.Occurrence, err)
 		}
 		return nil
+	}
+	if f.byWave(c) {
+		// The last wave to be queued ends the occurrence (an audience
+		// with no zone at all ends it now).
+		return f.afterWaves(ctx, c, st, run.Occurrence, run.Phase)
 	}
 	return f.finish(ctx, c, st, run.Occurrence)
 }
@@ -699,16 +740,21 @@ func (f *Fanout) Resume(ctx context.Context, id string) error {
 		return f.Fire(ctx, id, st.Occurrence)
 	case err != nil:
 		return fmt.Errorf("resume campaign %s/%s: %w", id, st.Occurrence, err)
+	}
+	c, err := f.Definitions.Campaign(ctx, id)
+	if err != nil {
+		return fmt.Errorf("resume campaign %s: %w", id, err)
+	}
+	if f.byWave(c) {
+		return f.resumeByWave(ctx, c, st, run)
+	}
+	switch {
 	case !run.Done:
 		return f.enqueuePage(ctx, run)
 	case run.Phase == PhaseTest && !run.DecideAt.IsZero() && run.Winner == "":
 		return nil // the decision's timer goes on
 	}
 	// The last page ended while paused and could not finish the campaign.
-	c, err := f.Definitions.Campaign(ctx, id)
-	if err != nil {
-		return fmt.Errorf("resume campaign %s: %w", id, err)
-	}
 	return f.finish(ctx, c, st, st.Occurrence)
 }
 
@@ -745,4 +791,25 @@ func (r CountResults) VariantCounts(ctx context.Context, id, occurrence, metric 
 		out = append(out, VariantCount{ID: v.ID, Recipients: c[CountSent], Successes: c[MetricCounter(metric)]})
 	}
 	return out, nil
+}
+
+// resumeByWave resumes a recipient-time run: the paging where it stopped,
+// and the waves of each phase already paged whose time came.
+func (f *Fanout) resumeByWave(ctx context.Context, c Campaign, st State, run Run) error {
+	if f.Waves == nil || f.WaveTimers == nil {
+		return fmt.Errorf("resume campaign %s: a recipient-time send needs the wave store and timers", c.ID)
+	}
+	if run.Phase == PhaseRest {
+		if _, err := f.resumeWaves(ctx, c, run, PhaseTest); err != nil {
+			return err
+		}
+	}
+	if !run.Done {
+		return f.enqueuePage(ctx, run)
+	}
+	done, err := f.resumeWaves(ctx, c, run, run.Phase)
+	if err != nil || !done {
+		return err
+	}
+	return f.afterWaves(ctx, c, st, run.Occurrence, run.Phase)
 }

@@ -29,6 +29,13 @@ type world struct {
 	sends    []mail.Request
 	timers   []Chunk
 	counts   map[string]int64
+	// chunks and progress are the wave store; waves the armed wave
+	// timers, by campaign/occurrence/phase/zone.
+	chunks   map[string]WaveChunk
+	progress map[string]WaveProgress
+	waves    map[string]armed
+	// lastLimit is the last page size asked of the member index.
+	lastLimit int
 	// fail, when set, decides whether a named step fails now.
 	fail func(step string) bool
 	now  time.Time
@@ -37,6 +44,7 @@ type world struct {
 func newWorld() *world {
 	return &world{states: map[string]State{}, runs: map[string]Run{}, defs: map[string]Campaign{},
 		members: map[string][]Member{}, segments: map[string]map[string]bool{}, counts: map[string]int64{},
+		chunks: map[string]WaveChunk{}, progress: map[string]WaveProgress{}, waves: map[string]armed{},
 		now: utc("2027-01-15T06:00:00Z")}
 }
 
@@ -530,27 +538,32 @@ func TestFanoutRecipientTime(t *testing.T) {
 	}
 	first, _ := c.Schedule.WaveTime(EarliestZone)
 	w.now = first
-	f := w.fanout()
+	f := w.waveFanout()
 	occ := OccurrenceID(first)
 	if err := f.Fire(context.Background(), c.ID, occ); err != nil {
 		t.Fatal(err)
 	}
 	w.drain(t, f, 1000)
 	want := map[string]string{"Europe/Berlin": "2027-01-15T08:00:00Z", "America/New_York": "2027-01-15T14:00:00Z",
-		"": "2027-01-15T09:00:00Z", "Asia/Tokyo": "2027-01-15T00:00:00Z"}
+		"Europe/London": "2027-01-15T09:00:00Z", "Asia/Tokyo": "2027-01-15T00:00:00Z"}
+	for z, at := range want {
+		if a := w.waves[waveKey(c.ID, occ, PhaseAll, z)]; a.at.UTC().Format(time.RFC3339) != at {
+			t.Errorf("wave of %s at %s, want %s", z, a.at, at)
+		}
+	}
 	zoneOf := map[string]string{}
 	for _, ms := range w.members {
 		for _, m := range ms {
 			zoneOf[m.ID] = m.Timezone
 		}
 	}
+	w.now = first.Add(30 * time.Hour)
+	w.tick()
+	w.drain(t, f, 1000)
 	if len(w.sends) == 0 {
 		t.Fatal("no sends")
 	}
 	for _, s := range w.sends {
-		if got := s.NotBefore.UTC().Format(time.RFC3339); got != want[zoneOf[s.ContactID]] {
-			t.Errorf("%s in %q: not before %s, want %s", s.ContactID, zoneOf[s.ContactID], got, want[zoneOf[s.ContactID]])
-		}
 		if s.IgnoreQuietHours {
 			t.Errorf("%s: quiet hours ignored without the campaign's opt-out", s.ContactID)
 		}
@@ -603,25 +616,33 @@ func TestFanoutRecipientTimeOptsOutOfQuietHours(t *testing.T) {
 	setup(w, c)
 	first, _ := c.Schedule.WaveTime(EarliestZone)
 	w.now = first
-	f := w.fanout()
+	f := w.waveFanout()
 	f.Zones = zonesOf{"c001": "Asia/Tokyo"}
-	if err := f.Fire(context.Background(), c.ID, OccurrenceID(first)); err != nil {
+	occ := OccurrenceID(first)
+	if err := f.Fire(context.Background(), c.ID, occ); err != nil {
 		t.Fatal(err)
 	}
 	w.drain(t, f, 1000)
-	if len(w.sends) == 0 {
+	// London, the default, and Tokyo, read from the profile.
+	london, tokyo := w.waves[waveKey(c.ID, occ, PhaseAll, "Europe/London")], w.waves[waveKey(c.ID, occ, PhaseAll, "Asia/Tokyo")]
+	if len(w.waves) != 2 || !london.at.Equal(utc("2027-01-15T07:00:00Z")) || !tokyo.at.Equal(utc("2027-01-14T22:00:00Z")) {
+		t.Fatalf("waves %v", w.waves)
+	}
+	w.now = tokyo.at
+	w.tick()
+	w.drain(t, f, 1000)
+	if got := w.sendsTo(); !slices.Equal(got, []string{"c001"}) {
+		t.Errorf("Tokyo's wave sent to %v, want c001", got)
+	}
+	w.now = london.at
+	w.tick()
+	w.drain(t, f, 1000)
+	if len(w.sends) < 2 {
 		t.Fatal("no sends")
 	}
 	for _, s := range w.sends {
 		if !s.IgnoreQuietHours {
 			t.Errorf("%s: quiet hours not ignored", s.ContactID)
-		}
-		want := "2027-01-15T07:00:00Z" // London, the default
-		if s.ContactID == "c001" {
-			want = "2027-01-14T22:00:00Z" // Tokyo, read from the profile
-		}
-		if got := s.NotBefore.UTC().Format(time.RFC3339); got != want {
-			t.Errorf("%s: not before %s, want %s", s.ContactID, got, want)
 		}
 	}
 }
@@ -687,4 +708,106 @@ func TestFanoutEarlyPageWaitsForItsCheckpoint(t *testing.T) {
 	if r := w.runs[c.ID+"/"+occ]; r.Seq != 2 {
 		t.Errorf("checkpoint at %d, want 2", r.Seq)
 	}
+}
+
+type armed struct {
+	msg Chunk
+	at  time.Time
+}
+
+func (w *world) PutWaveChunk(_ context.Context, c WaveChunk) error {
+	if w.failing("put-chunk") {
+		return errInjected
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.chunks[fmt.Sprintf("%s/%s/%s/%s/%08d", c.Campaign, c.Occurrence, c.Phase, c.Zone, c.Seq)] = c
+	return nil
+}
+
+func (w *world) WaveChunks(_ context.Context, camp, occ, phase, zone string, after, limit int) ([]WaveChunk, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []WaveChunk
+	for _, c := range w.chunks {
+		if c.Campaign == camp && c.Occurrence == occ && c.Phase == phase && c.Zone == zone && c.Seq > after {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b WaveChunk) int { return a.Seq - b.Seq })
+	return out[:min(limit, len(out))], nil
+}
+
+func waveKey(camp, occ, phase, zone string) string {
+	return camp + "/" + occ + "/" + phase + "/" + zone
+}
+
+func (w *world) WaveProgress(_ context.Context, camp, occ, phase, zone string) (WaveProgress, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p, ok := w.progress[waveKey(camp, occ, phase, zone)]
+	if !ok {
+		return p, ErrNotFound
+	}
+	return p, nil
+}
+
+func (w *world) SaveWaveProgress(_ context.Context, p WaveProgress, prev int64) error {
+	if w.failing("save-wave") {
+		return errInjected
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	k := waveKey(p.Campaign, p.Occurrence, p.Phase, p.Zone)
+	if w.progress[k].Version != prev {
+		return ErrStateConflict
+	}
+	p.Version = prev + 1
+	w.progress[k] = p
+	return nil
+}
+
+func (w *world) WaveProgresses(_ context.Context, camp, occ, phase string) ([]WaveProgress, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []WaveProgress
+	for _, p := range w.progress {
+		if p.Campaign == camp && p.Occurrence == occ && p.Phase == phase {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (w *world) ArmWave(_ context.Context, camp, occ, phase, zone string, at time.Time) error {
+	if w.failing("arm-wave") {
+		return errInjected
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.waves[waveKey(camp, occ, phase, zone)] = armed{Chunk{Kind: ChunkWave, Campaign: camp, Occurrence: occ, Phase: phase, Zone: zone}, at}
+	return nil
+}
+
+// waveFanout is the fan-out with the wave store and timers.
+func (w *world) waveFanout() *Fanout {
+	f := w.fanout()
+	f.Waves, f.WaveTimers = w, w
+	return f
+}
+
+// tick fires the armed wave timers due at the world's clock onto the
+// queue, as the timer wheel and the timers function do.
+func (w *world) tick() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for k, a := range w.waves {
+		if !a.at.After(w.now) {
+			w.queue = append(w.queue, a.msg.Encode())
+			delete(w.waves, k)
+			n++
+		}
+	}
+	return n
 }

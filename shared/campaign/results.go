@@ -1,6 +1,9 @@
 package campaign
 
 import (
+	"cmp"
+	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -149,4 +152,52 @@ func CalendarEntries(c Campaign, st State, from, to time.Time, estimate any, zon
 		out = append(out, e)
 	}
 	return out
+}
+
+// ZoneSample bounds the members the calendar reads to plan a
+// recipient-time campaign's waves before its first run.
+const ZoneSample = 200
+
+// SampleZones estimates the zones a campaign's audience has, for the
+// calendar's waves before a first run gives the true ones: the first
+// members of each source's member index (limit in all, split evenly) and
+// their zones. A keyed read of at most limit profiles and one index page
+// per source: never a scan. The member index spreads contacts over
+// shards by a hash of their id, so its first page is no worse a sample
+// than any; a zone held by few contacts may be missed until the run.
+func SampleZones(ctx context.Context, pager MemberPager, zr ZoneReader, c Campaign, limit int) ([]string, error) {
+	sources := c.Audience.Sources()
+	if len(sources) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	per := max(limit/len(sources), 1)
+	seen := map[string]bool{}
+	for _, src := range sources {
+		members, _, err := pager.MemberPage(ctx, src, "", per)
+		if err != nil {
+			return nil, fmt.Errorf("sample the zones of %s %s: %w", src.Kind, src.ID, err)
+		}
+		var missing []string
+		for _, m := range members {
+			if m.Timezone == "" {
+				missing = append(missing, m.ID)
+			}
+		}
+		var read map[string]string
+		if len(missing) > 0 && zr != nil {
+			if read, err = zr.Timezones(ctx, missing); err != nil {
+				return nil, fmt.Errorf("sample the zones of %s %s: %w", src.Kind, src.ID, err)
+			}
+		}
+		for _, m := range members {
+			z, _ := c.Schedule.RecipientZone(cmp.Or(m.Timezone, read[m.ID]))
+			seen[z] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for z := range seen {
+		out = append(out, z)
+	}
+	slices.Sort(out)
+	return out, nil
 }

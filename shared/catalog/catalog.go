@@ -370,8 +370,10 @@ func Load() Catalog {
 				Queue:       &QueueTrigger{Queue: SendsQueue, BatchSize: 10, MaxBatchingWindowSeconds: 1},
 				Access: Access{
 					Items: []ItemAccess{
-						// Claim, record and (when throttled) give back a send id.
-						Items(ItemSend, GetItem, PutItem, DeleteItem),
+						// Claim (PutItem), record (UpdateItem: a rewrite
+						// keeps the count marks) and, when throttled, give
+						// back a send id.
+						Items(ItemSend, GetItem, PutItem, UpdateItem, DeleteItem),
 						Items(ItemSuppression, GetItem),
 						Items(ItemCap, GetItem, PutItem),
 						Items(ItemContact, GetItem), // the recipient
@@ -568,14 +570,18 @@ func Load() Catalog {
 			},
 			{
 				Name:        "campaigns",
-				Description: "Campaign firings and fan-out: one page of the audience per message, queued as sends from a checkpoint; A/B decisions.",
+				Description: "Campaign firings and fan-out: one page of the audience per message, queued as sends from a checkpoint; A/B decisions; recipient-time waves.",
 				MemoryMB:    256,
 				TimeoutSec:  30,
 				Queue:       &QueueTrigger{Queue: CampaignsQueue, BatchSize: 1},
 				Access: Access{
 					Items: []ItemAccess{
-						// State and checkpoints: read, compare-and-set.
-						Items(ItemCampaign, GetItem, PutItem),
+						// State and checkpoints: read, compare-and-set;
+						// recipient-time waves: chunks put at fan-out,
+						// queried when the zone's wave fires.
+						Items(ItemCampaign, GetItem, PutItem, Query),
+						// One wave timer per zone of a recipient-time send.
+						Items(ItemTimer, PutItem),
 						Items(ItemCampaignStats, UpdateItem, Query),
 						Items(ItemDefinition, GetItem), // the campaign (cached)
 						// The audience, page by page from each segment's and
@@ -591,7 +597,7 @@ func Load() Catalog {
 			},
 			{
 				Name:        "timers",
-				Description: "Every minute: fires the timers whose due-time bucket has come (journey waits, scheduled sends).",
+				Description: "Every minute: fires the timers whose due-time bucket has come (journey waits, scheduled sends, recipient-time campaign waves).",
 				MemoryMB:    256,
 				TimeoutSec:  50,
 				Schedules:   []Schedule{{Name: "timers-tick", Expression: "rate(1 minute)", EverySeconds: 60}},
@@ -601,7 +607,9 @@ func Load() Catalog {
 						Items(ItemTimer, Query, BatchWriteItem),
 						Items(ItemTimerCursor, GetItem, PutItem),
 					},
-					SendsTo: []string{EventsQueue},
+					// Contacts' timers to the events queue, campaign
+					// waves to the campaigns queue.
+					SendsTo: []string{EventsQueue, CampaignsQueue},
 				},
 			},
 		},

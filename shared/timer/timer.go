@@ -76,7 +76,15 @@ type Timer struct {
 	Event      string
 	Properties map[string]any
 	Due        time.Time
+	// Route names the dispatcher a fired timer goes to (Wheel.WithRoute):
+	// "" is a contact's track event for the event pipeline; a routed timer
+	// (a campaign's recipient-time wave) belongs to no contact, and
+	// ContactID may be empty.
+	Route string
 }
+
+// maxRouteLen bounds a route name; routes are a handful of fixed words.
+const maxRouteLen = 32
 
 // Validate reports what is wrong with the timer, wrapping ErrInvalid.
 func (t Timer) Validate() error {
@@ -86,7 +94,10 @@ func (t Timer) Validate() error {
 	} else if len(t.ID) > maxIDLen {
 		problems = append(problems, fmt.Sprintf("id is over %d bytes", maxIDLen))
 	}
-	if t.ContactID == "" {
+	if len(t.Route) > maxRouteLen {
+		problems = append(problems, fmt.Sprintf("route is over %d bytes", maxRouteLen))
+	}
+	if t.ContactID == "" && t.Route == "" {
 		problems = append(problems, "contact id is required")
 	} else if len(t.ContactID) > maxIDLen {
 		problems = append(problems, fmt.Sprintf("contact id is over %d bytes", maxIDLen))
@@ -96,7 +107,7 @@ func (t Timer) Validate() error {
 	} else if len(t.Event) > maxEventLen {
 		problems = append(problems, fmt.Sprintf("event is over %d bytes", maxEventLen))
 	}
-	if !utf8.ValidString(t.ID) || !utf8.ValidString(t.ContactID) || !utf8.ValidString(t.Event) {
+	if !utf8.ValidString(t.ID) || !utf8.ValidString(t.ContactID) || !utf8.ValidString(t.Event) || !utf8.ValidString(t.Route) {
 		// JSON would turn the bad bytes into U+FFFD on the way to the
 		// processor: the event would go to another contact id, under
 		// another name.
@@ -183,6 +194,8 @@ type Dispatcher interface {
 type Wheel struct {
 	store    Store
 	dispatch Dispatcher
+	// routes are the dispatchers of routed timers, by Timer.Route.
+	routes   map[string]Dispatcher
 	now      func() time.Time
 	pageSize int
 	reserve  time.Duration
@@ -195,6 +208,18 @@ func NewWheel(store Store, d Dispatcher, now func() time.Time) *Wheel {
 		now = time.Now
 	}
 	return &Wheel{store: store, dispatch: d, now: now, pageSize: defaultPageSize, reserve: defaultReserve}
+}
+
+// WithRoute sends fired timers of a route to d instead of the event
+// pipeline (a campaign's wave goes to the campaigns queue). A fired timer
+// of a route nobody added fails its shard, so a wiring mistake shows in
+// the tick's errors instead of losing the timer.
+func (w *Wheel) WithRoute(route string, d Dispatcher) *Wheel {
+	if w.routes == nil {
+		w.routes = map[string]Dispatcher{}
+	}
+	w.routes[route] = d
+	return w
 }
 
 // Schedule stores a timer. A timer due in the past is due now instead: its
@@ -391,7 +416,7 @@ func (w *Wheel) fireShard(ctx context.Context, bucket time.Time, shard int, now 
 			msgs = append(msgs, t.Message(now))
 		}
 		if len(due) > 0 {
-			if err := w.dispatch.Dispatch(ctx, msgs); err != nil {
+			if err := w.dispatchRoutes(ctx, due, msgs); err != nil {
 				return out, fmt.Errorf("dispatch %d timers of shard %d: %w", len(due), shard, err)
 			}
 			if err := w.store.DeleteTimers(ctx, due); err != nil {
@@ -403,4 +428,30 @@ func (w *Wheel) fireShard(ctx context.Context, bucket time.Time, shard int, now 
 			return out, nil
 		}
 	}
+}
+
+// dispatchRoutes hands each route's messages to its dispatcher, the
+// contacts' events to the pipeline's.
+func (w *Wheel) dispatchRoutes(ctx context.Context, due []Timer, msgs []tracking.Message) error {
+	byRoute := map[string][]tracking.Message{}
+	var order []string
+	for i, t := range due {
+		if _, ok := byRoute[t.Route]; !ok {
+			order = append(order, t.Route)
+		}
+		byRoute[t.Route] = append(byRoute[t.Route], msgs[i])
+	}
+	for _, r := range order {
+		d := w.dispatch
+		if r != "" {
+			d = w.routes[r]
+		}
+		if d == nil {
+			return fmt.Errorf("no dispatcher for timer route %q", r)
+		}
+		if err := d.Dispatch(ctx, byRoute[r]); err != nil {
+			return fmt.Errorf("route %q: %w", r, err)
+		}
+	}
+	return nil
 }

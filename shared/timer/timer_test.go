@@ -568,3 +568,39 @@ func TestScheduleRacingTick(t *testing.T) {
 		t.Errorf("fired %v, want the late write", got)
 	}
 }
+
+// TestTickRoutes: a routed timer (no contact) goes to its route's
+// dispatcher, the contacts' timers to the pipeline's; a route nobody
+// wired fails the tick and keeps the timer for the next one.
+func TestTickRoutes(t *testing.T) {
+	st, events, waves := newMemStore(), &memDispatcher{}, &memDispatcher{}
+	st.setCursor(at(0))
+	wave := Timer{ID: "cwave:launch", Route: "campaigns", Event: "campaign-wave", Properties: map[string]any{"zone": "Asia/Tokyo"}, Due: at(1)}
+	if err := wave.Validate(); err != nil {
+		t.Fatalf("a routed timer needs no contact: %v", err)
+	}
+	if err := (Timer{ID: "x", Event: "e", Due: at(1)}).Validate(); err == nil {
+		t.Error("an unrouted timer without a contact validated")
+	}
+	put(t, st, wave, tm("run1", at(1)))
+	w := NewWheel(st, events, nil).WithRoute("campaigns", waves)
+	if _, err := w.Tick(context.Background(), at(3)); err != nil {
+		t.Fatal(err)
+	}
+	if got := events.ids(); !slices.Equal(got, []string{"run1"}) {
+		t.Errorf("pipeline got %v", got)
+	}
+	if got := waves.ids(); !slices.Equal(got, []string{"cwave:launch"}) || waves.msgs[0].Properties["zone"] != "Asia/Tokyo" {
+		t.Errorf("route got %v", waves.msgs)
+	}
+	// Not wired: the tick fails and the timer waits.
+	st2 := newMemStore()
+	st2.setCursor(at(0))
+	put(t, st2, wave)
+	if _, err := NewWheel(st2, events, nil).Tick(context.Background(), at(3)); err == nil {
+		t.Error("a timer of an unwired route fired without error")
+	}
+	if got := st2.pending(); !slices.Equal(got, []string{"cwave:launch"}) {
+		t.Errorf("pending after the failed tick %v", got)
+	}
+}

@@ -13,9 +13,11 @@ import (
 
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/campaign"
+	"github.com/leadflow/leadflow/shared/campaign/memberaudience"
 	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/definition/defapi"
 	"github.com/leadflow/leadflow/shared/httpapi"
+	"github.com/leadflow/leadflow/shared/timer"
 )
 
 // CampaignStore is what the campaign routes read and write beyond the
@@ -23,6 +25,12 @@ import (
 type CampaignStore interface {
 	campaign.Store
 	campaign.CountStore
+	campaign.WaveStore
+	timer.Store
+	// The member index and profiles: the calendar samples a
+	// recipient-time audience's zones before its first run.
+	memberaudience.Index
+	memberaudience.Profiles
 	CampaignStates(ctx context.Context, ids []string) (map[string]campaign.State, error)
 	Runs(ctx context.Context, id string) ([]campaign.Run, error)
 }
@@ -32,7 +40,9 @@ type CampaignStore interface {
 // actions answer 503.
 func (h *Handler) WithCampaigns(store CampaignStore, sch campaign.Scheduler, queue campaign.Queue) *Handler {
 	defs := definitions.Campaigns{C: definitions.CampaignCache(h.reg).WithTTL(0, nil)}
-	f := &campaign.Fanout{Store: store, Definitions: defs, Queue: queue, Schedules: sch, Log: h.log, Now: h.now}
+	// Resume restarts the waves of a recipient-time send a pause held.
+	f := &campaign.Fanout{Store: store, Definitions: defs, Queue: queue, Schedules: sch, Log: h.log, Now: h.now,
+		Waves: store, WaveTimers: campaign.WheelWaves{Wheel: timer.NewWheel(store, nil, h.now)}}
 	sending := definitions.SendingCache(h.reg).WithTTL(0, nil)
 	h.campaigns = &campaign.Service{Store: store, Definitions: defs, Scheduler: sch, Fanout: f, Now: h.now,
 		ApprovalRequired: func(ctx context.Context) (bool, error) {
@@ -40,6 +50,7 @@ func (h *Handler) WithCampaigns(store CampaignStore, sch campaign.Scheduler, que
 			return s.CampaignApproval, err
 		}}
 	h.campaignStore = store
+	h.campaignAudience = &memberaudience.Pager{Index: store, Profiles: store}
 	return h
 }
 
@@ -256,7 +267,9 @@ func (h *Handler) campaignResults(ctx context.Context, req httpapi.Request) (htt
 // calendar lists every planned send between from and to (RFC 3339 or a
 // date; at most 400 days): occurrences of every scheduled campaign, a
 // recipient-time send with its waves, and an audience estimate (the last
-// occurrence's recipients; none before a first send).
+// occurrence's recipients; none before a first send). A recipient-time
+// send's waves come from its run's zones, or, before it ran, from a
+// bounded sample of its audience (campaign.SampleZones).
 func (h *Handler) calendar(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 	q := req.QueryStringParameters
 	from, err1 := parseDay(q["from"])
@@ -300,7 +313,16 @@ func (h *Handler) calendar(ctx context.Context, req httpapi.Request) (httpapi.Re
 				slices.Sort(zones)
 			}
 		}
-		entries = append(entries, campaign.CalendarEntries(c, st, from, to, estimate, zones)...)
+		planned := campaign.CalendarEntries(c, st, from, to, estimate, zones)
+		if len(planned) > 0 && zones == nil && c.Schedule.Type == campaign.RecipientTime && h.campaignAudience != nil {
+			// Not run yet, but in the range: its waves from a sample.
+			sample, err := campaign.SampleZones(ctx, h.campaignAudience, h.campaignAudience, c, campaign.ZoneSample)
+			if err != nil {
+				return httpapi.Response{}, fmt.Errorf("calendar: campaign %s: %w", c.ID, err)
+			}
+			planned = campaign.CalendarEntries(c, st, from, to, estimate, sample)
+		}
+		entries = append(entries, planned...)
 	}
 	slices.SortFunc(entries, func(a, b map[string]any) int { return a["at"].(time.Time).Compare(b["at"].(time.Time)) })
 	return httpapi.JSON(http.StatusOK, map[string]any{"from": from, "to": to, "entries": entries}, nil), nil

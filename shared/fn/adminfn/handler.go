@@ -34,6 +34,7 @@ import (
 	"github.com/leadflow/leadflow/shared/bus"
 	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/campaign/ebscheduler"
+	"github.com/leadflow/leadflow/shared/campaign/memberaudience"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/contact"
 	"github.com/leadflow/leadflow/shared/definition"
@@ -192,6 +193,8 @@ type Handler struct {
 	// campaigns runs the campaign actions (campaigns.go); nil answers 503.
 	campaigns     *campaign.Service
 	campaignStore CampaignStore
+	// campaignAudience samples a recipient-time audience's zones (calendar).
+	campaignAudience *memberaudience.Pager
 }
 
 // New wires the handler with only the clients it uses.

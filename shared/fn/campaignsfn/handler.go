@@ -1,5 +1,6 @@
 // Package campaignsfn is the Lambda handler of the campaigns queue: a
-// schedule's firing, one fan-out page, or an A/B decision per message.
+// schedule's firing, one fan-out page, an A/B decision or one step of a
+// recipient-time wave per message.
 package campaignsfn
 
 import (
@@ -22,6 +23,7 @@ import (
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
+	"github.com/leadflow/leadflow/shared/timer"
 )
 
 // EnvABWait, when set (local runs and tests only; the stack never sets
@@ -89,6 +91,8 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		Queue:    sqsqueue.New(q, cfg.CampaignsQueueURL),
 		Sends:    sqsqueue.NewBatch(q, cfg.SendsQueueURL),
 		Counters: store, Timers: sch, Schedules: sch,
+		// Recipient-time waves: chunks in the table, a timer per zone.
+		Waves: store, WaveTimers: campaign.WheelWaves{Wheel: timer.NewWheel(store, nil, nil)},
 		Results:      campaign.CountResults{Counts: store},
 		WaitOverride: cfg.ABWait,
 		Log:          log,

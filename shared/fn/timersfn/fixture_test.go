@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/fn/timersfn"
 	"github.com/leadflow/leadflow/shared/timer"
 	"github.com/leadflow/leadflow/shared/tracking"
@@ -149,5 +151,40 @@ func TestSchedulerFixtureRunsATick(t *testing.T) {
 	}
 	if len(store.timers) != 1 || store.timers[0].ID != later.ID {
 		t.Errorf("timers left %v, want only %s", store.timers, later.ID)
+	}
+}
+
+// TestWaveTimersGoToTheCampaignsQueue: a fired campaign wave reaches the
+// campaigns queue as the wave's first message, and the contacts' timers
+// of the same tick still reach the events queue.
+func TestWaveTimersGoToTheCampaignsQueue(t *testing.T) {
+	now := time.Date(2027, 1, 15, 0, 0, 30, 0, time.UTC)
+	cursor := timer.BucketOf(now).Add(-2 * time.Minute)
+	store := &fixtureTimers{cursor: &cursor}
+	clock := func() time.Time { return now }
+	ctx := context.Background()
+	wheel := timer.NewWheel(store, nil, clock)
+	if err := (campaign.WheelWaves{Wheel: wheel}).ArmWave(ctx, "launch", "20270114T1000Z", campaign.PhaseAll, "Asia/Tokyo", now.Add(-30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutTimer(ctx, timer.Timer{ID: "run-1:w", ContactID: "c_1", Event: "Wait Finished", Due: now.Add(-time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	evq, camps := &fixtureQueue{}, &fixtureQueue{}
+	w := timer.NewWheel(store, timersfn.NewQueueDispatcher(evq, clock), clock).
+		WithRoute(campaign.WaveRoute, timersfn.WaveDispatcher{Queue: camps, Log: slog.New(slog.DiscardHandler)})
+	res, err := timersfn.NewWith(w, slog.New(slog.DiscardHandler), clock).Handle(ctx, events.EventBridgeEvent{})
+	if err != nil || res.Fired != 2 {
+		t.Fatalf("tick %+v, %v", res, err)
+	}
+	want := campaign.Chunk{Kind: campaign.ChunkWave, Campaign: "launch", Occurrence: "20270114T1000Z", Phase: campaign.PhaseAll, Zone: "Asia/Tokyo"}
+	if len(camps.bodies) != 1 {
+		t.Fatalf("campaigns queue %v", camps.bodies)
+	}
+	if got, err := campaign.DecodeChunk(camps.bodies[0]); err != nil || got != want {
+		t.Errorf("wave message %+v, %v; want %+v", got, err, want)
+	}
+	if len(evq.bodies) != 1 || !strings.Contains(evq.bodies[0], "timer:run-1:w") || strings.Contains(evq.bodies[0], "launch") {
+		t.Errorf("events queue %v", evq.bodies)
 	}
 }

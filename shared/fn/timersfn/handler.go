@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/queue/sqsqueue"
 	"github.com/leadflow/leadflow/shared/store/dynamo"
@@ -31,13 +32,16 @@ const InternalSiteKey = "internal"
 type Config struct {
 	Table    string
 	QueueURL string
+	// CampaignsQueueURL takes recipient-time campaign waves.
+	CampaignsQueueURL string
 }
 
 // ConfigFromEnv reads the function's settings.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{Table: getenv(catalog.EnvTableName), QueueURL: getenv(catalog.QueueURLEnv(catalog.EventsQueue))}
-	if c.Table == "" || c.QueueURL == "" {
-		return c, fmt.Errorf("timers: %s and %s must be set", catalog.EnvTableName, catalog.QueueURLEnv(catalog.EventsQueue))
+	c := Config{Table: getenv(catalog.EnvTableName), QueueURL: getenv(catalog.QueueURLEnv(catalog.EventsQueue)),
+		CampaignsQueueURL: getenv(catalog.QueueURLEnv(catalog.CampaignsQueue))}
+	if c.Table == "" || c.QueueURL == "" || c.CampaignsQueueURL == "" {
+		return c, fmt.Errorf("timers: %s, %s and %s must be set", catalog.EnvTableName, catalog.QueueURLEnv(catalog.EventsQueue), catalog.QueueURLEnv(catalog.CampaignsQueue))
 	}
 	return c, nil
 }
@@ -51,9 +55,17 @@ type Handler struct {
 
 // New wires the handler with only the clients it uses.
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
+	return NewClocked(awsCfg, cfg, log, nil)
+}
+
+// NewClocked is New with the tick's clock (nil: time.Now): the local
+// runner's tests move it forward to fire a later wave without waiting.
+func NewClocked(awsCfg aws.Config, cfg Config, log *slog.Logger, now func() time.Time) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
-	queue := sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL)
-	return NewWith(timer.NewWheel(store, NewQueueDispatcher(queue, nil), nil), log, nil)
+	q := sqs.NewFromConfig(awsCfg)
+	wheel := timer.NewWheel(store, NewQueueDispatcher(sqsqueue.New(q, cfg.QueueURL), now), now).
+		WithRoute(campaign.WaveRoute, WaveDispatcher{Queue: sqsqueue.New(q, cfg.CampaignsQueueURL), Log: log})
+	return NewWith(wheel, log, now)
 }
 
 // NewWith builds a handler around a wheel (tests, the local runner). now may
@@ -136,6 +148,36 @@ func (d *QueueDispatcher) Dispatch(ctx context.Context, msgs []tracking.Message)
 		if err := d.queue.Enqueue(ctx, body); err != nil {
 			return fmt.Errorf("enqueue fired timers (part %d of %d): %w", i+1, len(bodies), err)
 		}
+	}
+	return nil
+}
+
+// WaveDispatcher implements timer.Dispatcher for campaign waves: each
+// fired wave becomes its first message on the campaigns queue.
+type WaveDispatcher struct {
+	Queue Enqueuer
+	Log   *slog.Logger
+}
+
+var _ timer.Dispatcher = WaveDispatcher{}
+
+// Dispatch queues each wave. A timer that is no wave (nothing else uses
+// the route) is skipped with the error kept for the tick's log: failing
+// would fire the whole shard again every minute.
+func (d WaveDispatcher) Dispatch(ctx context.Context, msgs []tracking.Message) error {
+	var bad error
+	for _, m := range msgs {
+		c, err := campaign.WaveMessage(m)
+		if err != nil {
+			bad = err
+			continue
+		}
+		if err := d.Queue.Enqueue(ctx, c.Encode()); err != nil {
+			return fmt.Errorf("enqueue campaign %s wave %s: %w", c.Campaign, c.Zone, err)
+		}
+	}
+	if bad != nil {
+		d.Log.WarnContext(ctx, "timer on the campaigns route is no wave; dropped", "error", bad)
 	}
 	return nil
 }

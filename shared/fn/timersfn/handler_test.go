@@ -27,15 +27,17 @@ import (
 )
 
 func TestConfigFromEnv(t *testing.T) {
-	queueVar := catalog.QueueURLEnv(catalog.EventsQueue)
+	queueVar, campVar := catalog.QueueURLEnv(catalog.EventsQueue), catalog.QueueURLEnv(catalog.CampaignsQueue)
 	tests := []struct {
 		name    string
 		env     map[string]string
 		want    Config
 		wantErr bool
 	}{
-		{name: "both set", env: map[string]string{catalog.EnvTableName: "leadflow", queueVar: "https://sqs/q"}, want: Config{Table: "leadflow", QueueURL: "https://sqs/q"}},
-		{name: "no table", env: map[string]string{queueVar: "https://sqs/q"}, wantErr: true},
+		{name: "all set", env: map[string]string{catalog.EnvTableName: "leadflow", queueVar: "https://sqs/q", campVar: "https://sqs/c"},
+			want: Config{Table: "leadflow", QueueURL: "https://sqs/q", CampaignsQueueURL: "https://sqs/c"}},
+		{name: "no campaigns queue", env: map[string]string{catalog.EnvTableName: "leadflow", queueVar: "https://sqs/q"}, wantErr: true},
+		{name: "no table", env: map[string]string{queueVar: "https://sqs/q", campVar: "https://sqs/c"}, wantErr: true},
 		{name: "no queue", env: map[string]string{catalog.EnvTableName: "leadflow"}, wantErr: true},
 	}
 	for _, tc := range tests {

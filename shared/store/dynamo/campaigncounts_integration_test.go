@@ -1,6 +1,7 @@
 package dynamo_test
 
 import (
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -61,5 +62,55 @@ func TestCampaignSendCountedOnce(t *testing.T) {
 	rec, err := st.GetSend(ctx, "c-1")
 	if err != nil || rec.Source != src || rec.State != mail.Sent {
 		t.Errorf("send after counting = %+v, %v", rec, err)
+	}
+}
+
+// TestSaveSendKeepsCountMarks: an SES event that overtakes the sender's
+// own write counts its outcome (a k:* mark beside the record, which moves
+// no version); the sender's rewrite at the version it read keeps the
+// mark, so a repeat of that event still counts nothing. Fields the
+// rewrite leaves empty are gone afterwards, as with a whole-item put.
+func TestSaveSendKeepsCountMarks(t *testing.T) {
+	_, st := localTable(t, "savemarks")
+	ctx := t.Context()
+	now := time.Now().UTC()
+	src := mail.Source{Campaign: "launch", Run: "2027-01-15T09:00"}
+	claim := mail.SendState{Record: mail.Record{SendID: "s-1", ContactID: "c_1", State: mail.Claimed, Source: src,
+		Reason: "first try", ClaimedAt: now, UpdatedAt: now}}
+	claimed, err := st.SaveSend(ctx, claim, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// SES's Delivery event arrives before the sender wrote "sent".
+	if ok, err := campaign.CountSendOutcome(ctx, st, "s-1", campaign.CountDelivered); err != nil || !ok {
+		t.Fatalf("first count = %v, %v", ok, err)
+	}
+	sent := claimed
+	sent.State, sent.MessageID, sent.Reason, sent.SentAt, sent.UpdatedAt = mail.Sent, "ses-1", "", now, now
+	saved, err := st.SaveSend(ctx, sent, claimed.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The event again (SES delivers at least once): counted already.
+	if ok, err := campaign.CountSendOutcome(ctx, st, "s-1", campaign.CountDelivered); err != nil || ok {
+		t.Errorf("repeat count after the sender's rewrite = %v, %v; want not counted", ok, err)
+	}
+	counts, err := st.CampaignCounts(ctx, "launch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := counts[src.Run][""][campaign.CountDelivered]; got != 1 {
+		t.Errorf("delivered = %d, want 1", got)
+	}
+	rec, err := st.GetSend(ctx, "s-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.State != mail.Sent || rec.MessageID != "ses-1" || rec.Reason != "" || rec.Version != saved.Version || rec.Source != src {
+		t.Errorf("record after rewrite = %+v", rec)
+	}
+	// A stale writer still fails its condition and gets the record back.
+	if cur, err := st.SaveSend(ctx, sent, claimed.Version); !errors.Is(err, mail.ErrSendConflict) || cur.Version != saved.Version {
+		t.Errorf("stale rewrite = %+v, %v; want the current record and ErrSendConflict", cur, err)
 	}
 }

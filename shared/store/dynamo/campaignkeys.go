@@ -13,6 +13,10 @@ const (
 	prefixRun       = "RUN#"
 	prefixCampaign  = "CAMP#"
 	prefixCStat     = "CSTAT#"
+	// A recipient-time occurrence's waves: a checkpoint per phase and zone,
+	// and the chunks of each zone (one per fan-out page).
+	prefixWave      = "WAVE#"
+	prefixWaveChunk = "WCHUNK#"
 
 	// campaignStatShards spreads a campaign's counter updates (sends, SES
 	// events, opens, clicks) over partitions: at a 500/s send rate and a few
@@ -36,4 +40,21 @@ func campaignStatSK(occurrence, variant string) string {
 		variant = "-"
 	}
 	return occurrence + "#" + variant
+}
+
+// waveSK is a zone's wave checkpoint; wavePhaseSK the prefix of a phase's.
+func waveSK(occurrence, phase, zone string) string { return wavePhaseSK(occurrence, phase) + zone }
+
+func wavePhaseSK(occurrence, phase string) string {
+	return prefixWave + occurrence + "#" + phase + "#"
+}
+
+// waveChunkSK is a chunk of a zone's wave: the page number, fixed width so
+// the sort key is page order.
+func waveChunkSK(occurrence, phase, zone string, seq int) string {
+	return fmt.Sprintf("%s%08d", waveChunksSK(occurrence, phase, zone), seq)
+}
+
+func waveChunksSK(occurrence, phase, zone string) string {
+	return prefixWaveChunk + occurrence + "#" + phase + "#" + zone + "#"
 }

@@ -135,6 +135,8 @@ func (st *Store) getVersioned(ctx context.Context, pk, sk string, v any) (bool, 
 		x.Version = ver
 	case *campaign.Run:
 		x.Version = ver
+	case *campaign.WaveProgress:
+		x.Version = ver
 	}
 	return true, nil
 }

@@ -97,7 +97,8 @@ func decodeSend(it map[string]types.AttributeValue) (mail.SendState, error) {
 
 // SaveSend writes a whole send record if it is still at version prev (0:
 // none may exist). Claiming a send id is SaveSend of a Claimed record with
-// prev 0: `attribute_not_exists(pk)`. On a failed condition the current
+// prev 0: `attribute_not_exists(pk)`, a PutItem; a rewrite is an
+// UpdateItem of the pipeline's own attributes (rewriteSend). On a failed condition the current
 // record comes back with the exception (no extra read) and is returned
 // with mail.ErrSendConflict.
 func (st *Store) SaveSend(ctx context.Context, rec mail.SendState, prev int64) (mail.SendState, error) {
@@ -138,19 +139,17 @@ func (st *Store) SaveSend(ctx context.Context, rec mail.SendState, prev int64) (
 		item[attrGSI1PK] = s(messagesGSIPK(rec.ContactID))
 		item[attrGSI1SK] = s(messagesGSISK(rec.ClaimedAt, rec.SendID))
 	}
-	in := &dynamodb.PutItemInput{
-		TableName: aws.String(st.table), Item: item,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		ReturnConsumedCapacity:              capacity,
-	}
+	var err error
 	if prev == 0 {
-		in.ConditionExpression = aws.String("attribute_not_exists(pk)")
+		_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: aws.String(st.table), Item: item,
+			ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			ReturnConsumedCapacity:              capacity,
+		})
 	} else {
-		in.ConditionExpression = aws.String("#v = :prev")
-		in.ExpressionAttributeNames = map[string]string{"#v": attrVersion}
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": n(prev)}
+		_, err = st.db.UpdateItem(ctx, rewriteSend(st.table, item, prev))
 	}
-	_, err := st.db.PutItem(ctx, in)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		if len(ccf.Item) == 0 {
@@ -166,6 +165,51 @@ func (st *Store) SaveSend(ctx context.Context, rec mail.SendState, prev int64) (
 		return rec, fmt.Errorf("save send %s as %s: %w", rec.SendID, rec.State, err)
 	}
 	return rec, nil
+}
+
+// sendRewritable are the attributes a send record's rewrite sets or, when
+// the new record leaves them empty, removes. Everything else on the item
+// (the k:* count marks CountSendOnce sets without moving the version)
+// is never named, so a rewrite cannot drop it.
+var sendRewritable = []string{
+	attrSendState, attrSendContact, attrSendTemplate, attrSendKind, attrSendSource, attrSendReason,
+	attrSendMessage, attrSendCause, attrSendClaimed, attrSendSent, attrSendUpdated, attrSendNotBef,
+	attrSendOpened, attrSendMachineOpened, attrSendClicked, attrSendMachineClicked, attrSendAttempt,
+	attrVersion, attrTTL, attrGSI1PK, attrGSI1SK,
+}
+
+// rewriteSend is the UpdateItem that turns a send record at version prev
+// into item. A PutItem of the whole item would be one expression shorter,
+// but it replaces the item: a count mark an SES event wrote between the
+// sender's read and its write (the event overtook the sender) would be
+// lost, and a repeat of that event would count again.
+func rewriteSend(table string, item map[string]types.AttributeValue, prev int64) *dynamodb.UpdateItemInput {
+	names := map[string]string{"#v": attrVersion}
+	values := map[string]types.AttributeValue{":prev": n(prev)}
+	var sets, removes []string
+	for i, a := range sendRewritable {
+		name := fmt.Sprintf("#a%d", i)
+		names[name] = a
+		if v, ok := item[a]; ok {
+			values[fmt.Sprintf(":a%d", i)] = v
+			sets = append(sets, fmt.Sprintf("%s = :a%d", name, i))
+		} else {
+			removes = append(removes, name)
+		}
+	}
+	expr := "SET " + strings.Join(sets, ", ")
+	if len(removes) > 0 {
+		expr += " REMOVE " + strings.Join(removes, ", ")
+	}
+	return &dynamodb.UpdateItemInput{
+		TableName: aws.String(table), Key: key(str(item, attrPK), str(item, attrSK)),
+		UpdateExpression:                    aws.String(expr),
+		ConditionExpression:                 aws.String("#v = :prev"),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		ReturnConsumedCapacity:              capacity,
+	}
 }
 
 // ReleaseSend deletes a claim still at version v, so a send SES refused for

@@ -21,6 +21,7 @@ const (
 	attrTimerEvent   = "e"
 	attrTimerProps   = "p"
 	attrTimerCursor  = "b"
+	attrTimerRoute   = "rt"
 	// batchWriteMax is DynamoDB's limit of requests per BatchWriteItem.
 	batchWriteMax = 25
 )
@@ -32,6 +33,9 @@ func (st *Store) PutTimer(ctx context.Context, t timer.Timer) error {
 	item := key(timerPK(timer.BucketOf(t.Due), timer.ShardOf(t.ID)), timerSK(t.Due, t.ID))
 	item[attrTimerContact] = s(t.ContactID)
 	item[attrTimerEvent] = s(t.Event)
+	if t.Route != "" {
+		item[attrTimerRoute] = s(t.Route)
+	}
 	if len(t.Properties) > 0 {
 		p, err := json.Marshal(t.Properties)
 		if err != nil {
@@ -89,7 +93,7 @@ func decodeTimer(it map[string]types.AttributeValue) (timer.Timer, error) {
 	if err != nil {
 		return timer.Timer{}, err
 	}
-	t := timer.Timer{ID: id, ContactID: str(it, attrTimerContact), Event: str(it, attrTimerEvent), Due: due}
+	t := timer.Timer{ID: id, ContactID: str(it, attrTimerContact), Event: str(it, attrTimerEvent), Due: due, Route: str(it, attrTimerRoute)}
 	if p := str(it, attrTimerProps); p != "" {
 		if err := json.Unmarshal([]byte(p), &t.Properties); err != nil {
 			return timer.Timer{}, fmt.Errorf("properties of timer %s: %w", id, err)
