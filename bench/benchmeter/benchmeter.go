@@ -25,11 +25,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
+	ddbtypes "github.com/leadflow/leadflow/shared/awsapi/dynamodb/types"
 
 	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/catalog"

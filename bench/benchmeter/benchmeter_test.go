@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
+	ddbtypes "github.com/leadflow/leadflow/shared/awsapi/dynamodb/types"
 )
 
 func TestPriceCountsWhatAWSBills(t *testing.T) {

@@ -27,9 +27,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
 
 	"github.com/leadflow/leadflow/bench/benchmeter"
 	"github.com/leadflow/leadflow/local/runner"

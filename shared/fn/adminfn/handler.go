@@ -21,10 +21,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
+	"github.com/leadflow/leadflow/shared/awsapi/eventbridge"
+	"github.com/leadflow/leadflow/shared/awsapi/sqs"
 
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/audit"

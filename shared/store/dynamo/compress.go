@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb/types"
 
 	"github.com/leadflow/leadflow/shared/tracking"
 )

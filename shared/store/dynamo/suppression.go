@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
 
 	"github.com/leadflow/leadflow/shared/mail"
 )
