@@ -173,7 +173,7 @@ func (c *Client) Do(ctx context.Context, op string, params any, body []byte, dec
 	h := middleware.DecorateHandler(middleware.HandlerFunc(func(ctx context.Context, _ any) (any, middleware.Metadata, error) {
 		out, err := c.send(ctx, op, body, decode)
 		return out, middleware.Metadata{}, err
-	}), stack)
+	}), stack.Initialize) // the later steps would put the output in RawResponse
 	out, _, err := h.Handle(ctx, params)
 	if err != nil {
 		var oe *smithy.OperationError

@@ -61,7 +61,11 @@ func call[In, Out any](ctx context.Context, c *Client, op string, in *In, encode
 	if err != nil {
 		return nil, err
 	}
-	return out.(*Out), nil
+	o, ok := out.(*Out)
+	if !ok || o == nil {
+		return nil, fmt.Errorf("operation error %s: %s: middleware returned %T, not the output", ServiceID, op, out)
+	}
+	return o, nil
 }
 
 func (c *Client) GetItem(ctx context.Context, in *GetItemInput, optFns ...func(*Options)) (*GetItemOutput, error) {
