@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
 	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
 	ddbtypes "github.com/leadflow/leadflow/shared/awsapi/dynamodb/types"
 )

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/leadflow/leadflow/shared/awsapi/eventbridge"
 	"github.com/leadflow/leadflow/shared/awsapi/eventbridge/types"
 )

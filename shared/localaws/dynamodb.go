@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
 )
 

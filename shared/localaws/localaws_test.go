@@ -18,9 +18,9 @@ import (
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
 	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
 	ddbtypes "github.com/leadflow/leadflow/shared/awsapi/dynamodb/types"
-
 	"github.com/leadflow/leadflow/shared/localaws"
 )
 

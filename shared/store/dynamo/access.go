@@ -9,9 +9,9 @@ import (
 
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+
 	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
 	"github.com/leadflow/leadflow/shared/awsapi/dynamodb/types"
-
 	"github.com/leadflow/leadflow/shared/catalog"
 )
 
