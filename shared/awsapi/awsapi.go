@@ -16,8 +16,8 @@
 // retryer's behaviour (throttling, 5xx and connection errors retried with
 // jittered exponential backoff, 3 attempts unless RetryMaxAttempts says
 // otherwise), context deadlines, errors as smithy.OperationError wrapping
-// a smithy.APIError, and the APIOptions middleware's Initialize step
-// (the local runner's IAM check and the benches' meters use it).
+// a smithy.APIError, and the APIOptions middleware's Initialize and
+// Finalize steps (the local runner's IAM check and the benches' meters).
 package awsapi
 
 import (
@@ -70,8 +70,9 @@ type Options struct {
 	HTTPClient   aws.HTTPClient
 	// RetryMaxAttempts is the number of attempts, the first included (0: 3).
 	RetryMaxAttempts int
-	// APIOptions add SDK middleware; only the Initialize step sees a call
-	// (with its input and output), the other steps have no request here.
+	// APIOptions add SDK middleware. Two steps run: Initialize once per
+	// call (with its input and output) and Finalize once per attempt (with
+	// the *smithyhttp.Request); Serialize, Build and Deserialize do not.
 	APIOptions []func(*middleware.Stack) error
 	// DisableValidateResponseChecksum is accepted for the SDK's sake: this
 	// client does not check DynamoDB's CRC32 header.
@@ -157,7 +158,7 @@ func (c *Client) Options() Options { return c.opts }
 // JSON, decode turns a 2xx response body into the output.
 func (c *Client) Do(ctx context.Context, op string, params any, body []byte, decode func([]byte) (any, error)) (any, error) {
 	if len(c.opts.APIOptions) == 0 {
-		return c.send(ctx, op, body, decode)
+		return c.send(ctx, nil, op, body, decode)
 	}
 	// Both families of getters are in use (aws/middleware's and smithy's).
 	ctx = middleware.WithServiceID(ctx, c.svc.ID)
@@ -171,7 +172,7 @@ func (c *Client) Do(ctx context.Context, op string, params any, body []byte, dec
 		}
 	}
 	h := middleware.DecorateHandler(middleware.HandlerFunc(func(ctx context.Context, _ any) (any, middleware.Metadata, error) {
-		out, err := c.send(ctx, op, body, decode)
+		out, err := c.send(ctx, stack, op, body, decode)
 		return out, middleware.Metadata{}, err
 	}), stack.Initialize) // the later steps would put the output in RawResponse
 	out, _, err := h.Handle(ctx, params)
@@ -189,12 +190,14 @@ func (c *Client) opError(op string, err error) error {
 	return &smithy.OperationError{ServiceID: c.svc.ID, OperationName: op, Err: err}
 }
 
-// send makes up to RetryMaxAttempts attempts.
-func (c *Client) send(ctx context.Context, op string, body []byte, decode func([]byte) (any, error)) (any, error) {
+// send makes up to RetryMaxAttempts attempts; stack (nil without
+// APIOptions) has its Finalize step run around each attempt's HTTP call,
+// where the SDK runs it (after its retry middleware).
+func (c *Client) send(ctx context.Context, stack *middleware.Stack, op string, body []byte, decode func([]byte) (any, error)) (any, error) {
 	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:])
 	for attempt := 1; ; attempt++ {
-		out, err := c.attempt(ctx, op, body, hash, decode)
+		out, err := c.attempt(ctx, stack, op, body, hash, decode)
 		if err == nil {
 			return out, nil
 		}
@@ -207,7 +210,7 @@ func (c *Client) send(ctx context.Context, op string, body []byte, decode func([
 	}
 }
 
-func (c *Client) attempt(ctx context.Context, op string, body []byte, hash string, decode func([]byte) (any, error)) (any, error) {
+func (c *Client) attempt(ctx context.Context, stack *middleware.Stack, op string, body []byte, hash string, decode func([]byte) (any, error)) (any, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
@@ -224,7 +227,7 @@ func (c *Client) attempt(ctx context.Context, op string, body []byte, hash strin
 	if err := c.signer.SignHTTP(ctx, creds, req, hash, c.svc.SigningName, c.opts.Region, time.Now().UTC()); err != nil {
 		return nil, fmt.Errorf("sign request: %w", err)
 	}
-	resp, err := c.opts.HTTPClient.Do(req)
+	resp, err := c.roundTrip(ctx, stack, req)
 	if err != nil {
 		return nil, &connError{err}
 	}
@@ -241,6 +244,30 @@ func (c *Client) attempt(ctx context.Context, op string, body []byte, hash strin
 		return nil, fmt.Errorf("decode %s response: %w", op, err)
 	}
 	return out, nil
+}
+
+// roundTrip sends req, through the stack's Finalize middleware if any.
+func (c *Client) roundTrip(ctx context.Context, stack *middleware.Stack, req *http.Request) (*http.Response, error) {
+	if stack == nil || len(stack.Finalize.List()) == 0 {
+		return c.opts.HTTPClient.Do(req)
+	}
+	h := middleware.DecorateHandler(middleware.HandlerFunc(func(ctx context.Context, in any) (any, middleware.Metadata, error) {
+		r, ok := in.(*smithyhttp.Request)
+		if !ok {
+			return nil, middleware.Metadata{}, fmt.Errorf("finalize middleware passed %T, not *smithyhttp.Request", in)
+		}
+		resp, err := c.opts.HTTPClient.Do(r.Request.WithContext(ctx))
+		return resp, middleware.Metadata{}, err
+	}), stack.Finalize)
+	out, _, err := h.Handle(ctx, &smithyhttp.Request{Request: req})
+	if err != nil {
+		return nil, err
+	}
+	resp, ok := out.(*http.Response)
+	if !ok || resp == nil {
+		return nil, fmt.Errorf("finalize middleware returned %T, not the response", out)
+	}
+	return resp, nil
 }
 
 // apiError reads an error response: the code from X-Amzn-ErrorType or the

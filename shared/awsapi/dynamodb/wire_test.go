@@ -21,6 +21,7 @@ import (
 	sdktypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
 	"github.com/leadflow/leadflow/shared/awsapi/dynamodb/types"
@@ -459,7 +460,14 @@ func TestAPIOptionsSeeEachCall(t *testing.T) {
 			return out, md, err
 		}), middleware.After)
 	}
-	c := r.ours(func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, mw) })
+	var attempts []int64
+	attempt := func(s *middleware.Stack) error {
+		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("attempt", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			attempts = append(attempts, in.Request.(*smithyhttp.Request).ContentLength)
+			return next.HandleFinalize(ctx, in)
+		}), middleware.After)
+	}
+	c := r.ours(func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, mw, attempt) })
 	out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String("t")})
 	if err != nil || out.Item["pk"].(*types.AttributeValueMemberS).Value != "C#1" || result != any(out) {
 		t.Fatalf("%+v, %v; the middleware saw %v", out, err, result)
@@ -469,6 +477,9 @@ func TestAPIOptionsSeeEachCall(t *testing.T) {
 	}
 	if len(r.requests) != 1 {
 		t.Errorf("%d requests sent, want 1 (the refused one is not)", len(r.requests))
+	}
+	if len(attempts) != 1 || attempts[0] != int64(len(r.requests[0].body)) {
+		t.Errorf("finalize middleware saw attempts of %v bytes, want one of %d", attempts, len(r.requests[0].body))
 	}
 	if want := "DynamoDB GetItem *dynamodb.GetItemInput"; len(seen) != 2 || seen[0] != want {
 		t.Errorf("middleware saw %q, want %q twice", seen, want)
