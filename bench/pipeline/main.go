@@ -1098,9 +1098,11 @@ func post(ctx context.Context, url string, reqs []request, clients int) error {
 type verification struct {
 	Profiles, Merged int
 	EventCount       int // sum of event_count over surviving profiles
-	Stored           int // distinct message ids in timeline chunks
+	Stored           int // distinct message ids in timeline chunks and profile items
 	Chunks           int
-	StoredCopies     int // events in chunks, counting repeats
+	StoredCopies     int // events in chunks and profile items, counting repeats
+	ChunkEvents      int // events in chunks, counting repeats
+	Kept             int // events kept in profile items (contact.Profile.Recent)
 	Missing, Unknown int
 	// Internal counts timeline events the pipeline wrote itself (addressed
 	// by contact id: segment entries and exits, timers), which no client
@@ -1218,6 +1220,21 @@ func scan(ctx context.Context, ddb *dynamodb.Client, table string, w workload) (
 				if err := json.Unmarshal(raw, &prof); err != nil {
 					return v, fmt.Errorf("decode profile %s: %w", pk, err)
 				}
+				// The newest events stay in the profile item while they fit
+				// (a merged contact's tombstone keeps its own).
+				kept, err := dynamo.ProfileEvents(it)
+				if err != nil {
+					return v, fmt.Errorf("events kept in profile %s: %w", pk, err)
+				}
+				for _, m := range kept {
+					if m.ContactID != "" {
+						v.Internal++
+						continue
+					}
+					stored[m.MessageID]++
+					v.StoredCopies++
+					v.Kept++
+				}
 				if prof.MergedInto != "" {
 					v.Merged++
 					continue
@@ -1261,6 +1278,7 @@ func scan(ctx context.Context, ddb *dynamodb.Client, table string, w workload) (
 					}
 					stored[m.MessageID]++
 					v.StoredCopies++
+					v.ChunkEvents++
 				}
 			}
 		}
@@ -1448,8 +1466,8 @@ func report(out io.Writer, r *result, pb priceBook) {
 	fmt.Fprintf(out, "ingest alone: %d requests posted in %s = %.0f events/s, %.0f requests/s; %.0f bytes per request\n",
 		r.Requests, r.PostWall.Round(time.Millisecond), n/r.PostWall.Seconds(), float64(r.Requests)/r.PostWall.Seconds(), float64(r.RequestBytes)/float64(r.Requests))
 	v := r.Verified
-	fmt.Fprintf(out, "verified: %d events sent, %d counted on %d profiles (%d merged), %d distinct in %d timeline chunks (%d stored copies), 0 lost, 0 double counted\n",
-		r.Events, v.EventCount, v.Profiles, v.Merged, v.Stored, v.Chunks, v.StoredCopies)
+	fmt.Fprintf(out, "verified: %d events sent, %d counted on %d profiles (%d merged), %d distinct in %d timeline chunks and %d kept in profile items (%d stored copies), 0 lost, 0 double counted\n",
+		r.Events, v.EventCount, v.Profiles, v.Merged, v.Stored, v.Chunks, v.Kept, v.StoredCopies)
 	if v.Internal > 0 {
 		fmt.Fprintf(out, "internal timeline events (written by the pipeline for a contact, not sent by a client: segment entries, timers): %d\n", v.Internal)
 	}
@@ -1457,7 +1475,7 @@ func report(out io.Writer, r *result, pb priceBook) {
 		np := float64(v.Profiles)
 		fmt.Fprintf(out, "item sizes: profile avg %.0f B (max %d; profile JSON %.0f B, de-dup window %.0f B, keys and version the rest); timeline chunk avg %.0f B holding %.1f events\n",
 			float64(v.ProfileBytes)/np, v.MaxProfileBytes, float64(v.ProfileJSONBytes)/np, float64(v.WindowBytes)/np,
-			float64(v.ChunkBytes)/float64(v.Chunks), float64(v.StoredCopies)/float64(v.Chunks))
+			float64(v.ChunkBytes)/float64(v.Chunks), float64(v.ChunkEvents)/float64(v.Chunks))
 	}
 	if v.Split > 0 {
 		fmt.Fprintf(out, "WARNING: %d visitors ended up on more than one live contact (no event lost or counted twice, but the\n"+

@@ -27,13 +27,17 @@ import (
 //     write, and only for late retries, late offline events and clients that
 //     send no time.
 //
-// A timeline chunk is written before the profile write that commits it, so
-// a crash in between leaves a chunk whose events were never counted; its
-// redelivery must count them. Each chunk therefore carries its Commit: an id
-// and the id of the profile's previous commit. The profile keeps the id of
-// its last commit (LastCommit), so a chunk is part of the contact when it is
-// that last commit or the parent of another chunk: a failed attempt's chunk
-// is neither, and its messages count as new.
+// Events a store keeps in the profile's own item (Profile.Recent) commit
+// with it, so they are applied. A timeline chunk is written before the
+// profile write that commits it, so a crash in between leaves a chunk whose
+// events were never counted; its redelivery must count them. Each chunk of
+// new events therefore carries its Commit: an id and the id of the
+// profile's previous commit. The profile keeps the id of its last commit
+// (LastCommit), so a chunk is part of the contact when it is that last
+// commit or the parent of another chunk: a failed attempt's chunk is
+// neither, and its messages count as new. A chunk with no commit holds
+// events that were committed before it was written (kept events a store
+// moved out of the profile item, or chunks older than commits).
 
 // DedupPeriod is how long after it was received a messageId is still
 // recognised: longer than the events queue keeps a message (4 days) and than
@@ -225,6 +229,8 @@ func (p *Processor) history(ctx context.Context, prof *Profile, msgs []tracking.
 	since := earliest.Add(-DedupPeriod - tracking.MaxClockBehind)
 	parts := append([]string{prof.ID}, prof.MergedIDs...)
 	heads := map[string]uint64{prof.ID: prof.LastCommit}
+	// Events kept in a profile's own item committed with it.
+	recent := []*Profile{prof}
 	if len(prof.MergedIDs) > 0 {
 		// A merged contact's chunks are committed by its own profile writes:
 		// its tombstone keeps its last commit.
@@ -234,11 +240,24 @@ func (p *Processor) history(ctx context.Context, prof *Profile, msgs []tracking.
 		}
 		for id, t := range tombs {
 			heads[id] = t.LastCommit
+			recent = append(recent, t)
 		}
 	}
 	chunks, err := p.store.Chunks(ctx, parts, since)
 	if err != nil {
 		return nil, fmt.Errorf("read recent timeline of %s: %w", prof.ID, err)
 	}
-	return AppliedIn(chunks, heads, ids), nil
+	applied := AppliedIn(chunks, heads, ids)
+	doubtful := map[string]bool{}
+	for _, id := range ids {
+		doubtful[id] = true
+	}
+	for _, r := range recent {
+		for _, m := range r.Recent {
+			if doubtful[m.MessageID] {
+				applied[m.MessageID] = true
+			}
+		}
+	}
+	return applied, nil
 }

@@ -211,3 +211,29 @@ func TestRetriesInABatchLargerThanTheWindowCountOnce(t *testing.T) {
 		t.Errorf("page views %d, want 201", p.PageViews)
 	}
 }
+
+// TestLateRetryOfAnEventKeptInTheProfileCountsOnce: a store may keep the
+// newest events in the profile item instead of a chunk (Profile.Recent).
+// A late retry that has left the window is looked up there too.
+func TestLateRetryOfAnEventKeptInTheProfileCountsOnce(t *testing.T) {
+	st := contacttest.New()
+	clock := now.Add(3 * 24 * time.Hour)
+	proc := contact.NewProcessor(st, quiet(), func() time.Time { return clock })
+	first := clientPage("kept", "v1", 0)
+	key := uint32(first.OriginalTimestamp.Unix())
+	// What a store that keeps events leaves after many later batches: the
+	// event in the profile item, no chunk, and out of the window.
+	p := &contact.Profile{ID: contact.AnonymousContactID("v1"), AnonymousIDs: []string{"v1"}, EventCount: 1, PageViews: 1,
+		FirstSeen: first.Timestamp, LastSeen: first.Timestamp, Recent: []tracking.Message{first},
+		Applied: []uint64{contact.Hash("later")}, AppliedKeys: []uint32{key + 3600}, AppliedHorizon: key + 60}
+	if err := st.SaveProfile(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	run(t, proc, []tracking.Message{retried(first, 48*time.Hour)})
+	if n := st.Calls["Chunks"]; n == 0 {
+		t.Fatal("the late retry was decided without the slow path")
+	}
+	if got := st.Profile(p.ID); got.EventCount != 1 || got.PageViews != 1 {
+		t.Errorf("events %d, page views %d after the retry of a kept event; want 1", got.EventCount, got.PageViews)
+	}
+}

@@ -224,9 +224,10 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 	return out, nil
 }
 
-// applyContact writes the timeline then the profile. The timeline write is
-// idempotent (its key derives from the events), so a crash between the two
-// writes is repaired by redelivery; the profile write is the commit point.
+// applyContact writes the timeline then the profile (Store.CommitEvents).
+// A timeline chunk's write is idempotent (its key derives from the commit),
+// so a crash between the two writes is repaired by redelivery; the profile
+// write is the commit point.
 func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile, msgs []tracking.Message, env batchEnv) (applied, dups, conflicts int, err error) {
 	for attempt := 0; ; attempt++ {
 		if prof == nil {
@@ -248,10 +249,10 @@ func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile,
 		if err != nil {
 			return 0, 0, conflicts, err
 		}
-		// The chunk names this commit and the last one, so de-duplication
-		// can tell it from a chunk whose profile write never happened.
+		// A chunk written for this commit names it and the last one, so
+		// de-duplication can tell it from a chunk whose profile write never
+		// happened (CommitEvents moves LastCommit when it writes one).
 		commit := Commit{ID: commitID(fresh), Parent: working.LastCommit}
-		working.LastCommit = commit.ID
 		// Routing requests go out before the profile write commits the stage
 		// move: if the write then fails, the retry derives the same request
 		// ids and the router de-duplicates; the other order could lose one.
@@ -285,10 +286,7 @@ func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile,
 		if change != nil && len(change.Timeline) > 0 {
 			chunk = append(slices.Clip(fresh), change.Timeline...)
 		}
-		if err := p.store.PutEvents(ctx, cid, commit, chunk, changes); err != nil {
-			return 0, 0, conflicts, fmt.Errorf("store %d events of %s: %w", len(chunk), cid, err)
-		}
-		err = p.store.SaveProfile(ctx, working)
+		err = p.store.CommitEvents(ctx, working, commit, chunk, changes)
 		if err == nil {
 			if change != nil {
 				p.committed(ctx, change)
@@ -296,7 +294,7 @@ func (p *Processor) applyContact(ctx context.Context, cid string, prof *Profile,
 			return len(fresh), len(msgs) - len(fresh), conflicts, nil
 		}
 		if !errors.Is(err, ErrConflict) || attempt >= maxConflictRetries {
-			return 0, 0, conflicts, fmt.Errorf("save profile %s: %w", cid, err)
+			return 0, 0, conflicts, fmt.Errorf("commit %d events of %s: %w", len(chunk), cid, err)
 		}
 		conflicts++
 		reread, err := p.store.GetProfiles(ctx, []string{cid})
@@ -641,6 +639,8 @@ func (p *Profile) clone() *Profile {
 	c := *p
 	c.AnonymousIDs = slices.Clone(p.AnonymousIDs)
 	c.Applied = slices.Clone(p.Applied)
+	c.Recent = slices.Clone(p.Recent)
+	c.RecentScores = slices.Clone(p.RecentScores)
 	c.AppliedKeys = slices.Clone(p.AppliedKeys)
 	c.Tags = slices.Clone(p.Tags)
 	c.Lists = slices.Clone(p.Lists)

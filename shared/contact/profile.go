@@ -104,9 +104,18 @@ type Profile struct {
 	// AppliedHorizon is the latest AppliedKeys entry that has left the
 	// window (0: none has): a message with a later time is new.
 	AppliedHorizon uint32 `json:"-"`
-	// LastCommit is the Commit.ID of the last profile write that applied
-	// events; the timeline chunks it wrote carry it.
+	// LastCommit is the Commit.ID of the last profile write that stored
+	// events in a timeline chunk; the chunks it wrote carry it.
 	LastCommit uint64 `json:"-"`
+	// Recent are the contact's newest timeline events when the store keeps
+	// them in the profile's own item rather than in a chunk (the DynamoDB
+	// adapter does while both fit in one write unit), with the score
+	// changes they caused. They belong to the timeline like a chunk's
+	// events and commit with the profile: every save writes them back, and
+	// the store moves them to a chunk of their own when they stop fitting
+	// (Store.CommitEvents). Not part of the profile's JSON.
+	Recent       []tracking.Message `json:"-"`
+	RecentScores []scoring.Change   `json:"-"`
 	// UnsubscribedTopics are the subscription topics (definitions/topics.json)
 	// the contact switched off in the preference centre or with a topic's
 	// unsubscribe link, while staying subscribed to the others.

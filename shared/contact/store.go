@@ -48,6 +48,13 @@ type Store interface {
 	// SaveProfile writes p if the stored version is still p.Version (0: must
 	// not exist) and bumps p.Version; ErrConflict otherwise.
 	SaveProfile(ctx context.Context, p *Profile) error
+	// CommitEvents commits a change that applied events: it adds msgs to
+	// the contact's timeline, with the score changes they caused, and saves
+	// p as SaveProfile does, the profile write last (the commit point). A
+	// timeline chunk written for it carries commit, and p.LastCommit then
+	// becomes commit.ID; a store may instead keep the events in the
+	// profile's own item (p.Recent), where they commit with it.
+	CommitEvents(ctx context.Context, p *Profile, commit Commit, msgs []tracking.Message, changes []scoring.Change) error
 	// PutEvents adds messages to a contact's timeline, with the score
 	// changes they caused (the score history rides in the same write) and
 	// the profile commit they belong to. Writing the same messages again

@@ -121,6 +121,10 @@ type stored struct {
 	AppliedKeys []uint32 `json:"applied_keys"`
 	Horizon     uint32   `json:"horizon"`
 	LastCommit  uint64   `json:"last_commit"`
+	// Recent is kept as a store that keeps events in the profile item
+	// would (this one never moves events there itself).
+	Recent       []tracking.Message `json:"recent,omitempty"`
+	RecentScores []scoring.Change   `json:"recent_scores,omitempty"`
 }
 
 func decode(raw []byte) (*contact.Profile, error) {
@@ -130,6 +134,7 @@ func decode(raw []byte) (*contact.Profile, error) {
 	}
 	s.Profile.Applied, s.Profile.AppliedKeys = s.Applied, s.AppliedKeys
 	s.Profile.AppliedHorizon, s.Profile.LastCommit = s.Horizon, s.LastCommit
+	s.Profile.Recent, s.Profile.RecentScores = s.Recent, s.RecentScores
 	return s.Profile, nil
 }
 
@@ -147,7 +152,7 @@ func (m *MemStore) SaveProfile(_ context.Context, p *contact.Profile) error {
 	if m.versions[p.ID] != p.Version {
 		return fmt.Errorf("save %s: %w", p.ID, contact.ErrConflict)
 	}
-	raw, err := json.Marshal(stored{p, p.Applied, p.AppliedKeys, p.AppliedHorizon, p.LastCommit})
+	raw, err := json.Marshal(stored{p, p.Applied, p.AppliedKeys, p.AppliedHorizon, p.LastCommit, p.Recent, p.RecentScores})
 	if err != nil {
 		return err
 	}
@@ -192,6 +197,16 @@ func (m *MemStore) PutEvents(_ context.Context, cid string, commit contact.Commi
 	}
 	m.chunks[cid][k] = c
 	return nil
+}
+
+// CommitEvents implements contact.Store: always a chunk of the commit,
+// then the profile.
+func (m *MemStore) CommitEvents(ctx context.Context, p *contact.Profile, commit contact.Commit, msgs []tracking.Message, changes []scoring.Change) error {
+	if err := m.PutEvents(ctx, p.ID, commit, msgs, changes); err != nil {
+		return err
+	}
+	p.LastCommit = commit.ID
+	return m.SaveProfile(ctx, p)
 }
 
 // Chunks implements contact.Store.

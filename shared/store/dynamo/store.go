@@ -259,18 +259,20 @@ func (st *Store) GetProfile(ctx context.Context, id string) (*contact.Profile, e
 
 func decodeProfile(it map[string]types.AttributeValue) (*contact.Profile, error) {
 	p := &contact.Profile{}
-	raw, err := ProfileJSON(it)
+	raw, recent, err := profileParts(it)
 	if err != nil {
 		return nil, fmt.Errorf("decompress profile %s: %w", str(it, attrPK), err)
 	}
 	if err := json.Unmarshal(raw, p); err != nil {
 		return nil, fmt.Errorf("decode profile %s: %w", str(it, attrPK), err)
 	}
+	if p.Recent, p.RecentScores, err = recent.decode(); err != nil {
+		return nil, fmt.Errorf("decode recent events of %s: %w", str(it, attrPK), err)
+	}
 	p.ID = contactIDFromPK(str(it, attrPK))
 	p.Version = num(it, "v")
-	w := bin(it, "w")
-	for i := 0; i+8 <= len(w); i += 8 {
-		p.Applied = append(p.Applied, binary.LittleEndian.Uint64(w[i:]))
+	if p.Applied, err = decodeWindow(bin(it, "w"), bin(it, "wr"), p.Recent); err != nil {
+		return nil, fmt.Errorf("decode window of %s: %w", str(it, attrPK), err)
 	}
 	wk := bin(it, "wk")
 	for i := 0; i+4 <= len(wk); i += 4 {
@@ -285,24 +287,32 @@ func decodeProfile(it map[string]types.AttributeValue) (*contact.Profile, error)
 
 // SaveProfile implements contact.Store.
 func (st *Store) SaveProfile(ctx context.Context, p *contact.Profile) error {
+	item, err := profileItem(p)
+	if err != nil {
+		return err
+	}
+	return st.putProfile(ctx, p, item)
+}
+
+// profileItem is the item SaveProfile writes for p, its recent events
+// (p.Recent) included.
+func profileItem(p *contact.Profile) (map[string]types.AttributeValue, error) {
 	d, err := json.Marshal(p)
 	if err != nil {
-		return fmt.Errorf("encode profile %s: %w", p.ID, err)
+		return nil, fmt.Errorf("encode profile %s: %w", p.ID, err)
 	}
-	w := make([]byte, 8*len(p.Applied))
-	for i, h := range p.Applied {
-		binary.LittleEndian.PutUint64(w[8*i:], h)
-	}
+	w, wr := encodeWindow(p.Applied, p.Recent)
 	item := key(contactPK(p.ID), skProfile)
 	// DynamoDB bills a write by the item's size in 1 KB steps, and the
 	// profile is rewritten on every batch: the dictionary form (compress.go)
 	// keeps even a large profile at one write unit. Plain JSON stays for a
-	// profile the dictionary cannot shrink (none seen so far).
-	z, err := profileV1.compress(d)
+	// profile the dictionary cannot shrink (none seen so far). Recent
+	// events ride in the same stream (compress.go, formatJointV1).
+	z, err := compressProfile(d, p.Recent, p.RecentScores)
 	if err != nil {
-		return fmt.Errorf("profile %s: %w", p.ID, err)
+		return nil, fmt.Errorf("profile %s: %w", p.ID, err)
 	}
-	if len(z) < len(d) {
+	if len(z) < len(d) || len(p.Recent) > 0 {
 		item["dz"] = &types.AttributeValueMemberB{Value: z}
 	} else {
 		item["d"] = s(string(d))
@@ -310,6 +320,9 @@ func (st *Store) SaveProfile(ctx context.Context, p *contact.Profile) error {
 	item["v"] = n(p.Version + 1)
 	if len(w) > 0 {
 		item["w"] = &types.AttributeValueMemberB{Value: w}
+	}
+	if len(wr) > 0 {
+		item["wr"] = &types.AttributeValueMemberB{Value: wr}
 	}
 	if len(p.AppliedKeys) > 0 {
 		wk := make([]byte, 4*len(p.AppliedKeys))
@@ -336,6 +349,11 @@ func (st *Store) SaveProfile(ctx context.Context, p *contact.Profile) error {
 		item[attrGSI1PK] = s(contactShard(p.ID))
 		item[attrGSI1SK] = s(contactGSISK(created, p.ID))
 	}
+	return item, nil
+}
+
+// putProfile writes a profile item under p's version and bumps it.
+func (st *Store) putProfile(ctx context.Context, p *contact.Profile, item map[string]types.AttributeValue) error {
 	in := &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item, ReturnConsumedCapacity: capacity}
 	if p.Version == 0 {
 		in.ConditionExpression = aws.String("attribute_not_exists(pk)")
@@ -436,6 +454,18 @@ func gzipJSON(parts ...[]byte) ([]byte, error) {
 }
 
 func (st *Store) putChunk(ctx context.Context, contactID string, commit contact.Commit, part uint64, events []json.RawMessage, newest time.Time, ids []string, changes []scoring.Change) error {
+	item, err := st.chunkItem(contactID, commit, part, events, newest, ids, changes)
+	if err != nil {
+		return err
+	}
+	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item, ReturnConsumedCapacity: capacity}); err != nil {
+		return fmt.Errorf("put %d events for %s: %w", len(events), contactID, err)
+	}
+	return nil
+}
+
+// chunkItem is the timeline chunk item putChunk writes.
+func (st *Store) chunkItem(contactID string, commit contact.Commit, part uint64, events []json.RawMessage, newest time.Time, ids []string, changes []scoring.Change) (map[string]types.AttributeValue, error) {
 	parts := [][]byte{[]byte("[")}
 	for i, e := range events {
 		if i > 0 {
@@ -446,7 +476,7 @@ func (st *Store) putChunk(ctx context.Context, contactID string, commit contact.
 	parts = append(parts, []byte("]"))
 	z, err := eventsV1.compress(parts...)
 	if err != nil {
-		return fmt.Errorf("events of %s: %w", contactID, err)
+		return nil, fmt.Errorf("events of %s: %w", contactID, err)
 	}
 	sort.Strings(ids)
 	hash := commit.ID ^ part*0x9e3779b97f4a7c15
@@ -470,13 +500,13 @@ func (st *Store) putChunk(ctx context.Context, contactID string, commit contact.
 	if len(changes) > 0 {
 		raw, err := json.Marshal(changes)
 		if err != nil {
-			return fmt.Errorf("encode score changes of %s: %w", contactID, err)
+			return nil, fmt.Errorf("encode score changes of %s: %w", contactID, err)
 		}
 		// The events dictionary knows this JSON too: ~80 B less than gzip,
 		// which keeps most scored chunks at one write unit.
 		sc, err := eventsV1.compress(raw)
 		if err != nil {
-			return fmt.Errorf("score changes of %s: %w", contactID, err)
+			return nil, fmt.Errorf("score changes of %s: %w", contactID, err)
 		}
 		item["sc"] = &types.AttributeValueMemberB{Value: sc}
 	}
@@ -485,10 +515,7 @@ func (st *Store) putChunk(ctx context.Context, contactID string, commit contact.
 		// tracking.MaxClockBehind before a retry: keep them that long.
 		item[attrTTL] = n(newest.Add(max(st.EventTTL, minEventTTL)).Unix())
 	}
-	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item, ReturnConsumedCapacity: capacity}); err != nil {
-		return fmt.Errorf("put %d events for %s: %w", len(events), contactID, err)
-	}
-	return nil
+	return item, nil
 }
 
 // minEventTTL is the least time a chunk is kept after its newest event.
