@@ -26,14 +26,15 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/leadflow/leadflow/local/runner"
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
+	ddbtypes "github.com/leadflow/leadflow/shared/awsapi/dynamodb/types"
+	"github.com/leadflow/leadflow/shared/awsapi/eventbridge"
+	lfsqs "github.com/leadflow/leadflow/shared/awsapi/sqs"
 	"github.com/leadflow/leadflow/shared/catalog"
 )
 
@@ -124,7 +125,17 @@ func price(s *Stats, input, output any, err error) {
 	case *sqs.SendMessageInput:
 		s.SQSBilled += chunks(int64(len(aws.ToString(in.MessageBody))))
 		return
+	case *lfsqs.SendMessageInput: // the functions' own client
+		s.SQSBilled += chunks(int64(len(aws.ToString(in.MessageBody))))
+		return
 	case *sqs.SendMessageBatchInput:
+		var n int64
+		for _, e := range in.Entries {
+			n += int64(len(aws.ToString(e.MessageBody)))
+		}
+		s.SQSBilled += chunks(n)
+		return
+	case *lfsqs.SendMessageBatchInput:
 		var n int64
 		for _, e := range in.Entries {
 			n += int64(len(aws.ToString(e.MessageBody)))

@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
+	ddbtypes "github.com/leadflow/leadflow/shared/awsapi/dynamodb/types"
+	"github.com/leadflow/leadflow/shared/awsapi/eventbridge"
+	ebtypes "github.com/leadflow/leadflow/shared/awsapi/eventbridge/types"
 )
 
 func TestPriceCountsWhatAWSBills(t *testing.T) {

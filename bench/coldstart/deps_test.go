@@ -117,3 +117,47 @@ func packageLevelRegexps(t *testing.T, file string) []string {
 	}
 	return found
 }
+
+// sdkServicesAllowed lists, per function, the AWS SDK service clients it
+// may still link. Each one's package init (a smithy schema per shape,
+// endpoint tables, a type registry: 2,000-3,700 allocations per service)
+// runs on every cold start; DynamoDB, SQS and EventBridge go through
+// shared/awsapi instead, whose package init is nothing. The rest are on
+// functions off the event path or not yet replaced (BENCHMARKS.md, "Cold
+// start ... SDK clients").
+var sdkServicesAllowed = map[string][]string{
+	"admin":     {"cognitoidentityprovider", "s3", "scheduler"},
+	"campaigns": {"scheduler"},
+	"jobs":      {"s3"},
+	"sender":    {"sesv2"},
+	"sesevents": {"sesv2"},
+}
+
+func TestFunctionsLinkNoSDKServiceClientsBeyondTheirList(t *testing.T) {
+	const prefix = "github.com/aws/aws-sdk-go-v2/service/"
+	fns := catalog.Load().Functions
+	if len(fns) == 0 {
+		t.Fatal("the catalog lists no functions")
+	}
+	for _, f := range fns {
+		pkg := "github.com/leadflow/leadflow/functions/" + f.Name
+		out, err := exec.Command("go", "list", "-tags", "lambda.norpc", "-deps", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+		}
+		deps := strings.Fields(string(out))
+		if !slices.Contains(deps, pkg) {
+			t.Fatalf("go list %s did not list the package itself:\n%s", pkg, out)
+		}
+		for _, d := range deps {
+			rest, ok := strings.CutPrefix(d, prefix)
+			if !ok || strings.HasPrefix(rest, "internal/") {
+				continue
+			}
+			service, _, _ := strings.Cut(rest, "/")
+			if !slices.Contains(sdkServicesAllowed[f.Name], service) {
+				t.Errorf("%s links %s: its package init runs on every cold start; use shared/awsapi (dynamodb, sqs, eventbridge) or extend it", f.Name, d)
+			}
+		}
+	}
+}

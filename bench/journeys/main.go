@@ -42,11 +42,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
+	ddbtypes "github.com/leadflow/leadflow/shared/awsapi/dynamodb/types"
 
 	"github.com/leadflow/leadflow/bench/benchmeter"
 	"github.com/leadflow/leadflow/bench/benchstack"

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
 
 	"github.com/leadflow/leadflow/shared/journey"
 	"github.com/leadflow/leadflow/shared/store/dynamo"

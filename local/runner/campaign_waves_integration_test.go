@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
 
 	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/campaign"

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/leadflow/leadflow/shared/awsapi/eventbridge"
 
 	"github.com/leadflow/leadflow/shared/bus"
 )

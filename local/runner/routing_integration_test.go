@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	sqsapi "github.com/leadflow/leadflow/shared/awsapi/sqs"
+
 	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/fn/webhooksfn"
@@ -271,7 +273,7 @@ func TestAQualifiedLeadIsRoutedPublishedAndSignedOnce(t *testing.T) {
 	req := routing.Request{ID: q.ID, ContactID: id, Change: scoring.StageChange{
 		From: scoring.Stage(fmt.Sprint(last["from"])), To: scoring.MQL, At: at, Reason: fmt.Sprint(last["reason"]), By: fmt.Sprint(last["by"]),
 	}}
-	queue := sqsqueue.New(sqs.NewFromConfig(e.platform.AWS()), e.platform.QueueURL(catalog.RoutingQueue))
+	queue := sqsqueue.New(sqsapi.NewFromConfig(e.platform.AWS()), e.platform.QueueURL(catalog.RoutingQueue))
 	if err := routing.Send(context.Background(), queue, req); err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/leadflow/leadflow/shared/awsapi/eventbridge"
+	"github.com/leadflow/leadflow/shared/awsapi/eventbridge/types"
 )
 
 // Source is the EventBridge source of every Leadflow event.

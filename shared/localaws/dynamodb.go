@@ -10,7 +10,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
 )
 
 // StartDynamoDB starts DynamoDB Local with -sharedDb, so every client sees the same
@@ -74,7 +75,7 @@ func StartDynamoDB(ctx context.Context, o Options) (*Process, error) {
 				return err
 			}
 			client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-				o.Retryer = aws.NopRetryer{} // the readiness loop does the retrying
+				o.RetryMaxAttempts = 1 // the readiness loop does the retrying
 			})
 			if _, err := client.ListTables(ctx, &dynamodb.ListTablesInput{Limit: aws.Int32(1)}); err != nil {
 				return fmt.Errorf("ListTables: %w", err)

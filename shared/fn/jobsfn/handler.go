@@ -10,11 +10,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/leadflow/leadflow/definitions"
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
+	"github.com/leadflow/leadflow/shared/awsapi/eventbridge"
+	"github.com/leadflow/leadflow/shared/awsapi/sqs"
 	"github.com/leadflow/leadflow/shared/bucket"
 	"github.com/leadflow/leadflow/shared/bus"
 	"github.com/leadflow/leadflow/shared/catalog"

@@ -7,8 +7,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/leadflow/leadflow/shared/awsapi/sqs"
+	"github.com/leadflow/leadflow/shared/awsapi/sqs/types"
 )
 
 // BatchAPI is the part of the SQS client a Batch uses.

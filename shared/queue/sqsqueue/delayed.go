@@ -6,7 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/leadflow/leadflow/shared/awsapi/sqs"
 )
 
 // MaxDelay is the longest delay SQS accepts on one message.

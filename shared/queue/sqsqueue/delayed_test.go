@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/leadflow/leadflow/shared/awsapi/sqs"
 )
 
 type recordingClient struct{ in *sqs.SendMessageInput }

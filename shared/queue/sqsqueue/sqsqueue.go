@@ -6,7 +6,8 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/leadflow/leadflow/shared/awsapi/sqs"
 )
 
 // API is the part of the SQS client the adapter uses.

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
 
 	"github.com/leadflow/leadflow/shared/localaws"
 	"github.com/leadflow/leadflow/shared/store/dynamo"

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb/types"
 
 	"github.com/leadflow/leadflow/shared/membership"
 )
