@@ -36,7 +36,11 @@ func (st *Store) Timeline(ctx context.Context, contactIDs []string, before time.
 		if err != nil {
 			return nil, err
 		}
-		for _, m := range slices.Concat(recent[id].events, msgs) {
+		// Kept events are stored oldest first; reversed, events with the
+		// same timestamp list the last sent first, as chunks do.
+		kept := slices.Clone(recent[id].events)
+		slices.Reverse(kept)
+		for _, m := range slices.Concat(kept, msgs) {
 			if !before.IsZero() && m.Timestamp.After(before) {
 				continue
 			}

@@ -50,7 +50,7 @@ const StepNode = memo(function StepNode({ data }: NodeProps<Node<StepData>>) {
         </div>
       )}
       {data.href && (
-        <Link className="jmap-drill small nodrag" to={data.href} aria-label={`Contacts at ${data.title}`}>
+        <Link className="jmap-drill small nodrag" to={data.href} aria-label={`contacts here: ${data.title}`}>
           contacts here
         </Link>
       )}

@@ -139,13 +139,13 @@ describe('JourneyMap drill-down', () => {
     const { api } = fakeApi();
     renderAt('/journeys/welcome', api);
     // The map's nodes are hidden until measured (none are in jsdom): found by label, not role.
-    const link = await screen.findByLabelText('Contacts at wait-2d');
+    const link = await screen.findByLabelText('contacts here: wait-2d');
     expect(link.getAttribute('href')).toBe('/journeys/welcome/steps/wait-2d');
-    expect(screen.queryByLabelText('Contacts at start')).toBeNull(); // the trigger is no step
+    expect(screen.queryByLabelText('contacts here: start')).toBeNull(); // the trigger is no step
     await screen.findByRole('option', { name: /Version 2/ });
     fireEvent.change(screen.getByLabelText('Version'), { target: { value: '2' } });
-    await waitFor(() => expect(screen.getByLabelText('Contacts at wait-2d').getAttribute('href')).toBe('/journeys/welcome/steps/wait-2d?version=2'));
-    fireEvent.click(screen.getByLabelText('Contacts at wait-2d'));
+    await waitFor(() => expect(screen.getByLabelText('contacts here: wait-2d').getAttribute('href')).toBe('/journeys/welcome/steps/wait-2d?version=2'));
+    fireEvent.click(screen.getByLabelText('contacts here: wait-2d'));
     expect(await screen.findByRole('heading', { name: 'Contacts at wait-2d' })).toBeTruthy();
   });
 });
