@@ -98,7 +98,7 @@ type Platform struct {
 	cat       catalog.Catalog
 	awsCfg    aws.Config
 	sqs       *sqs.Client
-	handlers  map[string]lambda.Handler
+	handlers  map[string]*sandboxes
 	queueURLs map[string]string
 	dlqURLs   map[string]string
 	log       *slog.Logger
@@ -162,7 +162,7 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	}
 	p := &Platform{
 		opts: opts, cat: cat,
-		handlers: map[string]lambda.Handler{}, queueURLs: map[string]string{}, dlqURLs: map[string]string{},
+		handlers: map[string]*sandboxes{}, queueURLs: map[string]string{}, dlqURLs: map[string]string{},
 		log:   opts.Log,
 		stats: &Stats{Invocations: map[string]int{}, Failures: map[string]int{}, Busy: map[string]time.Duration{}},
 	}
@@ -274,11 +274,20 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		if opts.ExportPageSize > 0 && f.Name == "jobs" {
 			env[jobsfn.EnvExportPageSize] = strconv.Itoa(opts.ExportPageSize)
 		}
-		h, err := build(f.Name, fnCfg, func(k string) string { return env[k] }, opts.Log.With("function", f.Name), opts.TimerClock)
-		if err != nil {
-			return nil, fmt.Errorf("build %s: %w", f.Name, err)
+		mk := func() (lambda.Handler, error) {
+			h, err := build(f.Name, fnCfg, func(k string) string { return env[k] }, opts.Log.With("function", f.Name), opts.TimerClock)
+			if err != nil {
+				return nil, fmt.Errorf("build %s: %w", f.Name, err)
+			}
+			return h, nil
 		}
-		p.handlers[f.Name] = h
+		// The first instance is built now, so a configuration error
+		// stops the start; more come as invocations overlap.
+		h, err := mk()
+		if err != nil {
+			return nil, err
+		}
+		p.handlers[f.Name] = newSandboxes(h, mk)
 	}
 	// The repo's campaigns get the schedules the stack gives them.
 	repo := opts.Campaigns
