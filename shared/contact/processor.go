@@ -33,6 +33,28 @@ type Outcome struct {
 	Inputs, Messages, Applied, Duplicates, Contacts, NewContacts, Conflicts int
 	// Failed lists the Input IDs that must be retried.
 	Failed []string
+	// Deferred counts contacts not applied because the invocation was
+	// near its deadline (their inputs are in Failed).
+	Deferred int
+}
+
+// FlushShare is the share of an invocation's time kept for flushing the
+// reactors after the contacts are applied (at least MinFlushReserve).
+const (
+	FlushShare      = 4 // a quarter
+	MinFlushReserve = 3 * time.Second
+)
+
+// flushReserve is the time after which no new contact is applied, so the
+// reactors' flush still fits before ctx's deadline; bounded is false
+// without a deadline.
+func flushReserve(ctx context.Context, now time.Time) (stopAt time.Time, bounded bool) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return time.Time{}, false
+	}
+	reserve := max(deadline.Sub(now)/FlushShare, MinFlushReserve)
+	return deadline.Add(-reserve), true
 }
 
 // Processor turns queued tracking batches into contact profiles and timelines.
@@ -200,9 +222,26 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, p.parallel)
+	// The deadline is wall-clock time, whatever clock p.now is.
+	stopAt, bounded := flushReserve(ctx, time.Now())
 	for _, cid := range order {
-		wg.Add(1)
 		sem <- struct{}{}
+		if bounded && !time.Now().Before(stopAt) {
+			// Too close to the deadline to apply another contact and still
+			// flush the reactors of those applied: a contact written but
+			// never flushed would lose its journey history and counters
+			// for good (its redelivery is a duplicate). The rest go back to
+			// the queue.
+			<-sem
+			mu.Lock()
+			out.Deferred++
+			for in := range inputsOf[cid] {
+				failed[in] = true
+			}
+			mu.Unlock()
+			continue
+		}
+		wg.Add(1)
 		go func(cid string) {
 			defer wg.Done()
 			defer func() { <-sem }()

@@ -196,3 +196,44 @@ func TestRescoreWritesReactorTimelineAndFlushes(t *testing.T) {
 		t.Errorf("chunks %+v, want the reactor's entry", chunks)
 	}
 }
+
+// Near the invocation's deadline the processor stops applying contacts, so
+// the reactors' flush of those it applied still fits: a contact committed
+// but never flushed would lose its journey history for good (its
+// redelivery is a duplicate). The contacts it did not start go back to the
+// queue with their inputs.
+func TestProcessorKeepsTimeToFlushBeforeItsDeadline(t *testing.T) {
+	st := contacttest.New()
+	rec := &recorder{}
+	proc := contact.NewProcessor(st, quiet(), func() time.Time { return now }).WithReactors(rec).WithParallel(1)
+	// The first contact's write outlasts the time before the reserve.
+	st.BeforeSave = func(*contact.Profile) { time.Sleep(300 * time.Millisecond) }
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(contact.MinFlushReserve+200*time.Millisecond))
+	defer cancel()
+	out, err := proc.Process(ctx, []contact.Input{
+		input("s1", msg(tracking.TypePage, "m1", "first", "")),
+		input("s2", msg(tracking.TypePage, "m2", "second", ""), msg(tracking.TypePage, "m3", "third", "")),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Applied != 1 || out.Deferred != 2 || len(out.Failed) != 1 || out.Failed[0] != "s2" {
+		t.Fatalf("outcome %+v, want the first contact applied, the other two deferred with s2 failed", out)
+	}
+	if len(rec.changes) != 1 || rec.flushes != 1 {
+		t.Fatalf("reactor saw %d changes and %d flushes, want 1 and 1", len(rec.changes), rec.flushes)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the flush ran past the deadline")
+	}
+	if p := st.Profile(contact.AnonymousContactID("second")); p != nil {
+		t.Fatalf("a deferred contact was written: %+v", p)
+	}
+
+	// Redelivered with time to spare, s2 applies both contacts.
+	st.BeforeSave = nil
+	out, err = proc.Process(context.Background(), []contact.Input{input("s2", msg(tracking.TypePage, "m2", "second", ""), msg(tracking.TypePage, "m3", "third", ""))})
+	if err != nil || out.Applied != 2 || out.Deferred != 0 || len(out.Failed) != 0 {
+		t.Fatalf("redelivery: %+v, %v", out, err)
+	}
+}

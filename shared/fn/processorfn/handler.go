@@ -196,6 +196,6 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	}
 	h.log.InfoContext(ctx, "batch processed", "records", len(ev.Records), "events", out.Messages,
 		"applied", out.Applied, "duplicates", out.Duplicates, "contacts", out.Contacts,
-		"new_contacts", out.NewContacts, "conflicts", out.Conflicts, "failed", len(resp.BatchItemFailures))
+		"new_contacts", out.NewContacts, "conflicts", out.Conflicts, "deferred", out.Deferred, "failed", len(resp.BatchItemFailures))
 	return resp, nil
 }
