@@ -97,7 +97,7 @@ func main() {
 		// A batch that fails (a DynamoDB timeout on a loaded machine) comes
 		// back in seconds rather than the catalog's three minutes, which
 		// would push seeding past the due minute.
-		o.VisibilityTimeout = 15 * time.Second
+		o.VisibilityTimeout = 40 * time.Second
 		o.Log = slog.New(runner.NewLogHandler(logs))
 	})
 	check(err)

@@ -190,6 +190,25 @@ type Dispatcher interface {
 	Dispatch(ctx context.Context, msgs []tracking.Message) error
 }
 
+// DelayDispatcher is a Dispatcher that can also hand messages over to be
+// delivered after a delay (an SQS message's DelaySeconds), which is what
+// lets a tick fire timers due before the next tick on time (WithLookahead).
+type DelayDispatcher interface {
+	Dispatcher
+	DispatchDelayed(ctx context.Context, msgs []tracking.Message, delay time.Duration) error
+}
+
+// DelayStep is the granularity of a looked-ahead timer's delay: timers of
+// a shard page due within the same DelayStep share one delayed message, so
+// a minute of spread-out timers costs at most 60s/DelayStep messages per
+// shard, and a timer runs at most DelayStep after it is due (plus the
+// pipeline's own latency).
+const DelayStep = 5 * time.Second
+
+// MaxLookahead bounds WithLookahead by what one SQS message can be
+// delayed (15 minutes), less the two buckets a tick may read ahead.
+const MaxLookahead = 13 * time.Minute
+
 // Wheel schedules and fires timers.
 type Wheel struct {
 	store    Store
@@ -199,6 +218,9 @@ type Wheel struct {
 	now      func() time.Time
 	pageSize int
 	reserve  time.Duration
+	// lookahead is how far past the tick's clock timers are fired, with
+	// the delay that makes them arrive when due (WithLookahead).
+	lookahead time.Duration
 }
 
 // NewWheel builds a Wheel. now may be nil (time.Now); it is Schedule's
@@ -219,6 +241,23 @@ func (w *Wheel) WithRoute(route string, d Dispatcher) *Wheel {
 		w.routes = map[string]Dispatcher{}
 	}
 	w.routes[route] = d
+	return w
+}
+
+// WithLookahead makes each tick also fire the timers due within d after
+// its clock (d is capped at MaxLookahead), through their dispatcher's
+// DispatchDelayed so that each arrives when it is due, rounded up to
+// DelayStep. Without it a timer fires at the first tick after it is due:
+// with a tick a minute, up to a minute late, 30 s on average. With
+// d = BucketWidth, the tick before a timer's due time hands it over, and
+// it runs within DelayStep of its due time.
+//
+// A route whose dispatcher cannot delay keeps the old behaviour: its
+// timers wait for the tick after they are due (and, since a shard is read
+// in due order and only by deleting, so do the timers after them in that
+// shard and bucket).
+func (w *Wheel) WithLookahead(d time.Duration) *Wheel {
+	w.lookahead = min(max(d, 0), MaxLookahead)
 	return w
 }
 
@@ -285,13 +324,16 @@ func (w *Wheel) Tick(ctx context.Context, now time.Time) (TickResult, error) {
 	}
 	cursor = cursor.UTC()
 	res.Cursor = cursor
-	first, current := cursor.Add(BucketWidth), BucketOf(now)
-	if first.After(current) {
+	// horizon is the last bucket this tick reads: the current one, or the
+	// one its lookahead reaches. Buckets past the current one are read but
+	// never settled (below): timers may still be written into them.
+	first, horizon := cursor.Add(BucketWidth), BucketOf(now.Add(w.lookahead))
+	if first.After(horizon) {
 		// The cursor is ahead of this clock (a tick with a later clock ran):
 		// everything up to now has been fired.
 		return res, nil
 	}
-	last := current
+	last := horizon
 	if bound := first.Add((MaxBucketsPerTick - 1) * BucketWidth); last.After(bound) {
 		last, res.Behind = bound, true
 	}
@@ -399,11 +441,19 @@ func (w *Wheel) fireShard(ctx context.Context, bucket time.Time, shard int, now 
 		}
 		due := make([]Timer, 0, len(page))
 		msgs := make([]tracking.Message, 0, len(page))
+		// early are the timers due after now that the lookahead fires
+		// now, in due order, each with the delay it is handed over with.
+		var early []Timer
+		var delays []time.Duration
 		for _, t := range page {
+			var delay time.Duration
 			if t.Due.After(now) {
-				// Pages come in due order: the rest of the shard is later.
-				out.notYetDue = len(page) - len(due)
-				break
+				delay = w.delayFor(t, now)
+				if delay == 0 {
+					// Pages come in due order: the rest of the shard is later.
+					out.notYetDue = len(page) - len(due) - len(early)
+					break
+				}
 			}
 			k := t.ID + "\x00" + t.Due.Format(time.RFC3339Nano)
 			if fired[k] {
@@ -412,6 +462,10 @@ func (w *Wheel) fireShard(ctx context.Context, bucket time.Time, shard int, now 
 				return out, fmt.Errorf("shard %d: timer %s read again after it was deleted", shard, t.ID)
 			}
 			fired[k] = true
+			if delay > 0 {
+				early, delays = append(early, t), append(delays, delay)
+				continue
+			}
 			due = append(due, t)
 			msgs = append(msgs, t.Message(now))
 		}
@@ -419,6 +473,14 @@ func (w *Wheel) fireShard(ctx context.Context, bucket time.Time, shard int, now 
 			if err := w.dispatchRoutes(ctx, due, msgs); err != nil {
 				return out, fmt.Errorf("dispatch %d timers of shard %d: %w", len(due), shard, err)
 			}
+		}
+		if len(early) > 0 {
+			if err := w.dispatchEarly(ctx, early, delays, now); err != nil {
+				return out, fmt.Errorf("dispatch %d timers of shard %d ahead of time: %w", len(early), shard, err)
+			}
+			due = append(due, early...)
+		}
+		if len(due) > 0 {
 			if err := w.store.DeleteTimers(ctx, due); err != nil {
 				return out, fmt.Errorf("delete %d fired timers of shard %d: %w", len(due), shard, err)
 			}
@@ -428,6 +490,51 @@ func (w *Wheel) fireShard(ctx context.Context, bucket time.Time, shard int, now 
 			return out, nil
 		}
 	}
+}
+
+// delayFor is the delay a timer due after now is fired with under the
+// lookahead: its time to due rounded up to DelayStep, or 0 when it is
+// beyond the lookahead or its route's dispatcher cannot delay (it waits
+// for a later tick).
+func (w *Wheel) delayFor(t Timer, now time.Time) time.Duration {
+	if w.lookahead <= 0 || t.Due.After(now.Add(w.lookahead)) {
+		return 0
+	}
+	if _, ok := w.dispatcherFor(t.Route).(DelayDispatcher); !ok {
+		return 0
+	}
+	step := (t.Due.Sub(now) + DelayStep - 1) / DelayStep
+	return step * DelayStep
+}
+
+// dispatchEarly hands timers due after now to their dispatchers with their
+// delays, one call per run of timers with the same route and delay (pages
+// are in due order, so a run is a DelayStep of due times). Each message
+// is received when it is due: its ReceivedAt is its due time, which the
+// event pipeline takes as when it arrived.
+func (w *Wheel) dispatchEarly(ctx context.Context, early []Timer, delays []time.Duration, now time.Time) error {
+	for i := 0; i < len(early); {
+		j := i
+		var msgs []tracking.Message
+		for ; j < len(early) && delays[j] == delays[i] && early[j].Route == early[i].Route; j++ {
+			msgs = append(msgs, early[j].Message(now.Add(delays[j])))
+		}
+		d, _ := w.dispatcherFor(early[i].Route).(DelayDispatcher)
+		if err := d.DispatchDelayed(ctx, msgs, delays[i]); err != nil {
+			return fmt.Errorf("route %q, %s ahead: %w", early[i].Route, delays[i], err)
+		}
+		i = j
+	}
+	return nil
+}
+
+// dispatcherFor is the dispatcher of a route ("" the event pipeline's);
+// nil for a route nobody added.
+func (w *Wheel) dispatcherFor(route string) Dispatcher {
+	if route == "" {
+		return w.dispatch
+	}
+	return w.routes[route]
 }
 
 // dispatchRoutes hands each route's messages to its dispatcher, the
@@ -442,10 +549,7 @@ func (w *Wheel) dispatchRoutes(ctx context.Context, due []Timer, msgs []tracking
 		byRoute[t.Route] = append(byRoute[t.Route], msgs[i])
 	}
 	for _, r := range order {
-		d := w.dispatch
-		if r != "" {
-			d = w.routes[r]
-		}
+		d := w.dispatcherFor(r)
 		if d == nil {
 			return fmt.Errorf("no dispatcher for timer route %q", r)
 		}

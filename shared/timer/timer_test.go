@@ -604,3 +604,119 @@ func TestTickRoutes(t *testing.T) {
 		t.Errorf("pending after the failed tick %v", got)
 	}
 }
+
+// delayDispatcher records each delayed hand-over with its delay.
+type delayDispatcher struct {
+	memDispatcher
+	delayed map[string]time.Duration // timer id -> delay
+	// received is each delayed message's ReceivedAt.
+	received map[string]time.Time
+}
+
+func (d *delayDispatcher) DispatchDelayed(_ context.Context, msgs []tracking.Message, delay time.Duration) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls++
+	if d.delayed == nil {
+		d.delayed, d.received = map[string]time.Duration{}, map[string]time.Time{}
+	}
+	for _, m := range msgs {
+		id := strings.TrimPrefix(m.MessageID, MessageIDPrefix)
+		d.delayed[id], d.received[id] = delay, m.ReceivedAt
+	}
+	return nil
+}
+
+func TestLookaheadFiresTimersDueBeforeTheNextTickOnADelay(t *testing.T) {
+	sec := time.Second
+	now := at(3).Add(20 * sec) // 09:03:20
+	tests := []struct {
+		name  string
+		due   time.Time
+		delay time.Duration // 0: dispatched at once; -1: left for a later tick
+	}{
+		{"due already", at(3).Add(10 * sec), 0},
+		{"due now", now, 0},
+		{"due a second later: one step", now.Add(sec), DelayStep},
+		{"due on a step: exactly it", now.Add(2 * DelayStep), 2 * DelayStep},
+		{"later this minute", at(3).Add(59 * sec), 40 * sec},
+		{"next minute, within the lookahead", at(4).Add(15 * sec), 55 * sec},
+		{"next minute, at the lookahead's edge", now.Add(BucketWidth), BucketWidth},
+		{"next minute, past the lookahead", at(4).Add(21 * sec), -1},
+		{"two minutes on: a bucket not read", at(5), -1},
+	}
+	st := newMemStore()
+	st.setCursor(at(2))
+	for i, tc := range tests {
+		put(t, st, tm(fmt.Sprintf("t%d", i), tc.due))
+	}
+	d := &delayDispatcher{}
+	w := NewWheel(st, d, nil).WithLookahead(BucketWidth)
+	res, err := w.Tick(context.Background(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range tests {
+		id := fmt.Sprintf("t%d", i)
+		delay, delayed := d.delayed[id]
+		atOnce := slices.Contains(d.ids(), id)
+		switch {
+		case tc.delay == 0 && (!atOnce || delayed):
+			t.Errorf("%s: want dispatched at once, got at once=%v delayed=%v", tc.name, atOnce, delayed)
+		case tc.delay > 0 && (!delayed || delay != tc.delay):
+			t.Errorf("%s: want a %s delay, got delayed=%v %s", tc.name, tc.delay, delayed, delay)
+		case tc.delay > 0 && !d.received[id].Equal(now.Add(delay)):
+			t.Errorf("%s: received at %s, want the tick's time plus the delay", tc.name, d.received[id])
+		case tc.delay < 0 && (atOnce || delayed):
+			t.Errorf("%s: want left on the wheel, got at once=%v delayed=%v", tc.name, atOnce, delayed)
+		}
+	}
+	if got := st.pending(); !slices.Equal(got, []string{"t7", "t8"}) {
+		t.Errorf("left on the wheel %v, want [t7 t8]: every fired timer is deleted", got)
+	}
+	// The next minute's bucket was read but is not settled: the cursor
+	// stays where the buckets still open to new timers begin.
+	if res.Cursor.After(at(2)) {
+		t.Errorf("cursor moved to %s past a bucket still open", res.Cursor)
+	}
+	if got := st.readBuckets(t); !slices.Equal(got, []time.Time{at(3), at(4)}) {
+		t.Errorf("read buckets %v, want 09:03 and 09:04", got)
+	}
+
+	// The next tick fires what was left in the next minute, on time.
+	d2 := &delayDispatcher{}
+	w2 := NewWheel(st, d2, nil).WithLookahead(BucketWidth)
+	if _, err := w2.Tick(context.Background(), at(4).Add(20*sec)); err != nil {
+		t.Fatal(err)
+	}
+	if d2.delayed["t7"] != DelayStep || len(d2.ids()) != 0 {
+		t.Errorf("next tick: t7 delayed %s (want %s), at once %v", d2.delayed["t7"], DelayStep, d2.ids())
+	}
+}
+
+// A route whose dispatcher cannot delay (campaign waves) waits for the
+// tick after its time, and so does whatever follows it in the shard.
+func TestLookaheadLeavesRoutesThatCannotDelay(t *testing.T) {
+	now := at(3)
+	st := newMemStore()
+	st.setCursor(at(2))
+	wave := Timer{ID: "wave", Event: "Wave", Route: "waves", Due: now.Add(10 * time.Second)}
+	put(t, st, wave, tm("due", now))
+	d, waves := &delayDispatcher{}, &memDispatcher{}
+	w := NewWheel(st, d, nil).WithRoute("waves", waves).WithLookahead(BucketWidth)
+	if _, err := w.Tick(context.Background(), now); err != nil {
+		t.Fatal(err)
+	}
+	if len(waves.ids()) != 0 || !slices.Contains(st.pending(), "wave") {
+		t.Fatalf("a wave was fired ahead of time: dispatched %v, pending %v", waves.ids(), st.pending())
+	}
+	if !slices.Equal(d.ids(), []string{"due"}) {
+		t.Fatalf("due timer: dispatched %v", d.ids())
+	}
+	if _, err := w.Tick(context.Background(), now.Add(15*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(waves.ids(), []string{"wave"}) {
+		t.Fatalf("the wave did not fire once due: %v", waves.ids())
+	}
+}

@@ -63,8 +63,13 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 func NewClocked(awsCfg aws.Config, cfg Config, log *slog.Logger, now func() time.Time) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	q := sqs.NewFromConfig(awsCfg)
+	// The lookahead fires a timer at the tick before it is due, on an SQS
+	// delay, so a timed wait runs within seconds of its time instead of at
+	// the next minute's tick. Campaign waves keep firing at the tick after
+	// their time (their dispatcher does not delay).
 	wheel := timer.NewWheel(store, NewQueueDispatcher(sqsqueue.New(q, cfg.QueueURL), now), now).
-		WithRoute(campaign.WaveRoute, WaveDispatcher{Queue: sqsqueue.New(q, cfg.CampaignsQueueURL), Log: log})
+		WithRoute(campaign.WaveRoute, WaveDispatcher{Queue: sqsqueue.New(q, cfg.CampaignsQueueURL), Log: log}).
+		WithLookahead(timer.BucketWidth)
 	return NewWith(wheel, log, now)
 }
 
@@ -109,6 +114,12 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, body string) error
 }
 
+// DelayEnqueuer is a queue that can also delay a message (sqsqueue.Queue).
+type DelayEnqueuer interface {
+	Enqueuer
+	EnqueueDelayed(ctx context.Context, body string, delay time.Duration) error
+}
+
 // QueueDispatcher implements timer.Dispatcher by sending fired timers to the
 // events queue in the format the ingest function writes, so the processor
 // needs no second input path.
@@ -117,7 +128,7 @@ type QueueDispatcher struct {
 	now   func() time.Time
 }
 
-var _ timer.Dispatcher = (*QueueDispatcher)(nil)
+var _ timer.DelayDispatcher = (*QueueDispatcher)(nil)
 
 // NewQueueDispatcher returns a dispatcher on queue. now may be nil (time.Now).
 func NewQueueDispatcher(queue Enqueuer, now func() time.Time) *QueueDispatcher {
@@ -131,21 +142,44 @@ func NewQueueDispatcher(queue Enqueuer, now func() time.Time) *QueueDispatcher {
 // timers (SQS bills per message, not per event), split only when the
 // encoded batch is over the queue's size limit.
 func (d *QueueDispatcher) Dispatch(ctx context.Context, msgs []tracking.Message) error {
+	return d.send(ctx, msgs, 0)
+}
+
+// DispatchDelayed sends the messages as Dispatch does, to arrive after
+// delay (the wheel's lookahead). The queue must be a DelayEnqueuer.
+func (d *QueueDispatcher) DispatchDelayed(ctx context.Context, msgs []tracking.Message, delay time.Duration) error {
+	return d.send(ctx, msgs, delay)
+}
+
+func (d *QueueDispatcher) send(ctx context.Context, msgs []tracking.Message, delay time.Duration) error {
 	if len(msgs) == 0 {
 		return nil
 	}
 	b := tracking.Batch{
-		RequestID:  requestID(ctx, msgs),
-		SiteKey:    InternalSiteKey,
-		ReceivedAt: d.now().UTC(),
+		RequestID: requestID(ctx, msgs),
+		SiteKey:   InternalSiteKey,
+		// A delayed batch is received when it arrives.
+		ReceivedAt: d.now().UTC().Add(delay),
 		Messages:   msgs,
 	}
 	bodies, err := tracking.EncodeBatches(b)
 	if err != nil {
 		return fmt.Errorf("encode %d fired timers: %w", len(msgs), err)
 	}
+	var dq DelayEnqueuer
+	if delay > 0 {
+		var ok bool
+		if dq, ok = d.queue.(DelayEnqueuer); !ok {
+			return fmt.Errorf("enqueue %d fired timers %s ahead: the queue cannot delay messages", len(msgs), delay)
+		}
+	}
 	for i, body := range bodies {
-		if err := d.queue.Enqueue(ctx, body); err != nil {
+		if dq != nil {
+			err = dq.EnqueueDelayed(ctx, body, delay)
+		} else {
+			err = d.queue.Enqueue(ctx, body)
+		}
+		if err != nil {
 			return fmt.Errorf("enqueue fired timers (part %d of %d): %w", i+1, len(bodies), err)
 		}
 	}
