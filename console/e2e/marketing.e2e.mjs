@@ -225,6 +225,17 @@ await finish(async () => {
   check(edgeLabels.filter((t) => t === '1 went').length >= 2 && edgeLabels.includes('0 went'), `edges carry how many went along them (${edgeLabels.join(', ')})`);
   await audit(page, 'mkt-12-journey');
 
+  // Drill down from the wait's node to the contacts resting there.
+  await map.getByRole('link', { name: 'contacts here: wait-2d' }).click();
+  await page.getByRole('heading', { name: 'Contacts at wait-2d' }).waitFor();
+  const atStep = page.getByRole('table', { name: 'Contacts at wait-2d' });
+  await atStep.getByRole('link', { name: journeyEmail }).waitFor();
+  const stepRow = (await atStep.locator('tbody tr', { hasText: journeyEmail }).innerText()).replace(/\s+/g, ' ');
+  check((await atStep.locator('tbody tr').count()) === 1 && /until/.test(stepRow), `the drill-down lists the contact waiting at the step, and until when (${stepRow})`);
+  await audit(page, 'mkt-12b-journey-step');
+  await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'welcome' }).click();
+  await map.locator('.react-flow__node').nth(3).waitFor();
+
   const jj = page.getByLabel('Journey (JSON)');
   const original = await jj.inputValue();
   await jj.fill(original.replace('"template": "welcome-tips"', '"template": "no-such-template"'));
