@@ -75,14 +75,19 @@ func eventStart(marks []journey.Mark, step, event string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// firingTick is the first tick that ended at or after due: the one that
-// dispatched a timer due then (ticks fire every timer due by their start,
-// and a tick's log line is written when it ends). ticks are in order; the
-// zero time when none did.
-func firingTick(ticks []time.Time, due time.Time) time.Time {
-	i, _ := slices.BinarySearchFunc(ticks, due, func(t, d time.Time) int { return t.Compare(d) })
-	if i == len(ticks) {
+// firingTick is the last tick that ended at or before a timer's step
+// started: the one that handed the timer over (ticks fire every timer due
+// by their start, and hand over those due before the next tick on a delay,
+// so it may have ended before the due time; a tick's log line is written
+// when it ends). ticks are in order and are only those that fired
+// something; the zero time when none did.
+func firingTick(ticks []time.Time, started time.Time) time.Time {
+	i, found := slices.BinarySearchFunc(ticks, started, func(t, d time.Time) int { return t.Compare(d) })
+	if found {
+		return ticks[i]
+	}
+	if i == 0 {
 		return time.Time{}
 	}
-	return ticks[i]
+	return ticks[i-1]
 }

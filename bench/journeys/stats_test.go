@@ -72,15 +72,15 @@ func TestLatenessFromTheRunPath(t *testing.T) {
 	}
 }
 
-func TestFiringTickIsTheFirstAtOrAfterDue(t *testing.T) {
+func TestFiringTickIsTheLastBeforeTheStepStarted(t *testing.T) {
 	base := time.Date(2026, 12, 7, 17, 0, 0, 0, time.UTC)
 	ticks := []time.Time{base.Add(20 * time.Second), base.Add(80 * time.Second), base.Add(140 * time.Second)}
 	for _, tc := range []struct {
-		due  time.Duration
-		want time.Time
-	}{{0, ticks[0]}, {20 * time.Second, ticks[0]}, {21 * time.Second, ticks[1]}, {140 * time.Second, ticks[2]}, {141 * time.Second, time.Time{}}} {
-		if got := firingTick(ticks, base.Add(tc.due)); !got.Equal(tc.want) {
-			t.Errorf("due +%s: tick %s, want %s", tc.due, got, tc.want)
+		started time.Duration
+		want    time.Time
+	}{{0, time.Time{}}, {20 * time.Second, ticks[0]}, {21 * time.Second, ticks[0]}, {80 * time.Second, ticks[1]}, {139 * time.Second, ticks[1]}, {300 * time.Second, ticks[2]}} {
+		if got := firingTick(ticks, base.Add(tc.started)); !got.Equal(tc.want) {
+			t.Errorf("started +%s: tick %s, want %s", tc.started, got, tc.want)
 		}
 	}
 }
