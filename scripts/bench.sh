@@ -40,8 +40,15 @@ go test -run '^$' -bench 'Benchmark[^M]' -benchmem -count 1 ./bench/...
 # timed merge; a fixed count keeps that set-up from scaling with -benchtime.
 go test -run TestMergeCounts -bench BenchmarkMerge -benchtime 50x -benchmem -count 1 ./bench/
 
-section "pipeline: 5000 events in batches of 20, 500 visitors; then 500 single-event requests"
-go run ./bench/pipeline -events 5000 -batch 20 -visitors 500 -single-events 500
+# The hot path's own cost (issue 10's workload, from before segments
+# existed): no segment is defined, so no event moves anyone into one.
+section "pipeline: 5000 events in batches of 20, 500 visitors, no segment; then 500 single-event requests"
+go run ./bench/pipeline -events 5000 -batch 20 -visitors 500 -single-events 500 -segments 0
+
+# What the repo's example segment adds: every new visitor who matches it
+# enters it (a member item, a bus event, a recheck timer).
+section "pipeline with the repo's example segment (compare with the run above)"
+go run ./bench/pipeline -events 5000 -batch 20 -visitors 500 -single-events 0
 
 section "pipeline, sensitivity: 5000 events in batches of 20, every visitor new"
 go run ./bench/pipeline -events 5000 -batch 20 -visitors 1000 -single-events 0
