@@ -102,3 +102,40 @@ func TestRunRecordPathIsStoredCompactly(t *testing.T) {
 		}
 	}
 }
+
+// A batch's run records are written together (a flush of 1,000 timed
+// wakes): every one lands, and a failure of some is reported, not hidden
+// by the others' success.
+func TestRecordRunsWritesEveryRecordOfABatch(t *testing.T) {
+	db, ctx := localDB, t.Context()
+	table := fmt.Sprintf("jmarks-%d", tableSeq.Add(1))
+	if err := dynamo.CreateTable(ctx, db, table); err != nil {
+		t.Fatal(err)
+	}
+	st := dynamo.New(db, table)
+	at := time.Date(2026, 12, 7, 20, 5, 0, 0, time.UTC)
+	var rs []journeyrun.RunRecord
+	for i := range 60 {
+		rs = append(rs, journeyrun.RunRecord{ContactID: fmt.Sprintf("c_batch%02d", i), Journey: "j", Version: 1, Run: fmt.Sprintf("r%02d", i),
+			Step: "tag", Status: "completed", Started: at, Updated: at,
+			Marks: []journey.Mark{{At: at, Journey: "j", Version: 1, Run: fmt.Sprintf("r%02d", i), Step: "tag", Kind: "end", Note: "completed"}}})
+	}
+	if err := st.RecordRuns(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		got, err := st.ContactRuns(ctx, r.ContactID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Run != r.Run || got[0].Status != "completed" || len(got[0].Marks) != 1 {
+			t.Fatalf("%s: runs %+v", r.ContactID, got)
+		}
+	}
+
+	// Records of a table that does not exist all fail: the error says how many.
+	err := dynamo.New(db, table+"-missing").RecordRuns(ctx, rs[:5])
+	if err == nil || !strings.Contains(err.Error(), "5 of 5 run records") {
+		t.Fatalf("error %v, want all 5 reported", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -72,40 +73,74 @@ func decodeMark(raw []byte, journeyID, run string) (journey.Mark, bool) {
 	return m, true
 }
 
+// recordParallel bounds the run records one RecordRuns writes at once. A
+// batch of timed wakes flushes up to 1,000 records; one after the other
+// they took seconds of the processor's invocation (and at load on a local
+// machine, past its deadline), while each is a separate item.
+const recordParallel = 16
+
 // RecordRuns implements journeyrun.Store: one UpdateItem per run, setting
-// where it is and appending its new marks.
+// where it is and appending its new marks, recordParallel at a time. Every
+// record is attempted; the first error is returned.
 func (st *Store) RecordRuns(ctx context.Context, rs []journeyrun.RunRecord) error {
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		failed   int
+	)
+	sem := make(chan struct{}, recordParallel)
 	for _, r := range rs {
-		marks := make([]types.AttributeValue, 0, len(r.Marks))
-		for _, m := range r.Marks {
-			b, err := encodeMark(m)
-			if err != nil {
-				return fmt.Errorf("encode mark of run %s: %w", r.Run, err)
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := st.recordRun(ctx, r); err != nil {
+				mu.Lock()
+				failed++
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
 			}
-			marks = append(marks, s(string(b)))
-		}
-		vals := map[string]types.AttributeValue{
-			":j": s(r.Journey), ":v": n(r.Version), ":s": s(r.Step), ":st": s(r.Status), ":u": s(r.Updated.UTC().Format(time.RFC3339Nano)),
-			":m": &types.AttributeValueMemberL{Value: marks}, ":e": &types.AttributeValueMemberL{Value: []types.AttributeValue{}},
-			":since": s(timeOrEmpty(r.Since)), ":until": s(timeOrEmpty(r.Until)), ":for": s(r.For), ":start": s(timeOrEmpty(r.Started)),
-		}
-		expr := "SET journey = :j, version = :v, step = :s, run_status = :st, updated = :u, since = :since, waiting_until = :until, waiting_for = :for, " +
-			"started = if_not_exists(started, :start), marks = list_append(if_not_exists(marks, :e), :m)"
-		// An active run is listed at its step (the drill-down index); an
-		// ended one leaves it.
-		if r.Status == journeyrun.StatusActive && r.Step != "" && !r.Since.IsZero() {
-			expr += ", " + attrGSI1PK + " = :gp, " + attrGSI1SK + " = :gs"
-			vals[":gp"], vals[":gs"] = s(journeyStepGSIPK(r.Journey, r.Version, r.Step)), s(journeyStepGSISK(r.Since, r.ContactID))
-		} else {
-			expr += " REMOVE " + attrGSI1PK + ", " + attrGSI1SK
-		}
-		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: aws.String(st.table), Key: key(contactPK(r.ContactID), journeyRunSK(r.Journey, r.Run)),
-			UpdateExpression: aws.String(expr), ExpressionAttributeValues: vals, ReturnConsumedCapacity: capacity,
 		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return fmt.Errorf("%d of %d run records: %w", failed, len(rs), firstErr)
+	}
+	return nil
+}
+
+func (st *Store) recordRun(ctx context.Context, r journeyrun.RunRecord) error {
+	marks := make([]types.AttributeValue, 0, len(r.Marks))
+	for _, m := range r.Marks {
+		b, err := encodeMark(m)
 		if err != nil {
-			return fmt.Errorf("record run %s of %s: %w", r.Run, r.ContactID, err)
+			return fmt.Errorf("encode mark of run %s: %w", r.Run, err)
 		}
+		marks = append(marks, s(string(b)))
+	}
+	vals := map[string]types.AttributeValue{
+		":j": s(r.Journey), ":v": n(r.Version), ":s": s(r.Step), ":st": s(r.Status), ":u": s(r.Updated.UTC().Format(time.RFC3339Nano)),
+		":m": &types.AttributeValueMemberL{Value: marks}, ":e": &types.AttributeValueMemberL{Value: []types.AttributeValue{}},
+		":since": s(timeOrEmpty(r.Since)), ":until": s(timeOrEmpty(r.Until)), ":for": s(r.For), ":start": s(timeOrEmpty(r.Started)),
+	}
+	expr := "SET journey = :j, version = :v, step = :s, run_status = :st, updated = :u, since = :since, waiting_until = :until, waiting_for = :for, " +
+		"started = if_not_exists(started, :start), marks = list_append(if_not_exists(marks, :e), :m)"
+	// An active run is listed at its step (the drill-down index); an
+	// ended one leaves it.
+	if r.Status == journeyrun.StatusActive && r.Step != "" && !r.Since.IsZero() {
+		expr += ", " + attrGSI1PK + " = :gp, " + attrGSI1SK + " = :gs"
+		vals[":gp"], vals[":gs"] = s(journeyStepGSIPK(r.Journey, r.Version, r.Step)), s(journeyStepGSISK(r.Since, r.ContactID))
+	} else {
+		expr += " REMOVE " + attrGSI1PK + ", " + attrGSI1SK
+	}
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(st.table), Key: key(contactPK(r.ContactID), journeyRunSK(r.Journey, r.Run)),
+		UpdateExpression: aws.String(expr), ExpressionAttributeValues: vals, ReturnConsumedCapacity: capacity,
+	})
+	if err != nil {
+		return fmt.Errorf("record run %s of %s: %w", r.Run, r.ContactID, err)
 	}
 	return nil
 }
