@@ -319,23 +319,19 @@ func (d *eventDecoder) str() (string, bool) {
 }
 
 // rawLen is the length of a string's raw form up to its closing quote (or
-// all of b): an upper bound of its unquoted length.
+// all of b): an upper bound of its unquoted length. A byte loop: in the
+// tracking body every few bytes are an escaped quote, too short a run for
+// bytes.IndexByte's set-up to pay.
 func rawLen(b []byte) int {
-	for i := 0; ; {
-		q := bytes.IndexByte(b[i:], '"')
-		if q < 0 {
-			return len(b)
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
 		}
-		j := i + q
-		n := 0
-		for k := j - 1; k >= 0 && b[k] == '\\'; k-- {
-			n++
-		}
-		if n%2 == 0 {
-			return j
-		}
-		i = j + 1
 	}
+	return len(b)
 }
 
 func (d *eventDecoder) strings() ([]string, bool) {
@@ -418,23 +414,18 @@ func (d *eventDecoder) appendStr(dst []byte) ([]byte, bool) {
 	}
 	d.i++
 	for {
-		// Copy the run up to the next quote or backslash in one go.
-		rest := d.b[d.i:]
-		q := bytes.IndexByte(rest, '"')
-		if q < 0 {
+		// Copy the run up to the next quote, backslash or control byte.
+		// A byte loop over a table: the tracking body's runs between
+		// escaped quotes are a few bytes long, and two bytes.IndexByte
+		// calls a run cost more than they save.
+		start := d.i
+		for d.i < len(d.b) && !strSpecial[d.b[d.i]] {
+			d.i++
+		}
+		dst = append(dst, d.b[start:d.i]...)
+		if d.i >= len(d.b) || d.b[d.i] < 0x20 {
 			return nil, false
 		}
-		run := rest[:q]
-		if e := bytes.IndexByte(run, '\\'); e >= 0 {
-			run = run[:e]
-		}
-		for _, c := range run {
-			if c < 0x20 {
-				return nil, false
-			}
-		}
-		dst = append(dst, run...)
-		d.i += len(run)
 		if d.b[d.i] == '"' {
 			d.i++
 			return dst, true
@@ -482,6 +473,16 @@ func (d *eventDecoder) appendStr(dst []byte) ([]byte, bool) {
 		}
 	}
 }
+
+// strSpecial marks the bytes that end a run of a JSON string's plain
+// bytes: the closing quote, an escape, and the control bytes JSON forbids.
+var strSpecial = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 func (d *eventDecoder) hex4() (rune, bool) {
 	if d.i+4 > len(d.b) {

@@ -97,19 +97,8 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 	if method == http.MethodOptions {
 		return trackingPreflight(origin, httpapi.Header(req, "Access-Control-Request-Headers")), nil
 	}
-	body, err := httpapi.Body(req)
-	if err != nil {
-		return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
-	}
-	if body, err = decodeContent(httpapi.Header(req, "Content-Encoding"), body); err != nil {
-		if errors.Is(err, errUnsupportedEncoding) {
-			return httpapi.Fail(http.StatusUnsupportedMediaType, "unsupported_encoding", err.Error(), map[string]string{"Accept-Encoding": "gzip"}), nil
-		}
-		return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
-	}
-	acc, err := h.svc.Accept(ctx, ingest.Call{
+	call := ingest.Call{
 		Path:        req.RawPath,
-		Body:        body,
 		HeaderKey:   httpapi.Header(req, "X-Site-Key"),
 		BasicKey:    httpapi.BasicUser(req),
 		BasicSecret: httpapi.BasicPassword(req),
@@ -117,7 +106,24 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 		SourceIP:    req.RequestContext.HTTP.SourceIP,
 		UserAgent:   req.RequestContext.HTTP.UserAgent,
 		RequestID:   req.RequestContext.RequestID,
-	})
+	}
+	if encoding := httpapi.Header(req, "Content-Encoding"); !req.IsBase64Encoded && isIdentity(encoding) {
+		// The common case: the body is the event's string, which the
+		// parser reads in place (a copy of it was a tenth of the time).
+		call.BodyText = req.Body
+	} else {
+		body, err := httpapi.Body(req)
+		if err != nil {
+			return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
+		}
+		if call.Body, err = decodeContent(encoding, body); err != nil {
+			if errors.Is(err, errUnsupportedEncoding) {
+				return httpapi.Fail(http.StatusUnsupportedMediaType, "unsupported_encoding", err.Error(), map[string]string{"Accept-Encoding": "gzip"}), nil
+			}
+			return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
+		}
+	}
+	acc, err := h.svc.Accept(ctx, call)
 	headers := map[string]string{"Vary": "Origin"}
 	if origin != "" && acc.Site.Key != "" && acc.Site.AllowsOrigin(origin) {
 		headers["Access-Control-Allow-Origin"] = origin
