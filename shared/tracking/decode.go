@@ -832,20 +832,31 @@ func (d *fastDecoder) num() (string, bool) {
 // str reads the string at d.i. A string without escapes is a slice of the
 // body; one that escapes half a surrogate pair is refused (scanJSON).
 func (d *fastDecoder) str() (string, bool) {
-	start := d.i + 1
-	for j := start; j < len(d.s); j++ {
-		switch c := d.s[j]; {
-		case c == '"':
-			d.i = j + 1
-			return d.s[start:j], true
-		case c == '\\':
-			return d.unescape(start, j)
-		case c < 0x20:
-			return "", false
-		}
+	s, start := d.s, d.i+1
+	j := start
+	for j < len(s) && !strStop[s[j]] {
+		j++
 	}
-	return "", false
+	switch {
+	case j >= len(s) || s[j] < 0x20:
+		return "", false
+	case s[j] == '"':
+		d.i = j + 1
+		return s[start:j], true
+	}
+	return d.unescape(start, j)
 }
+
+// strStop marks the bytes that end a run of a string's plain bytes: its
+// closing quote, an escape, and the control bytes JSON forbids. A lookup a
+// byte, in a loop over locals: strings are most of what a message is.
+var strStop = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 func (d *fastDecoder) unescape(start, j int) (string, bool) {
 	s := d.s
