@@ -863,6 +863,16 @@ func (d *fastDecoder) unescape(start, j int) (string, bool) {
 	buf := make([]byte, 0, j-start+16)
 	buf = append(buf, s[start:j]...)
 	for j < len(s) {
+		// Copy the run of plain bytes up to the next quote, escape or
+		// control byte at once.
+		k := j
+		for k < len(s) && !strStop[s[k]] {
+			k++
+		}
+		buf = append(buf, s[j:k]...)
+		if j = k; j >= len(s) {
+			break
+		}
 		c := s[j]
 		switch {
 		case c == '"':
@@ -872,10 +882,6 @@ func (d *fastDecoder) unescape(start, j int) (string, bool) {
 			return unsafe.String(unsafe.SliceData(buf), len(buf)), true
 		case c < 0x20:
 			return "", false
-		case c != '\\':
-			buf = append(buf, c)
-			j++
-			continue
 		}
 		if j+1 >= len(s) {
 			return "", false
