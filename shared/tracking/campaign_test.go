@@ -24,3 +24,19 @@ func TestCampaignFromURL(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHasMarkup checks the shortcut in hasMarkup never answers otherwise
+// than the markup regexp.
+//
+//	go test ./shared/tracking/ -run '^$' -fuzz FuzzHasMarkup -fuzztime 30s
+func FuzzHasMarkup(f *testing.F) {
+	for _, s := range []string{"", "Ada Lovelace", "a@b.c", "<b>x</b>", "< script", "JavaScript:alert(1)",
+		"javaſcript:x", "JAVASCRIPT :", "1 < 2", "jj", "é<", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := hasMarkup(s), markup.MatchString(s); got != want {
+			t.Fatalf("hasMarkup(%q) = %v; the regexp says %v", s, got, want)
+		}
+	})
+}
