@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/leadflow/leadflow/shared/jsonenc"
 )
 
 // DecodeRequest reads an HTTP API v2 event as the Lambda runtime hands it
@@ -78,7 +81,7 @@ func decodeFast(payload []byte) (r Request, ok bool) {
 			r.StageVariables, ok = d.strMap()
 		case "body":
 			bit = 1 << 9
-			r.Body, ok = d.str()
+			r.Body, ok = d.body()
 		case "isBase64Encoded":
 			bit = 1 << 10
 			r.IsBase64Encoded, ok = d.boolean()
@@ -309,7 +312,21 @@ func (d *eventDecoder) str() (string, bool) {
 		d.i += q + 2
 		return string(rest[:q]), true
 	}
-	b, ok := d.appendStr(make([]byte, 0, rawLen(rest)))
+	return d.unquote(rawLen(rest))
+}
+
+// body reads the body string. API Gateway writes it last but for
+// isBase64Encoded, so the rest of the payload bounds its unquoted length as
+// well as rawLen would, without a scan of 25 KB to find its end.
+func (d *eventDecoder) body() (string, bool) {
+	d.space()
+	return d.unquote(len(d.b) - d.i)
+}
+
+// unquote reads the string at d.i into a buffer of capacity n (at least its
+// unquoted length) that the string then shares.
+func (d *eventDecoder) unquote(n int) (string, bool) {
+	b, ok := d.appendStr(make([]byte, 0, n))
 	if !ok || len(b) == 0 {
 		return "", ok
 	}
@@ -319,23 +336,19 @@ func (d *eventDecoder) str() (string, bool) {
 }
 
 // rawLen is the length of a string's raw form up to its closing quote (or
-// all of b): an upper bound of its unquoted length.
+// all of b): an upper bound of its unquoted length. A byte loop: in the
+// tracking body every few bytes are an escaped quote, too short a run for
+// bytes.IndexByte's set-up to pay.
 func rawLen(b []byte) int {
-	for i := 0; ; {
-		q := bytes.IndexByte(b[i:], '"')
-		if q < 0 {
-			return len(b)
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
 		}
-		j := i + q
-		n := 0
-		for k := j - 1; k >= 0 && b[k] == '\\'; k-- {
-			n++
-		}
-		if n%2 == 0 {
-			return j
-		}
-		i = j + 1
 	}
+	return len(b)
 }
 
 func (d *eventDecoder) strings() ([]string, bool) {
@@ -418,23 +431,19 @@ func (d *eventDecoder) appendStr(dst []byte) ([]byte, bool) {
 	}
 	d.i++
 	for {
-		// Copy the run up to the next quote or backslash in one go.
-		rest := d.b[d.i:]
-		q := bytes.IndexByte(rest, '"')
-		if q < 0 {
+		// Copy the run up to the next quote, backslash or control byte.
+		// A byte loop over a table: the tracking body's runs between
+		// escaped quotes are a few bytes long, and two bytes.IndexByte
+		// calls a run cost more than they save.
+		b, start, i := d.b, d.i, d.i
+		for i < len(b) && !strSpecial[b[i]] {
+			i++
+		}
+		d.i = i
+		dst = append(dst, b[start:i]...)
+		if d.i >= len(d.b) || d.b[d.i] < 0x20 {
 			return nil, false
 		}
-		run := rest[:q]
-		if e := bytes.IndexByte(run, '\\'); e >= 0 {
-			run = run[:e]
-		}
-		for _, c := range run {
-			if c < 0x20 {
-				return nil, false
-			}
-		}
-		dst = append(dst, run...)
-		d.i += len(run)
 		if d.b[d.i] == '"' {
 			d.i++
 			return dst, true
@@ -483,6 +492,16 @@ func (d *eventDecoder) appendStr(dst []byte) ([]byte, bool) {
 	}
 }
 
+// strSpecial marks the bytes that end a run of a JSON string's plain
+// bytes: the closing quote, an escape, and the control bytes JSON forbids.
+var strSpecial = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
 func (d *eventDecoder) hex4() (rune, bool) {
 	if d.i+4 > len(d.b) {
 		return 0, false
@@ -505,11 +524,51 @@ func (d *eventDecoder) hex4() (rune, bool) {
 	return r, true
 }
 
-// EncodeResponse writes a response as the Lambda runtime would (JSON).
+// EncodeResponse writes a response as the Lambda runtime would (JSON),
+// byte for byte as json.Marshal does. The usual response (no multi-value
+// headers, no cookies) is written without reflection: it is on every
+// request's path.
 func EncodeResponse(r Response) ([]byte, error) {
+	if r.MultiValueHeaders == nil && r.Cookies == nil {
+		return appendResponse(make([]byte, 0, 96+len(r.Body)+64*len(r.Headers)), &r), nil
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("encode HTTP API response: %w", err)
 	}
 	return b, nil
+}
+
+// appendResponse writes r, with nil MultiValueHeaders and Cookies, as
+// json.Marshal does: fields in the struct's order, map keys sorted.
+func appendResponse(dst []byte, r *Response) []byte {
+	dst = append(dst, `{"statusCode":`...)
+	dst = strconv.AppendInt(dst, int64(r.StatusCode), 10)
+	dst = append(dst, `,"headers":`...)
+	if r.Headers == nil {
+		dst = append(dst, "null"...)
+	} else {
+		var buf [8]string
+		keys := buf[:0]
+		for k := range r.Headers {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		dst = append(dst, '{')
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = jsonenc.AppendString(dst, k)
+			dst = append(dst, ':')
+			dst = jsonenc.AppendString(dst, r.Headers[k])
+		}
+		dst = append(dst, '}')
+	}
+	dst = append(dst, `,"multiValueHeaders":null,"body":`...)
+	dst = jsonenc.AppendString(dst, r.Body)
+	if r.IsBase64Encoded {
+		dst = append(dst, `,"isBase64Encoded":true`...)
+	}
+	return append(dst, `,"cookies":null}`...)
 }

@@ -100,3 +100,44 @@ func TestEncodeResponse(t *testing.T) {
 		t.Fatalf("round trip %s: %+v, %v", b, back, err)
 	}
 }
+
+// encodeBoth checks EncodeResponse writes r exactly as json.Marshal does.
+func encodeBoth(t testing.TB, r Response) {
+	want, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := EncodeResponse(r)
+	if err != nil || string(got) != string(want) {
+		t.Fatalf("EncodeResponse(%+v) = %s, %v; json.Marshal %s", r, got, err, want)
+	}
+}
+
+func TestEncodeResponseMatchesJSONMarshal(t *testing.T) {
+	many := map[string]string{}
+	for _, k := range strings.Fields("z y x w v u t s r q p o") { // more headers than appendResponse's buffer
+		many[k] = "<" + k + ">"
+	}
+	for _, r := range []Response{
+		{},
+		{StatusCode: 204, Headers: map[string]string{}},
+		JSON(200, map[string]bool{"success": true}, map[string]string{"Vary": "Origin", "Access-Control-Allow-Origin": "https://a.test"}),
+		Fail(400, "invalid_json", `message 3: "userId" <must> be a string & not \ a number`, nil),
+		{StatusCode: 200, Headers: many, Body: "aGk=", IsBase64Encoded: true},
+		{StatusCode: -1, Body: "bad \xff utf-8 \u2028"},
+		{StatusCode: 200, MultiValueHeaders: map[string][]string{"a": {"1", "2"}}},
+		{StatusCode: 200, Cookies: []string{"s=1"}},
+		{StatusCode: 200, Cookies: []string{}},
+	} {
+		encodeBoth(t, r)
+	}
+}
+
+func FuzzEncodeResponse(f *testing.F) {
+	f.Add(200, "Vary", "Origin", `{"success":true}`, false)
+	f.Add(415, "", "", "<&>\u2028\xff", true)
+	f.Fuzz(func(t *testing.T, status int, k, v, body string, b64 bool) {
+		encodeBoth(t, Response{StatusCode: status, Headers: map[string]string{k: v, "Content-Type": "application/json"}, Body: body, IsBase64Encoded: b64})
+		encodeBoth(t, Response{StatusCode: status, Body: body})
+	})
+}

@@ -91,11 +91,18 @@ func JSON(status int, v any, headers map[string]string) Response {
 		status = http.StatusInternalServerError
 		body = []byte(`{"error":{"code":"internal","message":"could not encode the response"}}`)
 	}
-	h := map[string]string{"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+	return RawJSON(status, string(body), headers)
+}
+
+// RawJSON is JSON with the body already encoded: a constant answer (the
+// tracking endpoints' {"success":true}) needs no reflection per request.
+func RawJSON(status int, body string, headers map[string]string) Response {
+	h := make(map[string]string, 2+len(headers))
+	h["Content-Type"], h["Cache-Control"] = "application/json; charset=utf-8", "no-store"
 	for k, v := range headers {
 		h[k] = v
 	}
-	return Response{StatusCode: status, Headers: h, Body: string(body)}
+	return Response{StatusCode: status, Headers: h, Body: body}
 }
 
 // Fail writes an error response.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/shared/site"
+	"github.com/leadflow/leadflow/shared/timezone"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -35,8 +36,12 @@ var (
 
 // Call is one request to a tracking endpoint.
 type Call struct {
-	Path      string
-	Body      []byte
+	Path string
+	Body []byte
+	// BodyText, when not empty, is the body as a string (then Body is not
+	// read): the API Gateway event holds it so, and tracking.Parse reads
+	// it in place rather than a copy.
+	BodyText  string
 	HeaderKey string // X-Site-Key
 	BasicKey  string // HTTP Basic username
 	// BasicSecret is the HTTP Basic password: a server may send the site's
@@ -64,6 +69,10 @@ type Service struct {
 	sites *cache[site.Site]
 	queue Queue
 	now   func() time.Time
+	// zones remembers the time zone names messages report, valid or not,
+	// for the Service's lifetime (a warm Lambda's): checking one loads its
+	// zone data, ~40 µs a request otherwise.
+	zones timezone.Cache
 }
 
 // New builds a Service. Sites are cached for ttl (unknown keys for a tenth
@@ -91,7 +100,8 @@ func (s *Service) Accept(ctx context.Context, c Call) (Accepted, error) {
 		return Accepted{}, fmt.Errorf("path %s: %w", c.Path, errUnknownPath)
 	}
 	received := s.now().UTC()
-	parsed, err := tracking.Parse(tracking.Request{Type: typ, Body: c.Body, ReceivedAt: received, SourceIP: c.SourceIP})
+	parsed, err := tracking.Parse(tracking.Request{Type: typ, Body: c.Body, BodyText: c.BodyText, ReceivedAt: received,
+		SourceIP: c.SourceIP, Zones: &s.zones})
 	key := firstNonEmpty(c.BasicKey, c.HeaderKey)
 	if key == "" && err == nil {
 		key = parsed.WriteKey

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	// The zone database, embedded: Lambda's provided.al2023 image has no
@@ -130,4 +131,46 @@ func Load(name string) (*time.Location, bool) {
 		return nil, false
 	}
 	return loc, true
+}
+
+// Cache remembers Normalize's answers. Checking an IANA name loads its zone
+// data (a file read and parse, about 40 µs), and every browser of a site
+// reports one of a few names, so the ingest function, which checks the zone
+// of every message it accepts, keeps one Cache for its lifetime. The zero
+// value is ready; a nil *Cache does not remember.
+type Cache struct {
+	mu sync.Mutex
+	m  map[string]normalized
+}
+
+type normalized struct {
+	name string
+	ok   bool
+}
+
+// maxCached bounds a Cache: there are about 600 IANA names, and clients may
+// send anything, so past this the remembered answers are dropped.
+const maxCached = 1024
+
+// Normalize is the package's Normalize, remembered.
+func (c *Cache) Normalize(s string) (string, bool) {
+	if c == nil {
+		return Normalize(s)
+	}
+	c.mu.Lock()
+	r, hit := c.m[s]
+	c.mu.Unlock()
+	if hit {
+		return r.name, r.ok
+	}
+	name, ok := Normalize(s)
+	// Clones: s and name may be slices of a whole request body, which the
+	// cache must not keep alive.
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCached {
+		c.m = make(map[string]normalized)
+	}
+	c.m[strings.Clone(s)] = normalized{strings.Clone(name), ok}
+	c.mu.Unlock()
+	return name, ok
 }

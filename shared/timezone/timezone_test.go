@@ -1,6 +1,7 @@
 package timezone
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -56,6 +57,34 @@ func TestNormalize(t *testing.T) {
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("Normalize(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
+	}
+	// A Cache answers the same, on a miss and on a hit, and so does a nil one.
+	var c Cache
+	var none *Cache
+	for round := range 2 {
+		for _, tc := range tests {
+			if got, ok := c.Normalize(tc.in); got != tc.want || ok != tc.ok {
+				t.Errorf("round %d: Cache.Normalize(%q) = %q, %v; want %q, %v", round, tc.in, got, ok, tc.want, tc.ok)
+			}
+			if got, ok := none.Normalize(tc.in); got != tc.want || ok != tc.ok {
+				t.Errorf("nil Cache.Normalize(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+			}
+		}
+	}
+}
+
+// TestCacheIsBounded: clients send anything as a zone, so the cache must
+// not grow with what they send.
+func TestCacheIsBounded(t *testing.T) {
+	var c Cache
+	for i := range 3 * maxCached {
+		c.Normalize(fmt.Sprintf("Nowhere/Zone_%d", i))
+	}
+	if n := len(c.m); n == 0 || n > maxCached {
+		t.Fatalf("cache holds %d answers; want 1..%d", n, maxCached)
+	}
+	if got, ok := c.Normalize("Europe/Berlin"); got != "Europe/Berlin" || !ok {
+		t.Fatalf("after dropping: %q, %v", got, ok)
 	}
 }
 

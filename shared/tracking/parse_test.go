@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leadflow/leadflow/shared/timezone"
 )
 
 var received = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
@@ -274,6 +276,9 @@ func FuzzParse(f *testing.F) {
 	f.Add("track", `{"userId":"u","event":"x","timestamp":"2026-01-01T00:00:00Z","context":{"ip":"1.2.3.4"}}`)
 	f.Add("", `{"sentAt":"2026-01-01","batch":[{"type":"identify","userId":1,"traits":{"email":"a@b.c"}}]}`)
 	f.Add("page", `{"anonymousId":"a","timestamp":"0001-01-01T00:00:00Z","sentAt":"9999-12-31T23:59:59Z"}`)
+	// One zone cache for every input, as the ingest function keeps one for
+	// its lifetime: answers remembered from one input serve the next.
+	zones := &timezone.Cache{}
 	f.Fuzz(func(t *testing.T, typ, body string) {
 		req := Request{Type: typ, Body: []byte(body), ReceivedAt: received, SourceIP: "198.51.100.7"}
 		p, err := Parse(req)
@@ -285,6 +290,12 @@ func FuzzParse(f *testing.F) {
 			g, _ := json.Marshal(p)
 			w, _ := json.Marshal(want)
 			t.Fatalf("Parse and parseExact differ:\n%s\n%s\n%+v\n%+v", g, w, p, want)
+		}
+		// The ingest function's way in: the body as a string, zones
+		// remembered. Same answer.
+		text := Request{Type: typ, BodyText: body, ReceivedAt: received, SourceIP: "198.51.100.7", Zones: zones}
+		if tp, terr := Parse(text); fmt.Sprint(terr) != fmt.Sprint(wantErr) || !reflect.DeepEqual(tp, want) {
+			t.Fatalf("Parse with BodyText and Zones: %v, %+v; want %v, %+v", terr, tp, wantErr, want)
 		}
 		if err == nil {
 			checkMarshalBatch(t, Batch{RequestID: "r<&>", SiteKey: "k", ReceivedAt: received, Messages: p.Messages})

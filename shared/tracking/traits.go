@@ -24,6 +24,21 @@ const (
 // and page content legitimately carry such text.
 var markup = lazyregexp.New(`(?i)<\s*[a-z/!?]|javascript\s*:`)
 
+// hasMarkup is markup.MatchString, skipping the regexp for the usual trait
+// (a name, an email) that cannot match: ASCII with no '<' and no 'j' or 'J'
+// cannot hold a tag or "javascript" in any case. Anything not ASCII goes to
+// the regexp, whose case folding reaches beyond ASCII ("ſ" is an "s").
+// Every identify's traits are checked, and the regexp was 4% of ingest.
+func hasMarkup(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '<' || c == 'j' || c == 'J' || c >= utf8.RuneSelf:
+			return markup.MatchString(s)
+		}
+	}
+	return false
+}
+
 // ValidateTraits reports the first problem with a traits object: too many
 // keys, long keys or values, markup, too deep, or an invalid email.
 func ValidateTraits(traits map[string]any) error {
@@ -53,7 +68,7 @@ func validateTrait(k string, v any, depth int) error {
 	if k == "" || len(k) > maxTraitKey {
 		return fmt.Errorf("key %q must be 1-%d characters", truncate(k, 40), maxTraitKey)
 	}
-	if markup.MatchString(k) {
+	if hasMarkup(k) {
 		return fmt.Errorf("key %q contains markup", truncate(k, 40))
 	}
 	switch x := v.(type) {
@@ -61,7 +76,7 @@ func validateTrait(k string, v any, depth int) error {
 		if len(x) > maxTraitValue {
 			return fmt.Errorf("%q is %d characters; the limit is %d", k, len(x), maxTraitValue)
 		}
-		if markup.MatchString(x) {
+		if hasMarkup(x) {
 			return fmt.Errorf("%q contains markup (an HTML tag or a javascript: URL)", k)
 		}
 	case map[string]any:

@@ -20,9 +20,10 @@ var errUnsupportedEncoding = errors.New("unsupported Content-Encoding")
 // inflated, so a small bomb cannot take memory: a longer body is refused by
 // the parser's size check like any other oversized batch.
 func decodeContent(encoding string, body []byte) ([]byte, error) {
-	switch strings.ToLower(strings.TrimSpace(encoding)) {
-	case "", "identity":
+	if isIdentity(encoding) {
 		return body, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(encoding)) {
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(bytes.NewReader(body))
 		if err != nil {
@@ -35,4 +36,13 @@ func decodeContent(encoding string, body []byte) ([]byte, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("%w %q: send the body as is or gzip-compressed", errUnsupportedEncoding, clip(encoding))
+}
+
+// isIdentity reports whether a Content-Encoding leaves the body as is.
+func isIdentity(encoding string) bool {
+	switch strings.ToLower(strings.TrimSpace(encoding)) {
+	case "", "identity":
+		return true
+	}
+	return false
 }

@@ -97,19 +97,8 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 	if method == http.MethodOptions {
 		return trackingPreflight(origin, httpapi.Header(req, "Access-Control-Request-Headers")), nil
 	}
-	body, err := httpapi.Body(req)
-	if err != nil {
-		return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
-	}
-	if body, err = decodeContent(httpapi.Header(req, "Content-Encoding"), body); err != nil {
-		if errors.Is(err, errUnsupportedEncoding) {
-			return httpapi.Fail(http.StatusUnsupportedMediaType, "unsupported_encoding", err.Error(), map[string]string{"Accept-Encoding": "gzip"}), nil
-		}
-		return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
-	}
-	acc, err := h.svc.Accept(ctx, ingest.Call{
+	call := ingest.Call{
 		Path:        req.RawPath,
-		Body:        body,
 		HeaderKey:   httpapi.Header(req, "X-Site-Key"),
 		BasicKey:    httpapi.BasicUser(req),
 		BasicSecret: httpapi.BasicPassword(req),
@@ -117,7 +106,24 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 		SourceIP:    req.RequestContext.HTTP.SourceIP,
 		UserAgent:   req.RequestContext.HTTP.UserAgent,
 		RequestID:   req.RequestContext.RequestID,
-	})
+	}
+	if encoding := httpapi.Header(req, "Content-Encoding"); !req.IsBase64Encoded && isIdentity(encoding) {
+		// The common case: the body is the event's string, which the
+		// parser reads in place (a copy of it was a tenth of the time).
+		call.BodyText = req.Body
+	} else {
+		body, err := httpapi.Body(req)
+		if err != nil {
+			return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
+		}
+		if call.Body, err = decodeContent(encoding, body); err != nil {
+			if errors.Is(err, errUnsupportedEncoding) {
+				return httpapi.Fail(http.StatusUnsupportedMediaType, "unsupported_encoding", err.Error(), map[string]string{"Accept-Encoding": "gzip"}), nil
+			}
+			return httpapi.Fail(http.StatusBadRequest, "invalid_body", err.Error(), nil), nil
+		}
+	}
+	acc, err := h.svc.Accept(ctx, call)
 	headers := map[string]string{"Vary": "Origin"}
 	if origin != "" && acc.Site.Key != "" && acc.Site.AllowsOrigin(origin) {
 		headers["Access-Control-Allow-Origin"] = origin
@@ -125,9 +131,11 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 	if err != nil {
 		return h.fail(ctx, err, acc, headers), nil
 	}
-	h.log.InfoContext(ctx, "batch accepted", "site", acc.Site.Key, "messages", acc.Messages, "queue_messages", acc.Queued,
-		"verified", acc.Verified, "bad_user_hashes", acc.BadHashes)
-	return httpapi.JSON(http.StatusOK, map[string]bool{"success": true}, headers), nil
+	// Typed attributes and a constant body: this is every accepted
+	// request's path, and neither needs boxing or reflection.
+	h.log.LogAttrs(ctx, slog.LevelInfo, "batch accepted", slog.String("site", acc.Site.Key), slog.Int("messages", acc.Messages),
+		slog.Int("queue_messages", acc.Queued), slog.Int("verified", acc.Verified), slog.Int("bad_user_hashes", acc.BadHashes))
+	return httpapi.RawJSON(http.StatusOK, `{"success":true}`, headers), nil
 }
 
 func (h *Handler) fail(ctx context.Context, err error, acc ingest.Accepted, headers map[string]string) httpapi.Response {
