@@ -129,8 +129,6 @@ var sdkServicesAllowed = map[string][]string{
 	"admin":     {"cognitoidentityprovider", "s3", "scheduler"},
 	"campaigns": {"scheduler"},
 	"jobs":      {"s3"},
-	"sender":    {"sesv2"},
-	"sesevents": {"sesv2"},
 }
 
 func TestFunctionsLinkNoSDKServiceClientsBeyondTheirList(t *testing.T) {
