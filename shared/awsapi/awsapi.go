@@ -1,5 +1,6 @@
-// Package awsapi is a small client for AWS's JSON protocols (DynamoDB,
-// SQS, EventBridge), signed with aws/signer/v4 and sent with net/http.
+// Package awsapi is a small client for AWS's JSON protocols (JSON 1.0 and
+// 1.1: DynamoDB, SQS, EventBridge, Cognito; REST-JSON: SES v2, Scheduler),
+// signed with aws/signer/v4 and sent with net/http.
 //
 // Why not the SDK's service clients: their package initialisation (a
 // smithy schema per shape, endpoint tables, type registries: 3,000+
@@ -8,7 +9,8 @@
 // (BENCHMARKS.md, "Cold start"). The signer and aws.Config, which this
 // package uses, cost nothing measurable at start.
 //
-// The service packages under it (dynamodb, sqs, eventbridge) mirror the
+// The service packages under it (dynamodb, sqs, eventbridge, sesv2,
+// scheduler, cognitoidentityprovider) mirror the
 // names of the SDK's for the subset Leadflow uses, so that adapters change
 // only their import lines. What it keeps from the SDK: credentials from
 // aws.Config (Lambda's environment), the base endpoint (aws.Config's, or a
@@ -43,7 +45,8 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// Service describes one AWS JSON service.
+// Service describes one AWS JSON service. REST-JSON services leave
+// TargetPrefix and ContentType empty (their operations go through DoREST).
 type Service struct {
 	// ID is the SDK's service ID ("DynamoDB"): config sources and
 	// middleware know services by it.
@@ -154,11 +157,33 @@ func defaultHTTPClient() *http.Client {
 // Options returns a copy of the client's options.
 func (c *Client) Options() Options { return c.opts }
 
-// Do runs one operation: params is the input (for middleware), body its
-// JSON, decode turns a 2xx response body into the output.
+// Do runs one operation of a JSON-RPC protocol (X-Amz-Target): params is
+// the input (for middleware), body its JSON, decode turns a 2xx response
+// body into the output.
 func (c *Client) Do(ctx context.Context, op string, params any, body []byte, decode func([]byte) (any, error)) (any, error) {
+	return c.do(ctx, call{op: op, body: body}, params, decode)
+}
+
+// DoREST runs one operation of the REST-JSON protocol (SES v2, Scheduler):
+// method and path (escaped, with its query) instead of X-Amz-Target, body
+// nil when the operation has no payload (a GET, a DELETE).
+func (c *Client) DoREST(ctx context.Context, op, method, path string, params any, body []byte, decode func([]byte) (any, error)) (any, error) {
+	return c.do(ctx, call{op: op, method: method, path: path, body: body}, params, decode)
+}
+
+// call is one operation's request.
+type call struct {
+	op string
+	// method and path are set for REST protocols; empty means a POST to /
+	// with X-Amz-Target.
+	method, path string
+	body         []byte
+}
+
+func (c *Client) do(ctx context.Context, cl call, params any, decode func([]byte) (any, error)) (any, error) {
+	op := cl.op
 	if len(c.opts.APIOptions) == 0 {
-		return c.send(ctx, nil, op, body, decode)
+		return c.send(ctx, nil, cl, decode)
 	}
 	// Both families of getters are in use (aws/middleware's and smithy's).
 	ctx = middleware.WithServiceID(ctx, c.svc.ID)
@@ -172,7 +197,7 @@ func (c *Client) Do(ctx context.Context, op string, params any, body []byte, dec
 		}
 	}
 	h := middleware.DecorateHandler(middleware.HandlerFunc(func(ctx context.Context, _ any) (any, middleware.Metadata, error) {
-		out, err := c.send(ctx, stack, op, body, decode)
+		out, err := c.send(ctx, stack, cl, decode)
 		return out, middleware.Metadata{}, err
 	}), stack.Initialize) // the later steps would put the output in RawResponse
 	out, _, err := h.Handle(ctx, params)
@@ -193,11 +218,12 @@ func (c *Client) opError(op string, err error) error {
 // send makes up to RetryMaxAttempts attempts; stack (nil without
 // APIOptions) has its Finalize step run around each attempt's HTTP call,
 // where the SDK runs it (after its retry middleware).
-func (c *Client) send(ctx context.Context, stack *middleware.Stack, op string, body []byte, decode func([]byte) (any, error)) (any, error) {
-	sum := sha256.Sum256(body)
+func (c *Client) send(ctx context.Context, stack *middleware.Stack, cl call, decode func([]byte) (any, error)) (any, error) {
+	op := cl.op
+	sum := sha256.Sum256(cl.body)
 	hash := hex.EncodeToString(sum[:])
 	for attempt := 1; ; attempt++ {
-		out, err := c.attempt(ctx, stack, op, body, hash, decode)
+		out, err := c.attempt(ctx, stack, cl, hash, decode)
 		if err == nil {
 			return out, nil
 		}
@@ -210,13 +236,26 @@ func (c *Client) send(ctx context.Context, stack *middleware.Stack, op string, b
 	}
 }
 
-func (c *Client) attempt(ctx context.Context, stack *middleware.Stack, op string, body []byte, hash string, decode func([]byte) (any, error)) (any, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+func (c *Client) attempt(ctx context.Context, stack *middleware.Stack, cl call, hash string, decode func([]byte) (any, error)) (any, error) {
+	op := cl.op
+	method, url := http.MethodPost, c.endpoint
+	if cl.method != "" {
+		method, url = cl.method, c.endpoint+strings.TrimPrefix(cl.path, "/")
+	}
+	var body io.Reader = http.NoBody
+	if cl.body != nil {
+		body = bytes.NewReader(cl.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
 	}
-	req.Header.Set("Content-Type", c.svc.ContentType)
-	req.Header.Set("X-Amz-Target", c.svc.TargetPrefix+"."+op)
+	if cl.method == "" {
+		req.Header.Set("Content-Type", c.svc.ContentType)
+		req.Header.Set("X-Amz-Target", c.svc.TargetPrefix+"."+op)
+	} else if cl.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if c.opts.Credentials == nil {
 		return nil, errors.New("no credentials")
 	}
@@ -241,7 +280,9 @@ func (c *Client) attempt(ctx context.Context, stack *middleware.Stack, op string
 	}
 	out, err := decode(data)
 	if err != nil {
-		return nil, fmt.Errorf("decode %s response: %w", op, err)
+		// As the SDK's: an answer came that could not be read (for SES, the
+		// message may have been sent all the same).
+		return nil, &smithy.DeserializationError{Err: fmt.Errorf("decode %s response: %w", op, err)}
 	}
 	return out, nil
 }
@@ -300,11 +341,8 @@ func (c *Client) apiError(resp *http.Response, body []byte) error {
 			return err
 		}
 	}
-	fault := smithy.FaultServer
-	if resp.StatusCode < 500 {
-		fault = smithy.FaultClient
-	}
-	return &smithy.GenericAPIError{Code: code, Message: msg, Fault: fault}
+	// As the SDK's: a code it has no type for has no fault either.
+	return &smithy.GenericAPIError{Code: code, Message: msg}
 }
 
 // ErrorCode trims an error type to its code: what follows '#', before ':'.

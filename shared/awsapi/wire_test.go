@@ -29,6 +29,10 @@ type capture struct {
 	srv    *httptest.Server
 	bodies [][]byte
 	heads  []http.Header
+	// methods and uris (path and query) of each request
+	methods, uris []string
+	// errorType, when set, is answered as X-Amzn-ErrorType.
+	errorType string
 }
 
 // newCapture records requests and answers each with status and body.
@@ -38,6 +42,12 @@ func newCapture(t *testing.T, status int, body string) *capture {
 		b, _ := io.ReadAll(r.Body)
 		c.bodies = append(c.bodies, b)
 		c.heads = append(c.heads, r.Header.Clone())
+		c.methods = append(c.methods, r.Method)
+		c.uris = append(c.uris, r.URL.RequestURI())
+		w.Header().Set("Content-Type", "application/json")
+		if c.errorType != "" {
+			w.Header().Set("X-Amzn-ErrorType", c.errorType)
+		}
 		w.WriteHeader(status)
 		io.WriteString(w, body)
 	}))

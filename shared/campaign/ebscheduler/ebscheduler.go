@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/scheduler"
-	"github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 
+	"github.com/leadflow/leadflow/shared/awsapi/scheduler"
+	"github.com/leadflow/leadflow/shared/awsapi/scheduler/types"
 	"github.com/leadflow/leadflow/shared/campaign"
 )
 

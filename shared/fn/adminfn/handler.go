@@ -20,15 +20,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/audit"
 	"github.com/leadflow/leadflow/shared/auth"
 	"github.com/leadflow/leadflow/shared/auth/jwks"
+	"github.com/leadflow/leadflow/shared/awsapi/cognitoidentityprovider"
 	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
 	"github.com/leadflow/leadflow/shared/awsapi/eventbridge"
+	"github.com/leadflow/leadflow/shared/awsapi/scheduler"
 	"github.com/leadflow/leadflow/shared/awsapi/sqs"
 	"github.com/leadflow/leadflow/shared/bucket"
 	"github.com/leadflow/leadflow/shared/bus"

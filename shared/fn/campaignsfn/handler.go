@@ -12,10 +12,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 
 	"github.com/leadflow/leadflow/definitions"
 	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
+	"github.com/leadflow/leadflow/shared/awsapi/scheduler"
 	"github.com/leadflow/leadflow/shared/awsapi/sqs"
 	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/campaign/ebscheduler"

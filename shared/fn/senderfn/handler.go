@@ -156,8 +156,9 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 // with mail.HoldDelay, a pause takes effect within a minute.
 const campaignHoldTTL = 10 * time.Second
 
-// accountReadTimeout bounds the quota read on the first batch; the SDK
-// retries within it (its standard retryer: 3 attempts with back-off).
+// accountReadTimeout bounds the quota read on the first batch. The SES
+// client makes one attempt (sesmailer.NewClient); a failed read leaves the
+// pacer on its fallback rate until it asks again.
 const accountReadTimeout = 5 * time.Second
 
 var errAccountNotRead = errors.New("SES GetAccount not read yet")

@@ -22,9 +22,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
+	"github.com/leadflow/leadflow/shared/awsapi/sesv2"
 	"github.com/leadflow/leadflow/shared/awsapi/sqs"
 	"github.com/leadflow/leadflow/shared/campaign"
 	"github.com/leadflow/leadflow/shared/catalog"

@@ -9,8 +9,9 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"github.com/leadflow/leadflow/shared/awsapi/sesv2"
+	"github.com/leadflow/leadflow/shared/awsapi/sesv2/types"
 )
 
 // API is the part of the SESv2 client the list uses.

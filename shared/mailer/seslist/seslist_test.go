@@ -6,8 +6,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"github.com/leadflow/leadflow/shared/awsapi/sesv2"
+	"github.com/leadflow/leadflow/shared/awsapi/sesv2/types"
 )
 
 type fakeAPI struct {

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	cip "github.com/leadflow/leadflow/shared/awsapi/cognitoidentityprovider"
+	"github.com/leadflow/leadflow/shared/awsapi/cognitoidentityprovider/types"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/user"
 )

@@ -19,14 +19,29 @@ func Convert(dst, src any, members ...any) error {
 		t := reflect.TypeOf(m)
 		byName[t.Elem().Name()] = t
 	}
+	return convert(dst, src, state{byName: byName})
+}
+
+// ConvertKnown copies src into dst like Convert, leaving out the fields dst
+// has no field for (to compare an SDK output with Leadflow's smaller one).
+func ConvertKnown(dst, src any) error {
+	return convert(dst, src, state{byName: map[string]reflect.Type{}, skipUnknown: true})
+}
+
+type state struct {
+	byName      map[string]reflect.Type
+	skipUnknown bool
+}
+
+func convert(dst, src any, st state) error {
 	d, s := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src)
 	if s.Kind() == reflect.Pointer && d.Kind() != reflect.Pointer {
 		s = s.Elem()
 	}
-	return conv(d, s, byName, "")
+	return conv(d, s, st, "")
 }
 
-func conv(dst, src reflect.Value, byName map[string]reflect.Type, path string) error {
+func conv(dst, src reflect.Value, st state, path string) error {
 	if src.Type() == dst.Type() {
 		dst.Set(src)
 		return nil
@@ -40,7 +55,7 @@ func conv(dst, src reflect.Value, byName map[string]reflect.Type, path string) e
 			return fmt.Errorf("%s: %s to %s", path, src.Type(), dst.Type())
 		}
 		p := reflect.New(dst.Type().Elem())
-		if err := conv(p.Elem(), src.Elem(), byName, path); err != nil {
+		if err := conv(p.Elem(), src.Elem(), st, path); err != nil {
 			return err
 		}
 		dst.Set(p)
@@ -50,12 +65,12 @@ func conv(dst, src reflect.Value, byName map[string]reflect.Type, path string) e
 		}
 		inner := src.Elem()
 		name := inner.Type().Elem().Name()
-		t, ok := byName[name]
+		t, ok := st.byName[name]
 		if !ok {
 			return fmt.Errorf("%s: no member type %s", path, name)
 		}
 		p := reflect.New(t.Elem())
-		if err := conv(p.Elem(), inner.Elem(), byName, path); err != nil {
+		if err := conv(p.Elem(), inner.Elem(), st, path); err != nil {
 			return err
 		}
 		dst.Set(p)
@@ -67,12 +82,12 @@ func conv(dst, src reflect.Value, byName map[string]reflect.Type, path string) e
 			}
 			df := dst.FieldByName(f.Name)
 			if !df.IsValid() {
-				if src.Field(i).IsZero() {
+				if src.Field(i).IsZero() || st.skipUnknown {
 					continue
 				}
 				return fmt.Errorf("%s.%s: not in %s", path, f.Name, dst.Type())
 			}
-			if err := conv(df, src.Field(i), byName, path+"."+f.Name); err != nil {
+			if err := conv(df, src.Field(i), st, path+"."+f.Name); err != nil {
 				return err
 			}
 		}
@@ -84,7 +99,7 @@ func conv(dst, src reflect.Value, byName map[string]reflect.Type, path string) e
 		it := src.MapRange()
 		for it.Next() {
 			v := reflect.New(dst.Type().Elem()).Elem()
-			if err := conv(v, it.Value(), byName, path+"["+fmt.Sprint(it.Key())+"]"); err != nil {
+			if err := conv(v, it.Value(), st, path+"["+fmt.Sprint(it.Key())+"]"); err != nil {
 				return err
 			}
 			k := reflect.New(dst.Type().Key()).Elem()
@@ -98,7 +113,7 @@ func conv(dst, src reflect.Value, byName map[string]reflect.Type, path string) e
 		}
 		s := reflect.MakeSlice(dst.Type(), src.Len(), src.Len())
 		for i := 0; i < src.Len(); i++ {
-			if err := conv(s.Index(i), src.Index(i), byName, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if err := conv(s.Index(i), src.Index(i), st, fmt.Sprintf("%s[%d]", path, i)); err != nil {
 				return err
 			}
 		}
