@@ -353,3 +353,40 @@ func decodeError(code, message string, body []byte) error {
 	}
 	return nil
 }
+
+func decodeBatchExecuteStatement(data []byte) (any, error) {
+	var w struct {
+		ConsumedCapacity []types.ConsumedCapacity
+		Responses        []struct {
+			Error *struct {
+				Code    string
+				Message *string
+				Item    wireItem
+			}
+			Item      wireItem
+			TableName *string
+		}
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, err
+	}
+	out := &BatchExecuteStatementOutput{ConsumedCapacity: w.ConsumedCapacity}
+	if w.Responses != nil {
+		out.Responses = make([]types.BatchStatementResponse, len(w.Responses))
+		for i, r := range w.Responses {
+			item, err := r.Item.item()
+			if err != nil {
+				return nil, err
+			}
+			out.Responses[i] = types.BatchStatementResponse{Item: item, TableName: r.TableName}
+			if r.Error != nil {
+				old, err := r.Error.Item.item()
+				if err != nil {
+					return nil, err
+				}
+				out.Responses[i].Error = &types.BatchStatementError{Code: types.BatchStatementErrorCodeEnum(r.Error.Code), Message: r.Error.Message, Item: old}
+			}
+		}
+	}
+	return out, nil
+}

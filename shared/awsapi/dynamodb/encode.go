@@ -355,3 +355,43 @@ func encodeTransactGetItems(in *TransactGetItemsInput) ([]byte, error) {
 	e.Enum("ReturnConsumedCapacity", string(in.ReturnConsumedCapacity))
 	return e.done()
 }
+
+func encodeBatchExecuteStatement(in *BatchExecuteStatementInput) ([]byte, error) {
+	e := newEncoder()
+	if in.Statements != nil {
+		e.Key("Statements")
+		e.B = append(e.B, '[')
+		for i, st := range in.Statements {
+			if i > 0 {
+				e.B = append(e.B, ',')
+			}
+			inner := &encoder{Obj: awsapi.Begin(e.B)}
+			inner.Str("Statement", st.Statement)
+			if st.Parameters != nil {
+				inner.Key("Parameters")
+				inner.B = append(inner.B, '[')
+				for j, v := range st.Parameters {
+					if j > 0 {
+						inner.B = append(inner.B, ',')
+					}
+					if inner.B, inner.err = AppendAttributeValue(inner.B, v); inner.err != nil {
+						inner.err = fmt.Errorf("statement %d parameter %d: %w", i, j, inner.err)
+						break
+					}
+				}
+				if inner.err == nil {
+					inner.B = append(inner.B, ']')
+				}
+			}
+			inner.Bool("ConsistentRead", st.ConsistentRead)
+			inner.Enum("ReturnValuesOnConditionCheckFailure", string(st.ReturnValuesOnConditionCheckFailure))
+			if inner.err != nil {
+				return nil, inner.err
+			}
+			e.B = inner.End()
+		}
+		e.B = append(e.B, ']')
+	}
+	e.Enum("ReturnConsumedCapacity", string(in.ReturnConsumedCapacity))
+	return e.done()
+}
