@@ -100,11 +100,12 @@ func (st *Store) SaveImport(ctx context.Context, imp imports.Import) error {
 	return nil
 }
 
-// claimParallel bounds the concurrent conditional writes of one run's
-// claims: enough to hide the round trips (a window of 5,000 rows is about
-// 40 rounds), few enough to stay under a partition's burst (the links are
-// spread over as many partitions as emails).
-const claimParallel = 128
+// claimParallel bounds the claims of one page in flight: with the group
+// commit on (the jobs function) 25 share a call, so 256 keep about ten
+// BatchExecuteStatement calls in flight (a page of 1,000 is four rounds);
+// without it, 256 single conditional puts. The links are spread over as
+// many partitions as emails, so no partition sees more than a few.
+const claimParallel = 256
 
 // ClaimContacts implements imports.Store. One BatchGetItem per 100 emails
 // finds the identity links that exist; an email with none gets a new contact
