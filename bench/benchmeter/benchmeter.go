@@ -193,32 +193,6 @@ func price(s *Stats, input, output any, err error) {
 	case *dynamodb.TransactWriteItemsOutput:
 		ccs = append(ccs, o.ConsumedCapacity...)
 	}
-	if bx, ok := input.(*dynamodb.BatchExecuteStatementInput); ok {
-		// DynamoDB Local reports no capacity for PartiQL batches; AWS bills
-		// each INSERT as the PutItem it stands for (1 WRU per KB, plus the
-		// keys-only gsi1 entry when the item has one), a refused one 1 WRU.
-		var failed []bool
-		if o, ok := output.(*dynamodb.BatchExecuteStatementOutput); ok && o != nil {
-			for _, c := range o.ConsumedCapacity {
-				s.WRU += aws.ToFloat64(c.CapacityUnits)
-			}
-			if len(o.ConsumedCapacity) > 0 {
-				return
-			}
-			for _, r := range o.Responses {
-				failed = append(failed, r.Error != nil)
-			}
-		}
-		for i, st := range bx.Statements {
-			if i < len(failed) && failed[i] {
-				s.CondFailed++
-				s.WRU++
-				continue
-			}
-			s.WRU += insertWRU(aws.ToString(st.Statement), st.Parameters)
-		}
-		return
-	}
 	if tx, ok := input.(*dynamodb.TransactWriteItemsInput); ok {
 		// DynamoDB Local reports a transaction's units wrongly (4, whatever
 		// its size); AWS bills 2 WRU per KB of each item it writes.
@@ -238,42 +212,6 @@ func price(s *Stats, input, output any, err error) {
 			s.RRU += aws.ToFloat64(c.CapacityUnits)
 		}
 	}
-}
-
-// insertWRU is what AWS bills for a PartiQL INSERT of the form the store
-// sends (`... VALUE {'name': ?, ...}`, one parameter per attribute): the
-// item's size in 1 KB units, and one unit for its gsi1 entry if it has one.
-func insertWRU(statement string, params []ddbtypes.AttributeValue) float64 {
-	_, body, _ := strings.Cut(statement, " VALUE {")
-	var size int64
-	gsi := false
-	for i, part := range strings.Split(strings.TrimSuffix(body, "}"), ", ") {
-		name := strings.Trim(strings.TrimSuffix(part, ": ?"), "'")
-		size += int64(len(name))
-		if name == "gsi1pk" {
-			gsi = true
-		}
-		if i < len(params) {
-			size += valueSize(params[i])
-		}
-	}
-	units := float64(max(1, (size+1023)/1024))
-	if gsi {
-		units++
-	}
-	return units
-}
-
-func valueSize(v ddbtypes.AttributeValue) int64 {
-	switch v := v.(type) {
-	case *ddbtypes.AttributeValueMemberS:
-		return int64(len(v.Value))
-	case *ddbtypes.AttributeValueMemberB:
-		return int64(len(v.Value))
-	case *ddbtypes.AttributeValueMemberN:
-		return int64(len(v.Value))
-	}
-	return 8
 }
 
 // transactWRU is what AWS bills for a transaction: twice each action's

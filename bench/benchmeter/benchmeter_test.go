@@ -45,15 +45,6 @@ func TestPriceCountsWhatAWSBills(t *testing.T) {
 			{Delete: &ddbtypes.Delete{}}, {Update: &ddbtypes.Update{}}}},
 			output: &dynamodb.TransactWriteItemsOutput{ConsumedCapacity: []ddbtypes.ConsumedCapacity{{CapacityUnits: aws.Float64(4)}}},
 			want:   Stats{WRU: 2 + 4 + 2 + 2}},
-		// DynamoDB Local reports nothing for PartiQL batches: each INSERT is
-		// priced as its PutItem (KB units, +1 for a gsi1 entry), a refused one 1.
-		{name: "a PartiQL INSERT batch is billed as its puts", input: &dynamodb.BatchExecuteStatementInput{Statements: []ddbtypes.BatchStatementRequest{
-			{Statement: aws.String(`INSERT INTO "t" VALUE {'pk': ?, 'dz': ?, 'gsi1pk': ?}`), Parameters: []ddbtypes.AttributeValue{
-				&ddbtypes.AttributeValueMemberS{Value: "C#1"}, &ddbtypes.AttributeValueMemberB{Value: make([]byte, 1100)}, &ddbtypes.AttributeValueMemberS{Value: "CONTACTS#1"}}},
-			{Statement: aws.String(`INSERT INTO "t" VALUE {'pk': ?}`), Parameters: []ddbtypes.AttributeValue{&ddbtypes.AttributeValueMemberS{Value: "I#a"}}},
-			{Statement: aws.String(`INSERT INTO "t" VALUE {'pk': ?}`), Parameters: []ddbtypes.AttributeValue{&ddbtypes.AttributeValueMemberS{Value: "I#b"}}}}},
-			output: &dynamodb.BatchExecuteStatementOutput{Responses: []ddbtypes.BatchStatementResponse{{}, {}, {Error: &ddbtypes.BatchStatementError{Code: "DuplicateItem"}}}},
-			want:   Stats{WRU: 3 + 1 + 1, CondFailed: 1}},
 		{name: "PutEvents counts its entries", input: &eventbridge.PutEventsInput{Entries: make([]ebtypes.PutEventsRequestEntry, 7)}, want: Stats{Entries: 7}},
 		{name: "reads count as read units", input: &dynamodb.GetItemInput{},
 			output: &dynamodb.GetItemOutput{ConsumedCapacity: &ddbtypes.ConsumedCapacity{CapacityUnits: aws.Float64(0.5)}}, want: Stats{RRU: 0.5}},

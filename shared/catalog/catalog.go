@@ -259,11 +259,10 @@ func Load() Catalog {
 					Items: []ItemAccess{
 						// Resolve, link and re-link identities (a Get after a lost link race).
 						Items(ItemIdentity, BatchGetItem, GetItem, PutItem),
-						// Profiles (batch read, conditional put; a new one an
-						// INSERT shared with the contacts created at once),
-						// timeline chunks (put, or batch writes shared by the
-						// contacts written at once), recent history for scoring (query).
-						Items(ItemContact, BatchGetItem, PutItem, Query, UpdateItem, BatchWriteItem, GetItem, DeleteItem, PartiQLInsert),
+						// Profiles (batch read, conditional put), timeline chunks
+						// (put, or batch writes shared by the contacts written at
+						// once), recent history for scoring (query).
+						Items(ItemContact, BatchGetItem, PutItem, Query, UpdateItem, BatchWriteItem, GetItem, DeleteItem),
 						// Scoring model, interest rules, segments, journeys (cached;
 						// segments and journeys are listed: gsi1 query and batch get).
 						Items(ItemDefinition, GetItem, BatchGetItem),
@@ -445,9 +444,8 @@ func Load() Catalog {
 						// put), claim each email once per import.
 						Items(ItemImport, GetItem, PutItem),
 						// Imports: find each row's contact by its email, link
-						// a new contact (an INSERT, 25 per call; conditional
-						// put without the group commit).
-						Items(ItemIdentity, BatchGetItem, GetItem, PutItem, PartiQLInsert),
+						// a new contact (conditional put).
+						Items(ItemIdentity, BatchGetItem, GetItem, PutItem),
 						// Exports: read the checkpoint, commit it (conditional put).
 						Items(ItemExport, GetItem, PutItem),
 						// Suppression backfill: look a page's addresses up on

@@ -90,15 +90,12 @@ const (
 	DeleteItem         Op = "DeleteItem"
 	BatchWriteItem     Op = "BatchWriteItem"
 	ConditionCheckItem Op = "ConditionCheckItem"
-	// PartiQLInsert: a PartiQL INSERT (creates an item only if its key is
-	// free), as the store's group commit sends them in BatchExecuteStatement.
-	PartiQLInsert Op = "PartiQLInsert"
 	// Scan reads every item whatever its key: IAM's LeadingKeys cannot limit
 	// it, so nothing declares it (nothing scans the table to find work).
 	Scan Op = "Scan"
 )
 
-var itemOps = []Op{GetItem, BatchGetItem, Query, PutItem, UpdateItem, DeleteItem, BatchWriteItem, ConditionCheckItem, PartiQLInsert, Scan}
+var itemOps = []Op{GetItem, BatchGetItem, Query, PutItem, UpdateItem, DeleteItem, BatchWriteItem, ConditionCheckItem, Scan}
 
 // ItemAccess lets a function run Ops on the items of one kind.
 type ItemAccess struct {

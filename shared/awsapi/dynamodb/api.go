@@ -211,15 +211,3 @@ type UpdateTimeToLiveInput struct {
 type UpdateTimeToLiveOutput struct {
 	TimeToLiveSpecification *types.TimeToLiveSpecification
 }
-
-type BatchExecuteStatementInput struct {
-	Statements             []types.BatchStatementRequest
-	ReturnConsumedCapacity types.ReturnConsumedCapacity
-}
-
-type BatchExecuteStatementOutput struct {
-	ConsumedCapacity []types.ConsumedCapacity
-	// Responses answer the statements in order; a failed one has Error set
-	// (the call itself succeeded).
-	Responses []types.BatchStatementResponse
-}

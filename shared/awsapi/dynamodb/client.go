@@ -100,12 +100,6 @@ func (c *Client) BatchWriteItem(ctx context.Context, in *BatchWriteItemInput, op
 	return call[BatchWriteItemInput, BatchWriteItemOutput](ctx, c, "BatchWriteItem", in, encodeBatchWriteItem, decodeBatchWriteItem, optFns)
 }
 
-// BatchExecuteStatement runs up to 25 PartiQL statements, each on its own
-// (no transaction): a failed statement is reported in its response.
-func (c *Client) BatchExecuteStatement(ctx context.Context, in *BatchExecuteStatementInput, optFns ...func(*Options)) (*BatchExecuteStatementOutput, error) {
-	return call[BatchExecuteStatementInput, BatchExecuteStatementOutput](ctx, c, "BatchExecuteStatement", in, encodeBatchExecuteStatement, decodeBatchExecuteStatement, optFns)
-}
-
 func (c *Client) TransactWriteItems(ctx context.Context, in *TransactWriteItemsInput, optFns ...func(*Options)) (*TransactWriteItemsOutput, error) {
 	return call[TransactWriteItemsInput, TransactWriteItemsOutput](ctx, c, "TransactWriteItems", in, encodeTransactWriteItems, decodeTransactWriteItems, optFns)
 }

@@ -219,11 +219,6 @@ func requestCases() []requestCase {
 			"t": {{PutRequest: &types.PutRequest{Item: item()}}, {DeleteRequest: &types.DeleteRequest{Key: key()}}},
 		}, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal},
 			&sdk.BatchWriteItemInput{}},
-		{"BatchExecuteStatement", &dynamodb.BatchExecuteStatementInput{Statements: []types.BatchStatementRequest{
-			{Statement: aws.String(`INSERT INTO "t" VALUE {'pk': ?, 'sk': ?}`), Parameters: []types.AttributeValue{&types.AttributeValueMemberS{Value: "C#1"}, &types.AttributeValueMemberB{Value: []byte{1, 2}}}, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld},
-			{Statement: aws.String(`DELETE FROM "t" WHERE pk = 'a' AND sk = 'b'`), ConsistentRead: aws.Bool(true)},
-		}, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal},
-			&sdk.BatchExecuteStatementInput{}},
 		{"TransactWriteItems", &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 			{Put: &types.Put{TableName: aws.String("t"), Item: item(), ConditionExpression: aws.String("attribute_not_exists(pk)"), ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
 			{Update: &types.Update{TableName: aws.String("t"), Key: key(), UpdateExpression: aws.String("SET #s = :s ADD #v :v"), ExpressionAttributeNames: names, ExpressionAttributeValues: values}},
@@ -293,7 +288,6 @@ func TestResponsesDecodeAsTheSDKDecodesThem(t *testing.T) {
 		{"Scan", `{"Count":1,"ScannedCount":1,"Items":[` + all + `]}`, &dynamodb.ScanOutput{}},
 		{"BatchGetItem", `{"Responses":{"t":[` + all + `]},"UnprocessedKeys":{"t":{"Keys":[{"pk":{"S":"a"},"sk":{"S":"b"}}],"ConsistentRead":true,"ProjectionExpression":"pk"}},"ConsumedCapacity":[` + cc + `]}`, &dynamodb.BatchGetItemOutput{}},
 		{"BatchWriteItem", `{"UnprocessedItems":{"t":[{"PutRequest":{"Item":` + all + `}},{"DeleteRequest":{"Key":{"pk":{"S":"a"}}}}]},"ConsumedCapacity":[` + cc + `]}`, &dynamodb.BatchWriteItemOutput{}},
-		{"BatchExecuteStatement", `{"Responses":[{"TableName":"t"},{"TableName":"t","Error":{"Code":"DuplicateItem","Message":"Duplicate primary key exists in table","Item":` + all + `}},{"Item":` + all + `}],"ConsumedCapacity":[` + cc + `]}`, &dynamodb.BatchExecuteStatementOutput{}},
 		{"TransactWriteItems", `{"ConsumedCapacity":[` + cc + `]}`, &dynamodb.TransactWriteItemsOutput{}},
 		{"TransactGetItems", `{"Responses":[{"Item":` + all + `},{}],"ConsumedCapacity":[` + cc + `]}`, &dynamodb.TransactGetItemsOutput{}},
 	}

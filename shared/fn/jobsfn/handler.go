@@ -57,11 +57,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 // (imports.DefaultPageSize); the local runner's tests do.
 const EnvImportPageSize = "IMPORT_PAGE_SIZE"
 
-// insertWindow is how long an import link waits for others to share its
-// BatchExecuteStatement: a page's claims are 128 in flight, so groups of
-// 25 fill at once; the window only bounds the last, partial one.
-const insertWindow = 5 * time.Millisecond
-
 // ImportPageSize sets the rows per import page.
 func (h *Handler) ImportPageSize(n int) {
 	if h.imports != nil {
@@ -109,10 +104,6 @@ type Handler struct {
 // New wires the handler with only the clients it uses.
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
-	// An import page links its new emails 25 to a call (each link still
-	// refused on its own if the email is taken): BENCHMARKS.md, "CSV
-	// import, 2026-12-07 night".
-	store.GroupInserts(insertWindow)
 	// No cache: a page must see the model in force now to know whether its
 	// job is still wanted.
 	reg := definitions.Reader(store) // kinds read and checked on first use

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
@@ -292,25 +291,6 @@ func requestsOf(params any) ([]request, error) {
 			}
 		}
 		return out, nil
-	case *dynamodb.BatchExecuteStatementInput:
-		// IAM authorizes each statement as its PartiQL action. The store
-		// sends only INSERTs whose first parameter is the partition key
-		// (insertStatement); anything else is refused here.
-		r := request{action: catalog.PartiQLInsert}
-		for _, st := range in.Statements {
-			text := aws.ToString(st.Statement)
-			_, rest, ok := strings.Cut(text, " VALUE {'"+attrPK+"': ?")
-			v, isS := types.AttributeValue(nil), false
-			if len(st.Parameters) > 0 {
-				v = st.Parameters[0]
-				_, isS = v.(*types.AttributeValueMemberS)
-			}
-			if !strings.HasPrefix(text, "INSERT INTO ") || !ok || rest == "" || !isS {
-				return nil, fmt.Errorf("statement %q is not an INSERT with the partition key first", text)
-			}
-			r.keys = append(r.keys, v.(*types.AttributeValueMemberS).Value)
-		}
-		return []request{r}, nil
 	case *dynamodb.TransactGetItemsInput:
 		var out []request
 		for _, it := range in.TransactItems {

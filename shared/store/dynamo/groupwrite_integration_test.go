@@ -2,7 +2,6 @@ package dynamo_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -126,90 +125,4 @@ func TestGroupWritesShareBatchesDynamoDB(t *testing.T) {
 	if b := db.batches.Load(); b == 0 || b > int64(writes)/4 {
 		t.Errorf("%d BatchWriteItem calls for %d writes: not shared", b, writes)
 	}
-}
-
-// TestGroupInsertsNeverOverwriteDynamoDB: new profiles saved at the same
-// time share BatchExecuteStatement calls, yet each is created only if its
-// key is free: a profile another writer created first (a tracked event's
-// new contact) answers contact.ErrConflict and keeps what that writer
-// wrote, and the others land whole.
-func TestGroupInsertsNeverOverwriteDynamoDB(t *testing.T) {
-	ctx := t.Context()
-	table := fmt.Sprintf("groupinsert-%d", tableSeq.Add(1))
-	if err := dynamo.CreateTable(ctx, localDB, table); err != nil {
-		t.Fatal(err)
-	}
-	plain := dynamo.New(localDB, table)
-	const taken, fresh = 10, 50
-	for i := range taken {
-		p := &contact.Profile{ID: fmt.Sprintf("c_taken%02d", i), Traits: map[string]any{"by": "tracking"}}
-		if err := plain.SaveProfile(ctx, p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	calls := &countingExec{countingDB: countingDB{Client: localDB}}
-	st := dynamo.New(calls, table).GroupWrites(50 * time.Millisecond)
-	var wg sync.WaitGroup
-	var conflicts atomic.Int64
-	errs := make(chan error, taken+fresh)
-	for i := range taken + fresh {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			id := fmt.Sprintf("c_fresh%02d", i-taken)
-			if i < taken {
-				id = fmt.Sprintf("c_taken%02d", i)
-			}
-			p := &contact.Profile{ID: id, Traits: map[string]any{"by": "import", "email": id + "@example.com"}}
-			err := st.SaveProfile(ctx, p)
-			switch {
-			case i < taken && errors.Is(err, contact.ErrConflict):
-				conflicts.Add(1)
-			case err != nil:
-				errs <- fmt.Errorf("%s: %w", id, err)
-			case i < taken:
-				errs <- fmt.Errorf("%s: saved over the profile tracking created", id)
-			case p.Version != 1:
-				errs <- fmt.Errorf("%s: version %d after its creation", id, p.Version)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if conflicts.Load() != taken {
-		t.Errorf("%d conflicts, want %d", conflicts.Load(), taken)
-	}
-	for i := range taken + fresh {
-		id, want := fmt.Sprintf("c_taken%02d", i), "tracking"
-		if i >= taken {
-			id, want = fmt.Sprintf("c_fresh%02d", i-taken), "import"
-		}
-		p, err := plain.GetProfile(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Traits["by"] != want || p.Version != 1 {
-			t.Errorf("%s: by %v at version %d, want %s at 1", id, p.Traits["by"], p.Version, want)
-		}
-	}
-	if calls.puts.Load() != 0 {
-		t.Errorf("%d single puts: every creation should go through a batch", calls.puts.Load())
-	}
-	if b := calls.execs.Load(); b == 0 || b > (taken+fresh)/4 {
-		t.Errorf("%d BatchExecuteStatement calls for %d creations: not shared", b, taken+fresh)
-	}
-}
-
-// countingExec counts BatchExecuteStatement calls too.
-type countingExec struct {
-	countingDB
-	execs atomic.Int64
-}
-
-func (c *countingExec) BatchExecuteStatement(ctx context.Context, in *dynamodb.BatchExecuteStatementInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchExecuteStatementOutput, error) {
-	c.execs.Add(1)
-	return c.Client.BatchExecuteStatement(ctx, in, o...)
 }

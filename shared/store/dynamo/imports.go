@@ -100,12 +100,11 @@ func (st *Store) SaveImport(ctx context.Context, imp imports.Import) error {
 	return nil
 }
 
-// claimParallel bounds the claims of one page in flight: with the group
-// commit on (the jobs function) 25 share a call, so 256 keep about ten
-// BatchExecuteStatement calls in flight (a page of 1,000 is four rounds);
-// without it, 256 single conditional puts. The links are spread over as
-// many partitions as emails, so no partition sees more than a few.
-const claimParallel = 256
+// claimParallel bounds the concurrent conditional writes of one run's
+// claims: enough to hide the round trips (a window of 5,000 rows is about
+// 40 rounds), few enough to stay under a partition's burst (the links are
+// spread over as many partitions as emails).
+const claimParallel = 128
 
 // ClaimContacts implements imports.Store. One BatchGetItem per 100 emails
 // finds the identity links that exist; an email with none gets a new contact
@@ -202,25 +201,29 @@ func (st *Store) claimContact(ctx context.Context, importID, email string, line 
 		item["t"] = s(now.Format(time.RFC3339))
 		item[attrLinkImport] = s(importID)
 		item[attrLinkLine] = n(int64(line))
-		// Only if the email is still unlinked (through the group commit
-		// when on: 25 links per call, each still refused on its own).
-		err := st.insertNew(ctx, item)
+		_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: aws.String(st.table), Item: item,
+			ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			ReturnConsumedCapacity:              capacity,
+		})
 		if err == nil {
 			return imports.Claim{ContactID: cid, New: true}, nil
 		}
-		if !errors.Is(err, errItemExists) {
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) {
 			return imports.Claim{}, fmt.Errorf("link email: %w", err)
 		}
-		// Linked since the read: by this import's earlier run, or anyone.
-		res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName: aws.String(st.table), Key: key(identityPK(contact.Identity{Kind: contact.Email, Value: email}), skIdentity),
-			ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: capacity,
-		})
-		if err != nil {
-			return imports.Claim{}, fmt.Errorf("read the email's link: %w", err)
-		}
-		if link = res.Item; str(link, "c") == "" {
-			return imports.Claim{}, fmt.Errorf("link of an email of import %s: refused, yet not there", importID)
+		link = ccf.Item // linked since the read: by this import's earlier run, or anyone
+		if str(link, "c") == "" {
+			res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+				TableName: aws.String(st.table), Key: key(identityPK(contact.Identity{Kind: contact.Email, Value: email}), skIdentity),
+				ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: capacity,
+			})
+			if err != nil {
+				return imports.Claim{}, fmt.Errorf("read the email's link: %w", err)
+			}
+			link = res.Item
 		}
 	}
 	cid := str(link, "c")

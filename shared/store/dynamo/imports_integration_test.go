@@ -13,20 +13,8 @@ import (
 // known one keeps its contact and gets a claim; the same lines again answer
 // the same contacts; a later line of either is a duplicate of the first;
 // another import claims on its own.
-//
-// Both ways a store links: a conditional put per email, and INSERTs shared
-// 25 to a BatchExecuteStatement (the jobs function's group commit).
 func TestImportClaimsContactsDynamoDB(t *testing.T) {
-	for _, grouped := range []bool{false, true} {
-		t.Run(fmt.Sprintf("grouped=%v", grouped), func(t *testing.T) { testImportClaims(t, grouped) })
-	}
-}
-
-func testImportClaims(t *testing.T, grouped bool) {
 	_, st := localTable(t, "imports")
-	if grouped {
-		st.GroupInserts(5 * time.Millisecond)
-	}
 	ctx := t.Context()
 	known, err := st.LinkIdentity(ctx, contact.Identity{Kind: contact.Email, Value: "known@example.com"}, "c_known", time.Now())
 	if err != nil {

@@ -30,8 +30,6 @@ type API interface {
 	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
-	// BatchExecuteStatement: the group commit's INSERTs (groupwrite.go).
-	BatchExecuteStatement(context.Context, *dynamodb.BatchExecuteStatementInput, ...func(*dynamodb.Options)) (*dynamodb.BatchExecuteStatementOutput, error)
 	writeAPI // UpdateItem, DeleteItem (forms.go)
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
@@ -43,8 +41,7 @@ type Store struct {
 	// EventTTL is how long timeline events are kept; 0 keeps them forever.
 	EventTTL time.Duration
 	// group, when set, writes timeline chunks and member items in shared
-	// BatchWriteItem calls, new profiles and import links in shared
-	// BatchExecuteStatement calls (GroupWrites).
+	// BatchWriteItem calls (GroupWrites).
 	group *groupWriter
 }
 
@@ -360,21 +357,14 @@ func profileItem(p *contact.Profile) (map[string]types.AttributeValue, error) {
 
 // putProfile writes a profile item under p's version and bumps it.
 func (st *Store) putProfile(ctx context.Context, p *contact.Profile, item map[string]types.AttributeValue) error {
-	var err error
+	in := &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item, ReturnConsumedCapacity: capacity}
 	if p.Version == 0 {
-		// A new contact: created only if nobody created it first (through
-		// the group commit when on, so an import's new contacts share
-		// calls).
-		err = st.insertNew(ctx, item)
-		if errors.Is(err, errItemExists) {
-			return fmt.Errorf("save profile %s at version %d: %w", p.ID, p.Version, contact.ErrConflict)
-		}
+		in.ConditionExpression = aws.String("attribute_not_exists(pk)")
 	} else {
-		_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item, ReturnConsumedCapacity: capacity,
-			ConditionExpression:       aws.String("v = :v"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(p.Version)}})
+		in.ConditionExpression = aws.String("v = :v")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": n(p.Version)}
 	}
-	if err != nil {
+	if _, err := st.db.PutItem(ctx, in); err != nil {
 		if isConditionFailed(err) {
 			return fmt.Errorf("save profile %s at version %d: %w", p.ID, p.Version, contact.ErrConflict)
 		}

@@ -496,35 +496,3 @@ func (e *InternalServerError) ErrorCode() string {
 	return *e.ErrorCodeOverride
 }
 func (e *InternalServerError) ErrorFault() smithy.ErrorFault { return smithy.FaultServer }
-
-// BatchStatementRequest is one PartiQL statement of a BatchExecuteStatement.
-type BatchStatementRequest struct {
-	Statement                           *string
-	Parameters                          []AttributeValue
-	ConsistentRead                      *bool
-	ReturnValuesOnConditionCheckFailure ReturnValuesOnConditionCheckFailure
-}
-
-// BatchStatementResponse is what one statement of a batch answered.
-type BatchStatementResponse struct {
-	Error     *BatchStatementError
-	Item      map[string]AttributeValue
-	TableName *string
-}
-
-// BatchStatementErrorCodeEnum names why a statement of a batch failed.
-type BatchStatementErrorCodeEnum string
-
-// The codes a write statement answers for a failed condition: INSERT on an
-// existing key, UPDATE or DELETE whose WHERE did not hold.
-const (
-	BatchStatementErrorCodeEnumDuplicateItem          BatchStatementErrorCodeEnum = "DuplicateItem"
-	BatchStatementErrorCodeEnumConditionalCheckFailed BatchStatementErrorCodeEnum = "ConditionalCheckFailed"
-)
-
-// BatchStatementError is a failed statement of a batch.
-type BatchStatementError struct {
-	Code    BatchStatementErrorCodeEnum
-	Message *string
-	Item    map[string]AttributeValue
-}
