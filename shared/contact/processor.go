@@ -178,13 +178,23 @@ func (p *Processor) Process(ctx context.Context, inputs []Input) (Outcome, error
 
 	// 2. One read of all profiles. Contacts merged away (in this batch, or
 	// earlier by another invocation) hand their events to the survivor.
+	// A contact an import just created (tracking.Internal.NewContact) is
+	// not read: it has no profile unless a tracked event wrote one since,
+	// and then its conditional creation fails and the conflict retry reads
+	// it (applyContact). An import's page of new contacts reads nothing.
 	var ids []string
 	for _, r := range routes {
-		ids = append(ids, follow(redirect, r.cid))
+		cid := follow(redirect, r.cid)
+		if lf := r.msg.Context.Leadflow; lf != nil && lf.NewContact && r.msg.ContactID == cid {
+			continue // read if another message of the batch needs it
+		}
+		ids = append(ids, cid)
 	}
-	profiles, err := p.store.GetProfiles(ctx, dedupe(ids))
-	if err != nil {
-		return out, fmt.Errorf("read %d profiles: %w", len(ids), err)
+	profiles := map[string]*Profile{}
+	if len(ids) > 0 {
+		if profiles, err = p.store.GetProfiles(ctx, dedupe(ids)); err != nil {
+			return out, fmt.Errorf("read %d profiles: %w", len(ids), err)
+		}
 	}
 	for id, prof := range profiles {
 		if prof.MergedInto != "" {

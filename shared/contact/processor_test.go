@@ -172,6 +172,44 @@ func TestProcessorAddressedIdentifiesResolveNothing(t *testing.T) {
 	}
 }
 
+// An import's rows for contacts it just created (Internal.NewContact) are
+// applied without reading their profiles first; one a tracked event created
+// in between is not overwritten: its creation conflicts, the retry reads it
+// and applies the row on top.
+func TestProcessorDoesNotReadAnImportsNewContacts(t *testing.T) {
+	st := contacttest.New()
+	proc := contact.NewProcessor(st, quiet(), func() time.Time { return now })
+	// A tracked event reached the contact the import linked first.
+	tracked := tracking.Message{Type: tracking.TypeTrack, MessageID: "t1", ContactID: "c_raced", Event: "Signed Up", Timestamp: now}
+	if _, err := proc.Process(context.Background(), []contact.Input{input("s0", tracked)}); err != nil {
+		t.Fatal(err)
+	}
+	row := func(cid string, line int) tracking.Message {
+		return tracking.Message{Type: tracking.TypeIdentify, MessageID: fmt.Sprintf("imp-x-%d", line), ContactID: cid,
+			Traits: map[string]any{"email": cid + "@example.com"}, Timestamp: now, Verified: true,
+			Context: tracking.Context{Leadflow: &tracking.Internal{Import: "x", NewContact: true}}}
+	}
+	reads := st.Calls["GetProfiles"]
+	if _, err := proc.Process(context.Background(), []contact.Input{input("s1", row("c_new0", 2), row("c_new1", 3))}); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.Calls["GetProfiles"] - reads; n != 0 {
+		t.Errorf("%d profile reads for an import's new contacts, want none", n)
+	}
+	if _, err := proc.Process(context.Background(), []contact.Input{input("s2", row("c_raced", 4))}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"c_new0", "c_new1"} {
+		if p := st.Profile(id); p == nil || p.Email != id+"@example.com" {
+			t.Errorf("%s: %+v", id, p)
+		}
+	}
+	p := st.Profile("c_raced")
+	if p == nil || p.Email != "c_raced@example.com" || p.EventCount != 2 {
+		t.Fatalf("raced contact: %+v, want the tracked event and the row (2 events) with the email", p)
+	}
+}
+
 func TestProcessorInternalMessagesAddressTheContact(t *testing.T) {
 	st := contacttest.New()
 	proc := contact.NewProcessor(st, quiet(), func() time.Time { return now })

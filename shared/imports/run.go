@@ -376,7 +376,7 @@ func Message(imp Import, row Row) tracking.Message {
 	if row.Phone != "" {
 		traits["phone"] = row.Phone
 	}
-	in := &tracking.Internal{Import: imp.ID, Tags: row.Tags}
+	in := &tracking.Internal{Import: imp.ID, Tags: row.Tags, NewContact: row.New}
 	if imp.Definition.ListID != "" {
 		in.Lists = []string{imp.Definition.ListID}
 	}

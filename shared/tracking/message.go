@@ -115,6 +115,12 @@ type Internal struct {
 	// never asked that it brings without marketing consent becomes
 	// "no_consent": not marketable until they subscribe themselves.
 	Import string `json:"import,omitempty"`
+	// NewContact: the producer created the call's contact (an import
+	// linked a new email to it), so it has no profile unless another
+	// writer made one since. The processor does not read it first: the
+	// profile's creation is conditional, and fails into a re-read if it
+	// exists after all.
+	NewContact bool `json:"newContact,omitempty"`
 	// Consents are records besides Consent (an import records one per
 	// purpose it covers).
 	Consents []Consent `json:"consents,omitempty"`
