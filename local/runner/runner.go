@@ -87,6 +87,10 @@ type Options struct {
 	ImportPageSize int
 	// ExportPageSize overrides the members per export page (0: the default).
 	ExportPageSize int
+	// SESEventDelay is how long after SES's answer the SES proxy publishes
+	// a message's events (Send, Delivery...), as SES does seconds later;
+	// 0: DefaultSESEventDelay, negative: at once after the answer.
+	SESEventDelay time.Duration
 	// Bucket is the imports/exports bucket on the local S3 server
 	// (default QueuePrefix + "leadflow-files"), created at start.
 	Bucket string
