@@ -107,6 +107,9 @@ type Platform struct {
 	dlqURLs   map[string]string
 	log       *slog.Logger
 	stats     *Stats
+	// received remembers the message ids the pollers received, to count
+	// redeliveries (Stats.Failures "<function>:redelivered").
+	received  receivedIDs
 	bus       *eventBus
 	ses       *sesProxy
 	scheduler *localScheduler

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -96,6 +97,18 @@ func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Q
 		return nil
 	}
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
+	for _, m := range msgs {
+		// A message received before (a batch item failure, a failed
+		// invocation, or one left in flight by a receive nobody handled)
+		// waited out the visibility timeout: counted, so a late batch is
+		// told from a slow one. goaws's ApproximateReceiveCount is always
+		// 1, so the runner remembers the ids itself.
+		if first, again := p.received.note(aws.ToString(m.MessageId), time.Now()); again {
+			p.stats.add(p.stats.Failures, f.Name+":redelivered", 1)
+			p.log.InfoContext(ctx, "message delivered again", "queue", q.Name, "message_id", aws.ToString(m.MessageId),
+				"first_received", first.UTC().Format(time.RFC3339Nano))
+		}
+	}
 	for i, m := range msgs {
 		ev.Records[i] = events.SQSMessage{
 			MessageId:      aws.ToString(m.MessageId),
@@ -157,6 +170,35 @@ func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Q
 	return nil
 }
 
+// receivedIDs remembers when each message id was first received, up to
+// a bound (then it starts again: a local run's diagnostics, not a
+// guarantee).
+type receivedIDs struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+const receivedIDsMax = 500_000
+
+// note records id's receive and reports the first one when it is a repeat.
+func (r *receivedIDs) note(id string, now time.Time) (time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if first, ok := r.at[id]; ok {
+		return first, true
+	}
+	if r.at == nil || len(r.at) >= receivedIDsMax {
+		r.at = map[string]time.Time{}
+	}
+	r.at[id] = now
+	return time.Time{}, false
+}
+
+// slowReceive is a receive slow enough to say so: at receiveGrace the
+// call is abandoned while goaws may have marked its messages in flight,
+// which then come back only after the visibility timeout.
+const slowReceive = 5 * time.Second
+
 // receiveGrace bounds a receive beyond its long poll, for a server that
 // never answers.
 const receiveGrace = 10 * time.Second
@@ -171,6 +213,12 @@ const receiveGrace = 10 * time.Second
 func (p *Platform) receive(ctx context.Context, url string, max, wait int32) (*sqs.ReceiveMessageOutput, error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(wait)*time.Second+receiveGrace)
 	defer cancel()
+	start := time.Now()
+	defer func() {
+		if d := time.Since(start) - time.Duration(wait)*time.Second; d > slowReceive {
+			p.log.WarnContext(ctx, "slow receive", "queue_url", url, "beyond_long_poll_ms", d.Milliseconds())
+		}
+	}()
 	return p.sqs.ReceiveMessage(rctx, &sqs.ReceiveMessageInput{
 		QueueUrl:                    aws.String(url),
 		MaxNumberOfMessages:         max,
