@@ -192,7 +192,9 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	}
 	awsCfg := AWSConfig(p.opts.Endpoints)
 	awsCfg.APIOptions = append(awsCfg.APIOptions, opts.APIOptions...)
-	p.awsCfg, p.sqs = awsCfg, sqs.NewFromConfig(awsCfg)
+	p.awsCfg, p.sqs = awsCfg, sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
+		o.APIOptions = append(o.APIOptions, logFailedAttempts(p.log))
+	})
 	db := dynamodb.NewFromConfig(awsCfg)
 	if err := dynamo.CreateTable(ctx, db, opts.Table); err != nil {
 		return nil, err

@@ -3,14 +3,17 @@ package runner
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/leadflow/leadflow/shared/catalog"
 )
@@ -170,6 +173,24 @@ func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Q
 	return nil
 }
 
+// logFailedAttempts logs each failed attempt of the pollers' SQS calls,
+// the ones the SDK retries too: a receive whose answer was lost after
+// goaws marked its messages in flight, then retried, returns other
+// messages with no error, and the first ones come back only after the
+// visibility timeout (the late batches at the end of a campaign bench).
+func logFailedAttempts(log *slog.Logger) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("runner-failed-attempts",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleFinalize(ctx, in)
+				if err != nil {
+					log.WarnContext(ctx, "SQS attempt failed", "operation", awsmiddleware.GetOperationName(ctx), "error", err.Error())
+				}
+				return out, md, err
+			}), "Retry", middleware.After)
+	}
+}
+
 // receivedIDs remembers when each message id was first received, up to
 // a bound (then it starts again: a local run's diagnostics, not a
 // guarantee).
@@ -225,6 +246,14 @@ func (p *Platform) receive(ctx context.Context, url string, max, wait int32) (*s
 		WaitTimeSeconds:             wait,
 		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
 		MessageAttributeNames:       []string{"All"},
+	}, func(o *sqs.Options) {
+		// One attempt: goaws marks the messages in flight before it
+		// answers, so an answer lost on the way back (seen under load as
+		// "deserialization failed ... use of closed network connection"
+		// on a 200) strands them for the visibility timeout. The SDK's
+		// retry then hid the loss behind other messages; without it the
+		// poller logs the failed receive and polls again.
+		o.RetryMaxAttempts = 1
 	})
 }
 
