@@ -26,6 +26,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -34,6 +35,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,6 +69,8 @@ func main() {
 	checkN := flag.Int("check-n", 2000, "recipients of the rate check (0: skip it)")
 	checkRate := flag.Int("check-rate", 14, "SES_MAX_SEND_RATE of the rate check")
 	stall := flag.Duration("stall", 5*time.Minute, "give up when no mail was sent for this long")
+	logPath := flag.String("log", "", "also write every handler's log at info level (the sender's outcome counts per batch) to this file")
+	cpuProfile := flag.String("cpuprofile", "", "write the Go process's CPU profile of the large run, firing to last mail, to this file")
 	flag.Parse()
 
 	root, err := localaws.RepoRoot()
@@ -76,16 +80,16 @@ func main() {
 	check(err)
 	ctx := context.Background()
 	if *n > 0 {
-		run(ctx, "bcamp", *n, *rate, *stall, prices, true)
+		run(ctx, "bcamp", *n, *rate, *stall, prices, true, *cpuProfile, *logPath)
 	}
 	if *checkN > 0 {
-		run(ctx, "bcchk", *checkN, *checkRate, *stall, prices, false)
+		run(ctx, "bcchk", *checkN, *checkRate, *stall, prices, false, "", "")
 	}
 }
 
 // run seeds n recipients, sends them a campaign at the given rate limit on
 // a platform of its own, and reports.
-func run(ctx context.Context, tag string, n, rate int, stall time.Duration, prices benchmeter.Prices, large bool) {
+func run(ctx context.Context, tag string, n, rate int, stall time.Duration, prices benchmeter.Prices, large bool, cpuProfile, logPath string) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	check(os.Setenv(senderfn.EnvMaxSendRate, strconv.Itoa(rate)))
@@ -94,6 +98,12 @@ func run(ctx context.Context, tag string, n, rate int, stall time.Duration, pric
 	stack, err := benchstack.StartWith(ctx, tag, func(o *runner.Options) {
 		o.APIOptions = []func(*middleware.Stack) error{meter.Register}
 		o.Log = slog.New(slog.NewJSONHandler(warnings, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		if logPath != "" {
+			f, err := os.Create(logPath)
+			check(err)
+			// The file takes everything; the tail still only warnings.
+			o.Log = slog.New(slog.NewJSONHandler(io.MultiWriter(f, warnOnly{warnings}), &slog.HandlerOptions{Level: slog.LevelInfo}))
+		}
 	})
 	check(err)
 	defer stack.Close()
@@ -140,6 +150,7 @@ func run(ctx context.Context, tag string, n, rate int, stall time.Duration, pric
 	// The runner's Scheduler fires at `at` (it looks every 250 ms).
 	time.Sleep(time.Until(at))
 	fired := at
+	stopProfile := startProfile(cpuProfile)
 	var fanoutDone time.Time
 	lastCount, lastProgress, lastPrint := 0, time.Now(), time.Now()
 	for {
@@ -167,6 +178,7 @@ func run(ctx context.Context, tag string, n, rate int, stall time.Duration, pric
 			fail("no mail for %s: %d of %d sent (fan-out done: %v); last warnings:\n%s", stall, sent, n, !fanoutDone.IsZero(), warnings)
 		}
 	}
+	stopProfile()
 	var times []time.Time
 	proxyGot := map[string]int{}
 	var lastMail time.Time
@@ -310,6 +322,22 @@ func sesStore(endpoint string, since time.Time, runID string) (map[string]int, t
 		}
 	}
 	return got, last
+}
+
+// startProfile writes the process's CPU profile to path until the
+// returned function is called (nothing when path is empty).
+func startProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	check(err)
+	check(pprof.StartCPUProfile(f))
+	return func() {
+		pprof.StopCPUProfile()
+		check(f.Close())
+		fmt.Printf("CPU profile of the Go process, firing to last mail: %s (go tool pprof -top %s)\n", path, path)
+	}
 }
 
 // address is the bare, lower-case address of a To entry ("Name <a@b>").
@@ -495,6 +523,16 @@ func (l *logTail) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return strings.Join(l.lines, "")
+}
+
+// warnOnly passes on the log lines of level WARN and above.
+type warnOnly struct{ w io.Writer }
+
+func (w warnOnly) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte(`"level":"WARN"`)) || bytes.Contains(p, []byte(`"level":"ERROR"`)) {
+		return w.w.Write(p)
+	}
+	return len(p), nil
 }
 
 func check(err error) {

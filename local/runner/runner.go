@@ -87,6 +87,10 @@ type Options struct {
 	ImportPageSize int
 	// ExportPageSize overrides the members per export page (0: the default).
 	ExportPageSize int
+	// SESEventDelay is how long after SES's answer the SES proxy publishes
+	// a message's events (Send, Delivery...), as SES does seconds later;
+	// 0: DefaultSESEventDelay, negative: at once after the answer.
+	SESEventDelay time.Duration
 	// Bucket is the imports/exports bucket on the local S3 server
 	// (default QueuePrefix + "leadflow-files"), created at start.
 	Bucket string
@@ -103,6 +107,9 @@ type Platform struct {
 	dlqURLs   map[string]string
 	log       *slog.Logger
 	stats     *Stats
+	// received remembers the message ids the pollers received, to count
+	// redeliveries (Stats.Failures "<function>:redelivered").
+	received  receivedIDs
 	bus       *eventBus
 	ses       *sesProxy
 	scheduler *localScheduler
@@ -185,7 +192,9 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	}
 	awsCfg := AWSConfig(p.opts.Endpoints)
 	awsCfg.APIOptions = append(awsCfg.APIOptions, opts.APIOptions...)
-	p.awsCfg, p.sqs = awsCfg, sqs.NewFromConfig(awsCfg)
+	p.awsCfg, p.sqs = awsCfg, sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
+		o.APIOptions = append(o.APIOptions, logFailedAttempts(p.log))
+	})
 	db := dynamodb.NewFromConfig(awsCfg)
 	if err := dynamo.CreateTable(ctx, db, opts.Table); err != nil {
 		return nil, err

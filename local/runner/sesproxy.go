@@ -194,7 +194,12 @@ func (sp *sesProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sp.keep(rec)
 	if rec.Accepted {
-		sp.publishEvents(rec)
+		// SES publishes its events after it answers, seconds later: the
+		// sender has recorded the send by then. Publishing them before the
+		// answer made the events handler settle a send still claimed and
+		// the sender's outcome write then fail its condition, work and
+		// failed writes that AWS does not see.
+		defer sp.publishLater(rec)
 	}
 	if rec.ResponseLost {
 		if hj, ok := w.(http.Hijacker); ok {
@@ -211,6 +216,26 @@ func (sp *sesProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	w.Write(out)
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// DefaultSESEventDelay is how long after its answer the proxy publishes an
+// accepted message's events (Options.SESEventDelay).
+const DefaultSESEventDelay = time.Second
+
+// publishLater publishes rec's events after the platform's event delay.
+func (sp *sesProxy) publishLater(rec SESRequest) {
+	d := sp.p.opts.SESEventDelay
+	if d == 0 {
+		d = DefaultSESEventDelay
+	}
+	if d < 0 {
+		sp.publishEvents(rec)
+		return
+	}
+	time.AfterFunc(d, func() { sp.publishEvents(rec) })
 }
 
 func (sp *sesProxy) keep(rec SESRequest) {

@@ -3,13 +3,17 @@ package runner
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/leadflow/leadflow/shared/catalog"
 )
@@ -96,6 +100,18 @@ func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Q
 		return nil
 	}
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
+	for _, m := range msgs {
+		// A message received before (a batch item failure, a failed
+		// invocation, or one left in flight by a receive nobody handled)
+		// waited out the visibility timeout: counted, so a late batch is
+		// told from a slow one. goaws's ApproximateReceiveCount is always
+		// 1, so the runner remembers the ids itself.
+		if first, again := p.received.note(aws.ToString(m.MessageId), time.Now()); again {
+			p.stats.add(p.stats.Failures, f.Name+":redelivered", 1)
+			p.log.InfoContext(ctx, "message delivered again", "queue", q.Name, "message_id", aws.ToString(m.MessageId),
+				"first_received", first.UTC().Format(time.RFC3339Nano))
+		}
+	}
 	for i, m := range msgs {
 		ev.Records[i] = events.SQSMessage{
 			MessageId:      aws.ToString(m.MessageId),
@@ -157,6 +173,53 @@ func (p *Platform) pollOnce(ctx context.Context, f catalog.Function, q catalog.Q
 	return nil
 }
 
+// logFailedAttempts logs each failed attempt of the pollers' SQS calls,
+// the ones the SDK retries too: a receive whose answer was lost after
+// goaws marked its messages in flight, then retried, returns other
+// messages with no error, and the first ones come back only after the
+// visibility timeout (the late batches at the end of a campaign bench).
+func logFailedAttempts(log *slog.Logger) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("runner-failed-attempts",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleFinalize(ctx, in)
+				if err != nil {
+					log.WarnContext(ctx, "SQS attempt failed", "operation", awsmiddleware.GetOperationName(ctx), "error", err.Error())
+				}
+				return out, md, err
+			}), "Retry", middleware.After)
+	}
+}
+
+// receivedIDs remembers when each message id was first received, up to
+// a bound (then it starts again: a local run's diagnostics, not a
+// guarantee).
+type receivedIDs struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+const receivedIDsMax = 500_000
+
+// note records id's receive and reports the first one when it is a repeat.
+func (r *receivedIDs) note(id string, now time.Time) (time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if first, ok := r.at[id]; ok {
+		return first, true
+	}
+	if r.at == nil || len(r.at) >= receivedIDsMax {
+		r.at = map[string]time.Time{}
+	}
+	r.at[id] = now
+	return time.Time{}, false
+}
+
+// slowReceive is a receive slow enough to say so: at receiveGrace the
+// call is abandoned while goaws may have marked its messages in flight,
+// which then come back only after the visibility timeout.
+const slowReceive = 5 * time.Second
+
 // receiveGrace bounds a receive beyond its long poll, for a server that
 // never answers.
 const receiveGrace = 10 * time.Second
@@ -171,12 +234,26 @@ const receiveGrace = 10 * time.Second
 func (p *Platform) receive(ctx context.Context, url string, max, wait int32) (*sqs.ReceiveMessageOutput, error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(wait)*time.Second+receiveGrace)
 	defer cancel()
+	start := time.Now()
+	defer func() {
+		if d := time.Since(start) - time.Duration(wait)*time.Second; d > slowReceive {
+			p.log.WarnContext(ctx, "slow receive", "queue_url", url, "beyond_long_poll_ms", d.Milliseconds())
+		}
+	}()
 	return p.sqs.ReceiveMessage(rctx, &sqs.ReceiveMessageInput{
 		QueueUrl:                    aws.String(url),
 		MaxNumberOfMessages:         max,
 		WaitTimeSeconds:             wait,
 		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
 		MessageAttributeNames:       []string{"All"},
+	}, func(o *sqs.Options) {
+		// One attempt: goaws marks the messages in flight before it
+		// answers, so an answer lost on the way back (seen under load as
+		// "deserialization failed ... use of closed network connection"
+		// on a 200) strands them for the visibility timeout. The SDK's
+		// retry then hid the loss behind other messages; without it the
+		// poller logs the failed receive and polls again.
+		o.RetryMaxAttempts = 1
 	})
 }
 

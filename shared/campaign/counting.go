@@ -41,6 +41,23 @@ func CountSendOutcome(ctx context.Context, sc SendCounter, sendID, name string) 
 	return countOnce(ctx, sc, sendID, outcomeMark(name), map[string]int64{name: 1})
 }
 
+// CountRecordOutcome is CountSendOutcome for a send whose record the
+// caller has just read (the SES events handler reads it to settle the
+// send): the source comes from that record, with no second read. The
+// count stays exactly once: the transaction's condition on the mark
+// decides, not the read.
+func CountRecordOutcome(ctx context.Context, sc SendCounter, rec mail.SendState, name string) (bool, error) {
+	switch name {
+	case CountDelivered, CountBounced, CountComplained, CountUnsubscribed:
+	default:
+		return false, fmt.Errorf("campaign outcome %q", name)
+	}
+	if rec.SendID == "" || rec.Source.Campaign == "" {
+		return false, nil
+	}
+	return sc.CountSendOnce(ctx, rec.SendID, outcomeMark(name), rec.Source, map[string]int64{name: 1})
+}
+
 // CountLinkClick counts a human click of a campaign send's link: once per
 // send and link, however often it is followed.
 func CountLinkClick(ctx context.Context, sc SendCounter, sendID, link string) (bool, error) {

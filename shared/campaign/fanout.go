@@ -604,11 +604,11 @@ func SendID(campaign, occurrence, contact string) string {
 func (f *Fanout) phaseDone(ctx context.Context, c Campaign, st State, run, next Run) error {
 	next.Done = true
 	if run.Phase == PhaseTest && c.Test != nil && c.Test.TestShare < 100 {
-		wait := c.Test.WaitDuration()
-		if f.WaitOverride > 0 {
-			wait = f.WaitOverride
+		at, err := DecisionTime(c, f.now(), next.Zones, f.abWait(c))
+		if err != nil {
+			return fmt.Errorf("campaign %s/%s: A/B decision time: %w", c.ID, run.Occurrence, err)
 		}
-		next.DecideAt = f.now().Add(wait).UTC()
+		next.DecideAt = at
 	}
 	if err := f.checkpoint(ctx, run, next); err != nil {
 		return err
@@ -630,14 +630,13 @@ func (f *Fanout) afterDone(ctx context.Context, c Campaign, st State, run Run) e
 		}
 	}
 	if !run.DecideAt.IsZero() && run.Phase == PhaseTest {
-		if c.Test == nil || c.Test.Manual {
-			return nil // the marketer picks: Pick starts the rest
+		if f.byWave(c) {
+			// The decision is armed when the last zone's test wave is
+			// queued (afterWaves), not now: the late zones' test sends
+			// must be out before the results are read.
+			return f.afterWaves(ctx, c, st, run.Occurrence, run.Phase)
 		}
-		msg := Chunk{Kind: ChunkDecide, Campaign: c.ID, Occurrence: run.Occurrence}
-		if err := f.Timers.At(ctx, "decide-"+c.ID+"-"+run.Occurrence, run.DecideAt, msg); err != nil {
-			return fmt.Errorf("campaign %s/%s: schedule the A/B decision: %w", c.ID, run.Occurrence, err)
-		}
-		return nil
+		return f.armDecision(ctx, c, run, run.DecideAt)
 	}
 	if f.byWave(c) {
 		// The last wave to be queued ends the occurrence (an audience
@@ -645,6 +644,54 @@ func (f *Fanout) afterDone(ctx context.Context, c Campaign, st State, run Run) e
 		return f.afterWaves(ctx, c, st, run.Occurrence, run.Phase)
 	}
 	return f.finish(ctx, c, st, run.Occurrence)
+}
+
+// abWait is an A/B test's wait, or the override (local runs, tests).
+func (f *Fanout) abWait(c Campaign) time.Duration {
+	if f.WaitOverride > 0 {
+		return f.WaitOverride
+	}
+	if c.Test == nil {
+		return 0
+	}
+	return c.Test.WaitDuration()
+}
+
+// armDecision sets the A/B decision's timer (the same name again moves
+// it). A manual test has none: Pick starts the rest.
+func (f *Fanout) armDecision(ctx context.Context, c Campaign, run Run, at time.Time) error {
+	if c.Test == nil || c.Test.Manual {
+		return nil
+	}
+	msg := Chunk{Kind: ChunkDecide, Campaign: c.ID, Occurrence: run.Occurrence}
+	if err := f.Timers.At(ctx, "decide-"+c.ID+"-"+run.Occurrence, at, msg); err != nil {
+		return fmt.Errorf("campaign %s/%s: schedule the A/B decision: %w", c.ID, run.Occurrence, err)
+	}
+	return nil
+}
+
+// DecisionTime is when an A/B test's winner is chosen: wait after its test
+// share went out. The test share of most campaigns is queued as it is
+// paged (pagedAt); a recipient-time campaign's goes out in one wave per
+// zone (zones: the test share's recipients by zone), so the wait starts at
+// the latest of those waves, or at the paging for waves whose time had
+// passed. Every recipient of the test then had the same wait to open and
+// click, and none is judged before their mail went out.
+func DecisionTime(c Campaign, pagedAt time.Time, zones map[string]int64, wait time.Duration) (time.Time, error) {
+	start := pagedAt
+	if c.Schedule.Type == RecipientTime {
+		for z := range zones {
+			_, loc := c.Schedule.RecipientZone(z)
+			at, err := c.Schedule.WaveTime(loc)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("wave of %s: %w", z, err)
+			}
+			if at.After(start) {
+				start = at
+			}
+		}
+	}
+	return start.Add(wait).UTC(), nil
 }
 
 // finish moves the campaign on after an occurrence: back to scheduled when

@@ -34,6 +34,9 @@ type world struct {
 	chunks   map[string]WaveChunk
 	progress map[string]WaveProgress
 	waves    map[string]armed
+	// decisions are the A/B decision timers' times, by name (the last
+	// At of a name wins, as the Scheduler's update does).
+	decisions map[string]time.Time
 	// lastLimit is the last page size asked of the member index.
 	lastLimit int
 	// fail, when set, decides whether a named step fails now.
@@ -44,7 +47,7 @@ type world struct {
 func newWorld() *world {
 	return &world{states: map[string]State{}, runs: map[string]Run{}, defs: map[string]Campaign{},
 		members: map[string][]Member{}, segments: map[string]map[string]bool{}, counts: map[string]int64{},
-		chunks: map[string]WaveChunk{}, progress: map[string]WaveProgress{}, waves: map[string]armed{},
+		chunks: map[string]WaveChunk{}, progress: map[string]WaveProgress{}, waves: map[string]armed{}, decisions: map[string]time.Time{},
 		now: utc("2027-01-15T06:00:00Z")}
 }
 
@@ -157,6 +160,7 @@ func (w *world) EnqueueBatch(_ context.Context, bodies []string) error {
 func (w *world) At(_ context.Context, name string, at time.Time, msg Chunk) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.decisions[name] = at
 	for _, t := range w.timers {
 		if t == msg {
 			return nil

@@ -281,8 +281,8 @@ func (f *Fanout) afterWaves(ctx context.Context, c Campaign, st State, occurrenc
 	if err != nil {
 		return fmt.Errorf("campaign %s/%s: %w", c.ID, occurrence, err)
 	}
-	if run.Phase != phase || !run.Done || (run.Phase == PhaseTest && !run.DecideAt.IsZero()) {
-		return nil // more paging, or an A/B decision, comes next
+	if run.Phase != phase || !run.Done {
+		return nil // more paging comes next
 	}
 	all, err := f.Waves.WaveProgresses(ctx, c.ID, occurrence, phase)
 	if err != nil {
@@ -296,6 +296,18 @@ func (f *Fanout) afterWaves(ctx context.Context, c Campaign, st State, occurrenc
 		if !done[z] {
 			return nil
 		}
+	}
+	if run.Phase == PhaseTest && !run.DecideAt.IsZero() {
+		// Every zone's test wave is queued: the decision comes wait after
+		// the last wave's time (DecisionTime), or wait after now when the
+		// waves were held (a pause) or slow to queue. A repeated last
+		// step or a resume asks again: the timer has one name, so that
+		// moves it, never before the planned time.
+		at := run.DecideAt
+		if floor := f.now().Add(f.abWait(c)).UTC(); floor.After(at) {
+			at = floor
+		}
+		return f.armDecision(ctx, c, run, at)
 	}
 	return f.finish(ctx, c, st, occurrence)
 }

@@ -314,3 +314,125 @@ func (p countingPager) MemberPage(ctx context.Context, src Source, cursor string
 func (p countingPager) InSegments(ctx context.Context, segs, ids []string) (map[string]bool, error) {
 	return p.w.InSegments(ctx, segs, ids)
 }
+
+// TestDecisionTime: an A/B decision comes wait after the test share went
+// out: after the paging, or for a recipient-time campaign after the
+// latest zone's wave when that is later.
+func TestDecisionTime(t *testing.T) {
+	rt := Schedule{Type: RecipientTime, Date: "2027-01-15", Time: "09:00", DefaultZone: "Europe/London"}
+	first, _ := rt.WaveTime(EarliestZone)
+	cases := []struct {
+		name     string
+		schedule Schedule
+		pagedAt  time.Time
+		zones    []string
+		want     string
+	}{
+		{"at: wait after the paging", Schedule{Type: "at", At: "2027-01-15T09:00", Zone: "UTC"}, utc("2027-01-15T09:00:10Z"), nil, "2027-01-15T13:00:10Z"},
+		{"one zone at the first wave", rt, first, []string{"Pacific/Kiritimati"}, "2027-01-14T23:00:00Z"},
+		{"Tokyo and New York: after New York's wave", rt, first, []string{"Asia/Tokyo", "America/New_York"}, "2027-01-15T18:00:00Z"},
+		{"the default zone counts as London", rt, first, []string{"Asia/Tokyo", ""}, "2027-01-15T13:00:00Z"},
+		{"Los Angeles, the latest of three", rt, first, []string{"America/Los_Angeles", "Asia/Tokyo", "Europe/Berlin"}, "2027-01-15T21:00:00Z"},
+		{"waves already past: wait after the paging", rt, utc("2027-01-16T00:00:00Z"), []string{"Asia/Tokyo", "America/New_York"}, "2027-01-16T04:00:00Z"},
+		{"no zone at all", rt, first, nil, first.Add(4 * time.Hour).Format(time.RFC3339)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := plain()
+			c.Schedule = tc.schedule
+			zones := map[string]int64{}
+			for _, z := range tc.zones {
+				zones[z] = 3
+			}
+			got, err := DecisionTime(c, tc.pagedAt, zones, 4*time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Format(time.RFC3339) != tc.want {
+				t.Errorf("decision at %s, want %s", got.Format(time.RFC3339), tc.want)
+			}
+		})
+	}
+}
+
+// TestRecipientTimeABDecisionWaitsForEveryTestWave: with an A/B test on a
+// recipient-time campaign, no decision is armed until every zone's test
+// wave is queued, and it is armed wait after the last of them; the
+// results it reads then include the late zone's test sends.
+func TestRecipientTimeABDecisionWaitsForEveryTestWave(t *testing.T) {
+	c := plain()
+	c.Schedule = Schedule{Type: RecipientTime, Date: "2027-01-15", Time: "09:00", DefaultZone: "Europe/London"}
+	c.Template = ""
+	c.Variants = []Variant{{ID: "a", Template: "tpl-a"}, {ID: "b", Template: "tpl-b"}}
+	c.Test = &ABTest{TestShare: 50, Metric: MetricClicks, Wait: "1h", Confidence: 0.9, Fallback: FallbackLeader}
+	w, _, zoneOf := zonedWorld(c, []string{"Asia/Tokyo", "America/New_York"})
+	first, _ := c.Schedule.WaveTime(EarliestZone)
+	w.now = first
+	f := w.waveFanout()
+	var seen []string // the zones of the test sends the decision read
+	f.Results = resultsSeen{clickRates{w: w, rates: map[string]float64{"a": 0.1, "b": 0.2}}, func() {
+		for _, s := range w.sends {
+			seen = append(seen, zoneOf[s.ContactID])
+		}
+	}}
+	occ := OccurrenceID(first)
+	ctx := context.Background()
+	if err := f.Fire(ctx, c.ID, occ); err != nil {
+		t.Fatal(err)
+	}
+	w.drain(t, f, 1000)
+	name := "decide-" + c.ID + "-" + occ
+	run := w.runs[c.ID+"/"+occ]
+	if want := utc("2027-01-15T15:00:00Z"); !run.Done || run.Phase != PhaseTest || !run.DecideAt.Equal(want) {
+		t.Fatalf("after paging the test share: run done %v phase %s decide at %s, want %s", run.Done, run.Phase, run.DecideAt, want)
+	}
+	if at, ok := w.decisions[name]; ok {
+		t.Fatalf("decision armed at %s before any test wave was queued", at)
+	}
+	w.now = utc("2027-01-15T00:00:00Z") // Tokyo's 09:00
+	if w.tick() != 1 {
+		t.Fatal("Tokyo's test wave did not fire")
+	}
+	w.drain(t, f, 1000)
+	if at, ok := w.decisions[name]; ok {
+		t.Fatalf("decision armed at %s with New York's test wave still to come", at)
+	}
+	// New York's wave is queued a minute late: the wait runs from then.
+	w.now = utc("2027-01-15T14:01:00Z")
+	if w.tick() != 1 {
+		t.Fatal("New York's test wave did not fire")
+	}
+	w.drain(t, f, 1000)
+	if at, want := w.decisions[name], utc("2027-01-15T15:01:00Z"); !at.Equal(want) {
+		t.Fatalf("decision armed at %s, want %s (an hour after the last test wave)", at, want)
+	}
+	// The timer fires: the decision reads both zones' test sends.
+	w.now = w.decisions[name]
+	if len(w.timers) != 1 {
+		t.Fatalf("%d decision timers", len(w.timers))
+	}
+	if err := f.Handle(ctx, w.timers[0]); err != nil {
+		t.Fatal(err)
+	}
+	zones := map[string]int{}
+	for _, z := range seen {
+		zones[z]++
+	}
+	if zones["Asia/Tokyo"] == 0 || zones["America/New_York"] == 0 {
+		t.Fatalf("the decision read test sends by zone %v, want both zones", zones)
+	}
+	if run := w.runs[c.ID+"/"+occ]; run.Phase != PhaseRest || run.Winner == "" {
+		t.Fatalf("after the decision: phase %s winner %q", run.Phase, run.Winner)
+	}
+}
+
+// resultsSeen calls seen when the decision reads the results.
+type resultsSeen struct {
+	clickRates
+	seen func()
+}
+
+func (r resultsSeen) VariantCounts(ctx context.Context, id, occ, metric string, vs []Variant) ([]VariantCount, error) {
+	r.seen()
+	return r.clickRates.VariantCounts(ctx, id, occ, metric, vs)
+}

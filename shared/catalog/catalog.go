@@ -373,10 +373,13 @@ func Load() Catalog {
 						// Claim (PutItem), record (UpdateItem: a rewrite
 						// keeps the count marks) and, when throttled, give
 						// back a send id.
-						Items(ItemSend, GetItem, PutItem, UpdateItem, DeleteItem),
-						Items(ItemSuppression, GetItem),
-						Items(ItemCap, GetItem, PutItem),
-						Items(ItemContact, GetItem), // the recipient
+						// A batch's records, recipients, caps and
+						// suppressions are read with BatchGetItem (single
+						// reads when that fails, or for a batch of one).
+						Items(ItemSend, GetItem, BatchGetItem, PutItem, UpdateItem, DeleteItem),
+						Items(ItemSuppression, GetItem, BatchGetItem),
+						Items(ItemCap, GetItem, BatchGetItem, PutItem),
+						Items(ItemContact, GetItem, BatchGetItem), // the recipient
 						// Templates and sending settings (cached), and
 						// templates saved before the registry.
 						Items(ItemDefinition, GetItem),

@@ -143,10 +143,14 @@ type Pipeline struct {
 	Suppressions   Suppressions
 	Caps           CapStore
 	Recipients     Recipients
-	Templates      TemplateSource
-	Mailer         Mailer
-	Requeue        Requeue
-	Pacer          *Pacer
+	// Batch, when set, reads a batch's send records, contacts, caps and
+	// suppressions in a few requests (BatchReader); each request still
+	// reads what the batch read did not give it.
+	Batch     BatchReader
+	Templates TemplateSource
+	Mailer    Mailer
+	Requeue   Requeue
+	Pacer     *Pacer
 	// Circuit is optional: without it bulk mail never pauses.
 	Circuit Circuit
 	// Holds, when set, is asked about every campaign send: a paused
@@ -257,6 +261,15 @@ func (p *Pipeline) Process(ctx context.Context, reqs []Request) []Result {
 	jobs := make([]*job, len(reqs))
 	var wg sync.WaitGroup
 	first := map[string]bool{}
+	var unique []Request
+	for _, r := range reqs {
+		if !first[r.SendID] {
+			first[r.SendID] = true
+			unique = append(unique, r)
+		}
+	}
+	view := p.readBatch(ctx, unique)
+	clear(first)
 	for i, r := range reqs {
 		if first[r.SendID] {
 			// Another copy in this batch decides for both: whatever becomes
@@ -266,7 +279,7 @@ func (p *Pipeline) Process(ctx context.Context, reqs []Request) []Result {
 			continue
 		}
 		first[r.SendID] = true
-		wg.Go(func() { jobs[i], results[i] = p.prepare(ctx, r) })
+		wg.Go(func() { jobs[i], results[i] = p.prepare(ctx, r, view) })
 	}
 	wg.Wait()
 	var ready []int
@@ -370,9 +383,15 @@ func (p *Pipeline) finish(ctx context.Context, r Request, kind string, prev Send
 
 // prepare does everything before the send: the record, the contact, the
 // rules and the rendering. A nil job means the request is finished.
-func (p *Pipeline) prepare(ctx context.Context, r Request) (*job, Result) {
+func (p *Pipeline) prepare(ctx context.Context, r Request, view *batchView) (*job, Result) {
 	now := p.now()
-	prev, err := p.Sends.GetSend(ctx, r.SendID)
+	prev, found, read := view.send(r.SendID)
+	var err error
+	if !read {
+		prev, err = p.Sends.GetSend(ctx, r.SendID)
+	} else if !found {
+		err = ErrSendNotFound
+	}
 	switch {
 	case errors.Is(err, ErrSendNotFound):
 		prev = SendState{}
@@ -417,7 +436,12 @@ func (p *Pipeline) prepare(ctx context.Context, r Request) (*job, Result) {
 		rcpt = Recipient{Data: template.Sample()}
 		rcpt.Data.Links = template.Links{}
 	} else {
-		rcpt, err = p.Recipients.Recipient(ctx, r.ContactID)
+		var found, read bool
+		if rcpt, found, read = view.recipient(r.ContactID); !read {
+			rcpt, err = p.Recipients.Recipient(ctx, r.ContactID)
+		} else if !found {
+			err = fmt.Errorf("contact %s: %w", r.ContactID, ErrContactNotFound)
+		}
 		if errors.Is(err, ErrContactNotFound) {
 			// A form's confirmation mail is queued as the form is accepted,
 			// while the processor may not have written the new contact yet:
@@ -440,15 +464,21 @@ func (p *Pipeline) prepare(ctx context.Context, r Request) (*job, Result) {
 	facts := Facts{Kind: kind, Test: test, Email: to, Status: rcpt.Status, Timezone: rcpt.Timezone, Now: now, Awake: r.Awake || r.IgnoreQuietHours,
 		TopicOff: slices.Contains(rcpt.UnsubscribedTopics, tpl.Template().Topic)}
 	if to != "" {
-		if facts.Suppressed, err = p.Suppressions.IsSuppressed(ctx, to); err != nil {
-			return nil, p.retry(r, fmt.Errorf("suppression of send %s: %w", r.SendID, err))
+		var read bool
+		if facts.Suppressed, read = view.isSuppressed(to); !read {
+			if facts.Suppressed, err = p.Suppressions.IsSuppressed(ctx, to); err != nil {
+				return nil, p.retry(r, fmt.Errorf("suppression of send %s: %w", r.SendID, err))
+			}
 		}
 	}
 	marketing := kind == Marketing && !test
 	var caps CapRecord
 	if marketing {
-		if caps, err = p.Caps.MarketingSends(ctx, r.ContactID); err != nil {
-			return nil, p.retry(r, fmt.Errorf("frequency caps of send %s: %w", r.SendID, err))
+		var read bool
+		if caps, read = view.capRecord(r.ContactID); !read {
+			if caps, err = p.Caps.MarketingSends(ctx, r.ContactID); err != nil {
+				return nil, p.retry(r, fmt.Errorf("frequency caps of send %s: %w", r.SendID, err))
+			}
 		}
 		for _, s := range caps.Sends {
 			if s.SendID != capKey(r.SendID) {

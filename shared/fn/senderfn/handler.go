@@ -136,11 +136,14 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		Suppressions:   store,
 		Caps:           store,
 		Recipients:     mailcontact.Recipients{Profiles: store},
-		Templates:      definitions.CompiledTemplates(reg),
-		Mailer:         sesmailer.New(ses),
-		Requeue:        sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL),
-		Pacer:          mail.NewReadingPacer(store, fallback, accountRate(ses, cfg, log)),
-		Circuit:        NewCircuit(store, cfg.Settings.CircuitBreaker, time.Minute, log).WithReports(store),
+		// A batch's sends, contacts, caps and suppressions in three or
+		// four requests instead of four reads a mail.
+		Batch:     mailcontact.BatchReader{Store: store},
+		Templates: definitions.CompiledTemplates(reg),
+		Mailer:    sesmailer.New(ses),
+		Requeue:   sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL),
+		Pacer:     mail.NewReadingPacer(store, fallback, accountRate(ses, cfg, log)),
+		Circuit:   NewCircuit(store, cfg.Settings.CircuitBreaker, time.Minute, log).WithReports(store),
 		// A paused campaign's sends wait, a cancelled one's are skipped.
 		Holds:           &campaign.Gate{States: store, TTL: campaignHoldTTL},
 		ConfirmTemplate: contact.ConfirmTemplate,
@@ -322,11 +325,18 @@ func (c *Circuit) Open(ctx context.Context) (bool, string, error) {
 // send is counted at most once there.
 func (c *Circuit) CountSent(ctx context.Context, n int) error {
 	now := c.now()
+	var wg sync.WaitGroup
 	if c.reports != nil && n > 0 {
-		c.reports.Add(report.Tally{report.DayOf(now): {report.Sent: int64(n)}})
-		if err := c.reports.Flush(ctx); err != nil && c.log != nil {
-			c.log.WarnContext(ctx, "dashboard sent count lost", "sent", n, "error", err)
-		}
+		// Beside the breaker's count, not after it: the batch waits for
+		// one write's time instead of two.
+		wg.Go(func() {
+			c.reports.Add(report.Tally{report.DayOf(now): {report.Sent: int64(n)}})
+			if err := c.reports.Flush(ctx); err != nil && c.log != nil {
+				c.log.WarnContext(ctx, "dashboard sent count lost", "sent", n, "error", err)
+			}
+		})
 	}
-	return c.store.CountMail(ctx, now, dynamo.MailStats{Sent: int64(n)})
+	err := c.store.CountMail(ctx, now, dynamo.MailStats{Sent: int64(n)})
+	wg.Wait()
+	return err
 }

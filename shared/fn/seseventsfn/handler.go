@@ -184,7 +184,8 @@ func (h *Handler) countDelivery(ctx context.Context, e sesevent.Event) {
 
 func (h *Handler) apply(ctx context.Context, e sesevent.Event, plan sesevent.Plan, res *Result) error {
 	var err error
-	if res.Settled, err = h.settle(ctx, e, plan); err != nil {
+	var rec *mail.SendState
+	if res.Settled, rec, err = h.settle(ctx, e, plan); err != nil {
 		return err
 	}
 	for _, addr := range plan.Suppress {
@@ -236,7 +237,7 @@ func (h *Handler) apply(ctx context.Context, e sesevent.Event, plan sesevent.Pla
 			return err
 		}
 	}
-	return h.countCampaign(ctx, e)
+	return h.countCampaign(ctx, e, rec)
 }
 
 // campaignOutcomes are the SES events a campaign's results count.
@@ -250,12 +251,18 @@ var campaignOutcomes = map[string]string{
 // its results (SES tags the mail campaign_id). Counted once per send and
 // outcome, with a mark on the send record, so a redelivered event and a
 // retried invocation add nothing.
-func (h *Handler) countCampaign(ctx context.Context, e sesevent.Event) error {
+func (h *Handler) countCampaign(ctx context.Context, e sesevent.Event, rec *mail.SendState) error {
 	name, ok := campaignOutcomes[e.Type]
 	if !ok || h.d.Campaigns == nil || e.Tags[mail.TagCampaign] == "" || e.SendID() == "" {
 		return nil
 	}
-	if _, err := campaign.CountSendOutcome(ctx, h.d.Campaigns, e.SendID(), name); err != nil {
+	count := func() (bool, error) { return campaign.CountSendOutcome(ctx, h.d.Campaigns, e.SendID(), name) }
+	if rec != nil {
+		// settle read the record for this event: its source is all the
+		// count needs (one GetItem less per delivery).
+		count = func() (bool, error) { return campaign.CountRecordOutcome(ctx, h.d.Campaigns, *rec, name) }
+	}
+	if _, err := count(); err != nil {
 		return fmt.Errorf("campaign %s %s count: %w", e.Tags[mail.TagCampaign], name, err)
 	}
 	return nil
@@ -265,17 +272,17 @@ func (h *Handler) countCampaign(ctx context.Context, e sesevent.Event) error {
 // Send or Delivery event for a record the sender already marked sent) to
 // one cheap read; the writes are conditional and order-safe either way, so
 // a stale read costs at most a no-op write.
-func (h *Handler) settle(ctx context.Context, e sesevent.Event, plan sesevent.Plan) (bool, error) {
+func (h *Handler) settle(ctx context.Context, e sesevent.Event, plan sesevent.Plan) (bool, *mail.SendState, error) {
 	id := e.SendID()
 	if id == "" || (plan.SendState == "" && plan.Note == "" && !plan.Accepted) {
-		return false, nil
+		return false, nil, nil
 	}
 	rec, err := h.d.Store.GetSend(ctx, id)
 	if errors.Is(err, mail.ErrSendNotFound) {
-		return false, nil // a test send, or mail sent outside the pipeline
+		return false, nil, nil // a test send, or mail sent outside the pipeline
 	}
 	if err != nil {
-		return false, fmt.Errorf("read send %s: %w", id, err)
+		return false, nil, fmt.Errorf("read send %s: %w", id, err)
 	}
 	settled := false
 	if plan.Accepted && (rec.State == mail.Claimed || rec.State == mail.InDoubt) {
@@ -284,7 +291,7 @@ func (h *Handler) settle(ctx context.Context, e sesevent.Event, plan sesevent.Pl
 			state = mail.Sent // a delay, an open or a click: SES took it
 		}
 		if err := h.d.Store.ResolveInDoubt(ctx, id, e.MessageID, state); err != nil {
-			return false, err
+			return false, nil, err
 		}
 		h.log.InfoContext(ctx, "settling a send from SES's event", "send_id", id, "was", rec.State, "to", state, "type", e.Type)
 		settled = true
@@ -294,15 +301,15 @@ func (h *Handler) settle(ctx context.Context, e sesevent.Event, plan sesevent.Pl
 	// message's events settling it first), leaving the resolve a no-op.
 	if plan.SendState != "" && plan.SendState != mail.Sent && (settled || plan.SendState != rec.State) {
 		if err := h.d.Store.MarkSend(ctx, id, plan.SendState, plan.Reason); err != nil {
-			return settled, err
+			return settled, nil, err
 		}
 	}
 	if plan.Note != "" {
 		if err := h.d.Store.NoteSend(ctx, id, plan.Note); err != nil {
-			return settled, err
+			return settled, nil, err
 		}
 	}
-	return settled, nil
+	return settled, &rec, nil
 }
 
 // suppress puts an address on Leadflow's list, which every send checks,

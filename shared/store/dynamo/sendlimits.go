@@ -62,8 +62,13 @@ func (st *Store) MarketingSends(ctx context.Context, contactID string) (mail.Cap
 	if err != nil {
 		return mail.CapRecord{}, fmt.Errorf("read marketing sends of %s: %w", contactID, err)
 	}
-	rec := mail.CapRecord{Version: num(res.Item, attrVersion)}
-	if l := str(res.Item, "l"); l != "" {
+	return decodeCaps(res.Item), nil
+}
+
+// decodeCaps reads a frequency-cap item (nil: a zero record).
+func decodeCaps(it map[string]types.AttributeValue) mail.CapRecord {
+	rec := mail.CapRecord{Version: num(it, attrVersion)}
+	if l := str(it, "l"); l != "" {
 		for _, e := range strings.Split(l, ",") {
 			id, at, ok := strings.Cut(e, ":")
 			secs, err := strconv.ParseInt(at, 10, 64)
@@ -73,7 +78,7 @@ func (st *Store) MarketingSends(ctx context.Context, contactID string) (mail.Cap
 			rec.Sends = append(rec.Sends, mail.CapSend{SendID: id, At: time.Unix(secs, 0).UTC()})
 		}
 	}
-	return rec, nil
+	return rec
 }
 
 // SaveMarketingSends writes a contact's recent marketing sends if nobody
