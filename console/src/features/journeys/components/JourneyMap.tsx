@@ -1,8 +1,8 @@
 // The journey map drawn with @xyflow/react. This module (and the library)
 // loads only on the journey page: it is imported lazily from there.
-import { memo, useMemo } from 'react';
+import { memo, useCallback, useMemo, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node, type NodeProps } from '@xyflow/react';
+import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node, type NodeChange, type NodeProps } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import './JourneyMap.css';
 import type { Journey, JourneyStepSummary } from '@/types/api';
@@ -70,7 +70,27 @@ const nodeTypes = { step: StepNode };
 
 export default function JourneyMap({ journey, counts, problems, visited, edgeCounted, version = null, stepHref }: JourneyMapProps) {
   const navigate = useNavigate();
-  const { nodes, edges } = useMemo(() => {
+  // The sizes React Flow measured, kept across rebuilds of the nodes. The
+  // nodes are rebuilt from the data (counts refresh every 30 s, every edit
+  // of the draft); a rebuilt node without its size is hidden until it is
+  // measured again, and a measurement lost on the way left the map blank
+  // for good. Kept here, a rebuild shows the nodes as they were, and only
+  // a real change of size measures again.
+  const [sizes, setSizes] = useState<ReadonlyMap<string, { width: number; height: number }>>(() => new Map());
+  const onNodesChange = useCallback((changes: NodeChange<Node<StepData>>[]) => {
+    setSizes((prev) => {
+      let next: Map<string, { width: number; height: number }> | null = null;
+      for (const c of changes) {
+        if (c.type !== 'dimensions' || !c.dimensions) continue;
+        const was = prev.get(c.id);
+        if (was && was.width === c.dimensions.width && was.height === c.dimensions.height) continue;
+        next ??= new Map(prev);
+        next.set(c.id, { width: c.dimensions.width, height: c.dimensions.height });
+      }
+      return next ?? prev;
+    });
+  }, []);
+  const { nodes: drawn, edges } = useMemo(() => {
     const g = buildGraph(journey);
     const nodes: Node<StepData>[] = g.nodes.map((n) => ({
       id: n.id,
@@ -103,12 +123,14 @@ export default function JourneyMap({ journey, counts, problems, visited, edgeCou
     });
     return { nodes, edges };
   }, [journey, counts, problems, visited, edgeCounted, version, stepHref]);
+  const nodes = useMemo(() => drawn.map((n) => (sizes.has(n.id) ? { ...n, measured: sizes.get(n.id) } : n)), [drawn, sizes]);
   return (
     <div className="jmap" role="figure" aria-label="Journey map">
       <ReactFlow
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
         fitView
         nodesConnectable={false}
         proOptions={{ hideAttribution: true }}
