@@ -77,11 +77,36 @@ func TestWelcomeJourneyEndToEnd(t *testing.T) {
 	// Drill-down: while the run waits (no tick fired yet), the contact is
 	// listed at wait-2d of the repo's version (0, the one in effect).
 	atWait := "/v1/journeys/welcome/steps/wait-2d/contacts"
+	var until time.Time
 	e.linksWait("the contact listed at wait-2d", func() bool {
 		code, body := e.admin(atWait + "?limit=1")
 		cs, _ := body["contacts"].([]any)
-		return code == 200 && len(cs) == 1 && cs[0].(map[string]any)["email"] == email && body["version"] == 0.0 &&
-			cs[0].(map[string]any)["waiting_until"] != nil && body["next_cursor"] == nil
+		if code != 200 || len(cs) != 1 || cs[0].(map[string]any)["email"] != email || body["version"] != 0.0 || body["next_cursor"] != nil {
+			return false
+		}
+		u, _ := cs[0].(map[string]any)["waiting_until"].(string)
+		until, _ = time.Parse(time.RFC3339Nano, u)
+		return !until.IsZero()
+	})
+	// Calendar: the waiting run is the journey's planned volume on the day
+	// its wait ends (one run; the tips mail may follow it).
+	day := until.UTC().Format(time.DateOnly)
+	calendar := "/v1/calendar?from=" + day + "&to=" + until.UTC().AddDate(0, 0, 1).Format(time.DateOnly)
+	planned := func() []any {
+		code, cal := e.admin(calendar)
+		if code != 200 {
+			t.Fatalf("GET %s = %d %v", calendar, code, cal)
+		}
+		js, _ := cal["journeys"].([]any)
+		return js
+	}
+	e.linksWait("the waiting run in the calendar", func() bool {
+		js := planned()
+		if len(js) != 1 {
+			return false
+		}
+		v := js[0].(map[string]any)
+		return v["journey"] == "welcome" && v["name"] == "Newsletter welcome" && v["day"] == day && v["runs"] == 1.0 && v["emails"] == 1.0
 	})
 	if code, body := e.admin(atWait + "?version=7"); code != 200 || len(body["contacts"].([]any)) != 0 {
 		t.Errorf("another version's step = %d %v, want none", code, body)
@@ -113,6 +138,8 @@ func TestWelcomeJourneyEndToEnd(t *testing.T) {
 		runs, _ = body["runs"].([]any)
 		return len(runs) == 1 && runs[0].(map[string]any)["status"] == "completed"
 	})
+	// The run moved on: nothing is planned on the day any more.
+	e.linksWait("the calendar to drop the run that moved on", func() bool { return len(planned()) == 0 })
 	// Ticking again changes nothing: the wake-up was consumed.
 	if err := e.platform.FireSchedule(context.Background(), "timers", "timers-tick"); err != nil {
 		t.Fatal(err)

@@ -558,9 +558,10 @@ func Load() Catalog {
 						Items(ItemMember, PutItem, DeleteItem, Query, GetItem),
 						Items(ItemMemberCount, UpdateItem, Query, PutItem),
 						Items(ItemTimer, PutItem),
-						// Journeys: step counts (runs are C# items), and the
-						// runs at a step (the index, then their profiles).
-						Items(ItemJourneyStats, Query), Items(IndexJourneySteps, Query),
+						// Journeys: step counts (runs are C# items; an operator's
+						// stop counts its run and takes it off its planned day),
+						// and the runs at a step (the index, then their profiles).
+						Items(ItemJourneyStats, Query, UpdateItem), Items(IndexJourneySteps, Query),
 						// Resume: the held runs, each unlisted once its wake-up is stored.
 						Items(ItemJourneyHeld, Query, DeleteItem),
 						// Campaigns: state (read, compare-and-set), runs, results.

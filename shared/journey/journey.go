@@ -757,3 +757,44 @@ func ProblemsOf(err error) []Problem {
 	}
 	return []Problem{{Message: err.Error()}}
 }
+
+// MaySendOnWake says whether a run woken at step id (its wait's end, or
+// the timed retry of the step itself) may send an email before it rests
+// again: some way from there through branches, splits, updates and
+// notifications reaches an email step before a wait or the end. The
+// calendar counts these runs as a journey's planned mail, an upper bound
+// (which arm a branch takes is decided only then).
+func (j *Journey) MaySendOnWake(id string) bool {
+	s, ok := j.Step(id)
+	if !ok {
+		return false
+	}
+	if s.Kind != StepWait || s.Wait == nil {
+		return j.maySend(id, map[string]bool{})
+	}
+	next := s.Next
+	if s.Wait.Event != "" {
+		next = s.Wait.TimeoutNext
+	}
+	return j.maySend(next, map[string]bool{})
+}
+
+func (j *Journey) maySend(id string, seen map[string]bool) bool {
+	s, ok := j.Step(id)
+	if !ok || seen[id] {
+		return false
+	}
+	seen[id] = true
+	switch s.Kind {
+	case StepEmail:
+		return true
+	case StepWait, StepExit:
+		return false
+	}
+	for _, t := range s.Targets() {
+		if t != "" && j.maySend(t, seen) {
+			return true
+		}
+	}
+	return false
+}

@@ -166,6 +166,18 @@ func TestMergeMovesJourneyRuns(t *testing.T) {
 	if merged != 1 {
 		t.Errorf("merged counted %d times, want once", merged)
 	}
+	// j's planned volume: the known contact's waiting run, and the
+	// visitor's, put on and taken off once (its end as merged) through the
+	// crash and the redelivery.
+	var jRuns int64
+	for _, p := range w.plans {
+		if p.Journey == "j" {
+			jRuns += p.Runs
+		}
+	}
+	if jRuns != 1 {
+		t.Errorf("j's planned runs %d, want 1 (the survivor's own): %+v", jRuns, w.plans)
+	}
 	newWake := w.timers[oldWake.ID]
 	if newWake.ContactID != known || !newWake.Due.Equal(oldWake.Due) {
 		t.Fatalf("the wake-up %+v, want it (same id and due) addressed to %s", newWake, known)

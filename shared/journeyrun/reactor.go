@@ -74,12 +74,31 @@ type StepCount struct {
 	N       int64  `json:"n"`
 }
 
+// PlanCount is a journey's planned volume on a day (UTC): the runs whose
+// wait ends that day, and how many of those may then send an email
+// (journey.MaySendOnWake: an upper bound). The calendar shows it beside
+// the campaigns' planned sends.
+type PlanCount struct {
+	Journey string `json:"journey"`
+	Day     string `json:"day"`
+	Runs    int64  `json:"runs"`
+	Emails  int64  `json:"emails"`
+}
+
+// PlanDay is the calendar day (UTC) of a wait ending at t.
+func PlanDay(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
 // Store keeps run history and step counts.
 type Store interface {
 	// RecordRuns updates each run's record, appending the marks to its path.
 	RecordRuns(ctx context.Context, rs []RunRecord) error
 	// AddStepCounts adds to counters.
 	AddStepCounts(ctx context.Context, cs []StepCount) error
+	// AddPlanned adds to the planned-volume counters (negative to take a
+	// run off a day); Planned sums a journey's counters for the days from
+	// through to (dates, inclusive), days with nothing left out.
+	AddPlanned(ctx context.Context, ps []PlanCount) error
+	Planned(ctx context.Context, journeyID, from, to string) ([]PlanCount, error)
 	// ContactRuns lists a contact's runs, newest first.
 	ContactRuns(ctx context.Context, contactID string) ([]RunRecord, error)
 	// StepCounts sums a journey's counters, by version and step.
@@ -156,11 +175,17 @@ type Reactor struct {
 	// is reacted to again by the retry, and must not be counted twice.
 	staged  map[string]pending
 	pending map[string]pending
+	// mergeStaged holds the planned volume a merge took off (runs ended
+	// as merged while waiting), by survivor and merged-away contact: a
+	// fold run again replaces its own entry; the survivor's commit moves
+	// them to pending.
+	mergeStaged map[string]map[string][]PlanCount
 }
 
 type pending struct {
 	counts []journey.Count
 	runs   []RunRecord
+	plans  []PlanCount
 }
 
 var (
@@ -209,6 +234,18 @@ func (r *Reactor) Merged(ctx context.Context, m *contact.MergeChange) error {
 	if err := r.store.MoveRuns(ctx, moves); err != nil {
 		return fmt.Errorf("merge journeys of %s into %s: %w", m.From.ID, m.Into.ID, err)
 	}
+	// Moved runs keep their wait (same journey, same day); ended ones no
+	// longer move on from it.
+	var off []PlanCount
+	if lib, err := r.lib.Snapshot(ctx); err == nil {
+		off = PlanDelta(lib, mr.Ended, nil)
+	}
+	r.mu.Lock()
+	if r.mergeStaged[m.Into.ID] == nil {
+		r.mergeStaged[m.Into.ID] = map[string][]PlanCount{}
+	}
+	r.mergeStaged[m.Into.ID][m.From.ID] = off
+	r.mu.Unlock()
 	mr.Marks, mr.Counts = nil, nil // recorded and counted with the moves
 	if err := r.apply(ctx, &contact.Change{After: m.Into, Now: m.Now}, mr.Result); err != nil {
 		return fmt.Errorf("merge journeys of %s into %s: %w", m.From.ID, m.Into.ID, err)
@@ -226,9 +263,14 @@ func (r *Reactor) Merged(ctx context.Context, m *contact.MergeChange) error {
 func (r *Reactor) Committed(_ context.Context, c *contact.Change) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if p, ok := r.staged[c.After.ID]; ok {
+	p, ok := r.staged[c.After.ID]
+	delete(r.staged, c.After.ID)
+	for _, off := range r.mergeStaged[c.After.ID] {
+		p.plans, ok = append(p.plans, off...), true
+	}
+	delete(r.mergeStaged, c.After.ID)
+	if ok {
 		r.pending[c.After.ID] = p
-		delete(r.staged, c.After.ID)
 	}
 }
 
@@ -266,7 +308,7 @@ func ScoreRule(journeyID, step string) string { return "journey " + journeyID + 
 // NewReactor wires the reactor to its ports.
 func NewReactor(lib *Library, q mail.Queue, timers Scheduler, n Notifier, store Store, log *slog.Logger, o Options) *Reactor {
 	return &Reactor{lib: lib, engine: journey.Engine{Scale: o.WaitScale}, mail: q, timers: timers, notify: n, store: store, score: o.Score,
-		award: o.Award, tl: o.Timeline, log: log, staged: map[string]pending{}, pending: map[string]pending{}}
+		award: o.Award, tl: o.Timeline, log: log, staged: map[string]pending{}, pending: map[string]pending{}, mergeStaged: map[string]map[string][]PlanCount{}}
 }
 
 // React implements contact.Reactor. Side effects carry ids derived from
@@ -307,29 +349,17 @@ func (r *Reactor) React(ctx context.Context, c *contact.Change) error {
 	if err := r.apply(ctx, c, res); err != nil {
 		return err
 	}
+	var was []journey.Run
+	if c.After.Journeys != nil {
+		was = c.After.Journeys.Runs
+	}
+	plans := PlanDelta(lib, was, st.Runs)
 	if st.Empty() {
 		c.After.Journeys = nil
 	} else {
 		c.After.Journeys = st
 	}
-	r.buffer(c.After.ID, st, res, c.Now)
-	return nil
-}
-
-// Apply carries out a result for a profile outside the processor (an
-// operator's stop), and buffers its history; the caller saves the profile
-// and calls Flush.
-func (r *Reactor) Apply(ctx context.Context, p *contact.Profile, st *journey.State, res journey.Result, now time.Time) error {
-	if err := r.apply(ctx, &contact.Change{After: p, Now: now}, res); err != nil {
-		return err
-	}
-	p.Journeys = st
-	if st.Empty() {
-		p.Journeys = nil
-	}
-	r.buffer(p.ID, st, res, now)
-	// The caller saves the profile before it flushes: nothing to wait for.
-	r.Committed(ctx, &contact.Change{After: p})
+	r.buffer(c.After.ID, st, res, plans, c.Now)
 	return nil
 }
 
@@ -525,7 +555,7 @@ func events(ms []tracking.Message) []journey.Event {
 
 // buffer keeps a contact's history and counts for Flush; a contact's
 // change run again (a write conflict) replaces what its earlier attempt left.
-func (r *Reactor) buffer(contactID string, st *journey.State, res journey.Result, now time.Time) {
+func (r *Reactor) buffer(contactID string, st *journey.State, res journey.Result, plans []PlanCount, now time.Time) {
 	byRun := map[string]*RunRecord{}
 	var order []string
 	for _, m := range res.Marks {
@@ -552,11 +582,11 @@ func (r *Reactor) buffer(contactID string, st *journey.State, res journey.Result
 			rec.Step, rec.Since, rec.Until, rec.For, rec.Started = run.Step, run.Since, run.Until, run.For, run.Started
 		}
 	}
-	p := pending{counts: res.Counts}
+	p := pending{counts: res.Counts, plans: plans}
 	for _, id := range order {
 		p.runs = append(p.runs, *byRun[id])
 	}
-	if len(p.counts) == 0 && len(p.runs) == 0 {
+	if len(p.counts) == 0 && len(p.runs) == 0 && len(p.plans) == 0 {
 		return
 	}
 	r.mu.Lock()
@@ -571,17 +601,32 @@ func (r *Reactor) Flush(ctx context.Context) error {
 	pend := r.pending
 	r.pending = map[string]pending{}
 	r.staged = map[string]pending{} // changes that never committed
+	r.mergeStaged = map[string]map[string][]PlanCount{}
 	r.mu.Unlock()
 	if len(pend) == 0 || r.store == nil {
 		return nil
 	}
 	sums := map[StepCount]int64{}
+	type jday struct{ j, day string }
+	planSums := map[jday]PlanCount{}
 	var runs []RunRecord
 	for _, p := range pend {
 		for _, c := range p.counts {
 			sums[StepCount{Journey: c.Journey, Version: c.Version, Step: c.Step, Metric: c.Metric}]++
 		}
 		runs = append(runs, p.runs...)
+		for _, pc := range p.plans {
+			k := jday{pc.Journey, pc.Day}
+			s := planSums[k]
+			s.Journey, s.Day, s.Runs, s.Emails = pc.Journey, pc.Day, s.Runs+pc.Runs, s.Emails+pc.Emails
+			planSums[k] = s
+		}
+	}
+	var plans []PlanCount
+	for _, pc := range planSums {
+		if pc.Runs != 0 || pc.Emails != 0 {
+			plans = append(plans, pc)
+		}
 	}
 	counts := make([]StepCount, 0, len(sums))
 	for k, n := range sums {
@@ -594,5 +639,52 @@ func (r *Reactor) Flush(ctx context.Context) error {
 	if err := r.store.AddStepCounts(ctx, counts); err != nil {
 		return fmt.Errorf("journey step counts: %w", err)
 	}
+	if len(plans) > 0 {
+		if err := r.store.AddPlanned(ctx, plans); err != nil {
+			return fmt.Errorf("journey planned volume: %w", err)
+		}
+	}
 	return nil
+}
+
+// planDelta is what a change moved in the journeys' planned volume: a run
+// whose wait end changed (it woke, moved on, ended, was held, or waits
+// anew) is taken off the day it was planned on and put on its new one.
+// Runs resting without a wait end (held, awaiting an event with no
+// timeout) are not planned.
+func PlanDelta(lib journey.Library, before, after []journey.Run) []PlanCount {
+	planned := func(r journey.Run) bool { return !r.Held && !r.Until.IsZero() }
+	same := func(a, b journey.Run) bool {
+		return a.Journey == b.Journey && a.Version == b.Version && a.Step == b.Step && a.Until.Equal(b.Until)
+	}
+	was := make(map[string]journey.Run, len(before))
+	for _, r := range before {
+		if planned(r) {
+			was[r.ID] = r
+		}
+	}
+	var out []PlanCount
+	add := func(r journey.Run, n int64) {
+		pc := PlanCount{Journey: r.Journey, Day: PlanDay(r.Until), Runs: n}
+		if c, err := lib.At(r.Journey, r.Version); err == nil && c.MaySendOnWake(r.Step) {
+			pc.Emails = n
+		}
+		out = append(out, pc)
+	}
+	for _, r := range after {
+		if !planned(r) {
+			continue
+		}
+		if w, ok := was[r.ID]; ok && same(w, r) {
+			delete(was, r.ID)
+			continue
+		}
+		add(r, 1)
+	}
+	for _, r := range before {
+		if _, ok := was[r.ID]; ok {
+			add(r, -1)
+		}
+	}
+	return out
 }

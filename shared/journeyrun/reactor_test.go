@@ -29,6 +29,7 @@ type world struct {
 	notes  []journeyrun.Notification
 	runs   []journeyrun.RunRecord
 	counts []journeyrun.StepCount
+	plans  []journeyrun.PlanCount
 	// held is the held index, by journey, contact and run.
 	held map[string]journeyrun.HeldRun
 	// moved are the run records moved by merges, by survivor and run; each
@@ -129,6 +130,29 @@ func (w *world) AddStepCounts(_ context.Context, cs []journeyrun.StepCount) erro
 	w.counts = append(w.counts, cs...)
 	return nil
 }
+func (w *world) AddPlanned(_ context.Context, ps []journeyrun.PlanCount) error {
+	w.plans = append(w.plans, ps...)
+	return nil
+}
+
+// Planned sums what was added, by day (every journey's: tests run one).
+func (w *world) Planned(_ context.Context, _, from, to string) ([]journeyrun.PlanCount, error) {
+	sums := map[string]journeyrun.PlanCount{}
+	for _, p := range w.plans {
+		if p.Day < from || p.Day > to {
+			continue
+		}
+		s := sums[p.Day]
+		s.Journey, s.Day, s.Runs, s.Emails = p.Journey, p.Day, s.Runs+p.Runs, s.Emails+p.Emails
+		sums[p.Day] = s
+	}
+	var out []journeyrun.PlanCount
+	for _, s := range sums {
+		out = append(out, s)
+	}
+	return out, nil
+}
+
 func (w *world) ContactRuns(context.Context, string) ([]journeyrun.RunRecord, error) {
 	return w.runs, nil
 }
@@ -260,5 +284,69 @@ func TestWelcomeStepsRunOnceThroughCrashesAndRedelivery(t *testing.T) {
 	}
 	if entered != 1 {
 		t.Errorf("journey entered counted %d times, want 1 (counts %+v)", entered, w.counts)
+	}
+}
+
+// TestPlannedVolumeFollowsTheWait: a run coming to rest at a wait puts one
+// run (and, since a way from the wait sends, one email) on the day the
+// wait ends; a crashed pass and its redelivery count it once; the wake
+// takes it off again.
+func TestPlannedVolumeFollowsTheWait(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2026, 5, 4, 15, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	st := contacttest.New()
+	if err := st.SaveProfile(ctx, &contact.Profile{ID: "c1", Email: "ada@example.com", Status: "subscribed", Traits: map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	w := &world{timers: map[string]timer.Timer{}}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	r := journeyrun.NewReactor(journeyrun.NewLibrary(repoDefs{}, definitions.JourneyBodies), w, w, w, w, log, journeyrun.Options{})
+	proc := contact.NewProcessor(st, log, now).WithReactors(r)
+	confirmed := tracking.Message{Type: tracking.TypeTrack, MessageID: "ed-1", ContactID: "c1", Event: "Subscription Confirmed", Timestamp: clock, ReceivedAt: clock}
+	in := contact.Input{ID: "sqs-1", Batch: tracking.Batch{Messages: []tracking.Message{confirmed}}}
+	day := func(d string) (runs, emails int64) {
+		ps, err := w.Planned(ctx, "welcome", d, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range ps {
+			runs, emails = runs+p.Runs, emails+p.Emails
+		}
+		return runs, emails
+	}
+
+	st.FailSave["c1"] = errors.New("lambda timed out")
+	if out, _ := proc.Process(ctx, []contact.Input{in}); len(out.Failed) != 1 {
+		t.Fatalf("the crashed input was not failed for retry: %+v", out)
+	}
+	if len(w.plans) != 0 {
+		t.Fatalf("a pass whose profile write failed planned %+v", w.plans)
+	}
+	delete(st.FailSave, "c1")
+	for range 2 {
+		if _, err := proc.Process(ctx, []contact.Input{in}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wake timer.Timer
+	for _, tm := range w.timers {
+		wake = tm
+	}
+	due := journeyrun.PlanDay(wake.Due)
+	if due != "2026-05-06" {
+		t.Fatalf("the wait ends on %s, want 2026-05-06 (wait-2d)", due)
+	}
+	if runs, emails := day(due); runs != 1 || emails != 1 {
+		t.Fatalf("planned on %s: %d runs, %d emails; want 1 and 1 (entered once, its redelivery a duplicate); all %+v", due, runs, emails, w.plans)
+	}
+
+	clock = wake.Due.Add(30 * time.Second)
+	fired := wake.Message(clock)
+	if _, err := proc.Process(ctx, []contact.Input{{ID: "sqs-wake", Batch: tracking.Batch{Messages: []tracking.Message{fired}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if runs, emails := day(due); runs != 0 || emails != 0 {
+		t.Errorf("planned on %s after the wake: %d runs, %d emails; want none (all %+v)", due, runs, emails, w.plans)
 	}
 }

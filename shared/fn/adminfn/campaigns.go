@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/leadflow/leadflow/definitions"
@@ -17,6 +18,8 @@ import (
 	"github.com/leadflow/leadflow/shared/definition"
 	"github.com/leadflow/leadflow/shared/definition/defapi"
 	"github.com/leadflow/leadflow/shared/httpapi"
+	"github.com/leadflow/leadflow/shared/journey"
+	"github.com/leadflow/leadflow/shared/journeyrun"
 	"github.com/leadflow/leadflow/shared/timer"
 )
 
@@ -325,7 +328,54 @@ func (h *Handler) calendar(ctx context.Context, req httpapi.Request) (httpapi.Re
 		entries = append(entries, planned...)
 	}
 	slices.SortFunc(entries, func(a, b map[string]any) int { return a["at"].(time.Time).Compare(b["at"].(time.Time)) })
-	return httpapi.JSON(http.StatusOK, map[string]any{"from": from, "to": to, "entries": entries}, nil), nil
+	volumes, err := h.journeyVolumes(ctx, from, to)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, map[string]any{"from": from, "to": to, "entries": entries, "journeys": volumes}, nil), nil
+}
+
+// journeyVolume is a journey's planned volume on a day in the calendar.
+type journeyVolume struct {
+	journeyrun.PlanCount
+	Name   string `json:"name"`
+	Status string `json:"status"`
+}
+
+// journeyVolumes are the journeys' planned volumes on the calendar's days
+// (UTC; from's day through the day before to, or to's day when to is not
+// midnight): for each journey, one Query of its planned-volume counters,
+// kept as runs come to rest at a wait and move on (journeyrun.PlanCount).
+func (h *Handler) journeyVolumes(ctx context.Context, from, to time.Time) ([]journeyVolume, error) {
+	out := []journeyVolume{}
+	if h.store == nil {
+		return out, nil
+	}
+	last := to.Add(-time.Nanosecond)
+	defs, err := h.reg.List(ctx, definitions.KindJourneys)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range defs {
+		j, err := definition.DecodeAs[journey.Journey](d.Body)
+		if err != nil {
+			continue
+		}
+		days, err := h.store.Planned(ctx, d.ID, journeyrun.PlanDay(from), journeyrun.PlanDay(last))
+		if err != nil {
+			return nil, fmt.Errorf("calendar: journey %s: %w", d.ID, err)
+		}
+		for _, p := range days {
+			out = append(out, journeyVolume{PlanCount: p, Name: j.Name, Status: j.Status})
+		}
+	}
+	slices.SortFunc(out, func(a, b journeyVolume) int {
+		if c := strings.Compare(a.Day, b.Day); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Journey, b.Journey)
+	})
+	return out, nil
 }
 
 func parseDay(v string) (time.Time, error) {

@@ -488,5 +488,13 @@ func (h *Handler) stopRun(ctx context.Context, req httpapi.Request) (httpapi.Res
 	if err := h.store.AddStepCounts(ctx, counts); err != nil {
 		h.log.ErrorContext(ctx, "count stopped run", "contact_id", p.ID, "run_id", runID, "error", err)
 	}
+	// A stopped run no longer moves on from its wait: off the calendar.
+	if lib, err := journeyrun.NewLibrary(h.reg, definitions.JourneyBodies).Snapshot(ctx); err != nil {
+		h.log.ErrorContext(ctx, "plan stopped run", "contact_id", p.ID, "run_id", runID, "error", err)
+	} else if plans := journeyrun.PlanDelta(lib, []journey.Run{stopped}, nil); len(plans) > 0 {
+		if err := h.store.AddPlanned(ctx, plans); err != nil {
+			h.log.ErrorContext(ctx, "plan stopped run", "contact_id", p.ID, "run_id", runID, "error", err)
+		}
+	}
 	return httpapi.JSON(http.StatusOK, map[string]any{"contact_id": p.ID, "run_id": runID, "status": journey.OutcomeStopped}, nil), nil
 }

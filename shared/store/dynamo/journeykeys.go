@@ -99,3 +99,27 @@ func parseJourneyHeldSK(sk string) (contactID, runID string, ok bool) {
 	contactID, runID, ok = strings.Cut(sk, "#")
 	return contactID, runID, ok && contactID != "" && runID != ""
 }
+
+// Planned volume: a journey's runs whose wait ends on a day, in the
+// journey's counters partition beside the step counters (P# sorts before
+// V#, and StepCounts reads only V#): one item per day and shard, so a
+// calendar's range is one Query per journey. The items expire
+// journeyPlanKeep after their day, when nothing is planned on it any more.
+const (
+	prefixJourneyPlan = "P#"
+	journeyPlanKeep   = 35 * 24 * time.Hour
+)
+
+// journeyPlanSK is a day's planned-volume item in a shard.
+func journeyPlanSK(day string, shard int) string {
+	return fmt.Sprintf("%s%s#%d", prefixJourneyPlan, day, shard)
+}
+
+func parseJourneyPlanSK(sk string) (string, bool) {
+	rest, ok := strings.CutPrefix(sk, prefixJourneyPlan)
+	if !ok {
+		return "", false
+	}
+	day, _, ok := strings.Cut(rest, "#")
+	return day, ok
+}

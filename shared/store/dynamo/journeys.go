@@ -288,8 +288,8 @@ func (st *Store) StepCounts(ctx context.Context, journeyID string) ([]journeyrun
 	var start map[string]types.AttributeValue
 	for {
 		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
-			TableName: aws.String(st.table), KeyConditionExpression: aws.String("pk = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(journeyStatsPK(journeyID))},
+			TableName: aws.String(st.table), KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :v)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(journeyStatsPK(journeyID)), ":v": s("V#")},
 			ExclusiveStartKey:         start, ReturnConsumedCapacity: capacity,
 		})
 		if err != nil {
@@ -325,6 +325,77 @@ func (st *Store) StepCounts(ctx context.Context, journeyID string) ([]journeyrun
 		}
 		return x.Metric < y.Metric
 	})
+	return out, nil
+}
+
+// AddPlanned implements journeyrun.Store: one UpdateItem per journey and
+// day, ADDing the batch's sums on a shard picked by the clock (as
+// AddStepCounts), and setting the item's expiry.
+func (st *Store) AddPlanned(ctx context.Context, ps []journeyrun.PlanCount) error {
+	shard := int(time.Now().UnixNano() % journeyStatShards)
+	for _, p := range ps {
+		day, err := time.Parse(time.DateOnly, p.Day)
+		if err != nil {
+			return fmt.Errorf("planned volume of %s: day %q: %w", p.Journey, p.Day, err)
+		}
+		_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: aws.String(st.table), Key: key(journeyStatsPK(p.Journey), journeyPlanSK(p.Day, shard)),
+			UpdateExpression:         aws.String("ADD #r :r, #e :e SET #ttl = :ttl"),
+			ExpressionAttributeNames: map[string]string{"#r": "runs", "#e": "emails", "#ttl": attrTTL},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":r": n(p.Runs), ":e": n(p.Emails),
+				":ttl": n(day.Add(journeyPlanKeep).Unix())},
+			ReturnConsumedCapacity: capacity,
+		})
+		if err != nil {
+			return fmt.Errorf("planned volume of %s on %s: %w", p.Journey, p.Day, err)
+		}
+	}
+	return nil
+}
+
+// Planned implements journeyrun.Store: one Query of the journey's
+// planned-volume items from the first day to the last, shards summed.
+func (st *Store) Planned(ctx context.Context, journeyID, from, to string) ([]journeyrun.PlanCount, error) {
+	sums := map[string]*journeyrun.PlanCount{}
+	var days []string
+	var start map[string]types.AttributeValue
+	for {
+		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+			TableName: aws.String(st.table), KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :a AND :b"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(journeyStatsPK(journeyID)),
+				":a": s(prefixJourneyPlan + from), ":b": s(prefixJourneyPlan + to + "#~")},
+			ExclusiveStartKey: start, ReturnConsumedCapacity: capacity,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("planned volume of %s: %w", journeyID, err)
+		}
+		for _, it := range res.Items {
+			day, ok := parseJourneyPlanSK(str(it, attrSK))
+			if !ok {
+				continue
+			}
+			p := sums[day]
+			if p == nil {
+				p = &journeyrun.PlanCount{Journey: journeyID, Day: day}
+				sums[day] = p
+				days = append(days, day)
+			}
+			p.Runs += num(it, "runs")
+			p.Emails += num(it, "emails")
+		}
+		if start = res.LastEvaluatedKey; len(start) == 0 {
+			break
+		}
+	}
+	out := make([]journeyrun.PlanCount, 0, len(days))
+	for _, d := range days { // the Query's order: by day
+		// Runs planned before the counters existed are taken off without
+		// having been put on: a day never shows less than nothing.
+		if p := sums[d]; p.Runs > 0 {
+			p.Emails = min(max(p.Emails, 0), p.Runs)
+			out = append(out, *p)
+		}
+	}
 	return out, nil
 }
 

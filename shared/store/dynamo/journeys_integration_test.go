@@ -1,6 +1,7 @@
 package dynamo_test
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -160,5 +161,50 @@ func TestMoveRunsDynamoDB(t *testing.T) {
 	}
 	if runs, _ := st.ContactRuns(ctx, "c_new"); len(runs) != 2 {
 		t.Errorf("survivor's runs after the late copy: %+v", runs)
+	}
+}
+
+// TestPlannedVolumeDynamoDB: planned-volume counters add up across writes
+// (and the shards they land on), a range returns its days in order with
+// days outside it and days with nothing left out, a day taken below
+// nothing reads as nothing, and the step counters beside them in the
+// journey's partition do not see them.
+func TestPlannedVolumeDynamoDB(t *testing.T) {
+	ctx := t.Context()
+	_, st := localTable(t, "planned")
+	add := func(ps ...journeyrun.PlanCount) {
+		t.Helper()
+		if err := st.AddPlanned(ctx, ps); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pc := func(j, day string, runs, emails int64) journeyrun.PlanCount {
+		return journeyrun.PlanCount{Journey: j, Day: day, Runs: runs, Emails: emails}
+	}
+	for range 5 { // spread over shards by the clock
+		add(pc("j", "2026-12-09", 2, 1))
+	}
+	add(pc("j", "2026-12-09", -1, -1), pc("j", "2026-12-08", 1, 1), pc("j", "2026-12-31", 4, 0), pc("j", "2027-01-01", 7, 7),
+		pc("j", "2026-12-10", 1, 1), pc("j", "2026-12-10", -1, -1), pc("j", "2026-12-11", -2, -2), pc("k", "2026-12-09", 3, 3))
+	if err := st.AddStepCounts(ctx, []journeyrun.StepCount{{Journey: "j", Version: 1, Step: "w", Metric: "entered", N: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Planned(ctx, "j", "2026-12-01", "2026-12-31")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []journeyrun.PlanCount{pc("j", "2026-12-08", 1, 1), pc("j", "2026-12-09", 9, 4), pc("j", "2026-12-31", 4, 0)}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("planned in December: %+v, want %+v", got, want)
+	}
+	counts, err := st.StepCounts(ctx, "j")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(counts) != 1 || counts[0].N != 3 || counts[0].Step != "w" {
+		t.Errorf("step counts %+v, want only the one counter (not the planned volume)", counts)
+	}
+	if err := st.AddPlanned(ctx, []journeyrun.PlanCount{pc("j", "9 December", 1, 1)}); err == nil {
+		t.Error("a day that is not a date was stored")
 	}
 }

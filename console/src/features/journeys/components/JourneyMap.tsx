@@ -1,8 +1,20 @@
 // The journey map drawn with @xyflow/react. This module (and the library)
 // loads only on the journey page: it is imported lazily from there.
-import { memo, useCallback, useMemo, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node, type NodeChange, type NodeProps } from '@xyflow/react';
+import {
+  Background,
+  Controls,
+  Handle,
+  Position,
+  ReactFlow,
+  useStore,
+  useUpdateNodeInternals,
+  type Edge,
+  type Node,
+  type NodeChange,
+  type NodeProps,
+} from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import './JourneyMap.css';
 import type { Journey, JourneyStepSummary } from '@/types/api';
@@ -67,6 +79,33 @@ const StepNode = memo(function StepNode({ data }: NodeProps<Node<StepData>>) {
 });
 
 const nodeTypes = { step: StepNode };
+
+/** The ids of the nodes React Flow has not measured (size and handles), one per line. */
+const unmeasuredIds = (s: { nodeLookup: Map<string, { measured?: { width?: number; height?: number }; internals: { handleBounds?: unknown } }> }) => {
+  const ids: string[] = [];
+  for (const [id, n] of s.nodeLookup) {
+    if (n.internals.handleBounds === undefined || n.measured?.width === undefined || n.measured?.height === undefined) ids.push(id);
+  }
+  return ids.join('\n');
+};
+
+/**
+ * Measures the nodes again while any is unmeasured. React Flow measures a
+ * node when a ResizeObserver first reports it; when that report lands in
+ * the same render as a rebuild of the nodes, the rebuilt node is never
+ * reported again (its size did not change) and stays hidden, and its edges
+ * undrawn. Normally the first report comes well before the first retry.
+ */
+function MeasureUntilDrawn() {
+  const unmeasured = useStore(unmeasuredIds);
+  const update = useUpdateNodeInternals();
+  useEffect(() => {
+    if (!unmeasured) return;
+    const t = setInterval(() => update(unmeasured.split('\n')), 300);
+    return () => clearInterval(t);
+  }, [unmeasured, update]);
+  return null;
+}
 
 export default function JourneyMap({ journey, counts, problems, visited, edgeCounted, version = null, stepHref }: JourneyMapProps) {
   const navigate = useNavigate();
@@ -140,6 +179,7 @@ export default function JourneyMap({ journey, counts, problems, visited, edgeCou
       >
         <Background />
         <Controls showInteractive={false} />
+        <MeasureUntilDrawn />
       </ReactFlow>
     </div>
   );
