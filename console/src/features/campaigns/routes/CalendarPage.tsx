@@ -102,6 +102,8 @@ export const dayLabel = (day: string) =>
 
 const shortDay = (day: string) => utc(day).toLocaleDateString(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
 
+const WEEK_SPAN = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+
 // Monday first: 2024-01-01 was a Monday.
 const WEEKDAYS = Array.from({ length: 7 }, (_, i) => addDays('2024-01-01', i)).map((d) => ({
   long: utc(d).toLocaleDateString(undefined, { weekday: 'long', timeZone: 'UTC' }),
@@ -188,7 +190,7 @@ export function CalendarPage({ today = new Date().toISOString().slice(0, 10) }: 
           ) : (
             <DaysTable
               className="calendar-week"
-              caption={`Week of ${shortDay(from)} to ${shortDay(addDays(to, -1))} ${utc(addDays(to, -1)).getUTCFullYear()}, by UTC day`}
+              caption={`Week of ${WEEK_SPAN.formatRange(utc(from), utc(addDays(to, -1)))}, by UTC day`}
               weeks={[Array.from({ length: 7 }, (_, i) => addDays(from, i))]}
               inRange={() => true}
               plan={plan}
@@ -276,14 +278,9 @@ function DayPlan({ plan }: { plan: PlannedDay | undefined }) {
           </li>
         ))}
       </ul>
-      {emails + unknown > 0 && (
-        <p className="calendar-total small">
-          {unknown === 0
-            ? `≈${plural(emails, 'email', 'emails')} planned`
-            : emails > 0
-              ? `at least ${plural(emails, 'email', 'emails')} planned`
-              : 'emails not known yet'}
-        </p>
+      {/* The day's total only when something is known: a lone unknown estimate already says so on its send. */}
+      {emails > 0 && (
+        <p className="calendar-total small">{`${unknown === 0 ? '≈' : 'at least '}${plural(emails, 'email', 'emails')} planned`}</p>
       )}
     </>
   );
