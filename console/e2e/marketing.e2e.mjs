@@ -200,14 +200,31 @@ await finish(async () => {
     await a.context.close();
   }
 
-  // --- Calendar: the approved campaign's send today.
+  // --- Calendar: the approved campaign's send today, in today's cell of the
+  // month grid and again in the week view (both UTC days).
   await nav(page, 'Calendar');
   const today = new Date().toISOString().slice(0, 10);
-  const entry = page.locator('.calendar li', { has: page.getByRole('link', { name: 'E2E launch news' }) });
-  await entry.waitFor();
-  const entryText = await entry.innerText();
-  check((await entry.locator('time').getAttribute('datetime')).startsWith(today) && /Scheduled|Sending|Sent/.test(entryText), `the calendar shows the planned send today (${entryText.replace(/\s+/g, ' ')})`);
+  const sendToday = async (view) => {
+    const cell = page.locator('table.calendar td', { has: page.locator(`.calendar-date time[datetime="${today}"]`) });
+    const entry = cell.locator('li', { has: page.getByRole('link', { name: 'E2E launch news' }) });
+    await entry.waitFor();
+    const text = await entry.innerText();
+    check(
+      (await entry.locator('time').getAttribute('datetime')).startsWith(today) && /Scheduled|Sending|Sent/.test(text) && (await cell.getAttribute('aria-current')) === 'date',
+      `the calendar's ${view} shows the planned send today (${text.replace(/\s+/g, ' ')})`,
+    );
+  };
+  const views = page.getByRole('group', { name: 'View' });
+  check((await views.getByRole('button', { name: 'Month' }).getAttribute('aria-pressed')) === 'true', 'the calendar opens on the month');
+  await sendToday('month');
   await audit(page, 'mkt-11-calendar');
+  await views.getByRole('button', { name: 'Week' }).click();
+  await page.getByRole('table', { name: /^Week of/ }).waitFor();
+  const weekUrl = new URL(page.url()).searchParams;
+  check(weekUrl.get('view') === 'week' && weekUrl.get('date') === today, `the week view is in the URL (${weekUrl})`);
+  check((await page.locator('table.calendar td').count()) === 7, 'the week view shows 7 days');
+  await sendToday('week');
+  await audit(page, 'mkt-11b-calendar-week');
 
   // --- Journeys: the map with counts, a problem on its node, a simulated path.
   await nav(page, 'Journeys');

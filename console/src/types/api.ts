@@ -710,8 +710,24 @@ export interface CalendarEntry {
   waves?: { at: string; zones: string[] }[];
 }
 
+/**
+ * A journey's planned volume on one UTC day in GET /v1/calendar: its runs
+ * whose wait ends that day (they move on then) and, of those, the ones whose
+ * next step sends an email.
+ */
+export interface CalendarJourneyVolume {
+  journey: string;
+  name: string;
+  status: string;
+  day: string;
+  runs: number;
+  emails: number;
+}
+
 export interface CalendarAnswer {
   from: string;
   to: string;
   entries: CalendarEntry[];
+  /** Absent from servers older than the journeys' volume: read as none. */
+  journeys?: CalendarJourneyVolume[];
 }

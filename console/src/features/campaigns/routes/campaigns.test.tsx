@@ -1,15 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { QueryClientProvider } from '@tanstack/react-query';
-import { MemoryRouter, Route, Routes } from 'react-router';
+import { MemoryRouter, Route, Routes, useLocation } from 'react-router';
 import axe from 'axe-core';
 import { CampaignsPage } from './CampaignsPage';
 import { CampaignPage } from './CampaignPage';
-import { CalendarPage, groupByDay, monthRange } from './CalendarPage';
+import { CalendarPage, addDays, addMonths, dayLabel, groupByDay, isDay, isMonth, monthRange, monthWeeks, planByDay, plannedEmails, weekRange, weekStart } from './CalendarPage';
 import { createQueryClient } from '@/lib/query-client';
 import { SessionContext } from '@/lib/session';
 import { ApiError, type ApiClient } from '@/lib/api-client';
-import type { CalendarEntry, CampaignResults, CampaignView, DefinitionView, Role } from '@/types/api';
+import type { CalendarEntry, CalendarJourneyVolume, CampaignResults, CampaignView, DefinitionView, Role } from '@/types/api';
 
 // The drawing needs a canvas, which happy-dom lacks: the stand-in shows
 // the series it was given.
@@ -56,6 +56,11 @@ function api(routes: (path: string, init?: Init) => unknown, calls: Call[] = [])
   }) as unknown as ApiClient;
 }
 
+/** The router's current search, for tests of what the calendar keeps in the URL. */
+function LocationProbe() {
+  return <output data-testid="location">{useLocation().search}</output>;
+}
+
 function renderAt(path: string, role: Role, client: ApiClient) {
   return render(
     <QueryClientProvider client={createQueryClient()}>
@@ -64,7 +69,7 @@ function renderAt(path: string, role: Role, client: ApiClient) {
           <Routes>
             <Route path="/campaigns" element={<CampaignsPage />} />
             <Route path="/campaigns/:id" element={<CampaignPage />} />
-            <Route path="/calendar" element={<CalendarPage initialMonth="2026-12" />} />
+            <Route path="/calendar" element={<><CalendarPage today="2026-12-07" /><LocationProbe /></>} />
           </Routes>
         </MemoryRouter>
       </SessionContext.Provider>
@@ -223,37 +228,217 @@ describe('CampaignPage', () => {
 describe('CalendarPage', () => {
   const entries: CalendarEntry[] = [
     { campaign: 'dec', name: 'December newsletter', state: 'scheduled', occurrence: 'o1', at: '2026-12-24T08:00:00Z', schedule: 'at', audience_estimate: null },
-    { campaign: 'wk', name: 'Weekly', state: 'sending', occurrence: 'o2', at: '2026-12-07T09:00:00Z', schedule: 'recurring', audience_estimate: 450 },
     { campaign: 'tz', name: 'Local nine', state: 'scheduled', occurrence: 'o3', at: '2026-12-07T14:00:00Z', schedule: 'recipient_time', audience_estimate: 80,
       waves: [{ at: '2026-12-07T14:00:00Z', zones: ['Pacific/Kiritimati'] }, { at: '2026-12-07T21:00:00Z', zones: ['UTC'] }] },
+    { campaign: 'wk', name: 'Weekly', state: 'sending', occurrence: 'o2', at: '2026-12-07T09:00:00Z', schedule: 'recurring', audience_estimate: 450 },
   ];
+  const welcome: CalendarJourneyVolume = { journey: 'welcome', name: 'Newsletter welcome', status: 'live', day: '2026-12-09', runs: 3, emails: 2 };
 
-  it('asks for the month and lists its planned sends by day', async () => {
+  /** Answers every calendar request with what is planned in its range; calls records the requests. */
+  function calendarApi(calls: Call[], planned: { entries: CalendarEntry[]; journeys?: CalendarJourneyVolume[] } = { entries, journeys: [welcome] }) {
+    return api((p, init) => {
+      if (p !== '/v1/calendar') return undefined;
+      const { from = '', to = '' } = init!.query!;
+      const inRange = (day: string) => day >= from && day < to;
+      return {
+        from, to,
+        entries: planned.entries.filter((e) => inRange(e.at.slice(0, 10))),
+        ...(planned.journeys ? { journeys: planned.journeys.filter((j) => inRange(j.day)) } : {}),
+      };
+    }, calls);
+  }
+
+  /** The grid's cell of day, and where it sits: its week row (0 = first) and column (0 = Monday). */
+  function dayCell(day: string) {
+    const cell = screen.getByRole('cell', { name: dayLabel(day) });
+    const row = cell.closest('tr')!;
+    return { cell, week: [...row.parentElement!.children].indexOf(row), column: [...row.children].indexOf(cell) };
+  }
+  const search = () => new URLSearchParams(screen.getByTestId('location').textContent!);
+
+  it('shows the month as a Monday-first grid with each send and journey volume on its day', async () => {
     const calls: Call[] = [];
-    const { container } = renderAt('/calendar', 'viewer', api((p, init) => (p === '/v1/calendar' ? { from: init!.query!.from, to: init!.query!.to, entries } : undefined), calls));
-    const days = await screen.findAllByRole('region');
-    expect(days.map((d) => d.getAttribute('aria-label'))).toHaveLength(2);
-    expect(within(days[0]).getAllByRole('link').map((a) => a.textContent)).toEqual(['Weekly', 'Local nine']);
-    expect(within(days[0]).getByText(/about 450 recipients; recurring/)).toBeTruthy();
-    expect(within(days[0]).getByText(/2 waves by recipient time/)).toBeTruthy();
-    expect(within(days[1]).getByText(/audience not known before a first send/)).toBeTruthy();
+    const { container } = renderAt('/calendar', 'viewer', calendarApi(calls));
+    const table = await screen.findByRole('table', { name: /December 2026/ });
     expect(calls[0].init?.query).toEqual({ from: '2026-12-01', to: '2027-01-01' });
-    fireEvent.change(screen.getByLabelText('Month'), { target: { value: '2027-02' } });
-    await waitFor(() => expect(calls.at(-1)?.init?.query).toEqual({ from: '2027-02-01', to: '2027-03-01' }));
+    expect(within(table).getAllByRole('columnheader').map((h) => h.textContent)).toEqual(
+      ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'].map((w) => expect.stringContaining(w)),
+    );
+    // December 2026 starts on a Tuesday: the grid opens on Monday 30 November, dimmed, and ends on Sunday 3 January.
+    expect(dayCell('2026-11-30')).toMatchObject({ week: 0, column: 0 });
+    expect(dayCell('2026-11-30').cell.className).toContain('calendar-outside');
+    expect(dayCell('2026-12-01')).toMatchObject({ week: 0, column: 1 });
+    expect(dayCell('2026-12-01').cell.className).not.toContain('calendar-outside');
+    expect(dayCell('2027-01-03')).toMatchObject({ week: 4, column: 6 });
+    expect(within(table).getAllByRole('row')).toHaveLength(1 + 5);
+
+    // Monday 7 December (today): both sends in time order, whatever the API's order.
+    const mon = dayCell('2026-12-07');
+    expect(mon).toMatchObject({ week: 1, column: 0 });
+    expect(mon.cell.getAttribute('aria-current')).toBe('date');
+    expect(within(mon.cell).getAllByRole('link').map((a) => a.textContent)).toEqual(['Weekly', 'Local nine']);
+    expect(within(mon.cell).getByText(/about 450 recipients; recurring/)).toBeTruthy();
+    expect(within(mon.cell).getByText(/2 waves by recipient time/)).toBeTruthy();
+    expect(within(mon.cell).getAllByRole('listitem')[0].querySelector('time')!.getAttribute('datetime')).toBe('2026-12-07T09:00:00Z');
+    expect(within(mon.cell).getByText('≈530 emails planned')).toBeTruthy();
+
+    // Wednesday 9 December: the journey's volume, linking to the journey.
+    const wed = dayCell('2026-12-09');
+    expect(wed).toMatchObject({ week: 1, column: 2 });
+    const item = within(wed.cell).getByRole('link', { name: 'Newsletter welcome' }).closest('li')!;
+    expect(item.textContent).toBe('Journey Newsletter welcome: ≈2 emails (3 runs move on)');
+    expect(within(wed.cell).getByRole('link', { name: 'Newsletter welcome' }).getAttribute('href')).toBe('/journeys/welcome');
+    expect(within(wed.cell).getByText('≈2 emails planned')).toBeTruthy();
+
+    const thu24 = dayCell('2026-12-24');
+    expect(thu24).toMatchObject({ week: 3, column: 3 });
+    expect(within(thu24.cell).getByText(/audience not known before a first send/)).toBeTruthy();
+    expect(thu24.cell.querySelector('.calendar-total')).toBeNull();
+    expect(within(dayCell('2026-12-08').cell).queryAllByRole('listitem')).toEqual([]);
     await noSeriousAxe(container);
   });
 
+  it('places days right in a month that starts on a Sunday and in one that starts on a Monday', async () => {
+    const nov: CalendarEntry = { ...entries[2], occurrence: 'n1', at: '2026-11-01T10:00:00Z' };
+    const feb: CalendarEntry = { ...entries[2], occurrence: 'f1', at: '2027-02-01T10:00:00Z' };
+    const journeys = [{ ...welcome, day: '2026-11-01' }, { ...welcome, day: '2027-02-28', runs: 1, emails: 1 }];
+    renderAt('/calendar?view=month&month=2026-11', 'viewer', calendarApi([], { entries: [nov, feb], journeys }));
+    await screen.findByRole('table', { name: /November 2026/ });
+    // 1 November 2026 is a Sunday: the first row is Monday 26 October to Sunday 1 November, 6 rows in all.
+    const sun = dayCell('2026-11-01');
+    expect(sun).toMatchObject({ week: 0, column: 6 });
+    expect(dayCell('2026-10-26')).toMatchObject({ week: 0, column: 0 });
+    expect(within(sun.cell).getByRole('link', { name: 'Weekly' })).toBeTruthy();
+    expect(within(sun.cell).getByRole('link', { name: 'Newsletter welcome' })).toBeTruthy();
+    expect(dayCell('2026-12-06')).toMatchObject({ week: 5, column: 6 });
+
+    // December and January plan nothing here: the empty state, then February's grid.
+    for (let i = 0; i < 3; i++) fireEvent.click(screen.getByRole('button', { name: 'Next month' }));
+    const table = await screen.findByRole('table', { name: /February 2027/ });
+    // 1 February 2027 is a Monday and the month has 28 days: exactly 4 rows, nothing outside it.
+    const mon = dayCell('2027-02-01');
+    expect(mon).toMatchObject({ week: 0, column: 0 });
+    expect(within(mon.cell).getByRole('link', { name: 'Weekly' })).toBeTruthy();
+    const last = dayCell('2027-02-28');
+    expect(last).toMatchObject({ week: 3, column: 6 });
+    expect(within(last.cell).getByRole('listitem').textContent).toBe('Journey Newsletter welcome: ≈1 email (1 run moves on)');
+    expect(within(table).getAllByRole('row')).toHaveLength(1 + 4);
+    expect(table.querySelectorAll('.calendar-outside')).toHaveLength(0);
+  });
+
+  it('moves by month with the buttons and the month input, keeping the month in the URL', async () => {
+    const calls: Call[] = [];
+    renderAt('/calendar', 'viewer', calendarApi(calls));
+    await screen.findByRole('table', { name: /December 2026/ });
+    fireEvent.click(screen.getByRole('button', { name: 'Previous month' }));
+    expect(await screen.findByRole('heading', { name: 'No sends planned this month' })).toBeTruthy();
+    expect(calls.at(-1)?.init?.query).toEqual({ from: '2026-11-01', to: '2026-12-01' });
+    expect((screen.getByLabelText('Month') as HTMLInputElement).value).toBe('2026-11');
+    expect(Object.fromEntries(search())).toEqual({ view: 'month', month: '2026-11' });
+    fireEvent.change(screen.getByLabelText('Month'), { target: { value: '2027-02' } });
+    await waitFor(() => expect(calls.at(-1)?.init?.query).toEqual({ from: '2027-02-01', to: '2027-03-01' }));
+    expect(Object.fromEntries(search())).toEqual({ view: 'month', month: '2027-02' });
+  });
+
+  it('shows a week of 7 days, asks only for that week, and moves by week', async () => {
+    const calls: Call[] = [];
+    const { container } = renderAt('/calendar?view=week&date=2026-12-09', 'viewer', calendarApi(calls));
+    const table = await screen.findByRole('table', { name: /^Week of .*7.*13.*2026, by UTC day$/ });
+    // Wednesday 9 December's week: Monday 7 to the next Monday, 14 December.
+    expect(calls.map((c) => c.init?.query)).toEqual([{ from: '2026-12-07', to: '2026-12-14' }]);
+    expect(within(table).getAllByRole('cell')).toHaveLength(7);
+    expect(dayCell('2026-12-07')).toMatchObject({ week: 0, column: 0 });
+    expect(dayCell('2026-12-13')).toMatchObject({ week: 0, column: 6 });
+    expect(within(dayCell('2026-12-07').cell).getAllByRole('link').map((a) => a.textContent)).toEqual(['Weekly', 'Local nine']);
+    expect(within(dayCell('2026-12-09').cell).getByRole('link', { name: 'Newsletter welcome' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Week' }).getAttribute('aria-pressed')).toBe('true');
+    await noSeriousAxe(container);
+
+    fireEvent.click(screen.getByRole('button', { name: 'Next week' }));
+    await waitFor(() => expect(calls.at(-1)?.init?.query).toEqual({ from: '2026-12-14', to: '2026-12-21' }));
+    expect(Object.fromEntries(search())).toEqual({ view: 'week', date: '2026-12-14' });
+    fireEvent.click(screen.getByRole('button', { name: 'Next week' }));
+    // The week of 21 December holds the 24th's send; the last week of the year crosses into January.
+    expect(within(await screen.findByRole('cell', { name: dayLabel('2026-12-24') })).getByRole('link', { name: 'December newsletter' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Next week' }));
+    await waitFor(() => expect(calls.at(-1)?.init?.query).toEqual({ from: '2026-12-28', to: '2027-01-04' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Previous week' }));
+    await waitFor(() => expect(search().get('date')).toBe('2026-12-21'));
+  });
+
+  it('switches between month and week, keeping the place and the view in the URL', async () => {
+    const calls: Call[] = [];
+    renderAt('/calendar', 'viewer', calendarApi(calls));
+    await screen.findByRole('table', { name: /December 2026/ });
+    expect(screen.getByRole('button', { name: 'Month' }).getAttribute('aria-pressed')).toBe('true');
+    // The month holds today (Monday 7 December): the week is today's.
+    fireEvent.click(screen.getByRole('button', { name: 'Week' }));
+    await screen.findByRole('table', { name: /Week of/ });
+    expect(Object.fromEntries(search())).toEqual({ view: 'week', date: '2026-12-07' });
+    expect(calls.at(-1)?.init?.query).toEqual({ from: '2026-12-07', to: '2026-12-14' });
+    fireEvent.click(screen.getByRole('button', { name: 'Month' }));
+    await screen.findByRole('table', { name: /December 2026/ });
+    expect(Object.fromEntries(search())).toEqual({ view: 'month', month: '2026-12' });
+    // Another month: its week is the one that holds its 1st.
+    fireEvent.click(screen.getByRole('button', { name: 'Next month' }));
+    await waitFor(() => expect(calls.at(-1)?.init?.query).toEqual({ from: '2027-01-01', to: '2027-02-01' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Week' }));
+    await waitFor(() => expect(calls.at(-1)?.init?.query).toEqual({ from: '2026-12-28', to: '2027-01-04' }));
+    expect(Object.fromEntries(search())).toEqual({ view: 'week', date: '2027-01-01' });
+    // Back a week, then to the month of the week shown: December's grid again.
+    fireEvent.click(screen.getByRole('button', { name: 'Previous week' }));
+    await screen.findByRole('cell', { name: dayLabel('2026-12-24') });
+    fireEvent.click(screen.getByRole('button', { name: 'Month' }));
+    await screen.findByRole('table', { name: /December 2026/ });
+    expect(Object.fromEntries(search())).toEqual({ view: 'month', month: '2026-12' });
+  });
+
   it('says when nothing is planned', async () => {
-    renderAt('/calendar', 'viewer', api((p) => (p === '/v1/calendar' ? { from: '', to: '', entries: [] } : undefined)));
+    renderAt('/calendar', 'viewer', calendarApi([], { entries: [] }));
     expect(await screen.findByRole('heading', { name: 'No sends planned this month' })).toBeTruthy();
   });
 
-  it('computes month ranges and groups by UTC day', () => {
+  it('shows the week, not the empty state, when only a journey plans emails', async () => {
+    renderAt('/calendar?view=week&date=2026-12-09', 'viewer', calendarApi([], { entries: [], journeys: [welcome] }));
+    const wed = await screen.findByRole('cell', { name: dayLabel('2026-12-09') });
+    expect(within(wed).getByRole('link', { name: 'Newsletter welcome' })).toBeTruthy();
+    expect(screen.queryByRole('heading', { name: /No sends planned/ })).toBeNull();
+  });
+
+  it('computes ranges, weeks and the plan of each UTC day', () => {
     expect(monthRange('2026-12')).toEqual({ from: '2026-12-01', to: '2027-01-01' });
     expect(monthRange('2027-01')).toEqual({ from: '2027-01-01', to: '2027-02-01' });
+    expect(addMonths('2027-01', -1)).toBe('2026-12');
+    expect(addMonths('2026-12', 1)).toBe('2027-01');
+    expect(addMonths('2026-12', -13)).toBe('2025-11');
+    expect(addDays('2026-12-31', 1)).toBe('2027-01-01');
+    expect(addDays('2024-03-01', -1)).toBe('2024-02-29');
+    expect(weekStart('2026-12-07')).toBe('2026-12-07'); // a Monday
+    expect(weekStart('2026-12-13')).toBe('2026-12-07'); // a Sunday
+    expect(weekStart('2027-01-01')).toBe('2026-12-28');
+    expect(weekRange('2026-12-09')).toEqual({ from: '2026-12-07', to: '2026-12-14' });
+    const nov = monthWeeks('2026-11'); // starts on a Sunday
+    expect(nov.map((w) => w[0])).toEqual(['2026-10-26', '2026-11-02', '2026-11-09', '2026-11-16', '2026-11-23', '2026-11-30']);
+    expect(nov.every((w) => w.length === 7)).toBe(true);
+    expect(nov[5][6]).toBe('2026-12-06');
+    expect(monthWeeks('2027-02').map((w) => [w[0], w[6]])).toEqual([ // starts on a Monday, 28 days
+      ['2027-02-01', '2027-02-07'], ['2027-02-08', '2027-02-14'], ['2027-02-15', '2027-02-21'], ['2027-02-22', '2027-02-28'],
+    ]);
+    expect(monthWeeks('2026-12').at(-1)).toEqual(['2026-12-28', '2026-12-29', '2026-12-30', '2026-12-31', '2027-01-01', '2027-01-02', '2027-01-03']);
+    expect([isDay('2026-12-07'), isDay('2026-02-30'), isDay('2026-12'), isDay(null)]).toEqual([true, false, false, false]);
+    expect([isMonth('2026-12'), isMonth('2026-13'), isMonth('2026-12-01'), isMonth(null)]).toEqual([true, false, false, false]);
+
     expect(groupByDay(entries).map(([d, es]) => [d, es.map((e) => e.campaign)])).toEqual([
-      ['2026-12-07', ['wk', 'tz']],
+      ['2026-12-07', ['tz', 'wk']],
       ['2026-12-24', ['dec']],
     ]);
+    const plan = planByDay({ from: '2026-12-01', to: '2027-01-01', entries, journeys: [welcome, { ...welcome, journey: 'reorder', name: 'Reorder', day: '2026-12-07', runs: 5, emails: 4 }] });
+    expect([...plan.keys()].sort()).toEqual(['2026-12-07', '2026-12-09', '2026-12-24']);
+    expect(plan.get('2026-12-07')!.entries.map((e) => e.campaign)).toEqual(['wk', 'tz']);
+    expect(plan.get('2026-12-07')!.journeys.map((j) => j.journey)).toEqual(['reorder']);
+    expect(plannedEmails(plan.get('2026-12-07')!)).toEqual({ emails: 450 + 80 + 4, unknown: 0 });
+    expect(plannedEmails(plan.get('2026-12-24')!)).toEqual({ emails: 0, unknown: 1 });
+    // An older server without the journeys field: no journeys, no failure.
+    expect(planByDay({ from: '2026-12-01', to: '2027-01-01', entries }).get('2026-12-09')).toBeUndefined();
   });
 });
