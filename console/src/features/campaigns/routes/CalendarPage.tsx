@@ -273,7 +273,7 @@ function DayPlan({ plan }: { plan: PlannedDay | undefined }) {
         {plan.journeys.map((j) => (
           <li key={`journey/${j.journey}`} className="calendar-journey">
             <span className="badge badge-journey">Journey</span> <Link to={`/journeys/${encodeURIComponent(j.journey)}`}>{j.name || j.journey}</Link>
-            {j.status !== 'live' ? ` (${j.status})` : ''}: ≈{plural(j.emails, 'email', 'emails')}{' '}
+            {j.status !== 'live' ? ` (${j.status})` : ''}: up to {plural(j.emails, 'email', 'emails')}{' '}
             <span className="muted small">({plural(j.runs, 'run moves', 'runs move')} on)</span>
           </li>
         ))}

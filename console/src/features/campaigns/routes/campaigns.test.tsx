@@ -286,7 +286,7 @@ describe('CalendarPage', () => {
     const wed = dayCell('2026-12-09');
     expect(wed).toMatchObject({ week: 1, column: 2 });
     const item = within(wed.cell).getByRole('link', { name: 'Newsletter welcome' }).closest('li')!;
-    expect(item.textContent).toBe('Journey Newsletter welcome: ≈2 emails (3 runs move on)');
+    expect(item.textContent).toBe('Journey Newsletter welcome: up to 2 emails (3 runs move on)');
     expect(within(wed.cell).getByRole('link', { name: 'Newsletter welcome' }).getAttribute('href')).toBe('/journeys/welcome');
     expect(within(wed.cell).getByText('≈2 emails planned')).toBeTruthy();
 
@@ -321,7 +321,7 @@ describe('CalendarPage', () => {
     expect(within(mon.cell).getByRole('link', { name: 'Weekly' })).toBeTruthy();
     const last = dayCell('2027-02-28');
     expect(last).toMatchObject({ week: 3, column: 6 });
-    expect(within(last.cell).getByRole('listitem').textContent).toBe('Journey Newsletter welcome: ≈1 email (1 run moves on)');
+    expect(within(last.cell).getByRole('listitem').textContent).toBe('Journey Newsletter welcome: up to 1 email (1 run moves on)');
     expect(within(table).getAllByRole('row')).toHaveLength(1 + 4);
     expect(table.querySelectorAll('.calendar-outside')).toHaveLength(0);
   });
