@@ -62,6 +62,13 @@ type Service struct {
 	// Error maps an error response to the service's typed error; nil means
 	// a smithy.GenericAPIError.
 	Error func(code, message string, body []byte) error
+	// ErrorCode, when set, reads an error response's code and message
+	// instead of the JSON protocols' rules (S3 answers XML, or nothing to
+	// a HEAD).
+	ErrorCode func(status int, body []byte) (code, message string)
+	// S3 signs as S3 does: the path as sent (keys are escaped once, not
+	// twice) and the payload's hash in X-Amz-Content-Sha256.
+	S3 bool
 }
 
 // Options configure a Client, with the fields of the SDK's per-service
@@ -171,6 +178,25 @@ func (c *Client) DoREST(ctx context.Context, op, method, path string, params any
 	return c.do(ctx, call{op: op, method: method, path: path, body: body}, params, decode)
 }
 
+// HTTPRequest is the request of an operation whose service package builds
+// it itself (S3's REST-XML: the bucket may be in the host, the inputs in
+// headers).
+type HTTPRequest struct {
+	Method string
+	// URL is absolute and escaped; "" is the client's endpoint.
+	URL    string
+	Header http.Header
+	// Body is nil when the operation has no payload.
+	Body []byte
+}
+
+// DoHTTP runs one operation with retries, signing and middleware like Do,
+// and hands a 2xx response to decode unread: decode must close its body,
+// or return an output that owns it (an object's contents are streamed).
+func (c *Client) DoHTTP(ctx context.Context, op string, params any, r HTTPRequest, decode func(*http.Response) (any, error)) (any, error) {
+	return c.do(ctx, call{op: op, method: r.Method, url: r.URL, header: r.Header, body: r.Body, stream: decode}, params, nil)
+}
+
 // call is one operation's request.
 type call struct {
 	op string
@@ -178,6 +204,10 @@ type call struct {
 	// with X-Amz-Target.
 	method, path string
 	body         []byte
+	// url, header and stream are DoHTTP's.
+	url    string
+	header http.Header
+	stream func(*http.Response) (any, error)
 }
 
 func (c *Client) do(ctx context.Context, cl call, params any, decode func([]byte) (any, error)) (any, error) {
@@ -242,6 +272,9 @@ func (c *Client) attempt(ctx context.Context, stack *middleware.Stack, cl call, 
 	if cl.method != "" {
 		method, url = cl.method, c.endpoint+strings.TrimPrefix(cl.path, "/")
 	}
+	if cl.url != "" {
+		url = cl.url
+	}
 	var body io.Reader = http.NoBody
 	if cl.body != nil {
 		body = bytes.NewReader(cl.body)
@@ -253,8 +286,14 @@ func (c *Client) attempt(ctx context.Context, stack *middleware.Stack, cl call, 
 	if cl.method == "" {
 		req.Header.Set("Content-Type", c.svc.ContentType)
 		req.Header.Set("X-Amz-Target", c.svc.TargetPrefix+"."+op)
-	} else if cl.body != nil {
+	} else if cl.body != nil && cl.stream == nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, vs := range cl.header {
+		req.Header[k] = vs
+	}
+	if c.svc.S3 {
+		req.Header.Set("X-Amz-Content-Sha256", hash)
 	}
 	if c.opts.Credentials == nil {
 		return nil, errors.New("no credentials")
@@ -263,12 +302,21 @@ func (c *Client) attempt(ctx context.Context, stack *middleware.Stack, cl call, 
 	if err != nil {
 		return nil, fmt.Errorf("retrieve credentials: %w", err)
 	}
-	if err := c.signer.SignHTTP(ctx, creds, req, hash, c.svc.SigningName, c.opts.Region, time.Now().UTC()); err != nil {
+	if err := c.signer.SignHTTP(ctx, creds, req, hash, c.svc.SigningName, c.opts.Region, time.Now().UTC(), func(o *v4.SignerOptions) {
+		o.DisableURIPathEscaping = c.svc.S3
+	}); err != nil {
 		return nil, fmt.Errorf("sign request: %w", err)
 	}
 	resp, err := c.roundTrip(ctx, stack, req)
 	if err != nil {
 		return nil, &connError{err}
+	}
+	if cl.stream != nil && resp.StatusCode/100 == 2 {
+		out, err := cl.stream(resp)
+		if err != nil {
+			return nil, &smithy.DeserializationError{Err: fmt.Errorf("decode %s response: %w", op, err)}
+		}
+		return out, nil
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
@@ -314,6 +362,15 @@ func (c *Client) roundTrip(ctx context.Context, stack *middleware.Stack, req *ht
 // apiError reads an error response: the code from X-Amzn-ErrorType or the
 // body's __type (its part after '#'), the message from message/Message.
 func (c *Client) apiError(resp *http.Response, body []byte) error {
+	if c.svc.ErrorCode != nil {
+		code, msg := c.svc.ErrorCode(resp.StatusCode, body)
+		if c.svc.Error != nil {
+			if err := c.svc.Error(code, msg, body); err != nil {
+				return err
+			}
+		}
+		return &smithy.GenericAPIError{Code: code, Message: msg}
+	}
 	var e struct {
 		Type     string `json:"__type"`
 		Code     string `json:"code"`

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/leadflow/leadflow/shared/awsapi/s3"
+	"github.com/leadflow/leadflow/shared/awsapi/s3/types"
 	"github.com/leadflow/leadflow/shared/imports"
 )
 
@@ -193,19 +193,13 @@ func (b *Bucket) PresignGet(ctx context.Context, key, fileName string, ttl time.
 // creates it in AWS).
 func (b *Bucket) Create(ctx context.Context) error {
 	_, err := b.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b.name)})
-	var owned *types.BucketAlreadyOwnedByYou
-	var exists *types.BucketAlreadyExists
-	if err != nil && !errors.As(err, &owned) && !errors.As(err, &exists) && !hasCode(err, "BucketAlreadyOwnedByYou", "BucketAlreadyExists") {
+	if err != nil && !hasCode(err, "BucketAlreadyOwnedByYou", "BucketAlreadyExists") {
 		return fmt.Errorf("create bucket %s: %w", b.name, err)
 	}
 	return nil
 }
 
-func notFound(err error) bool {
-	var nsk *types.NoSuchKey
-	var nf *types.NotFound
-	return errors.As(err, &nsk) || errors.As(err, &nf) || hasCode(err, "NoSuchKey", "NotFound")
-}
+func notFound(err error) bool { return hasCode(err, "NoSuchKey", "NotFound") }
 
 func rangeNotSatisfiable(err error) bool { return hasCode(err, "InvalidRange") }
 
