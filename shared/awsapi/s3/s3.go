@@ -15,6 +15,7 @@ package s3
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/xml"
 	"fmt"
@@ -164,7 +165,13 @@ func errorCode(status int, body []byte) (code, message string) {
 	if len(bytes.TrimSpace(body)) > 0 && xml.Unmarshal(body, &e) == nil && e.Code != "" {
 		return e.Code, e.Message
 	}
-	return strings.ReplaceAll(http.StatusText(status), " ", ""), ""
+	// As the SDK's: the status text is the message too, but for the
+	// NotFound it has a type for, whose message is empty.
+	code = strings.ReplaceAll(http.StatusText(status), " ", "")
+	if code == "NotFound" {
+		return code, ""
+	}
+	return code, http.StatusText(status)
 }
 
 // readXML decodes a response's XML body into a new T; an <Error> document
@@ -222,6 +229,9 @@ func optHeader(resp *http.Response, name string) *string {
 	}
 	return nil
 }
+
+// octetStream is a payload's Content-Type when none is given, as the SDK's.
+const octetStream = "application/octet-stream"
 
 // readBody takes a payload as the SDK's inputs give it.
 func readBody(r io.Reader) ([]byte, error) {
@@ -315,7 +325,7 @@ func (c *Client) PutObject(ctx context.Context, in *PutObjectInput, optFns ...fu
 	}
 	r := awsapi.HTTPRequest{
 		Method: http.MethodPut, URL: c.objectURL(aws.ToString(in.Bucket), aws.ToString(in.Key), url.Values{"x-id": {"PutObject"}}),
-		Header: header("Content-Type", aws.ToString(in.ContentType)), Body: body,
+		Header: header("Content-Type", cmp.Or(aws.ToString(in.ContentType), octetStream)), Body: body,
 	}
 	out, err := c.do(ctx, "PutObject", in, r, func(resp *http.Response) (any, error) {
 		discard(resp)
@@ -342,7 +352,7 @@ type CreateMultipartUploadOutput struct {
 // CreateMultipartUpload starts a multipart upload.
 func (c *Client) CreateMultipartUpload(ctx context.Context, in *CreateMultipartUploadInput, optFns ...func(*Options)) (*CreateMultipartUploadOutput, error) {
 	r := awsapi.HTTPRequest{
-		Method: http.MethodPost, URL: c.objectURL(aws.ToString(in.Bucket), aws.ToString(in.Key), url.Values{"uploads": {""}, "x-id": {"CreateMultipartUpload"}}),
+		Method: http.MethodPost, URL: c.objectURL(aws.ToString(in.Bucket), aws.ToString(in.Key), url.Values{"uploads": {""}}),
 		Header: header("Content-Type", aws.ToString(in.ContentType)),
 	}
 	out, err := c.do(ctx, "CreateMultipartUpload", in, r, func(resp *http.Response) (any, error) {
@@ -374,7 +384,7 @@ func (c *Client) UploadPart(ctx context.Context, in *UploadPartInput, optFns ...
 		return nil, fmt.Errorf("read UploadPart body: %w", err)
 	}
 	q := url.Values{"partNumber": {strconv.Itoa(int(aws.ToInt32(in.PartNumber)))}, "uploadId": {aws.ToString(in.UploadId)}, "x-id": {"UploadPart"}}
-	r := awsapi.HTTPRequest{Method: http.MethodPut, URL: c.objectURL(aws.ToString(in.Bucket), aws.ToString(in.Key), q), Body: body}
+	r := awsapi.HTTPRequest{Method: http.MethodPut, URL: c.objectURL(aws.ToString(in.Bucket), aws.ToString(in.Key), q), Header: header("Content-Type", octetStream), Body: body}
 	out, err := c.do(ctx, "UploadPart", in, r, func(resp *http.Response) (any, error) {
 		discard(resp)
 		return &UploadPartOutput{ETag: optHeader(resp, "ETag")}, nil
@@ -418,7 +428,7 @@ func (c *Client) CompleteMultipartUpload(ctx context.Context, in *CompleteMultip
 	if err != nil {
 		return nil, fmt.Errorf("encode CompleteMultipartUpload: %w", err)
 	}
-	q := url.Values{"uploadId": {aws.ToString(in.UploadId)}, "x-id": {"CompleteMultipartUpload"}}
+	q := url.Values{"uploadId": {aws.ToString(in.UploadId)}}
 	r := awsapi.HTTPRequest{
 		Method: http.MethodPost, URL: c.objectURL(aws.ToString(in.Bucket), aws.ToString(in.Key), q),
 		Header: header("Content-Type", "application/xml"), Body: body,
