@@ -1,6 +1,7 @@
 // Package awsapi is a small client for AWS's JSON protocols (JSON 1.0 and
-// 1.1: DynamoDB, SQS, EventBridge, Cognito; REST-JSON: SES v2, Scheduler),
-// signed with aws/signer/v4 and sent with net/http.
+// 1.1: DynamoDB, SQS, EventBridge, Cognito; REST-JSON: SES v2, Scheduler)
+// and for S3's REST-XML (whose requests package s3 builds, through
+// DoHTTP), signed with aws/signer/v4 and sent with net/http.
 //
 // Why not the SDK's service clients: their package initialisation (a
 // smithy schema per shape, endpoint tables, type registries: 3,000+
@@ -10,7 +11,7 @@
 // package uses, cost nothing measurable at start.
 //
 // The service packages under it (dynamodb, sqs, eventbridge, sesv2,
-// scheduler, cognitoidentityprovider) mirror the
+// scheduler, cognitoidentityprovider, s3) mirror the
 // names of the SDK's for the subset Leadflow uses, so that adapters change
 // only their import lines. What it keeps from the SDK: credentials from
 // aws.Config (Lambda's environment), the base endpoint (aws.Config's, or a
@@ -45,8 +46,9 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// Service describes one AWS JSON service. REST-JSON services leave
-// TargetPrefix and ContentType empty (their operations go through DoREST).
+// Service describes one AWS service. REST-JSON services leave
+// TargetPrefix and ContentType empty (their operations go through DoREST),
+// and so does S3 (DoHTTP).
 type Service struct {
 	// ID is the SDK's service ID ("DynamoDB"): config sources and
 	// middleware know services by it.

@@ -470,3 +470,27 @@ func samePresigned(t *testing.T, sdk *v4.PresignedHTTPRequest, ours *v4.Presigne
 	}
 	return true
 }
+
+func TestS3ListPaginatorFollowsContinuationTokens(t *testing.T) {
+	s := newS3Server(t,
+		s3Reply{status: 200, body: `<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t/2=</NextContinuationToken><Contents><Key>p/1</Key></Contents></ListBucketResult>`},
+		s3Reply{status: 200, body: `<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>p/2</Key></Contents></ListBucketResult>`})
+	_, c := s3Clients(s)
+	pages := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String("files"), Prefix: aws.String("p/")})
+	var keys []string
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	if len(s.reqs) != 2 || !reflect.DeepEqual(keys, []string{"p/1", "p/2"}) {
+		t.Fatalf("%d requests, keys %q; want 2 and p/1, p/2", len(s.reqs), keys)
+	}
+	if s.reqs[0].uri != "/files?list-type=2&prefix=p%2F" || s.reqs[1].uri != "/files?continuation-token=t%2F2%3D&list-type=2&prefix=p%2F" {
+		t.Errorf("requests %s, %s", s.reqs[0].uri, s.reqs[1].uri)
+	}
+}
