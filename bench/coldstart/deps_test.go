@@ -121,15 +121,11 @@ func packageLevelRegexps(t *testing.T, file string) []string {
 // sdkServicesAllowed lists, per function, the AWS SDK service clients it
 // may still link. Each one's package init (a smithy schema per shape,
 // endpoint tables, a type registry: 2,000-3,700 allocations per service)
-// runs on every cold start; DynamoDB, SQS, EventBridge, SES v2, Scheduler
-// and Cognito go through shared/awsapi instead, whose package init is
-// nothing. S3 (REST-XML, presigning, multipart) is left to the SDK for the
-// two functions that read and write the bucket (BENCHMARKS.md, "Cold
-// start ... SDK clients", "Cold start, 2026-12-07 night").
-var sdkServicesAllowed = map[string][]string{
-	"admin": {"s3"},
-	"jobs":  {"s3"},
-}
+// runs on every cold start; DynamoDB, SQS, EventBridge, SES v2, Scheduler,
+// Cognito and S3 go through shared/awsapi instead, whose package init is
+// nothing (BENCHMARKS.md, "Cold start ... SDK clients", "Cold start,
+// 2026-12-07 night", "... own S3 client"). None is left.
+var sdkServicesAllowed = map[string][]string{}
 
 func TestFunctionsLinkNoSDKServiceClientsBeyondTheirList(t *testing.T) {
 	const prefix = "github.com/aws/aws-sdk-go-v2/service/"
@@ -154,7 +150,7 @@ func TestFunctionsLinkNoSDKServiceClientsBeyondTheirList(t *testing.T) {
 			}
 			service, _, _ := strings.Cut(rest, "/")
 			if !slices.Contains(sdkServicesAllowed[f.Name], service) {
-				t.Errorf("%s links %s: its package init runs on every cold start; use shared/awsapi (dynamodb, sqs, eventbridge, sesv2, scheduler, cognitoidentityprovider) or extend it", f.Name, d)
+				t.Errorf("%s links %s: its package init runs on every cold start; use shared/awsapi (dynamodb, sqs, eventbridge, sesv2, scheduler, cognitoidentityprovider, s3) or extend it", f.Name, d)
 			}
 		}
 	}
