@@ -281,7 +281,11 @@ func senderfnSettings() (string, error) {
 			catalog.EnvSigningSecrets: strings.Repeat("s", 32),
 		}[k]
 	})
-	return cfg.Settings.Sender.PostalAddress, err
+	if err != nil {
+		return "", err
+	}
+	settings, err := cfg.Settings()
+	return settings.Sender.PostalAddress, err
 }
 
 func TestNoMarketingWithoutConsentButTestAndTransactionalMailGoOut(t *testing.T) {

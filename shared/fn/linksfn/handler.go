@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -50,11 +51,14 @@ type Config struct {
 	Secrets []string
 	// PublicBaseURL is the API's public URL, for links on the pages.
 	PublicBaseURL string
-	// Topics are the subscription topics the preference centre lists.
-	Topics []preference.Topic
-	// Sending is the repo's sending settings (link_hosts), the fallback
-	// when the definition store cannot be read.
-	Sending mail.Settings
+	// Topics gives the repo's subscription topics and Sending the repo's
+	// sending settings (link_hosts): the fallbacks when the definition
+	// store cannot be read. Each is decoded and checked on its first call
+	// and kept, not at the cold start (~1.2 ms of it for both); CI and the
+	// stack's synth refuse a broken file, and should one get through, the
+	// error is logged with the reason where the fallback is needed.
+	Topics  func() ([]preference.Topic, error)
+	Sending func() (mail.Settings, error)
 }
 
 // ConfigFromEnv reads the function's settings.
@@ -74,15 +78,23 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return c, fmt.Errorf("links: %s must be the API's http(s) URL, got %q", catalog.EnvPublicBaseURL, c.PublicBaseURL)
 	}
-	topics, err := definitions.Topics()
-	if err != nil {
-		return c, fmt.Errorf("links: %w", err)
-	}
-	c.Topics = topics
-	if c.Sending, err = definitions.Sending(); err != nil {
-		return c, fmt.Errorf("links: %w", err)
-	}
+	c.Topics = onFirstUse("topics (definitions/topics.json)", definitions.Topics)
+	c.Sending = onFirstUse("sending settings (definitions/sending.json)", definitions.Sending)
 	return c, nil
+}
+
+// onFirstUse calls load on its first call only, safely for concurrent
+// callers, and gives every caller what it returned, an error saying what
+// did not load.
+func onFirstUse[T any](what string, load func() (T, error)) func() (T, error) {
+	return sync.OnceValues(func() (T, error) {
+		v, err := load()
+		if err != nil {
+			var zero T
+			return zero, fmt.Errorf("links: the repo's %s: %w", what, err)
+		}
+		return v, nil
+	})
 }
 
 // Store is the contact storage the pages read and write.
@@ -123,16 +135,19 @@ type Deps struct {
 	Events  engagement.Queue
 	Signer  *token.Signer
 	BaseURL string
-	// Topics are the repo's topics; TopicSource, when set, gives the ones
-	// in force (an admin override, cached for a minute), falling back to
-	// Topics when the store cannot be read.
-	Topics      []preference.Topic
+	// Topics gives the repo's topics (nil: none); TopicSource, when set,
+	// gives the ones in force (an admin override, cached for a minute),
+	// falling back to Topics when the store cannot be read.
+	Topics      func() ([]preference.Topic, error)
 	TopicSource func(context.Context) ([]preference.Topic, error)
 	// Clicks re-checks where a click link may redirect; its OwnHost
 	// defaults to BaseURL's host. SendingSource, when set, gives the
-	// sending settings in force (link_hosts) for each click.
+	// sending settings in force (link_hosts) for each click; when it
+	// cannot, Sending, when set, gives the repo's in place of
+	// Clicks.Settings.
 	Clicks        mail.ClickGuard
 	SendingSource func(context.Context) (mail.Settings, error)
+	Sending       func() (mail.Settings, error)
 	// Now may be nil (time.Now).
 	Now func() time.Time
 	// Engagements and Counters, when set, count a campaign send's first
@@ -167,8 +182,8 @@ func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 		Topics:        cfg.Topics,
 		TopicSource:   definitions.TopicCache(reg).Default,
 		SendingSource: definitions.SendingCache(reg).Default,
+		Sending:       cfg.Sending,
 		Clicks: mail.ClickGuard{
-			Settings: cfg.Sending,
 			// Through the definition cache, as the sender: a click costs a
 			// template read at most once a minute per template.
 			Templates: definitions.CompiledTemplates(reg),
@@ -411,7 +426,12 @@ func (h *Handler) savePreferences(ctx context.Context, req httpapi.Request, raw 
 	if err != nil {
 		return badForm()
 	}
-	topics := h.topics(ctx)
+	topics, err := h.topics(ctx)
+	if err != nil {
+		// Without the topics every box reads as unticked: saving would
+		// unsubscribe the contact from everything.
+		return failure()
+	}
 	choice := preference.ParseChoice(form, topics)
 	consent := tracking.Consent{
 		At: now, Page: h.d.BaseURL + "/v1/preferences", IP: tracking.TruncateIP(req.RequestContext.HTTP.SourceIP),
@@ -463,7 +483,7 @@ func (h *Handler) preferencesPage(ctx context.Context, p *contact.Profile, notic
 	if notice == "" && p.Status != preference.StatusSubscribed {
 		notice = "You're not subscribed to our marketing email. Tick what you'd like and save to subscribe."
 	}
-	return page{Title: "Email preferences", Notice: notice, Lines: lines, Form: "preferences", Topics: preference.States(p, h.topics(ctx))}
+	return page{Title: "Email preferences", Notice: notice, Lines: lines, Form: "preferences", Topics: preference.States(p, h.topicsOrNone(ctx))}
 }
 
 // confirmPage answers the double opt-in link. Like unsubscribe, a GET
@@ -555,25 +575,49 @@ func confirmedBy(p *contact.Profile, source string) bool {
 func (h *Handler) clicks(ctx context.Context) mail.ClickGuard {
 	g := h.d.Clicks
 	if h.d.SendingSource != nil {
-		if s, err := h.d.SendingSource(ctx); err == nil {
+		s, err := h.d.SendingSource(ctx)
+		if err == nil {
 			g.Settings = s
-		} else {
-			h.log.ErrorContext(ctx, "read sending settings; using the repo's", "error", err)
+			return g
 		}
+		h.log.ErrorContext(ctx, "read sending settings; using the repo's", "error", err)
+	}
+	if h.d.Sending != nil {
+		s, err := h.d.Sending()
+		if err != nil {
+			// No link_hosts: only links to our own host redirect, the
+			// safe side.
+			h.log.ErrorContext(ctx, "no sending settings; redirecting to our own host only", "error", err)
+		}
+		g.Settings = s
 	}
 	return g
 }
 
-// topics are the subscription topics in force.
-func (h *Handler) topics(ctx context.Context) []preference.Topic {
-	if h.d.TopicSource == nil {
-		return h.d.Topics
-	}
-	ts, err := h.d.TopicSource(ctx)
-	if err != nil {
+// topics are the subscription topics in force; an error (logged here)
+// when neither the store nor the repo gives them.
+func (h *Handler) topics(ctx context.Context) ([]preference.Topic, error) {
+	if h.d.TopicSource != nil {
+		ts, err := h.d.TopicSource(ctx)
+		if err == nil {
+			return ts, nil
+		}
 		h.log.ErrorContext(ctx, "read topics; using the repo's", "error", err)
-		return h.d.Topics
 	}
+	if h.d.Topics == nil {
+		return nil, nil
+	}
+	ts, err := h.d.Topics()
+	if err != nil {
+		h.log.ErrorContext(ctx, "no subscription topics", "error", err)
+	}
+	return ts, err
+}
+
+// topicsOrNone are the topics in force, none when they cannot be read: a
+// page then shows no topic, and names a topic by its id.
+func (h *Handler) topicsOrNone(ctx context.Context) []preference.Topic {
+	ts, _ := h.topics(ctx)
 	return ts
 }
 
@@ -581,7 +625,7 @@ func (h *Handler) topicName(ctx context.Context, id string) string {
 	if id == "" {
 		return ""
 	}
-	for _, t := range h.topics(ctx) {
+	for _, t := range h.topicsOrNone(ctx) {
 		if t.ID == id {
 			return t.Name
 		}

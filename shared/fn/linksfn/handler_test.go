@@ -158,9 +158,10 @@ func newFixture(t *testing.T, profiles ...contact.Profile) *fixture {
 	}
 	q := &memQueue{}
 	h := NewWith(Deps{
-		Store: st, Events: q, Signer: signer, BaseURL: "https://api.example.com/", Topics: topics,
-		Sends: sendClock{"s-fresh": now.Add(-3 * time.Second), "s-old": now.Add(-2 * time.Hour)},
-		Now:   func() time.Time { return now },
+		Store: st, Events: q, Signer: signer, BaseURL: "https://api.example.com/",
+		Topics: func() ([]preference.Topic, error) { return topics, nil },
+		Sends:  sendClock{"s-fresh": now.Add(-3 * time.Second), "s-old": now.Add(-2 * time.Hour)},
+		Now:    func() time.Time { return now },
 		Clicks: mail.ClickGuard{
 			Settings:  mail.Settings{LinkHosts: []string{"example.com"}},
 			Templates: repoTemplates{promoTemplate.ID: promoTemplate},
@@ -671,7 +672,7 @@ func TestConfigFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Secrets) != 2 || c.PublicBaseURL != "https://api.example.com" || len(c.Topics) == 0 {
+	if len(c.Secrets) != 2 || c.PublicBaseURL != "https://api.example.com" || c.Topics == nil || c.Sending == nil {
 		t.Errorf("%+v", c)
 	}
 	for _, k := range []string{"TABLE_NAME", "QUEUE_URL_EVENTS", "LINK_SIGNING_SECRETS", "PUBLIC_BASE_URL"} {

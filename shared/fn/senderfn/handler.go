@@ -55,7 +55,14 @@ type Config struct {
 	ConfigSet string
 	BaseURL   string
 	Secrets   []string
-	Settings  mail.Settings
+	// Settings gives the repo's sending settings (definitions/sending.json),
+	// decoded and checked on the first call and kept: the pipeline's
+	// fallback settings, the pacer's fallback rate and the circuit breaker.
+	// Reading them took ~0.7 ms of each cold start (decoding, validating,
+	// loading the default time zone); CI and the stack's synth refuse a
+	// broken file, and should one get through, the first batch fails with
+	// the reason (see Handle) instead of every cold start.
+	Settings func() (mail.Settings, error)
 	// MaxSendRate from the environment (0: not set).
 	MaxSendRate  float64
 	InDoubtAfter time.Duration
@@ -99,59 +106,78 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.InDoubtAfter = d
 	}
-	var err error
-	if c.Settings, err = definitions.Sending(); err != nil {
-		return c, fmt.Errorf("sender: %w", err)
-	}
+	c.Settings = onFirstUse(definitions.Sending)
 	// Templates are read and compiled through the registry when a send
 	// first needs one (compiling every repo template took ~10 ms of each
 	// cold start); CI and the stack's synth refuse a broken one.
 	return c, nil
 }
 
+// onFirstUse calls load on its first call only, safely for concurrent
+// callers, and gives every caller what it returned, an error with its
+// context.
+func onFirstUse(load func() (mail.Settings, error)) func() (mail.Settings, error) {
+	return sync.OnceValues(func() (mail.Settings, error) {
+		s, err := load()
+		if err != nil {
+			return mail.Settings{}, fmt.Errorf("sender: the repo's sending settings (definitions/sending.json): %w", err)
+		}
+		return s, nil
+	})
+}
+
 // Handler consumes the sends queue.
 type Handler struct {
-	pipeline *mail.Pipeline
+	// pipeline is built on the first batch (New), once: it needs the
+	// repo's sending settings, which the cold start does not read.
+	pipeline func() (*mail.Pipeline, error)
 	log      *slog.Logger
 	// counters, when set, take campaign sends' outcomes.
 	counters campaign.Counters
 }
 
 // New wires the handler with only the clients it uses: DynamoDB, SQS (for
-// re-queued sends) and SES. It makes no AWS call: the send rate is read
-// from SES by the pacer on the first batch (see accountRate), so a cold
-// start does not wait on GetAccount.
+// re-queued sends) and SES. It makes no AWS call and reads no definition:
+// the send rate is read from SES by the pacer on the first batch (see
+// accountRate), so a cold start does not wait on GetAccount, and the
+// pipeline around the repo's sending settings is built on the first batch.
 func New(awsCfg aws.Config, cfg Config, log *slog.Logger) *Handler {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	ses := sesmailer.NewClient(awsCfg)
-	fallback, _ := SendRate(0, errAccountNotRead, cfg.MaxSendRate, cfg.Settings.MaxSendRate)
 	signer, _ := token.NewSigner(cfg.Secrets...) // checked by ConfigFromEnv
 	reg := definitions.Reader(store)             // kinds read and checked on first use
-	p := &mail.Pipeline{
-		Settings:       cfg.Settings,
-		SettingsSource: definitions.SendingCache(reg).Default,
-		Links:          mail.Links{Signer: signer, BaseURL: cfg.BaseURL},
-		ConfigSet:      cfg.ConfigSet,
-		Sends:          store,
-		Suppressions:   store,
-		Caps:           store,
-		Recipients:     mailcontact.Recipients{Profiles: store},
-		// A batch's sends, contacts, caps and suppressions in three or
-		// four requests instead of four reads a mail.
-		Batch:     mailcontact.BatchReader{Store: store},
-		Templates: definitions.CompiledTemplates(reg),
-		Mailer:    sesmailer.New(ses),
-		Requeue:   sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL),
-		Pacer:     mail.NewReadingPacer(store, fallback, accountRate(ses, cfg, log)),
-		Circuit:   NewCircuit(store, cfg.Settings.CircuitBreaker, time.Minute, log).WithReports(store),
-		// A paused campaign's sends wait, a cancelled one's are skipped.
-		Holds:           &campaign.Gate{States: store, TTL: campaignHoldTTL},
-		ConfirmTemplate: contact.ConfirmTemplate,
-		InDoubtAfter:    cfg.InDoubtAfter,
-		Log:             log,
-	}
-	h := NewWith(p, log)
-	h.counters = store
+	requeue := sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL)
+	h := &Handler{log: log, counters: store}
+	h.pipeline = sync.OnceValues(func() (*mail.Pipeline, error) {
+		settings, err := cfg.Settings()
+		if err != nil {
+			return nil, err
+		}
+		fallback, _ := SendRate(0, errAccountNotRead, cfg.MaxSendRate, settings.MaxSendRate)
+		return &mail.Pipeline{
+			Settings:       settings,
+			SettingsSource: definitions.SendingCache(reg).Default,
+			Links:          mail.Links{Signer: signer, BaseURL: cfg.BaseURL},
+			ConfigSet:      cfg.ConfigSet,
+			Sends:          store,
+			Suppressions:   store,
+			Caps:           store,
+			Recipients:     mailcontact.Recipients{Profiles: store},
+			// A batch's sends, contacts, caps and suppressions in three or
+			// four requests instead of four reads a mail.
+			Batch:     mailcontact.BatchReader{Store: store},
+			Templates: definitions.CompiledTemplates(reg),
+			Mailer:    sesmailer.New(ses),
+			Requeue:   requeue,
+			Pacer:     mail.NewReadingPacer(store, fallback, accountRate(ses, cfg.MaxSendRate, settings.MaxSendRate, log)),
+			Circuit:   NewCircuit(store, settings.CircuitBreaker, time.Minute, log).WithReports(store),
+			// A paused campaign's sends wait, a cancelled one's are skipped.
+			Holds:           &campaign.Gate{States: store, TTL: campaignHoldTTL},
+			ConfirmTemplate: contact.ConfirmTemplate,
+			InDoubtAfter:    cfg.InDoubtAfter,
+			Log:             log,
+		}, nil
+	})
 	return h
 }
 
@@ -169,12 +195,12 @@ var errAccountNotRead = errors.New("SES GetAccount not read yet")
 // accountRate reads the account's SES maximum send rate for the pacer and
 // applies the configured caps (SendRate). A failed read is logged and
 // returned: the pacer stays on the fallback rate and asks again later.
-func accountRate(ses sesmailer.AccountAPI, cfg Config, log *slog.Logger) mail.RateReader {
+func accountRate(ses sesmailer.AccountAPI, envRate, settingsRate float64, log *slog.Logger) mail.RateReader {
 	return func(ctx context.Context) (float64, error) {
 		ctx, cancel := context.WithTimeout(ctx, accountReadTimeout)
 		defer cancel()
 		account, err := sesmailer.AccountRate(ctx, ses)
-		rate, source := SendRate(account, err, cfg.MaxSendRate, cfg.Settings.MaxSendRate)
+		rate, source := SendRate(account, err, envRate, settingsRate)
 		if err != nil {
 			log.WarnContext(ctx, "send rate", "max_send_rate", rate, "source", source, "get_account_error", err.Error())
 			return 0, err
@@ -186,7 +212,7 @@ func accountRate(ses sesmailer.AccountAPI, cfg Config, log *slog.Logger) mail.Ra
 
 // NewWith builds a handler around a pipeline (tests).
 func NewWith(p *mail.Pipeline, log *slog.Logger) *Handler {
-	return &Handler{pipeline: p, log: log}
+	return &Handler{pipeline: func() (*mail.Pipeline, error) { return p, nil }, log: log}
 }
 
 // SendRate picks the paced rate: the account's SES maximum, lowered (never
@@ -212,9 +238,19 @@ func SendRate(account float64, accountErr error, envRate, settingsRate float64) 
 // error, another invocation holding the send) are reported as batch item
 // failures, so SQS brings them back; every other outcome, including a
 // deferred or re-queued send, acknowledges the message.
+//
+// A pipeline that cannot be built (the repo's sending settings do not
+// load: a broken build) fails the whole batch with the reason, on every
+// batch, as a failed cold start did: SQS brings the messages back and,
+// after maxReceiveCount, the DLQ keeps them.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	start := time.Now()
 	var resp events.SQSEventResponse
+	pipeline, err := h.pipeline()
+	if err != nil {
+		h.log.ErrorContext(ctx, "sender cannot send", "messages", len(ev.Records), "error", err)
+		return resp, err
+	}
 	reqs := make([]mail.Request, 0, len(ev.Records))
 	ids := make([]string, 0, len(ev.Records))
 	undecodable := 0
@@ -230,7 +266,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		reqs = append(reqs, req)
 		ids = append(ids, r.MessageId)
 	}
-	results := h.pipeline.Process(ctx, reqs)
+	results := pipeline.Process(ctx, reqs)
 	if h.counters != nil {
 		if err := campaign.CountOutcomes(ctx, h.counters, reqs, results); err != nil {
 			// The sends are recorded; only a live result counter lags.

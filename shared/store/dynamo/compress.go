@@ -66,17 +66,21 @@ const maxInflated = 4 << 20
 // codec compresses with one dictionary. Writers and readers are pooled: a
 // flate writer is ~1 MB of tables, far more than the data it compresses.
 type codec struct {
-	format  byte
-	dict    []byte
+	format byte
+	// dict is the dictionary's bytes, copied from its constant on first
+	// use: the three codecs' ~16 KB are not allocated and copied at every
+	// cold start of every function that links this package (most never
+	// compress).
+	dict    func() []byte
 	level   int
 	writers sync.Pool
 	readers sync.Pool
 }
 
 func newCodec(format byte, dict string, level int) *codec {
-	c := &codec{format: format, dict: []byte(dict), level: level}
+	c := &codec{format: format, dict: sync.OnceValue(func() []byte { return []byte(dict) }), level: level}
 	c.writers.New = func() any {
-		w, err := flate.NewWriterDict(io.Discard, c.level, c.dict)
+		w, err := flate.NewWriterDict(io.Discard, c.level, c.dict())
 		if err != nil {
 			panic(err) // only for an invalid level
 		}
@@ -122,11 +126,11 @@ func (c *codec) decompress(z []byte) ([]byte, error) {
 	var r io.ReadCloser
 	if x := c.readers.Get(); x != nil {
 		r = x.(io.ReadCloser)
-		if err := r.(flate.Resetter).Reset(bytes.NewReader(z), c.dict); err != nil {
+		if err := r.(flate.Resetter).Reset(bytes.NewReader(z), c.dict()); err != nil {
 			return nil, err
 		}
 	} else {
-		r = flate.NewReaderDict(bytes.NewReader(z), c.dict)
+		r = flate.NewReaderDict(bytes.NewReader(z), c.dict())
 	}
 	raw, err := io.ReadAll(io.LimitReader(r, maxInflated+1))
 	if err != nil {
