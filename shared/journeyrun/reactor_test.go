@@ -192,6 +192,23 @@ func (w *world) sendIDs() map[string]map[string]bool {
 	return out
 }
 
+// welcomeSubscriber is a subscribed contact c1 about to enter the repo's
+// welcome journey: the store, the reactor's world, the real processor on
+// the given clock, and the confirmation that starts the run.
+func welcomeSubscriber(t *testing.T, clock *time.Time) (*contacttest.MemStore, *world, *contact.Processor, contact.Input) {
+	t.Helper()
+	st := contacttest.New()
+	if err := st.SaveProfile(context.Background(), &contact.Profile{ID: "c1", Email: "ada@example.com", Status: "subscribed", Traits: map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	w := &world{timers: map[string]timer.Timer{}}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	r := journeyrun.NewReactor(journeyrun.NewLibrary(repoDefs{}, definitions.JourneyBodies), w, w, w, w, log, journeyrun.Options{})
+	proc := contact.NewProcessor(st, log, func() time.Time { return *clock }).WithReactors(r)
+	confirmed := tracking.Message{Type: tracking.TypeTrack, MessageID: "ed-1", ContactID: "c1", Event: "Subscription Confirmed", Timestamp: *clock, ReceivedAt: *clock}
+	return st, w, proc, contact.Input{ID: "sqs-1", Batch: tracking.Batch{Messages: []tracking.Message{confirmed}}}
+}
+
 // TestWelcomeStepsRunOnceThroughCrashesAndRedelivery drives the repo's
 // welcome journey through the real processor: a crash after the mail was
 // requested but before the profile committed, a redelivered batch, a
@@ -202,17 +219,7 @@ func (w *world) sendIDs() map[string]map[string]bool {
 func TestWelcomeStepsRunOnceThroughCrashesAndRedelivery(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 5, 4, 15, 0, 0, 0, time.UTC)
-	now := func() time.Time { return clock }
-	st := contacttest.New()
-	if err := st.SaveProfile(ctx, &contact.Profile{ID: "c1", Email: "ada@example.com", Status: "subscribed", Traits: map[string]any{}}); err != nil {
-		t.Fatal(err)
-	}
-	w := &world{timers: map[string]timer.Timer{}}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r := journeyrun.NewReactor(journeyrun.NewLibrary(repoDefs{}, definitions.JourneyBodies), w, w, w, w, log, journeyrun.Options{})
-	proc := contact.NewProcessor(st, log, now).WithReactors(r)
-	confirmed := tracking.Message{Type: tracking.TypeTrack, MessageID: "ed-1", ContactID: "c1", Event: "Subscription Confirmed", Timestamp: clock, ReceivedAt: clock}
-	in := contact.Input{ID: "sqs-1", Batch: tracking.Batch{Messages: []tracking.Message{confirmed}}}
+	st, w, proc, in := welcomeSubscriber(t, &clock)
 
 	// A crash: the profile write fails after the reactor asked for the mail.
 	st.FailSave["c1"] = errors.New("lambda timed out")
@@ -294,17 +301,7 @@ func TestWelcomeStepsRunOnceThroughCrashesAndRedelivery(t *testing.T) {
 func TestPlannedVolumeFollowsTheWait(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 5, 4, 15, 0, 0, 0, time.UTC)
-	now := func() time.Time { return clock }
-	st := contacttest.New()
-	if err := st.SaveProfile(ctx, &contact.Profile{ID: "c1", Email: "ada@example.com", Status: "subscribed", Traits: map[string]any{}}); err != nil {
-		t.Fatal(err)
-	}
-	w := &world{timers: map[string]timer.Timer{}}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r := journeyrun.NewReactor(journeyrun.NewLibrary(repoDefs{}, definitions.JourneyBodies), w, w, w, w, log, journeyrun.Options{})
-	proc := contact.NewProcessor(st, log, now).WithReactors(r)
-	confirmed := tracking.Message{Type: tracking.TypeTrack, MessageID: "ed-1", ContactID: "c1", Event: "Subscription Confirmed", Timestamp: clock, ReceivedAt: clock}
-	in := contact.Input{ID: "sqs-1", Batch: tracking.Batch{Messages: []tracking.Message{confirmed}}}
+	st, w, proc, in := welcomeSubscriber(t, &clock)
 	day := func(d string) (runs, emails int64) {
 		ps, err := w.Planned(ctx, "welcome", d, d)
 		if err != nil {
