@@ -116,7 +116,7 @@ func (p *Processor) fold(ctx context.Context, src *Profile, into string, verifie
 		next.UpdatedAt = p.now().UTC()
 		// State reactors keep on the profile (journey runs) follows the
 		// contact, committed by the same write.
-		if err := p.merged(ctx, &MergeChange{From: src, Into: next, Verified: verified, Now: next.UpdatedAt}); err != nil {
+		if err := p.merged(ctx, &MergeChange{From: src, Into: next, Verified: verified, Guarded: !verified && dst.Known(), Now: next.UpdatedAt}); err != nil {
 			return err
 		}
 		err = p.store.SaveProfile(ctx, next)

@@ -87,7 +87,12 @@ type MergeChange struct {
 	Into *Profile
 	// Verified: the call that asked for the merge proved who sent it.
 	Verified bool
-	Now      time.Time
+	// Guarded: an unverified fold into a contact that was already known
+	// (Profile.Fold's attacker's case). Whoever sent it may have prepared
+	// From, so state that would steer the known contact (journey runs, the
+	// entry rules' memory) must not come over.
+	Guarded bool
+	Now     time.Time
 }
 
 // WithReactors adds reactors, called in order for every contact change.

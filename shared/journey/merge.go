@@ -34,20 +34,39 @@ type MergeResult struct {
 // end of each journey, and the runs of both. Merging the same state again
 // (a retried fold) moves and ends nothing twice: a run already in into is
 // skipped.
-func Merge(into, from *State, survivor string, now time.Time) MergeResult {
+//
+// adopt false is an unverified merge into a contact already known (the
+// public write key named its email or user id, and whoever sent it may
+// have prepared the merged-away contact): nothing that would steer the
+// known contact comes over. Every run of from ends as merged, and its
+// entry memory is left behind, so a prepared visitor can neither put the
+// known contact on a journey's path nor keep it out of one.
+func Merge(into, from *State, survivor string, now time.Time, adopt bool) MergeResult {
 	var mr MergeResult
 	if from == nil {
 		return mr
 	}
 	p := &pass{st: into, res: &mr.Result, now: now, cur: map[string]*Compiled{}}
-	for _, e := range from.Ended {
-		if mine := into.ended(e.Journey); mine != nil {
-			if e.At.After(mine.At) {
-				mine.At, mine.Outcome = e.At, e.Outcome
+	// end adds a run then ends it, so the end is recorded as for any run.
+	end := func(r Run, why string) {
+		into.Runs = append(into.Runs, r)
+		p.count(&r, r.Step, MetricMerged)
+		p.finish(len(into.Runs)-1, OutcomeMerged, why, survivor)
+		mr.Ended = append(mr.Ended, r)
+	}
+	var memory []Ended
+	if !adopt {
+		memory = slices.Clone(into.Ended)
+	} else {
+		for _, e := range from.Ended {
+			if mine := into.ended(e.Journey); mine != nil {
+				if e.At.After(mine.At) {
+					mine.At, mine.Outcome = e.At, e.Outcome
+				}
+				mine.Runs += e.Runs
+			} else {
+				into.Ended = append(into.Ended, e)
 			}
-			mine.Runs += e.Runs
-		} else {
-			into.Ended = append(into.Ended, e)
 		}
 	}
 	for _, r := range from.Runs {
@@ -55,12 +74,12 @@ func Merge(into, from *State, survivor string, now time.Time) MergeResult {
 			continue
 		}
 		r.Opened, r.Clicked = slices.Clone(r.Opened), slices.Clone(r.Clicked)
-		if into.active(r.Journey) {
-			// Added then ended, so the end is recorded as for any run.
-			into.Runs = append(into.Runs, r)
-			p.count(&r, r.Step, MetricMerged)
-			p.finish(len(into.Runs)-1, OutcomeMerged, "merged into %s, which already runs this journey", survivor)
-			mr.Ended = append(mr.Ended, r)
+		switch {
+		case !adopt:
+			end(r, "merged into %s by an unverified identify: not taken over")
+			continue
+		case into.active(r.Journey):
+			end(r, "merged into %s, which already runs this journey")
 			continue
 		}
 		into.Runs = append(into.Runs, r)
@@ -73,7 +92,11 @@ func Merge(into, from *State, survivor string, now time.Time) MergeResult {
 			mr.Effects = append(mr.Effects, wakeTimer(r, now))
 		}
 	}
-	mr.Changed = len(mr.Moved) > 0 || len(mr.Ended) > 0 || len(from.Ended) > 0
+	if !adopt {
+		// The runs' ends stay out of the known contact's entry memory.
+		into.Ended = memory
+	}
+	mr.Changed = len(mr.Moved) > 0 || len(mr.Ended) > 0 || (adopt && len(from.Ended) > 0)
 	return mr
 }
 

@@ -201,3 +201,70 @@ func TestMergeMovesJourneyRuns(t *testing.T) {
 		t.Fatalf("k's mail requested %d times, want once: %+v", tips, w.mails)
 	}
 }
+
+// TestUnverifiedMergeTakesNoRunOver: a visitor who entered k identifies,
+// with only the public write key, as a known contact's user id. The fold
+// happens (behaviour joins), but the visitor's run does not move: it ends
+// as merged, its wake-up is not re-addressed, the known contact gets no
+// mail from it when the wait would have ended, and the known contact can
+// still enter k itself.
+func TestUnverifiedMergeTakesNoRunOver(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2026, 5, 4, 15, 0, 0, 0, time.UTC)
+	st := contacttest.New()
+	w := &world{timers: map[string]timer.Timer{}}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	proc := contact.NewProcessor(st, log, func() time.Time { return clock }).WithReactors(journeyrun.NewReactor(journeyrun.NewLibrary(twoJourneys{}, nil), w, w, w, w, log, journeyrun.Options{}))
+	process := func(id string, m tracking.Message) {
+		t.Helper()
+		m.Timestamp, m.ReceivedAt = clock, clock
+		if out, err := proc.Process(ctx, []contact.Input{{ID: id, Batch: tracking.Batch{Messages: []tracking.Message{m}}}}); err != nil || len(out.Failed) > 0 {
+			t.Fatalf("process %s: %v %+v", id, err, out)
+		}
+	}
+	process("in-1", tracking.Message{MessageID: "id-1", Type: tracking.TypeIdentify, UserID: "u1", Traits: map[string]any{"email": "ada@example.com"}, Verified: true})
+	known := st.Owner(contact.Identity{Kind: contact.UserID, Value: "u1"})
+	process("in-2", tracking.Message{MessageID: "go-a", Type: tracking.TypeTrack, AnonymousID: "anon-1", Event: "Go"})
+	visitor := contact.AnonymousContactID("anon-1")
+	vp := st.Profile(visitor)
+	if vp == nil || vp.Journeys == nil || len(vp.Journeys.Runs) != 2 {
+		t.Fatalf("visitor's runs: %+v", vp)
+	}
+	var wake timer.Timer
+	for _, tm := range w.timers {
+		wake = tm
+	}
+
+	process("in-3", tracking.Message{MessageID: "id-2", Type: tracking.TypeIdentify, UserID: "u1", AnonymousID: "anon-1"})
+	kp := st.Profile(known)
+	if kp.Journeys != nil && len(kp.Journeys.Runs) != 0 {
+		t.Fatalf("the known contact runs %+v after an unverified merge: want none taken over", kp.Journeys.Runs)
+	}
+	if kp.Journeys != nil && len(kp.Journeys.Ended) != 0 {
+		t.Errorf("the known contact's entry memory %+v: want nothing from the visitor", kp.Journeys.Ended)
+	}
+	if len(w.moved) != 2 {
+		t.Fatalf("moves %+v, want the visitor's two runs recorded as ended", w.moved)
+	}
+	for _, m := range w.moved {
+		if m.Run.Status != journey.OutcomeMerged || m.Count == nil {
+			t.Errorf("move %+v: want it ended as merged and counted", m)
+		}
+	}
+	for _, tm := range w.timers {
+		if tm.ContactID == known {
+			t.Errorf("a wake-up %+v was addressed to the known contact", tm)
+		}
+	}
+	// The visitor's wait would have ended now: nothing is sent to anyone.
+	clock = wake.Due.Add(time.Second)
+	fire(t, proc, clock, wake)
+	if len(w.mails) != 0 {
+		t.Errorf("mails %+v after the wait: want none", w.mails)
+	}
+	// The known contact's own Go still enters both journeys.
+	process("in-4", tracking.Message{MessageID: "go-k", Type: tracking.TypeTrack, UserID: "u1", Event: "Go", Verified: true})
+	if kp := st.Profile(known); kp.Journeys == nil || len(kp.Journeys.Runs) != 2 {
+		t.Errorf("the known contact's own entry: %+v, want two runs", kp.Journeys)
+	}
+}

@@ -208,7 +208,7 @@ func (r *Reactor) Merged(ctx context.Context, m *contact.MergeChange) error {
 	if m.Into.Journeys != nil {
 		st = m.Into.Journeys.Clone()
 	}
-	mr := journey.Merge(st, m.From.Journeys, m.Into.ID, m.Now)
+	mr := journey.Merge(st, m.From.Journeys, m.Into.ID, m.Now, !m.Guarded)
 	if !mr.Changed {
 		return nil
 	}
