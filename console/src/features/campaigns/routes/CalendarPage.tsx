@@ -83,16 +83,29 @@ export function planByDay(d: CalendarAnswer): Map<string, PlannedDay> {
   return days;
 }
 
-/** The emails a day plans: the campaigns' audience estimates plus the journeys' emails; unknown counts the sends with no estimate yet. */
-export function plannedEmails(p: PlannedDay): { emails: number; unknown: number } {
-  let emails = 0;
+/**
+ * The emails a day plans: the campaigns' audience estimates, the journeys' emails (an upper
+ * bound: a branch after a wait is decided only then), and how many sends have no estimate yet.
+ */
+export function plannedEmails(p: PlannedDay): { campaigns: number; journeys: number; unknown: number } {
+  let campaigns = 0;
   let unknown = 0;
   for (const e of p.entries) {
     if (e.audience_estimate === null) unknown++;
-    else emails += e.audience_estimate;
+    else campaigns += e.audience_estimate;
   }
-  for (const j of p.journeys) emails += j.emails;
-  return { emails, unknown };
+  let journeys = 0;
+  for (const j of p.journeys) journeys += j.emails;
+  return { campaigns, journeys, unknown };
+}
+
+/** The day's total as a marketer reads it: about the campaigns' estimate, up to the journeys' emails. */
+export function plannedTotal({ campaigns, journeys, unknown }: ReturnType<typeof plannedEmails>): string | null {
+  if (campaigns + journeys === 0) return null;
+  const parts: string[] = [];
+  if (campaigns > 0) parts.push(`${unknown === 0 ? '≈' : 'at least '}${campaigns.toLocaleString()}`);
+  if (journeys > 0) parts.push(`up to ${journeys.toLocaleString()}`);
+  return `${parts.join(' + ')} ${campaigns + journeys === 1 ? 'email' : 'emails'} planned`;
 }
 
 const plural = (n: number, one: string, many: string) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
@@ -255,7 +268,7 @@ function DaysTable(props: {
 
 function DayPlan({ plan }: { plan: PlannedDay | undefined }) {
   if (!plan || (plan.entries.length === 0 && plan.journeys.length === 0)) return null;
-  const { emails, unknown } = plannedEmails(plan);
+  const total = plannedTotal(plannedEmails(plan));
   return (
     <>
       <ul className="calendar-items">
@@ -279,9 +292,7 @@ function DayPlan({ plan }: { plan: PlannedDay | undefined }) {
         ))}
       </ul>
       {/* The day's total only when something is known: a lone unknown estimate already says so on its send. */}
-      {emails > 0 && (
-        <p className="calendar-total small">{`${unknown === 0 ? '≈' : 'at least '}${plural(emails, 'email', 'emails')} planned`}</p>
-      )}
+      {total && <p className="calendar-total small">{total}</p>}
     </>
   );
 }

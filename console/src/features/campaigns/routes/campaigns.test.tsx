@@ -5,7 +5,7 @@ import { MemoryRouter, Route, Routes, useLocation } from 'react-router';
 import axe from 'axe-core';
 import { CampaignsPage } from './CampaignsPage';
 import { CampaignPage } from './CampaignPage';
-import { CalendarPage, addDays, addMonths, dayLabel, groupByDay, isDay, isMonth, monthRange, monthWeeks, planByDay, plannedEmails, weekRange, weekStart } from './CalendarPage';
+import { CalendarPage, addDays, addMonths, dayLabel, groupByDay, isDay, isMonth, monthRange, monthWeeks, planByDay, plannedEmails, plannedTotal, weekRange, weekStart } from './CalendarPage';
 import { createQueryClient } from '@/lib/query-client';
 import { SessionContext } from '@/lib/session';
 import { ApiError, type ApiClient } from '@/lib/api-client';
@@ -288,7 +288,7 @@ describe('CalendarPage', () => {
     const item = within(wed.cell).getByRole('link', { name: 'Newsletter welcome' }).closest('li')!;
     expect(item.textContent).toBe('Journey Newsletter welcome: up to 2 emails (3 runs move on)');
     expect(within(wed.cell).getByRole('link', { name: 'Newsletter welcome' }).getAttribute('href')).toBe('/journeys/welcome');
-    expect(within(wed.cell).getByText('≈2 emails planned')).toBeTruthy();
+    expect(within(wed.cell).getByText('up to 2 emails planned')).toBeTruthy();
 
     const thu24 = dayCell('2026-12-24');
     expect(thu24).toMatchObject({ week: 3, column: 3 });
@@ -436,8 +436,10 @@ describe('CalendarPage', () => {
     expect([...plan.keys()].sort()).toEqual(['2026-12-07', '2026-12-09', '2026-12-24']);
     expect(plan.get('2026-12-07')!.entries.map((e) => e.campaign)).toEqual(['wk', 'tz']);
     expect(plan.get('2026-12-07')!.journeys.map((j) => j.journey)).toEqual(['reorder']);
-    expect(plannedEmails(plan.get('2026-12-07')!)).toEqual({ emails: 450 + 80 + 4, unknown: 0 });
-    expect(plannedEmails(plan.get('2026-12-24')!)).toEqual({ emails: 0, unknown: 1 });
+    expect(plannedEmails(plan.get('2026-12-07')!)).toEqual({ campaigns: 450 + 80, journeys: 4, unknown: 0 });
+    expect(plannedTotal(plannedEmails(plan.get('2026-12-07')!))).toBe('≈530 + up to 4 emails planned');
+    expect(plannedEmails(plan.get('2026-12-24')!)).toEqual({ campaigns: 0, journeys: 0, unknown: 1 });
+    expect(plannedTotal(plannedEmails(plan.get('2026-12-24')!))).toBeNull();
     // An older server without the journeys field: no journeys, no failure.
     expect(planByDay({ from: '2026-12-01', to: '2027-01-01', entries }).get('2026-12-09')).toBeUndefined();
   });
