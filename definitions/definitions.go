@@ -203,6 +203,24 @@ func Templates() ([]template.Template, error) { return repoAll[template.Template
 func Interests() (interest.Rules, error) {
 	return repoOne[interest.Rules](KindInterests, definition.DefaultID)
 }
+
+// OnFirstUse reads a repo definition on its first call only, safely for
+// concurrent callers, and gives every caller what that read returned; a
+// read that fails gives what (the caller and the file) with its reason,
+// never a half-read value. Functions that need a definition only on some
+// requests read it so instead of at every cold start (decoding and
+// checking sending.json alone took ~0.7 ms).
+func OnFirstUse[T any](what string, read func() (T, error)) func() (T, error) {
+	return sync.OnceValues(func() (T, error) {
+		v, err := read()
+		if err != nil {
+			var zero T
+			return zero, fmt.Errorf("%s: %w", what, err)
+		}
+		return v, nil
+	})
+}
+
 func Sending() (mail.Settings, error) {
 	return repoOne[mail.Settings](KindSending, definition.DefaultID)
 }

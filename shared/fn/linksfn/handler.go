@@ -20,7 +20,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -78,23 +77,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return c, fmt.Errorf("links: %s must be the API's http(s) URL, got %q", catalog.EnvPublicBaseURL, c.PublicBaseURL)
 	}
-	c.Topics = onFirstUse("topics (definitions/topics.json)", definitions.Topics)
-	c.Sending = onFirstUse("sending settings (definitions/sending.json)", definitions.Sending)
+	c.Topics = definitions.OnFirstUse("links: the repo's topics (definitions/topics.json)", definitions.Topics)
+	c.Sending = definitions.OnFirstUse("links: the repo's sending settings (definitions/sending.json)", definitions.Sending)
 	return c, nil
-}
-
-// onFirstUse calls load on its first call only, safely for concurrent
-// callers, and gives every caller what it returned, an error saying what
-// did not load.
-func onFirstUse[T any](what string, load func() (T, error)) func() (T, error) {
-	return sync.OnceValues(func() (T, error) {
-		v, err := load()
-		if err != nil {
-			var zero T
-			return zero, fmt.Errorf("links: the repo's %s: %w", what, err)
-		}
-		return v, nil
-	})
 }
 
 // Store is the contact storage the pages read and write.

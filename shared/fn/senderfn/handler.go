@@ -106,24 +106,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.InDoubtAfter = d
 	}
-	c.Settings = onFirstUse(definitions.Sending)
+	c.Settings = definitions.OnFirstUse("sender: the repo's sending settings (definitions/sending.json)", definitions.Sending)
 	// Templates are read and compiled through the registry when a send
 	// first needs one (compiling every repo template took ~10 ms of each
 	// cold start); CI and the stack's synth refuse a broken one.
 	return c, nil
-}
-
-// onFirstUse calls load on its first call only, safely for concurrent
-// callers, and gives every caller what it returned, an error with its
-// context.
-func onFirstUse(load func() (mail.Settings, error)) func() (mail.Settings, error) {
-	return sync.OnceValues(func() (mail.Settings, error) {
-		s, err := load()
-		if err != nil {
-			return mail.Settings{}, fmt.Errorf("sender: the repo's sending settings (definitions/sending.json): %w", err)
-		}
-		return s, nil
-	})
 }
 
 // Handler consumes the sends queue.

@@ -1,4 +1,4 @@
-package senderfn
+package definitions
 
 import (
 	"errors"
@@ -10,12 +10,12 @@ import (
 	"github.com/leadflow/leadflow/shared/mail"
 )
 
-// onFirstUse reads once, on the first call, for concurrent callers too,
-// and a load that fails gives its reason with the file it came from, on
-// every call, never half-read settings.
+// OnFirstUse reads once, on the first call, for concurrent callers too;
+// a read that fails gives its reason with what did not load, on every
+// call, never a half-read value.
 func TestOnFirstUse(t *testing.T) {
 	var calls atomic.Int32
-	get := onFirstUse(func() (mail.Settings, error) {
+	get := OnFirstUse("sender: the repo's sending settings (definitions/sending.json)", func() (mail.Settings, error) {
 		calls.Add(1)
 		return mail.Settings{MaxSendRate: 3}, nil
 	})
@@ -37,7 +37,7 @@ func TestOnFirstUse(t *testing.T) {
 
 	calls.Store(0)
 	broken := errors.New(`default_timezone: unknown time zone "Mars/Olympus"`)
-	get = onFirstUse(func() (mail.Settings, error) {
+	get = OnFirstUse("sender: the repo's sending settings (definitions/sending.json)", func() (mail.Settings, error) {
 		calls.Add(1)
 		return mail.Settings{MaxSendRate: 1000}, broken
 	})
