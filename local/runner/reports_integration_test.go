@@ -18,19 +18,29 @@ func TestReportsCountWhatWasSent(t *testing.T) {
 	today, yesterday := now.Format("2006-01-02"), now.AddDate(0, 0, -1).Format("2006-01-02")
 	ts := func(at time.Time) string { return at.Format(time.RFC3339) }
 	noonYesterday := time.Date(now.Year(), now.Month(), now.Day(), 12, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
+	// ago is a moment d before now, but never before today's midnight: run
+	// in the first minutes of a day, "two minutes ago" would count on
+	// yesterday (CI once started it at 00:01).
+	midnight := now.Truncate(24 * time.Hour)
+	ago := func(d time.Duration) time.Time {
+		if t := now.Add(-d); t.After(midnight) {
+			return t
+		}
+		return midnight
+	}
 
 	// A: two page views (one stamped yesterday), then identifies: a new,
 	// identified contact with no stage.
 	e.track(`{"batch":[
 	 {"type":"page","messageId":"rp-a1","anonymousId":"rpt-a","timestamp":"` + ts(noonYesterday) + `","context":{"page":{"url":"https://x.test/about","path":"/about"}}},
-	 {"type":"page","messageId":"rp-a2","anonymousId":"rpt-a","timestamp":"` + ts(now.Add(-2*time.Minute)) + `","context":{"page":{"url":"https://x.test/about","path":"/about"}}},
-	 {"type":"identify","messageId":"rp-a3","anonymousId":"rpt-a","timestamp":"` + ts(now.Add(-time.Minute)) + `","traits":{"email":"a@reports.example"}}]}`)
+	 {"type":"page","messageId":"rp-a2","anonymousId":"rpt-a","timestamp":"` + ts(ago(2*time.Minute)) + `","context":{"page":{"url":"https://x.test/about","path":"/about"}}},
+	 {"type":"identify","messageId":"rp-a3","anonymousId":"rpt-a","timestamp":"` + ts(ago(time.Minute)) + `","traits":{"email":"a@reports.example"}}]}`)
 	a := e.waitContact("rpt-a", 3)["id"].(string)
 	// B: fills the demo form (a form fill), which makes them a lead (a jump
 	// past subscriber: no time between those known) and then an MQL.
 	e.track(`{"batch":[
-	 {"type":"identify","messageId":"rp-b1","anonymousId":"rpt-b","timestamp":"` + ts(now.Add(-time.Minute)) + `","traits":{"email":"b@reports.example"}},
-	 {"type":"track","messageId":"rp-b2","anonymousId":"rpt-b","event":"Form Submitted","timestamp":"` + ts(now.Add(-time.Minute)) + `","properties":{"form_id":"demo-request"}}]}`)
+	 {"type":"identify","messageId":"rp-b1","anonymousId":"rpt-b","timestamp":"` + ts(ago(time.Minute)) + `","traits":{"email":"b@reports.example"}},
+	 {"type":"track","messageId":"rp-b2","anonymousId":"rpt-b","event":"Form Submitted","timestamp":"` + ts(ago(time.Minute)) + `","properties":{"form_id":"demo-request"}}]}`)
 	bc := e.waitContact("rpt-b", 2)
 	b := bc["id"].(string)
 	if bc["stage"] != "mql" {
