@@ -14,6 +14,7 @@ import (
 	"github.com/leadflow/leadflow/shared/journey"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/segment"
+	"github.com/leadflow/leadflow/shared/timer"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -226,10 +227,12 @@ func (p *Profile) ApplyChecked(msgs []tracking.Message, now time.Time, rules int
 }
 
 func (p *Profile) applyOne(m tracking.Message, rules interest.Rules) {
-	if m.Type == tracking.TypeTrack && m.Event == segment.RecheckEvent {
-		// A segment timer asks for re-evaluation only: the contact did
-		// nothing, so last seen, sessions and counts stay as they are
-		// (a "not seen in 30 days" segment would otherwise never match).
+	if timer.Fired(m) || (m.Type == tracking.TypeTrack && m.Event == segment.RecheckEvent) {
+		// A fired timer (a journey's wait ending, its resume or date
+		// trigger, a segment recheck) is Leadflow acting, not the contact:
+		// last seen, sessions and counts stay as they are. Otherwise a
+		// contact waiting in a journey would be "seen" at every wake, and
+		// "not seen in 30 days" could never match someone on a nurture path.
 		return
 	}
 	ts := m.Timestamp.UTC()

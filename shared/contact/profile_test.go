@@ -4,7 +4,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadflow/leadflow/shared/journey"
 	"github.com/leadflow/leadflow/shared/segment"
+	"github.com/leadflow/leadflow/shared/timer"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
@@ -184,17 +186,40 @@ func TestNormalizeEmail(t *testing.T) {
 	}
 }
 
-// A segment recheck timer is not activity: it must not move last seen
-// (else "not seen in 30 days" could never match) nor count as an event.
-func TestSegmentRecheckIsNotActivity(t *testing.T) {
+// A fired timer is not activity: a segment recheck, a journey's wait
+// ending, its resume or date trigger must not move last seen (else "not
+// seen in 30 days" could never match a contact on a nurture path) nor
+// count as an event or a session. A website's event with the same name and
+// messageId is activity: only Leadflow addresses a contact by id.
+func TestFiredTimersAreNotActivity(t *testing.T) {
 	seen := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
-	p := &Profile{ID: "c1", LastSeen: seen, FirstSeen: seen, EventCount: 3, Sessions: 1}
-	fresh := p.Apply([]tracking.Message{{Type: tracking.TypeTrack, MessageID: "timer:x", Event: segment.RecheckEvent, Timestamp: seen.AddDate(0, 1, 0)}}, seen.AddDate(0, 1, 0))
-	if len(fresh) != 1 {
-		t.Fatalf("the recheck was not applied: %v", fresh)
+	later := seen.AddDate(0, 1, 0)
+	fired := func(event string) tracking.Message {
+		return timer.Timer{ID: "x:" + event, ContactID: "c1", Event: event, Due: later}.Message(later)
 	}
-	if !p.LastSeen.Equal(seen) || p.EventCount != 3 || p.Sessions != 1 {
-		t.Errorf("recheck changed activity: last seen %v, events %d, sessions %d", p.LastSeen, p.EventCount, p.Sessions)
+	for _, tc := range []struct {
+		name     string
+		msg      tracking.Message
+		activity bool
+	}{
+		{"segment recheck", tracking.Message{Type: tracking.TypeTrack, MessageID: "timer:x", Event: segment.RecheckEvent, Timestamp: later}, false},
+		{"journey wake", fired(journey.WakeEvent), false},
+		{"journey date trigger", fired(journey.DateEvent), false},
+		{"journey resume", fired(journey.ResumeEvent), false},
+		{"a site's event named like a wake", tracking.Message{Type: tracking.TypeTrack, MessageID: "timer:y", Event: journey.WakeEvent, Timestamp: later}, true},
+		{"an email click by contact id", tracking.Message{Type: tracking.TypeTrack, MessageID: "ses:z", ContactID: "c1", Event: "Email Link Clicked", Timestamp: later}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Profile{ID: "c1", LastSeen: seen, FirstSeen: seen, EventCount: 3, Sessions: 1}
+			fresh := p.Apply([]tracking.Message{tc.msg}, later)
+			if len(fresh) != 1 {
+				t.Fatalf("the event was not applied: %v", fresh)
+			}
+			moved := !p.LastSeen.Equal(seen) || p.EventCount != 3 || p.Sessions != 1
+			if moved != tc.activity {
+				t.Errorf("activity %v, want %v: last seen %v, events %d, sessions %d", moved, tc.activity, p.LastSeen, p.EventCount, p.Sessions)
+			}
+		})
 	}
 }
 

@@ -156,6 +156,15 @@ func (t Timer) Message(firedAt time.Time) tracking.Message {
 	}
 }
 
+// Fired reports whether m is a fired timer's event: a track event
+// addressed by contact id (which only Leadflow's own producers set, never a
+// website) under the wheel's messageId prefix. Such an event is Leadflow
+// acting on the contact (a journey's wait ending, a segment recheck), not
+// the contact doing something.
+func Fired(m tracking.Message) bool {
+	return m.Type == tracking.TypeTrack && m.ContactID != "" && strings.HasPrefix(m.MessageID, MessageIDPrefix)
+}
+
 // BucketOf is the minute bucket a due time belongs to.
 func BucketOf(due time.Time) time.Time { return due.UTC().Truncate(BucketWidth) }
 
