@@ -277,8 +277,10 @@ func Load() Catalog {
 						// The anonymous contacts an invocation created, one
 						// item per invocation, for segment rebuilds.
 						Items(ItemArrivals, PutItem),
-						// Timers: segment rechecks and journey waits.
-						Items(ItemTimer, PutItem),
+						// Timers: segment rechecks and journey waits; a
+						// wait left early has its wake-up cancelled (batch
+						// deletes after the batch's profiles committed).
+						Items(ItemTimer, PutItem, BatchWriteItem),
 						// The dashboard's counters: one ADD per day and batch.
 						Items(ItemReport, UpdateItem),
 						// Journeys: run records (C# items, UpdateItem above) and

@@ -100,6 +100,35 @@ func Merge(into, from *State, survivor string, now time.Time, adopt bool) MergeR
 	return mr
 }
 
+// LeftWaits are the wake-ups that a pass made pointless: runs that rested
+// at a wait with its end still ahead in before (a duration, a time, an
+// event's timeout) and that after no longer has at that wait (the awaited
+// event came, a goal or an exit segment ended the run, a pause held it).
+// Their timers would still fire, wake the contact for nothing and land on
+// its timeline; cancelling one costs a delete, less than the wake. A wait
+// whose end has come is left out: its timer is firing, and the wheel
+// deletes it. Only a wake-up's id and due time are set (what a cancel
+// needs). A run that keeps its wake-up (same run, step and end, as after a
+// version move or a merge) keeps its timer.
+func LeftWaits(before, after []Run, now time.Time) []Effect {
+	keeps := make(map[string]bool, len(after))
+	for _, r := range after {
+		if !r.Held && !r.Until.IsZero() {
+			keeps[wakeTimer(r, now).ID] = true
+		}
+	}
+	var out []Effect
+	for _, r := range before {
+		if r.Held || !r.Until.After(now) {
+			continue
+		}
+		if w := wakeTimer(r, now); !keeps[w.ID] {
+			out = append(out, Effect{Kind: EffectTimer, ID: w.ID, Journey: r.Journey, Version: r.Version, Run: r.ID, Step: r.Step, Due: w.Due})
+		}
+	}
+	return out
+}
+
 // wakeTimer is the wake-up of a run resting at a wait: the timer the wait
 // scheduled (same id, due time and properties), or, when that time has
 // passed (its firing may have gone to the merged-away contact before the

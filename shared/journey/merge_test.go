@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -60,5 +61,47 @@ func TestMergeGuardedTakesNothingOver(t *testing.T) {
 	mr = Merge(into, from(), "c_known", at, true)
 	if len(mr.Moved) != 1 || len(into.Runs) != 1 || into.ended("welcome") == nil {
 		t.Errorf("verified merge: moved %+v, runs %+v, memory %+v: want the run moved and the memory joined", mr.Moved, into.Runs, into.Ended)
+	}
+}
+
+// TestLeftWaits: only a wait left before its end loses its wake-up; one
+// that came due keeps it (the wheel deletes it), and so does a run that
+// keeps the same wake-up after the pass (a version move, a merge).
+func TestLeftWaits(t *testing.T) {
+	now := time.Date(2026, 5, 4, 15, 0, 0, 0, time.UTC)
+	waiting := Run{ID: "r1", Journey: "j", Version: 1, Step: "wait", Until: now.Add(48 * time.Hour)}
+	moved := waiting
+	moved.Step, moved.Until = "next-wait", now.Add(72*time.Hour)
+	newVersion := waiting
+	newVersion.Version = 2
+	held := waiting
+	held.Held, held.Until = true, time.Time{}
+	due := waiting
+	due.Until = now.Add(-time.Second)
+	for _, tc := range []struct {
+		name          string
+		before, after []Run
+		want          []string
+	}{
+		{"ended early (event, goal, exit)", []Run{waiting}, nil, []string{"jw:r1:wait:" + fmt.Sprint(waiting.Until.Unix())}},
+		{"moved on to another wait", []Run{waiting}, []Run{moved}, []string{"jw:r1:wait:" + fmt.Sprint(waiting.Until.Unix())}},
+		{"held by a pause", []Run{waiting}, []Run{held}, []string{"jw:r1:wait:" + fmt.Sprint(waiting.Until.Unix())}},
+		{"still waiting", []Run{waiting}, []Run{waiting}, nil},
+		{"moved to a new version at the same step", []Run{waiting}, []Run{newVersion}, nil},
+		{"woken at its end", []Run{due}, nil, nil},
+		{"an event wait without an end yet", []Run{{ID: "r2", Journey: "j", Step: "w", For: "Booked"}}, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, ef := range LeftWaits(tc.before, tc.after, now) {
+				got = append(got, ef.ID)
+				if !ef.Due.Equal(tc.before[0].Until) {
+					t.Errorf("due %s, want the wait's end %s", ef.Due, tc.before[0].Until)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("cancelled %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -19,9 +19,11 @@ import (
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
-// Scheduler stores timers (the timer wheel).
+// Scheduler stores timers (the timer wheel) and cancels those no longer
+// wanted.
 type Scheduler interface {
 	Schedule(ctx context.Context, t timer.Timer) error
+	Cancel(ctx context.Context, ts []timer.Timer) error
 }
 
 // Notification is a notify step's message: a journey.* event on the bus or
@@ -186,6 +188,10 @@ type pending struct {
 	counts []journey.Count
 	runs   []RunRecord
 	plans  []PlanCount
+	// cancels are the wake-ups of waits the change left early
+	// (journey.LeftWaits), cancelled once its profile write committed: a
+	// change that never commits leaves its runs waiting, timers and all.
+	cancels []timer.Timer
 }
 
 var (
@@ -354,12 +360,18 @@ func (r *Reactor) React(ctx context.Context, c *contact.Change) error {
 		was = c.After.Journeys.Runs
 	}
 	plans := PlanDelta(lib, was, st.Runs)
+	var cancels []timer.Timer
+	if c.After.MergedInto == "" {
+		for _, ef := range journey.LeftWaits(was, st.Runs, c.Now) {
+			cancels = append(cancels, timer.Timer{ID: ef.ID, ContactID: c.After.ID, Due: ef.Due})
+		}
+	}
 	if st.Empty() {
 		c.After.Journeys = nil
 	} else {
 		c.After.Journeys = st
 	}
-	r.buffer(c.After.ID, st, res, plans, c.Now)
+	r.buffer(c.After.ID, st, res, plans, cancels, c.Now)
 	return nil
 }
 
@@ -555,7 +567,7 @@ func events(ms []tracking.Message) []journey.Event {
 
 // buffer keeps a contact's history and counts for Flush; a contact's
 // change run again (a write conflict) replaces what its earlier attempt left.
-func (r *Reactor) buffer(contactID string, st *journey.State, res journey.Result, plans []PlanCount, now time.Time) {
+func (r *Reactor) buffer(contactID string, st *journey.State, res journey.Result, plans []PlanCount, cancels []timer.Timer, now time.Time) {
 	byRun := map[string]*RunRecord{}
 	var order []string
 	for _, m := range res.Marks {
@@ -582,11 +594,11 @@ func (r *Reactor) buffer(contactID string, st *journey.State, res journey.Result
 			rec.Step, rec.Since, rec.Until, rec.For, rec.Started = run.Step, run.Since, run.Until, run.For, run.Started
 		}
 	}
-	p := pending{counts: res.Counts, plans: plans}
+	p := pending{counts: res.Counts, plans: plans, cancels: cancels}
 	for _, id := range order {
 		p.runs = append(p.runs, *byRun[id])
 	}
-	if len(p.counts) == 0 && len(p.runs) == 0 && len(p.plans) == 0 {
+	if len(p.counts) == 0 && len(p.runs) == 0 && len(p.plans) == 0 && len(p.cancels) == 0 {
 		return
 	}
 	r.mu.Lock()
@@ -610,7 +622,9 @@ func (r *Reactor) Flush(ctx context.Context) error {
 	type jday struct{ j, day string }
 	planSums := map[jday]PlanCount{}
 	var runs []RunRecord
+	var cancels []timer.Timer
 	for _, p := range pend {
+		cancels = append(cancels, p.cancels...)
 		for _, c := range p.counts {
 			sums[StepCount{Journey: c.Journey, Version: c.Version, Step: c.Step, Metric: c.Metric}]++
 		}
@@ -642,6 +656,13 @@ func (r *Reactor) Flush(ctx context.Context) error {
 	if len(plans) > 0 {
 		if err := r.store.AddPlanned(ctx, plans); err != nil {
 			return fmt.Errorf("journey planned volume: %w", err)
+		}
+	}
+	if len(cancels) > 0 && r.timers != nil {
+		// Not an error of the batch: a wake-up left in place fires, finds
+		// its run moved on and changes nothing but the timeline.
+		if err := r.timers.Cancel(ctx, cancels); err != nil {
+			r.log.WarnContext(ctx, "journey wake-ups left in place", "timers", len(cancels), "err", err)
 		}
 	}
 	return nil

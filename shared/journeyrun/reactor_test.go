@@ -26,10 +26,12 @@ type world struct {
 	mu     sync.Mutex
 	mails  []mail.Request
 	timers map[string]timer.Timer
-	notes  []journeyrun.Notification
-	runs   []journeyrun.RunRecord
-	counts []journeyrun.StepCount
-	plans  []journeyrun.PlanCount
+	// cancelled are the timers Cancel removed, in order.
+	cancelled []timer.Timer
+	notes     []journeyrun.Notification
+	runs      []journeyrun.RunRecord
+	counts    []journeyrun.StepCount
+	plans     []journeyrun.PlanCount
 	// held is the held index, by journey, contact and run.
 	held map[string]journeyrun.HeldRun
 	// moved are the run records moved by merges, by survivor and run; each
@@ -112,6 +114,18 @@ func (w *world) Schedule(_ context.Context, t timer.Timer) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.timers[t.ID] = t
+	return nil
+}
+
+func (w *world) Cancel(_ context.Context, ts []timer.Timer) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, t := range ts {
+		if had, ok := w.timers[t.ID]; ok && had.Due.Equal(t.Due) {
+			delete(w.timers, t.ID)
+		}
+		w.cancelled = append(w.cancelled, t)
+	}
 	return nil
 }
 
@@ -279,6 +293,9 @@ func TestWelcomeStepsRunOnceThroughCrashesAndRedelivery(t *testing.T) {
 	if tips != 1 {
 		t.Errorf("tips requested %d times, want once (the second firing was a duplicate message)", tips)
 	}
+	if len(w.cancelled) != 0 {
+		t.Errorf("cancelled %+v: a wait that came due keeps its timer (the wheel deletes it)", w.cancelled)
+	}
 	if p := st.Profile("c1"); p.Journeys == nil || len(p.Journeys.Runs) != 0 || p.Journeys.Ended[0].Outcome != "completed" {
 		t.Errorf("journeys after the end: %+v", p.Journeys)
 	}
@@ -345,5 +362,52 @@ func TestPlannedVolumeFollowsTheWait(t *testing.T) {
 	}
 	if runs, emails := day(due); runs != 0 || emails != 0 {
 		t.Errorf("planned on %s after the wake: %d runs, %d emails; want none (all %+v)", due, runs, emails, w.plans)
+	}
+}
+
+// TestGoalMidWaitCancelsTheWakeUp: a goal reached while the run rests at
+// wait-2d ends the run, and its wake-up is cancelled once the profile
+// write committed (not by a pass that crashed before it: that run still
+// waits, and its timer must stay); a redelivery cancels nothing new.
+func TestGoalMidWaitCancelsTheWakeUp(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2026, 5, 4, 15, 0, 0, 0, time.UTC)
+	st, w, proc, in := welcomeSubscriber(t, &clock)
+	if _, err := proc.Process(ctx, []contact.Input{in}); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.timers) != 1 {
+		t.Fatalf("timers %v, want the wait's wake-up", w.timers)
+	}
+	var wake timer.Timer
+	for _, tm := range w.timers {
+		wake = tm
+	}
+	clock = clock.Add(3 * time.Hour)
+	demo := contact.Input{ID: "sqs-demo", Batch: tracking.Batch{Messages: []tracking.Message{{Type: tracking.TypeTrack, MessageID: "demo-1", ContactID: "c1",
+		Event: "Form Submitted", Properties: map[string]any{"form_id": "demo-request"}, Timestamp: clock, ReceivedAt: clock}}}}
+
+	st.FailSave["c1"] = errors.New("lambda timed out")
+	if out, _ := proc.Process(ctx, []contact.Input{demo}); len(out.Failed) != 1 {
+		t.Fatalf("the crashed input was not failed for retry: %+v", out)
+	}
+	if len(w.cancelled) != 0 || len(w.timers) != 1 {
+		t.Fatalf("a pass whose profile write failed cancelled %+v (timers left %v)", w.cancelled, w.timers)
+	}
+	delete(st.FailSave, "c1")
+	for range 2 { // redelivered, then again
+		if _, err := proc.Process(ctx, []contact.Input{demo}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := st.Profile("c1")
+	if p.Journeys == nil || len(p.Journeys.Runs) != 0 || len(p.Journeys.Ended) != 1 || p.Journeys.Ended[0].Outcome != "converted" {
+		t.Fatalf("journeys %+v, want the run ended as converted", p.Journeys)
+	}
+	if len(w.cancelled) != 1 || w.cancelled[0].ID != wake.ID || !w.cancelled[0].Due.Equal(wake.Due) {
+		t.Fatalf("cancelled %+v, want the wake-up %s due %s once", w.cancelled, wake.ID, wake.Due)
+	}
+	if len(w.timers) != 0 {
+		t.Errorf("timers left %v", w.timers)
 	}
 }

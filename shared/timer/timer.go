@@ -286,6 +286,24 @@ func (w *Wheel) Schedule(ctx context.Context, t Timer) error {
 	return nil
 }
 
+// Cancel removes timers that are no longer wanted before they fire (a
+// journey wait left early). Each is found by its id and due time as
+// scheduled; one already fired, cancelled or never stored is no error.
+// Cancelling is an optimisation, never needed for correctness: whatever
+// fires is checked by its receiver against the contact's current state.
+func (w *Wheel) Cancel(ctx context.Context, ts []Timer) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	for i := range ts {
+		ts[i].Due = ts[i].Due.UTC()
+	}
+	if err := w.store.DeleteTimers(ctx, ts); err != nil {
+		return fmt.Errorf("cancel %d timers: %w", len(ts), err)
+	}
+	return nil
+}
+
 // TickResult says what one tick did; the handler logs it as one line.
 type TickResult struct {
 	// From and To are the first and last bucket read (zero if none was).
