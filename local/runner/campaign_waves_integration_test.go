@@ -167,11 +167,12 @@ func TestRecipientTimeCampaignSendsEachWaveAtItsTime(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-	// A minute before Chatham's time: a tick fires nothing of it.
-	offset.Store(int64(time.Until(chathamAt.Add(-time.Minute))))
+	// Two minutes before Chatham's time, beyond the tick's one-minute
+	// lookahead: a tick fires nothing of it.
+	offset.Store(int64(time.Until(chathamAt.Add(-2 * time.Minute))))
 	tick()
 	if !armed() {
-		t.Fatal("Chatham's wave timer fired a minute early")
+		t.Fatal("Chatham's wave timer fired two minutes early")
 	}
 	if n, got := mailsIn(chatham); n != 0 {
 		t.Fatalf("Chatham mail before its wave: %v", got)
@@ -179,11 +180,16 @@ func TestRecipientTimeCampaignSendsEachWaveAtItsTime(t *testing.T) {
 	if _, body := e.admin("/v1/campaigns/" + id); body["state"] != string(campaign.Sending) {
 		t.Fatalf("between the waves the campaign is %v, want sending", body["state"])
 	}
-	// Chatham's time.
-	offset.Store(int64(time.Until(chathamAt.Add(time.Second))))
+	// Five seconds before Chatham's time: the tick hands the wave to the
+	// campaigns queue on a 5 s delay (the lookahead), so it starts at its
+	// time rather than at the next tick, up to a minute late.
+	offset.Store(int64(time.Until(chathamAt.Add(-5 * time.Second))))
 	tick()
 	if armed() {
-		t.Fatal("Chatham's wave timer did not fire at its time")
+		t.Fatal("Chatham's wave timer was not handed over by the tick before its time")
+	}
+	if n, got := mailsIn(chatham); n != 0 {
+		t.Fatalf("Chatham mail as soon as its wave was handed over, before its delay: %v", got)
 	}
 	e.waitCampaign(id, campaign.Sent, 60*time.Second)
 	got := waitMails(e, id, len(ps), 60*time.Second)

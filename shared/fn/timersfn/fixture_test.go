@@ -188,3 +188,51 @@ func TestWaveTimersGoToTheCampaignsQueue(t *testing.T) {
 		t.Errorf("events queue %v", evq.bodies)
 	}
 }
+
+// delayQueue is a fixtureQueue that also delays, recording each delay.
+type delayQueue struct {
+	fixtureQueue
+	delays []time.Duration
+}
+
+func (q *delayQueue) EnqueueDelayed(ctx context.Context, body string, delay time.Duration) error {
+	q.mu.Lock()
+	q.delays = append(q.delays, delay)
+	q.mu.Unlock()
+	return q.Enqueue(ctx, body)
+}
+
+// TestWaveDueBeforeTheNextTickGoesOutOnADelay: with the handler's
+// lookahead, a campaign wave due 40 s after the tick is handed to the
+// campaigns queue at this tick with a delay that makes it arrive when
+// due (rounded up to timer.DelayStep), instead of at the next tick, up to
+// a minute late.
+func TestWaveDueBeforeTheNextTickGoesOutOnADelay(t *testing.T) {
+	now := time.Date(2027, 1, 15, 0, 0, 30, 0, time.UTC)
+	cursor := timer.BucketOf(now).Add(-time.Minute)
+	store := &fixtureTimers{cursor: &cursor}
+	clock := func() time.Time { return now }
+	ctx := context.Background()
+	at := now.Add(40 * time.Second)
+	if err := (campaign.WheelWaves{Wheel: timer.NewWheel(store, nil, clock)}).ArmWave(ctx, "launch", "20270115T0100Z", campaign.PhaseAll, "Asia/Tokyo", at); err != nil {
+		t.Fatal(err)
+	}
+	evq, camps := &delayQueue{}, &delayQueue{}
+	w := timer.NewWheel(store, timersfn.NewQueueDispatcher(evq, clock), clock).
+		WithRoute(campaign.WaveRoute, timersfn.WaveDispatcher{Queue: camps, Log: slog.New(slog.DiscardHandler)}).
+		WithLookahead(timer.BucketWidth)
+	res, err := timersfn.NewWith(w, slog.New(slog.DiscardHandler), clock).Handle(ctx, events.EventBridgeEvent{})
+	if err != nil || res.Fired != 1 {
+		t.Fatalf("tick %+v, %v; want the wave fired ahead", res, err)
+	}
+	if len(camps.bodies) != 1 || len(camps.delays) != 1 || camps.delays[0] != 40*time.Second {
+		t.Fatalf("campaigns queue %v with delays %v, want the wave once, 40s ahead", camps.bodies, camps.delays)
+	}
+	want := campaign.Chunk{Kind: campaign.ChunkWave, Campaign: "launch", Occurrence: "20270115T0100Z", Phase: campaign.PhaseAll, Zone: "Asia/Tokyo"}
+	if got, err := campaign.DecodeChunk(camps.bodies[0]); err != nil || got != want {
+		t.Errorf("wave message %+v, %v; want %+v", got, err, want)
+	}
+	if len(evq.bodies) != 0 {
+		t.Errorf("events queue %v: a wave belongs to the campaigns queue", evq.bodies)
+	}
+}

@@ -193,12 +193,32 @@ type WaveDispatcher struct {
 	Log   *slog.Logger
 }
 
-var _ timer.Dispatcher = WaveDispatcher{}
+var _ timer.DelayDispatcher = WaveDispatcher{}
 
 // Dispatch queues each wave. A timer that is no wave (nothing else uses
 // the route) is skipped with the error kept for the tick's log: failing
 // would fire the whole shard again every minute.
 func (d WaveDispatcher) Dispatch(ctx context.Context, msgs []tracking.Message) error {
+	return d.send(ctx, msgs, 0)
+}
+
+// DispatchDelayed queues each wave to arrive after delay (the wheel's
+// lookahead), so a zone's wave starts within timer.DelayStep of its local
+// time instead of at the first tick after it. The wave checks the
+// campaign's state when it arrives, so a pause or cancel in between still
+// holds or drops it. The queue must be a DelayEnqueuer.
+func (d WaveDispatcher) DispatchDelayed(ctx context.Context, msgs []tracking.Message, delay time.Duration) error {
+	return d.send(ctx, msgs, delay)
+}
+
+func (d WaveDispatcher) send(ctx context.Context, msgs []tracking.Message, delay time.Duration) error {
+	var dq DelayEnqueuer
+	if delay > 0 {
+		var ok bool
+		if dq, ok = d.Queue.(DelayEnqueuer); !ok {
+			return fmt.Errorf("enqueue %d campaign waves %s ahead: the queue cannot delay messages", len(msgs), delay)
+		}
+	}
 	var bad error
 	for _, m := range msgs {
 		c, err := campaign.WaveMessage(m)
@@ -206,7 +226,12 @@ func (d WaveDispatcher) Dispatch(ctx context.Context, msgs []tracking.Message) e
 			bad = err
 			continue
 		}
-		if err := d.Queue.Enqueue(ctx, c.Encode()); err != nil {
+		if dq != nil {
+			err = dq.EnqueueDelayed(ctx, c.Encode(), delay)
+		} else {
+			err = d.Queue.Enqueue(ctx, c.Encode())
+		}
+		if err != nil {
 			return fmt.Errorf("enqueue campaign %s wave %s: %w", c.Campaign, c.Zone, err)
 		}
 	}
