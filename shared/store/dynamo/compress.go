@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"time"
 
@@ -366,6 +367,55 @@ func decodeWindow(w, wr []byte, recent []tracking.Message) ([]uint64, error) {
 	}
 	if len(w) > 0 {
 		return nil, errors.New("window: w longer than wr says")
+	}
+	return out, nil
+}
+
+// The window's keys (contact.Profile.AppliedKeys: Unix seconds of the
+// events, 0 for a batch's group entry) were stored as 4 bytes each (wk).
+// They are event times a few seconds to days apart, so they are now stored
+// delta-coded (wd), about 1.5 bytes a key instead of 4 (~80 B of a
+// returning contact's ~1 KB item): one uvarint per key in window order, 0
+// for a key of 0, otherwise zigzag(key - prev) + 1, where prev is the
+// previous non-zero key, starting at the horizon (wh: a key that just left
+// the window, so the first delta is small too). Lossless: the window's
+// decisions are exactly those of the 4-byte form, which still reads.
+func encodeWindowKeys(keys []uint32, horizon uint32) []byte {
+	out := make([]byte, 0, 2*len(keys))
+	prev := int64(horizon)
+	for _, k := range keys {
+		if k == 0 {
+			out = append(out, 0)
+			continue
+		}
+		d := int64(k) - prev
+		out = binary.AppendUvarint(out, uint64(d<<1^d>>63)+1)
+		prev = int64(k)
+	}
+	return out
+}
+
+// decodeWindowKeys reads what encodeWindowKeys wrote.
+func decodeWindowKeys(b []byte, horizon uint32) ([]uint32, error) {
+	out := make([]uint32, 0, len(b))
+	prev := int64(horizon)
+	for len(b) > 0 {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return nil, errors.New("window keys: bad varint")
+		}
+		b = b[n:]
+		if v == 0 {
+			out = append(out, 0)
+			continue
+		}
+		v--
+		k := prev + (int64(v>>1) ^ -int64(v&1))
+		if k < 1 || k > math.MaxUint32 {
+			return nil, fmt.Errorf("window keys: key %d out of range", k)
+		}
+		out = append(out, uint32(k))
+		prev = k
 	}
 	return out, nil
 }

@@ -277,11 +277,17 @@ func decodeProfile(it map[string]types.AttributeValue) (*contact.Profile, error)
 	if p.Applied, err = decodeWindow(bin(it, "w"), bin(it, "wr"), p.Recent); err != nil {
 		return nil, fmt.Errorf("decode window of %s: %w", str(it, attrPK), err)
 	}
-	wk := bin(it, "wk")
-	for i := 0; i+4 <= len(wk); i += 4 {
-		p.AppliedKeys = append(p.AppliedKeys, binary.LittleEndian.Uint32(wk[i:]))
-	}
 	p.AppliedHorizon = uint32(num(it, "wh"))
+	if wd := bin(it, "wd"); len(wd) > 0 {
+		if p.AppliedKeys, err = decodeWindowKeys(wd, p.AppliedHorizon); err != nil {
+			return nil, fmt.Errorf("decode window of %s: %w", str(it, attrPK), err)
+		}
+	} else {
+		wk := bin(it, "wk") // written before wd
+		for i := 0; i+4 <= len(wk); i += 4 {
+			p.AppliedKeys = append(p.AppliedKeys, binary.LittleEndian.Uint32(wk[i:]))
+		}
+	}
 	if lc := bin(it, "lc"); len(lc) == 8 {
 		p.LastCommit = binary.LittleEndian.Uint64(lc)
 	}
@@ -328,11 +334,7 @@ func profileItem(p *contact.Profile) (map[string]types.AttributeValue, error) {
 		item["wr"] = &types.AttributeValueMemberB{Value: wr}
 	}
 	if len(p.AppliedKeys) > 0 {
-		wk := make([]byte, 4*len(p.AppliedKeys))
-		for i, k := range p.AppliedKeys {
-			binary.LittleEndian.PutUint32(wk[4*i:], k)
-		}
-		item["wk"] = &types.AttributeValueMemberB{Value: wk}
+		item["wd"] = &types.AttributeValueMemberB{Value: encodeWindowKeys(p.AppliedKeys, p.AppliedHorizon)}
 	}
 	if p.AppliedHorizon > 0 {
 		item["wh"] = n(int64(p.AppliedHorizon))
