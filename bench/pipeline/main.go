@@ -44,6 +44,8 @@ import (
 	"github.com/leadflow/leadflow/local/runner"
 	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
 	ddbtypes "github.com/leadflow/leadflow/shared/awsapi/dynamodb/types"
+	lfeb "github.com/leadflow/leadflow/shared/awsapi/eventbridge"
+	lfsqs "github.com/leadflow/leadflow/shared/awsapi/sqs"
 	"github.com/leadflow/leadflow/shared/catalog"
 	"github.com/leadflow/leadflow/shared/localaws"
 	"github.com/leadflow/leadflow/shared/site"
@@ -485,6 +487,28 @@ func (m *meter) price(s *opStats, input, output any, err error) {
 		return
 	case *eventbridge.PutEventsInput:
 		// Billed per entry (each 64 KB chunk of one; these are far smaller).
+		s.Messages += int64(len(in.Entries))
+		return
+	// The functions' own clients (shared/awsapi): their inputs have the
+	// SDK's names in other packages, so they need cases of their own
+	// (before these, the pipeline's bus events went unpriced and its
+	// batches counted one request whatever their size).
+	case *lfeb.PutEventsInput:
+		s.Messages += int64(len(in.Entries))
+		return
+	case *lfsqs.SendMessageInput:
+		n := int64(len(aws.ToString(in.MessageBody)))
+		s.SQSPayloadBytes += n
+		s.SQSBilled += chunks(n, sqsChunk)
+		s.Messages++
+		return
+	case *lfsqs.SendMessageBatchInput:
+		var n int64
+		for _, e := range in.Entries {
+			n += int64(len(aws.ToString(e.MessageBody)))
+		}
+		s.SQSPayloadBytes += n
+		s.SQSBilled += chunks(n, sqsChunk)
 		s.Messages += int64(len(in.Entries))
 		return
 	case *sqs.DeleteMessageBatchInput, *sqs.DeleteMessageInput, *sqs.ChangeMessageVisibilityInput:
