@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +21,6 @@ import (
 // the timeout's.
 func TestEventWaitLeftEarlyCancelsItsTimeout(t *testing.T) {
 	e := journeyEnv(t)
-	ctx := context.Background()
 	st := dynamo.New(dynamodb.NewFromConfig(e.platform.AWS()), e.table)
 	// 100 d ≈ 4 min here: the timeout is far off for the test's length.
 	body := `{"id":"await-demo","name":"Await a demo","status":"live","trigger":{"kind":"event","event":"Subscription Confirmed"},"start":"w","steps":[
@@ -33,34 +33,8 @@ func TestEventWaitLeftEarlyCancelsItsTimeout(t *testing.T) {
 	email := e.addr("wendy")
 	id := e.subscribe(email, "Wendy")
 
-	var wake timer.Timer
-	e.linksWait("the run waiting for the demo request", func() bool {
-		code, body := e.admin("/v1/contacts/" + id + "/journeys")
-		if code != 200 {
-			return false
-		}
-		for _, r := range body["runs"].([]any) {
-			m := r.(map[string]any)
-			until, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(m["waiting_until"]))
-			if m["journey_id"] == "await-demo" && m["status"] == "active" && m["step"] == "w" && !until.IsZero() {
-				wake = timer.Timer{ID: fmt.Sprintf("jw:%s:w:%d", m["run_id"], until.Unix()), Due: until}
-				return true
-			}
-		}
-		return false
-	})
-	onWheel := func() bool {
-		ts, err := st.DueTimers(ctx, timer.BucketOf(wake.Due), timer.ShardOf(wake.ID), 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tm := range ts {
-			if tm.ID == wake.ID && tm.ContactID == id {
-				return true
-			}
-		}
-		return false
-	}
+	wake := e.waitingWake(id, "await-demo", "w")
+	onWheel := func() bool { return wakeOnWheel(t, st, wake, id) }
 	if !onWheel() {
 		t.Fatalf("the timeout's wake-up %s due %s is not on the wheel", wake.ID, wake.Due)
 	}
@@ -71,16 +45,7 @@ func TestEventWaitLeftEarlyCancelsItsTimeout(t *testing.T) {
 	}
 	e.linksWait("the run completed by the awaited event", func() bool {
 		code, body := e.admin("/v1/contacts/" + id + "/journeys")
-		if code != 200 {
-			return false
-		}
-		for _, r := range body["runs"].([]any) {
-			m := r.(map[string]any)
-			if m["journey_id"] == "await-demo" && m["status"] == "completed" {
-				return true
-			}
-		}
-		return false
+		return code == 200 && hasRun(body, "await-demo", "completed")
 	})
 	e.linksWait("the timeout's wake-up cancelled", func() bool { return !onWheel() })
 	_, c := e.admin("/v1/contacts/" + id)
@@ -91,4 +56,89 @@ func TestEventWaitLeftEarlyCancelsItsTimeout(t *testing.T) {
 	if !slices.Contains(tags, "await-booked") || slices.Contains(tags, "await-late") {
 		t.Errorf("tags %v: want await-booked (the event's way), not await-late", tags)
 	}
+}
+
+// TestStoppedRunsWakeUpIsCancelled: an operator stops a contact's run
+// resting at a wait (POST /v1/contacts/{id}/journeys/{run}/stop); the run
+// is recorded stopped and its wake-up is gone from the wheel.
+func TestStoppedRunsWakeUpIsCancelled(t *testing.T) {
+	e := journeyEnv(t)
+	st := dynamo.New(dynamodb.NewFromConfig(e.platform.AWS()), e.table)
+	body := `{"id":"stop-me","name":"Stop me","status":"live","trigger":{"kind":"event","event":"Subscription Confirmed"},"start":"w","steps":[
+		{"id":"w","kind":"wait","wait":{"for":"100d"},"next":"m"},
+		{"id":"m","kind":"email","email":{"template":"demo-nudge"}}]}`
+	if code, resp := e.adminDo("PUT", "/v1/journeys/stop-me", body); code != 200 && code != 201 {
+		t.Fatalf("PUT journey = %d %v", code, resp)
+	}
+	id := e.subscribe(e.addr("stella"), "Stella")
+	wake := e.waitingWake(id, "stop-me", "w")
+	if !wakeOnWheel(t, st, wake, id) {
+		t.Fatalf("the wait's wake-up %s is not on the wheel", wake.ID)
+	}
+	run := strings.Split(wake.ID, ":")[1]
+	code, resp := e.adminDo("POST", "/v1/contacts/"+id+"/journeys/"+run+"/stop", "")
+	if code != 200 || resp["status"] != "stopped" {
+		t.Fatalf("stop = %d %v", code, resp)
+	}
+	if wakeOnWheel(t, st, wake, id) {
+		t.Error("the stopped run's wake-up is still on the wheel")
+	}
+	if code, body := e.admin("/v1/contacts/" + id + "/journeys"); code != 200 || !hasRun(body, "stop-me", "stopped") {
+		t.Errorf("runs %v, want stop-me stopped", body)
+	}
+	if code, _ := e.adminDo("POST", "/v1/contacts/"+id+"/journeys/"+run+"/stop", ""); code != 404 {
+		t.Errorf("stopping it again = %d, want 404", code)
+	}
+}
+
+// waitingWake waits until the contact's run of the journey rests at the
+// step with a wait end, and returns its wake-up as the wheel keys it.
+func (e *env) waitingWake(contactID, journeyID, step string) timer.Timer {
+	e.t.Helper()
+	var wake timer.Timer
+	e.linksWait("the run of "+journeyID+" waiting at "+step, func() bool {
+		code, body := e.admin("/v1/contacts/" + contactID + "/journeys")
+		if code != 200 {
+			return false
+		}
+		for _, r := range body["runs"].([]any) {
+			m := r.(map[string]any)
+			until, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(m["waiting_until"]))
+			if m["journey_id"] == journeyID && m["status"] == "active" && m["step"] == step && !until.IsZero() {
+				wake = timer.Timer{ID: fmt.Sprintf("jw:%s:%s:%d", m["run_id"], step, until.Unix()), Due: until}
+				return true
+			}
+		}
+		return false
+	})
+	return wake
+}
+
+// wakeOnWheel reports whether the wake-up is stored on the timer wheel
+// for the contact.
+func wakeOnWheel(t *testing.T, st *dynamo.Store, wake timer.Timer, contactID string) bool {
+	t.Helper()
+	ts, err := st.DueTimers(context.Background(), timer.BucketOf(wake.Due), timer.ShardOf(wake.ID), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tm := range ts {
+		if tm.ID == wake.ID && tm.ContactID == contactID {
+			return true
+		}
+	}
+	return false
+}
+
+// hasRun reports whether a GET /v1/contacts/{id}/journeys answer lists a
+// run of the journey with the status.
+func hasRun(body map[string]any, journeyID, status string) bool {
+	runs, _ := body["runs"].([]any)
+	for _, r := range runs {
+		m := r.(map[string]any)
+		if m["journey_id"] == journeyID && m["status"] == status {
+			return true
+		}
+	}
+	return false
 }

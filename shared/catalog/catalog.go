@@ -525,8 +525,9 @@ func Load() Catalog {
 				}, append(DefinitionRoutes(), CampaignRoutes()...)...),
 				Access: Access{
 					Items: []ItemAccess{
-						// Contacts: read, edit, timeline; erase deletes in batches.
-						Items(ItemContact, GetItem, BatchGetItem, Query, PutItem, BatchWriteItem),
+						// Contacts: read, edit, timeline; erase deletes in batches;
+						// an operator's stop records the run (its C# run record).
+						Items(ItemContact, GetItem, BatchGetItem, Query, PutItem, BatchWriteItem, UpdateItem),
 						// Look up by email, link a changed email, erase the links.
 						Items(ItemIdentity, GetItem, BatchGetItem, PutItem, BatchWriteItem),
 						Items(ItemSite, GetItem, BatchGetItem, PutItem),
@@ -556,10 +557,11 @@ func Load() Catalog {
 						Items(ItemExport, GetItem, PutItem, BatchGetItem), Items(IndexExports, Query),
 						// Segments and lists: members (transactions of a conditional
 						// put or delete and a counter update), counts, build state,
-						// recheck timers after an edit.
+						// recheck timers after an edit; journeys: resume
+						// timers, and a stopped run's wake-up cancelled.
 						Items(ItemMember, PutItem, DeleteItem, Query, GetItem),
 						Items(ItemMemberCount, UpdateItem, Query, PutItem),
-						Items(ItemTimer, PutItem),
+						Items(ItemTimer, PutItem, BatchWriteItem),
 						// Journeys: step counts (runs are C# items; an operator's
 						// stop counts its run and takes it off its planned day),
 						// and the runs at a step (the index, then their profiles).

@@ -16,6 +16,7 @@ import (
 	"github.com/leadflow/leadflow/shared/httpapi"
 	"github.com/leadflow/leadflow/shared/journey"
 	"github.com/leadflow/leadflow/shared/journeyrun"
+	"github.com/leadflow/leadflow/shared/timer"
 	"github.com/leadflow/leadflow/shared/preference"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
@@ -443,8 +444,9 @@ func (h *Handler) contactJourneys(ctx context.Context, req httpapi.Request) (htt
 }
 
 // stopRun ends one contact's run at once. The profile write (optimistic,
-// retried on conflict) is the commit; a wake-up still on the wheel finds
-// no run and does nothing.
+// retried on conflict) is the commit; then the run's wake-up, if it was
+// resting at a wait, is cancelled on the wheel (one left in place would
+// find no run and do nothing but wake the contact).
 func (h *Handler) stopRun(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 	runID := req.PathParameters["runId"]
 	now := h.now().UTC()
@@ -475,6 +477,15 @@ func (h *Handler) stopRun(ctx context.Context, req httpapi.Request) (httpapi.Res
 	}
 	if !changed {
 		return httpapi.Fail(http.StatusNotFound, "not_found", "no active run "+runID+" for contact "+req.PathParameters["id"], nil), nil
+	}
+	if h.journeyTimers != nil {
+		var cancels []timer.Timer
+		for _, ef := range journey.LeftWaits([]journey.Run{stopped}, nil, now) {
+			cancels = append(cancels, timer.Timer{ID: ef.ID, ContactID: p.ID, Due: ef.Due})
+		}
+		if err := h.journeyTimers.Cancel(ctx, cancels); err != nil {
+			h.log.WarnContext(ctx, "stopped run's wake-up left in place", "contact_id", p.ID, "run_id", runID, "error", err)
+		}
 	}
 	rec := journeyrun.RunRecord{ContactID: p.ID, Journey: stopped.Journey, Version: stopped.Version, Run: runID, Step: stopped.Step,
 		Status: journey.OutcomeStopped, Updated: now, Marks: res.Marks}
