@@ -16,8 +16,8 @@ import (
 	"github.com/leadflow/leadflow/shared/httpapi"
 	"github.com/leadflow/leadflow/shared/journey"
 	"github.com/leadflow/leadflow/shared/journeyrun"
-	"github.com/leadflow/leadflow/shared/timer"
 	"github.com/leadflow/leadflow/shared/preference"
+	"github.com/leadflow/leadflow/shared/timer"
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
