@@ -142,3 +142,38 @@ func hasRun(body map[string]any, journeyID, status string) bool {
 	}
 	return false
 }
+
+// TestPublishADraftJourney: POST /v1/journeys/{id}/publish on the local
+// stack turns a draft into a new live version (with the marketer's choice
+// for runs inside), and a subscriber then enters it; a missing journey is
+// a 404. (That a draft enters nobody is the engine's, tested with the
+// simulator's tables; here the processor's journey list is first read by
+// the subscriber's confirmation, after the publish.)
+func TestPublishADraftJourney(t *testing.T) {
+	e := journeyEnv(t)
+	body := `{"id":"drafted","name":"Drafted","status":"draft","trigger":{"kind":"event","event":"Subscription Confirmed"},"start":"w","steps":[
+		{"id":"w","kind":"wait","wait":{"for":"100d"}}]}`
+	code, resp := e.adminDo("PUT", "/v1/journeys/drafted", body)
+	if code != 200 && code != 201 {
+		t.Fatalf("PUT journey = %d %v", code, resp)
+	}
+	draft, _ := resp["version"].(float64)
+	code, resp = e.adminDo("POST", "/v1/journeys/drafted/publish", `{"on_new_version":"move"}`)
+	if code != 200 || resp["status"] != "live" || resp["on_new_version"] != "move" {
+		t.Fatalf("publish = %d %v", code, resp)
+	}
+	if v, _ := resp["version"].(float64); v <= draft {
+		t.Errorf("published as version %v, want a version after the draft's %v", v, draft)
+	}
+	if code, body := e.admin("/v1/journeys/drafted"); code != 200 || !strings.Contains(fmt.Sprint(body), "status:live") {
+		t.Errorf("GET after publish = %d %v", code, body)
+	}
+	if code, resp := e.adminDo("POST", "/v1/journeys/nope/publish", ""); code != 404 {
+		t.Errorf("publishing a missing journey = %d %v, want 404", code, resp)
+	}
+	id := e.subscribe(e.addr("pia"), "Pia")
+	e.linksWait("the subscriber entering the published journey", func() bool {
+		code, body := e.admin("/v1/contacts/" + id + "/journeys")
+		return code == 200 && hasRun(body, "drafted", "active")
+	})
+}
