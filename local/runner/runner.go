@@ -38,6 +38,9 @@ import (
 // Options configure a local platform.
 type Options struct {
 	Endpoints Endpoints
+	// Denied, when set, is told of every DynamoDB call the local IAM
+	// check refused (function, why), including ones a handler only logs.
+	Denied func(function, why string)
 	// Table is the DynamoDB table name.
 	Table string
 	// QueuePrefix prefixes queue names, so test runs can share a server.
@@ -276,7 +279,7 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 			return nil, fmt.Errorf("build %s: %w", f.Name, err)
 		}
 		fnCfg := awsCfg.Copy()
-		fnCfg.APIOptions = append(slices.Clone(awsCfg.APIOptions), policy.Enforce(f.Name))
+		fnCfg.APIOptions = append(slices.Clone(awsCfg.APIOptions), policy.EnforceReporting(f.Name, opts.Denied))
 		if opts.ImportPageSize > 0 && f.Name == "jobs" {
 			env[jobsfn.EnvImportPageSize] = strconv.Itoa(opts.ImportPageSize)
 		}

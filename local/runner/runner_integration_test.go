@@ -99,6 +99,7 @@ func newEnv(t *testing.T, tweaks ...func(*runner.Options)) *env {
 		NoSchedules:       true,
 		Log:               testLog(),
 		UserPool:          &userPool,
+		Denied:            denials(t),
 	}
 	for _, tweak := range tweaks {
 		tweak(&opts)
@@ -541,5 +542,14 @@ func TestDrainDoesNotWaitForDeferredMessages(t *testing.T) {
 	})
 	if err != nil || res.Attributes["ApproximateNumberOfMessages"] != "1" {
 		t.Fatalf("the deferred send is no longer queued: %v %v", res, err)
+	}
+}
+
+// denials fails the test for every DynamoDB call the local IAM check
+// refused: a handler that logs an error and carries on (as the operator's
+// journey stop did when the catalog lacked a grant) must not pass.
+func denials(t *testing.T) func(function, why string) {
+	return func(function, why string) {
+		t.Errorf("local IAM refused a call of %s: %s", function, why)
 	}
 }

@@ -214,6 +214,20 @@ type request struct {
 // Local knows nothing of IAM, and a policy too narrow for the code would
 // otherwise only fail in production.
 func (p Policy) Enforce(function string) func(*middleware.Stack) error {
+	return p.EnforceReporting(function, nil)
+}
+
+// EnforceReporting is Enforce that also tells denied (when not nil) of
+// every refusal: a handler that logs an error and goes on would otherwise
+// hide a catalog declaration too narrow for its code (the local runner's
+// tests fail on any).
+func (p Policy) EnforceReporting(function string, denied func(function, why string)) func(*middleware.Stack) error {
+	refuse := func(function, why string) error {
+		if denied != nil {
+			denied(function, why)
+		}
+		return deny(function, why)
+	}
 	return func(s *middleware.Stack) error {
 		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("LeadflowLocalIAM",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
@@ -222,7 +236,7 @@ func (p Policy) Enforce(function string) func(*middleware.Stack) error {
 				}
 				reqs, err := requestsOf(in.Parameters)
 				if err != nil {
-					return middleware.InitializeOutput{}, middleware.Metadata{}, deny(function, err.Error())
+					return middleware.InitializeOutput{}, middleware.Metadata{}, refuse(function, err.Error())
 				}
 				for _, r := range reqs {
 					if !p.Allows(r.index, r.action, r.keys) {
@@ -230,7 +244,7 @@ func (p Policy) Enforce(function string) func(*middleware.Stack) error {
 						if r.index {
 							where = "index " + gsi1
 						}
-						return middleware.InitializeOutput{}, middleware.Metadata{}, deny(function,
+						return middleware.InitializeOutput{}, middleware.Metadata{}, refuse(function,
 							fmt.Sprintf("dynamodb:%s on %s for partition keys %q is not in its catalog declaration (shared/catalog)", r.action, where, r.keys))
 					}
 				}

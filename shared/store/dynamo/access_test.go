@@ -251,3 +251,36 @@ func TestKEYSmdListsEachFunctionsAccess(t *testing.T) {
 		t.Errorf("KEYS.md's \"Access by function\" table is not the catalog's; want:\n%s", want)
 	}
 }
+
+// TestEnforceReportingTellsEachRefusal: the reporting form calls back for
+// each refused call (so a test can fail on a refusal a handler only logs),
+// and not for an allowed one.
+func TestEnforceReportingTellsEachRefusal(t *testing.T) {
+	var ingest catalog.Function
+	for _, f := range catalog.Load().Functions {
+		if f.Name == "ingest" {
+			ingest = f
+		}
+	}
+	p, err := PolicyFor(ingest.Access.Items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var told []string
+	db := dynamodb.NewFromConfig(aws.Config{
+		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("x", "x", ""),
+		BaseEndpoint: aws.String("http://127.0.0.1:1"), RetryMaxAttempts: 1,
+	}, func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, p.EnforceReporting("ingest", func(fn, why string) { told = append(told, fn+": "+why) }))
+	})
+	st := New(db, "t")
+	if _, err := st.GetProfile(context.Background(), "c1"); err == nil {
+		t.Fatal("ingest read a profile")
+	}
+	if _, _, err := st.GetDefinition(context.Background(), "forms", "demo"); err == nil {
+		t.Fatal("a declared read reached no server and still succeeded")
+	}
+	if len(told) != 1 || !strings.HasPrefix(told[0], "ingest: dynamodb:") {
+		t.Errorf("told %q, want the one refused profile read", told)
+	}
+}
