@@ -152,6 +152,7 @@ await finish(async () => {
   const runText = await run.innerText();
   check(/active/.test(runText) && /wait-2d/.test(runText), `the contact page shows the journey run waiting at its step (${runText.replace(/\s+/g, ' ')})`);
   await audit(page, 'mkt-07-contact');
+  const contactPage = page.url();
 
   // --- Campaign: create a draft, edit its schedule, ask for approval.
   await nav(page, 'Campaigns');
@@ -312,6 +313,17 @@ await finish(async () => {
   await page.getByRole('figure', { name: 'Results by send day' }).locator('canvas').first().waitFor();
   check(true, 'the results are charted by send day');
   await audit(page, 'mkt-15-campaign-results');
+
+  // --- Stop the contact's welcome run from their page (after the checks
+  // above that count it): it ends at once and is listed as stopped.
+  await page.goto(contactPage);
+  const welcomeRun = page.locator('section[aria-labelledby="journeys-h"] tbody tr', { hasText: 'welcome' });
+  await welcomeRun.waitFor();
+  page.once('dialog', (d) => d.accept());
+  await welcomeRun.getByRole('button', { name: 'Stop welcome run' }).click();
+  await poll('the run to be listed as stopped', async () => /stopped/.test(await welcomeRun.innerText()), 30_000, 500);
+  check((await welcomeRun.getByRole('button', { name: 'Stop welcome run' }).count()) === 0, 'a stopped run offers no stop button');
+  await audit(page, 'mkt-16-journey-stopped');
   await context.close();
 
   // --- A viewer reads the segment but may change nothing.
