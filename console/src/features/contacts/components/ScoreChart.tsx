@@ -6,7 +6,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatDate } from '@/components/ui';
 import type { ScorePoint } from '@/types/api';
-import { explainPoint } from './explain';
+import { explainPoint, timeRange } from './explain';
 
 export default function ScoreChart({ series }: { series: ScorePoint[] }) {
   const box = useRef<HTMLDivElement>(null);
@@ -24,7 +24,7 @@ export default function ScoreChart({ series }: { series: ScorePoint[] }) {
       height: 200,
       legend: { show: false },
       cursor: { points: { size: 9 }, drag: { x: false, y: false } },
-      scales: { x: { time: true } },
+      scales: { x: { time: true, range: (_u, min, max) => timeRange(min, max) } },
       axes: [{}, { label: 'Score' }],
       series: [{}, { label: 'Score', stroke: '#2753d6', width: 2, points: { show: true, size: 6 } }],
       hooks: {
