@@ -24,7 +24,9 @@ export default function ScoreChart({ series }: { series: ScorePoint[] }) {
       height: 200,
       legend: { show: false },
       cursor: { points: { size: 9 }, drag: { x: false, y: false } },
-      scales: { x: { time: true, range: (_u, min, max) => timeRange(min, max) } },
+      // From the data, not uPlot's (min, max): for one point uPlot has
+      // already widened them to 1,000 days (86400 / its 1e-3 ms factor).
+      scales: { x: { time: true, range: () => timeRange(Math.min(...xs), Math.max(...xs)) } },
       axes: [{}, { label: 'Score' }],
       series: [{}, { label: 'Score', stroke: '#2753d6', width: 2, points: { show: true, size: 6 } }],
       hooks: {
