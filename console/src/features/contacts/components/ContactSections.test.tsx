@@ -4,7 +4,6 @@ import userEvent from '@testing-library/user-event';
 import { QueryClientProvider } from '@tanstack/react-query';
 import { Messages } from './Messages';
 import ScoreChart from './ScoreChart';
-import { timeRange } from './explain';
 import { QueryState } from '@/components/query-state';
 import { createQueryClient } from '@/lib/query-client';
 import { SessionContext } from '@/lib/session';
@@ -114,14 +113,5 @@ describe('ScoreChart', () => {
     expect(caption()).toContain('23');
     expect(caption()).toContain('+15 title (fit), +8 visit (engagement)');
     expect(screen.getByRole('img', { name: 'Score over time: 2 points, from 23 to 29' })).toBeTruthy();
-  });
-});
-
-describe('timeRange', () => {
-  it('widens a single point or points minutes apart to a day around them, and keeps a longer span', () => {
-    const t = Date.parse('2026-12-08T01:56:00Z') / 1000;
-    expect(timeRange(t, t)).toEqual([t - 43_200, t + 43_200]);
-    expect(timeRange(t, t + 600)).toEqual([t + 300 - 43_200, t + 300 + 43_200]);
-    expect(timeRange(t, t + 3 * 86_400)).toEqual([t, t + 3 * 86_400]);
   });
 });

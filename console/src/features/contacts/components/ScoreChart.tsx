@@ -6,7 +6,8 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatDate } from '@/components/ui';
 import type { ScorePoint } from '@/types/api';
-import { explainPoint, timeRange } from './explain';
+import { timeRange } from '@/lib/time-range';
+import { explainPoint } from './explain';
 
 export default function ScoreChart({ series }: { series: ScorePoint[] }) {
   const box = useRef<HTMLDivElement>(null);
@@ -24,8 +25,6 @@ export default function ScoreChart({ series }: { series: ScorePoint[] }) {
       height: 200,
       legend: { show: false },
       cursor: { points: { size: 9 }, drag: { x: false, y: false } },
-      // From the data, not uPlot's (min, max): for one point uPlot has
-      // already widened them to 1,000 days (86400 / its 1e-3 ms factor).
       scales: { x: { time: true, range: () => timeRange(Math.min(...xs), Math.max(...xs)) } },
       axes: [{}, { label: 'Score' }],
       series: [{}, { label: 'Score', stroke: '#2753d6', width: 2, points: { show: true, size: 6 } }],

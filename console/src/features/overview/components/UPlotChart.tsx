@@ -2,10 +2,9 @@
 import { useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { timeRange } from '@/lib/time-range';
 import { xs } from './period';
 import { formatValue, type TimeChartProps } from './TimeChart';
-
-const DAY = 86_400;
 
 export default function UPlotChart({ title, days, series, unit }: Pick<TimeChartProps, 'title' | 'days' | 'series' | 'unit'>) {
   const ref = useRef<HTMLDivElement>(null);
@@ -24,7 +23,7 @@ export default function UPlotChart({ title, days, series, unit }: Pick<TimeChart
       cursor: { points: { size: 8 } },
       legend: { live: true },
       scales: {
-        x: { time: true, range: (_u, min, max) => (min === max ? [min - DAY / 2, max + DAY / 2] : [min, max]) },
+        x: { time: true, range: (_u, min, max) => (x.length > 0 ? timeRange(Math.min(...x), Math.max(...x)) : [min, max]) },
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : unit === '%' ? 1 : 5] },
       },
       axes: [
