@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
 	"github.com/leadflow/leadflow/shared/awsapi/dynamodb/types"
@@ -166,9 +167,10 @@ func TestPolicyStatementsCoverMixedBatches(t *testing.T) {
 	}
 }
 
-func TestEnforceRefusesUndeclaredRequestsBeforeSending(t *testing.T) {
-	// Given a client with the ingest function's policy, pointed at an
-	// address where nothing listens,
+// ingestClient is a DynamoDB client with the ingest function's policy
+// enforced by enforce, pointed at an address where nothing listens.
+func ingestClient(t *testing.T, enforce func(Policy) func(*middleware.Stack) error) *dynamodb.Client {
+	t.Helper()
 	var ingest catalog.Function
 	for _, f := range catalog.Load().Functions {
 		if f.Name == "ingest" {
@@ -179,10 +181,16 @@ func TestEnforceRefusesUndeclaredRequestsBeforeSending(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := dynamodb.NewFromConfig(aws.Config{
+	return dynamodb.NewFromConfig(aws.Config{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("x", "x", ""),
 		BaseEndpoint: aws.String("http://127.0.0.1:1"), RetryMaxAttempts: 1,
-	}, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, p.Enforce("ingest")) })
+	}, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, enforce(p)) })
+}
+
+func TestEnforceRefusesUndeclaredRequestsBeforeSending(t *testing.T) {
+	// Given a client with the ingest function's policy, pointed at an
+	// address where nothing listens,
+	db := ingestClient(t, func(p Policy) func(*middleware.Stack) error { return p.Enforce("ingest") })
 	st := New(db, "t")
 	ctx := context.Background()
 	denied := func(err error) bool {
@@ -201,7 +209,7 @@ func TestEnforceRefusesUndeclaredRequestsBeforeSending(t *testing.T) {
 	}
 	// then the undeclared ones are refused before any network call, and a
 	// declared one goes out (and fails only for want of a server).
-	_, _, err = st.GetDefinition(ctx, "forms", "demo")
+	_, _, err := st.GetDefinition(ctx, "forms", "demo")
 	if err == nil || denied(err) {
 		t.Errorf("declared GetItem on a form: %v, want a connection error", err)
 	}
@@ -256,24 +264,10 @@ func TestKEYSmdListsEachFunctionsAccess(t *testing.T) {
 // each refused call (so a test can fail on a refusal a handler only logs),
 // and not for an allowed one.
 func TestEnforceReportingTellsEachRefusal(t *testing.T) {
-	var ingest catalog.Function
-	for _, f := range catalog.Load().Functions {
-		if f.Name == "ingest" {
-			ingest = f
-		}
-	}
-	p, err := PolicyFor(ingest.Access.Items)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var told []string
-	db := dynamodb.NewFromConfig(aws.Config{
-		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("x", "x", ""),
-		BaseEndpoint: aws.String("http://127.0.0.1:1"), RetryMaxAttempts: 1,
-	}, func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, p.EnforceReporting("ingest", func(fn, why string) { told = append(told, fn+": "+why) }))
-	})
-	st := New(db, "t")
+	st := New(ingestClient(t, func(p Policy) func(*middleware.Stack) error {
+		return p.EnforceReporting("ingest", func(fn, why string) { told = append(told, fn+": "+why) })
+	}), "t")
 	if _, err := st.GetProfile(context.Background(), "c1"); err == nil {
 		t.Fatal("ingest read a profile")
 	}
