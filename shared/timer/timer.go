@@ -295,9 +295,6 @@ func (w *Wheel) Cancel(ctx context.Context, ts []Timer) error {
 	if len(ts) == 0 {
 		return nil
 	}
-	for i := range ts {
-		ts[i].Due = ts[i].Due.UTC()
-	}
 	if err := w.store.DeleteTimers(ctx, ts); err != nil {
 		return fmt.Errorf("cancel %d timers: %w", len(ts), err)
 	}

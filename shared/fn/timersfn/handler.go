@@ -166,24 +166,29 @@ func (d *QueueDispatcher) send(ctx context.Context, msgs []tracking.Message, del
 	if err != nil {
 		return fmt.Errorf("encode %d fired timers: %w", len(msgs), err)
 	}
-	var dq DelayEnqueuer
-	if delay > 0 {
-		var ok bool
-		if dq, ok = d.queue.(DelayEnqueuer); !ok {
-			return fmt.Errorf("enqueue %d fired timers %s ahead: the queue cannot delay messages", len(msgs), delay)
-		}
+	enqueue, err := enqueuer(d.queue, delay)
+	if err != nil {
+		return fmt.Errorf("enqueue %d fired timers: %w", len(msgs), err)
 	}
 	for i, body := range bodies {
-		if dq != nil {
-			err = dq.EnqueueDelayed(ctx, body, delay)
-		} else {
-			err = d.queue.Enqueue(ctx, body)
-		}
-		if err != nil {
+		if err := enqueue(ctx, body); err != nil {
 			return fmt.Errorf("enqueue fired timers (part %d of %d): %w", i+1, len(bodies), err)
 		}
 	}
 	return nil
+}
+
+// enqueuer is how to put a message on q: at once, or (delay > 0) to
+// arrive after delay, which q must then support.
+func enqueuer(q Enqueuer, delay time.Duration) (func(ctx context.Context, body string) error, error) {
+	if delay <= 0 {
+		return q.Enqueue, nil
+	}
+	dq, ok := q.(DelayEnqueuer)
+	if !ok {
+		return nil, fmt.Errorf("%s ahead: the queue cannot delay messages", delay)
+	}
+	return func(ctx context.Context, body string) error { return dq.EnqueueDelayed(ctx, body, delay) }, nil
 }
 
 // WaveDispatcher implements timer.Dispatcher for campaign waves: each
@@ -212,12 +217,9 @@ func (d WaveDispatcher) DispatchDelayed(ctx context.Context, msgs []tracking.Mes
 }
 
 func (d WaveDispatcher) send(ctx context.Context, msgs []tracking.Message, delay time.Duration) error {
-	var dq DelayEnqueuer
-	if delay > 0 {
-		var ok bool
-		if dq, ok = d.Queue.(DelayEnqueuer); !ok {
-			return fmt.Errorf("enqueue %d campaign waves %s ahead: the queue cannot delay messages", len(msgs), delay)
-		}
+	enqueue, err := enqueuer(d.Queue, delay)
+	if err != nil {
+		return fmt.Errorf("enqueue %d campaign waves: %w", len(msgs), err)
 	}
 	var bad error
 	for _, m := range msgs {
@@ -226,12 +228,7 @@ func (d WaveDispatcher) send(ctx context.Context, msgs []tracking.Message, delay
 			bad = err
 			continue
 		}
-		if dq != nil {
-			err = dq.EnqueueDelayed(ctx, c.Encode(), delay)
-		} else {
-			err = d.Queue.Enqueue(ctx, c.Encode())
-		}
-		if err != nil {
+		if err := enqueue(ctx, c.Encode()); err != nil {
 			return fmt.Errorf("enqueue campaign %s wave %s: %w", c.Campaign, c.Zone, err)
 		}
 	}

@@ -374,7 +374,7 @@ func decodeWindow(w, wr []byte, recent []tracking.Message) ([]uint64, error) {
 // The window's keys (contact.Profile.AppliedKeys: Unix seconds of the
 // events, 0 for a batch's group entry) were stored as 4 bytes each (wk).
 // They are event times a few seconds to days apart, so they are now stored
-// delta-coded (wd), about 1.5 bytes a key instead of 4 (~80 B of a
+// delta-coded (wd), about 1.25 bytes a key instead of 4 (~88 B of a
 // returning contact's ~1 KB item): one uvarint per key in window order, 0
 // for a key of 0, otherwise zigzag(key - prev) + 1, where prev is the
 // previous non-zero key, starting at the horizon (wh: a key that just left
