@@ -120,16 +120,8 @@ func TestRecipientTimeCampaignSendsEachWaveAtItsTime(t *testing.T) {
 	occ := campaign.OccurrenceID(kiriAt)
 	chathamTimer := timer.Timer{ID: "cwave:" + id + ":" + occ + ":" + campaign.PhaseAll + ":" + chatham, Due: chathamAt}
 	armed := func() bool {
-		ts, err := st.DueTimers(ctx, timer.BucketOf(chathamAt), timer.ShardOf(chathamTimer.ID), 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tm := range ts {
-			if tm.ID == chathamTimer.ID {
-				return true
-			}
-		}
-		return false
+		_, ok := onWheel(t, st, chathamTimer)
+		return ok
 	}
 	// The fan-out stores the chunks and arms a timer per zone.
 	deadline := time.Now().Add(60 * time.Second)

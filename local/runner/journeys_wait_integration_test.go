@@ -114,20 +114,35 @@ func (e *env) waitingWake(contactID, journeyID, step string) timer.Timer {
 	return wake
 }
 
-// wakeOnWheel reports whether the wake-up is stored on the timer wheel
-// for the contact.
+// wakeOnWheel reports whether the wake-up is on the timer wheel for the
+// contact, waiting to fire.
 func wakeOnWheel(t *testing.T, st *dynamo.Store, wake timer.Timer, contactID string) bool {
 	t.Helper()
-	ts, err := st.DueTimers(context.Background(), timer.BucketOf(wake.Due), timer.ShardOf(wake.ID), 100)
+	tm, ok := onWheel(t, st, wake)
+	return ok && tm.ContactID == contactID
+}
+
+// onWheel finds a timer (by id, in its due bucket) waiting to fire: in
+// its late shard, or in its regular shard after the shard's mark.
+func onWheel(t *testing.T, st *dynamo.Store, want timer.Timer) (timer.Timer, bool) {
+	t.Helper()
+	ctx, bucket := context.Background(), timer.BucketOf(want.Due)
+	marks, err := st.Marks(ctx, bucket)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tm := range ts {
-		if tm.ID == wake.ID && tm.ContactID == contactID {
-			return true
+	for _, shard := range []int{timer.ShardOf(want.ID), timer.LateShardOf(want.ID)} {
+		ts, err := st.DueTimers(ctx, bucket, shard, marks[shard], 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tm := range ts {
+			if tm.ID == want.ID {
+				return tm, true
+			}
 		}
 	}
-	return false
+	return timer.Timer{}, false
 }
 
 // hasRun reports whether a GET /v1/contacts/{id}/journeys answer lists a

@@ -611,8 +611,10 @@ func Load() Catalog {
 				Schedules:   []Schedule{{Name: "timers-tick", Expression: "rate(1 minute)", EverySeconds: 60}},
 				Access: Access{
 					Items: []ItemAccess{
-						// Read due buckets, delete fired timers.
+						// Read due buckets, mark how far each shard fired
+						// (late shards: delete fired timers).
 						Items(ItemTimer, Query, BatchWriteItem),
+						Items(ItemTimerMark, Query, PutItem),
 						Items(ItemTimerCursor, GetItem, PutItem),
 					},
 					// Contacts' timers to the events queue, campaign

@@ -25,6 +25,7 @@ const (
 	ItemConfig      ItemKind = "config"       // CFG#: scoring, interests saved before the registry
 	ItemTimer       ItemKind = "timer"        // T#
 	ItemTimerCursor ItemKind = "timer-cursor" // TIMERCURSOR
+	ItemTimerMark   ItemKind = "timer-mark"   // TM#: how far each shard of a bucket has fired
 	ItemRoute       ItemKind = "route"        // ROUTE#: routing claims
 	ItemRoundRobin  ItemKind = "round-robin"  // RR#: a team's draw counter
 	ItemSend        ItemKind = "send"         // SEND#

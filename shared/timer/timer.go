@@ -27,6 +27,20 @@ const (
 	// minute (a campaign scheduled for 09:00) spreads over 16 partitions
 	// instead of heating one, and so a tick can drain them in parallel.
 	Shards = 16
+	// LateShards hold the timers due soon after they are written (within
+	// LateHorizon of the write): shards Shards..Shards+LateShards-1 of a
+	// bucket. The tick reads them like the others but deletes what it
+	// fires, since a timer may be written into them behind what a tick
+	// already fired (see Mark).
+	LateShards = 4
+	// WriteAllowance bounds how long a timer write is in flight, from the
+	// clock Schedule reads to the item being stored: Schedule gives up on a
+	// write after half of it (and reports the failure, so the caller's
+	// retry writes the timer again with a new clock), which leaves the
+	// other half for a request the store received just before that, and
+	// Lambda's clocks agree to far under a second. Settle and LateHorizon
+	// rest on it.
+	WriteAllowance = time.Minute
 	// BucketWidth is the resolution of the wheel: the tick runs once a
 	// minute, so finer buckets would only mean more empty reads.
 	BucketWidth = time.Minute
@@ -42,8 +56,8 @@ const (
 	// Schedule writes a timer into a bucket no earlier than the scheduler's
 	// own clock; a write still in flight when its minute ends would be lost
 	// if the cursor passed the bucket at once. Re-reading one settled bucket
-	// per tick costs 16 small queries a minute.
-	Settle = time.Minute
+	// per tick costs 20 small queries a minute.
+	Settle = WriteAllowance
 	// MessageIDPrefix starts the messageId of every fired timer.
 	MessageIDPrefix = "timer:"
 	// MaxPropertiesBytes keeps a fired timer's message far under the
@@ -81,6 +95,31 @@ type Timer struct {
 	// (a campaign's recipient-time wave) belongs to no contact, and
 	// ContactID may be empty.
 	Route string
+	// Shard is the shard of its bucket the timer is stored in: set by
+	// Schedule (its regular shard, or a late one) and by the Store when it
+	// reads a timer. Callers leave it zero.
+	Shard int
+}
+
+// Position is where a timer sorts within its shard: by due time, then id.
+// A shard's Mark is a Position.
+type Position struct {
+	Due time.Time
+	ID  string
+}
+
+// Position is the timer's place in its shard.
+func (t Timer) Position() Position { return Position{Due: t.Due, ID: t.ID} }
+
+// IsZero reports whether p is the start of a shard (no mark yet).
+func (p Position) IsZero() bool { return p.Due.IsZero() && p.ID == "" }
+
+// Before reports whether p sorts before q.
+func (p Position) Before(q Position) bool {
+	if !p.Due.Equal(q.Due) {
+		return p.Due.Before(q.Due)
+	}
+	return p.ID < q.ID
 }
 
 // maxRouteLen bounds a route name; routes are a handful of fixed words.
@@ -168,24 +207,52 @@ func Fired(m tracking.Message) bool {
 // BucketOf is the minute bucket a due time belongs to.
 func BucketOf(due time.Time) time.Time { return due.UTC().Truncate(BucketWidth) }
 
-// ShardOf is the shard of a timer id within its bucket.
+// ShardOf is the regular shard of a timer id within its bucket.
 func ShardOf(id string) int {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	return int(h.Sum32() % Shards)
+	return int(hashOf(id) % Shards)
 }
 
-// Store persists timers. Timers live in (BucketOf(Due), ShardOf(ID))
+// LateShardOf is the late shard of a timer id within its bucket.
+func LateShardOf(id string) int {
+	return Shards + int(hashOf(id)%LateShards)
+}
+
+// IsLate reports whether shard is one of a bucket's late shards.
+func IsLate(shard int) bool { return shard >= Shards }
+
+func hashOf(id string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return h.Sum32()
+}
+
+// Store persists timers. Timers live in (BucketOf(Due), Shard)
 // partitions, which is the only way they are read.
+//
+// The wheel never deletes what it fires from a regular shard: it records
+// how far it fired (the shard's mark) and reads after it, and the timers
+// it fired expire by their TTL, which DynamoDB does not bill. Only the late
+// shards are paged by deleting.
 type Store interface {
-	// PutTimer stores a timer; writing the same timer again is a no-op.
+	// PutTimer stores a timer in its t.Shard; writing the same timer
+	// again is a no-op.
 	PutTimer(ctx context.Context, t Timer) error
-	// DueTimers returns up to limit timers of one bucket and shard, in due
-	// order. Fewer than limit means there are no more; reads must see
-	// earlier DeleteTimers, because the wheel pages by deleting.
-	DueTimers(ctx context.Context, bucket time.Time, shard int, limit int) ([]Timer, error)
-	// DeleteTimers removes fired timers; deleting a missing one is no error.
+	// DueTimers returns up to limit timers of one bucket and shard that
+	// sort after after (all of them for the zero Position), in due order,
+	// each with its Shard set. Fewer than limit means there are no more;
+	// reads must see earlier DeleteTimers and SetMark (a late shard is
+	// paged by deleting).
+	DueTimers(ctx context.Context, bucket time.Time, shard int, after Position, limit int) ([]Timer, error)
+	// DeleteTimers removes timers from their t.Shard; deleting a missing
+	// one is no error.
 	DeleteTimers(ctx context.Context, timers []Timer) error
+	// Marks reads how far each regular shard of a bucket has been fired;
+	// a shard without a mark is absent.
+	Marks(ctx context.Context, bucket time.Time) (map[int]Position, error)
+	// SetMark records that a shard of a bucket is fired up to and
+	// including p. It never moves a mark back, so an overlapping slower
+	// tick cannot make the next one fire a page again.
+	SetMark(ctx context.Context, bucket time.Time, shard int, p Position) error
 	// Cursor is the last bucket fully fired; false when there is none yet.
 	Cursor(ctx context.Context) (time.Time, bool, error)
 	// SetCursor records the last bucket fully fired. It never moves the
@@ -214,9 +281,18 @@ type DelayDispatcher interface {
 // pipeline's own latency).
 const DelayStep = 5 * time.Second
 
-// MaxLookahead bounds WithLookahead by what one SQS message can be
-// delayed (15 minutes), less the two buckets a tick may read ahead.
-const MaxLookahead = 13 * time.Minute
+// MaxLookahead bounds WithLookahead. It is part of LateHorizon: a tick
+// fires timers up to its lookahead ahead of its clock, so a timer that may
+// be written after such a tick must not land in a marked shard.
+const MaxLookahead = 2 * time.Minute
+
+// LateHorizon decides where Schedule stores a timer: one due within it of
+// the scheduler's clock goes to a late shard, any other to its regular
+// shard. A regular timer is then due more than MaxLookahead after any tick
+// that ran before its write was stored (the write takes under
+// WriteAllowance), so no tick can have fired past it: its shard's mark
+// never skips it.
+const LateHorizon = MaxLookahead + WriteAllowance
 
 // Wheel schedules and fires timers.
 type Wheel struct {
@@ -272,14 +348,23 @@ func (w *Wheel) WithLookahead(d time.Duration) *Wheel {
 
 // Schedule stores a timer. A timer due in the past is due now instead: its
 // own bucket may already be behind the cursor, where no tick would read it.
+// One due within LateHorizon goes to its late shard, any other to its
+// regular shard (see LateHorizon).
 func (w *Wheel) Schedule(ctx context.Context, t Timer) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
 	t.Due = t.Due.UTC()
-	if now := w.now().UTC(); t.Due.Before(now) {
+	now := w.now().UTC()
+	if t.Due.Before(now) {
 		t.Due = now
 	}
+	t.Shard = ShardOf(t.ID)
+	if t.Due.Before(now.Add(LateHorizon)) {
+		t.Shard = LateShardOf(t.ID)
+	}
+	ctx, cancel := context.WithTimeout(ctx, WriteAllowance/2)
+	defer cancel()
 	if err := w.store.PutTimer(ctx, t); err != nil {
 		return fmt.Errorf("schedule timer %s for contact %s: %w", t.ID, t.ContactID, err)
 	}
@@ -291,11 +376,26 @@ func (w *Wheel) Schedule(ctx context.Context, t Timer) error {
 // scheduled; one already fired, cancelled or never stored is no error.
 // Cancelling is an optimisation, never needed for correctness: whatever
 // fires is checked by its receiver against the contact's current state.
+//
+// A timer is looked for in its regular shard, and also in its late shard
+// when it is due within LateHorizon of now: only then can Schedule have
+// put it there.
 func (w *Wheel) Cancel(ctx context.Context, ts []Timer) error {
 	if len(ts) == 0 {
 		return nil
 	}
-	if err := w.store.DeleteTimers(ctx, ts); err != nil {
+	horizon := w.now().Add(LateHorizon)
+	del := make([]Timer, 0, len(ts))
+	for _, t := range ts {
+		t.Due = t.Due.UTC()
+		t.Shard = ShardOf(t.ID)
+		del = append(del, t)
+		if t.Due.Before(horizon) {
+			t.Shard = LateShardOf(t.ID)
+			del = append(del, t)
+		}
+	}
+	if err := w.store.DeleteTimers(ctx, del); err != nil {
 		return fmt.Errorf("cancel %d timers: %w", len(ts), err)
 	}
 	return nil
@@ -308,7 +408,7 @@ type TickResult struct {
 	To   time.Time `json:"to"`
 	// Buckets is how many buckets were read, each in all its shards.
 	Buckets int `json:"buckets"`
-	// Fired is how many timers were dispatched and deleted.
+	// Fired is how many timers were dispatched (and marked or deleted).
 	Fired int `json:"fired"`
 	// NotYetDue counts timers of the current minute seen but left for a
 	// later tick (a lower bound: reading a shard stops at the first one).
@@ -322,11 +422,12 @@ type TickResult struct {
 
 // Tick fires every timer due at now that an earlier tick has not fired: it
 // reads the buckets after the cursor up to now's, in all shards, dispatches
-// the due timers' messages, deletes them, and then advances the cursor past
-// the buckets that can get no more timers.
+// the due timers' messages, moves each regular shard's mark past them (or
+// deletes them, in a late shard), and then advances the cursor past the
+// buckets that can get no more timers.
 //
-// Timers are dispatched first and deleted after, so a crash or a failed
-// delete in between fires them again on the next tick; so does an
+// Timers are dispatched first and marked or deleted after, so a crash or a
+// failed write in between fires them again on the next tick; so does an
 // overlapping tick (EventBridge Scheduler delivers at least once). That is
 // safe because a fired timer's messageId is "timer:"+ID: the processor skips
 // a message whose id is already in the contact's de-duplication window
@@ -417,6 +518,10 @@ type bucketOutcome struct {
 // fireBucket drains the shards of one bucket in parallel; the shards are
 // separate partitions, so this is where sharding pays off for a big minute.
 func (w *Wheel) fireBucket(ctx context.Context, bucket, now time.Time) (bucketOutcome, error) {
+	marks, err := w.store.Marks(ctx, bucket)
+	if err != nil {
+		return bucketOutcome{}, fmt.Errorf("read marks: %w", err)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -425,9 +530,9 @@ func (w *Wheel) fireBucket(ctx context.Context, bucket, now time.Time) (bucketOu
 		out      = bucketOutcome{drained: true}
 		firstErr error
 	)
-	for shard := range Shards {
+	for shard := range Shards + LateShards {
 		wg.Go(func() {
-			o, err := w.fireShard(ctx, bucket, shard, now)
+			o, err := w.fireShard(ctx, bucket, shard, marks[shard], now)
 			mu.Lock()
 			defer mu.Unlock()
 			out.fired += o.fired
@@ -449,17 +554,22 @@ func (w *Wheel) fireBucket(ctx context.Context, bucket, now time.Time) (bucketOu
 	return out, firstErr
 }
 
-// fireShard fires one shard of a bucket a page at a time; each page is
-// dispatched then deleted before the next is read.
-func (w *Wheel) fireShard(ctx context.Context, bucket time.Time, shard int, now time.Time) (bucketOutcome, error) {
+// fireShard fires one shard of a bucket a page at a time, from after its
+// mark; each page is dispatched, then the mark moves past it (a late
+// shard's page is deleted instead) before the next is read.
+func (w *Wheel) fireShard(ctx context.Context, bucket time.Time, shard int, mark Position, now time.Time) (bucketOutcome, error) {
 	out := bucketOutcome{drained: true}
+	late := IsLate(shard)
+	if late {
+		mark = Position{}
+	}
 	fired := map[string]bool{}
 	for {
 		if w.outOfTime(ctx) {
 			out.drained = false
 			return out, nil
 		}
-		page, err := w.store.DueTimers(ctx, bucket, shard, w.pageSize)
+		page, err := w.store.DueTimers(ctx, bucket, shard, mark, w.pageSize)
 		if err != nil {
 			return out, fmt.Errorf("read shard %d: %w", shard, err)
 		}
@@ -481,9 +591,9 @@ func (w *Wheel) fireShard(ctx context.Context, bucket time.Time, shard int, now 
 			}
 			k := t.ID + "\x00" + t.Due.Format(time.RFC3339Nano)
 			if fired[k] {
-				// Paging relies on deleted timers disappearing; reading one
-				// again would loop for ever.
-				return out, fmt.Errorf("shard %d: timer %s read again after it was deleted", shard, t.ID)
+				// Paging relies on fired timers disappearing (deleted, or
+				// behind the mark); reading one again would loop for ever.
+				return out, fmt.Errorf("shard %d: timer %s read again after it was fired", shard, t.ID)
 			}
 			fired[k] = true
 			if delay > 0 {
@@ -505,8 +615,17 @@ func (w *Wheel) fireShard(ctx context.Context, bucket time.Time, shard int, now 
 			due = append(due, early...)
 		}
 		if len(due) > 0 {
-			if err := w.store.DeleteTimers(ctx, due); err != nil {
-				return out, fmt.Errorf("delete %d fired timers of shard %d: %w", len(due), shard, err)
+			if late {
+				if err := w.store.DeleteTimers(ctx, due); err != nil {
+					return out, fmt.Errorf("delete %d fired timers of shard %d: %w", len(due), shard, err)
+				}
+			} else {
+				// What fired is the start of the page, in order (the due
+				// timers, then the early ones), so its last is the furthest.
+				mark = due[len(due)-1].Position()
+				if err := w.store.SetMark(ctx, bucket, shard, mark); err != nil {
+					return out, fmt.Errorf("mark %d fired timers of shard %d: %w", len(due), shard, err)
+				}
 			}
 			out.fired += len(due)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
@@ -19,15 +20,19 @@ import (
 // can check that a tick reads only the buckets it should.
 type memStore struct {
 	mu        sync.Mutex
-	parts     map[string][]Timer // bucket|shard -> timers
+	parts     map[string][]Timer  // bucket|shard -> timers
+	marks     map[string]Position // bucket|shard -> mark
 	cursor    time.Time
 	hasCursor bool
 	reads     []string // bucket|shard of every DueTimers call
 	deleteErr error
+	markErr   error
 	cursorErr error
 }
 
-func newMemStore() *memStore { return &memStore{parts: map[string][]Timer{}} }
+func newMemStore() *memStore {
+	return &memStore{parts: map[string][]Timer{}, marks: map[string]Position{}}
+}
 
 func partKey(bucket time.Time, shard int) string {
 	return fmt.Sprintf("%s|%d", bucket.UTC().Format(time.RFC3339), shard)
@@ -36,7 +41,7 @@ func partKey(bucket time.Time, shard int) string {
 func (m *memStore) PutTimer(_ context.Context, t Timer) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	k := partKey(BucketOf(t.Due), ShardOf(t.ID))
+	k := partKey(BucketOf(t.Due), t.Shard)
 	for i, x := range m.parts[k] {
 		if x.ID == t.ID && x.Due.Equal(t.Due) {
 			m.parts[k][i] = t
@@ -54,13 +59,46 @@ func (m *memStore) PutTimer(_ context.Context, t Timer) error {
 	return nil
 }
 
-func (m *memStore) DueTimers(_ context.Context, bucket time.Time, shard int, limit int) ([]Timer, error) {
+func (m *memStore) DueTimers(_ context.Context, bucket time.Time, shard int, after Position, limit int) ([]Timer, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := partKey(bucket, shard)
 	m.reads = append(m.reads, k)
-	p := m.parts[k]
-	return slices.Clone(p[:min(limit, len(p))]), nil
+	var out []Timer
+	for _, t := range m.parts[k] {
+		if len(out) == limit {
+			break
+		}
+		if after.IsZero() || after.Before(t.Position()) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) Marks(_ context.Context, bucket time.Time) (map[int]Position, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[int]Position{}
+	for s := range Shards + LateShards {
+		if p, ok := m.marks[partKey(bucket, s)]; ok {
+			out[s] = p
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) SetMark(_ context.Context, bucket time.Time, shard int, p Position) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.markErr != nil {
+		return m.markErr
+	}
+	k := partKey(bucket, shard)
+	if old, ok := m.marks[k]; !ok || old.Before(p) {
+		m.marks[k] = p
+	}
+	return nil
 }
 
 func (m *memStore) DeleteTimers(_ context.Context, ts []Timer) error {
@@ -70,7 +108,7 @@ func (m *memStore) DeleteTimers(_ context.Context, ts []Timer) error {
 		return m.deleteErr
 	}
 	for _, t := range ts {
-		k := partKey(BucketOf(t.Due), ShardOf(t.ID))
+		k := partKey(BucketOf(t.Due), t.Shard)
 		m.parts[k] = slices.DeleteFunc(m.parts[k], func(x Timer) bool { return x.ID == t.ID && x.Due.Equal(t.Due) })
 	}
 	return nil
@@ -96,13 +134,18 @@ func (m *memStore) SetCursor(_ context.Context, b time.Time) error {
 
 func (m *memStore) setCursor(b time.Time) { m.cursor, m.hasCursor = b, true }
 
+// pending lists the timers not fired yet: stored, and after their
+// shard's mark.
 func (m *memStore) pending() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var ids []string
-	for _, p := range m.parts {
+	for k, p := range m.parts {
+		mark, marked := m.marks[k]
 		for _, t := range p {
-			ids = append(ids, t.ID)
+			if !marked || mark.Before(t.Position()) {
+				ids = append(ids, t.ID)
+			}
 		}
 	}
 	sort.Strings(ids)
@@ -128,8 +171,8 @@ func (m *memStore) readBuckets(t *testing.T) []time.Time {
 	sort.Strings(order)
 	out := make([]time.Time, 0, len(order))
 	for _, b := range order {
-		if len(shards[b]) != Shards {
-			t.Errorf("bucket %s read in %d shards, want all %d", b, len(shards[b]), Shards)
+		if len(shards[b]) != Shards+LateShards {
+			t.Errorf("bucket %s read in %d shards, want all %d", b, len(shards[b]), Shards+LateShards)
 		}
 		tb, _ := time.Parse(time.RFC3339, b)
 		out = append(out, tb)
@@ -181,10 +224,22 @@ func tm(id string, due time.Time) Timer {
 	return Timer{ID: id, ContactID: "c-" + id, Event: "Wait Finished", Due: due}
 }
 
-// put stores timers directly, bypassing Schedule's clamp to now.
+// lateTm is a timer stored in its late shard, as Schedule stores one due
+// soon after it is written.
+func lateTm(id string, due time.Time) Timer {
+	t := tm(id, due)
+	t.Shard = LateShardOf(id)
+	return t
+}
+
+// put stores timers directly, bypassing Schedule's clamp to now, in their
+// regular shard unless they name a late one (late).
 func put(t *testing.T, st *memStore, ts ...Timer) {
 	t.Helper()
 	for _, x := range ts {
+		if !IsLate(x.Shard) {
+			x.Shard = ShardOf(x.ID)
+		}
 		if err := st.PutTimer(context.Background(), x); err != nil {
 			t.Fatal(err)
 		}
@@ -397,9 +452,19 @@ func TestTickFailures(t *testing.T) {
 			wantCursor: at(0),
 		},
 		{
-			name:       "delete failure keeps the cursor so the timers fire again",
+			name:       "mark failure keeps the cursor so the timers fire again",
 			cursor:     at(0),
 			timers:     []Timer{tm("a", at(1))},
+			now:        at(5),
+			setup:      func(s *memStore, _ *memDispatcher) { s.markErr = errors.New("throttled") },
+			wantErr:    "throttled",
+			wantLeft:   []string{"a"},
+			wantCursor: at(0),
+		},
+		{
+			name:       "late shard: delete failure keeps the cursor so the timers fire again",
+			cursor:     at(0),
+			timers:     []Timer{lateTm("a", at(1))},
 			now:        at(5),
 			setup:      func(s *memStore, _ *memDispatcher) { s.deleteErr = errors.New("throttled") },
 			wantErr:    "throttled",
@@ -438,18 +503,18 @@ func TestTickFailures(t *testing.T) {
 	}
 }
 
-// A crash between dispatch and delete fires a timer again; both messages
+// A crash between dispatch and mark fires a timer again; both messages
 // carry the same messageId, which is what the processor de-duplicates by.
 func TestRefireKeepsMessageID(t *testing.T) {
 	st, d := newMemStore(), &memDispatcher{}
 	st.setCursor(at(0))
 	put(t, st, tm("a", at(1)))
-	st.deleteErr = errors.New("crash")
+	st.markErr = errors.New("crash")
 	w := NewWheel(st, d, nil)
 	if _, err := w.Tick(context.Background(), at(5)); err == nil {
-		t.Fatal("want the delete failure")
+		t.Fatal("want the mark failure")
 	}
-	st.deleteErr = nil
+	st.markErr = nil
 	if _, err := w.Tick(context.Background(), at(6)); err != nil {
 		t.Fatal(err)
 	}
@@ -494,10 +559,14 @@ func TestSchedule(t *testing.T) {
 		timer   Timer
 		wantErr string // "" for success
 		wantDue time.Time
+		// wantLate: stored in its late shard, not its regular one.
+		wantLate bool
 	}{
 		{name: "stored at its due time", timer: valid, wantDue: at(20)},
-		{name: "past due is due now", timer: tm("x", at(3)), wantDue: now},
+		{name: "past due is due now", timer: tm("x", at(3)), wantDue: now, wantLate: true},
 		{name: "due converted to UTC", timer: tm("x", at(20).In(time.FixedZone("CET", 3600))), wantDue: at(20)},
+		{name: "due just inside the late horizon", timer: tm("x", now.Add(LateHorizon-time.Nanosecond)), wantDue: now.Add(LateHorizon - time.Nanosecond), wantLate: true},
+		{name: "due at the late horizon", timer: tm("x", now.Add(LateHorizon)), wantDue: now.Add(LateHorizon)},
 		{name: "missing id", timer: Timer{ContactID: "c", Event: "e", Due: now}, wantErr: "id is required"},
 		{name: "missing contact", timer: Timer{ID: "x", Event: "e", Due: now}, wantErr: "contact id is required"},
 		{name: "missing event", timer: Timer{ID: "x", ContactID: "c", Due: now}, wantErr: "event is required"},
@@ -526,9 +595,13 @@ func TestSchedule(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, _ := st.DueTimers(context.Background(), BucketOf(tc.wantDue), ShardOf(tc.timer.ID), 10)
+			shard := ShardOf(tc.timer.ID)
+			if tc.wantLate {
+				shard = LateShardOf(tc.timer.ID)
+			}
+			got, _ := st.DueTimers(context.Background(), BucketOf(tc.wantDue), shard, Position{}, 10)
 			if len(got) != 1 || !got[0].Due.Equal(tc.wantDue) || got[0].Due.Location() != time.UTC {
-				t.Fatalf("stored %+v, want one timer due %s UTC", got, tc.wantDue)
+				t.Fatalf("stored %+v in shard %d, want one timer due %s UTC", got, shard, tc.wantDue)
 			}
 		})
 	}
@@ -718,5 +791,143 @@ func TestLookaheadLeavesRoutesThatCannotDelay(t *testing.T) {
 	}
 	if !slices.Equal(waves.ids(), []string{"wave"}) {
 		t.Fatalf("the wave did not fire once due: %v", waves.ids())
+	}
+}
+
+// TestEveryTimerFiresWhateverItsWriteDelay simulates an hour of a wheel
+// ticking every minute (with the longest lookahead, ticks up to half a
+// minute late) while schedulers write timers due from now to 20 minutes
+// on, each write landing up to WriteAllowance after the scheduler read its
+// clock (Schedule gives up at half of it). Every timer must fire, none before it is due: the regular shards
+// are read only after their marks, and nothing is ever written behind a
+// mark because a timer due within LateHorizon goes to a late shard.
+func TestEveryTimerFiresWhateverItsWriteDelay(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	st := newMemStore()
+	st.setCursor(at(-1)) // nothing of 09:00 on fired yet
+	d := &delayDispatcher{}
+	due := map[string]time.Time{}
+	type write struct {
+		t      Timer
+		commit time.Time
+	}
+	var inflight []write
+	late := 0
+	ctx := context.Background()
+	commit := func(before time.Time) {
+		var still []write
+		for _, w := range inflight {
+			if !w.commit.Before(before) {
+				still = append(still, w)
+				continue
+			}
+			if err := st.PutTimer(ctx, w.t); err != nil {
+				t.Fatal(err)
+			}
+		}
+		inflight = still
+	}
+	for m := range 85 {
+		// Schedulers write during the first hour...
+		for i := range 40 {
+			if m >= 60 {
+				break
+			}
+			clock := at(m).Add(time.Duration(rng.Int64N(int64(time.Minute))))
+			id := fmt.Sprintf("m%02d-%02d", m, i)
+			offset := time.Duration(rng.Int64N(int64(20 * time.Minute)))
+			if i%4 == 0 {
+				// A quarter just past the late horizon: regular timers
+				// due as soon as a regular timer can be.
+				offset = LateHorizon + time.Duration(rng.Int64N(int64(5*time.Second)))
+			}
+			rec := &recordingStore{}
+			if err := NewWheel(rec, d, func() time.Time { return clock }).Schedule(ctx, tm(id, clock.Add(offset))); err != nil {
+				t.Fatal(err)
+			}
+			stored := rec.put[0]
+			if IsLate(stored.Shard) {
+				late++
+			}
+			due[id] = stored.Due
+			inflight = append(inflight, write{stored, clock.Add(time.Duration(rng.Int64N(int64(WriteAllowance))))})
+		}
+		// ...and the tick after each minute runs with the writes that
+		// have landed by then stored.
+		tick := at(m + 1).Add(time.Duration(rng.Int64N(int64(30 * time.Second))))
+		commit(tick)
+		if _, err := NewWheel(st, d, nil).WithLookahead(MaxLookahead).Tick(ctx, tick); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(inflight) > 0 || len(due) != 2400 {
+		t.Fatalf("%d writes never landed, %d timers scheduled", len(inflight), len(due))
+	}
+	if late == 0 || late == len(due) {
+		t.Fatalf("%d of %d timers in late shards: the simulation tests both kinds of shard only with some of each", late, len(due))
+	}
+	firedAt := map[string]time.Time{}
+	for _, m := range d.msgs {
+		firedAt[strings.TrimPrefix(m.MessageID, MessageIDPrefix)] = m.ReceivedAt
+	}
+	for id, r := range d.received {
+		firedAt[id] = r
+	}
+	var missed []string
+	for id, dueAt := range due {
+		at, ok := firedAt[id]
+		switch {
+		case !ok:
+			missed = append(missed, id)
+		case at.Before(dueAt):
+			t.Errorf("%s arrives at %s, before it is due at %s", id, at, dueAt)
+		}
+	}
+	sort.Strings(missed)
+	if len(missed) > 0 {
+		t.Fatalf("%d of %d timers never fired: %v", len(missed), len(due), missed)
+	}
+}
+
+// recordingStore keeps what Schedule writes, for a test to store later.
+type recordingStore struct {
+	memStore
+	put []Timer
+}
+
+func (s *recordingStore) PutTimer(_ context.Context, t Timer) error {
+	s.put = append(s.put, t)
+	return nil
+}
+
+// TestRegularShardsAreMarkedNotDeleted: a fired timer of a regular shard
+// stays stored (its TTL removes it, unbilled) behind the shard's mark and
+// never fires again; one of a late shard is deleted.
+func TestRegularShardsAreMarkedNotDeleted(t *testing.T) {
+	st, d := newMemStore(), &memDispatcher{}
+	st.setCursor(at(0))
+	reg, lt := tm("regular", at(1)), lateTm("late", at(1).Add(time.Second))
+	put(t, st, reg, lt)
+	w := NewWheel(st, d, nil)
+	for _, now := range []time.Time{at(1).Add(30 * time.Second), at(2), at(5)} {
+		if _, err := w.Tick(context.Background(), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := d.ids(); !slices.Equal(got, []string{"late", "regular"}) {
+		t.Fatalf("fired %v over three ticks, want each once", got)
+	}
+	stored := func(shard int) []Timer { return st.parts[partKey(at(1), shard)] }
+	if got := stored(ShardOf("regular")); len(got) != 1 || got[0].ID != "regular" {
+		t.Errorf("regular shard holds %v, want the fired timer kept for its TTL", got)
+	}
+	if mark := st.marks[partKey(at(1), ShardOf("regular"))]; mark != reg.Position() {
+		t.Errorf("mark %+v, want the fired timer's position", mark)
+	}
+	if got := stored(LateShardOf("late")); len(got) != 0 {
+		t.Errorf("late shard holds %v, want it deleted", got)
+	}
+	if _, marked := st.marks[partKey(at(1), LateShardOf("late"))]; marked {
+		t.Error("a late shard got a mark")
 	}
 }

@@ -21,61 +21,6 @@ import (
 	"github.com/leadflow/leadflow/shared/tracking"
 )
 
-// fixtureTimers is the smallest timer.Store for driving the handler with
-// events/scheduled/timers-tick.json; the wheel's own tests cover buckets.
-type fixtureTimers struct {
-	mu     sync.Mutex
-	timers []timer.Timer
-	cursor *time.Time
-}
-
-func (s *fixtureTimers) PutTimer(_ context.Context, t timer.Timer) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.timers = append(s.timers, t)
-	sort.SliceStable(s.timers, func(i, j int) bool { return s.timers[i].Due.Before(s.timers[j].Due) })
-	return nil
-}
-
-func (s *fixtureTimers) DueTimers(_ context.Context, bucket time.Time, shard, limit int) ([]timer.Timer, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []timer.Timer
-	for _, t := range s.timers {
-		if timer.BucketOf(t.Due).Equal(bucket) && timer.ShardOf(t.ID) == shard && len(out) < limit {
-			out = append(out, t)
-		}
-	}
-	return out, nil
-}
-
-func (s *fixtureTimers) DeleteTimers(_ context.Context, ts []timer.Timer) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, d := range ts {
-		s.timers = slices.DeleteFunc(s.timers, func(t timer.Timer) bool { return t.ID == d.ID && t.Due.Equal(d.Due) })
-	}
-	return nil
-}
-
-func (s *fixtureTimers) Cursor(context.Context) (time.Time, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cursor == nil {
-		return time.Time{}, false, nil
-	}
-	return *s.cursor, true, nil
-}
-
-func (s *fixtureTimers) SetCursor(_ context.Context, b time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cursor == nil || b.After(*s.cursor) {
-		s.cursor = &b
-	}
-	return nil
-}
-
 type fixtureQueue struct {
 	mu     sync.Mutex
 	bodies []string
@@ -105,7 +50,7 @@ func TestSchedulerFixtureRunsATick(t *testing.T) {
 	// The invocation runs a moment after the schedule's time.
 	now := ev.Time.Add(1500 * time.Millisecond)
 	cursor := timer.BucketOf(ev.Time).Add(-3 * time.Minute)
-	store := &fixtureTimers{cursor: &cursor}
+	store := timersfn.NewMemTimers(cursor)
 	due := []timer.Timer{
 		{ID: "run-7:wait-2d", ContactID: "c_01jnw8q5r3d9k2m4v6x8z0b2c4", Event: "Wait Finished", Properties: map[string]any{"journey": "welcome"}, Due: ev.Time.Add(-2 * time.Minute)},
 		{ID: "send-41:scheduled", ContactID: "c_01jnw9a3c5e7g9j1k3m5p7r9t1", Event: "Send Due", Due: ev.Time.Add(-30 * time.Second)},
@@ -149,8 +94,8 @@ func TestSchedulerFixtureRunsATick(t *testing.T) {
 	if !slices.Equal(fired, want) {
 		t.Errorf("fired %v, want %v", fired, want)
 	}
-	if len(store.timers) != 1 || store.timers[0].ID != later.ID {
-		t.Errorf("timers left %v, want only %s", store.timers, later.ID)
+	if left := store.Pending(); len(left) != 1 || left[0].ID != later.ID {
+		t.Errorf("timers left %v, want only %s", left, later.ID)
 	}
 }
 
@@ -160,7 +105,7 @@ func TestSchedulerFixtureRunsATick(t *testing.T) {
 func TestWaveTimersGoToTheCampaignsQueue(t *testing.T) {
 	now := time.Date(2027, 1, 15, 0, 0, 30, 0, time.UTC)
 	cursor := timer.BucketOf(now).Add(-2 * time.Minute)
-	store := &fixtureTimers{cursor: &cursor}
+	store := timersfn.NewMemTimers(cursor)
 	clock := func() time.Time { return now }
 	ctx := context.Background()
 	wheel := timer.NewWheel(store, nil, clock)
@@ -210,7 +155,7 @@ func (q *delayQueue) EnqueueDelayed(ctx context.Context, body string, delay time
 func TestWaveDueBeforeTheNextTickGoesOutOnADelay(t *testing.T) {
 	now := time.Date(2027, 1, 15, 0, 0, 30, 0, time.UTC)
 	cursor := timer.BucketOf(now).Add(-time.Minute)
-	store := &fixtureTimers{cursor: &cursor}
+	store := timersfn.NewMemTimers(cursor)
 	clock := func() time.Time { return now }
 	ctx := context.Background()
 	at := now.Add(40 * time.Second)

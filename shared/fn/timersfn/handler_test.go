@@ -53,28 +53,32 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 }
 
-// memStore is the smallest timer.Store that keeps due order; the wheel's
-// own tests cover the bucket logic.
+// memStore is the smallest timer.Store that keeps due order and the
+// shards' marks; the wheel's own tests cover buckets, shards and paging.
+// Timers written straight to it (not through Schedule) are in shard 0.
 type memStore struct {
 	mu     sync.Mutex
 	timers []timer.Timer
+	marks  map[string]timer.Position // bucket|shard -> mark
 	cursor *time.Time
 }
+
+func markKey(bucket time.Time, shard int) string { return fmt.Sprintf("%s|%d", bucket.UTC(), shard) }
 
 func (m *memStore) PutTimer(_ context.Context, t timer.Timer) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.timers = append(m.timers, t)
-	sort.SliceStable(m.timers, func(i, j int) bool { return m.timers[i].Due.Before(m.timers[j].Due) })
+	sort.SliceStable(m.timers, func(i, j int) bool { return m.timers[i].Position().Before(m.timers[j].Position()) })
 	return nil
 }
 
-func (m *memStore) DueTimers(_ context.Context, bucket time.Time, shard, limit int) ([]timer.Timer, error) {
+func (m *memStore) DueTimers(_ context.Context, bucket time.Time, shard int, after timer.Position, limit int) ([]timer.Timer, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []timer.Timer
 	for _, t := range m.timers {
-		if timer.BucketOf(t.Due).Equal(bucket) && timer.ShardOf(t.ID) == shard && len(out) < limit {
+		if timer.BucketOf(t.Due).Equal(bucket) && t.Shard == shard && after.Before(t.Position()) && len(out) < limit {
 			out = append(out, t)
 		}
 	}
@@ -85,9 +89,46 @@ func (m *memStore) DeleteTimers(_ context.Context, ts []timer.Timer) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, d := range ts {
-		m.timers = slices.DeleteFunc(m.timers, func(t timer.Timer) bool { return t.ID == d.ID && t.Due.Equal(d.Due) })
+		m.timers = slices.DeleteFunc(m.timers, func(t timer.Timer) bool { return t.ID == d.ID && t.Due.Equal(d.Due) && t.Shard == d.Shard })
 	}
 	return nil
+}
+
+func (m *memStore) Marks(_ context.Context, bucket time.Time) (map[int]timer.Position, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[int]timer.Position{}
+	for s := range timer.Shards + timer.LateShards {
+		if p, ok := m.marks[markKey(bucket, s)]; ok {
+			out[s] = p
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) SetMark(_ context.Context, bucket time.Time, shard int, p timer.Position) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.marks == nil {
+		m.marks = map[string]timer.Position{}
+	}
+	if old, ok := m.marks[markKey(bucket, shard)]; !ok || old.Before(p) {
+		m.marks[markKey(bucket, shard)] = p
+	}
+	return nil
+}
+
+// pending is the timers not fired yet: stored and after their shard's mark.
+func (m *memStore) pending() []timer.Timer {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []timer.Timer
+	for _, t := range m.timers {
+		if mark, ok := m.marks[markKey(timer.BucketOf(t.Due), t.Shard)]; !ok || mark.Before(t.Position()) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func (m *memStore) Cursor(context.Context) (time.Time, bool, error) {
@@ -238,8 +279,8 @@ func TestHandleQueueFailure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "NonExistentQueue") {
 		t.Fatalf("error %v, want the queue failure", err)
 	}
-	if len(st.timers) != 1 || !st.cursor.Equal(base) {
-		t.Errorf("after a failed dispatch: %d timers left, cursor %s; want the timer kept and the cursor unmoved", len(st.timers), st.cursor)
+	if len(st.pending()) != 1 || !st.cursor.Equal(base) {
+		t.Errorf("after a failed dispatch: %d timers left, cursor %s; want the timer kept and the cursor unmoved", len(st.pending()), st.cursor)
 	}
 	if !strings.Contains(logs.String(), `"level":"ERROR"`) {
 		t.Errorf("no error logged: %s", logs)
@@ -284,3 +325,11 @@ func TestDispatchSplitsLargeBatches(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// NewMemTimers is a memStore for the fixture tests (package
+// timersfn_test), so both test files drive the handler with one in-memory
+// wheel store; cursor is the last bucket fully fired.
+func NewMemTimers(cursor time.Time) *memStore { return &memStore{cursor: &cursor} }
+
+// Pending is pending, for the fixture tests.
+func (m *memStore) Pending() []timer.Timer { return m.pending() }

@@ -30,6 +30,7 @@ var kindPatterns = map[catalog.ItemKind][]string{
 	catalog.ItemConfig:       {"CFG#*"},
 	catalog.ItemTimer:        {prefixTimer + "*"},
 	catalog.ItemTimerCursor:  {timerCursorKey},
+	catalog.ItemTimerMark:    {prefixTimerMark + "*"},
 	catalog.ItemRoute:        {"ROUTE#*"},
 	catalog.ItemRoundRobin:   {"RR#*"},
 	catalog.ItemSend:         {"SEND#*"},

@@ -152,11 +152,11 @@ func TestWaveChunksAndProgress(t *testing.T) {
 		t.Errorf("progresses %+v, %v", all, err)
 	}
 	// The wave's timer keeps its route through the store.
-	tm := timer.Timer{ID: "cwave:launch", Route: campaign.WaveRoute, Event: "campaign-wave", Due: at, Properties: map[string]any{"zone": "Asia/Tokyo"}}
+	tm := timer.Timer{ID: "cwave:launch", Route: campaign.WaveRoute, Event: "campaign-wave", Due: at, Properties: map[string]any{"zone": "Asia/Tokyo"}, Shard: timer.ShardOf("cwave:launch")}
 	if err := st.PutTimer(ctx, tm); err != nil {
 		t.Fatal(err)
 	}
-	due, err := st.DueTimers(ctx, timer.BucketOf(at), timer.ShardOf(tm.ID), 10)
+	due, err := st.DueTimers(ctx, timer.BucketOf(at), tm.Shard, timer.Position{}, 10)
 	if err != nil || len(due) != 1 || due[0].Route != campaign.WaveRoute || due[0].ContactID != "" {
 		t.Errorf("stored wave timer %+v, %v", due, err)
 	}

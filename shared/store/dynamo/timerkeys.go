@@ -12,11 +12,16 @@ import (
 // contact keys; nothing else spells a timer key.
 const (
 	prefixTimer = "T#"
+	// prefixTimerMark starts the partition of a minute bucket's marks: one
+	// item per shard, how far the wheel has fired it.
+	prefixTimerMark = "TM#"
 	// timerCursorKey is both pk and sk of the one cursor item.
 	timerCursorKey = "TIMERCURSOR"
-	// timerSafetyTTL lets DynamoDB remove a timer the wheel somehow never
-	// fired (say, written behind the cursor by a badly skewed clock) instead
-	// of keeping it for ever. A week is far beyond any tick backlog.
+	// timerSafetyTTL is how long a timer (and a bucket's marks) outlive
+	// their due time. The wheel does not delete what it fires from a
+	// regular shard: DynamoDB's TTL does, without billing a write. It also
+	// removes a timer the wheel somehow never fired (say, written behind the
+	// cursor by a badly skewed clock). A week is far beyond any tick backlog.
 	timerSafetyTTL = 7 * 24 * time.Hour
 	// timerDueLayout is RFC 3339 with all nine fraction digits. Go's
 	// time.RFC3339Nano drops trailing zeros, and then 12:00:01.5Z sorts
@@ -30,6 +35,11 @@ const (
 // timerPK is the partition of one shard of one minute bucket.
 func timerPK(bucket time.Time, shard int) string {
 	return prefixTimer + bucket.UTC().Format(timerBucketLayout) + "#" + strconv.Itoa(shard)
+}
+
+// timerMarkPK is the partition of one minute bucket's shard marks.
+func timerMarkPK(bucket time.Time) string {
+	return prefixTimerMark + bucket.UTC().Format(timerBucketLayout)
 }
 
 // timerSK orders a partition by due time; the id makes it unique.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,6 +23,7 @@ const (
 	attrTimerProps   = "p"
 	attrTimerCursor  = "b"
 	attrTimerRoute   = "rt"
+	attrTimerMark    = "m"
 	// batchWriteMax is DynamoDB's limit of requests per BatchWriteItem.
 	batchWriteMax = 25
 )
@@ -30,7 +32,7 @@ const (
 // id alone, so writing the same timer again overwrites it: no condition
 // (and no read) is needed to stay idempotent.
 func (st *Store) PutTimer(ctx context.Context, t timer.Timer) error {
-	item := key(timerPK(timer.BucketOf(t.Due), timer.ShardOf(t.ID)), timerSK(t.Due, t.ID))
+	item := key(timerPK(timer.BucketOf(t.Due), t.Shard), timerSK(t.Due, t.ID))
 	item[attrTimerContact] = s(t.ContactID)
 	item[attrTimerEvent] = s(t.Event)
 	if t.Route != "" {
@@ -50,21 +52,27 @@ func (st *Store) PutTimer(ctx context.Context, t timer.Timer) error {
 	return nil
 }
 
-// DueTimers implements timer.Store: one Query of the bucket's shard, in
-// due order. Reads are strongly consistent because the wheel pages by
-// deleting what it fired and reading again; an eventually consistent read
-// could return a timer just deleted. It follows LastEvaluatedKey until limit
-// items are read, since a short page means "no more" to the wheel and
+// DueTimers implements timer.Store: one Query of the bucket's shard after
+// the given position, in due order. Reads are strongly consistent because
+// the wheel pages a late shard by deleting what it fired and reading again,
+// and a timer stored just before the read must be in it; an eventually
+// consistent read could miss either. It follows LastEvaluatedKey until
+// limit items are read, since a short page means "no more" to the wheel and
 // DynamoDB cuts pages at 1 MB.
-func (st *Store) DueTimers(ctx context.Context, bucket time.Time, shard int, limit int) ([]timer.Timer, error) {
+func (st *Store) DueTimers(ctx context.Context, bucket time.Time, shard int, after timer.Position, limit int) ([]timer.Timer, error) {
 	pk := timerPK(bucket, shard)
+	cond, vals := "pk = :pk", map[string]types.AttributeValue{":pk": s(pk)}
+	if !after.IsZero() {
+		cond += " AND sk > :after"
+		vals[":after"] = s(timerSK(after.Due, after.ID))
+	}
 	var out []timer.Timer
 	var startKey map[string]types.AttributeValue
 	for len(out) < limit {
 		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 aws.String(st.table),
-			KeyConditionExpression:    aws.String("pk = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk)},
+			KeyConditionExpression:    aws.String(cond),
+			ExpressionAttributeValues: vals,
 			ConsistentRead:            aws.Bool(true),
 			ScanIndexForward:          aws.Bool(true),
 			Limit:                     aws.Int32(int32(limit - len(out))),
@@ -78,6 +86,7 @@ func (st *Store) DueTimers(ctx context.Context, bucket time.Time, shard int, lim
 			if err != nil {
 				return nil, fmt.Errorf("decode timer in %s: %w", pk, err)
 			}
+			t.Shard = shard
 			out = append(out, t)
 		}
 		startKey = res.LastEvaluatedKey
@@ -114,7 +123,7 @@ func (st *Store) DeleteTimers(ctx context.Context, ts []timer.Timer) error {
 		reqs := make([]types.WriteRequest, 0, end-start)
 		for _, t := range ts[start:end] {
 			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{
-				Key: key(timerPK(timer.BucketOf(t.Due), timer.ShardOf(t.ID)), timerSK(t.Due, t.ID)),
+				Key: key(timerPK(timer.BucketOf(t.Due), t.Shard), timerSK(t.Due, t.ID)),
 			}})
 		}
 		pending := map[string][]types.WriteRequest{st.table: reqs}
@@ -133,6 +142,62 @@ func (st *Store) DeleteTimers(ctx context.Context, ts []timer.Timer) error {
 			}
 			pending = res.UnprocessedItems
 		}
+	}
+	return nil
+}
+
+// Marks implements timer.Store: one strongly consistent Query of the
+// bucket's mark partition (one small item per shard that has fired), so
+// a tick sees the marks the previous one set.
+func (st *Store) Marks(ctx context.Context, bucket time.Time) (map[int]timer.Position, error) {
+	pk := timerMarkPK(bucket)
+	out := map[int]timer.Position{}
+	var startKey map[string]types.AttributeValue
+	for {
+		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(st.table),
+			KeyConditionExpression:    aws.String("pk = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk)},
+			ConsistentRead:            aws.Bool(true),
+			ExclusiveStartKey:         startKey,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("query timer marks %s: %w", pk, err)
+		}
+		for _, it := range res.Items {
+			shard, err := strconv.Atoi(str(it, attrSK))
+			if err != nil {
+				return nil, fmt.Errorf("timer mark %s/%q: shard is not a number", pk, str(it, attrSK))
+			}
+			due, id, err := parseTimerSK(str(it, attrTimerMark))
+			if err != nil {
+				return nil, fmt.Errorf("timer mark %s/%d: %w", pk, shard, err)
+			}
+			out[shard] = timer.Position{Due: due, ID: id}
+		}
+		if startKey = res.LastEvaluatedKey; startKey == nil {
+			return out, nil
+		}
+	}
+}
+
+// SetMark implements timer.Store. Like SetCursor, the condition only lets
+// a mark move forward (the sort key format is in due order): a slower
+// overlapping tick must not make the next one fire a page again.
+func (st *Store) SetMark(ctx context.Context, bucket time.Time, shard int, p timer.Position) error {
+	v := timerSK(p.Due, p.ID)
+	item := key(timerMarkPK(bucket), strconv.Itoa(shard))
+	item[attrTimerMark] = s(v)
+	item[attrTTL] = n(bucket.Add(timerSafetyTTL).Unix())
+	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 aws.String(st.table),
+		Item:                      item,
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #m < :m"),
+		ExpressionAttributeNames:  map[string]string{"#m": attrTimerMark},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":m": s(v)},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("set timer mark %s/%d to %s: %w", timerMarkPK(bucket), shard, v, err)
 	}
 	return nil
 }

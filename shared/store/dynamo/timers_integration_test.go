@@ -54,7 +54,7 @@ func TestTimerStoreDynamoDB(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, err := st.DueTimers(ctx, bucket, 0, 10)
+		got, err := st.DueTimers(ctx, bucket, 0, timer.Position{}, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,14 +64,19 @@ func TestTimerStoreDynamoDB(t *testing.T) {
 		}
 		for i := range want {
 			if got[i].ID != want[i].ID || got[i].ContactID != want[i].ContactID || got[i].Event != want[i].Event ||
-				!got[i].Due.Equal(want[i].Due) || fmt.Sprint(got[i].Properties) != fmt.Sprint(want[i].Properties) {
+				!got[i].Due.Equal(want[i].Due) || fmt.Sprint(got[i].Properties) != fmt.Sprint(want[i].Properties) || got[i].Shard != 0 {
 				t.Errorf("timer %d: got %+v, want %+v", i, got[i], want[i])
 			}
 		}
-		if other, err := st.DueTimers(ctx, bucket, 1, 10); err != nil || len(other) != 0 {
+		// After a position (a shard's mark): only what sorts after it.
+		after, err := st.DueTimers(ctx, bucket, 0, put[1].Position(), 10)
+		if err != nil || len(after) != 2 || after[0].ID != put[0].ID || after[1].ID != put[2].ID {
+			t.Errorf("after %s read %d timers starting %q (%v), want the last two", put[1].ID, len(after), firstID(after), err)
+		}
+		if other, err := st.DueTimers(ctx, bucket, 1, timer.Position{}, 10); err != nil || len(other) != 0 {
 			t.Errorf("shard 1 holds %d timers (%v), want none", len(other), err)
 		}
-		if next, err := st.DueTimers(ctx, bucket.Add(time.Minute), 0, 10); err != nil || len(next) != 0 {
+		if next, err := st.DueTimers(ctx, bucket.Add(time.Minute), 0, timer.Position{}, 10); err != nil || len(next) != 0 {
 			t.Errorf("next bucket holds %d timers (%v), want none", len(next), err)
 		}
 	})
@@ -79,26 +84,42 @@ func TestTimerStoreDynamoDB(t *testing.T) {
 	t.Run("item keys and ttl as KEYS.md documents them", func(t *testing.T) {
 		st, table := newStore(t)
 		due := time.Date(2025, 3, 10, 9, 1, 2, 500000000, time.UTC)
-		x := timer.Timer{ID: "run-7:step#2", ContactID: "c", Event: "e", Due: due}
+		x := timer.Timer{ID: "run-7:step#2", ContactID: "c", Event: "e", Due: due, Shard: timer.LateShardOf("run-7:step#2")}
 		if err := st.PutTimer(t.Context(), x); err != nil {
 			t.Fatal(err)
 		}
-		res, err := db.GetItem(t.Context(), &dynamodb.GetItemInput{
-			TableName: aws.String(table),
-			Key: map[string]types.AttributeValue{
-				"pk": &types.AttributeValueMemberS{Value: "T#2025-03-10T09:01:00Z#" + strconv.Itoa(timer.ShardOf(x.ID))},
-				"sk": &types.AttributeValueMemberS{Value: "2025-03-10T09:01:02.500000000Z#run-7:step#2"},
-			},
-		})
-		if err != nil || res.Item == nil {
-			t.Fatalf("item not at its documented key (%v)", err)
+		get := func(pk, sk string) map[string]types.AttributeValue {
+			t.Helper()
+			res, err := db.GetItem(t.Context(), &dynamodb.GetItemInput{
+				TableName: aws.String(table),
+				Key:       map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}},
+			})
+			if err != nil || res.Item == nil {
+				t.Fatalf("no item at its documented key %s / %s (%v)", pk, sk, err)
+			}
+			return res.Item
 		}
-		ttl, _ := res.Item["ttl"].(*types.AttributeValueMemberN)
+		item := get("T#2025-03-10T09:01:00Z#"+strconv.Itoa(x.Shard), "2025-03-10T09:01:02.500000000Z#run-7:step#2")
+		if x.Shard < timer.Shards {
+			t.Fatalf("late shard %d is a regular one", x.Shard)
+		}
+		ttl, _ := item["ttl"].(*types.AttributeValueMemberN)
 		if ttl == nil || ttl.Value != strconv.FormatInt(due.Add(7*24*time.Hour).Unix(), 10) {
-			t.Errorf("ttl %+v, want due + 7 days", res.Item["ttl"])
+			t.Errorf("ttl %+v, want due + 7 days", item["ttl"])
 		}
-		if _, ok := res.Item["gsi1pk"]; ok {
+		if _, ok := item["gsi1pk"]; ok {
 			t.Error("timer items must stay out of gsi1")
+		}
+		bucket := timer.BucketOf(due)
+		if err := st.SetMark(t.Context(), bucket, 4, x.Position()); err != nil {
+			t.Fatal(err)
+		}
+		mark := get("TM#2025-03-10T09:01:00Z", "4")
+		if m, _ := mark["m"].(*types.AttributeValueMemberS); m == nil || m.Value != "2025-03-10T09:01:02.500000000Z#run-7:step#2" {
+			t.Errorf("mark %+v, want the timer's sort key", mark["m"])
+		}
+		if ttl, _ := mark["ttl"].(*types.AttributeValueMemberN); ttl == nil || ttl.Value != strconv.FormatInt(bucket.Add(7*24*time.Hour).Unix(), 10) {
+			t.Errorf("mark ttl %+v, want the bucket + 7 days", mark["ttl"])
 		}
 	})
 
@@ -111,13 +132,13 @@ func TestTimerStoreDynamoDB(t *testing.T) {
 		big := strings.Repeat("x", 12*1024)
 		var all []timer.Timer
 		for i, id := range ids {
-			x := timer.Timer{ID: id, ContactID: "c", Event: "e", Due: bucket.Add(time.Duration(i) * time.Millisecond), Properties: map[string]any{"p": big}}
+			x := timer.Timer{ID: id, ContactID: "c", Event: "e", Due: bucket.Add(time.Duration(i) * time.Millisecond), Properties: map[string]any{"p": big}, Shard: 3}
 			if err := st.PutTimer(ctx, x); err != nil {
 				t.Fatal(err)
 			}
 			all = append(all, x)
 		}
-		page, err := st.DueTimers(ctx, bucket, 3, 100)
+		page, err := st.DueTimers(ctx, bucket, 3, timer.Position{}, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,11 +146,11 @@ func TestTimerStoreDynamoDB(t *testing.T) {
 			t.Fatalf("first page has %d timers, want the first 100 in due order", len(page))
 		}
 		// 100 deletes is four BatchWriteItem calls; a missing timer is no error.
-		gone := append(slices.Clone(page), timer.Timer{ID: "never-stored", Due: bucket})
+		gone := append(slices.Clone(page), timer.Timer{ID: "never-stored", Due: bucket, Shard: 3})
 		if err := st.DeleteTimers(ctx, gone); err != nil {
 			t.Fatal(err)
 		}
-		rest, err := st.DueTimers(ctx, bucket, 3, 100)
+		rest, err := st.DueTimers(ctx, bucket, 3, timer.Position{}, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +160,7 @@ func TestTimerStoreDynamoDB(t *testing.T) {
 		if err := st.DeleteTimers(ctx, rest); err != nil {
 			t.Fatal(err)
 		}
-		if left, _ := st.DueTimers(ctx, bucket, 3, 100); len(left) != 0 {
+		if left, _ := st.DueTimers(ctx, bucket, 3, timer.Position{}, 100); len(left) != 0 {
 			t.Errorf("%d timers left", len(left))
 		}
 	})
@@ -168,6 +189,42 @@ func TestTimerStoreDynamoDB(t *testing.T) {
 			if err != nil || !ok || !got.Equal(s.want) {
 				t.Errorf("after setting %s: cursor %s (%v, %v), want %s", s.set, got, ok, err, s.want)
 			}
+		}
+	})
+
+	t.Run("marks only move forward, per bucket and shard", func(t *testing.T) {
+		st, _ := newStore(t)
+		ctx := t.Context()
+		b := time.Date(2025, 3, 10, 9, 3, 0, 0, time.UTC)
+		if got, err := st.Marks(ctx, b); err != nil || len(got) != 0 {
+			t.Fatalf("fresh bucket has marks %v (%v)", got, err)
+		}
+		p := func(sec int, id string) timer.Position {
+			return timer.Position{Due: b.Add(time.Duration(sec) * time.Second), ID: id}
+		}
+		for _, m := range []struct {
+			shard int
+			p     timer.Position
+		}{
+			{2, p(10, "b")},
+			{2, p(10, "a")}, // a slower, overlapping tick: same time, earlier id
+			{2, p(5, "z")},  // earlier time
+			{15, p(59, "x")},
+			{15, p(59, "y")},
+		} {
+			if err := st.SetMark(ctx, b, m.shard, m.p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := st.Marks(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[2] != p(10, "b") || got[15] != p(59, "y") {
+			t.Errorf("marks %+v, want shard 2 at 10s/b and 15 at 59s/y", got)
+		}
+		if other, err := st.Marks(ctx, b.Add(time.Minute)); err != nil || len(other) != 0 {
+			t.Errorf("the next bucket has marks %v (%v)", other, err)
 		}
 	})
 
@@ -229,12 +286,32 @@ func TestTimerStoreDynamoDB(t *testing.T) {
 		if len(fired) != len(due) {
 			t.Errorf("fired %d of %d timers", len(fired), len(due))
 		}
+		// Nothing is left to fire: late shards are empty, regular ones hold
+		// their fired timers (for the TTL) behind their marks.
+		kept := 0
 		for m := range 8 {
-			for shard := range timer.Shards {
-				if left, err := st.DueTimers(ctx, start.Add(time.Duration(m)*time.Minute), shard, 10); err != nil || len(left) != 0 {
-					t.Errorf("bucket %d shard %d still holds %d timers (%v)", m, shard, len(left), err)
+			bucket := start.Add(time.Duration(m) * time.Minute)
+			marks, err := st.Marks(ctx, bucket)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for shard := range timer.Shards + timer.LateShards {
+				if left, err := st.DueTimers(ctx, bucket, shard, marks[shard], 10); err != nil || len(left) != 0 {
+					t.Errorf("bucket %d shard %d still holds %d timers to fire (%v)", m, shard, len(left), err)
+				}
+				all, _ := st.DueTimers(ctx, bucket, shard, timer.Position{}, 200)
+				if timer.IsLate(shard) && len(all) > 0 {
+					t.Errorf("late shard %d of bucket %d holds %d fired timers", shard, m, len(all))
+				}
+				if !timer.IsLate(shard) {
+					kept += len(all)
 				}
 			}
+		}
+		// The clock scheduled them at 09:00: those due from 09:03 (the late
+		// horizon) on went to regular shards, the earlier ones to late ones.
+		if kept != 60 {
+			t.Errorf("%d fired timers kept in regular shards, want the 60 due from 09:03", kept)
 		}
 	})
 }
