@@ -64,6 +64,10 @@ type RunRecord struct {
 	For       string         `json:"waiting_for,omitempty"`
 	Updated   time.Time      `json:"updated_at"`
 	Marks     []journey.Mark `json:"path,omitempty"`
+	// WokeAt is set on a run that ended in a pass at or after the time its
+	// wait ended: its drill-down entry (keyed by that time) is already out
+	// of the listing, so the store may leave it instead of deleting it.
+	WokeAt bool `json:"-"`
 }
 
 // StepCount is a counter of one journey version's step ("" for the
@@ -105,10 +109,13 @@ type Store interface {
 	ContactRuns(ctx context.Context, contactID string) ([]RunRecord, error)
 	// StepCounts sums a journey's counters, by version and step.
 	StepCounts(ctx context.Context, journeyID string) ([]StepCount, error)
-	// StepContacts lists the active runs resting at a step of a journey
-	// version, oldest arrival first, limit at a time from the cursor after
-	// (""); it returns the next page's cursor ("" on the last page).
-	StepContacts(ctx context.Context, journeyID string, version int64, step, after string, limit int) ([]StepContact, string, error)
+	// StepContacts lists the runs resting at a step of a journey version,
+	// soonest wake first and held runs last, limit at a time from the
+	// cursor after (""); it returns the next page's cursor ("" on the last
+	// page). It may list runs that have moved on or ended (the index trails
+	// the profile, and a run ended at its wake leaves its entry): callers
+	// check each against the contact's profile. now is the listing's clock.
+	StepContacts(ctx context.Context, journeyID string, version int64, step, after string, limit int, now time.Time) ([]StepContact, string, error)
 	// PutHeld lists a run in its journey's held index (written again, it
 	// stays one entry); HeldRuns pages through that index, limit at a time
 	// from the cursor after (""), answering the next page's cursor ("" on
@@ -151,9 +158,10 @@ type HeldRun struct {
 // StepContact is an active run at a step, as the drill-down index has it
 // (the history may trail the profile by a batch).
 type StepContact struct {
-	ContactID string    `json:"contact_id"`
-	Run       string    `json:"run_id"`
-	Since     time.Time `json:"since"`
+	ContactID string `json:"contact_id"`
+	Run       string `json:"run_id"`
+	// Until is when the run's wait ends; zero for a run held by a pause.
+	Until time.Time `json:"until,omitzero"`
 }
 
 // ErrBadCursor: a page cursor that no listing gave out.
@@ -371,7 +379,7 @@ func (r *Reactor) React(ctx context.Context, c *contact.Change) error {
 	} else {
 		c.After.Journeys = st
 	}
-	r.buffer(c.After.ID, st, res, plans, cancels, c.Now)
+	r.buffer(c.After.ID, was, st, res, plans, cancels, c.Now)
 	return nil
 }
 
@@ -567,7 +575,8 @@ func events(ms []tracking.Message) []journey.Event {
 
 // buffer keeps a contact's history and counts for Flush; a contact's
 // change run again (a write conflict) replaces what its earlier attempt left.
-func (r *Reactor) buffer(contactID string, st *journey.State, res journey.Result, plans []PlanCount, cancels []timer.Timer, now time.Time) {
+// was is the contact's runs before the pass.
+func (r *Reactor) buffer(contactID string, was []journey.Run, st *journey.State, res journey.Result, plans []PlanCount, cancels []timer.Timer, now time.Time) {
 	byRun := map[string]*RunRecord{}
 	var order []string
 	for _, m := range res.Marks {
@@ -592,6 +601,11 @@ func (r *Reactor) buffer(contactID string, st *journey.State, res journey.Result
 	for _, run := range st.Runs {
 		if rec, ok := byRun[run.ID]; ok {
 			rec.Step, rec.Since, rec.Until, rec.For, rec.Started = run.Step, run.Since, run.Until, run.For, run.Started
+		}
+	}
+	for _, run := range was {
+		if rec, ok := byRun[run.ID]; ok && rec.Status != StatusActive && !run.Held && !run.Until.IsZero() && !run.Until.After(now) {
+			rec.WokeAt = true
 		}
 	}
 	p := pending{counts: res.Counts, plans: plans, cancels: cancels}

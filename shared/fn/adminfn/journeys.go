@@ -361,7 +361,14 @@ type stepContact struct {
 // stepContacts pages through the contacts whose active run rests at a
 // step of a journey version (default: the version in effect): the
 // drill-down index, then the page's profiles, which drop a run that has
-// moved on since (the index trails the profile by a batch).
+// moved on since (the index trails the profile by a batch, and a run that
+// ended at its wake leaves its entry for a while: KEYS.md). A page the
+// profiles thinned is filled from the next index pages, a few at most.
+// maxStepPageReads bounds the index reads behind one page of contacts at
+// a step, so a step thick with entries of ended runs answers a short page
+// (with a cursor) rather than reading on for a long time.
+const maxStepPageReads = 5
+
 func (h *Handler) stepContacts(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 	id, step := req.PathParameters["id"], req.PathParameters["step"]
 	q := req.QueryStringParameters
@@ -381,31 +388,37 @@ func (h *Handler) stepContacts(ctx context.Context, req httpapi.Request) (httpap
 			return httpapi.Response{}, errBadRequest{"invalid_parameter", "version: a version number (0 is the repo's)"}
 		}
 	}
-	runs, next, err := h.store.StepContacts(ctx, id, version, step, q["cursor"], limit)
-	if errors.Is(err, journeyrun.ErrBadCursor) {
-		return httpapi.Response{}, errBadRequest{"invalid_parameter", "cursor: not one this listing gave out"}
-	}
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	ids := make([]string, 0, len(runs))
-	for _, r := range runs {
-		ids = append(ids, r.ContactID)
-	}
-	profiles, err := h.store.GetProfiles(ctx, ids)
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	out := make([]stepContact, 0, len(runs))
-	for _, r := range runs {
-		p := profiles[r.ContactID]
-		if p == nil || p.Journeys == nil || p.MergedInto != "" {
-			continue // a merged-away contact's runs are its survivor's now
+	out := make([]stepContact, 0, limit)
+	next, now := q["cursor"], h.now()
+	for reads := 0; reads < maxStepPageReads && len(out) < limit; reads++ {
+		runs, cursor, err := h.store.StepContacts(ctx, id, version, step, next, limit-len(out), now)
+		if errors.Is(err, journeyrun.ErrBadCursor) {
+			return httpapi.Response{}, errBadRequest{"invalid_parameter", "cursor: not one this listing gave out"}
 		}
-		for _, a := range p.Journeys.Runs {
-			if a.ID == r.Run && a.Journey == id && a.Version == version && a.Step == step {
-				out = append(out, stepContact{ContactID: p.ID, Email: p.Email, Run: a.ID, Since: a.Since, Until: a.Until, For: a.For, Held: a.Held})
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		ids := make([]string, 0, len(runs))
+		for _, r := range runs {
+			ids = append(ids, r.ContactID)
+		}
+		profiles, err := h.store.GetProfiles(ctx, ids)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		for _, r := range runs {
+			p := profiles[r.ContactID]
+			if p == nil || p.Journeys == nil || p.MergedInto != "" {
+				continue // a merged-away contact's runs are its survivor's now
 			}
+			for _, a := range p.Journeys.Runs {
+				if a.ID == r.Run && a.Journey == id && a.Version == version && a.Step == step {
+					out = append(out, stepContact{ContactID: p.ID, Email: p.Email, Run: a.ID, Since: a.Since, Until: a.Until, For: a.For, Held: a.Held})
+				}
+			}
+		}
+		if next = cursor; next == "" {
+			break
 		}
 	}
 	page := map[string]any{"journey_id": id, "version": version, "step": step, "contacts": out}

@@ -58,9 +58,14 @@ func parseJourneyCounterAttr(a string) (step, metric string, ok bool) {
 
 // Contacts at a step: an active run's record carries gsi1 keys naming its
 // journey, version and step, so listing who is at a step is one Query of
-// a keys-only index partition. The keys change only when the run comes to
-// rest at another step (a wait, or held while paused) and are removed
-// when it ends, so the index costs two small writes per resting step.
+// a keys-only index partition. The sort key is when the run's wait ends
+// (held runs sort last), and the listing reads only entries that end after
+// the present (less a grace): so a run that ends at or after its wake can
+// leave its entry behind, already out of the listing, and the write that
+// ends it costs no index delete. A run that leaves its step early (the
+// awaited event, a goal, an exit segment, a stop) still removes its entry,
+// and one that comes to rest at another step re-keys it (two small
+// writes).
 const gsiJourneyStepPrefix = "JAT#"
 
 // journeyStepGSIPK is the index partition of one journey version's step.
@@ -71,10 +76,18 @@ func journeyStepGSIPK(journeyID string, version int64, step string) string {
 // journeyStepTimeLayout is fixed-width, so index keys sort by time.
 const journeyStepTimeLayout = "2006-01-02T15:04:05.000000000Z"
 
-// journeyStepGSISK orders a step's runs by when they arrived; the contact
-// id makes it unique and is the page cursor's tie-breaker.
-func journeyStepGSISK(since time.Time, contactID string) string {
-	return since.UTC().Format(journeyStepTimeLayout) + "#" + contactID
+// journeyStepHeld is the sort time of a run held by a paused journey (it
+// waits for no time): after every wake.
+var journeyStepHeld = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
+
+// journeyStepGSISK orders a step's runs by when their wait ends (until;
+// zero for a held run, which sorts last); the contact id makes it unique
+// and is the page cursor's tie-breaker.
+func journeyStepGSISK(until time.Time, contactID string) string {
+	if until.IsZero() {
+		until = journeyStepHeld
+	}
+	return until.UTC().Format(journeyStepTimeLayout) + "#" + contactID
 }
 
 func parseJourneyStepGSISK(sk string) (time.Time, string, bool) {

@@ -128,11 +128,15 @@ func (st *Store) recordRun(ctx context.Context, r journeyrun.RunRecord) error {
 	expr := "SET journey = :j, version = :v, step = :s, run_status = :st, updated = :u, since = :since, waiting_until = :until, waiting_for = :for, " +
 		"started = if_not_exists(started, :start), marks = list_append(if_not_exists(marks, :e), :m)"
 	// An active run is listed at its step (the drill-down index); an
-	// ended one leaves it.
-	if r.Status == journeyrun.StatusActive && r.Step != "" && !r.Since.IsZero() {
+	// ended one leaves it, unless its entry is already out of the listing
+	// (it ended at or after its wake: journeykeys.go), where removing it
+	// would cost an index write for nothing.
+	switch {
+	case r.Status == journeyrun.StatusActive && r.Step != "" && !r.Since.IsZero():
 		expr += ", " + attrGSI1PK + " = :gp, " + attrGSI1SK + " = :gs"
-		vals[":gp"], vals[":gs"] = s(journeyStepGSIPK(r.Journey, r.Version, r.Step)), s(journeyStepGSISK(r.Since, r.ContactID))
-	} else {
+		vals[":gp"], vals[":gs"] = s(journeyStepGSIPK(r.Journey, r.Version, r.Step)), s(journeyStepGSISK(r.Until, r.ContactID))
+	case r.Status != journeyrun.StatusActive && r.WokeAt:
+	default:
 		expr += " REMOVE " + attrGSI1PK + ", " + attrGSI1SK
 	}
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -196,23 +200,32 @@ func (st *Store) ContactRuns(ctx context.Context, contactID string) ([]journeyru
 	return out, nil
 }
 
+// stepListingGrace is how long after a run's wake is due its index entry
+// is still read: a wake is processed seconds after it is due (longer in a
+// backlog), and until then the run is still at the step. Entries left
+// behind by runs that ended at their wake are read (and dropped by the
+// caller's check against the profiles) only during this grace.
+const stepListingGrace = 10 * time.Minute
+
 // StepContacts implements journeyrun.Store: one Query of the step's
-// index partition (keys only), oldest arrival first, limit at a time.
-// after is the previous page's cursor ("" for the first page).
-func (st *Store) StepContacts(ctx context.Context, journeyID string, version int64, step, after string, limit int) ([]journeyrun.StepContact, string, error) {
-	in := &dynamodb.QueryInput{
-		TableName: aws.String(st.table), IndexName: aws.String(gsi1),
-		KeyConditionExpression:    aws.String("gsi1pk = :p"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": s(journeyStepGSIPK(journeyID, version, step))},
-		Limit:                     aws.Int32(int32(limit + 1)), ReturnConsumedCapacity: capacity,
-	}
+// index partition (keys only), soonest wake first (held runs last), limit
+// at a time, of the entries whose wake is after now less
+// stepListingGrace. after is the previous page's cursor ("" for the first
+// page).
+func (st *Store) StepContacts(ctx context.Context, journeyID string, version int64, step, after string, limit int, now time.Time) ([]journeyrun.StepContact, string, error) {
+	from := now.Add(-stepListingGrace).UTC().Format(journeyStepTimeLayout)
 	if after != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(after)
 		if _, _, ok := parseJourneyStepGSISK(string(raw)); err != nil || !ok {
 			return nil, "", journeyrun.ErrBadCursor
 		}
-		in.KeyConditionExpression = aws.String("gsi1pk = :p AND gsi1sk > :a")
-		in.ExpressionAttributeValues[":a"] = s(string(raw))
+		from = max(from, string(raw))
+	}
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(st.table), IndexName: aws.String(gsi1),
+		KeyConditionExpression:    aws.String("gsi1pk = :p AND gsi1sk > :a"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": s(journeyStepGSIPK(journeyID, version, step)), ":a": s(from)},
+		Limit:                     aws.Int32(int32(limit + 1)), ReturnConsumedCapacity: capacity,
 	}
 	res, err := st.db.Query(ctx, in)
 	if err != nil {
@@ -220,18 +233,21 @@ func (st *Store) StepContacts(ctx context.Context, journeyID string, version int
 	}
 	out := make([]journeyrun.StepContact, 0, len(res.Items))
 	for _, it := range res.Items {
-		since, contactID, ok := parseJourneyStepGSISK(str(it, attrGSI1SK))
+		until, contactID, ok := parseJourneyStepGSISK(str(it, attrGSI1SK))
 		if !ok {
 			continue
 		}
+		if until.Equal(journeyStepHeld) {
+			until = time.Time{}
+		}
 		_, run, _ := cutLast(str(it, attrSK))
-		out = append(out, journeyrun.StepContact{ContactID: contactID, Run: run, Since: since})
+		out = append(out, journeyrun.StepContact{ContactID: contactID, Run: run, Until: until})
 	}
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
 		last := out[limit-1]
-		next = base64.RawURLEncoding.EncodeToString([]byte(journeyStepGSISK(last.Since, last.ContactID)))
+		next = base64.RawURLEncoding.EncodeToString([]byte(journeyStepGSISK(last.Until, last.ContactID)))
 	}
 	return out, next, nil
 }
@@ -517,7 +533,7 @@ func (st *Store) moveRun(ctx context.Context, mv journeyrun.RunMove) error {
 	delete(item, attrGSI1PK)
 	delete(item, attrGSI1SK)
 	if r.Status == journeyrun.StatusActive && r.Step != "" && !r.Since.IsZero() {
-		item[attrGSI1PK], item[attrGSI1SK] = s(journeyStepGSIPK(r.Journey, r.Version, r.Step)), s(journeyStepGSISK(r.Since, r.ContactID))
+		item[attrGSI1PK], item[attrGSI1SK] = s(journeyStepGSIPK(r.Journey, r.Version, r.Step)), s(journeyStepGSISK(r.Until, r.ContactID))
 	}
 	tx := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(st.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},

@@ -135,8 +135,8 @@ func TestMoveRunsDynamoDB(t *testing.T) {
 		journey, contact string
 		want             int
 	}{{"k", "c_new", 1}, {"j", "c_new", 0}} {
-		at, _, err := st.StepContacts(ctx, c.journey, 1, "a", "", 10)
-		if err != nil || len(at) != c.want || (c.want == 1 && (at[0].ContactID != c.contact || at[0].Run != "rk" || !at[0].Since.Equal(since))) {
+		at, _, err := st.StepContacts(ctx, c.journey, 1, "a", "", 10, now)
+		if err != nil || len(at) != c.want || (c.want == 1 && (at[0].ContactID != c.contact || at[0].Run != "rk" || !at[0].Until.Equal(until))) {
 			t.Errorf("at %s/a: %+v %v, want %d run(s) of %s", c.journey, at, err, c.want, c.contact)
 		}
 	}
@@ -161,6 +161,77 @@ func TestMoveRunsDynamoDB(t *testing.T) {
 	}
 	if runs, _ := st.ContactRuns(ctx, "c_new"); len(runs) != 2 {
 		t.Errorf("survivor's runs after the late copy: %+v", runs)
+	}
+}
+
+// TestStepContactsDynamoDB: the drill-down index on DynamoDB Local. A
+// step's runs list soonest wake first and held runs last, page by page; a
+// run that ends at or after its wake leaves its entry (no index write),
+// which the listing reads only within its grace after the wake; a run
+// that leaves early, or comes to rest at another step, is unlisted at once.
+func TestStepContactsDynamoDB(t *testing.T) {
+	ctx := t.Context()
+	_, st := localTable(t, "stepcontacts")
+	t0 := time.Date(2026, 12, 8, 9, 0, 0, 0, time.UTC)
+	rec := func(contact, run string, until time.Time) journeyrun.RunRecord {
+		return journeyrun.RunRecord{ContactID: contact, Journey: "j", Version: 1, Run: run, Step: "a", Status: journeyrun.StatusActive,
+			Started: t0, Since: t0, Until: until, Updated: t0}
+	}
+	resting := []journeyrun.RunRecord{
+		rec("c_late", "r1", t0.Add(time.Hour)),
+		rec("c_soon", "r2", t0.Add(30*time.Minute)),
+		rec("c_held", "r3", time.Time{}), // held by a pause: no wake
+		rec("c_next", "r4", t0.Add(45*time.Minute)),
+	}
+	if err := st.RecordRuns(ctx, resting); err != nil {
+		t.Fatal(err)
+	}
+	list := func(now time.Time) []string {
+		t.Helper()
+		var ids []string
+		cursor := ""
+		for range 10 {
+			page, next, err := st.StepContacts(ctx, "j", 1, "a", cursor, 1, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range page {
+				ids = append(ids, c.ContactID)
+			}
+			if cursor = next; cursor == "" {
+				return ids
+			}
+		}
+		t.Fatal("paging never ended")
+		return nil
+	}
+	if got := list(t0); !reflect.DeepEqual(got, []string{"c_soon", "c_next", "c_late", "c_held"}) {
+		t.Fatalf("listed %v, want soonest wake first, held last", got)
+	}
+	// c_soon's wake ends its run (after the due time); c_late leaves early
+	// (a goal); c_next moves on to another step.
+	ended := rec("c_soon", "r2", time.Time{})
+	ended.Status, ended.WokeAt, ended.Updated = "completed", true, t0.Add(30*time.Minute+5*time.Second)
+	early := rec("c_late", "r1", time.Time{})
+	early.Status, early.Updated = "converted", t0.Add(10*time.Minute)
+	moved := rec("c_next", "r4", t0.Add(48*time.Hour))
+	moved.Step = "b"
+	if err := st.RecordRuns(ctx, []journeyrun.RunRecord{ended, early, moved}); err != nil {
+		t.Fatal(err)
+	}
+	// Within the grace after c_soon's wake its left entry is still read
+	// (the admin API drops it against the profile); after it, it is not.
+	if got := list(t0.Add(31 * time.Minute)); !reflect.DeepEqual(got, []string{"c_soon", "c_held"}) {
+		t.Errorf("listed %v a minute after c_soon's wake, want its left entry and the held run", got)
+	}
+	if got := list(t0.Add(41 * time.Minute)); !reflect.DeepEqual(got, []string{"c_held"}) {
+		t.Errorf("listed %v past the grace, want only the held run", got)
+	}
+	if at, _, err := st.StepContacts(ctx, "j", 1, "b", "", 10, t0); err != nil || len(at) != 1 || at[0].ContactID != "c_next" {
+		t.Errorf("at b: %+v %v, want c_next", at, err)
+	}
+	if _, _, err := st.StepContacts(ctx, "j", 1, "a", "bm90IGEgY3Vyc29y", 10, t0); err != journeyrun.ErrBadCursor {
+		t.Errorf("a made-up cursor: %v, want ErrBadCursor", err)
 	}
 }
 

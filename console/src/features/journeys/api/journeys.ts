@@ -62,7 +62,7 @@ export function useSimulate(id: string) {
 
 /**
  * The contacts whose active run rests at a step of a version (null: the
- * version in effect), oldest arrival first, a page at a time by cursor.
+ * version in effect), soonest wake first (held runs last), a page at a time by cursor.
  */
 export function useStepContacts(id: string, step: string, version: number | null) {
   const api = useApi();

@@ -45,7 +45,7 @@ export function JourneyStepPage() {
             </select>
           </label>
         </div>
-        <p className="muted small">Oldest arrival first. A run that moved on in the last moments may still be listed until the next refresh.</p>
+        <p className="muted small">Soonest wake first, runs held by a pause last. A run that moved on in the last moments may still be listed until the next refresh.</p>
         <ErrorMessage error={contacts.error} />
         {contacts.isPending ? (
           <Loading />
