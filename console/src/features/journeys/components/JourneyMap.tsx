@@ -18,7 +18,7 @@ import {
 import '@xyflow/react/dist/style.css';
 import './JourneyMap.css';
 import type { Journey, JourneyStepSummary } from '@/types/api';
-import { TRIGGER, buildGraph, describeStep, edgeCounts } from './graph';
+import { TRIGGER, buildGraph, describeStep, edgeCounts, layout, mapHeight } from './graph';
 
 export interface JourneyMapProps {
   journey: Journey | null;
@@ -50,7 +50,7 @@ const StepNode = memo(function StepNode({ data }: NodeProps<Node<StepData>>) {
       data-testid={`node-${data.title}`}
       data-visited={data.visited ? 'true' : undefined}
     >
-      <Handle type="target" position={Position.Left} />
+      <Handle type="target" position={Position.Top} />
       <div className="jmap-title">
         <strong>{data.title}</strong> <span className="badge">{data.kind}</span>
       </div>
@@ -73,7 +73,7 @@ const StepNode = memo(function StepNode({ data }: NodeProps<Node<StepData>>) {
           ))}
         </ul>
       )}
-      <Handle type="source" position={Position.Right} />
+      <Handle type="source" position={Position.Bottom} />
     </div>
   );
 });
@@ -129,12 +129,13 @@ export default function JourneyMap({ journey, counts, problems, visited, edgeCou
       return next ?? prev;
     });
   }, []);
-  const { nodes: drawn, edges } = useMemo(() => {
+  const { nodes: drawn, edges, height } = useMemo(() => {
     const g = buildGraph(journey);
+    const at = layout(g.nodes);
     const nodes: Node<StepData>[] = g.nodes.map((n) => ({
       id: n.id,
       type: 'step',
-      position: { x: n.layer * 240, y: n.row * 150 },
+      position: at.get(n.id) ?? { x: 0, y: 0 },
       draggable: false,
       data: {
         title: n.id === TRIGGER ? 'start' : n.id,
@@ -160,11 +161,11 @@ export default function JourneyMap({ journey, counts, problems, visited, edgeCou
         style: hit ? { stroke: 'var(--accent, #2563eb)', strokeWidth: 3 } : undefined,
       };
     });
-    return { nodes, edges };
+    return { nodes, edges, height: mapHeight(g.nodes) };
   }, [journey, counts, problems, visited, edgeCounted, version, stepHref]);
   const nodes = useMemo(() => drawn.map((n) => (sizes.has(n.id) ? { ...n, measured: sizes.get(n.id) } : n)), [drawn, sizes]);
   return (
-    <div className="jmap" role="figure" aria-label="Journey map">
+    <div className="jmap" role="figure" aria-label="Journey map" style={{ height }}>
       <ReactFlow
         nodes={nodes}
         edges={edges}

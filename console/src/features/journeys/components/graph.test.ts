@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Journey, JourneyMark } from '@/types/api';
-import { TRIGGER, buildGraph, countsFor, edgeCounts, problemsByStep, totalsOf, visitedOf } from './graph';
+import { LAYOUT_X, LAYOUT_Y, TRIGGER, buildGraph, countsFor, edgeCounts, layout, mapHeight, problemsByStep, totalsOf, visitedOf } from './graph';
 
 const j: Journey = {
   name: 'x',
@@ -35,6 +35,29 @@ describe('buildGraph', () => {
   it('draws nothing but the trigger for a text that is no journey', () => {
     expect(buildGraph(null).nodes).toHaveLength(1);
     expect(buildGraph({ ...j, steps: 'nope' as never }).edges).toEqual([]);
+  });
+});
+
+describe('layout', () => {
+  it('goes top to bottom a layer a band, with a band centred', () => {
+    const at = layout(buildGraph(j).nodes);
+    expect(at.get(TRIGGER)).toEqual({ x: 0, y: 0 });
+    expect(at.get('a')).toEqual({ x: 0, y: LAYOUT_Y });
+    // b and c share layer 2: side by side around the middle.
+    expect(at.get('b')).toEqual({ x: -LAYOUT_X / 2, y: 2 * LAYOUT_Y });
+    expect(at.get('c')).toEqual({ x: LAYOUT_X / 2, y: 2 * LAYOUT_Y });
+    expect(at.get('lost')?.y).toBe(4 * LAYOUT_Y);
+  });
+
+  it('makes the map tall enough for a long path, within bounds', () => {
+    const linear = (n: number): Journey => ({
+      ...j,
+      start: 's0',
+      steps: Array.from({ length: n }, (_, i) => ({ id: `s${i}`, kind: 'wait', wait: { for: '1d' }, next: i + 1 < n ? `s${i + 1}` : undefined })),
+    });
+    expect(mapHeight(buildGraph(linear(1)).nodes)).toBe(420);
+    expect(mapHeight(buildGraph(linear(6)).nodes)).toBe(7 * LAYOUT_Y + 60);
+    expect(mapHeight(buildGraph(linear(40)).nodes)).toBe(1400);
   });
 });
 

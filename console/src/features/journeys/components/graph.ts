@@ -73,6 +73,28 @@ export function buildGraph(j: Journey | null | undefined): { nodes: MapNode[]; e
   return { nodes, edges };
 }
 
+/** Spacing of the map's layout: between steps side by side, and between layers. */
+export const LAYOUT_X = 230;
+export const LAYOUT_Y = 150;
+
+/**
+ * Where each node is drawn: top to bottom, one band per layer (distance
+ * from the start), a band's steps side by side around the middle. A long
+ * nurture path then reads down the page near full size, where one row
+ * left to right had to shrink to fit the map's width.
+ */
+export function layout(nodes: MapNode[]): Map<string, { x: number; y: number }> {
+  const perLayer = new Map<number, number>();
+  for (const n of nodes) perLayer.set(n.layer, (perLayer.get(n.layer) ?? 0) + 1);
+  return new Map(nodes.map((n) => [n.id, { x: (n.row - ((perLayer.get(n.layer) ?? 1) - 1) / 2) * LAYOUT_X, y: n.layer * LAYOUT_Y }]));
+}
+
+/** The map's height in pixels: room for every layer near full size, within bounds. */
+export function mapHeight(nodes: MapNode[]): number {
+  const layers = nodes.length ? Math.max(...nodes.map((n) => n.layer)) + 1 : 1;
+  return Math.min(1400, Math.max(420, layers * LAYOUT_Y + 60));
+}
+
 /** A one-line description of what a step does, for its node. */
 export function describeStep(s: JourneyStep, j?: Journey | null): string {
   switch (s.kind) {
