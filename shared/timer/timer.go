@@ -31,7 +31,7 @@ const (
 	// LateHorizon of the write): shards Shards..Shards+LateShards-1 of a
 	// bucket. The tick reads them like the others but deletes what it
 	// fires, since a timer may be written into them behind what a tick
-	// already fired (see Mark).
+	// already fired (see LateHorizon).
 	LateShards = 4
 	// WriteAllowance bounds how long a timer write is in flight, from the
 	// clock Schedule reads to the item being stored: Schedule gives up on a
@@ -56,7 +56,7 @@ const (
 	// Schedule writes a timer into a bucket no earlier than the scheduler's
 	// own clock; a write still in flight when its minute ends would be lost
 	// if the cursor passed the bucket at once. Re-reading one settled bucket
-	// per tick costs 20 small queries a minute.
+	// per tick costs 21 small queries a minute (its shards and marks).
 	Settle = WriteAllowance
 	// MessageIDPrefix starts the messageId of every fired timer.
 	MessageIDPrefix = "timer:"
@@ -338,9 +338,9 @@ func (w *Wheel) WithRoute(route string, d Dispatcher) *Wheel {
 // it runs within DelayStep of its due time.
 //
 // A route whose dispatcher cannot delay keeps the old behaviour: its
-// timers wait for the tick after they are due (and, since a shard is read
-// in due order and only by deleting, so do the timers after them in that
-// shard and bucket).
+// timers wait for the tick after they are due (and, since a shard is fired
+// in due order, up to its first timer not fired, so do the timers after
+// them in that shard and bucket).
 func (w *Wheel) WithLookahead(d time.Duration) *Wheel {
 	w.lookahead = min(max(d, 0), MaxLookahead)
 	return w
