@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
 	"github.com/leadflow/leadflow/shared/fn/processorfn"
 	"github.com/leadflow/leadflow/shared/localaws"
+	"github.com/leadflow/leadflow/shared/store/dynamo"
 )
 
 // subjects lists the subjects of the mails an address received.
@@ -140,6 +142,16 @@ func TestWelcomeJourneyEndToEnd(t *testing.T) {
 	})
 	// The run moved on: nothing is planned on the day any more.
 	e.linksWait("the calendar to drop the run that moved on", func() bool { return len(planned()) == 0 })
+	// It ended in its wake's pass, so its drill-down entry at wait-2d was
+	// left in the index (keyed by the wake time, within the listing's
+	// grace): the listing reads it and drops it against the profile.
+	if code, body := e.admin(atWait + "?limit=1"); code != 200 || len(body["contacts"].([]any)) != 0 || body["next_cursor"] != nil {
+		t.Errorf("wait-2d after the run ended = %d %v, want nobody listed", code, body)
+	}
+	st := dynamo.New(dynamodb.NewFromConfig(e.platform.AWS()), e.table)
+	if left, _, err := st.StepContacts(context.Background(), "welcome", 0, "wait-2d", "", 10, time.Now()); err != nil || len(left) != 1 || left[0].ContactID != id {
+		t.Errorf("index entries at wait-2d %+v (%v), want the ended run's entry left in place (no index write at its end)", left, err)
+	}
 	// Ticking again changes nothing: the wake-up was consumed.
 	if err := e.platform.FireSchedule(context.Background(), "timers", "timers-tick"); err != nil {
 		t.Fatal(err)
