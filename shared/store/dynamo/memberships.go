@@ -246,8 +246,8 @@ func (st *Store) MarkMember(ctx context.Context, r membership.Ref, contactID str
 	return nil
 }
 
-// AddCount implements membership.Store: one UpdateItem ADD on a count
-// shard, the same item SetMember moves.
+// AddCount is one UpdateItem ADD on a segment's or list's own count shard,
+// the same item SetMember moves (AddCounts for a single delta, Seed).
 func (st *Store) AddCount(ctx context.Context, r membership.Ref, shard int, delta int64, at time.Time) error {
 	if shard < 0 || shard >= membership.Shards {
 		return fmt.Errorf("count shard %d of %s: out of range", shard, r)
