@@ -327,6 +327,16 @@ type opStats struct {
 	// SizeWCU is every write's units by DynamoDB's sizing rules, kept
 	// beside what DynamoDB reports to check one against the other.
 	SizeWCU float64
+	// Batched are a BatchWriteItem's requests by the item kind they write
+	// (itemKind), with their units by size: the call reports one figure
+	// for timeline chunks, member items and timers together.
+	Batched map[string]batchedKind
+}
+
+// batchedKind is what one kind of item cost in BatchWriteItem calls.
+type batchedKind struct {
+	Items int64
+	WCU   float64
 }
 
 type meter struct {
@@ -410,8 +420,37 @@ func (m *meter) call(ctx context.Context, in middleware.InitializeInput, next mi
 			}
 		}
 		m.price(s, in.Parameters, out.Result, err)
+		if bw, ok := in.Parameters.(*dynamodb.BatchWriteItemInput); ok && err == nil {
+			countBatched(s, bw)
+		}
 	})
 	return out, md, err
+}
+
+// countBatched adds a BatchWriteItem's requests to s.Batched by the kind of
+// item each writes, at DynamoDB's sizing (ceil(bytes/1 KB) for a put, 1 for
+// a delete).
+func countBatched(s *opStats, in *dynamodb.BatchWriteItemInput) {
+	if s.Batched == nil {
+		s.Batched = map[string]batchedKind{}
+	}
+	for _, reqs := range in.RequestItems {
+		for _, r := range reqs {
+			var kind string
+			units := 1.0
+			switch {
+			case r.PutRequest != nil:
+				kind = itemKind(&dynamodb.PutItemInput{Item: r.PutRequest.Item})
+				units = float64(max(1, chunks(itemBytes(r.PutRequest.Item), 1024)))
+			case r.DeleteRequest != nil:
+				kind = itemKind(&dynamodb.DeleteItemInput{Key: r.DeleteRequest.Key}) + " delete"
+			}
+			b := s.Batched[kind]
+			b.Items++
+			b.WCU += units
+			s.Batched[kind] = b
+		}
+	}
 }
 
 // itemKind names what a DynamoDB call reads or writes, from the key design
@@ -1623,6 +1662,23 @@ func report(out io.Writer, r *result, pb priceBook) {
 			o.ReportedWCU+o.EstimatedWCU, o.SizeWCU, o.ReportedRCU+o.EstimatedRCU, units/float64(max(o.Calls, 1)), src)
 	}
 	tw.Flush()
+	for _, k := range keys {
+		o := r.Ops[k]
+		if len(o.Batched) == 0 {
+			continue
+		}
+		kinds := make([]string, 0, len(o.Batched))
+		for kind := range o.Batched {
+			kinds = append(kinds, kind)
+		}
+		sort.Strings(kinds)
+		fmt.Fprintf(out, "%s by item (WCU by size):", k.Operation)
+		for _, kind := range kinds {
+			b := o.Batched[kind]
+			fmt.Fprintf(out, " %s %d items %.0f WCU;", kind, b.Items, b.WCU)
+		}
+		fmt.Fprintln(out)
+	}
 	if note := capacityNote(r); note != "" {
 		fmt.Fprintln(out, note)
 	}

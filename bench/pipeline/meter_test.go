@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
+	ddbtypes "github.com/leadflow/leadflow/shared/awsapi/dynamodb/types"
 	lfeb "github.com/leadflow/leadflow/shared/awsapi/eventbridge"
 	ebtypes "github.com/leadflow/leadflow/shared/awsapi/eventbridge/types"
 	lfsqs "github.com/leadflow/leadflow/shared/awsapi/sqs"
@@ -33,5 +35,26 @@ func TestMeterPricesTheFunctionsOwnClients(t *testing.T) {
 	m.price(&s, &lfsqs.SendMessageInput{MessageBody: aws.String("{}")}, nil, nil)
 	if s.SQSBilled != 1 || s.Messages != 1 {
 		t.Errorf("a small send billed %d requests, counted %d messages", s.SQSBilled, s.Messages)
+	}
+}
+
+// TestBatchedWritesAreSplitByItem: a BatchWriteItem's requests are
+// reported by the item each writes (chunks, member items), puts by size.
+func TestBatchedWritesAreSplitByItem(t *testing.T) {
+	var s opStats
+	chunk := map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "C#c_1"}, "sk": &ddbtypes.AttributeValueMemberS{Value: "E#x"},
+		"z": &ddbtypes.AttributeValueMemberB{Value: make([]byte, 1500)}}
+	member := map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "M#s#hot#3"}, "sk": &ddbtypes.AttributeValueMemberS{Value: "c_1"}}
+	countBatched(&s, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"t": {
+		{PutRequest: &ddbtypes.PutRequest{Item: chunk}}, {PutRequest: &ddbtypes.PutRequest{Item: member}}, {DeleteRequest: &ddbtypes.DeleteRequest{Key: member}},
+	}}})
+	want := map[string]batchedKind{"(timeline chunk)": {1, 2}, "(M)": {1, 1}, "(M) delete": {1, 1}}
+	if len(s.Batched) != len(want) {
+		t.Fatalf("batched %v, want %v", s.Batched, want)
+	}
+	for k, w := range want {
+		if s.Batched[k] != w {
+			t.Errorf("%s: %+v, want %+v", k, s.Batched[k], w)
+		}
 	}
 }

@@ -87,12 +87,14 @@ type Store interface {
 	// MarkMember puts (in) or deletes a contact's member item whatever
 	// was there: repeating it changes nothing, and it moves no count. The
 	// processor's reactor counts each transition itself, once its profile
-	// write committed (AddCount), which is cheaper than SetMember's
+	// write committed (AddCounts), which is cheaper than SetMember's
 	// transaction and as exact.
 	MarkMember(ctx context.Context, r Ref, contactID string, in bool, at time.Time) error
-	// AddCount moves one count shard by delta (any shard: the count is
-	// their sum).
-	AddCount(ctx context.Context, r Ref, shard int, delta int64, at time.Time) error
+	// AddCounts moves the counts of several segments and lists by their
+	// deltas on one shard (any shard: a count is the sum of its shards), in
+	// as few writes as the store can. It returns the deltas it could not
+	// add (with the error); the others are added exactly once.
+	AddCounts(ctx context.Context, shard int, deltas map[Ref]int64, at time.Time) (failed map[Ref]int64, err error)
 	// Members pages through members: shard by shard, by contact id. The
 	// cursor is opaque; "" starts, and a "" next cursor means done.
 	Members(ctx context.Context, r Ref, cursor string, limit int) (ids []string, next string, err error)

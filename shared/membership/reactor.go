@@ -89,7 +89,7 @@ type Scorer func(ctx context.Context, s scoring.State, at time.Time) (scoring.Sc
 // In the processor (React, then Committed and Flush) a change costs one
 // member item write per transition, its timeline entry rides in the
 // commit's own chunk (contact.Change.Timeline), and counts are summed over
-// the invocation and added once per segment in Flush, counted only for
+// the invocation and added in one call in Flush, counted only for
 // changes whose profile write committed: a retried or conflicting write
 // counts nothing twice. Reevaluate (an admin edit, outside the processor)
 // writes everything at once, with SetMember's transactions.
@@ -235,8 +235,9 @@ func (r *Reactor) Committed(_ context.Context, c *contact.Change) {
 	}
 }
 
-// Flush implements contact.Flusher: one count write per segment or list
-// that moved in the invocation, on the next shard of its rotation, and one
+// Flush implements contact.Flusher: the counts of every segment and list
+// that moved in the invocation in one AddCounts (one write when the store
+// can), on the next shard of its rotation, and one
 // arrivals item per ArrivalsPerItem anonymous contacts the invocation created. A write
 // that failed is kept for the next flush of this instance.
 func (r *Reactor) Flush(ctx context.Context) error {
@@ -259,16 +260,17 @@ func (r *Reactor) Flush(ctx context.Context) error {
 			r.mu.Unlock()
 		}
 	}
-	for ref, d := range counts {
-		if d == 0 {
-			continue
-		}
-		if err := r.store.AddCount(ctx, ref, shard, d, now); err != nil {
-			errs = append(errs, err)
-			r.mu.Lock()
+	maps.DeleteFunc(counts, func(_ Ref, d int64) bool { return d == 0 })
+	if len(counts) == 0 {
+		return errors.Join(errs...)
+	}
+	if failed, err := r.store.AddCounts(ctx, shard, counts, now); err != nil {
+		errs = append(errs, err)
+		r.mu.Lock()
+		for ref, d := range failed {
 			r.counts[ref] += d
-			r.mu.Unlock()
 		}
+		r.mu.Unlock()
 	}
 	return errors.Join(errs...)
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,9 +28,10 @@ type memIndex struct {
 	members   map[Ref]map[string]bool
 	counts    map[Ref]int64
 	marks     int
-	adds      []string // "ref:delta"
+	adds      []string // one per call: "ref:delta ref:delta"
 	txs       int
 	failAdds  error
+	failRef   Ref // AddCounts fails on this one alone
 	addShards map[int]bool
 }
 
@@ -51,16 +54,29 @@ func (m *memIndex) MarkMember(_ context.Context, r Ref, id string, in bool, _ ti
 	return nil
 }
 
-func (m *memIndex) AddCount(_ context.Context, r Ref, shard int, d int64, _ time.Time) error {
+func (m *memIndex) AddCounts(_ context.Context, shard int, deltas map[Ref]int64, _ time.Time) (map[Ref]int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.failAdds != nil {
-		return m.failAdds
+		return maps.Clone(deltas), m.failAdds
 	}
-	m.counts[r] += d
-	m.adds = append(m.adds, fmt.Sprintf("%s:%d", r, d))
+	var parts []string
+	var failed map[Ref]int64
+	for r, d := range deltas {
+		if r == m.failRef {
+			failed = map[Ref]int64{r: d}
+			continue
+		}
+		m.counts[r] += d
+		parts = append(parts, fmt.Sprintf("%s:%d", r, d))
+	}
+	slices.Sort(parts)
+	m.adds = append(m.adds, strings.Join(parts, " "))
 	m.addShards[shard] = true
-	return nil
+	if failed != nil {
+		return failed, errors.New("throttled")
+	}
+	return nil, nil
 }
 
 func (m *memIndex) SetMember(_ context.Context, r Ref, id string, in bool, _ time.Time) (bool, error) {
@@ -258,6 +274,42 @@ func TestFailedCountWriteIsKeptForTheNextFlush(t *testing.T) {
 	}
 	if ix.counts[Ref{Segment, "pricing"}] != 1 {
 		t.Errorf("count %d, want 1", ix.counts[Ref{Segment, "pricing"}])
+	}
+}
+
+// Every segment that moved in an invocation is counted in one AddCounts
+// call (the store writes it as one item when it can), and a delta the
+// store could not add is kept for the next flush while the others are not
+// added again.
+func TestFlushAddsEverySegmentsCountInOneCall(t *testing.T) {
+	ix, fx := newMemIndex(), &sideEffects{}
+	r := testReactor(t, ix, fx)
+	ctx := context.Background()
+	for i, id := range []string{"c1", "c2"} {
+		before := &contact.Profile{ID: id, Version: 1, Tags: []string{"vip"}}
+		c := &contact.Change{Before: before, After: before.Clone(), Now: t0, Commit: contact.Commit{ID: uint64(i + 1)},
+			Events: []tracking.Message{pricingView(id+"a", t0), pricingView(id+"b", t0)}}
+		if err := r.React(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		r.Committed(ctx, c)
+	}
+	ix.failRef = Ref{Segment, "vip"}
+	if err := r.Flush(ctx); err == nil {
+		t.Fatal("flush reported no error for the count it could not add")
+	}
+	if !slices.Equal(ix.adds, []string{"segment/pricing:2"}) {
+		t.Fatalf("count calls %q, want one call adding pricing's +2 (vip failed)", ix.adds)
+	}
+	ix.failRef = Ref{}
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ix.adds, []string{"segment/pricing:2", "segment/vip:2"}) {
+		t.Errorf("count calls %q, want vip's +2 alone in the second", ix.adds)
+	}
+	if p, v := ix.counts[Ref{Segment, "pricing"}], ix.counts[Ref{Segment, "vip"}]; p != 2 || v != 2 {
+		t.Errorf("counts pricing %d vip %d, want 2 and 2", p, v)
 	}
 }
 

@@ -57,7 +57,7 @@ func builtKeys() map[catalog.ItemKind][]string {
 		catalog.ItemImport:       {importPK("imp_x"), importClaimPK("imp_x", "a@b.example")},
 		catalog.ItemExport:       {exportPK("exp_x")},
 		catalog.ItemMember:       {memberPK(membership.Ref{Kind: membership.Segment, ID: "a"}, 0), memberPK(membership.Ref{Kind: membership.List, ID: "b"}, 15)},
-		catalog.ItemMemberCount:  {memberCountPK(membership.Ref{Kind: membership.Segment, ID: "a"}), memberCountPK(membership.Ref{Kind: membership.List, ID: "b"})},
+		catalog.ItemMemberCount:  {memberCountPK(membership.Ref{Kind: membership.Segment, ID: "a"}), memberCountPK(membership.Ref{Kind: membership.List, ID: "b"}), memberCountsPK},
 		catalog.ItemReport:       {reportPK("2026-12-07", 0), reportPK("2026-12-07", 7)},
 		catalog.ItemArrivals:     {arrivalsPK(0), arrivalsPK(15)},
 		catalog.ItemJourneyStats: {journeyStatsPK("welcome")},

@@ -356,8 +356,9 @@ func itemSize(item map[string]types.AttributeValue) int {
 // item's size in started KB, and a visit's events (~500 B compressed) and
 // the profile (~450 B) are each well under 1 KB: written as two items they
 // cost two units, as one item often one. So the newest events stay in the
-// profile's own item (p.Recent, formatJointV1) while the item fits in one
-// unit. When the new events do not fit beside the kept ones, the oldest
+// profile's own item (p.Recent, formatJointV1) while the item fits in the
+// units the profile costs alone: one unit for most, two for one over 1 KB
+// by itself. When the new events do not fit beside the kept ones, the oldest
 // of them all (kept first, then new) move to one chunk: as many as fill
 // it to one unit while the rest fit in the profile item, so the next
 // visits find room; if no split gives two single-unit items, the fewest
@@ -403,7 +404,14 @@ func (st *Store) CommitEvents(ctx context.Context, p *contact.Profile, commit co
 		sp.item, sp.size = item, itemSize(item)
 		return sp, nil
 	}
-	fits := func(sp split, k int) bool { return k == len(all) || sp.size <= oneUnit }
+	// limit is what the profile item may grow to with kept events: the
+	// units it costs anyway. Most profiles are under 1 KB alone, and
+	// then one unit; one over 1 KB on its own (an identified contact with
+	// traits, scores and segment state) is billed two whatever it keeps,
+	// so the second unit holds the newest events for free instead of a
+	// chunk write per commit. Set below once the profile alone is known.
+	limit := oneUnit
+	fits := func(sp split, k int) bool { return k == len(all) || sp.size <= limit }
 	chunkSize := func(k int) (int, error) {
 		events := all[:k]
 		raw := make([]json.RawMessage, len(events))
@@ -441,6 +449,13 @@ func (st *Store) CommitEvents(ctx context.Context, p *contact.Profile, commit co
 	best, err := profileAt(lo)
 	if err != nil {
 		return restore(err)
+	}
+	if best.size > oneUnit && lo < len(all) {
+		bare, err := profileAt(len(all))
+		if err != nil {
+			return restore(err)
+		}
+		limit = writeUnits(bare.size) * oneUnit
 	}
 	k := lo
 	if !fits(best, lo) {

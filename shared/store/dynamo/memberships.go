@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -162,6 +164,26 @@ func (st *Store) Status(ctx context.Context, r membership.Ref) (membership.Statu
 			out.ChangedAt = t
 		}
 	}
+	// The processor's parts of the count, in the shared count items.
+	shared, err := st.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(st.table),
+		KeyConditionExpression:    aws.String("pk = :p"),
+		ProjectionExpression:      aws.String("#c, #t"),
+		ExpressionAttributeNames:  map[string]string{"#c": memberCountsAttr(r), "#t": memberCountsAtAttr(r)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": s(memberCountsPK)},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		return membership.Status{}, fmt.Errorf("shared counts of %s: %w", r, err)
+	}
+	for _, it := range shared.Items {
+		out.Count += num(it, memberCountsAttr(r))
+		if ms := num(it, memberCountsAtAttr(r)); ms > 0 {
+			if t := time.UnixMilli(ms).UTC(); t.After(out.ChangedAt) {
+				out.ChangedAt = t
+			}
+		}
+	}
 	return out, nil
 }
 
@@ -224,8 +246,8 @@ func (st *Store) MarkMember(ctx context.Context, r membership.Ref, contactID str
 	return nil
 }
 
-// AddCount implements membership.Store: one UpdateItem ADD on a count
-// shard, the same item SetMember moves.
+// AddCount is one UpdateItem ADD on a segment's or list's own count shard,
+// the same item SetMember moves (AddCounts for a single delta, Seed).
 func (st *Store) AddCount(ctx context.Context, r membership.Ref, shard int, delta int64, at time.Time) error {
 	if shard < 0 || shard >= membership.Shards {
 		return fmt.Errorf("count shard %d of %s: out of range", shard, r)
@@ -239,6 +261,90 @@ func (st *Store) AddCount(ctx context.Context, r membership.Ref, shard int, delt
 	})
 	if err != nil {
 		return fmt.Errorf("add %d to %s count shard %d: %w", delta, r, shard, err)
+	}
+	return nil
+}
+
+// maxCountsPerWrite bounds the segments and lists one UpdateItem of a
+// shared count item moves (its expression stays far under DynamoDB's 4 KB).
+const maxCountsPerWrite = 50
+
+// AddCounts implements membership.Store: a processor flush's count moves in
+// as few write units as it can. One UpdateItem on the shard's shared count
+// item (MC#all, N#<shard>) adds every segment's and list's delta and sets
+// its time; it is billed by that item's size, which grows with the
+// segments and lists that ever moved through it (~45 B each). So a single
+// delta goes to its own count item (1 WRU), and so do all of them once the
+// shared item was seen to cost as many units as there are deltas (its last
+// write's consumed capacity): never more units than a write per delta.
+// What it could not write is returned with the error.
+func (st *Store) AddCounts(ctx context.Context, shard int, deltas map[membership.Ref]int64, at time.Time) (map[membership.Ref]int64, error) {
+	if shard < 0 || shard >= membership.Shards {
+		return deltas, fmt.Errorf("count shard %d: out of range", shard)
+	}
+	var refs []membership.Ref
+	for r, d := range deltas {
+		if d != 0 {
+			refs = append(refs, r)
+		}
+	}
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	slices.SortFunc(refs, func(a, b membership.Ref) int { return strings.Compare(refCode(a), refCode(b)) })
+	failed := map[membership.Ref]int64{}
+	var errs []error
+	if len(refs) == 1 || int(st.countUnits[shard].Load()) >= len(refs) {
+		for _, r := range refs {
+			if err := st.AddCount(ctx, r, shard, deltas[r], at); err != nil {
+				failed[r] = deltas[r]
+				errs = append(errs, err)
+			}
+		}
+	} else {
+		for start := 0; start < len(refs); start += maxCountsPerWrite {
+			part := refs[start:min(len(refs), start+maxCountsPerWrite)]
+			if err := st.addShared(ctx, shard, part, deltas, at); err != nil {
+				for _, r := range part {
+					failed[r] = deltas[r]
+				}
+				errs = append(errs, err)
+			}
+		}
+	}
+	if len(failed) == 0 {
+		return nil, nil
+	}
+	return failed, errors.Join(errs...)
+}
+
+// addShared is one UpdateItem of a shared count item: ADD each ref's delta,
+// SET its time. It remembers what the write cost (AddCounts).
+func (st *Store) addShared(ctx context.Context, shard int, refs []membership.Ref, deltas map[membership.Ref]int64, at time.Time) error {
+	names := make(map[string]string, 2*len(refs))
+	values := make(map[string]types.AttributeValue, len(refs)+1)
+	adds := make([]string, len(refs))
+	sets := make([]string, len(refs))
+	for i, r := range refs {
+		c, t, d := "#c"+strconv.Itoa(i), "#t"+strconv.Itoa(i), ":d"+strconv.Itoa(i)
+		names[c], names[t] = memberCountsAttr(r), memberCountsAtAttr(r)
+		values[d] = n(deltas[r])
+		adds[i], sets[i] = c+" "+d, t+" = :t"
+	}
+	values[":t"] = n(at.UnixMilli())
+	res, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       key(memberCountsPK, memberCountSK(shard)),
+		UpdateExpression:          aws.String("ADD " + strings.Join(adds, ", ") + " SET " + strings.Join(sets, ", ")),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+		ReturnConsumedCapacity:    capacity,
+	})
+	if err != nil {
+		return fmt.Errorf("add %d counts to shared count shard %d: %w", len(refs), shard, err)
+	}
+	if cc := res.ConsumedCapacity; cc != nil && cc.CapacityUnits != nil {
+		st.countUnits[shard].Store(int32(math.Ceil(*cc.CapacityUnits)))
 	}
 	return nil
 }

@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
+	"github.com/leadflow/leadflow/shared/awsapi/dynamodb/types"
 	"github.com/leadflow/leadflow/shared/membership"
 )
 
@@ -164,6 +168,98 @@ func TestMarkMemberAndAddCountDynamoDB(t *testing.T) {
 	if status.Count != 3 || !status.ChangedAt.Equal(at.Add(time.Minute)) {
 		t.Errorf("status %+v, want 3 changed at %v", status, at.Add(time.Minute))
 	}
+}
+
+// TestAddCountsDynamoDB: a processor flush's counts. Several deltas go to
+// one item per shard (one write), a single delta to its segment's own count
+// item; Status sums both with SetMember's and takes the latest change. Once
+// the shared item costs as many units as a flush has deltas, each delta
+// goes to its own item instead, so a flush never costs more than a write
+// per delta.
+func TestAddCountsDynamoDB(t *testing.T) {
+	db, st, table := namedTable(t, "addcounts")
+	ctx := t.Context()
+	hot, warm, list := membership.Ref{Kind: membership.Segment, ID: "hot"}, membership.Ref{Kind: membership.Segment, ID: "warm"}, membership.Ref{Kind: membership.List, ID: "hot"}
+	at := time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC)
+	if _, err := st.SetMember(ctx, hot, "a", true, at); err != nil {
+		t.Fatal(err)
+	}
+	if failed, err := st.AddCounts(ctx, 3, map[membership.Ref]int64{hot: 2, warm: 5, list: -1}, at.Add(time.Minute)); err != nil || failed != nil {
+		t.Fatal(failed, err)
+	}
+	if failed, err := st.AddCounts(ctx, 3, map[membership.Ref]int64{hot: 1, warm: -2}, at.Add(2*time.Minute)); err != nil || failed != nil {
+		t.Fatal(failed, err)
+	}
+	if failed, err := st.AddCounts(ctx, 7, map[membership.Ref]int64{warm: 1, list: 0}, at.Add(3*time.Minute)); err != nil || failed != nil {
+		t.Fatal(failed, err)
+	}
+	for _, c := range []struct {
+		ref     membership.Ref
+		count   int64
+		changed time.Time
+	}{{hot, 4, at.Add(2 * time.Minute)}, {warm, 4, at.Add(3 * time.Minute)}, {list, -1, at.Add(time.Minute)}} {
+		status, err := st.Status(ctx, c.ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status.Count != c.count || !status.ChangedAt.Equal(c.changed) {
+			t.Errorf("%s: count %d changed %v, want %d at %v", c.ref, status.Count, status.ChangedAt, c.count, c.changed)
+		}
+	}
+	// Two flushes of several deltas on shard 3: one shared item; warm's
+	// single delta on shard 7 went to warm's own count item.
+	shared := scanPrefix(t, db, table, "MC#all")
+	if len(shared) != 1 || shared[0]["sk"].(*types.AttributeValueMemberS).Value != "N#3" {
+		t.Fatalf("shared count items %v, want the one of shard 3", shared)
+	}
+	if _, ok := shared[0]["s#warm"]; !ok {
+		t.Errorf("shared item %v has no part of warm's count", shared[0])
+	}
+	if own := scanPrefix(t, db, table, "MC#s#warm"); len(own) != 1 {
+		t.Errorf("warm's own count items %v, want shard 7's", own)
+	}
+
+	// A site with many segments: the shared item of shard 5 grows past one
+	// unit, so a later flush of two deltas costs two units there; it goes
+	// to the two segments' own items.
+	many := map[membership.Ref]int64{}
+	for i := range 40 {
+		many[membership.Ref{Kind: membership.Segment, ID: fmt.Sprintf("a-fairly-long-segment-name-%02d", i)}] = 1
+	}
+	if failed, err := st.AddCounts(ctx, 5, many, at); err != nil || failed != nil {
+		t.Fatal(failed, err)
+	}
+	if failed, err := st.AddCounts(ctx, 5, map[membership.Ref]int64{hot: 1, warm: 1}, at.Add(4*time.Minute)); err != nil || failed != nil {
+		t.Fatal(failed, err)
+	}
+	for _, it := range scanPrefix(t, db, table, "MC#all") {
+		if it["sk"].(*types.AttributeValueMemberS).Value == "N#5" {
+			if _, ok := it["s#hot"]; ok {
+				t.Errorf("two deltas were added to a shared item of over one unit")
+			}
+		}
+	}
+	if status, err := st.Status(ctx, hot); err != nil || status.Count != 5 || !status.ChangedAt.Equal(at.Add(4*time.Minute)) {
+		t.Errorf("hot after the flush on its own item: %+v %v, want 5 at %v", status, err, at.Add(4*time.Minute))
+	}
+	if status, err := st.Status(ctx, membership.Ref{Kind: membership.Segment, ID: "a-fairly-long-segment-name-07"}); err != nil || status.Count != 1 {
+		t.Errorf("a segment counted in the large shared item: %+v %v", status, err)
+	}
+
+	if failed, err := st.AddCounts(ctx, membership.Shards, map[membership.Ref]int64{hot: 1}, at); err == nil || failed[hot] != 1 {
+		t.Errorf("a shard out of range: failed %v, err %v", failed, err)
+	}
+}
+
+// scanPrefix is every item whose partition key starts with prefix.
+func scanPrefix(t *testing.T, db *dynamodb.Client, table, prefix string) []map[string]types.AttributeValue {
+	t.Helper()
+	res, err := db.Scan(t.Context(), &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+		FilterExpression: aws.String("begins_with(pk, :p)"), ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: prefix}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Items
 }
 
 // TestSetMembersDynamoDB: a rebuild page's member writes in few

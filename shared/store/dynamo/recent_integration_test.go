@@ -191,6 +191,63 @@ func TestKeptEventsMoveToAChunkWhenTheyStopFitting(t *testing.T) {
 	checkTimeline(t, st, p.ID, all)
 }
 
+// TestAProfileOverOneUnitKeepsEventsInItsSecond: a profile over 1 KB on
+// its own is billed two write units whatever it holds, so visits stay in
+// its item up to 2 KB instead of costing a chunk write each; the item never
+// costs more units than the profile alone, the oldest events move to a
+// chunk when the next visit would not fit, and readers see every event
+// once.
+func TestAProfileOverOneUnitKeepsEventsInItsSecond(t *testing.T) {
+	db, st, table := namedTable(t, "recentbig")
+	r := rand.New(rand.NewPCG(5, 6))
+	at := time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC)
+	noise := make([]byte, 900)
+	for i := range noise {
+		noise[i] = byte(r.UintN(256))
+	}
+	// Incompressible traits: ~1.2 KB stored, two units on its own.
+	p := &contact.Profile{ID: "c_big", AnonymousIDs: []string{"anon-1"}, CreatedAt: at, Traits: map[string]any{"notes": fmt.Sprintf("%x", noise)}}
+	if err := st.SaveProfile(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	_, _, bare := partition(t, db, table, p.ID)
+	if bare <= 1024 || bare > 2048 {
+		t.Fatalf("the profile alone is %d bytes; the test needs one of two write units", bare)
+	}
+	got, err := st.GetProfiles(t.Context(), []string{p.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = got[p.ID]
+	var all []tracking.Message
+	sawKept, sawMove := false, false
+	for v := range 8 {
+		msgs, changes := visit(r, fmt.Sprintf("v%d", v), at.Add(time.Duration(v)*time.Hour), 3, 60)
+		if err := commitVisit(t, st, p, msgs, changes); err != nil {
+			t.Fatalf("visit %d: %v", v, err)
+		}
+		all = append(all, msgs...)
+		kept, chunked, size := partition(t, db, table, p.ID)
+		if size > 2048 {
+			t.Fatalf("visit %d: profile item of %d bytes keeps %d events: over the two units the profile costs alone", v, size, len(kept))
+		}
+		if ids := append(slices.Clone(kept), chunked...); len(ids) != len(all) {
+			t.Fatalf("visit %d: partition holds %d events (%d kept, %d in chunks), want %d", v, len(ids), len(kept), len(chunked), len(all))
+		}
+		sawKept = sawKept || len(kept) > 0
+		sawMove = sawMove || len(chunked) > 0
+		got, err := st.GetProfiles(t.Context(), []string{p.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p = got[p.ID]
+		checkTimeline(t, st, p.ID, all)
+	}
+	if !sawKept || !sawMove {
+		t.Fatalf("kept events: %v, moved to a chunk: %v; a profile over 1 KB should keep visits in its second unit and move them when full", sawKept, sawMove)
+	}
+}
+
 // TestConflictWhileMovingKeptEventsLosesNothing: two writers read the same
 // profile with kept events; the first moves them to a chunk and commits,
 // the second fails on the version (after writing its own chunk of the kept

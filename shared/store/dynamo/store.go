@@ -11,6 +11,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,6 +19,7 @@ import (
 	"github.com/leadflow/leadflow/shared/awsapi/dynamodb"
 	"github.com/leadflow/leadflow/shared/awsapi/dynamodb/types"
 	"github.com/leadflow/leadflow/shared/contact"
+	"github.com/leadflow/leadflow/shared/membership"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/site"
 	"github.com/leadflow/leadflow/shared/tracking"
@@ -43,6 +45,9 @@ type Store struct {
 	// group, when set, writes timeline chunks and member items in shared
 	// BatchWriteItem calls (GroupWrites).
 	group *groupWriter
+	// countUnits is what each shard's shared count item cost at its last
+	// write (AddCounts): 0 until written by this instance.
+	countUnits [membership.Shards]atomic.Int32
 }
 
 var (
