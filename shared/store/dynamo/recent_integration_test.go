@@ -146,38 +146,7 @@ func TestKeptEventsMoveToAChunkWhenTheyStopFitting(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 	p := &contact.Profile{ID: "c_recent", AnonymousIDs: []string{"anon-1"}, CreatedAt: at}
-	var all []tracking.Message
-	sawKept, sawMove := false, false
-	for v := range 8 {
-		msgs, changes := visit(r, fmt.Sprintf("v%d", v), at.Add(time.Duration(v)*time.Hour), 3, 60)
-		if err := commitVisit(t, st, p, msgs, changes); err != nil {
-			t.Fatalf("visit %d: %v", v, err)
-		}
-		all = append(all, msgs...)
-		kept, chunked, size := partition(t, db, table, p.ID)
-		if len(kept) > 0 && size > 1024 {
-			t.Fatalf("visit %d: profile item of %d bytes keeps %d events: over one write unit", v, size, len(kept))
-		}
-		ids := append(slices.Clone(kept), chunked...)
-		if len(ids) != len(all) {
-			t.Fatalf("visit %d: partition holds %d events (%d kept, %d in chunks), want %d", v, len(ids), len(kept), len(chunked), len(all))
-		}
-		sawKept = sawKept || len(kept) > 0
-		sawMove = sawMove || len(chunked) > 0
-		// The next writer reads what this one committed.
-		got, err := st.GetProfiles(t.Context(), []string{p.ID})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p = got[p.ID]
-		if len(p.Recent) != len(kept) || len(p.RecentScores) != len(kept) {
-			t.Fatalf("visit %d: read back %d kept events and %d changes, item holds %d", v, len(p.Recent), len(p.RecentScores), len(kept))
-		}
-		checkTimeline(t, st, p.ID, all)
-	}
-	if !sawKept || !sawMove {
-		t.Fatalf("kept events: %v, moved to a chunk: %v; the test should see both", sawKept, sawMove)
-	}
+	all := visitsUntilMoved(t, db, st, table, &p, r, at, 1024)
 	// A visit too large to keep goes to a chunk of its commit, with
 	// everything kept.
 	big, changes := visit(r, "big", at.Add(24*time.Hour), 40, 60)
@@ -219,33 +188,7 @@ func TestAProfileOverOneUnitKeepsEventsInItsSecond(t *testing.T) {
 		t.Fatal(err)
 	}
 	p = got[p.ID]
-	var all []tracking.Message
-	sawKept, sawMove := false, false
-	for v := range 8 {
-		msgs, changes := visit(r, fmt.Sprintf("v%d", v), at.Add(time.Duration(v)*time.Hour), 3, 60)
-		if err := commitVisit(t, st, p, msgs, changes); err != nil {
-			t.Fatalf("visit %d: %v", v, err)
-		}
-		all = append(all, msgs...)
-		kept, chunked, size := partition(t, db, table, p.ID)
-		if size > 2048 {
-			t.Fatalf("visit %d: profile item of %d bytes keeps %d events: over the two units the profile costs alone", v, size, len(kept))
-		}
-		if ids := append(slices.Clone(kept), chunked...); len(ids) != len(all) {
-			t.Fatalf("visit %d: partition holds %d events (%d kept, %d in chunks), want %d", v, len(ids), len(kept), len(chunked), len(all))
-		}
-		sawKept = sawKept || len(kept) > 0
-		sawMove = sawMove || len(chunked) > 0
-		got, err := st.GetProfiles(t.Context(), []string{p.ID})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p = got[p.ID]
-		checkTimeline(t, st, p.ID, all)
-	}
-	if !sawKept || !sawMove {
-		t.Fatalf("kept events: %v, moved to a chunk: %v; a profile over 1 KB should keep visits in its second unit and move them when full", sawKept, sawMove)
-	}
+	visitsUntilMoved(t, db, st, table, &p, r, at, 2048)
 }
 
 // TestConflictWhileMovingKeptEventsLosesNothing: two writers read the same
@@ -331,4 +274,46 @@ func namedTable(t *testing.T, name string) (*dynamodb.Client, *dynamo.Store, str
 		t.Fatal(err)
 	}
 	return localDB, dynamo.New(localDB, table), table
+}
+
+// visitsUntilMoved commits eight visits of three events to the contact,
+// checking after each that the profile item keeps events only within
+// limit bytes, that the partition holds every event once (kept or in a
+// chunk), that a reader reads back what the item keeps and sees the whole
+// timeline; and, at the end, that events were both kept and moved. *p is
+// the profile as last read back; the events committed are returned.
+func visitsUntilMoved(t *testing.T, db *dynamodb.Client, st *dynamo.Store, table string, p **contact.Profile, r *rand.Rand, at time.Time, limit int) []tracking.Message {
+	t.Helper()
+	var all []tracking.Message
+	sawKept, sawMove := false, false
+	for v := range 8 {
+		msgs, changes := visit(r, fmt.Sprintf("v%d", v), at.Add(time.Duration(v)*time.Hour), 3, 60)
+		if err := commitVisit(t, st, *p, msgs, changes); err != nil {
+			t.Fatalf("visit %d: %v", v, err)
+		}
+		all = append(all, msgs...)
+		kept, chunked, size := partition(t, db, table, (*p).ID)
+		if len(kept) > 0 && size > limit {
+			t.Fatalf("visit %d: profile item of %d bytes keeps %d events: over %d bytes", v, size, len(kept), limit)
+		}
+		if ids := append(slices.Clone(kept), chunked...); len(ids) != len(all) {
+			t.Fatalf("visit %d: partition holds %d events (%d kept, %d in chunks), want %d", v, len(ids), len(kept), len(chunked), len(all))
+		}
+		sawKept = sawKept || len(kept) > 0
+		sawMove = sawMove || len(chunked) > 0
+		// The next writer reads what this one committed.
+		got, err := st.GetProfiles(t.Context(), []string{(*p).ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*p = got[(*p).ID]
+		if len((*p).Recent) != len(kept) || len((*p).RecentScores) != len(kept) {
+			t.Fatalf("visit %d: read back %d kept events and %d changes, item holds %d", v, len((*p).Recent), len((*p).RecentScores), len(kept))
+		}
+		checkTimeline(t, st, (*p).ID, all)
+	}
+	if !sawKept || !sawMove {
+		t.Fatalf("kept events: %v, moved to a chunk: %v; the test should see both", sawKept, sawMove)
+	}
+	return all
 }
