@@ -358,17 +358,17 @@ type stepContact struct {
 	Held      bool      `json:"held,omitempty"`
 }
 
+// maxStepPageReads bounds the index reads behind one page of contacts at
+// a step, so a step thick with entries of ended runs answers a short page
+// (with a cursor) rather than reading on for a long time.
+const maxStepPageReads = 5
+
 // stepContacts pages through the contacts whose active run rests at a
 // step of a journey version (default: the version in effect): the
 // drill-down index, then the page's profiles, which drop a run that has
 // moved on since (the index trails the profile by a batch, and a run that
 // ended at its wake leaves its entry for a while: KEYS.md). A page the
 // profiles thinned is filled from the next index pages, a few at most.
-// maxStepPageReads bounds the index reads behind one page of contacts at
-// a step, so a step thick with entries of ended runs answers a short page
-// (with a cursor) rather than reading on for a long time.
-const maxStepPageReads = 5
-
 func (h *Handler) stepContacts(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 	id, step := req.PathParameters["id"], req.PathParameters["step"]
 	q := req.QueryStringParameters

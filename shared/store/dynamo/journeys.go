@@ -136,6 +136,7 @@ func (st *Store) recordRun(ctx context.Context, r journeyrun.RunRecord) error {
 		expr += ", " + attrGSI1PK + " = :gp, " + attrGSI1SK + " = :gs"
 		vals[":gp"], vals[":gs"] = s(journeyStepGSIPK(r.Journey, r.Version, r.Step)), s(journeyStepGSISK(r.Until, r.ContactID))
 	case r.Status != journeyrun.StatusActive && r.WokeAt:
+		// The entry stays, keyed by the wake time already past.
 	default:
 		expr += " REMOVE " + attrGSI1PK + ", " + attrGSI1SK
 	}
