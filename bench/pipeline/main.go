@@ -506,23 +506,26 @@ func itemKind(input any) string {
 	return ""
 }
 
+// sqsSend records one SQS send request of n payload bytes carrying
+// messages messages: billed per 64 KB chunk of the request's payload.
+func (s *opStats) sqsSend(n int64, messages int) {
+	s.SQSPayloadBytes += n
+	s.SQSBilled += chunks(n, sqsChunk)
+	s.Messages += int64(messages)
+}
+
 // price records what a call is billed for.
 func (m *meter) price(s *opStats, input, output any, err error) {
 	switch in := input.(type) {
 	case *sqs.SendMessageInput:
-		n := int64(len(aws.ToString(in.MessageBody))) + attrBytes(in.MessageAttributes)
-		s.SQSPayloadBytes += n
-		s.SQSBilled += chunks(n, sqsChunk)
-		s.Messages++
+		s.sqsSend(int64(len(aws.ToString(in.MessageBody)))+attrBytes(in.MessageAttributes), 1)
 		return
 	case *sqs.SendMessageBatchInput:
 		var n int64
 		for _, e := range in.Entries {
 			n += int64(len(aws.ToString(e.MessageBody))) + attrBytes(e.MessageAttributes)
 		}
-		s.SQSPayloadBytes += n
-		s.SQSBilled += chunks(n, sqsChunk)
-		s.Messages += int64(len(in.Entries))
+		s.sqsSend(n, len(in.Entries))
 		return
 	case *eventbridge.PutEventsInput:
 		// Billed per entry (each 64 KB chunk of one; these are far smaller).
@@ -536,19 +539,14 @@ func (m *meter) price(s *opStats, input, output any, err error) {
 		s.Messages += int64(len(in.Entries))
 		return
 	case *lfsqs.SendMessageInput:
-		n := int64(len(aws.ToString(in.MessageBody)))
-		s.SQSPayloadBytes += n
-		s.SQSBilled += chunks(n, sqsChunk)
-		s.Messages++
+		s.sqsSend(int64(len(aws.ToString(in.MessageBody))), 1)
 		return
 	case *lfsqs.SendMessageBatchInput:
 		var n int64
 		for _, e := range in.Entries {
 			n += int64(len(aws.ToString(e.MessageBody)))
 		}
-		s.SQSPayloadBytes += n
-		s.SQSBilled += chunks(n, sqsChunk)
-		s.Messages += int64(len(in.Entries))
+		s.sqsSend(n, len(in.Entries))
 		return
 	case *sqs.DeleteMessageBatchInput, *sqs.DeleteMessageInput, *sqs.ChangeMessageVisibilityInput:
 		s.SQSBilled++
